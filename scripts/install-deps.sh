@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages knee needs, or says exactly what to run.
+# Idempotent and quiet when everything is present.
+set -euo pipefail
+pkgs=(cmake g++ make libeigen3-dev libboost-graph-dev nlohmann-json3-dev libgtest-dev
+      libbenchmark-dev pybind11-dev libopenmpi-dev python3 python3-dev python3-numpy
+      python3-pandas python3-matplotlib python3-nbclient python3-tqdm python3-distributed)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ]; then
+  echo "knee: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "knee: missing packages; run: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
