@@ -46,22 +46,22 @@ void check_capacity(double c, const std::string& path) {
 
 struct FlowNetwork::Impl final : EventSink {
   struct Flow {
+    // What the solver reads comes first, to share a cache line.
     std::vector<LinkId> path;
+    std::uint32_t in_set = 0;  // == epoch: the flow's rate is being re-solved
+    std::uint32_t frozen = 0;  // == round: its rate is fixed in this water-filling round
+    double new_rate = 0;       // the solver's result, committed into rate
+    double rate = 0;           // committed rate
+    double cap = kInf;
     std::vector<std::uint32_t> pos;  // index of this flow in links[path[i]].flows
     double size = 0;
     double remaining = 0;  // bytes left at last_ps
-    double rate = 0;       // committed rate
-    double cap = kInf;
     TimePs last_ps = 0;
     FlowDone notify{};
     std::uint64_t seq = 0;          // start order: ties between completions break on it
     std::uint32_t gen = 0;          // bumped when the slot is freed, so old FlowIds go stale
     std::uint32_t version = 0;      // bumped when the completion time changes (heap entries)
     Phase phase = Phase::kFree;
-    // Scratch of the solver.
-    std::uint32_t in_set = 0;  // == epoch: the flow's rate is being re-solved
-    std::uint32_t frozen = 0;  // == round: its rate is fixed in this water-filling round
-    double new_rate = 0;
   };
   struct LinkRef {
     std::uint32_t slot;
@@ -73,9 +73,12 @@ struct FlowNetwork::Impl final : EventSink {
     double bytes = 0;  // bytes carried, up to each flow's last_ps
     TimePs latency = 0;
     std::vector<LinkRef> flows;  // flows in the bandwidth phase
-    std::uint32_t round = 0;     // == round: a constraint of the current water-filling
-    std::uint32_t local = 0;     // its index in the round's arrays
     std::uint32_t expanded = 0;  // == epoch: all its flows are in the re-solved set
+  };
+  struct LinkSlot {  // kept apart from Link: the solver's hottest per-link data stays in cache
+    double capacity = 0;      // a copy of Link::capacity
+    std::uint32_t round = 0;  // == round: a constraint of the current water-filling
+    std::uint32_t local = 0;  // its index in the round's arrays
   };
   struct Done {  // completion heap entry; stale when the flow's version moved on
     TimePs time;
@@ -83,15 +86,16 @@ struct FlowNetwork::Impl final : EventSink {
     std::uint32_t slot;
     std::uint32_t version;
   };
-  struct Share {  // water-filling heap entry: fair share a link would give its unfrozen flows
+  struct Share {  // water-filling heap entry: fair share a link gives its unfrozen flows
     double share;
     LinkId link;
-    std::uint32_t version;
+    std::uint32_t local;
   };
 
   Engine& engine;
   SinkId sink;
   std::vector<Link> links;
+  std::vector<LinkSlot> link_slot;
   std::vector<Flow> flows;
   std::vector<std::uint32_t> free_slots;
   std::vector<Done> done_heap;
@@ -113,10 +117,10 @@ struct FlowNetwork::Impl final : EventSink {
   std::vector<LinkId> constraint;      // links crossed by the set (this round)
   std::vector<double> rem;             // per constraint link: capacity left
   std::vector<std::uint32_t> unfrozen; // per constraint link: unfrozen flows of the set
-  std::vector<std::uint32_t> lversion; // per constraint link: current heap entry
   std::vector<bool> saturated_now;     // per constraint link: its share was taken
   std::vector<Share> shares;
   std::vector<std::uint32_t> capped;
+  std::size_t unfrozen_flows = 0;
   std::vector<std::uint32_t> finishing;
 
   Impl(Engine& e, std::vector<DirectedLink> in) : engine(e) {
@@ -129,6 +133,8 @@ struct FlowNetwork::Impl final : EventSink {
       links[i].capacity = in[i].capacity_Bps;
       links[i].latency = in[i].latency_ps;
     }
+    link_slot.resize(links.size());
+    for (std::size_t i = 0; i < links.size(); ++i) link_slot[i].capacity = links[i].capacity;
     sink = engine.add_sink(this);
   }
 
@@ -269,9 +275,12 @@ struct FlowNetwork::Impl final : EventSink {
 
   // ---- Completion heap and the one pending engine event ------------------------------------
 
-  static bool later(const Done& a, const Done& b) {
-    return a.time > b.time || (a.time == b.time && a.seq > b.seq);
-  }
+  struct Later {
+    bool operator()(const Done& a, const Done& b) const {
+      return a.time > b.time || (a.time == b.time && a.seq > b.seq);
+    }
+  };
+  static constexpr Later later{};
   bool stale(const Done& d) const {
     const Flow& f = flows[d.slot];
     return f.phase != Phase::kActive || f.version != d.version;
@@ -429,23 +438,41 @@ struct FlowNetwork::Impl final : EventSink {
     commit();
   }
 
-  static bool share_after(const Share& a, const Share& b) {
-    return a.share > b.share || (a.share == b.share && a.link > b.link);
-  }
-  void push_share(std::uint32_t i) {
-    double r = rem[i] > 0 ? rem[i] : 0;
-    shares.push_back({r / unfrozen[i], constraint[i], ++lversion[i]});
-    std::push_heap(shares.begin(), shares.end(), share_after);
-  }
+  struct ShareAfter {  // a function object, so the heap algorithms inline it
+    bool operator()(const Share& a, const Share& b) const {
+      return a.share > b.share || (a.share == b.share && a.link > b.link);
+    }
+  };
+  static constexpr ShareAfter share_after{};
+  double share_of(std::uint32_t i) const { return (rem[i] > 0 ? rem[i] : 0) / unfrozen[i]; }
   void freeze(std::uint32_t slot, double rate) {
     Flow& f = flows[slot];
     f.new_rate = rate;
     f.frozen = round;
+    --unfrozen_flows;
     for (LinkId id : f.path) {
-      std::uint32_t i = links[id].local;
+      std::uint32_t i = link_slot[id].local;
       rem[i] -= rate;
       --unfrozen[i];
-      if (!saturated_now[i] && unfrozen[i] > 0) push_share(i);
+    }
+  }
+  // Drops finished links from the top of the share heap and refreshes stale keys. Freezing a flow
+  // at the current level never lowers a link's share ((rem - x) / (n - 1) >= rem / n when
+  // x <= rem / n), so a key is at most the link's true share and the heap is refreshed lazily:
+  // once the top's key is current, it is the smallest share.
+  void settle_top() {
+    while (!shares.empty()) {
+      std::uint32_t i = shares.front().local;
+      if (saturated_now[i] || unfrozen[i] == 0) {
+        std::pop_heap(shares.begin(), shares.end(), share_after);
+        shares.pop_back();
+        continue;
+      }
+      double cur = share_of(i);
+      if (cur <= shares.front().share) return;
+      std::pop_heap(shares.begin(), shares.end(), share_after);
+      shares.back().share = cur;
+      std::push_heap(shares.begin(), shares.end(), share_after);
     }
   }
 
@@ -453,27 +480,25 @@ struct FlowNetwork::Impl final : EventSink {
   void water_fill() {
     if (++round == 0) {
       for (Flow& f : flows) f.frozen = 0;
-      for (Link& l : links) l.round = 0;
+      for (LinkSlot& l : link_slot) l.round = 0;
       round = 1;
     }
     constraint.clear();
     rem.clear();
     unfrozen.clear();
-    lversion.clear();
     saturated_now.clear();
     capped.clear();
     for (std::uint32_t s : set) {
       const Flow& f = flows[s];
       if (f.cap != kInf) capped.push_back(s);
       for (LinkId id : f.path) {
-        Link& l = links[id];
+        LinkSlot& l = link_slot[id];
         if (l.round != round) {
           l.round = round;
           l.local = static_cast<std::uint32_t>(constraint.size());
           constraint.push_back(id);
           rem.push_back(l.capacity);
           unfrozen.push_back(0);
-          lversion.push_back(0);
           saturated_now.push_back(false);
         }
         ++unfrozen[l.local];
@@ -486,14 +511,13 @@ struct FlowNetwork::Impl final : EventSink {
       return flows[a].cap < flows[b].cap || (flows[a].cap == flows[b].cap && flows[a].seq < flows[b].seq);
     });
     shares.clear();
-    for (std::uint32_t i = 0; i < constraint.size(); ++i) push_share(i);
+    for (std::uint32_t i = 0; i < constraint.size(); ++i)
+      shares.push_back({share_of(i), constraint[i], i});
+    std::make_heap(shares.begin(), shares.end(), share_after);
     std::size_t next_cap = 0;
-    while (true) {
-      while (!shares.empty() && (saturated_now[links[shares.front().link].local] ||
-                                 shares.front().version != lversion[links[shares.front().link].local])) {
-        std::pop_heap(shares.begin(), shares.end(), share_after);
-        shares.pop_back();
-      }
+    unfrozen_flows = set.size();
+    while (unfrozen_flows > 0) {  // links left in the heap then have slack: skip popping them
+      settle_top();
       while (next_cap < capped.size() && flows[capped[next_cap]].frozen == round) ++next_cap;
       bool have_link = !shares.empty(), have_cap = next_cap < capped.size();
       if (!have_link && !have_cap) break;
@@ -502,14 +526,15 @@ struct FlowNetwork::Impl final : EventSink {
         freeze(s, flows[s].cap);
         continue;
       }
-      Share top = shares.front();
+      LinkId top = shares.front().link;
+      std::uint32_t i = shares.front().local;
       std::pop_heap(shares.begin(), shares.end(), share_after);
       shares.pop_back();
-      std::uint32_t i = links[top.link].local;
+      double level = share_of(i);  // never above the key: no rounding past capacity
       saturated_now[i] = true;
-      for (const LinkRef& r : links[top.link].flows) {
+      for (const LinkRef& r : links[top].flows) {
         const Flow& f = flows[r.slot];
-        if (f.in_set == epoch && f.frozen != round) freeze(r.slot, top.share);
+        if (f.in_set == epoch && f.frozen != round) freeze(r.slot, level);
       }
     }
   }
@@ -592,6 +617,7 @@ void FlowNetwork::set_link_capacity(LinkId link, BytesPerSec capacity_Bps) {
   impl_->check_link(link, "link");
   check_capacity(capacity_Bps, "link[" + std::to_string(link) + "].capacity_Bps");
   impl_->links[link].capacity = capacity_Bps;
+  impl_->link_slot[link].capacity = capacity_Bps;
   impl_->forced.push_back(link);
   impl_->update();
   impl_->arm();
