@@ -36,7 +36,7 @@ std::string describe_json(const Json& j) {
 Json parse_json_text(const std::string& text, const std::string& source) {
   try {
     return Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for numbers like 1e400
     // nlohmann's message starts with "[json.exception.parse_error.101] parse error at ..."
     std::string what = e.what();
     auto pos = what.find("] ");
