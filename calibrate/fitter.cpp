@@ -1,0 +1,487 @@
+#include "calibrate/fitter.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "calibrate/fit.hpp"
+#include "sim/common/parse.hpp"
+
+namespace knee {
+
+namespace {
+
+const std::vector<Datasheet>& datasheets() {
+  // Dense (no sparsity) tensor-core peaks. B200: fp16 = bf16 and tf32 = bf16 / 2 as on every
+  // tensor-core generation; its fp32 is not in knee's datasheet list, so it has no fp32 table.
+  static const std::vector<Datasheet> d = {
+      {"h200", "NVIDIA H200 SXM", 989, 989, 1979, 495, 67, 4.8e12, 141e9, 60.0 * kMiB, 900e9, 400e9, 700, 5},
+      {"h100", "NVIDIA H100 SXM", 989, 989, 1979, 495, 67, 3.35e12, 80e9, 50.0 * kMiB, 900e9, 400e9, 700, 5},
+      {"a100", "NVIDIA A100 SXM 80GB", 312, 312, 0, 156, 19.5, 2.04e12, 80e9, 40.0 * kMiB, 600e9, 200e9, 400, 4},
+      {"b200", "NVIDIA B200", 2250, 2250, 4500, 1125, 0, 8e12, 192e9, 0, 1800e9, 400e9, 1000, 5},
+  };
+  return d;
+}
+
+double datasheet_peak(const Datasheet& d, const std::string& dtype) {
+  if (dtype == "bf16") return d.bf16;
+  if (dtype == "fp16") return d.fp16;
+  if (dtype == "fp8") return d.fp8;
+  if (dtype == "tf32") return d.tf32;
+  if (dtype == "fp32") return d.fp32;
+  return 0;
+}
+
+OrderedJson param(double v, const std::string& prov) { return {{"value", v}, {"provenance", prov}}; }
+OrderedJson param(double v, const std::string& prov, double lo, double hi) {
+  OrderedJson p = param(v, prov);
+  p["ci95"] = {lo, hi};
+  return p;
+}
+OrderedJson param(const Summary& s, const std::string& prov) {
+  OrderedJson p = param(s.median, prov, s.ci_lo, s.ci_hi);
+  p["reps"] = s.reps;
+  p["outliers"] = s.outliers;
+  if (s.ci_method != "order-statistic") p["ci_method"] = s.ci_method;
+  return p;
+}
+void add_run_to_run(OrderedJson& p, double other) {
+  const double v = p["value"].get<double>();
+  p["run_to_run"] = {{"other_value", other}, {"rel_diff", v != 0 ? std::fabs(other - v) / std::fabs(v) : 0.0}};
+}
+
+OrderedJson sample_json(double bytes, const Summary& s) {
+  OrderedJson j = {{"bytes", bytes}, {"median_s", s.median}, {"ci95_s", {s.ci_lo, s.ci_hi}},
+                   {"reps", s.reps}, {"outliers", s.outliers}};
+  if (s.ci_method != "order-statistic") j["ci_method"] = s.ci_method;
+  return j;
+}
+
+struct CurveFit {
+  std::vector<AlphaBetaFit> segs;
+};
+
+CurveFit fit_cases(const std::vector<SizeCase>& cases) {
+  std::vector<double> x, t;
+  for (const auto& c : cases) {
+    x.push_back(c.bytes);
+    t.push_back(c.r.summary.median);
+  }
+  return {fit_regimes(x, t)};
+}
+
+// Hockney form for the simulator: alpha is the latency of the smallest-size regime, beta the
+// per-byte time of the largest-size regime; the segments keep the whole measured curve.
+OrderedJson curve_json(const std::vector<SizeCase>& cases, const std::vector<SizeCase>* other,
+                       const std::string& note) {
+  OrderedJson j;
+  j["provenance"] = "fitted";
+  if (!note.empty()) j["note"] = note;
+  CurveFit f = fit_cases(cases);
+  const AlphaBetaFit& first = f.segs.front();
+  const AlphaBetaFit& last = f.segs.back();
+  j["alpha_s"] = param(std::max(0.0, first.alpha_s), "fitted", first.alpha_ci[0], first.alpha_ci[1]);
+  if (first.alpha_s < 0)  // a negative intercept: the latency is below what the sizes resolve
+    j["alpha_s"]["note"] = "fitted intercept " + std::to_string(first.alpha_s) + " s clamped to 0";
+  j["beta_s_per_byte"] = param(last.beta_s_per_byte, "fitted", last.beta_ci[0], last.beta_ci[1]);
+  j["bandwidth_Bps"] = param(1 / last.beta_s_per_byte, "fitted", last.beta_ci[1] > 0 ? 1 / last.beta_ci[1] : 0,
+                             last.beta_ci[0] > 0 ? 1 / last.beta_ci[0] : INFINITY);
+  if (!std::isfinite(j["bandwidth_Bps"]["ci95"][1].get<double>()))
+    j["bandwidth_Bps"]["ci95"][1] = 1e30;  // the interval of beta reaches zero: no upper bound
+  if (other && other->size() >= 2) {
+    CurveFit g = fit_cases(*other);
+    add_run_to_run(j["alpha_s"], g.segs.front().alpha_s);
+    add_run_to_run(j["beta_s_per_byte"], g.segs.back().beta_s_per_byte);
+    add_run_to_run(j["bandwidth_Bps"], 1 / g.segs.back().beta_s_per_byte);
+  }
+  OrderedJson segs = OrderedJson::array();
+  for (const auto& s : f.segs)
+    segs.push_back({{"from_bytes", s.from_bytes}, {"to_bytes", s.to_bytes}, {"points", s.points},
+                    {"alpha_s", param(s.alpha_s, "fitted", s.alpha_ci[0], s.alpha_ci[1])},
+                    {"beta_s_per_byte", param(s.beta_s_per_byte, "fitted", s.beta_ci[0], s.beta_ci[1])}});
+  j["segments"] = segs;
+  OrderedJson samples = OrderedJson::array();
+  std::vector<SizeCase> sorted = cases;
+  std::stable_sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.bytes < b.bytes; });
+  for (const auto& c : sorted) samples.push_back(sample_json(c.bytes, c.r.summary));
+  j["samples"] = samples;
+  return j;
+}
+
+OrderedJson datasheet_link(double alpha_s, const std::string& alpha_note, double Bps, const std::string& note) {
+  return {{"provenance", "datasheet"},
+          {"note", note},
+          {"alpha_s", {{"value", alpha_s}, {"provenance", "assumed"}, {"note", alpha_note}}},
+          {"beta_s_per_byte", param(1 / Bps, "datasheet")},
+          {"bandwidth_Bps", param(Bps, "datasheet")}};
+}
+
+void add_datasheet_links(OrderedJson& links, const Datasheet& d) {
+  if (!links.contains("nvlink"))
+    links["nvlink"] = datasheet_link(
+        1e-6, "not on the datasheet; ~1 us is the order of NCCL's NVLink base latency, measure it with nccl-tests",
+        d.nvlink_total_Bps / 2,
+        "per direction: half of the datasheet's " + std::to_string(int(d.nvlink_total_Bps / 1e9)) +
+            " GB/s bidirectional total (one GPU cannot measure it)");
+  if (!links.contains("network"))
+    links["network"] = datasheet_link(
+        5e-6, "not on the datasheet; ~5 us is the order of an InfiniBand NCCL hop, measure it with nccl-tests",
+        d.nic_bps / 8, "one " + std::to_string(int(d.nic_bps / 1e9)) + " Gb/s NIC per GPU");
+}
+
+std::string manifest_string(const OrderedJson& m, const char* key) {
+  if (m.contains(key) && m[key].is_string()) return m[key].get<std::string>();
+  return "not recorded";
+}
+
+OrderedJson build_manifest(const RawRun& a, const RawRun* b, const FitOptions& opt) {
+  OrderedJson m;
+  const OrderedJson& r = a.manifest;
+  m["gpu_name"] = manifest_string(r, "gpu_name");
+  m["gpu_count"] = r.contains("gpu_count") ? r["gpu_count"] : OrderedJson(a.device_kind == "gpu" ? 1 : 0);
+  for (const char* k : {"driver", "cuda", "nccl", "cublas"}) m[k] = manifest_string(r, k);
+  m["clocks"] = r.contains("clocks") ? r["clocks"] : OrderedJson::object();
+  m["power_limit_W"] = a.power_limit_W;
+  m["host"] = r.contains("host") ? manifest_string(r, "host") : manifest_string(r, "platform");
+  m["date"] = manifest_string(r, "date");
+  m["command_line"] = opt.command_line;
+  m["git_revision"] = opt.git_revision;
+  OrderedJson src = OrderedJson::array();
+  src.push_back(a.source);
+  if (b) src.push_back(b->source);
+  m["source_files"] = src;
+  m["measurement"] = manifest_string(r, "method");
+  OrderedJson extra = OrderedJson::object();
+  std::set<std::string> used = {"gpu_name", "gpu_count", "driver", "cuda", "nccl", "cublas", "clocks",
+                                "host", "date", "method", "power_limit_W"};
+  for (auto it = r.begin(); it != r.end(); ++it)
+    if (!used.count(it.key())) extra[it.key()] = it.value();
+  if (b) extra["second_run"] = {{"source", b->source}, {"date", manifest_string(b->manifest, "date")}};
+  m["extra"] = extra;
+  return m;
+}
+
+// ---- compute -----------------------------------------------------------------------------------
+std::string gemm_key(const GemmCase& g) {
+  return g.dtype + ":" + std::to_string(g.m) + "x" + std::to_string(g.n) + "x" + std::to_string(g.k) + ":" + g.label;
+}
+
+OrderedJson fit_compute(const RawRun& a, const RawRun* b, const Datasheet* ds) {
+  std::map<std::string, double> other;
+  if (b)
+    for (const auto& g : b->gemm) other[gemm_key(g)] = g.r.summary.median;
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<const GemmCase*>> by;
+  for (const auto& g : a.gemm) {
+    if (!by.count(g.dtype)) order.push_back(g.dtype);
+    by[g.dtype].push_back(&g);
+  }
+  OrderedJson peak = OrderedJson::object(), gemm = OrderedJson::object();
+  for (const auto& dt : order) {
+    const GemmCase* best = nullptr;
+    double best_tf = 0, floor = INFINITY;
+    OrderedJson samples = OrderedJson::array();
+    for (const GemmCase* g : by[dt]) {
+      const double flops = 2.0 * g->m * g->n * g->k;
+      const Summary& s = g->r.summary;
+      const double tf = flops / s.median / 1e12;
+      if (tf > best_tf) {
+        best_tf = tf;
+        best = g;
+      }
+      floor = std::min(floor, s.median);
+      OrderedJson e = {{"m", g->m}, {"n", g->n}, {"k", g->k}, {"label", g->label}, {"median_s", s.median},
+                       {"ci95_s", {s.ci_lo, s.ci_hi}}, {"reps", s.reps}, {"outliers", s.outliers},
+                       {"tflops", tf}};
+      if (s.ci_method != "order-statistic") e["ci_method"] = s.ci_method;
+      if (auto it = other.find(gemm_key(*g)); it != other.end()) e["other_run_median_s"] = it->second;
+      samples.push_back(e);
+    }
+    const double flops = 2.0 * best->m * best->n * best->k;
+    const Summary& s = best->r.summary;
+    OrderedJson achieved = param(best_tf, "measured", flops / s.ci_hi / 1e12, flops / s.ci_lo / 1e12);
+    achieved["note"] = "the fastest measured shape: " + std::to_string(best->m) + "x" + std::to_string(best->n) +
+                       "x" + std::to_string(best->k) + " (" + best->label + ")";
+    if (auto it = other.find(gemm_key(*best)); it != other.end()) add_run_to_run(achieved, flops / it->second / 1e12);
+    OrderedJson pk = {{"achieved", achieved}};
+    if (ds && datasheet_peak(*ds, dt) > 0) pk["datasheet"] = param(datasheet_peak(*ds, dt), "datasheet");
+    peak[dt] = pk;
+    OrderedJson fl = param(floor, "measured");
+    fl["note"] = "shortest median of any GEMM of this dtype: launch-bound, a lower bound for every call";
+    gemm[dt] = {{"provenance", "measured"}, {"floor_s", fl}, {"samples", samples}};
+  }
+  return {{"interpolation", "idw-log-mnk"}, {"peak_tflops", peak}, {"gemm", gemm}};
+}
+
+// ---- power -------------------------------------------------------------------------------------
+OrderedJson fit_power(const RawRun& a, const RawRun* b, double settle_s, const Datasheet* ds) {
+  OrderedJson p = OrderedJson::object();
+  if (a.power.empty()) {
+    p["note"] = "not measured by this backend";
+    return p;
+  }
+  auto phases = [&](const RawRun& r, int& excluded) {
+    std::map<std::string, std::vector<double>> w;
+    std::string cur;
+    double start = 0;
+    excluded = 0;
+    for (const auto& s : r.power) {
+      if (s.phase != cur) {
+        cur = s.phase;
+        start = s.t_s;
+      }
+      if (s.t_s - start < settle_s) {
+        ++excluded;
+        continue;
+      }
+      w[s.phase == "idle_after" ? "idle" : s.phase].push_back(s.watts);
+    }
+    return w;
+  };
+  int excl = 0, excl_b = 0;
+  auto w = phases(a, excl);
+  std::map<std::string, std::vector<double>> wb;
+  if (b && !b->power.empty()) wb = phases(*b, excl_b);
+  for (const auto& [phase, key] : std::vector<std::pair<std::string, std::string>>{
+           {"idle", "idle_W"}, {"compute", "compute_W"}, {"memory", "memory_W"}}) {
+    if (!w.count(phase) || w[phase].empty())
+      throw InputError(a.source + ": power: expected samples of the " + phase + " phase after " +
+                       std::to_string(settle_s) + " s of settling, got none");
+    OrderedJson q = param(summarize(w[phase]), "measured");
+    if (wb.count(phase) && !wb[phase].empty()) add_run_to_run(q, median_of(wb[phase]));
+    p[key] = q;
+  }
+  if (ds) p["tdp_W"] = param(ds->tdp_W, "datasheet");
+  else p["tdp_W"] = param(a.power_limit_W > 0 ? a.power_limit_W : p["compute_W"]["value"].get<double>(), "measured");
+  p["calibration_rates"] = {{"compute_tflops", a.power_gemm_tflops}, {"memory_Bps", a.power_copy_Bps}};
+  p["settle_s"] = settle_s;
+  p["samples_excluded"] = excl;
+  p["note"] = "power_W = idle + (compute_W - idle) * compute_util + (memory_W - idle) * mem_util, clamped to "
+              "[idle, tdp]; util 1 is the calibration workload (compute: bf16 GEMM at calibration_rates."
+              "compute_tflops; memory: a device copy at calibration_rates.memory_Bps)";
+  return p;
+}
+
+}  // namespace
+
+const Datasheet* find_datasheet(const std::string& key_or_name) {
+  std::string low;
+  for (char c : key_or_name) low += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const auto& d : datasheets())
+    if (low == d.key || low.find(d.key) != std::string::npos) return &d;
+  return nullptr;
+}
+
+std::vector<std::string> datasheet_keys() {
+  std::vector<std::string> k;
+  for (const auto& d : datasheets()) k.push_back(d.key);
+  return k;
+}
+
+OrderedJson fit_profile(const RawRun& a, const RawRun* b, const FitOptions& opt) {
+  if (a.gemm.empty()) throw InputError(a.source + ": $.gemm: expected at least one GEMM case, got none");
+  if (a.copy.size() < 2)
+    throw InputError(a.source + ": copy: expected a device copy sweep of >= 2 sizes, got " + std::to_string(a.copy.size()));
+  const std::string gpu = manifest_string(a.manifest, "gpu_name");
+  const Datasheet* ds = a.device_kind == "gpu" ? find_datasheet(gpu) : nullptr;
+  OrderedJson p;
+  p["schema_version"] = 1;
+  p["name"] = opt.name;
+  p["gpu"] = gpu;
+  p["description"] = std::string("fitted by knee fit from ") + a.source + (b ? " and " + b->source : std::string()) +
+                     (b ? "; values from the first run, run_to_run from the second" : "");
+  p["manifest"] = build_manifest(a, b, opt);
+  p["compute"] = fit_compute(a, b, ds);
+
+  OrderedJson mem;
+  if (a.capacity_bytes > 0) mem["capacity_bytes"] = param(a.capacity_bytes, "measured");
+  if (a.l2_bytes > 0) mem["l2_bytes"] = param(a.l2_bytes, "measured");
+  if (ds) mem["datasheet_bandwidth_Bps"] = param(ds->hbm_Bps, "datasheet");
+  mem["copy"] = curve_json(a.copy, b ? &b->copy : nullptr,
+                           "device-to-device copy; bytes are bytes moved (read + write)");
+  OrderedJson ops = OrderedJson::object();
+  for (const auto& [op, cases] : a.ops) {
+    if (cases.size() < 2) continue;
+    const std::vector<SizeCase>* oc = b && b->ops.count(op) ? &b->ops.at(op) : nullptr;
+    ops[op] = curve_json(cases, oc, "bytes are the least traffic the op needs (bytes_moved_min)");
+  }
+  mem["ops"] = ops;
+  p["memory"] = mem;
+
+  OrderedJson att = {{"provenance", "measured"}, {"samples", OrderedJson::array()}};
+  for (std::size_t i = 0; i < a.attention.size(); ++i) {
+    const auto& c = a.attention[i];
+    OrderedJson e = {{"batch", c.batch}, {"heads", c.heads}, {"seq", c.seq}, {"head_dim", c.head_dim},
+                     {"causal", c.causal}, {"fwd", param(c.fwd.summary, "measured")},
+                     {"fwd_bwd", param(c.fwd_bwd.summary, "measured")}};
+    if (b && i < b->attention.size() && b->attention[i].seq == c.seq && b->attention[i].batch == c.batch) {
+      add_run_to_run(e["fwd"], b->attention[i].fwd.summary.median);
+      add_run_to_run(e["fwd_bwd"], b->attention[i].fwd_bwd.summary.median);
+    }
+    att["samples"].push_back(e);
+  }
+  att["note"] = "fwd_bwd counts 3.5x the forward FLOPs; causal counts half the score matrix";
+  p["attention"] = att;
+
+  OrderedJson launch = OrderedJson::object();
+  auto launch_param = [&](const char* key, const Reps& ra, const Reps* rb, const std::string& note) {
+    if (ra.summary.reps == 0) return;
+    OrderedJson q = param(ra.summary, "measured");
+    q["note"] = note;
+    if (rb && rb->summary.reps > 0) add_run_to_run(q, rb->summary.median);
+    launch[key] = q;
+  };
+  launch_param("host_launch_s", a.host_launch, b ? &b->host_launch : nullptr,
+               "host time per launch when launches run back to back (the eager-mode cost per kernel)");
+  launch_param("tiny_kernel_s", a.tiny_kernel, b ? &b->tiny_kernel : nullptr,
+               "one tiny kernel timed alone (launch plus completion)");
+  launch_param("graph_per_kernel_s", a.graph_per_kernel, b ? &b->graph_per_kernel : nullptr,
+               "per kernel of a replayed CUDA graph");
+  if (!launch.contains("host_launch_s"))
+    throw InputError(a.source + ": launch: expected a host launch measurement, got none");
+  p["launch"] = launch;
+
+  OrderedJson links = OrderedJson::object();
+  for (const auto& [cls, cases] : a.links) {
+    if (cases.size() < 2) continue;
+    const std::vector<SizeCase>* oc = b && b->links.count(cls) ? &b->links.at(cls) : nullptr;
+    auto note = a.link_notes.count(cls) ? a.link_notes.at(cls) : std::string();
+    links[cls] = curve_json(cases, oc, note);
+  }
+  if (ds) add_datasheet_links(links, *ds);
+  p["links"] = links;
+  p["power"] = fit_power(a, b, opt.power_settle_s, ds);
+  return p;
+}
+
+// ---- derivation --------------------------------------------------------------------------------
+namespace {
+OrderedJson derived(double v, const std::string& note) {
+  return {{"value", v}, {"provenance", "derived"}, {"note", note}};
+}
+OrderedJson scale_curve(const OrderedJson& c, double beta_scale, const std::string& note) {
+  OrderedJson o = {{"provenance", "derived"}, {"note", note}};
+  o["alpha_s"] = derived(c["alpha_s"]["value"].get<double>(), "alpha of the base profile (latency is host/launch-bound)");
+  const double beta = c["beta_s_per_byte"]["value"].get<double>() * beta_scale;
+  o["beta_s_per_byte"] = derived(beta, "base beta scaled by the bandwidth ratio");
+  o["bandwidth_Bps"] = derived(1 / beta, "1 / beta");
+  OrderedJson segs = OrderedJson::array();
+  for (const auto& s : c["segments"])
+    segs.push_back({{"from_bytes", s["from_bytes"]}, {"to_bytes", s["to_bytes"]}, {"points", s["points"]},
+                    {"alpha_s", derived(s["alpha_s"]["value"].get<double>(), "base")},
+                    {"beta_s_per_byte", derived(s["beta_s_per_byte"]["value"].get<double>() * beta_scale, "base x ratio")}});
+  o["segments"] = segs;
+  return o;
+}
+// Compute-bound time above the launch floor scales by the peak ratio; the floor itself does not.
+double scale_time(double t, double floor, double ratio) { return floor + std::max(0.0, t - floor) / ratio; }
+}  // namespace
+
+OrderedJson derive_profile(const OrderedJson& base, const std::string& target, const FitOptions& opt) {
+  const Datasheet* to = find_datasheet(target);
+  if (!to) throw InputError("knee fit: --derive: expected one of h200, h100, a100, b200, got '" + target + "'");
+  const Datasheet* from = find_datasheet(base.value("gpu", std::string()));
+  if (!from)
+    throw InputError("knee fit: base profile: $.gpu: expected a GPU with a datasheet (H200, H100, A100, B200), got '" +
+                     base.value("gpu", std::string()) + "'");
+  const std::string why = "derived from profile '" + base.value("name", std::string()) + "' (" + from->gpu +
+                          ") by datasheet ratios; see docs/calibration.md";
+  OrderedJson p;
+  p["schema_version"] = 1;
+  p["name"] = opt.name.empty() ? to->key : opt.name;
+  p["gpu"] = to->gpu;
+  p["description"] = why;
+  OrderedJson m = base["manifest"];
+  m["gpu_name"] = to->gpu;
+  m["command_line"] = opt.command_line;
+  m["git_revision"] = opt.git_revision;
+  m["power_limit_W"] = to->tdp_W;
+  m["clocks"] = OrderedJson::object();
+  m["extra"] = {{"derived_from", base.value("name", std::string())}, {"base_manifest_date", m["date"]}};
+  p["manifest"] = m;
+
+  // compute
+  OrderedJson peak = OrderedJson::object(), gemm = OrderedJson::object();
+  const OrderedJson& bc = base["compute"];
+  double bf16_floor = 0, bf16_ratio = to->bf16 / from->bf16;
+  for (auto it = bc["gemm"].begin(); it != bc["gemm"].end(); ++it) {
+    const std::string dt = it.key();
+    const double pt = datasheet_peak(*to, dt), pf = datasheet_peak(*from, dt);
+    if (pt <= 0 || pf <= 0) continue;  // the target has no such tensor-core mode
+    const double ratio = pt / pf;
+    const double floor = it.value()["floor_s"]["value"].get<double>();
+    if (dt == "bf16") bf16_floor = floor;
+    OrderedJson samples = OrderedJson::array();
+    for (const auto& s : it.value()["samples"]) {
+      const double t = scale_time(s["median_s"].get<double>(), floor, ratio);
+      const double flops = 2.0 * s["m"].get<double>() * s["n"].get<double>() * s["k"].get<double>();
+      samples.push_back({{"m", s["m"]}, {"n", s["n"]}, {"k", s["k"]}, {"label", s["label"]}, {"median_s", t},
+                         {"ci95_s", {scale_time(s["ci95_s"][0].get<double>(), floor, ratio),
+                                     scale_time(s["ci95_s"][1].get<double>(), floor, ratio)}},
+                         {"reps", 0}, {"outliers", 0}, {"tflops", flops / t / 1e12}});
+    }
+    OrderedJson fl = derived(floor, "launch floor of the base profile (host-bound)");
+    gemm[dt] = {{"provenance", "derived"}, {"floor_s", fl}, {"samples", samples},
+                {"note", "base medians: floor + (t - floor) * " + std::to_string(pf) + "/" + std::to_string(pt)}};
+    peak[dt] = {{"achieved", derived(bc["peak_tflops"][dt]["achieved"]["value"].get<double>() * ratio,
+                                     "base achieved x datasheet ratio")},
+                {"datasheet", param(pt, "datasheet")}};
+  }
+  p["compute"] = {{"interpolation", bc["interpolation"]}, {"peak_tflops", peak}, {"gemm", gemm}};
+
+  // memory
+  const double hbm = from->hbm_Bps / to->hbm_Bps;
+  const OrderedJson& bm = base["memory"];
+  OrderedJson mem;
+  mem["capacity_bytes"] = param(to->capacity_bytes, "datasheet");
+  if (to->l2_bytes > 0) mem["l2_bytes"] = param(to->l2_bytes, "datasheet");
+  mem["datasheet_bandwidth_Bps"] = param(to->hbm_Bps, "datasheet");
+  const std::string hbm_note = "base curve, beta x " + std::to_string(from->hbm_Bps / 1e12) + "/" +
+                               std::to_string(to->hbm_Bps / 1e12) + " (HBM TB/s ratio)";
+  mem["copy"] = scale_curve(bm["copy"], hbm, hbm_note);
+  OrderedJson ops = OrderedJson::object();
+  for (auto it = bm["ops"].begin(); it != bm["ops"].end(); ++it) ops[it.key()] = scale_curve(it.value(), hbm, hbm_note);
+  mem["ops"] = ops;
+  p["memory"] = mem;
+
+  // attention: like a bf16 GEMM
+  OrderedJson att = {{"provenance", "derived"}, {"samples", OrderedJson::array()},
+                     {"note", "base times: floor + (t - floor) x bf16 peak ratio"}};
+  for (const auto& s : base["attention"]["samples"]) {
+    OrderedJson e = {{"batch", s["batch"]}, {"heads", s["heads"]}, {"seq", s["seq"]},
+                     {"head_dim", s["head_dim"]}, {"causal", s["causal"]}};
+    for (const char* k : {"fwd", "fwd_bwd"})
+      e[k] = derived(scale_time(s[k]["value"].get<double>(), bf16_floor, bf16_ratio), "base x bf16 ratio");
+    att["samples"].push_back(e);
+  }
+  p["attention"] = att;
+
+  OrderedJson launch = OrderedJson::object();
+  for (auto it = base["launch"].begin(); it != base["launch"].end(); ++it)
+    launch[it.key()] = derived(it.value()["value"].get<double>(), "host-side cost, taken from the base profile");
+  p["launch"] = launch;
+
+  OrderedJson links = OrderedJson::object();
+  for (auto it = base["links"].begin(); it != base["links"].end(); ++it) {
+    if (it.key().rfind("host_", 0) != 0) continue;
+    const double r = std::pow(2.0, from->pcie_gen - to->pcie_gen);  // each PCIe generation doubles the rate
+    links[it.key()] = scale_curve(it.value(), r, "base host link; beta x PCIe generation ratio (gen " +
+                                                     std::to_string(int(from->pcie_gen)) + " -> " +
+                                                     std::to_string(int(to->pcie_gen)) + ")");
+  }
+  add_datasheet_links(links, *to);
+  p["links"] = links;
+
+  const OrderedJson& bp = base["power"];
+  OrderedJson pw;
+  const double pr = to->tdp_W / from->tdp_W;
+  for (const char* k : {"idle_W", "compute_W", "memory_W"})
+    pw[k] = derived(bp[k]["value"].get<double>() * pr, "base x TDP ratio");
+  pw["tdp_W"] = param(to->tdp_W, "datasheet");
+  pw["note"] = bp["note"];
+  p["power"] = pw;
+  return p;
+}
+
+}  // namespace knee

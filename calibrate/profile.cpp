@@ -1,0 +1,487 @@
+#include "calibrate/profile.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "calibrate/embedded_profiles.hpp"
+#include "sim/common/json_reader.hpp"
+
+namespace knee {
+
+namespace {
+
+const std::vector<std::string> kProvenances = {"measured", "fitted", "derived", "datasheet", "assumed"};
+const std::vector<std::string> kDtypes = {"bf16", "fp16", "fp8", "tf32", "fp32", "fp64"};
+
+enum class Sign { any, non_negative, positive };
+
+void check_sign(JsonObject& o, const std::string& key, double v, Sign s) {
+  if (s == Sign::positive && !(v > 0)) o.fail(key, "a finite number > 0");
+  if (s == Sign::non_negative && !(v >= 0)) o.fail(key, "a finite number >= 0");
+}
+
+void read_interval(JsonObject& o, const std::string& key, Sign s) {
+  JsonArray a = o.array(key);
+  if (a.size() != 2) a.fail_here("[lo, hi], two numbers");
+  const double lo = a.number(0), hi = a.number(1);
+  if (lo > hi) a.fail(0, "lo <= hi");
+  if (s == Sign::positive && !(lo > 0)) a.fail(0, "a finite number > 0");
+}
+
+// {"value", "provenance", "ci95"?, "run_to_run"?, "reps"?, "outliers"?, "ci_method"?, "note"?}
+double read_param(JsonObject& parent, const std::string& key, Sign s, std::string* prov = nullptr) {
+  JsonObject o = parent.object(key);
+  const double v = o.number("value");
+  check_sign(o, "value", v, s);
+  std::string p = o.one_of("provenance", kProvenances);
+  if (prov) *prov = p;
+  if (o.has("ci95")) read_interval(o, "ci95", Sign::any);
+  if (o.has("run_to_run")) {
+    JsonObject r = o.object("run_to_run");
+    r.number("other_value");
+    r.non_negative("rel_diff");
+    r.finish();
+  }
+  o.integer_or("reps", 0, 0);
+  o.integer_or("outliers", 0, 0);
+  o.string_or("ci_method", "");
+  o.string_or("note", "");
+  o.finish();
+  return v;
+}
+
+std::string key_list(const std::vector<std::string>& v) {
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+  return s.empty() ? "none" : s;
+}
+
+}  // namespace
+
+struct Profile::Impl {
+  struct Segment {
+    double from, to, alpha, beta;
+  };
+  struct Curve {
+    double alpha = 0, beta = 0;
+    std::string provenance;
+    std::vector<Segment> segs;
+    // Each segment's line inside its own size range; between two segments, log-log interpolation
+    // from the end of one line to the start of the next (continuous); beyond the ends, the end
+    // segments' lines.
+    double time(double x) const {
+      double t = alpha + beta * x;
+      if (!segs.empty()) {
+        auto at = [](const Segment& s, double b) { return s.alpha + s.beta * b; };
+        std::size_t i = 0;
+        while (i + 1 < segs.size() && x > segs[i].to) ++i;
+        t = at(segs[i], x);
+        if (i > 0 && x < segs[i].from) {  // in the gap after segment i-1
+          const Segment &a = segs[i - 1], &b = segs[i];
+          const double ta = std::max(at(a, a.to), 1e-12), tb = std::max(at(b, b.from), 1e-12);
+          const double u = std::log(x / a.to) / std::log(b.from / a.to);
+          t = std::exp(std::log(ta) + u * (std::log(tb) - std::log(ta)));
+        }
+      }
+      return std::max(t, alpha);  // never under the small-size latency
+    }
+  };
+  struct GemmSample {
+    double lm, ln, lk, median_s, log_tflops;
+  };
+  struct GemmTable {
+    double floor_s = 0, peak_tflops = 0;
+    std::vector<GemmSample> samples;
+  };
+  struct AttSample {
+    double log_flops, log_tf_fwd, log_tf_fb;
+  };
+
+  nlohmann::ordered_json doc;
+  std::string name, gpu, source;
+  std::map<std::string, GemmTable> gemm;
+  Curve copy;
+  std::map<std::string, Curve> ops, links;
+  std::vector<AttSample> attention;
+  double launch_s = 0, capacity = 0;
+  bool has_power = false;
+  double idle_W = 0, compute_W = 0, memory_W = 0, tdp_W = 0;
+
+  [[noreturn]] void fail(const std::string& path, const std::string& expected, const std::string& got) const {
+    throw_input_error(source, path, expected, got);
+  }
+};
+
+namespace {
+
+Profile::Impl::Curve read_curve(JsonObject o) {
+  Profile::Impl::Curve c;
+  c.provenance = o.one_of("provenance", kProvenances);
+  o.string_or("note", "");
+  c.alpha = read_param(o, "alpha_s", Sign::non_negative);
+  c.beta = read_param(o, "beta_s_per_byte", Sign::positive);
+  if (o.has("bandwidth_Bps")) read_param(o, "bandwidth_Bps", Sign::positive);
+  if (o.has("segments")) {
+    JsonArray a = o.array("segments");
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      JsonObject s = a.object(i);
+      Profile::Impl::Segment seg;
+      seg.from = s.positive("from_bytes");
+      seg.to = s.positive("to_bytes");
+      if (seg.to < seg.from) s.fail("to_bytes", "a size >= from_bytes");
+      if (!c.segs.empty() && seg.from < c.segs.back().to) s.fail("from_bytes", "a size >= the previous segment's to_bytes");
+      s.integer_or("points", 0, 0);
+      seg.alpha = read_param(s, "alpha_s", Sign::any);
+      seg.beta = read_param(s, "beta_s_per_byte", Sign::any);
+      s.finish();
+      c.segs.push_back(seg);
+    }
+  }
+  if (o.has("samples")) {
+    JsonArray a = o.array("samples");
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      JsonObject s = a.object(i);
+      s.positive("bytes");
+      s.positive("median_s");
+      read_interval(s, "ci95_s", Sign::positive);
+      s.integer("reps", 0);
+      s.integer("outliers", 0);
+      s.string_or("ci_method", "");
+      s.finish();
+    }
+  }
+  o.finish();
+  return c;
+}
+
+void read_manifest(JsonObject m) {
+  m.string("gpu_name");
+  m.integer("gpu_count", 0);
+  for (const char* k : {"driver", "cuda", "nccl", "cublas", "host", "date", "command_line", "git_revision",
+                        "measurement"})
+    m.string(k);
+  m.object("clocks");  // free-form: whatever clocks the backend could read
+  m.non_negative("power_limit_W");
+  JsonArray src = m.array("source_files");
+  for (std::size_t i = 0; i < src.size(); ++i) src.string(i);
+  if (m.has("extra")) m.object("extra");  // free-form
+  m.finish();
+}
+
+void check_dtype_keys(const JsonObject& o, const Json& raw) {
+  for (auto it = raw.begin(); it != raw.end(); ++it)
+    if (std::find(kDtypes.begin(), kDtypes.end(), it.key()) == kDtypes.end())
+      throw_input_error(o.source(), o.path_of(it.key()), "a dtype (" + key_list(kDtypes) + ")",
+                        "\"" + it.key() + "\"");
+}
+
+void read_compute(JsonObject c, Profile::Impl& p) {
+  c.one_of("interpolation", {"idw-log-mnk"});
+  const Json& praw = c.raw("peak_tflops");
+  JsonObject peaks = c.object("peak_tflops");
+  check_dtype_keys(peaks, praw);
+  std::map<std::string, double> achieved;
+  for (auto it = praw.begin(); it != praw.end(); ++it) {
+    JsonObject e = peaks.object(it.key());
+    achieved[it.key()] = read_param(e, "achieved", Sign::positive);
+    if (e.has("datasheet")) read_param(e, "datasheet", Sign::positive);
+    e.finish();
+  }
+  peaks.finish();
+  const Json& graw = c.raw("gemm");
+  JsonObject gemm = c.object("gemm");
+  check_dtype_keys(gemm, graw);
+  for (auto it = graw.begin(); it != graw.end(); ++it) {
+    JsonObject t = gemm.object(it.key());
+    if (!achieved.count(it.key())) t.fail_here("a matching entry in $.compute.peak_tflops");
+    Profile::Impl::GemmTable tab;
+    tab.peak_tflops = achieved[it.key()];
+    t.one_of("provenance", kProvenances);
+    t.string_or("note", "");
+    tab.floor_s = read_param(t, "floor_s", Sign::positive);
+    JsonArray a = t.array("samples");
+    if (a.empty()) a.fail_here("at least one GEMM sample");
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      JsonObject s = a.object(i);
+      const double m = static_cast<double>(s.integer("m", 1)), n = static_cast<double>(s.integer("n", 1)),
+                   k = static_cast<double>(s.integer("k", 1));
+      s.string("label");
+      const double med = s.positive("median_s");
+      read_interval(s, "ci95_s", Sign::positive);
+      s.integer("reps", 0);
+      s.integer("outliers", 0);
+      s.positive("tflops");
+      s.string_or("ci_method", "");
+      s.positive_or("other_run_median_s", 1);
+      s.finish();
+      tab.samples.push_back({std::log(m), std::log(n), std::log(k), med, std::log(2 * m * n * k / med / 1e12)});
+    }
+    t.finish();
+    p.gemm[it.key()] = std::move(tab);
+  }
+  gemm.finish();
+  c.finish();
+}
+
+void read_memory(JsonObject m, Profile::Impl& p) {
+  if (m.has("capacity_bytes")) p.capacity = read_param(m, "capacity_bytes", Sign::positive);
+  if (m.has("l2_bytes")) read_param(m, "l2_bytes", Sign::positive);
+  if (m.has("datasheet_bandwidth_Bps")) read_param(m, "datasheet_bandwidth_Bps", Sign::positive);
+  p.copy = read_curve(m.object("copy"));
+  const Json& raw = m.raw("ops");
+  JsonObject ops = m.object("ops");
+  for (auto it = raw.begin(); it != raw.end(); ++it) p.ops[it.key()] = read_curve(ops.object(it.key()));
+  ops.finish();
+  m.finish();
+}
+
+void read_attention(JsonObject a, Profile::Impl& p) {
+  a.one_of("provenance", kProvenances);
+  a.string_or("note", "");
+  JsonArray s = a.array("samples");
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    JsonObject e = s.object(i);
+    const double b = static_cast<double>(e.integer("batch", 1)), h = static_cast<double>(e.integer("heads", 1)),
+                 q = static_cast<double>(e.integer("seq", 1)), d = static_cast<double>(e.integer("head_dim", 1));
+    const bool causal = e.boolean("causal");
+    const double f = 4 * b * h * q * q * d * (causal ? 0.5 : 1.0);
+    const double tf = read_param(e, "fwd", Sign::positive), tb = read_param(e, "fwd_bwd", Sign::positive);
+    e.finish();
+    p.attention.push_back({std::log(f), std::log(f / tf / 1e12), std::log(3.5 * f / tb / 1e12)});
+  }
+  std::sort(p.attention.begin(), p.attention.end(), [](auto& x, auto& y) { return x.log_flops < y.log_flops; });
+  a.finish();
+}
+
+void read_power(JsonObject w, Profile::Impl& p) {
+  w.string_or("note", "");
+  if (w.has("idle_W") || w.has("compute_W") || w.has("memory_W") || w.has("tdp_W")) {
+    p.has_power = true;
+    p.idle_W = read_param(w, "idle_W", Sign::positive);
+    p.compute_W = read_param(w, "compute_W", Sign::positive);
+    p.memory_W = read_param(w, "memory_W", Sign::positive);
+    p.tdp_W = read_param(w, "tdp_W", Sign::positive);
+  }
+  if (w.has("calibration_rates")) {
+    JsonObject r = w.object("calibration_rates");
+    r.non_negative("compute_tflops");
+    r.non_negative("memory_Bps");
+    r.finish();
+  }
+  w.non_negative_or("settle_s", 0);
+  w.integer_or("samples_excluded", 0, 0);
+  w.finish();
+}
+
+Profile::Impl parse(const nlohmann::ordered_json& doc, const std::string& source) {
+  Profile::Impl p;
+  p.source = source;
+  const Json j(doc);  // JsonObject reads knee::Json; the ordered document converts losslessly
+  JsonObject root = JsonObject::root(j, source);
+  root.integer("schema_version", 1, 1);
+  p.name = root.string("name");
+  p.gpu = root.string("gpu");
+  root.string_or("description", "");
+  read_manifest(root.object("manifest"));
+  read_compute(root.object("compute"), p);
+  read_memory(root.object("memory"), p);
+  if (root.has("attention")) read_attention(root.object("attention"), p);
+  JsonObject l = root.object("launch");
+  p.launch_s = read_param(l, "host_launch_s", Sign::positive);
+  if (l.has("tiny_kernel_s")) read_param(l, "tiny_kernel_s", Sign::positive);
+  if (l.has("graph_per_kernel_s")) read_param(l, "graph_per_kernel_s", Sign::positive);
+  l.finish();
+  const Json& lraw = root.raw("links");
+  JsonObject links = root.object("links");
+  for (auto it = lraw.begin(); it != lraw.end(); ++it) p.links[it.key()] = read_curve(links.object(it.key()));
+  links.finish();
+  read_power(root.object("power"), p);
+  root.finish();
+  p.doc = doc;
+  return p;
+}
+
+double elt_bytes(const std::string& dtype) {
+  if (dtype == "fp8") return 1;
+  if (dtype == "bf16" || dtype == "fp16") return 2;
+  if (dtype == "fp64") return 8;
+  return 4;
+}
+
+}  // namespace
+
+Profile Profile::from_json(const nlohmann::ordered_json& j, const std::string& source) {
+  Profile p;
+  p.impl_ = std::make_shared<const Impl>(parse(j, source));
+  return p;
+}
+
+Profile Profile::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": expected a readable profile (JSON file), got no such file or no permission");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  nlohmann::ordered_json j;
+  try {
+    j = nlohmann::ordered_json::parse(ss.str());  // ordered, so json() keeps the file's key order
+  } catch (const nlohmann::ordered_json::parse_error&) {
+    parse_json_text(ss.str(), path);  // throws the InputError in the project's shape
+  }
+  return from_json(j, path);
+}
+
+Profile Profile::builtin(const std::string& name) {
+  for (const auto& [n, text] : embedded_profiles())
+    if (name == n) return from_json(nlohmann::ordered_json::parse(text), std::string("builtin:") + n);
+  throw InputError("profile '" + name + "': expected a built-in profile (" + key_list(builtin_names()) +
+                   ") or a profile file, got an unknown name");
+}
+
+std::vector<std::string> Profile::builtin_names() {
+  std::vector<std::string> v;
+  for (const auto& e : embedded_profiles()) v.push_back(e.first);
+  return v;
+}
+
+const std::string& Profile::name() const { return impl_->name; }
+const std::string& Profile::gpu() const { return impl_->gpu; }
+const nlohmann::ordered_json& Profile::json() const { return impl_->doc; }
+
+std::vector<std::string> Profile::gemm_dtypes() const {
+  std::vector<std::string> v;
+  for (const auto& [k, t] : impl_->gemm) v.push_back(k);
+  return v;
+}
+
+double Profile::gemm_time_s(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dtype) const {
+  auto it = impl_->gemm.find(dtype);
+  if (it == impl_->gemm.end())
+    impl_->fail("$.compute.gemm." + dtype, "a dtype this profile has (" + key_list(gemm_dtypes()) + ")",
+                "none for '" + dtype + "'");
+  if (m < 1 || n < 1 || k < 1)
+    throw InputError("gemm " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) +
+                     ": expected dimensions >= 1");
+  const auto& tab = it->second;
+  const double dm = static_cast<double>(m), dn = static_cast<double>(n), dk = static_cast<double>(k);
+  const double flops = 2 * dm * dn * dk;
+  const double bytes = (dm * dk + dk * dn + dm * dn) * elt_bytes(dtype);
+  const double roof = std::max(flops / (tab.peak_tflops * 1e12), bytes / memory_bandwidth_Bps());
+  const double lm = std::log(dm), ln = std::log(dn), lk = std::log(dk);
+  // The 8 nearest samples, weights 1/d^2; exact hits return their (geometric mean) median.
+  std::vector<std::pair<double, const Impl::GemmSample*>> near;
+  near.reserve(tab.samples.size());
+  for (const auto& s : tab.samples) {
+    const double d2 = (lm - s.lm) * (lm - s.lm) + (ln - s.ln) * (ln - s.ln) + (lk - s.lk) * (lk - s.lk);
+    near.push_back({d2, &s});
+  }
+  const std::size_t kn = std::min<std::size_t>(8, near.size());
+  std::partial_sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(kn), near.end(),
+                    [](auto& a, auto& b) { return a.first < b.first || (a.first == b.first && a.second < b.second); });
+  if (near[0].first < 1e-12) {
+    double lsum = 0;
+    int cnt = 0;
+    for (std::size_t i = 0; i < near.size() && near[i].first < 1e-12; ++i, ++cnt) lsum += std::log(near[i].second->median_s);
+    return std::exp(lsum / cnt);
+  }
+  if (std::sqrt(near[0].first) > std::log(4.0)) return roof + tab.floor_s;  // outside the table
+  double wsum = 0, lsum = 0;
+  for (std::size_t i = 0; i < kn; ++i) {
+    const double w = 1 / near[i].first;
+    wsum += w;
+    lsum += w * near[i].second->log_tflops;
+  }
+  double t = flops / (std::exp(lsum / wsum) * 1e12);
+  // Monotone envelope: more work in every dimension is never faster. No shorter than any sample
+  // it contains, no longer than any sample containing it (the upper bound wins when noisy
+  // launch-bound samples contradict each other).
+  double lower = 0, upper = INFINITY;
+  for (const auto& s : tab.samples) {
+    if (s.lm <= lm && s.ln <= ln && s.lk <= lk) lower = std::max(lower, s.median_s);
+    if (s.lm >= lm && s.ln >= ln && s.lk >= lk) upper = std::min(upper, s.median_s);
+  }
+  t = std::min(std::max(t, lower), upper);
+  return std::max({t, roof, tab.floor_s});
+}
+
+double Profile::gemm_tflops(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dtype) const {
+  return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) /
+         gemm_time_s(m, n, k, dtype) / 1e12;
+}
+
+double Profile::memory_bound_time_s(double bytes_moved, const std::string& op) const {
+  if (!(bytes_moved >= 0) || !std::isfinite(bytes_moved))
+    throw InputError("memory_bound_time_s: bytes_moved: expected a finite number >= 0");
+  if (op == "copy") return impl_->copy.time(bytes_moved);
+  auto it = impl_->ops.find(op);
+  if (it == impl_->ops.end()) {
+    std::vector<std::string> names = {"copy"};
+    for (const auto& [k, c] : impl_->ops) names.push_back(k);
+    impl_->fail("$.memory.ops." + op, "an op this profile has (" + key_list(names) + ")", "none for '" + op + "'");
+  }
+  return it->second.time(bytes_moved);
+}
+
+double Profile::attention_time_s(int batch, int heads, int seq, int head_dim, bool causal, bool backward) const {
+  if (batch < 1 || heads < 1 || seq < 1 || head_dim < 1)
+    throw InputError("attention: expected batch, heads, seq and head_dim >= 1");
+  const double flops = 4.0 * batch * heads * double(seq) * seq * head_dim * (causal ? 0.5 : 1.0) * (backward ? 3.5 : 1.0);
+  const auto& a = impl_->attention;
+  const double floor = impl_->gemm.count("bf16") ? impl_->gemm.at("bf16").floor_s : launch_overhead_s();
+  if (a.empty()) {  // no measurement: a bf16 GEMM of the same FLOPs at the achieved peak
+    auto it = impl_->gemm.find("bf16");
+    if (it == impl_->gemm.end()) impl_->fail("$.attention", "attention samples or a bf16 GEMM table", "neither");
+    return flops / (it->second.peak_tflops * 1e12) + floor;
+  }
+  // Piecewise-linear log TFLOP/s over log FLOPs (of the forward pass), clamped at both ends.
+  const double lf = std::log(flops / (backward ? 3.5 : 1.0));
+  auto tf_at = [&](const Impl::AttSample& s) { return backward ? s.log_tf_fb : s.log_tf_fwd; };
+  double ltf;
+  if (lf <= a.front().log_flops) ltf = tf_at(a.front());
+  else if (lf >= a.back().log_flops) ltf = tf_at(a.back());
+  else {
+    std::size_t i = 1;
+    while (a[i].log_flops < lf) ++i;
+    const double u = (lf - a[i - 1].log_flops) / (a[i].log_flops - a[i - 1].log_flops);
+    ltf = tf_at(a[i - 1]) + u * (tf_at(a[i]) - tf_at(a[i - 1]));
+  }
+  return std::max(flops / (std::exp(ltf) * 1e12), floor);
+}
+
+double Profile::launch_overhead_s() const { return impl_->launch_s; }
+double Profile::hbm_capacity_bytes() const {
+  if (impl_->capacity <= 0) impl_->fail("$.memory.capacity_bytes", "a memory capacity", "none");
+  return impl_->capacity;
+}
+double Profile::memory_bandwidth_Bps() const { return 1 / impl_->copy.beta; }
+
+std::vector<std::string> Profile::link_classes() const {
+  std::vector<std::string> v;
+  for (const auto& [k, c] : impl_->links) v.push_back(k);
+  return v;
+}
+
+Profile::AlphaBeta Profile::link(const std::string& cls) const {
+  auto it = impl_->links.find(cls);
+  if (it == impl_->links.end())
+    impl_->fail("$.links." + cls, "a link class this profile has (" + key_list(link_classes()) + ")",
+                "none for '" + cls + "'");
+  return {it->second.alpha, it->second.beta, it->second.provenance};
+}
+
+double Profile::link_time_s(const std::string& cls, double bytes) const {
+  link(cls);
+  return impl_->links.at(cls).time(bytes);
+}
+
+double Profile::power_W(double compute_util, double mem_util) const {
+  const Impl& p = *impl_;
+  if (!p.has_power) p.fail("$.power", "a power model (idle_W, compute_W, memory_W, tdp_W)", "none (not measured)");
+  const double cu = std::clamp(compute_util, 0.0, 1.0), mu = std::clamp(mem_util, 0.0, 1.0);
+  const double w = p.idle_W + (p.compute_W - p.idle_W) * cu + (p.memory_W - p.idle_W) * mu;
+  return std::clamp(w, p.idle_W, p.tdp_W);
+}
+
+}  // namespace knee

@@ -1,0 +1,83 @@
+// knee fit: raw measurements -> profile (least squares with confidence intervals), or a derived
+// profile of another GPU by datasheet ratios.
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "calibrate/fitter.hpp"
+#include "calibrate/profile.hpp"
+#include "cli/command.hpp"
+
+namespace knee::cli {
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": expected a readable file, got no such file or no permission");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_profile(const OrderedJson& p, const std::optional<std::string>& out) {
+  // Validate before writing: what knee fit writes, Profile::load must accept.
+  Profile::from_json(p, "fitted profile");
+  const std::string text = p.dump(1) + "\n";
+  if (!out) {
+    std::cout << text;
+    return;
+  }
+  std::ofstream f(*out, std::ios::binary);
+  if (!f || !(f << text)) throw InputError("knee fit: --out: expected a writable file, got '" + *out + "'");
+}
+
+int run_fit(const Args& a) {
+  FitOptions opt;
+  opt.name = a.value_or("name", "");
+  opt.command_line = command_line();
+  opt.git_revision = knee_git_revision();
+  if (auto target = a.value("derive")) {
+    if (a.positional().size() != 1)
+      throw InputError("knee fit --derive: expected one base profile file, got " + std::to_string(a.positional().size()));
+    Profile base = Profile::load(a.positional()[0]);
+    write_profile(derive_profile(base.json(), *target, opt), a.value("out"));
+    return 0;
+  }
+  std::vector<RawRun> runs;
+  std::vector<std::string> nccl;
+  for (const auto& path : a.positional()) {
+    std::string text = read_text(path);
+    if (looks_like_nccl_tests(text)) {
+      nccl.push_back(path);
+      continue;
+    }
+    if (runs.size() == 2)
+      throw InputError("knee fit: " + path + ": expected at most two raw JSON runs (RAW [RAW2]), got a third");
+    runs.push_back(read_raw_json(parse_json_text(text, path), path));
+  }
+  if (runs.empty()) throw InputError("knee fit: expected a raw measurement file (RAW.json [RAW2.json]), got none");
+  const std::string cls = a.value_or("nccl-class", "nvlink");
+  for (const auto& path : nccl) import_nccl_tests(read_text(path), path, cls, runs[0]);
+  if (opt.name.empty()) {
+    const Datasheet* d = runs[0].device_kind == "gpu" && runs[0].manifest.contains("gpu_name")
+                             ? find_datasheet(runs[0].manifest["gpu_name"].get<std::string>())
+                             : nullptr;
+    opt.name = d ? d->key : runs[0].device_kind;
+  }
+  opt.power_settle_s = a.number_or("power-settle-s", 1.0);
+  write_profile(fit_profile(runs[0], runs.size() > 1 ? &runs[1] : nullptr, opt), a.value("out"));
+  return 0;
+}
+
+}  // namespace
+
+KNEE_COMMAND("fit", "fit raw calibration measurements into a profile",
+             "RAW.json [RAW2.json] [NCCL_TESTS.txt ...] [--out profile.json] [--name NAME] | --derive GPU BASE.json",
+             {{"out", true, "write the profile here (default: standard output)"},
+              {"name", true, "profile name (default: the GPU's short name, e.g. h200)"},
+              {"nccl-class", true, "link class that nccl-tests output is fitted into (default nvlink)"},
+              {"power-settle-s", true, "power samples this soon after a phase change are excluded (default 1)"},
+              {"derive", true, "derive a profile of GPU h200|h100|a100|b200 from the base profile given"}},
+             run_fit);
+
+}  // namespace knee::cli
