@@ -332,10 +332,12 @@ OrderedJson fit_profile(const RawRun& a, const RawRun* b, const FitOptions& opt)
     if (rb && rb->summary.reps > 0) add_run_to_run(q, rb->summary.median);
     launch[key] = q;
   };
+  const bool cpu = a.device_kind == "cpu";
   launch_param("host_launch_s", a.host_launch, b ? &b->host_launch : nullptr,
-               "host time per launch when launches run back to back (the eager-mode cost per kernel)");
+               cpu ? "thread wake-up, one way (the CPU analogue of launching work)"
+                   : "host time per launch when launches run back to back (the eager-mode cost per kernel)");
   launch_param("tiny_kernel_s", a.tiny_kernel, b ? &b->tiny_kernel : nullptr,
-               "one tiny kernel timed alone (launch plus completion)");
+               cpu ? "one call through std::function" : "one tiny kernel timed alone (launch plus completion)");
   launch_param("graph_per_kernel_s", a.graph_per_kernel, b ? &b->graph_per_kernel : nullptr,
                "per kernel of a replayed CUDA graph");
   if (!launch.contains("host_launch_s"))

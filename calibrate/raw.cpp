@@ -266,11 +266,15 @@ RawRun read_torch_micro(const Json& j, const std::string& source) {
     JsonObject g = root.object("gemm_noise");
     GemmCase c;
     c.m = g.integer("m", 1);
-    c.n = g.integer("n", 1);  // here n is the dimension; the summary has no "n"
     c.k = g.integer("k", 1);
     c.dtype = g.one_of("dtype", {"bf16"});
     c.label = "noise";
     c.r = Reps::of(positive_array(g, "times_s"));
+    // As in the gemm cases, the summary's "n" (the repetition count) overwrote the dimension;
+    // the script times a square GEMM, so n = m.
+    if (g.integer("n", 1) != static_cast<std::int64_t>(c.r.times_s.size()))
+      g.fail("n", "the number of entries in times_s");
+    c.n = c.m;
     for (const char* k : {"median_s", "min_s", "max_s", "p10_s", "p90_s"}) g.positive(k);
     g.finish();
     run.manifest["gemm_noise"] = {{"m", c.m}, {"n", c.n}, {"k", c.k}, {"dtype", c.dtype},
