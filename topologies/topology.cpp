@@ -109,7 +109,7 @@ std::uint32_t Topology::add_node(NodeKind k, std::string name) {
   name_end_.push_back(static_cast<std::uint32_t>(name_pool_.size()));
   ++count_[static_cast<int>(k)];
   if (k == NodeKind::gpu) gpus_.push_back(id);
-  cache_ = std::make_unique<detail::RouteCache>();
+  invalidate_cache();
   return id;
 }
 
@@ -125,8 +125,12 @@ std::uint32_t Topology::add_link(std::uint32_t a, std::uint32_t b, BytesPerSec b
     throw std::invalid_argument("Topology::add_link: bandwidth must be finite and > 0, latency >= 0");
   if (links_.size() >= 0x7fffffffu) throw std::length_error("Topology: too many links");
   links_.push_back({a, b, bw_ab, bw_ba, lat, c});
-  if (cache_->have_csr || !cache_->dist.empty()) cache_ = std::make_unique<detail::RouteCache>();
+  invalidate_cache();
   return static_cast<std::uint32_t>(links_.size() - 1);
+}
+
+void Topology::invalidate_cache() {
+  if (!cache_ || cache_->have_csr || cache_->have_bisection) cache_ = std::make_unique<detail::RouteCache>();
 }
 
 std::string Topology::name(std::uint32_t node) const {
@@ -467,22 +471,18 @@ std::pair<std::int64_t, std::int64_t> Topology::first_unreachable_pair() const {
     }
     return true;
   };
-  std::pair<std::int64_t, std::int64_t> bad{-1, -1};
+  // Groups are visited in a fixed order (std::map), so the pair reported is deterministic.
   for (auto ga = groups.begin(); ga != groups.end(); ++ga) {
     for (auto gb = ga; gb != groups.end(); ++gb) {
       if (!disjoint(ga->first, gb->first)) continue;
       for (auto x : ga->second) {
         auto s = local(x);
-        for (auto y : gb->second) {
-          if (y == x || s.count(y)) continue;
-          std::pair<std::int64_t, std::int64_t> p{std::min(x, y), std::max(x, y)};
-          if (bad.first < 0 || p < bad) bad = p;
-          break;
-        }
+        for (auto y : gb->second)
+          if (y != x && !s.count(y)) return {std::min(x, y), std::max(x, y)};
       }
     }
   }
-  return bad;
+  return {-1, -1};
 }
 
 bool Topology::connected() const { return first_unreachable_pair().first < 0; }

@@ -133,6 +133,7 @@ class Topology {
  private:
   std::vector<std::uint32_t> structured_route(std::uint32_t src, std::uint32_t dst, std::uint64_t h) const;
   void ensure_adjacency() const;
+  void invalidate_cache();  // after a structural change (tables are built lazily)
 
   std::vector<NodeKind> kind_;
   std::vector<std::uint32_t> name_end_;  // names packed in name_pool_, node i ends at name_end_[i]
