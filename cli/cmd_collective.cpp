@@ -1,0 +1,125 @@
+// knee collective: one collective (or a size sweep) on a simulated cluster, printed as
+// nccl-tests prints it.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/cluster_args.hpp"
+#include "sim/collectives/collective.hpp"
+#include "sim/common/json_reader.hpp"
+
+namespace knee::cli {
+namespace {
+
+OrderedJson result_json(const CollResult& r) {
+  OrderedJson j;
+  j["op"] = to_string(r.op);
+  j["bytes"] = r.bytes;
+  j["ranks"] = r.nranks;
+  j["time_s"] = r.time_s;
+  j["algbw_GBps"] = r.algbw_GBps;
+  j["busbw_GBps"] = r.busbw_GBps;
+  j["algorithm"] = to_string(r.choice.algo);
+  j["protocol"] = to_string(r.choice.proto);
+  j["channels"] = r.choice.channels;
+  j["predicted_time_s"] = r.choice.predicted_s;
+  j["flows"] = r.flows;
+  return j;
+}
+
+int run_collective(const Args& args) {
+  if (!args.positional().empty())
+    throw InputError("knee collective: expected only flags, got '" + args.positional().front() + "'");
+  SystemSpec sys;
+  Topology topo = topology_from_args(args, &sys);
+  NcclParams params = nccl_params_for_gpu(sys.gpu_model.empty() ? "h100" : sys.gpu_model);
+
+  CollOptions o;
+  o.op = parse_coll_op(args.value_or("op", "allreduce"), args.what("op"));
+  std::string algo = args.value_or("algo", "auto");
+  if (algo != "auto") o.algo = parse_coll_algo(algo, args.what("algo"));
+  std::string proto = args.value_or("proto", "auto");
+  if (proto != "auto") o.proto = parse_coll_proto(proto, args.what("proto"));
+  o.channels = static_cast<int>(args.integer_or("channels", 0, 1, params.max_channels));
+  o.root = static_cast<int>(args.integer_or("root", 0, 0));
+  o.in_network_reduction = args.flag("sharp");
+  o.slices = static_cast<int>(args.integer_or("slices", 0, 1, 1 << 20));
+  std::int64_t gpus = args.integer_or("gpus", static_cast<std::int64_t>(topo.num_gpus()), 1,
+                                      static_cast<std::int64_t>(topo.num_gpus()));
+  for (std::int64_t r = 0; r < gpus; ++r) o.ranks.push_back(static_cast<std::uint32_t>(r));
+
+  std::vector<Bytes> sizes;
+  if (auto sw = args.value("sweep")) {
+    if (args.value("bytes")) throw InputError("knee collective: --bytes/--sweep: expected one of them, got both");
+    sizes = parse_size_sweep(*sw, args.what("sweep"));
+  } else {
+    sizes.push_back(parse_bytes(args.value_or("bytes", "1GiB"), args.what("bytes")));
+  }
+
+  const std::string what = "knee collective";
+  std::vector<CollResult> results;
+  auto t0 = std::chrono::steady_clock::now();
+  for (Bytes b : sizes) {
+    o.bytes = b;
+    results.push_back(simulate_collective(topo, params, o, what));
+  }
+  double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  OrderedJson meta;
+  meta["system"] = sys.name.empty() ? "file" : sys.name;
+  meta["topology"] = topo.summary();
+  meta["nccl_params"] = params.provenance;
+  meta["simulated_wall_s"] = wall_s;
+
+  if (args.flag("json")) {
+    if (results.size() == 1 && !args.value("sweep")) {
+      OrderedJson j = result_json(results[0]);
+      for (auto it = meta.begin(); it != meta.end(); ++it) j[it.key()] = it.value();
+      std::cout << j.dump(2) << "\n";
+    } else {
+      OrderedJson j = meta;
+      j["results"] = OrderedJson::array();
+      for (auto& r : results) j["results"].push_back(result_json(r));
+      std::cout << j.dump(2) << "\n";
+    }
+    return 0;
+  }
+  std::printf("# knee collective: %s on %d GPUs (%s, %s), NCCL model: %s\n", to_string(o.op),
+              results[0].nranks, meta["system"].get<std::string>().c_str(),
+              topo.summary().value("fabric", std::string("file")).c_str(), params.provenance.c_str());
+  std::printf("# simulated, not measured: time is the flow-level simulation; algbw = size / time; busbw as nccl-tests\n");
+  std::printf("%14s %12s %14s %10s %10s  %-14s %-7s %s\n", "size(B)", "count(fp32)", "time(us)", "algbw(GB/s)",
+              "busbw(GB/s)", "algorithm", "proto", "channels");
+  for (auto& r : results)
+    std::printf("%14lld %12lld %14.2f %10.2f %10.2f  %-14s %-7s %d\n", static_cast<long long>(r.bytes),
+                static_cast<long long>(r.bytes / 4), r.time_s * 1e6, r.algbw_GBps, r.busbw_GBps,
+                to_string(r.choice.algo), to_string(r.choice.proto), r.choice.channels);
+  std::printf("# simulated in %.3f s wall\n", wall_s);
+  return 0;
+}
+
+std::vector<FlagSpec> collective_flags() {
+  auto f = cluster_flags();
+  std::vector<FlagSpec> own = {
+      {"op", true, "allreduce, reducescatter, allgather, broadcast, reduce, alltoall, sendrecv, barrier"},
+      {"bytes", true, "size as nccl-tests counts it: 8B, 4KiB, 1GB ... (default 1GiB)"},
+      {"sweep", true, "a size range MIN:MAX, every power of two (like nccl-tests -b MIN -e MAX -f 2)"},
+      {"algo", true, "auto, ring, tree, rhd, hierarchical, nvls, collnet, pat, pairwise, a2a-hierarchical, direct"},
+      {"proto", true, "auto, LL, LL128, Simple"},
+      {"channels", true, "channel count (default: chosen with the algorithm)"},
+      {"root", true, "root rank for broadcast and reduce (default 0)"},
+      {"gpus", true, "communicator: the first N GPUs (default: all)"},
+      {"slices", true, "pipeline slices per channel (default: one per algorithm step, folded to stay within 2^18 flows)"},
+      {"sharp", false, "let auto choose in-network reduction (collnet) on switches that support it"},
+      {"json", false, "print JSON instead of a table"}};
+  f.insert(f.end(), own.begin(), own.end());
+  return f;
+}
+
+KNEE_COMMAND("collective", "simulate one collective or a size sweep, reported as nccl-tests does",
+             "(--system NAME --nodes N [--fabric F] | --file TOPO.json) --op OP (--bytes SIZE | --sweep MIN:MAX) "
+             "[--algo A] [--proto P] [--channels C] [--json]",
+             collective_flags(), run_collective);
+
+}  // namespace
+}  // namespace knee::cli

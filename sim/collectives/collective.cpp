@@ -1,0 +1,234 @@
+#include "sim/collectives/collective.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "sim/collectives/executor.hpp"
+#include "sim/common/error.hpp"
+
+namespace knee {
+
+std::vector<DirectedLink> effective_links(const Topology& topo, const NcclParams& params) {
+  std::vector<DirectedLink> out;
+  out.reserve(topo.num_directed_links());
+  for (const Link& l : topo.links()) {
+    double e = params.link_efficiency(l.cls);
+    // Latency is applied per transfer by the executor (after the last byte), not by the network.
+    out.push_back(DirectedLink{l.bw_ab_Bps * e, 0});
+    out.push_back(DirectedLink{l.bw_ba_Bps * e, 0});
+  }
+  return out;
+}
+
+namespace {
+
+struct CommShape {
+  std::size_t n = 0, servers = 0, per_server = 0;  // per_server: the largest group
+  bool uniform = true;
+  BytesPerSec intra_Bps = 0, inter_Bps = 0;        // effective, per GPU per direction
+};
+
+// Slowest effective rate along the route between two nodes.
+BytesPerSec route_rate(const Topology& topo, const NcclParams& P, std::uint32_t a, std::uint32_t b) {
+  BytesPerSec r = INFINITY;
+  for (auto d : topo.route(a, b, 0)) {
+    const Link& l = topo.link(d / 2);
+    r = std::min(r, (d % 2 == 0 ? l.bw_ab_Bps : l.bw_ba_Bps) * P.link_efficiency(l.cls));
+  }
+  return r;
+}
+
+CommShape shape_of(const Topology& topo, const NcclParams& P, const std::vector<std::uint32_t>& ranks) {
+  CommShape s;
+  s.n = ranks.size();
+  std::map<std::uint32_t, std::vector<std::uint32_t>> by_server;
+  for (auto r : ranks) by_server[topo.node_of_gpu(r)].push_back(r);
+  s.servers = by_server.size();
+  for (auto& [k, v] : by_server) {
+    if (s.per_server && v.size() != s.per_server) s.uniform = false;
+    s.per_server = std::max(s.per_server, v.size());
+  }
+  const auto& first = by_server.begin()->second;
+  if (first.size() >= 2) s.intra_Bps = route_rate(topo, P, topo.gpu_node(first[0]), topo.gpu_node(first[1]));
+  if (s.servers >= 2) {
+    auto second = std::next(by_server.begin())->second;
+    s.inter_Bps = route_rate(topo, P, topo.gpu_node(first[0]), topo.gpu_node(second[0]));
+  }
+  return s;
+}
+
+double log2_ceil(double x) { return x <= 1 ? 0 : std::ceil(std::log2(x)); }
+
+}  // namespace
+
+double predict_collective_s(const Topology& topo, const NcclParams& P, CollOp op, CollAlgo algo, CollProto proto,
+                            int C, Bytes bytes, const std::vector<std::uint32_t>& ranks) {
+  CommShape sh = shape_of(topo, P, ranks);
+  const double n = static_cast<double>(sh.n), m = static_cast<double>(sh.servers),
+               p = static_cast<double>(sh.per_server);
+  const double S = static_cast<double>(bytes);
+  const double eff = P.proto_efficiency[static_cast<int>(proto)];
+  const double base = P.base_latency_us_of(algo, proto) * 1e-6;
+  const double h_in = P.hop_latency_us(algo, proto, false) * 1e-6, h_net = P.hop_latency_us(algo, proto, true) * 1e-6;
+  if (sh.n <= 1 || bytes == 0) return base;
+  const double ch = P.channel_Bps(algo);
+  const double nics_per_channel = std::ceil(C / std::max(1.0, p));  // channels sharing one NIC
+  // Per-channel flow rate inside a server and across servers (wire bytes/s).
+  const double r_in = sh.per_server >= 2 ? std::min(ch, sh.intra_Bps / C) : INFINITY;
+  const double r_net = sh.servers >= 2 ? std::min(ch, sh.inter_Bps / nics_per_channel) : INFINITY;
+  const double rate = std::min(r_in, r_net);
+  auto ring_time = [&](double steps, double payload_per_channel) {
+    double inter_steps = sh.servers >= 2 ? steps * m / n : 0;
+    return (steps - inter_steps) * h_in + inter_steps * h_net + payload_per_channel * steps / n / eff / rate;
+  };
+  switch (algo) {
+    case CollAlgo::ring:
+      if (op == CollOp::allreduce) return base + ring_time(2 * (n - 1), S / C);
+      if (op == CollOp::broadcast || op == CollOp::reduce)
+        return base + (n - 1) * (sh.servers >= 2 ? h_net : h_in) + S / C / eff / rate;
+      return base + ring_time(n - 1, S / C);
+    case CollAlgo::tree: {
+      double depth = (p - 1) * h_in + log2_ceil(m) * h_net;
+      // Over a channel's chain inside a server, a GPU's link carries the reduction up and the
+      // broadcast down (2 (p-1)/p of the data on average); across servers a double binary tree
+      // node sends to its parent and to two children through one NIC.
+      double intra_factor = sh.per_server >= 2 ? 2 * (p - 1) / p : 0;
+      double t_in = intra_factor > 0 ? intra_factor * S / C / eff / std::min(ch, sh.intra_Bps / C) : 0;
+      double t_net = sh.servers >= 2 ? S / C / eff / std::min(ch, sh.inter_Bps / (2 * nics_per_channel)) : 0;
+      double passes = op == CollOp::allreduce ? 2 : 1;
+      return base + passes * depth + std::max(t_in / (op == CollOp::allreduce ? 1 : 2), t_net);
+    }
+    case CollAlgo::nvls: {
+      double r = std::min(sh.intra_Bps, P.nvls_efficiency * sh.intra_Bps / P.link_efficiency_nvlink);
+      double per_gpu = op == CollOp::allreduce ? S + S / n : S;
+      return base + h_in + per_gpu / r;
+    }
+    case CollAlgo::rhd: {
+      double steps = (op == CollOp::allreduce ? 2 : 1) * log2_ceil(n);
+      double h = sh.servers >= 2 ? h_net : h_in;
+      double moved = (op == CollOp::allreduce ? 2 : 1) * S * (n - 1) / n / C;
+      return base + steps * h + moved / eff / rate;
+    }
+    case CollAlgo::pat: {
+      double h = sh.servers >= 2 ? h_net : h_in;
+      return base + log2_ceil(n) * h + S * (n - 1) / n / C / eff / rate;
+    }
+    case CollAlgo::hierarchical:
+    case CollAlgo::collnet: {
+      double intra = 2 * ((p - 1) * h_in + (S / C) * (p - 1) / p / eff / r_in);
+      if (sh.per_server < 2) intra = 0;
+      double r_rail = std::min(ch, sh.inter_Bps / nics_per_channel);
+      double inter = algo == CollAlgo::hierarchical
+                         ? 2 * (m - 1) * h_net + (S / C / p) * 2 * (m - 1) / m / eff / r_rail
+                         : 2 * h_net + (S / C / p) / eff / r_rail;
+      return base + intra + inter;
+    }
+    case CollAlgo::pairwise:
+    case CollAlgo::a2a_hierarchical: {
+      double out = S * (n - 1) / n;
+      double per_rank = sh.servers >= 2 ? sh.inter_Bps : sh.intra_Bps;
+      double t = out / eff / per_rank;
+      double bis = topo.bisection_Bps();
+      if (sh.n == topo.num_gpus() && bis > 0 && sh.servers >= 2) t = std::max(t, n * S / 4 / bis);
+      return base + (n - 1) * (sh.servers >= 2 ? h_net : h_in) + t;
+    }
+    case CollAlgo::direct:
+      return base + (sh.servers >= 2 ? h_net : h_in) + S / C / eff / rate;
+  }
+  return base;
+}
+
+CollChoice select_collective(const Topology& topo, const NcclParams& P, const CollOptions& opt,
+                             const std::vector<std::uint32_t>& ranks, const std::string& what) {
+  std::vector<CollAlgo> algos;
+  if (opt.algo) {
+    algos.push_back(*opt.algo);
+  } else {
+    CommShape sh = shape_of(topo, P, ranks);
+    switch (opt.op) {
+      case CollOp::alltoall: algos = {CollAlgo::pairwise}; break;
+      case CollOp::sendrecv: algos = {CollAlgo::direct}; break;
+      case CollOp::broadcast:
+      case CollOp::reduce: algos = {CollAlgo::ring}; break;
+      default:
+        algos.push_back(CollAlgo::ring);
+        if (opt.op == CollOp::allreduce || opt.op == CollOp::barrier) algos.push_back(CollAlgo::tree);
+        if (sh.servers == 1 && sh.n > 2 && topo.num_switches() > 0) algos.push_back(CollAlgo::nvls);
+        if ((opt.op == CollOp::allgather || opt.op == CollOp::reducescatter) && sh.per_server == 1 && sh.n > 2)
+          algos.push_back(CollAlgo::pat);
+        if (opt.in_network_reduction && opt.op == CollOp::allreduce && sh.servers >= 2 && sh.uniform)
+          algos.push_back(CollAlgo::collnet);
+    }
+  }
+  CollOp op = opt.op == CollOp::barrier ? CollOp::allreduce : opt.op;
+  for (auto a : algos)
+    if (!algo_supports(a, op))
+      throw InputError(what + ": --algo: expected an algorithm that implements " + to_string(op) + ", got '" +
+                       to_string(a) + "'");
+  std::vector<CollProto> protos;
+  if (opt.proto) protos.push_back(*opt.proto);
+  else protos = {CollProto::ll, CollProto::ll128, CollProto::simple};
+  std::vector<int> chans;
+  if (opt.channels > 0) chans.push_back(opt.channels);
+  else
+    for (int c = 1; c <= P.max_channels; c *= 2) chans.push_back(c);
+
+  std::optional<CollChoice> best;
+  for (auto a : algos)
+    for (auto pr : protos) {
+      if ((a == CollAlgo::nvls || a == CollAlgo::collnet || a == CollAlgo::pairwise ||
+           a == CollAlgo::a2a_hierarchical) && pr != CollProto::simple && !opt.proto)
+        continue;
+      for (int c : chans) {
+        double t = predict_collective_s(topo, P, op, a, pr, c, opt.bytes, ranks);
+        // Fewer channels win unless more are at least 1% faster (NCCL also scales channels
+        // with size).
+        if (!best || t < best->predicted_s * 0.99) best = CollChoice{a, pr, c, t};
+      }
+    }
+  return *best;
+}
+
+CollResult simulate_collective(const Topology& topo, const NcclParams& P, const CollOptions& opt,
+                               const std::string& what) {
+  if (opt.bytes < 0) throw InputError(what + ": --bytes: expected a non-negative size, got " + std::to_string(opt.bytes));
+  std::vector<std::uint32_t> ranks = opt.ranks;
+  if (ranks.empty())
+    for (std::uint32_t r = 0; r < topo.num_gpus(); ++r) ranks.push_back(r);
+  CollOptions o = opt;
+  if (o.op == CollOp::barrier) o.bytes = 8;  // a barrier is an all-reduce of one element
+  CollChoice choice = select_collective(topo, P, o, ranks, what);
+  CollRequest req;
+  req.op = o.op == CollOp::barrier ? CollOp::allreduce : o.op;
+  req.bytes = o.bytes;
+  req.ranks = ranks;
+  req.algo = choice.algo;
+  req.proto = choice.proto;
+  req.channels = choice.channels;
+  req.root = o.root;
+  req.slices = o.slices;
+  req.alltoallv = o.alltoallv;
+  auto sched = build_schedule(topo, P, req, what);
+
+  Engine engine;
+  FlowNetwork network(engine, effective_links(topo, P));
+  CollectiveExecutor ex(engine, network, topo);
+  auto id = ex.launch(sched);
+  engine.run();
+  const CollRunStats& st = ex.stats(id);
+  CollResult r;
+  r.op = opt.op;
+  r.bytes = opt.bytes;
+  r.nranks = static_cast<int>(ranks.size());
+  r.choice = choice;
+  r.time_s = ps_to_s(st.end_ps - st.start_ps);
+  r.algbw_GBps = r.time_s > 0 ? static_cast<double>(o.bytes) / r.time_s * 1e-9 : 0;
+  r.busbw_GBps = r.algbw_GBps * busbw_factor(req.op, r.nranks);
+  r.flows = st.flows;
+  r.wire_bytes = st.wire_bytes;
+  return r;
+}
+
+}  // namespace knee

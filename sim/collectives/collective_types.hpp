@@ -1,0 +1,27 @@
+// Names of collective operations, algorithms and protocols, and their parsing.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace knee {
+
+enum class CollOp { allreduce, reducescatter, allgather, broadcast, reduce, alltoall, sendrecv, barrier };
+// ring, tree (double binary tree), rhd (recursive halving-doubling), hierarchical (intra-node
+// reduce-scatter, inter-node ring all-reduce, intra-node all-gather), nvls (NVSwitch reduction),
+// collnet (SHARP-style in-network reduction), pat (log-step all-gather / reduce-scatter),
+// pairwise and hierarchical all-to-all (a2a_pairwise, a2a_hierarchical), direct (send/recv).
+enum class CollAlgo { ring, tree, rhd, hierarchical, nvls, collnet, pat, pairwise, a2a_hierarchical, direct };
+enum class CollProto { ll, ll128, simple };
+
+const char* to_string(CollOp);
+const char* to_string(CollAlgo);
+const char* to_string(CollProto);
+// Throw InputError "WHAT: expected one of ..., got 'TEXT'".
+CollOp parse_coll_op(const std::string& text, const std::string& what);
+CollAlgo parse_coll_algo(const std::string& text, const std::string& what);
+CollProto parse_coll_proto(const std::string& text, const std::string& what);
+
+// nccl-tests' bus-bandwidth factor: busbw = algbw * factor(n).
+double busbw_factor(CollOp op, int nranks);
+
+}  // namespace knee

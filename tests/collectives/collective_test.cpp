@@ -1,0 +1,225 @@
+#include "sim/collectives/collective.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "sim/collectives/executor.hpp"
+#include "sim/common/error.hpp"
+#include "topologies/fabric.hpp"
+
+using namespace knee;
+
+namespace {
+Topology cluster(const std::string& system, int nodes, FabricKind kind = FabricKind::rail_fat_tree,
+                 double oversub = 1.0) {
+  FabricOptions o;
+  o.kind = kind;
+  o.nodes = nodes;
+  o.oversubscription = oversub;
+  return build_topology(load_system(system), o);
+}
+std::vector<std::uint32_t> first(std::uint32_t n) {
+  std::vector<std::uint32_t> r(n);
+  for (std::uint32_t i = 0; i < n; ++i) r[i] = i;
+  return r;
+}
+CollResult run(const Topology& t, CollOp op, Bytes bytes, CollAlgo a, CollProto p, int channels,
+               std::vector<std::uint32_t> ranks = {}, int slices = 0) {
+  CollOptions o;
+  o.op = op;
+  o.bytes = bytes;
+  o.algo = a;
+  o.proto = p;
+  o.channels = channels;
+  o.ranks = std::move(ranks);
+  o.slices = slices;
+  return simulate_collective(t, nccl_params_for_gpu("h100"), o, "test");
+}
+}  // namespace
+
+// Without contention, a ring all-reduce is the closed form: base latency, then 2(n-1) steps each
+// costing the hop latency plus one slice's bytes at the per-channel rate. One channel on a
+// single NVSwitch server: every flow runs alone on its links at the per-channel cap.
+TEST(Ring, AllReduceMatchesClosedFormExactly) {
+  Topology t = cluster("dgx-h100", 1, FabricKind::single_node);
+  NcclParams P = nccl_params_for_gpu("h100");
+  const Bytes S = 64 * kMiB;
+  const int n = 8, steps = 2 * (n - 1);
+  CollResult r = run(t, CollOp::allreduce, S, CollAlgo::ring, CollProto::simple, 1);
+  // Expected, computed as the model defines it: each step moves S/n bytes at min(cap, link).
+  double rate = std::min(P.channel_Bps(CollAlgo::ring), GBps_to_Bps(450) * P.link_efficiency_nvlink);
+  Bytes edge_bytes = static_cast<Bytes>(std::ceil(static_cast<double>(S) * steps / n));
+  TimePs expect = us_to_ps(P.base_latency_us_of(CollAlgo::ring, CollProto::simple));
+  for (int j = 0; j < steps; ++j) {
+    Bytes b = edge_bytes * (j + 1) / steps - edge_bytes * j / steps;
+    expect += static_cast<TimePs>(std::ceil(static_cast<double>(b) / rate * 1e12)) +
+              us_to_ps(P.hop_latency_us(CollAlgo::ring, CollProto::simple, false));
+  }
+  // Exact up to the network's 1 ps rounding per transfer.
+  EXPECT_NEAR(r.time_s * 1e12, static_cast<double>(expect), steps);
+  EXPECT_EQ(r.flows, static_cast<std::uint64_t>(n * steps));
+  EXPECT_NEAR(r.time_s, r.choice.predicted_s, 1e-9);  // the tuner's closed form agrees
+}
+
+// A large ring all-reduce reaches busbw = link bandwidth x link efficiency x protocol efficiency.
+TEST(Ring, LargeAllReduceBusBandwidthIsLinkRateTimesProtocolEfficiency) {
+  Topology t = cluster("dgx-h100", 1, FabricKind::single_node);
+  NcclParams P = nccl_params_for_gpu("h100");
+  for (auto proto : {CollProto::simple, CollProto::ll128}) {
+    CollResult r = run(t, CollOp::allreduce, 8 * kGiB, CollAlgo::ring, proto, 16);
+    double expect = 450 * P.link_efficiency_nvlink * P.proto_efficiency[static_cast<int>(proto)];
+    EXPECT_NEAR(r.busbw_GBps, expect, expect * 0.005) << to_string(proto);  // latency is < 0.5%
+  }
+}
+
+TEST(Ring, AllGatherAndReduceScatterMoveNMinusOneOverNOfTheData) {
+  Topology t = cluster("dgx-h100", 1, FabricKind::single_node);
+  NcclParams P = nccl_params_for_gpu("h100");
+  CollRequest q;
+  q.op = CollOp::allgather;
+  q.bytes = 8 * kMiB;
+  q.ranks = first(8);
+  q.algo = CollAlgo::ring;
+  q.channels = 2;
+  auto s = build_schedule(t, P, q, "test");
+  // Each of n ranks sends (n-1)/n of the buffer on each ring: total (n-1) x S.
+  EXPECT_DOUBLE_EQ(s->payload_bytes, 7.0 * 8 * kMiB);
+  CollRunStats st;
+  run_schedule_alone(t, effective_links(t, P), s, &st);
+  double wire = 0;
+  for (auto& task : s->tasks()) wire += static_cast<double>(task.wire_bytes);
+  EXPECT_DOUBLE_EQ(st.wire_bytes, wire);  // every byte scheduled was sent
+}
+
+TEST(Tree, SingleServerAgreesWithClosedFormWithinOnePercent) {
+  Topology t = cluster("dgx-h100", 1, FabricKind::single_node);
+  CollResult r = run(t, CollOp::allreduce, 1 * kGiB, CollAlgo::tree, CollProto::simple, 16);
+  EXPECT_NEAR(r.time_s, r.choice.predicted_s, 0.01 * r.choice.predicted_s);
+}
+
+TEST(Nvls, MovesBufferPlusOneNthEachWayAndAgreesWithClosedForm) {
+  Topology t = cluster("dgx-h100", 1, FabricKind::single_node);
+  CollResult r = run(t, CollOp::allreduce, 1 * kGiB, CollAlgo::nvls, CollProto::simple, 1);
+  // Within 1%: the simulation overlaps the 25 us hop latency with the first slices' transfers.
+  EXPECT_NEAR(r.time_s, r.choice.predicted_s, 0.01 * r.choice.predicted_s);
+  // Per GPU: S + S/n up and S/n + S down.
+  EXPECT_NEAR(r.wire_bytes, 8 * 2 * (1.0 + 1.0 / 8) * kGiB, 8 * 4 * 64.0);
+}
+
+TEST(Rhd, PowerOfTwoOnlyAndHalvingBytesPerStep) {
+  Topology t = cluster("dgx-h100", 1, FabricKind::single_node);
+  EXPECT_THROW(run(t, CollOp::allreduce, kMiB, CollAlgo::rhd, CollProto::simple, 1, first(6)), InputError);
+  CollRequest q;
+  q.op = CollOp::allreduce;
+  q.bytes = 8 * kMiB;
+  q.ranks = first(8);
+  q.algo = CollAlgo::rhd;
+  auto s = build_schedule(t, nccl_params_for_gpu("h100"), q, "test");
+  EXPECT_EQ(s->size(), 2u * 3u * 8u);  // 2 log2(8) steps, one transfer per rank each
+  EXPECT_DOUBLE_EQ(s->payload_bytes, 2.0 * 8 * (7.0 / 8) * 8 * kMiB);
+}
+
+TEST(Algorithms, RefuseCommunicatorsTheyCannotRunOn) {
+  Topology t = cluster("dgx-h100", 2);
+  EXPECT_THROW(run(t, CollOp::allreduce, kMiB, CollAlgo::nvls, CollProto::simple, 1), InputError);
+  EXPECT_THROW(run(t, CollOp::allgather, kMiB, CollAlgo::tree, CollProto::simple, 1), InputError);
+  EXPECT_THROW(run(t, CollOp::allreduce, kMiB, CollAlgo::hierarchical, CollProto::simple, 1, first(8)), InputError);
+  EXPECT_THROW(run(t, CollOp::allreduce, -1, CollAlgo::ring, CollProto::simple, 1), InputError);
+  try {
+    run(t, CollOp::allreduce, kMiB, CollAlgo::nvls, CollProto::simple, 1);
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("one NVLink domain"), std::string::npos) << e.what();
+  }
+}
+
+// Every algorithm that applies runs to completion on two servers and is deterministic.
+TEST(Algorithms, AllRunAndAreDeterministic) {
+  Topology t = cluster("dgx-h100", 2);
+  struct Case { CollOp op; CollAlgo a; };
+  for (Case c : {Case{CollOp::allreduce, CollAlgo::ring}, Case{CollOp::allreduce, CollAlgo::tree},
+                 Case{CollOp::allreduce, CollAlgo::rhd}, Case{CollOp::allreduce, CollAlgo::hierarchical},
+                 Case{CollOp::allreduce, CollAlgo::collnet}, Case{CollOp::allgather, CollAlgo::pat},
+                 Case{CollOp::reducescatter, CollAlgo::pat}, Case{CollOp::broadcast, CollAlgo::ring},
+                 Case{CollOp::reduce, CollAlgo::ring}, Case{CollOp::alltoall, CollAlgo::pairwise},
+                 Case{CollOp::alltoall, CollAlgo::a2a_hierarchical}, Case{CollOp::sendrecv, CollAlgo::direct}}) {
+    auto a = run(t, c.op, 16 * kMiB, c.a, CollProto::simple, 2);
+    auto b = run(t, c.op, 16 * kMiB, c.a, CollProto::simple, 2);
+    EXPECT_GT(a.time_s, 0) << to_string(c.a);
+    EXPECT_EQ(a.time_s, b.time_s) << to_string(c.a);
+    EXPECT_TRUE(std::isfinite(a.busbw_GBps));
+  }
+}
+
+// Two all-reduces on the same GPUs share every link: each takes about twice as long as alone.
+// Two on different servers share nothing: each takes exactly as long as alone.
+TEST(Contention, ConcurrentCollectivesShareLinks) {
+  Topology t = cluster("dgx-h100", 2);
+  NcclParams P = nccl_params_for_gpu("h100");
+  auto sched = [&](std::vector<std::uint32_t> ranks) {
+    CollRequest q;
+    q.op = CollOp::allreduce;
+    q.bytes = 512 * kMiB;
+    q.ranks = std::move(ranks);
+    q.algo = CollAlgo::ring;
+    q.channels = 16;
+    return std::shared_ptr<const CollSchedule>(build_schedule(t, P, q, "test"));
+  };
+  std::vector<std::uint32_t> s0 = first(8), s1;
+  for (std::uint32_t i = 8; i < 16; ++i) s1.push_back(i);
+  TimePs alone = run_schedule_alone(t, effective_links(t, P), sched(s0));
+  auto both = [&](std::shared_ptr<const CollSchedule> a, std::shared_ptr<const CollSchedule> b) {
+    Engine e;
+    FlowNetwork net(e, effective_links(t, P));
+    CollectiveExecutor ex(e, net, t);
+    auto ia = ex.launch(a), ib = ex.launch(b);
+    e.run();
+    return std::make_pair(ex.stats(ia).end_ps, ex.stats(ib).end_ps);
+  };
+  auto same = both(sched(s0), sched(s0));
+  EXPECT_NEAR(static_cast<double>(same.first), 2.0 * alone, 0.05 * 2.0 * alone);
+  EXPECT_NEAR(static_cast<double>(same.second), 2.0 * alone, 0.05 * 2.0 * alone);
+  auto apart = both(sched(s0), sched(s1));
+  EXPECT_EQ(apart.first, alone);
+  EXPECT_EQ(apart.second, run_schedule_alone(t, effective_links(t, P), sched(s1)));
+}
+
+// Cross-rail all-to-all: a rail-optimized non-blocking fabric beats a 4:1 oversubscribed fat-tree,
+// and on the oversubscribed fabric the time is bounded below by bisection bandwidth.
+TEST(Contention, AllToAllIsBoundedByBisection) {
+  Topology rail = cluster("dgx-h100", 8, FabricKind::rail_fat_tree, 1.0);
+  Topology fat = cluster("dgx-h100", 8, FabricKind::fat_tree, 4.0);
+  NcclParams P = nccl_params_for_gpu("h100");
+  const Bytes S = 256 * kMiB;
+  auto a = run(rail, CollOp::alltoall, S, CollAlgo::pairwise, CollProto::simple, 1);
+  auto b = run(fat, CollOp::alltoall, S, CollAlgo::pairwise, CollProto::simple, 1);
+  EXPECT_GT(b.time_s, 1.5 * a.time_s);
+  // Half the ranks send half their buffer across the cut, in each direction.
+  double n = 64, cross_bytes = n / 2 * S / 2;
+  double bound = cross_bytes / (fat.bisection_Bps() * P.link_efficiency_network);
+  EXPECT_GE(b.time_s, bound * (1 - 1e-9));
+}
+
+TEST(Types, BusBandwidthFactorsAsNcclTests) {
+  EXPECT_DOUBLE_EQ(busbw_factor(CollOp::allreduce, 8), 2.0 * 7 / 8);
+  EXPECT_DOUBLE_EQ(busbw_factor(CollOp::allgather, 8), 7.0 / 8);
+  EXPECT_DOUBLE_EQ(busbw_factor(CollOp::reducescatter, 4), 3.0 / 4);
+  EXPECT_DOUBLE_EQ(busbw_factor(CollOp::alltoall, 2), 0.5);
+  EXPECT_DOUBLE_EQ(busbw_factor(CollOp::broadcast, 8), 1.0);
+  EXPECT_THROW(parse_coll_op("allreduse", "--op"), InputError);
+  EXPECT_EQ(parse_coll_algo("sharp", "--algo"), CollAlgo::collnet);
+  EXPECT_EQ(parse_coll_proto("ll128", "--proto"), CollProto::ll128);
+}
+
+TEST(Auto, PicksLowLatencyProtocolForSmallAndBandwidthForLarge) {
+  Topology t = cluster("dgx-h100", 1, FabricKind::single_node);
+  CollOptions o;
+  o.op = CollOp::allreduce;
+  o.bytes = 8;
+  auto small = simulate_collective(t, nccl_params_for_gpu("h100"), o, "test");
+  EXPECT_EQ(small.choice.proto, CollProto::ll);
+  o.bytes = 4 * kGiB;
+  auto large = simulate_collective(t, nccl_params_for_gpu("h100"), o, "test");
+  EXPECT_EQ(large.choice.proto, CollProto::simple);
+  EXPECT_GT(large.busbw_GBps, 300);
+}
