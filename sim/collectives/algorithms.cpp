@@ -75,10 +75,29 @@ std::vector<std::uint32_t> append_ring(Ctx& c, const std::vector<std::uint32_t>&
     return last_in;
   }
   std::vector<std::uint32_t> edge(n);
-  std::vector<TimePs> lat(n);
+  std::vector<double> hop(n);
   for (std::size_t r = 0; r < n; ++r) {
     edge[r] = c.s.add_edge(order[r], order[(r + 1) % n], channel);
-    lat[r] = c.hop_ps(order[r], order[(r + 1) % n], steps);
+    hop[r] = static_cast<double>(c.hop_ps(order[r], order[(r + 1) % n]));
+  }
+  // A slice folds steps/k algorithm steps. Those steps' data crossed the steps/k edges that end
+  // at this one, so the slice's latency is the sum of their hop latencies (fractional window).
+  // With k == steps this is each edge's own hop latency: the exact step-by-step ring.
+  const double w = steps / k;
+  std::vector<double> prefix(2 * n + 1, 0.0);  // over the ring laid out twice, for wrap-around
+  for (std::size_t i = 0; i < 2 * n; ++i) prefix[i + 1] = prefix[i] + hop[i % n];
+  const double cycle = prefix[n];
+  auto back_sum = [&](std::size_t r, std::size_t x) {  // hops of the x edges ending at r, x <= n
+    return prefix[r + n + 1] - prefix[r + n + 1 - x];
+  };
+  std::vector<TimePs> lat(n);
+  for (std::size_t r = 0; r < n; ++r) {
+    double cycles = std::floor(w / static_cast<double>(n));
+    double rem = w - cycles * static_cast<double>(n);
+    auto whole = static_cast<std::size_t>(std::floor(rem));
+    double frac = rem - static_cast<double>(whole);
+    double v = cycles * cycle + back_sum(r, whole) + (frac > 0 ? frac * hop[(r + 2 * n - whole) % n] : 0.0);
+    lat[r] = static_cast<TimePs>(std::llround(v));
   }
   Bytes wire_total = c.wire(payload_edge);
   std::vector<std::uint32_t> prev(n, kNone), cur(n);
@@ -86,7 +105,7 @@ std::vector<std::uint32_t> append_ring(Ctx& c, const std::vector<std::uint32_t>&
     for (std::size_t r = 0; r < n; ++r) {
       std::uint32_t from_pred = prev[(r + n - 1) % n];
       std::uint32_t gate = (j == 0 && r < start.size()) ? start[r] : kNone;
-      cur[r] = c.s.add_task(edge[r], part(wire_total, k, j), part_ps(lat[r], k, j), c.cap(), {from_pred, gate});
+      cur[r] = c.s.add_task(edge[r], part(wire_total, k, j), lat[r], c.cap(), {from_pred, gate});
       c.s.add_order_dep(cur[r], prev[r]);
     }
     prev = cur;
