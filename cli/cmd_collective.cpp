@@ -7,6 +7,7 @@
 #include "cli/cluster_args.hpp"
 #include "sim/collectives/collective.hpp"
 #include "sim/common/json_reader.hpp"
+#include "sim/metrics/trace.hpp"
 
 namespace knee::cli {
 namespace {
@@ -56,6 +57,10 @@ int run_collective(const Args& args) {
     sizes.push_back(parse_bytes(args.value_or("bytes", "1GiB"), args.what("bytes")));
   }
 
+  auto trace_path = args.value("trace");
+  if (trace_path && sizes.size() != 1)
+    throw InputError("knee collective: --trace: expected a single --bytes size, got a --sweep");
+  o.record_transfers = trace_path.has_value();
   const std::string what = "knee collective";
   std::vector<CollResult> results;
   auto t0 = std::chrono::steady_clock::now();
@@ -64,6 +69,30 @@ int run_collective(const Args& args) {
     results.push_back(simulate_collective(topo, params, o, what));
   }
   double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (trace_path) {
+    // One process per traced GPU, one thread per channel; a transfer spans first to last byte.
+    auto ranks = parse_rank_set(args.value_or("trace-ranks", "0-7"), args.what("trace-ranks"),
+                                static_cast<std::uint32_t>(topo.num_gpus()));
+    std::vector<int> traced(topo.num_nodes(), -1);
+    for (auto r : ranks) traced[topo.gpu_node(r)] = static_cast<int>(r);
+    ChromeTrace trace;
+    for (auto r : ranks) trace.name_process(static_cast<int>(r), "GPU " + std::to_string(r));
+    auto node_name = [&](std::uint32_t n) {
+      return traced[n] >= 0 || topo.kind(n) == NodeKind::gpu ? "GPU node " + std::to_string(n) : topo.name(n);
+    };
+    for (const auto& t : results[0].transfers) {
+      if (t.src >= traced.size() || traced[t.src] < 0) continue;
+      int pid = traced[t.src], tid = static_cast<int>(t.channel);
+      trace.name_thread(pid, tid, "channel " + std::to_string(t.channel));
+      // Sends on one channel overlap their predecessors' latency tails, so the tail goes in args
+      // (Chrome's "X" events on one track must nest).
+      std::string args_json = "{\"to\":" + Json(node_name(t.dst)).dump() +
+                              ",\"wire_bytes\":" + std::to_string(t.wire_bytes) +
+                              ",\"latency_after_us\":" + std::to_string(ps_to_us(t.arrived_ps - t.sent_ps)) + "}";
+      trace.complete(pid, tid, "send", "transfer", t.start_ps, t.sent_ps - t.start_ps, args_json);
+    }
+    trace.write_file(*trace_path);
+  }
 
   OrderedJson meta;
   meta["system"] = sys.name.empty() ? "file" : sys.name;
@@ -110,6 +139,8 @@ std::vector<FlagSpec> collective_flags() {
       {"root", true, "root rank for broadcast and reduce (default 0)"},
       {"gpus", true, "communicator: the first N GPUs (default: all)"},
       {"slices", true, "pipeline slices per channel (default: one per algorithm step, folded to stay within 2^18 flows)"},
+      {"trace", true, "write a Chrome trace-event JSON timeline (Perfetto, chrome://tracing) of the transfers"},
+      {"trace-ranks", true, "GPUs to trace, e.g. 0-7,64 (default 0-7): keeps traces of large runs small"},
       {"sharp", false, "let auto choose in-network reduction (collnet) on switches that support it"},
       {"json", false, "print JSON instead of a table"}};
   f.insert(f.end(), own.begin(), own.end());

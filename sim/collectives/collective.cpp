@@ -232,3 +232,5 @@ CollResult simulate_collective(const Topology& topo, const NcclParams& P, const 
 }
 
 }  // namespace knee
+  ex.record_transfers(o.record_transfers);
+  if (o.record_transfers) r.transfers = ex.transfers(id);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/collectives/algorithms.hpp"
+#include "sim/collectives/executor.hpp"
 #include "sim/network/flow_network.hpp"
 
 namespace knee {
@@ -22,6 +23,7 @@ struct CollOptions {
   bool in_network_reduction = false;  // allow collnet (SHARP) in auto selection
   int slices = 0;                     // 0: automatic pipeline slicing
   std::vector<std::vector<Bytes>> alltoallv;
+  bool record_transfers = false;      // fill CollResult::transfers (for timelines)
 };
 
 struct CollChoice {
@@ -40,6 +42,7 @@ struct CollResult {
   double algbw_GBps, busbw_GBps;
   std::uint64_t flows;
   double wire_bytes;
+  std::vector<TransferRecord> transfers;  // when CollOptions::record_transfers
 };
 
 // Link capacities as NCCL's kernels can use them: the wire rate times the link class's efficiency.

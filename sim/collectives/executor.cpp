@@ -23,12 +23,16 @@ struct CollectiveExecutor::Impl : EventSink {
     std::size_t remaining = 0;
     FlowDone notify{};
     CollRunStats stats;
+    bool recording = false;
+    std::vector<std::uint32_t> record_of;  // task -> index into records (when recording)
+    std::vector<TransferRecord> records;
   };
 
   Engine& engine;
   FlowNetwork& network;
   const Topology& topo;
   SinkId self;
+  bool recording = false;
   std::vector<Instance> inst;
   std::vector<std::uint64_t> worklist;
 
@@ -78,6 +82,11 @@ struct CollectiveExecutor::Impl : EventSink {
     const CollTask& task = in.sched->task(t);
     ++in.stats.flows;
     in.stats.wire_bytes += static_cast<double>(task.wire_bytes);
+    if (in.recording) {
+      const CollEdge& e = in.sched->edges()[task.edge];
+      in.record_of[t] = static_cast<std::uint32_t>(in.records.size());
+      in.records.push_back(TransferRecord{e.src, e.dst, e.channel, task.wire_bytes, engine.now(), 0, 0});
+    }
     network.start_flow(in.routes[task.edge], task.wire_bytes, FlowDone{self, kFlowDone, pack(i, t)},
                        task.cap_Bps);
   }
@@ -91,6 +100,11 @@ struct CollectiveExecutor::Impl : EventSink {
       if (succ[k] & CollSchedule::kOrderBit) release(i, succ[k] & ~CollSchedule::kOrderBit);
     const CollTask& task = in.sched->task(t);
     TimePs lat = std::max(task.latency_ps, in.phys_latency[task.edge]);
+    if (in.recording) {
+      TransferRecord& r = in.records[in.record_of[t]];
+      r.sent_ps = engine.now();
+      r.arrived_ps = engine.now() + lat;
+    }
     if (lat > 0)
       engine.schedule_in(lat, self, kArrived, pack(i, t));
     else
@@ -139,6 +153,8 @@ std::uint32_t CollectiveExecutor::launch(std::shared_ptr<const CollSchedule> sch
   in.remaining = schedule->size();
   in.notify = notify;
   in.stats.start_ps = im.engine.now();
+  in.recording = im.recording;
+  if (in.recording) in.record_of.assign(schedule->size(), UINT32_MAX);
   TimePs lat = schedule->start_latency_ps;
   in.sched = std::move(schedule);
   im.inst.push_back(std::move(in));
@@ -156,6 +172,10 @@ bool CollectiveExecutor::done(std::uint32_t instance) const {
 }
 const CollRunStats& CollectiveExecutor::stats(std::uint32_t instance) const {
   return impl_->inst.at(instance).stats;
+}
+void CollectiveExecutor::record_transfers(bool on) { impl_->recording = on; }
+const std::vector<TransferRecord>& CollectiveExecutor::transfers(std::uint32_t instance) const {
+  return impl_->inst.at(instance).records;
 }
 
 TimePs run_schedule_alone(const Topology& topology, std::vector<DirectedLink> links,

@@ -19,6 +19,13 @@ struct CollRunStats {
   double wire_bytes = 0;
 };
 
+// One transfer as it happened, for timelines.
+struct TransferRecord {
+  std::uint32_t src, dst, channel;  // topology nodes
+  Bytes wire_bytes;
+  TimePs start_ps, sent_ps, arrived_ps;  // first byte, last byte, data usable at dst
+};
+
 class CollectiveExecutor {
  public:
   CollectiveExecutor(Engine& engine, FlowNetwork& network, const Topology& topology);
@@ -32,6 +39,10 @@ class CollectiveExecutor {
                        FlowDone notify = FlowDone{UINT32_MAX, 0, 0});
   bool done(std::uint32_t instance) const;
   const CollRunStats& stats(std::uint32_t instance) const;
+  // Instances launched while on keep a TransferRecord of every transfer (joins excluded), in
+  // start order: plain data for trace writers, nothing is called back.
+  void record_transfers(bool on);
+  const std::vector<TransferRecord>& transfers(std::uint32_t instance) const;
 
  private:
   struct Impl;

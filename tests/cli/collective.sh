@@ -39,4 +39,16 @@ expect_exit2 "tree all-gather" "allgather" "$knee" collective --system dgx-h100 
 expect_exit2 "bad sweep" "--sweep" "$knee" collective --system dgx-h100 --nodes 1 --sweep 8B
 expect_exit2 "too many gpus" "--gpus" "$knee" collective --system dgx-h100 --nodes 1 --gpus 9
 expect_exit2 "unknown system" "system" "$knee" collective --system dgx-z900 --nodes 1
+tmp=$(mktemp -d)
+"$knee" collective --system dgx-h100 --nodes 2 --op allreduce --bytes 16MiB --algo ring --trace "$tmp/t.json" --trace-ranks 0,8 >/dev/null || { echo "FAIL: trace run"; fail=1; }
+/usr/bin/python3 - "$tmp/t.json" <<'PY' || fail=1
+import json, sys
+j = json.load(open(sys.argv[1]))
+sends = [e for e in j["traceEvents"] if e["ph"] == "X"]
+assert sends and {e["pid"] for e in sends} == {0, 8}, {e["pid"] for e in sends}
+assert all(e["dur"] >= 0 for e in sends)
+PY
+expect_exit2 "trace with a sweep" "--trace" "$knee" collective --system dgx-h100 --nodes 1 --sweep 8B:64B --trace "$tmp/x.json"
+expect_exit2 "bad trace ranks" "--trace-ranks" "$knee" collective --system dgx-h100 --nodes 1 --trace "$tmp/x.json" --trace-ranks 0-99
+rm -rf "$tmp"
 exit $fail
