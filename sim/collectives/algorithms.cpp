@@ -229,6 +229,38 @@ std::uint32_t nvswitch_of(const Topology& topo, std::uint32_t gpu_node) {
 
 }  // namespace
 
+std::vector<int> dbt_parents(std::size_t m, int tree) {
+  // ncclGetBtree: position r's level is its lowest set bit; odd positions are leaves and 0 is the
+  // root with a single child.
+  auto btree_parent = [m](std::size_t r) -> long {
+    if (r == 0) return -1;
+    std::size_t bit = 1;
+    while (bit < m && !(bit & r)) bit <<= 1;
+    std::size_t up = (r ^ bit) | (bit << 1);
+    if (up >= m) up = r ^ bit;
+    return static_cast<long>(up);
+  };
+  std::vector<int> parent(m, -1);
+  for (std::size_t r = 0; r < m; ++r) {
+    long u;
+    if (tree == 0) {
+      u = btree_parent(r);
+    } else if (m % 2 == 0) {  // mirror: leaves (odd) of tree 0 become interior (even) here
+      u = btree_parent(m - 1 - r);
+      if (u >= 0) u = static_cast<long>(m) - 1 - u;
+    } else {  // shift by one
+      u = btree_parent((r + m - 1) % m);
+      if (u >= 0) u = (u + 1) % static_cast<long>(m);
+    }
+    parent[r] = static_cast<int>(u);
+  }
+  return parent;
+}
+
+std::size_t tree_head(int channel, std::size_t gpus_per_server) {
+  return gpus_per_server == 0 ? 0 : static_cast<std::size_t>(channel / 2) % gpus_per_server;
+}
+
 bool algo_supports(CollAlgo a, CollOp op) {
   switch (a) {
     case CollAlgo::ring:
@@ -306,25 +338,29 @@ std::shared_ptr<CollSchedule> build_schedule(const Topology& topo, const NcclPar
       break;
     }
     case CollAlgo::tree: {
-      // Double binary tree over servers, a chain inside each server; channel parity picks the tree.
+      // NCCL's double binary tree over servers, a chain inside each server; channel parity picks
+      // the tree (all-reduce only: broadcast and reduce use tree 0, rooted at the first server).
       const std::size_t m = groups.size();
       double payload = S / C;
+      const std::vector<int> parents[2] = {dbt_parents(m, 0), dbt_parents(m, 1)};
       for (int ch = 0; ch < C; ++ch) {
         Tree t;
         std::vector<std::vector<std::uint32_t>> chains(m);
         for (std::size_t g = 0; g < m; ++g) {
-          // Channels 2i and 2i+1 (one per tree) share a head GPU, hence a NIC: the server is
-          // interior in one of them and a leaf in the other, which balances the NIC's load.
+          // Channels 2i and 2i+1 (one per tree) share a head GPU, hence a NIC, as NCCL's
+          // duplicated tree channels do: the server is interior in at most one of them.
           auto l = groups[g];
-          std::rotate(l.begin(), l.begin() + (static_cast<std::size_t>(ch / 2) % l.size()), l.end());
+          std::rotate(l.begin(), l.begin() + tree_head(ch, l.size()), l.end());
           for (auto r : l) chains[g].push_back(c.node(r));
         }
-        // In-order binary tree over server positions (interior nodes at odd positions, leaves at
-        // even ones); the second tree shifts positions by one so that a server that is a leaf in
-        // one tree is interior in the other, as NCCL's double binary tree does.
-        const std::size_t shift = (ch % 2 == 1 && m > 1) ? 1 : 0;
-        auto add_server = [&](std::size_t pos, int parent_head) {
-          std::size_t g = (pos + shift) % m;
+        const std::vector<int>& par = parents[req.op == CollOp::allreduce ? ch % 2 : 0];
+        std::vector<std::vector<std::size_t>> kids(m);
+        std::size_t root = 0;
+        for (std::size_t g = 0; g < m; ++g) {
+          if (par[g] < 0) root = g;
+          else kids[static_cast<std::size_t>(par[g])].push_back(g);
+        }
+        auto add_server = [&](std::size_t g, int parent_head) {
           int head = static_cast<int>(t.v.size());
           t.v.push_back(chains[g][0]);
           t.parent.push_back(parent_head);
@@ -334,17 +370,12 @@ std::shared_ptr<CollSchedule> build_schedule(const Topology& topo, const NcclPar
           }
           return head;
         };
-        // Explicit stack (pre-order: parents before children) over position ranges [lo, hi).
-        struct Range { std::size_t lo, hi; int parent_head; };
-        std::vector<Range> stack{{0, m, -1}};
-        while (!stack.empty()) {
-          Range r = stack.back();
-          stack.pop_back();
-          if (r.lo >= r.hi) continue;
-          std::size_t mid = r.lo + (r.hi - r.lo) / 2;
-          int head = add_server(mid, r.parent_head);
-          stack.push_back({mid + 1, r.hi, head});
-          stack.push_back({r.lo, mid, head});
+        // Breadth-first over servers: parents are added before their children (pre-order
+        // property append_tree needs).
+        std::vector<std::pair<std::size_t, int>> queue{{root, -1}};
+        for (std::size_t qi = 0; qi < queue.size(); ++qi) {
+          int head = add_server(queue[qi].first, queue[qi].second);
+          for (auto kid : kids[queue[qi].first]) queue.push_back({kid, head});
         }
         int k = c.auto_slices(0, 2 * n * C, c.wire(payload));
         bool up = req.op != CollOp::broadcast, down = req.op != CollOp::reduce;

@@ -34,6 +34,16 @@ inline constexpr std::size_t kTaskBudget = 1u << 18;
 std::shared_ptr<CollSchedule> build_schedule(const Topology& topo, const NcclParams& params,
                                              const CollRequest& req, const std::string& what);
 
+// NCCL's double binary tree (ncclGetDtree) over m positions (servers in communicator order):
+// tree 0 is a binary tree whose odd positions are leaves; tree 1 mirrors it (m even) or shifts it
+// by one (m odd), so that with m even every position is interior in at most one tree. Returns
+// the parent position of each position, -1 for the root.
+std::vector<int> dbt_parents(std::size_t m, int tree);
+// Local index (within the server's GPUs sorted by local index) of the GPU heading `channel`'s
+// tree chain, whose NIC carries the channel's inter-server traffic. Channels 2i and 2i+1 (trees
+// 0 and 1) share it, as NCCL's duplicated tree channels share a NIC.
+std::size_t tree_head(int channel, std::size_t gpus_per_server);
+
 // Whether `algo` implements `op` at all (independent of the communicator).
 bool algo_supports(CollAlgo algo, CollOp op);
 

@@ -91,14 +91,48 @@ double predict_collective_s(const Topology& topo, const NcclParams& P, CollOp op
       return base + ring_time(n - 1, S / C);
     case CollAlgo::tree: {
       double depth = (p - 1) * h_in + log2_ceil(m) * h_net;
-      // Over a channel's chain inside a server, a GPU's link carries the reduction up and the
-      // broadcast down (2 (p-1)/p of the data on average); across servers a double binary tree
-      // node sends to its parent and to two children through one NIC.
-      double intra_factor = sh.per_server >= 2 ? 2 * (p - 1) / p : 0;
-      double t_in = intra_factor > 0 ? intra_factor * S / C / eff / std::min(ch, sh.intra_Bps / C) : 0;
-      double t_net = sh.servers >= 2 ? S / C / eff / std::min(ch, sh.inter_Bps / (2 * nics_per_channel)) : 0;
+      // The busiest link bounds the pipelined tree: count the flows (each carries S/C bytes) a
+      // NIC and a GPU's NVLink carry per direction, from the same trees and head GPUs the
+      // builder uses. Across servers a position sends to its parent and children (all-reduce:
+      // both passes overlap); channels 2i and 2i+1 share a head's NIC, and NCCL's double binary
+      // tree makes a server interior in only one of them.
+      const bool up = op != CollOp::broadcast, down = op != CollOp::reduce;
+      const std::size_t P_ = sh.per_server, M = sh.servers;
+      double net_flows = 0, nvl_flows = 0;
+      if (M >= 2) {
+        const std::vector<int> par[2] = {dbt_parents(M, 0), dbt_parents(M, 1)};
+        std::vector<double> kids[2] = {std::vector<double>(M, 0), std::vector<double>(M, 0)};
+        for (int tr = 0; tr < 2; ++tr)
+          for (std::size_t g = 0; g < M; ++g)
+            if (par[tr][g] >= 0) kids[tr][static_cast<std::size_t>(par[tr][g])] += 1;
+        for (std::size_t h = 0; h < P_; ++h)
+          for (std::size_t g = 0; g < M; ++g) {
+            double out = 0, in = 0;
+            for (int chn = 0; chn < C; ++chn) {
+              if (tree_head(chn, P_) != h) continue;
+              int tr = op == CollOp::allreduce ? chn % 2 : 0;
+              double to_parent = par[tr][g] >= 0 ? 1 : 0, children = kids[tr][g];
+              out += (up ? to_parent : 0) + (down ? children : 0);
+              in += (up ? children : 0) + (down ? to_parent : 0);
+            }
+            net_flows = std::max({net_flows, out, in});
+          }
+      }
+      if (P_ >= 2)
+        for (std::size_t gpu = 0; gpu < P_; ++gpu) {
+          double out = 0, in = 0;
+          for (int chn = 0; chn < C; ++chn) {
+            std::size_t q = (gpu + P_ - tree_head(chn, P_)) % P_;  // position in the chain
+            double toward_head = q > 0 ? 1 : 0, away = q + 1 < P_ ? 1 : 0;
+            out += (up ? toward_head : 0) + (down ? away : 0);
+            in += (up ? away : 0) + (down ? toward_head : 0);
+          }
+          nvl_flows = std::max({nvl_flows, out, in});
+        }
+      double t_in = nvl_flows > 0 ? S / C / eff / std::min(ch, sh.intra_Bps / nvl_flows) : 0;
+      double t_net = net_flows > 0 ? S / C / eff / std::min(ch, sh.inter_Bps / net_flows) : 0;
       double passes = op == CollOp::allreduce ? 2 : 1;
-      return base + passes * depth + std::max(t_in / (op == CollOp::allreduce ? 1 : 2), t_net);
+      return base + passes * depth + std::max(t_in, t_net);
     }
     case CollAlgo::nvls: {
       double r = std::min(sh.intra_Bps, P.nvls_efficiency * sh.intra_Bps / P.link_efficiency_nvlink);
@@ -119,7 +153,8 @@ double predict_collective_s(const Topology& topo, const NcclParams& P, CollOp op
     case CollAlgo::collnet: {
       double intra = 2 * ((p - 1) * h_in + (S / C) * (p - 1) / p / eff / r_in);
       if (sh.per_server < 2) intra = 0;
-      double r_rail = std::min(ch, sh.inter_Bps / nics_per_channel);
+      // Stage 2 runs on every local index, so each NIC carries one flow of every channel.
+      double r_rail = std::min(ch, sh.inter_Bps / C);
       double inter = algo == CollAlgo::hierarchical
                          ? 2 * (m - 1) * h_net + (S / C / p) * 2 * (m - 1) / m / eff / r_rail
                          : 2 * h_net + (S / C / p) / eff / r_rail;
@@ -215,6 +250,7 @@ CollResult simulate_collective(const Topology& topo, const NcclParams& P, const 
   Engine engine;
   FlowNetwork network(engine, effective_links(topo, P));
   CollectiveExecutor ex(engine, network, topo);
+  ex.record_transfers(o.record_transfers);
   auto id = ex.launch(sched);
   engine.run();
   const CollRunStats& st = ex.stats(id);
@@ -228,9 +264,8 @@ CollResult simulate_collective(const Topology& topo, const NcclParams& P, const 
   r.busbw_GBps = r.algbw_GBps * busbw_factor(req.op, r.nranks);
   r.flows = st.flows;
   r.wire_bytes = st.wire_bytes;
+  if (o.record_transfers) r.transfers = ex.transfers(id);
   return r;
 }
 
 }  // namespace knee
-  ex.record_transfers(o.record_transfers);
-  if (o.record_transfers) r.transfers = ex.transfers(id);
