@@ -1,0 +1,36 @@
+// knee report: a self-contained HTML capacity-planning report from `knee sweep --json` output.
+#include <fstream>
+#include <iostream>
+
+#include "cli/command.hpp"
+#include "sim/common/json_reader.hpp"
+#include "sim/metrics/report.hpp"
+
+namespace knee::cli {
+namespace {
+
+int run_report(const Args& args) {
+  if (args.positional().size() != 1)
+    throw InputError("knee report: expected one SWEEP.json (the output of knee sweep --json), got " +
+                     std::to_string(args.positional().size()) + " files");
+  const std::string path = args.positional()[0];
+  auto out = args.value("out");
+  if (!out) throw InputError("knee report: --out: expected the HTML file to write, got nothing");
+  ReportContext ctx{path, command_line(), args.value_or("question", "")};
+  std::string html = render_report_html(parse_json_file(path), ctx);
+  std::ofstream f(*out, std::ios::binary);
+  if (!f) throw InputError("knee report: --out: expected a writable file, got '" + *out + "'");
+  f << html;
+  if (!f) throw InputError("knee report: --out: expected a writable file, got a write error on '" + *out + "'");
+  std::cerr << "knee report: wrote " << *out << " (" << html.size() << " bytes)\n";
+  return 0;
+}
+
+KNEE_COMMAND("report", "write a self-contained HTML capacity-planning report from a sweep",
+             "SWEEP.json --out report.html [--question TEXT]",
+             {{"out", true, "HTML file to write"},
+              {"question", true, "the question the study answers (default: derived from the sweep)"}},
+             run_report);
+
+}  // namespace
+}  // namespace knee::cli
