@@ -1,0 +1,79 @@
+// knee simulate: one training step of a scenario (docs/scenarios.md, docs/workloads.md).
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/command.hpp"
+#include "sim/common/json_reader.hpp"
+#include "sim/workload/workload.hpp"
+
+namespace knee::cli {
+namespace {
+
+void print_memory(const MemoryReport& m) {
+  const double G = 1024.0 * 1024 * 1024;
+  std::printf("memory per GPU   %.2f GiB of %.2f GiB (%s; worst stage %d: weights %.2f, grads %.2f, "
+              "optimizer %.2f, activations %.2f (%d microbatches in flight), buffers %.2f GiB)\n",
+              m.per_gpu_bytes / G, m.capacity_bytes / G, m.fits ? "fits" : "DOES NOT FIT", m.worst_stage,
+              m.weights_bytes / G, m.gradients_bytes / G, m.optimizer_bytes / G, m.activations_bytes / G,
+              m.inflight_microbatches, m.buffers_bytes / G);
+}
+
+int run_simulate(const Args& args) {
+  if (args.positional().size() != 1)
+    throw InputError("knee simulate: expected one scenario file, got " + std::to_string(args.positional().size()) +
+                     " arguments");
+  const Scenario s = load_scenario(args.positional()[0]);
+  SimOptions opt;
+  opt.simulate_if_not_fits = args.flag("force");
+  auto t0 = std::chrono::steady_clock::now();
+  const SimResult r = simulate(s, opt);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (args.flag("json")) {
+    auto j = r.to_json();
+    j["scenario"] = args.positional()[0];
+    j["simulated_wall_s"] = wall;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    const auto& p = s.par;
+    std::printf("# knee simulate %s: %s, %lld GPUs, tp %lld pp %lld dp %lld cp %lld ep %lld, %s schedule, "
+                "%lld microbatches of %lld, global batch %lld\n",
+                args.positional()[0].c_str(), s.system.name.c_str(), static_cast<long long>(s.gpus),
+                static_cast<long long>(p.tp), static_cast<long long>(p.pp), static_cast<long long>(p.dp),
+                static_cast<long long>(p.cp), static_cast<long long>(p.ep), p.schedule.c_str(),
+                static_cast<long long>(s.microbatches()), static_cast<long long>(p.micro_batch),
+                static_cast<long long>(p.global_batch));
+    std::printf("# simulated, not measured; profile %s (%s)\n", r.provenance.value("profile", std::string()).c_str(),
+                r.provenance.value("profile_description", std::string()).c_str());
+    print_memory(r.memory);
+    if (r.simulated) {
+      const auto& b = r.breakdown;
+      std::printf("step time        %.4f s\n", r.step_time_s);
+      std::printf("throughput       %.0f tokens/s, %.2f samples/s\n", r.tokens_per_s, r.samples_per_s);
+      std::printf("TFLOP/s per GPU  %.1f (with recompute), MFU %.1f %%\n", r.tflops_per_gpu, 100 * r.mfu);
+      std::printf("comm/compute     %.3f\n", r.comm_to_compute);
+      std::printf("breakdown (stage %d): compute %.4f s (launch gaps %.4f), exposed comm %.4f s "
+                  "[tp %.4f pp %.4f dp %.4f cp %.4f ep %.4f], bubble %.4f s, optimizer %.4f s\n",
+                  r.critical_stage, b.compute_s, b.launch_gap_s, b.exposed_comm_s(), b.tp_s, b.pp_s, b.dp_s, b.cp_s,
+                  b.ep_s, b.bubble_s, b.optimizer_s);
+      std::printf("# simulated in %.3f s wall (%llu events, %llu collective timings)\n", wall,
+                  static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.comm_timings));
+    }
+  }
+  if (!r.memory.fits && !opt.simulate_if_not_fits) {
+    if (!args.flag("json"))
+      std::fprintf(stderr, "knee simulate: the layout does not fit in GPU memory (%.1f GiB > %.1f GiB); not simulated\n",
+                   r.memory.per_gpu_bytes / 1073741824.0, r.memory.capacity_bytes / 1073741824.0);
+    return kExitDoesNotFit;
+  }
+  return 0;
+}
+
+KNEE_COMMAND("simulate", "simulate one training step of a scenario (step time, throughput, MFU, memory, breakdown)",
+             "SCENARIO.json [--json] [--force]",
+             {{"json", false, "print JSON"},
+              {"force", false, "simulate even when memory does not fit (still exits 3)"}},
+             run_simulate);
+
+}  // namespace
+}  // namespace knee::cli

@@ -1,0 +1,74 @@
+// Internals of the workload model shared by simulate(), the sweep and the tests: parameter counts,
+// the pipeline schedules' op order, the memory model and the kernels of one layer.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "calibrate/profile.hpp"
+#include "sim/collectives/collective_types.hpp"
+#include "sim/common/units.hpp"
+#include "sim/workload/workload.hpp"
+
+namespace knee::workload {
+
+enum Group { kTP = 0, kPP = 1, kDP = 2, kCP = 3, kEP = 4 };
+inline constexpr const char* kGroupNames[5] = {"tp", "pp", "dp", "cp", "ep"};
+
+// Parameters (elements) of one transformer layer: dense part (split by tp) and experts.
+struct LayerParams {
+  double dense = 0;    // attention + layernorms (+ dense FFN), whole layer (not divided by tp)
+  double experts = 0;  // all experts of the layer (MoE only)
+};
+LayerParams layer_params(const ModelSpec& m);
+double embedding_params(const ModelSpec& m);  // V x h (one copy)
+// Parameters held by one GPU of virtual stage `vs` (dense ones over tp; experts over ep).
+struct StageParams {
+  double dense = 0, experts = 0;
+};
+StageParams stage_params(const Scenario& s, const std::vector<std::int64_t>& layers, int vs);
+// Total model parameters.
+double total_params(const Scenario& s);
+
+// One compute-stream operation of a pipeline stage: forward or backward of a microbatch through
+// one model chunk (virtual stage chunk * pp + stage).
+struct PipeOp {
+  bool fwd;
+  int mb;
+  int chunk;
+};
+// Op order of every stage for 1f1b, interleaved (Megatron's order) and gpipe.
+std::vector<std::vector<PipeOp>> pipeline_ops(int pp, int v, int m, const std::string& schedule);
+
+// Activation bytes one microbatch leaves stored on one GPU per layer (Korthikanti et al.,
+// generalized to GQA, SwiGLU and MoE), given the recompute mode and attention implementation.
+double activation_bytes_per_layer(const Scenario& s);
+MemoryReport memory_model(const Scenario& s);
+
+// One kernel (or blocking collective) on a GPU's compute stream.
+struct Kernel {
+  double gpu_s = 0;
+  int group = -1;       // -1: compute; otherwise the communication group it waits on
+  double comm_s = 0;    // communication time it covers (may exceed gpu_s when overlapped)
+};
+// Time of a collective on a parallel group: (group, op, bytes) -> seconds.
+using CommTimeFn = std::function<double(int group, CollOp op, double bytes)>;
+
+// Cost of running a kernel list on one GPU with the host issuing launches: the GPU waits when it
+// outruns the host (eager PyTorch with small kernels), the host runs ahead otherwise.
+struct OpCost {
+  double total_s = 0, compute_s = 0, launch_gap_s = 0;
+  double comm_exposed_s[5] = {0, 0, 0, 0, 0};
+  double comm_busy_s[5] = {0, 0, 0, 0, 0};
+};
+// Forward or backward of `layers` layers, with the embedding (first) or output layer and loss (last).
+OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, bool first, bool last,
+                  bool backward, const CommTimeFn& comm);
+// Optimizer step on one GPU of virtual stage params (sharded by ZeRO).
+double optimizer_time_s(const Scenario& s, const Profile& prof, const StageParams& p);
+// Bytes per parameter of the reduced gradients.
+double grad_bytes_per_param(const Scenario& s);
+// Dense peak bf16/fp16 TFLOP/s of the profile's GPU (datasheet, else the achieved peak).
+double peak_tflops(const Profile& prof, const std::string& dtype);
+
+}  // namespace knee::workload

@@ -1,0 +1,217 @@
+// Scenario files: strict reading and the consistency checks of a parallel layout.
+#include <algorithm>
+#include <numeric>
+
+#include "sim/common/json_reader.hpp"
+#include "sim/workload/workload.hpp"
+
+namespace knee {
+namespace {
+
+std::string str(std::int64_t v) { return std::to_string(v); }
+
+[[noreturn]] void bad(const Scenario& s, const std::string& path, const std::string& expected,
+                      const std::string& got) {
+  throw_input_error(s.source, path, expected, got);
+}
+
+}  // namespace
+
+Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
+  Scenario s;
+  s.source = source;
+  JsonObject root = JsonObject::root(j, source);
+  s.system_name = root.string("system");
+  try {
+    s.system = load_system(s.system_name);
+  } catch (const InputError& e) {
+    throw InputError(source + ": $.system: " + e.what());
+  }
+  const std::int64_t gpn = s.system.gpus_per_node;
+  if (!root.has("nodes") && !root.has("gpus"))
+    throw_input_error(source, "$.nodes", "nodes or gpus (or both)", "neither");
+  s.gpus = root.integer_or("gpus", 0, 1, 1 << 22);
+  s.nodes = root.integer_or("nodes", (s.gpus + gpn - 1) / gpn, 1, 1 << 20);
+  if (!root.has("gpus")) s.gpus = s.nodes * gpn;
+  if (s.gpus > s.nodes * gpn)
+    throw_input_error(source, "$.gpus", "at most nodes x GPUs per node (" + str(s.nodes) + " x " + str(gpn) + ")",
+                      str(s.gpus));
+
+  s.fabric.kind = s.nodes > 1 ? parse_fabric(s.system.default_fabric, source + ": system default fabric")
+                              : FabricKind::single_node;
+  s.fabric.nodes = s.nodes;
+  if (root.has("fabric")) {
+    JsonObject f = root.object("fabric");
+    if (f.has("type")) s.fabric.kind = parse_fabric(f.string("type"), source + ": $.fabric.type");
+    s.fabric.oversubscription = f.number_or("oversubscription", 1.0);
+    if (s.fabric.oversubscription < 1)
+      throw_input_error(source, "$.fabric.oversubscription", "a number >= 1", describe_json(j["fabric"]["oversubscription"]));
+    s.fabric.radix = f.integer_or("radix", 0, 0, 1 << 16);
+    if (f.has("dims")) {
+      JsonArray d = f.array("dims");
+      for (std::size_t i = 0; i < d.size(); ++i) s.fabric.dims.push_back(d.integer(i, 1));
+    }
+    f.finish();
+  }
+
+  {
+    JsonObject m = root.object("model");
+    s.model.layers = m.integer("layers", 1, 1 << 20);
+    s.model.hidden = m.integer("hidden", 1, 1 << 24);
+    s.model.heads = m.integer("heads", 1, 1 << 20);
+    s.model.kv_heads = m.integer_or("kv_heads", s.model.heads, 1, 1 << 20);
+    s.model.ffn_hidden = m.integer_or("ffn_hidden", 4 * s.model.hidden, 1, 1 << 26);
+    s.model.ffn = m.one_of_or("ffn", {"gelu", "swiglu"}, "gelu");
+    s.model.seq_len = m.integer("seq_len", 1, 1 << 24);
+    s.model.vocab = m.integer("vocab", 0, 1 << 26);
+    s.model.dtype = m.one_of_or("dtype", {"bf16", "fp16"}, "bf16");
+    if (m.has("moe")) {
+      JsonObject e = m.object("moe");
+      s.model.experts = e.integer_or("experts", 0, 0, 1 << 16);
+      s.model.top_k = e.integer_or("top_k", 0, 0, 1 << 16);
+      e.finish();
+    }
+    m.finish();
+  }
+  {
+    JsonObject p = root.object("parallelism");
+    s.par.tp = p.integer_or("tp", 1, 1, 1 << 20);
+    s.par.pp = p.integer_or("pp", 1, 1, 1 << 20);
+    s.par.cp = p.integer_or("cp", 1, 1, 1 << 20);
+    s.par.ep = p.integer_or("ep", 1, 1, 1 << 20);
+    const std::int64_t model_par = s.par.tp * s.par.pp * s.par.cp;
+    s.par.dp = p.integer_or("dp", s.gpus % model_par == 0 ? s.gpus / model_par : 1, 1, 1 << 22);
+    s.par.micro_batch = p.integer_or("micro_batch", 1, 1, 1 << 20);
+    s.par.global_batch = p.integer("global_batch", 1, 1LL << 40);
+    s.par.schedule = p.one_of_or("schedule", {"1f1b", "interleaved", "gpipe"}, "1f1b");
+    s.par.virtual_stages = p.integer_or("virtual_stages", 1, 1, 1 << 10);
+    s.par.sequence_parallel = p.boolean_or("sequence_parallel", s.par.tp > 1);
+    s.par.zero = static_cast<int>(p.integer_or("zero", 0, 0, 3));
+    p.finish();
+  }
+  if (root.has("training")) {
+    JsonObject t = root.object("training");
+    s.train.precision = t.one_of_or("precision", {"bf16", "mixed"}, "mixed");
+    s.train.recompute = t.one_of_or("recompute", {"none", "selective", "full"}, "none");
+    s.train.optimizer = t.one_of_or("optimizer", {"adamw", "sgd"}, "adamw");
+    s.train.framework = t.one_of_or("framework", {"eager", "megatron"}, "megatron");
+    t.finish();
+  }
+  s.profile = root.string_or("profile", s.system.gpu_model);
+  if (root.has("placement")) {
+    std::string order = root.string("placement");
+    std::vector<std::string> parts;
+    std::size_t a = 0;
+    while (a <= order.size()) {
+      std::size_t b = order.find('-', a);
+      if (b == std::string::npos) b = order.size();
+      parts.push_back(order.substr(a, b - a));
+      a = b + 1;
+    }
+    std::vector<std::string> sorted = parts;
+    std::sort(sorted.begin(), sorted.end());
+    if (sorted != std::vector<std::string>{"cp", "dp", "pp", "tp"})
+      throw_input_error(source, "$.placement", "an order of tp, cp, dp, pp such as \"tp-cp-dp-pp\"",
+                        "'" + order + "'");
+    s.placement = parts;
+  } else {
+    s.placement = {"tp", "cp", "dp", "pp"};  // Megatron's default (ep lives inside dp)
+  }
+  if (root.has("stages")) {
+    JsonArray st = root.array("stages");
+    for (std::size_t i = 0; i < st.size(); ++i) s.stages.push_back(st.integer(i, 0, 1 << 20));
+  }
+  s.seed = static_cast<std::uint64_t>(root.integer_or("seed", 0, 0));
+  root.ignore("comment");
+  root.ignore("name");
+  root.finish();
+  validate_scenario(s);
+  return s;
+}
+
+Scenario load_scenario(const std::string& path) { return parse_scenario(parse_json_file(path), path); }
+
+void validate_scenario(const Scenario& s) {
+  const auto& m = s.model;
+  const auto& p = s.par;
+  const std::int64_t gpn = s.system.gpus_per_node;
+  if (s.gpus > s.nodes * gpn)
+    bad(s, "$.gpus", "at most nodes x GPUs per node (" + str(s.nodes * gpn) + ")", str(s.gpus));
+  if (p.tp * p.pp * p.dp * p.cp != s.gpus)
+    bad(s, "$.parallelism", "tp x pp x dp x cp = gpus (" + str(s.gpus) + ")",
+        str(p.tp) + " x " + str(p.pp) + " x " + str(p.dp) + " x " + str(p.cp) + " = " +
+            str(p.tp * p.pp * p.dp * p.cp));
+  if (m.hidden % m.heads != 0)
+    bad(s, "$.model.hidden", "a multiple of model.heads (" + str(m.heads) + ")", str(m.hidden));
+  if (m.kv_heads > m.heads || m.heads % m.kv_heads != 0)
+    bad(s, "$.model.kv_heads", "a divisor of model.heads (" + str(m.heads) + ")", str(m.kv_heads));
+  if (m.heads % p.tp != 0)
+    bad(s, "$.model.heads", "divisible by parallelism.tp (" + str(p.tp) + ")", str(m.heads));
+  if (m.kv_heads % p.tp != 0)
+    bad(s, "$.model.kv_heads", "divisible by parallelism.tp (" + str(p.tp) + ")", str(m.kv_heads));
+  if (m.ffn_hidden % p.tp != 0)
+    bad(s, "$.model.ffn_hidden", "divisible by parallelism.tp (" + str(p.tp) + ")", str(m.ffn_hidden));
+  if (m.seq_len % p.cp != 0)
+    bad(s, "$.model.seq_len", "divisible by parallelism.cp (" + str(p.cp) + ")", str(m.seq_len));
+  if (p.sequence_parallel && m.seq_len / p.cp % p.tp != 0)
+    bad(s, "$.model.seq_len", "divisible by cp x tp with sequence_parallel (" + str(p.cp * p.tp) + ")", str(m.seq_len));
+  if (p.global_batch % (p.micro_batch * p.dp) != 0)
+    bad(s, "$.parallelism.global_batch",
+        "divisible by micro_batch x dp (" + str(p.micro_batch) + " x " + str(p.dp) + ")", str(p.global_batch));
+  if (p.schedule != "interleaved" && p.virtual_stages != 1)
+    bad(s, "$.parallelism.virtual_stages", "1 unless schedule is \"interleaved\"", str(p.virtual_stages));
+  if (p.schedule == "interleaved") {
+    if (p.pp < 2) bad(s, "$.parallelism.schedule", "\"interleaved\" only with pp >= 2", "pp = " + str(p.pp));
+    if (p.virtual_stages < 2)
+      bad(s, "$.parallelism.virtual_stages", "at least 2 with the interleaved schedule", str(p.virtual_stages));
+    if (s.microbatches() % p.pp != 0)
+      bad(s, "$.parallelism.global_batch",
+          "a number of microbatches (global_batch / (micro_batch x dp)) divisible by pp (" + str(p.pp) +
+              ") for the interleaved schedule",
+          str(s.microbatches()));
+  }
+  const std::int64_t vstages = p.pp * p.virtual_stages;
+  if (m.layers < vstages)
+    bad(s, "$.model.layers", "at least pp x virtual_stages (" + str(vstages) + ") layers", str(m.layers));
+  if (!s.stages.empty()) {
+    if (static_cast<std::int64_t>(s.stages.size()) != vstages)
+      bad(s, "$.stages", "one layer count per stage (pp x virtual_stages = " + str(vstages) + ")",
+          str(static_cast<std::int64_t>(s.stages.size())) + " entries");
+    std::int64_t sum = std::accumulate(s.stages.begin(), s.stages.end(), std::int64_t{0});
+    if (sum != m.layers) bad(s, "$.stages", "layer counts summing to model.layers (" + str(m.layers) + ")", str(sum));
+  }
+  if (m.experts == 0) {
+    if (m.top_k != 0) bad(s, "$.model.moe.top_k", "0 without experts", str(m.top_k));
+    if (p.ep != 1) bad(s, "$.parallelism.ep", "1 without model.moe.experts", str(p.ep));
+  } else {
+    if (m.top_k < 1 || m.top_k > m.experts)
+      bad(s, "$.model.moe.top_k", "between 1 and model.moe.experts (" + str(m.experts) + ")", str(m.top_k));
+    if (m.experts % p.ep != 0)
+      bad(s, "$.parallelism.ep", "a divisor of model.moe.experts (" + str(m.experts) + ")", str(p.ep));
+    if (p.dp % p.ep != 0)  // expert parallelism is carved out of data parallelism
+      bad(s, "$.parallelism.ep", "a divisor of parallelism.dp (" + str(p.dp) + ")", str(p.ep));
+  }
+  if (s.gpus == 1 && s.nodes != 1) bad(s, "$.nodes", "1 for a single GPU", str(s.nodes));
+}
+
+std::vector<std::int64_t> stage_layers(const Scenario& s) {
+  if (!s.stages.empty()) return s.stages;
+  const std::int64_t n = s.par.pp * s.par.virtual_stages, L = s.model.layers;
+  const std::int64_t base = (L + n - 1) / n;
+  std::vector<std::int64_t> out(static_cast<std::size_t>(n), base);
+  // The remainder is taken from the ends first (first, last, second, second to last, ...): the
+  // end stages also hold the embedding and the output layer (as Llama 3 spread 126 layers over
+  // 16 stages as 7 + 14 x 8 + 7).
+  std::int64_t deficit = base * n - L;
+  for (std::int64_t i = 0; deficit > 0; ++i) {
+    std::int64_t k = i / 2, idx = (i % 2 == 0) ? k : n - 1 - k;
+    if (k >= n) { i = -1; continue; }
+    if (out[static_cast<std::size_t>(idx)] > 1) {
+      --out[static_cast<std::size_t>(idx)];
+      --deficit;
+    }
+  }
+  return out;
+}
+
+}  // namespace knee

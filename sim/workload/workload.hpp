@@ -1,0 +1,135 @@
+// Transformer training workloads on a simulated cluster (docs/workloads.md): a scenario file
+// (docs/scenarios.md) names a system, a model and a parallel layout; simulate() turns one training
+// step into the kernels each layer launches (timed from a calibrated profile) and the collectives
+// each parallel group sends (timed on the flow-level network), runs the pipeline schedule as
+// events, and reports step time, throughput, MFU, memory and where the time went.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "topologies/fabric.hpp"
+
+namespace knee {
+
+struct ModelSpec {
+  std::int64_t layers = 0, hidden = 0, heads = 0, kv_heads = 0, ffn_hidden = 0;
+  std::string ffn = "gelu";  // gelu (two matrices) or swiglu (three)
+  std::int64_t seq_len = 0, vocab = 0;  // vocab 0: a bare layer stack
+  std::string dtype = "bf16";
+  std::int64_t experts = 0, top_k = 0;  // mixture of experts when experts > 0
+};
+
+struct ParallelSpec {
+  std::int64_t tp = 1, pp = 1, dp = 1, cp = 1, ep = 1;
+  std::int64_t micro_batch = 1, global_batch = 1;
+  std::string schedule = "1f1b";  // 1f1b, interleaved, gpipe
+  std::int64_t virtual_stages = 1;
+  bool sequence_parallel = false;
+  int zero = 0;  // 0..3
+};
+
+struct TrainingSpec {
+  std::string precision = "mixed";  // bf16 or mixed
+  std::string recompute = "none";   // none, selective, full
+  std::string optimizer = "adamw";  // adamw or sgd
+  std::string framework = "megatron";  // eager or megatron
+};
+
+struct Scenario {
+  std::string source;       // file name or "<json>", for messages
+  std::string system_name;  // as written ("dgx-h100" or a path)
+  SystemSpec system;
+  std::int64_t nodes = 0, gpus = 0;
+  FabricOptions fabric;
+  ModelSpec model;
+  ParallelSpec par;
+  TrainingSpec train;
+  std::string profile;                 // builtin name or path
+  std::vector<std::string> placement;  // rank order, fastest varying first: tp, cp, dp, pp
+  std::vector<std::int64_t> stages;    // layers per virtual stage; empty: the default split
+  std::uint64_t seed = 0;
+  std::int64_t microbatches() const { return par.global_batch / (par.micro_batch * par.dp); }
+};
+
+// Reads a scenario (strict: unknown keys and every inconsistency are InputErrors naming the keys).
+Scenario parse_scenario(const nlohmann::json& j, const std::string& source);
+Scenario load_scenario(const std::string& path);
+// Re-checks the layout after a change (the sweep edits gpus, nodes, dp, global_batch).
+void validate_scenario(const Scenario& s);
+// Layers of each virtual stage (pp x virtual_stages entries, in pipeline order).
+std::vector<std::int64_t> stage_layers(const Scenario& s);
+
+struct SimOptions {
+  bool simulate_if_not_fits = false;  // memory over capacity: report only (default) or run anyway
+};
+
+struct MemoryReport {
+  bool fits = true;
+  double per_gpu_bytes = 0, capacity_bytes = 0;
+  int worst_stage = 0;
+  // Components of the worst stage.
+  double weights_bytes = 0, gradients_bytes = 0, optimizer_bytes = 0, activations_bytes = 0,
+         buffers_bytes = 0;
+  int inflight_microbatches = 0;  // on the worst stage, from the schedule
+};
+
+struct Breakdown {
+  // Of the stage that finishes last; compute + exposed comm + bubble + optimizer = step time.
+  double compute_s = 0, launch_gap_s = 0, bubble_s = 0, optimizer_s = 0;
+  double tp_s = 0, pp_s = 0, dp_s = 0, cp_s = 0, ep_s = 0;  // exposed, by group
+  double exposed_comm_s() const { return tp_s + pp_s + dp_s + cp_s + ep_s; }
+};
+
+struct SimResult {
+  bool simulated = false;  // false when memory does not fit (and not forced)
+  double step_time_s = 0, tokens_per_s = 0, samples_per_s = 0;
+  double model_flops_per_step = 0;     // 3 passes (forward + backward), no recompute
+  double hardware_flops_per_step = 0;  // with recomputation, as Megatron counts TFLOP/s
+  double tflops_per_gpu = 0;           // hardware flops / (step x gpus)
+  double mfu = 0;                      // model flops / (step x gpus x datasheet peak)
+  double comm_to_compute = 0;          // all communication time (hidden or not) / compute time
+  Breakdown breakdown;
+  double comm_total_s[5] = {0, 0, 0, 0, 0};  // tp, pp, dp, cp, ep: busy time, hidden or not
+  MemoryReport memory;
+  std::int64_t gpus = 0, dp = 0, global_batch = 0, microbatches = 0;
+  int critical_stage = 0;
+  std::uint64_t events = 0, comm_timings = 0;
+  nlohmann::ordered_json provenance;  // profile, system, network, layout
+  nlohmann::ordered_json to_json() const;
+};
+
+SimResult simulate(const Scenario& s, const SimOptions& opt = {});
+
+// Model FLOPs of one step: forward + backward (2x forward), no recompute; closed form in
+// docs/workloads.md. With `recompute` the recomputed forward passes are added.
+double step_flops(const Scenario& s, bool with_recompute);
+
+struct SweepPoint {
+  std::int64_t gpus = 0, tp = 0, pp = 0, dp = 0, cp = 0, global_batch = 0;
+  bool feasible = false;
+  std::string reason;  // why not feasible
+  SimResult result;
+  double speedup = 0, efficiency = 0;
+};
+
+struct SweepResult {
+  std::string mode;  // strong or weak
+  std::int64_t baseline_gpus = 0;
+  double threshold = 0.8;
+  std::vector<SweepPoint> points;
+  int knee = -1;  // index of the first point below threshold, -1 if none
+  std::string knee_cause;  // the cost that grew most from the baseline to the knee
+  nlohmann::ordered_json to_json() const;
+  std::string to_csv() const;
+  std::string to_table() const;
+};
+
+// mode "strong" (global batch fixed) or "weak" (global batch grows with dp); baseline 0: the
+// smallest feasible point. Infeasible points are kept with their reason.
+SweepResult sweep(const Scenario& s, const std::vector<std::int64_t>& gpus, const std::string& mode,
+                  std::int64_t baseline, double threshold);
+
+}  // namespace knee
