@@ -1,0 +1,23 @@
+"""knee: a calibrated discrete-event simulator of GPU clusters for distributed AI.
+
+    import knee
+    knee.topology(system="dgx-h100", nodes=2)                    # dict, as `knee topology --json`
+    r = knee.collective("allreduce", "1GiB", system="dgx-h100", nodes=2)
+    r.busbw_GBps, r.algorithm, r.to_dict()
+    df = knee.collective_sweep("allreduce", sizes="8B:1GiB", system="dgx-h100", nodes=2, processes=4)
+    knee.Profile.builtin("h200").gemm_time_s(8192, 8192, 8192)
+
+Bad input raises knee.InputError (a ValueError) naming the argument or the JSON path.
+Reference: docs/python.md.
+"""
+from ._knee import InputError, __version__, git_revision, builtin_systems
+from .cluster import Cluster, topology
+from .collectives import CollectiveResult, collective, collective_sweep
+from .calibrate import Profile, fit, derive
+
+__all__ = [
+    "InputError", "__version__", "git_revision", "builtin_systems",
+    "Cluster", "topology",
+    "CollectiveResult", "collective", "collective_sweep",
+    "Profile", "fit", "derive",
+]

@@ -1,0 +1,144 @@
+"""Calibration profiles (what one GPU does, measured or derived) and the fitter behind `knee fit`."""
+import os
+
+from . import _args
+from . import _knee
+
+
+class Profile:
+    """A calibrated profile (schema: docs/calibration.md).
+
+        p = knee.Profile.builtin("h200")        # shipped: knee.Profile.builtin_names()
+        p = knee.Profile.load("my-h200.json")   # or knee.Profile.from_dict(d) / knee.Profile(d)
+        p.gemm_time_s(8192, 8192, 8192, "bf16")
+    """
+
+    def __init__(self, source):
+        """`source`: a dict of a profile, a path to a profile file, or a built-in name."""
+        if isinstance(source, Profile):
+            self._p = source._p
+        elif isinstance(source, dict):
+            self._p = _knee.Profile.from_json_text(_args.json_text("knee.Profile", "profile", source), "<dict>")
+        elif isinstance(source, os.PathLike) or (isinstance(source, str) and (os.sep in source or source.endswith(".json"))):
+            self._p = _knee.Profile.load(os.fspath(source))
+        elif isinstance(source, str):
+            self._p = _knee.Profile.builtin(source)
+        else:
+            raise _knee.InputError(f"knee.Profile: profile: expected a dict, a file path or a built-in name, got {source!r}")
+
+    @classmethod
+    def builtin(cls, name):
+        return cls._wrap(_knee.Profile.builtin(_args.string("knee.Profile.builtin", "name", name)))
+
+    @staticmethod
+    def builtin_names():
+        return _knee.Profile.builtin_names()
+
+    @classmethod
+    def load(cls, path):
+        return cls._wrap(_knee.Profile.load(os.fspath(path)))
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls(dict(d))
+
+    @classmethod
+    def _wrap(cls, p):
+        self = cls.__new__(cls)
+        self._p = p
+        return self
+
+    @property
+    def name(self):
+        return self._p.name
+
+    @property
+    def gpu(self):
+        return self._p.gpu
+
+    def gemm_time_s(self, m, n, k, dtype="bf16"):
+        """Seconds of C[m,n] = A[m,k] B[k,n], launch floor included."""
+        return self._p.gemm_time_s(*self._mnk(m, n, k), _args.string("gemm_time_s", "dtype", dtype))
+
+    def gemm_tflops(self, m, n, k, dtype="bf16"):
+        return self._p.gemm_tflops(*self._mnk(m, n, k), _args.string("gemm_tflops", "dtype", dtype))
+
+    def gemm_dtypes(self):
+        return self._p.gemm_dtypes()
+
+    def memory_bound_time_s(self, bytes_moved, op="copy"):
+        """A memory-bound kernel moving `bytes_moved` (read + write): "copy" or a measured op."""
+        return self._p.memory_bound_time_s(_args.number("memory_bound_time_s", "bytes_moved", bytes_moved),
+                                           _args.string("memory_bound_time_s", "op", op))
+
+    def attention_time_s(self, batch, heads, seq, head_dim, causal=True, backward=False):
+        """Fused (flash) attention, bf16; backward=True gives forward plus backward."""
+        w = "attention_time_s"
+        return self._p.attention_time_s(_args.integer(w, "batch", batch), _args.integer(w, "heads", heads),
+                                        _args.integer(w, "seq", seq), _args.integer(w, "head_dim", head_dim),
+                                        _args.boolean(w, "causal", causal), _args.boolean(w, "backward", backward))
+
+    def launch_overhead_s(self):
+        return self._p.launch_overhead_s()
+
+    def hbm_capacity_bytes(self):
+        return self._p.hbm_capacity_bytes()
+
+    def memory_bandwidth_Bps(self):
+        return self._p.memory_bandwidth_Bps()
+
+    def link(self, cls):
+        """{"alpha_s", "beta_s_per_byte", "provenance"} of a link class ("nvlink", "network", ...)."""
+        return self._p.link(_args.string("link", "cls", cls))
+
+    def link_classes(self):
+        return self._p.link_classes()
+
+    def link_time_s(self, cls, bytes):
+        return self._p.link_time_s(_args.string("link_time_s", "cls", cls), _args.number("link_time_s", "bytes", bytes))
+
+    def power_W(self, compute_util, mem_util):
+        return self._p.power_W(_args.number("power_W", "compute_util", compute_util),
+                               _args.number("power_W", "mem_util", mem_util))
+
+    def to_dict(self):
+        """The profile JSON (what Profile.load reads)."""
+        return self._p.json()
+
+    def __getstate__(self):
+        return {"json": self.to_dict()}
+
+    def __setstate__(self, state):
+        self._p = _knee.Profile.from_json_text(_args.json_text("knee.Profile", "profile", state["json"]), "<pickle>")
+
+    def __repr__(self):
+        return f"<knee.Profile {self.name}: {self.gpu}>"
+
+    @staticmethod
+    def _mnk(m, n, k):
+        return (_args.integer("gemm", "m", m), _args.integer("gemm", "n", n), _args.integer("gemm", "k", k))
+
+
+def fit(raw, name=None, nccl_class="nvlink", power_settle_s=1.0):
+    """Fits raw measurements into a profile dict, as `knee fit RAW [RAW2] [NCCL_TESTS.txt ...]`.
+
+    raw: a path or dict of a raw run, or a list of them: the first raw JSON run is fitted, a
+    second adds run-to-run variation, nccl-tests text files add link data (class `nccl_class`).
+    name: profile name (default: the GPU's short name, e.g. "h200"). Returns the profile dict;
+    knee.Profile(result) uses it.
+    """
+    what = "knee.fit"
+    items = raw if isinstance(raw, (list, tuple)) else [raw]
+    inputs = [_args.path_or_json(what, "raw", r) for r in items]
+    name = "" if name is None else _args.string(what, "name", name)
+    return _knee.fit(inputs, name=name, nccl_class=_args.string(what, "nccl_class", nccl_class),
+                     power_settle_s=_args.number(what, "power_settle_s", power_settle_s),
+                     command_line=f"knee.fit({len(inputs)} inputs, name={name!r})")
+
+
+def derive(base, target):
+    """A profile dict of GPU `target` ("h100", "a100", "b200", ...) derived from `base` (a
+    Profile, dict or file) by datasheet ratios, as `knee fit --derive TARGET BASE.json`."""
+    p = base if isinstance(base, Profile) else Profile(base)
+    return _knee.derive(_args.json_text("knee.derive", "base", p.to_dict()),
+                        _args.string("knee.derive", "target", target), f"knee.derive(target={target!r})")
