@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(cmake g++ make libeigen3-dev libboost-graph-dev nlohmann-json3-dev libgtest-dev
       libbenchmark-dev pybind11-dev libopenmpi-dev python3 python3-dev python3-numpy
-      python3-pandas python3-matplotlib python3-nbclient python3-tqdm python3-distributed)
+      python3-pandas python3-matplotlib python3-nbclient python3-tqdm python3-distributed
+      python3-pytest python3-nbformat python3-jupyter-client python3-ipykernel)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
