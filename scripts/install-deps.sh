@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages knee needs, or says exactly what to run.
-# Idempotent and quiet when everything is present.
+# Idempotent and quiet when everything is present. `--test` adds what only the tests use.
 set -euo pipefail
 pkgs=(cmake g++ make libeigen3-dev libboost-graph-dev nlohmann-json3-dev libgtest-dev
-      libbenchmark-dev pybind11-dev libopenmpi-dev python3 python3-dev python3-numpy
+      libbenchmark-dev pybind11-dev libopenmpi-dev openmpi-bin python3 python3-dev python3-numpy
       python3-pandas python3-matplotlib python3-nbclient python3-tqdm python3-distributed
       python3-pytest python3-nbformat python3-jupyter-client python3-ipykernel)
+if [ "${1:-}" = "--test" ]; then
+  # pytest and a Jupyter kernel for the Python tests and notebooks; Chromium renders the report.
+  pkgs+=(python3-pytest python3-ipykernel python3-nbformat chromium)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

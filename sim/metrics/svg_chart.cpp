@@ -45,7 +45,7 @@ std::string html_escape(const std::string& s) {
 }
 
 std::string LineChart::svg(int W, int H) const {
-  const double L = 70, R = 150, T = 36, B = 50;
+  const double L = 70, R = 180, T = 36, B = 50;
   double xmin = INFINITY, xmax = -INFINITY, ymin = y_min, ymax = -INFINITY;
   auto fx = [&](double x) { return log2_x ? std::log2(x) : x; };
   for (const auto& s : series)
@@ -111,7 +111,7 @@ std::string LineChart::svg(int W, int H) const {
 }
 
 std::string StackedBars::svg(int W, int H) const {
-  const double L = 70, R = 150, T = 36, B = 50;
+  const double L = 70, R = 180, T = 36, B = 50;
   double ymax = 0;
   for (std::size_t c = 0; c < categories.size(); ++c) {
     double sum = 0;
