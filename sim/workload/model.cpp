@@ -132,8 +132,8 @@ double activation_bytes_per_layer(const Scenario& s) {
   double scores = 0;
   // Flash attention (Megatron) never stores the s x s scores; eager unfused attention does,
   // unless selective recompute recomputes them.
-  if (s.train.framework == "eager" && s.train.recompute != "selective")
-    scores = 5 * a * double(m.seq_len) / s.par.cp * sb * (double(m.seq_len));  // 5 a s^2 b (s/cp rows)
+  if (s.train.attention == "unfused" && s.train.recompute != "selective")
+    scores = 5 * a * sb * double(m.seq_len);  // 5 a s^2 b (s/cp query rows against s keys)
   const double split = attn_split + mlp_split + scores;
   return sp ? (replicated + split) / t : replicated + split / t;
 }
@@ -284,7 +284,7 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
   };
 
   auto attention = [&](bool backward) {
-    if (!b.eager) {
+    if (s.train.attention == "flash") {
       const double fwd = b.prof.attention_time_s(int(bsz), heads_local, int(seq), int(d), true, false) / cp;
       double tm = fwd;
       if (backward) tm = b.prof.attention_time_s(int(bsz), heads_local, int(seq), int(d), true, true) / cp - fwd;
@@ -296,9 +296,10 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
     // and dropout over the full s x s scores.
     const double B = bsz * heads_local, sq = seq / cp, sk = seq, sc = B * sq * sk;
     const double before = static_cast<double>(b.k.size());
+    // Eager scales and masks in its own kernel; Megatron fuses scale, mask and softmax.
     if (!backward) {
       b.gemm(B * sq, sk, d);
-      b.mem(2 * sc * dt, "add");
+      if (b.eager) b.mem(2 * sc * dt, "add");
       b.mem(2 * sc * dt, "softmax");
       b.mem(2.5 * sc * dt, "dropout_add");
       b.gemm(B * sq, d, sk);
@@ -308,7 +309,7 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
       b.gemm_bwd(B * sq, d, sk);
       b.mem(2.5 * sc * dt * kBwdMem, "dropout_add");
       b.mem(2 * sc * dt * kBwdMem, "softmax");
-      b.mem(2 * sc * dt * kBwdMem, "add");
+      if (b.eager) b.mem(2 * sc * dt * kBwdMem, "add");
       b.gemm_bwd(B * sq, sk, d);
     }
     double tm = 0;
@@ -431,7 +432,7 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
     return;
   }
   if (recompute_fwd_inside) forward();
-  else if (s.train.recompute == "selective" && b.eager) attention(false);  // scores recomputed
+  else if (s.train.recompute == "selective" && s.train.attention == "unfused") attention(false);  // scores recomputed
   residual(true);
   ffn(true);
   ln(true);

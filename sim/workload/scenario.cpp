@@ -95,6 +95,8 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
     s.train.recompute = t.one_of_or("recompute", {"none", "selective", "full"}, "none");
     s.train.optimizer = t.one_of_or("optimizer", {"adamw", "sgd"}, "adamw");
     s.train.framework = t.one_of_or("framework", {"eager", "megatron"}, "megatron");
+    s.train.attention = t.one_of_or("attention", {"flash", "unfused"}, s.train.framework == "eager" ? "unfused" : "flash");
+    s.train.overlap_grad_reduce = t.boolean_or("overlap_grad_reduce", true);
     t.finish();
   }
   s.profile = root.string_or("profile", s.system.gpu_model);

@@ -190,6 +190,7 @@ struct StagePlan {
   std::vector<double> z3_gather_s, z3_scatter_s;  // per chunk: per-layer piece durations
   std::vector<int> z3_pieces;
   double optimizer_s = 0;
+  bool overlap = true;  // reduce buckets during the last backward, else after the backward
 };
 
 struct StageStats {
@@ -275,6 +276,9 @@ class PipelineSim : public EventSink {
     const TimePs now = engine_.now();
     if (S.idx == ops.size()) {  // wait for gradient reductions, then the optimizer step
       S.finished = true;
+      if (!P.overlap)
+        for (const auto& bk : P.buckets)
+          for (const Bucket& b : bk) dp_enqueue(s, now, b.dur_s);
       const TimePs dp_done = std::max(now, S.dp_free);
       X.dp_exposed_s += ps_to_s(dp_done - now);
       X.end_s = ps_to_s(dp_done + s_to_ps_ceil(P.optimizer_s));
@@ -313,7 +317,7 @@ class PipelineSim : public EventSink {
       if (!o.fwd)
         for (int j = 0; j < n; ++j) dp_enqueue(s, start + dur * (j + 1) / n, P.z3_scatter_s[ci]);
     }
-    if (!o.fwd && S.idx == last_bwd_[static_cast<std::size_t>(s)][ci])
+    if (P.overlap && !o.fwd && S.idx == last_bwd_[static_cast<std::size_t>(s)][ci])
       for (const Bucket& b : P.buckets[ci])
         dp_enqueue(s, now + static_cast<TimePs>(std::llround(static_cast<double>(dur) * b.ready_frac)), b.dur_s);
     X.busy_s += c.total_s;
@@ -446,6 +450,7 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
       }
     }
     P2.optimizer_s = optimizer_time_s(s, prof, tot);
+    P2.overlap = s.train.overlap_grad_reduce;
   }
 
   const auto ops = pipeline_ops(pp, v, m, s.par.schedule);

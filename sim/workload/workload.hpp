@@ -36,6 +36,12 @@ struct TrainingSpec {
   std::string recompute = "none";   // none, selective, full
   std::string optimizer = "adamw";  // adamw or sgd
   std::string framework = "megatron";  // eager or megatron
+  // flash (fused, no s x s scores) or unfused (batched GEMMs + softmax over stored scores);
+  // default: flash with megatron, unfused with eager.
+  std::string attention = "flash";
+  // Data-parallel gradient reduction in buckets during the last backward (true) or after the
+  // whole backward (false, as Megatron-LM did before its distributed data-parallel rewrite).
+  bool overlap_grad_reduce = true;
 };
 
 struct Scenario {

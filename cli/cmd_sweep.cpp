@@ -1,0 +1,58 @@
+// knee sweep: a scaling study of a scenario over GPU counts, with the knee marked.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/command.hpp"
+#include "sim/workload/workload.hpp"
+
+namespace knee::cli {
+namespace {
+
+int run_sweep(const Args& args) {
+  if (args.positional().size() != 1)
+    throw InputError("knee sweep: expected one scenario file, got " + std::to_string(args.positional().size()) +
+                     " arguments");
+  const Scenario s = load_scenario(args.positional()[0]);
+  auto gpus_text = args.value("gpus");
+  if (!gpus_text) throw InputError("knee sweep: --gpus: expected a list such as 8,16,32, got nothing");
+  const auto gpus = parse_integer_list(*gpus_text, args.what("gpus"), 1);
+  const std::string mode = args.value_or("mode", "strong");
+  if (mode != "strong" && mode != "weak")
+    throw InputError(args.what("mode") + ": expected one of strong, weak, got '" + mode + "'");
+  const std::int64_t baseline = args.integer_or("baseline", 0, 1);
+  const double threshold = args.number_or("threshold", 0.8);
+  if (!(threshold > 0 && threshold <= 1))
+    throw InputError(args.what("threshold") + ": expected a number in (0, 1], got " + std::to_string(threshold));
+  if (args.flag("json") && args.flag("csv")) throw InputError("knee sweep: --json/--csv: expected one of them, got both");
+  auto t0 = std::chrono::steady_clock::now();
+  const SweepResult r = sweep(s, gpus, mode, baseline, threshold);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (args.flag("json")) {
+    auto j = r.to_json();
+    j["scenario"] = args.positional()[0];
+    j["simulated_wall_s"] = wall;
+    std::cout << j.dump(2) << "\n";
+  } else if (args.flag("csv")) {
+    std::cout << r.to_csv();
+  } else {
+    std::printf("# knee sweep %s (%s, %s schedule; simulated, not measured)\n", args.positional()[0].c_str(),
+                s.system.name.c_str(), s.par.schedule.c_str());
+    std::cout << r.to_table();
+    std::printf("# %zu points simulated in %.2f s wall\n", r.points.size(), wall);
+  }
+  return 0;
+}
+
+KNEE_COMMAND("sweep", "scaling study of a scenario over GPU counts (strong or weak), with the knee marked",
+             "SCENARIO.json --gpus 8,16,... [--mode strong|weak] [--baseline N] [--threshold 0.8] [--json|--csv]",
+             {{"gpus", true, "GPU counts, comma separated"},
+              {"mode", true, "strong (global batch fixed, default) or weak (global batch grows with dp)"},
+              {"baseline", true, "GPU count the speedup and efficiency are relative to (default: smallest feasible)"},
+              {"threshold", true, "efficiency below which the knee is marked (default 0.8)"},
+              {"json", false, "print JSON"},
+              {"csv", false, "print CSV"}},
+             run_sweep);
+
+}  // namespace
+}  // namespace knee::cli

@@ -1,0 +1,227 @@
+// Scaling study: the same model and per-replica layout at several GPU counts, with the knee.
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include "sim/common/error.hpp"
+#include "sim/workload/workload.hpp"
+
+namespace knee {
+namespace {
+
+struct Cost {
+  const char* name;
+  double (*get)(const SimResult&);
+};
+const Cost kCosts[] = {
+    {"exposed tp communication", [](const SimResult& r) { return r.breakdown.tp_s; }},
+    {"exposed pp communication", [](const SimResult& r) { return r.breakdown.pp_s; }},
+    {"exposed dp communication", [](const SimResult& r) { return r.breakdown.dp_s; }},
+    {"exposed cp communication", [](const SimResult& r) { return r.breakdown.cp_s; }},
+    {"exposed ep communication", [](const SimResult& r) { return r.breakdown.ep_s; }},
+    {"pipeline bubble", [](const SimResult& r) { return r.breakdown.bubble_s; }},
+    {"optimizer", [](const SimResult& r) { return r.breakdown.optimizer_s; }},
+    {"launch gaps", [](const SimResult& r) { return r.breakdown.launch_gap_s; }},
+};
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+}  // namespace
+
+SweepResult sweep(const Scenario& base, const std::vector<std::int64_t>& gpus, const std::string& mode,
+                  std::int64_t baseline, double threshold) {
+  if (mode != "strong" && mode != "weak")
+    throw InputError("sweep: --mode: expected one of strong, weak, got '" + mode + "'");
+  if (!(threshold > 0 && threshold <= 1))
+    throw InputError("sweep: --threshold: expected a number in (0, 1], got " + fmt("%g", threshold));
+  if (gpus.empty()) throw InputError("sweep: --gpus: expected at least one GPU count, got none");
+  SweepResult out;
+  out.mode = mode;
+  out.threshold = threshold;
+  std::vector<std::int64_t> sorted = gpus;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  if (baseline > 0 && std::find(sorted.begin(), sorted.end(), baseline) == sorted.end())
+    throw InputError("sweep: --baseline: expected one of the --gpus values, got " + std::to_string(baseline));
+  const std::int64_t gpn = base.system.gpus_per_node;
+  const std::int64_t per_replica_batch = base.par.global_batch / base.par.dp;
+
+  for (std::int64_t n : sorted) {
+    SweepPoint pt;
+    pt.gpus = n;
+    Scenario s = base;
+    s.gpus = n;
+    s.nodes = (n + gpn - 1) / gpn;
+    s.fabric.nodes = s.nodes;
+    s.par.tp = std::min({base.par.tp, gpn, n});
+    s.par.pp = std::min(base.par.pp, std::max<std::int64_t>(1, n / (s.par.tp * base.par.cp)));
+    s.par.cp = base.par.cp;
+    if (s.par.pp != base.par.pp && s.par.schedule == "interleaved" && s.par.pp < 2) {
+      s.par.schedule = "1f1b";
+      s.par.virtual_stages = 1;
+    }
+    if (s.par.tp == 1) s.par.sequence_parallel = false;
+    s.stages.clear();  // an explicit split belongs to the scenario's pp only
+    pt.tp = s.par.tp;
+    pt.pp = s.par.pp;
+    pt.cp = s.par.cp;
+    const std::int64_t mp = s.par.tp * s.par.pp * s.par.cp;
+    if (n % mp != 0) {
+      pt.reason = "gpus not divisible by tp x pp x cp (" + std::to_string(mp) + ")";
+      out.points.push_back(pt);
+      continue;
+    }
+    s.par.dp = n / mp;
+    s.par.global_batch = mode == "weak" ? per_replica_batch * s.par.dp : base.par.global_batch;
+    pt.dp = s.par.dp;
+    pt.global_batch = s.par.global_batch;
+    try {
+      validate_scenario(s);
+      pt.result = simulate(s, {});
+      if (!pt.result.memory.fits) {
+        pt.reason = "memory: " + fmt("%.1f", pt.result.memory.per_gpu_bytes / double(1 << 30)) + " GiB per GPU > " +
+                    fmt("%.1f", pt.result.memory.capacity_bytes / double(1 << 30)) + " GiB";
+      } else {
+        pt.feasible = true;
+      }
+    } catch (const InputError& e) {
+      pt.reason = e.what();
+    }
+    out.points.push_back(pt);
+  }
+
+  int bi = -1;
+  for (std::size_t i = 0; i < out.points.size(); ++i)
+    if (out.points[i].feasible && (baseline == 0 || out.points[i].gpus == baseline)) {
+      bi = static_cast<int>(i);
+      break;
+    }
+  if (baseline > 0 && bi < 0)
+    throw InputError("sweep: --baseline: expected a feasible point, got " + std::to_string(baseline) + " GPUs (" +
+                     [&] {
+                       for (auto& p : out.points)
+                         if (p.gpus == baseline) return p.reason;
+                       return std::string();
+                     }() + ")");
+  if (bi < 0) return out;
+  out.baseline_gpus = out.points[static_cast<std::size_t>(bi)].gpus;
+  const SimResult& b = out.points[static_cast<std::size_t>(bi)].result;
+  for (std::size_t i = 0; i < out.points.size(); ++i) {
+    SweepPoint& p = out.points[i];
+    if (!p.feasible) continue;
+    p.speedup = p.result.tokens_per_s / b.tokens_per_s;
+    p.efficiency = p.speedup / (double(p.gpus) / double(out.baseline_gpus));
+    if (out.knee < 0 && static_cast<int>(i) > bi && p.efficiency < threshold) {
+      out.knee = static_cast<int>(i);
+      // The cost whose share of the step grew most since the baseline.
+      double best = -1;
+      for (const Cost& c : kCosts) {
+        const double before = c.get(b) / b.step_time_s, after = c.get(p.result) / p.result.step_time_s;
+        if (after - before > best) {
+          best = after - before;
+          out.knee_cause = std::string(c.name) + " grew from " + fmt("%.1f", 100 * before) + "% to " +
+                           fmt("%.1f", 100 * after) + "% of the step";
+        }
+      }
+    }
+  }
+  return out;
+}
+
+nlohmann::ordered_json SweepResult::to_json() const {
+  nlohmann::ordered_json j;
+  j["mode"] = mode;
+  j["batch"] = mode == "strong" ? "global batch held fixed" : "global batch grows with dp (per-replica batch fixed)";
+  j["baseline_gpus"] = baseline_gpus;
+  j["threshold"] = threshold;
+  j["knee_gpus"] = knee >= 0 ? nlohmann::ordered_json(points[static_cast<std::size_t>(knee)].gpus) : nlohmann::ordered_json();
+  j["knee_cause"] = knee_cause;
+  j["points"] = nlohmann::ordered_json::array();
+  for (const auto& p : points) {
+    nlohmann::ordered_json q;
+    q["gpus"] = p.gpus;
+    q["tp"] = p.tp;
+    q["pp"] = p.pp;
+    q["dp"] = p.dp;
+    q["cp"] = p.cp;
+    q["global_batch"] = p.global_batch;
+    q["feasible"] = p.feasible;
+    if (!p.feasible) {
+      q["reason"] = p.reason;
+    } else {
+      q["step_time_s"] = p.result.step_time_s;
+      q["tokens_per_s"] = p.result.tokens_per_s;
+      q["speedup"] = p.speedup;
+      q["efficiency"] = p.efficiency;
+      q["mfu"] = p.result.mfu;
+      q["comm_to_compute"] = p.result.comm_to_compute;
+      q["breakdown"] = p.result.to_json()["breakdown"];
+      q["memory_per_gpu_bytes"] = p.result.memory.per_gpu_bytes;
+    }
+    j["points"].push_back(q);
+  }
+  return j;
+}
+
+std::string SweepResult::to_csv() const {
+  std::ostringstream o;
+  o << "gpus,tp,pp,dp,cp,global_batch,feasible,step_time_s,tokens_per_s,speedup,efficiency,mfu,comm_to_compute,"
+       "compute_s,exposed_tp_s,exposed_pp_s,exposed_dp_s,exposed_cp_s,exposed_ep_s,bubble_s,optimizer_s,knee,reason\n";
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const auto& p = points[i];
+    const auto& r = p.result;
+    const auto& b = r.breakdown;
+    o << p.gpus << ',' << p.tp << ',' << p.pp << ',' << p.dp << ',' << p.cp << ',' << p.global_batch << ','
+      << (p.feasible ? 1 : 0) << ',';
+    if (p.feasible)
+      o << r.step_time_s << ',' << r.tokens_per_s << ',' << p.speedup << ',' << p.efficiency << ',' << r.mfu << ','
+        << r.comm_to_compute << ',' << b.compute_s << ',' << b.tp_s << ',' << b.pp_s << ',' << b.dp_s << ','
+        << b.cp_s << ',' << b.ep_s << ',' << b.bubble_s << ',' << b.optimizer_s << ',';
+    else
+      o << ",,,,,,,,,,,,,,";
+    std::string reason = p.reason;
+    std::replace(reason.begin(), reason.end(), ',', ';');
+    std::replace(reason.begin(), reason.end(), '"', '\'');
+    o << (static_cast<int>(i) == knee ? 1 : 0) << ",\"" << reason << "\"\n";
+  }
+  return o.str();
+}
+
+std::string SweepResult::to_table() const {
+  std::ostringstream o;
+  char buf[512];
+  o << "# " << mode << " scaling: " << (mode == "strong" ? "global batch fixed" : "global batch grows with dp")
+    << "; baseline " << baseline_gpus << " GPUs; knee threshold " << fmt("%.2f", threshold) << " efficiency\n";
+  std::snprintf(buf, sizeof buf, "%7s %3s %3s %5s %6s %9s %12s %8s %6s %6s %6s %7s %7s %7s %7s\n", "gpus", "tp", "pp",
+                "dp", "batch", "step_s", "tokens/s", "speedup", "eff", "mfu", "c/c", "tp_s", "pp_s", "dp_s", "bubble");
+  o << buf;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const auto& p = points[i];
+    if (!p.feasible) {
+      std::snprintf(buf, sizeof buf, "%7lld %3lld %3lld %5lld %6lld  infeasible: %s\n", static_cast<long long>(p.gpus),
+                    static_cast<long long>(p.tp), static_cast<long long>(p.pp), static_cast<long long>(p.dp),
+                    static_cast<long long>(p.global_batch), p.reason.c_str());
+      o << buf;
+      continue;
+    }
+    const auto& r = p.result;
+    const auto& b = r.breakdown;
+    std::snprintf(buf, sizeof buf, "%7lld %3lld %3lld %5lld %6lld %9.4f %12.0f %8.2f %6.3f %6.3f %6.3f %7.4f %7.4f %7.4f %7.4f%s\n",
+                  static_cast<long long>(p.gpus), static_cast<long long>(p.tp), static_cast<long long>(p.pp),
+                  static_cast<long long>(p.dp), static_cast<long long>(p.global_batch), r.step_time_s, r.tokens_per_s,
+                  p.speedup, p.efficiency, r.mfu, r.comm_to_compute, b.tp_s, b.pp_s, b.dp_s, b.bubble_s,
+                  static_cast<int>(i) == knee ? "  <-- knee" : "");
+    o << buf;
+  }
+  if (knee >= 0)
+    o << "# knee at " << points[static_cast<std::size_t>(knee)].gpus << " GPUs: " << knee_cause << "\n";
+  else
+    o << "# no knee: every feasible point keeps efficiency >= " << fmt("%.2f", threshold) << "\n";
+  return o.str();
+}
+
+}  // namespace knee
