@@ -37,11 +37,14 @@ def main():
         spec = pathlib.Path(tmp, "kernels", KERNEL)
         spec.mkdir(parents=True)
         (spec / "kernel.json").write_text(json.dumps({
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "argv": [sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
             "display_name": "knee (python3)", "language": "python"}))
         os.environ["JUPYTER_PATH"] = tmp
         os.environ["IPYTHONDIR"] = os.path.join(tmp, "ipython")
         os.environ.setdefault("MPLBACKEND", "Agg")
+        # Kernels run in the notebook's folder: a relative PYTHONPATH (build/python) must not break.
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)
         failed = 0
         for path in paths:
             nb = nbformat.read(path, as_version=4)
