@@ -4,11 +4,10 @@
 set -euo pipefail
 pkgs=(cmake g++ make libeigen3-dev libboost-graph-dev nlohmann-json3-dev libgtest-dev
       libbenchmark-dev pybind11-dev libopenmpi-dev openmpi-bin python3 python3-dev python3-numpy
-      python3-pandas python3-matplotlib python3-nbclient python3-tqdm python3-distributed
-      python3-pytest python3-nbformat python3-jupyter-client python3-ipykernel)
+      python3-pandas python3-matplotlib python3-nbclient python3-tqdm python3-distributed)
 if [ "${1:-}" = "--test" ]; then
   # pytest and a Jupyter kernel for the Python tests and notebooks; Chromium renders the report.
-  pkgs+=(python3-pytest python3-ipykernel python3-nbformat chromium)
+  pkgs+=(python3-pytest python3-ipykernel python3-nbformat python3-jupyter-client chromium)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
