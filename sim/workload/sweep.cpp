@@ -57,6 +57,8 @@ SweepResult sweep(const Scenario& base, const std::vector<std::int64_t>& gpus, c
     s.gpus = n;
     s.nodes = (n + gpn - 1) / gpn;
     s.fabric.nodes = s.nodes;
+    if (s.nodes > 1 && s.fabric.kind == FabricKind::single_node)  // a one-server scenario grows into the system's fabric
+      s.fabric.kind = parse_fabric(s.system.default_fabric, "sweep: system default fabric");
     s.par.tp = std::min({base.par.tp, gpn, n});
     s.par.pp = std::min(base.par.pp, std::max<std::int64_t>(1, n / (s.par.tp * base.par.cp)));
     s.par.cp = base.par.cp;

@@ -1,0 +1,38 @@
+// Validation against Narayanan et al. SC21 Table 1 (tests/validation/, docs/validation.md):
+// simulated TFLOP/s per GPU (Megatron's formula, counting recompute) versus the published values.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "sim/common/json_reader.hpp"
+#include "sim/workload/workload.hpp"
+
+namespace knee {
+namespace {
+
+TEST(WorkloadValidation, NarayananSC21WeakScaling) {
+  const std::string dir = std::string(KNEE_SOURCE_DIR) + "/tests/validation/";
+  const Json table = parse_json_file(dir + "narayanan-sc21.json");
+  double sum = 0;
+  int n = 0;
+  for (const auto& row : table.at("rows")) {
+    const std::string name = row.at("name").get<std::string>();
+    const double published = row.at("published_tflops_per_gpu").get<double>();
+    // Rows the model is known to miss carry their own bound (docs/validation.md says why).
+    const double bound = row.value("known_error_bound", 0.15);
+    const SimResult r = simulate(load_scenario(dir + row.at("file").get<std::string>()));
+    ASSERT_TRUE(r.simulated) << name << ": does not fit";
+    const double err = (r.tflops_per_gpu - published) / published;
+    std::printf("%-6s published %6.1f simulated %6.1f error %+6.1f%%\n", name.c_str(), published, r.tflops_per_gpu,
+                100 * err);
+    EXPECT_LT(std::fabs(err), bound) << name;
+    sum += std::fabs(err);
+    ++n;
+  }
+  ASSERT_EQ(n, 10);
+  EXPECT_LT(sum / n, 0.07) << "mean absolute error";
+}
+
+}  // namespace
+}  // namespace knee
