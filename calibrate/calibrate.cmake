@@ -30,3 +30,16 @@ ${_knee_entries}  };
 configure_file(${_knee_gen}.tmp ${_knee_gen} COPYONLY)  # rewrites only on change: no needless rebuilds
 target_sources(knee_calibrate PRIVATE ${_knee_gen})
 target_link_libraries(knee_calibrate PUBLIC ${CMAKE_DL_LIBS})
+
+# MPI is optional: with it, `mpirun -np 2 knee calibrate --mpi` measures a process-to-process
+# link (calibrate/mpi_backend.cpp); without it that file builds a stub that says so. Only the C
+# API is used, so the C++ bindings are skipped.
+set(MPI_CXX_SKIP_MPICXX ON)
+find_package(MPI COMPONENTS CXX QUIET)
+if(MPI_CXX_FOUND)
+  set_source_files_properties(${CMAKE_SOURCE_DIR}/calibrate/mpi_backend.cpp PROPERTIES COMPILE_DEFINITIONS KNEE_HAVE_MPI=1)
+  target_link_libraries(knee_calibrate PRIVATE MPI::MPI_CXX)
+  message(STATUS "knee: MPI found (${MPI_CXX_LIBRARIES}); knee calibrate --mpi is built")
+else()
+  message(STATUS "knee: MPI not found; knee calibrate --mpi is skipped (it reports the missing MPI)")
+endif()

@@ -164,7 +164,32 @@ OrderedJson build_manifest(const RawRun& a, const RawRun* b, const FitOptions& o
 
 // ---- compute -----------------------------------------------------------------------------------
 std::string gemm_key(const GemmCase& g) {
-  return g.dtype + ":" + std::to_string(g.m) + "x" + std::to_string(g.n) + "x" + std::to_string(g.k) + ":" + g.label;
+  return g.dtype + ":" + std::to_string(g.batch) + "*" + std::to_string(g.m) + "x" + std::to_string(g.n) + "x" +
+         std::to_string(g.k) + ":" + g.label;
+}
+
+// Strided-batched GEMMs are their own table: batch small products per call do not interpolate
+// with single GEMMs of the same m, n, k.
+OrderedJson fit_batched(const RawRun& a, const RawRun* b) {
+  std::map<std::string, double> other;
+  if (b)
+    for (const auto& g : b->gemm) other[gemm_key(g)] = g.r.summary.median;
+  OrderedJson out = OrderedJson::object();
+  for (const auto& g : a.gemm) {
+    if (g.batch <= 1) continue;
+    const Summary& s = g.r.summary;
+    const double flops = 2.0 * double(g.batch) * g.m * g.n * g.k;
+    OrderedJson e = {{"batch", g.batch}, {"m", g.m}, {"n", g.n}, {"k", g.k}, {"label", g.label},
+                     {"median_s", s.median}, {"ci95_s", {s.ci_lo, s.ci_hi}}, {"reps", s.reps},
+                     {"outliers", s.outliers}, {"tflops", flops / s.median / 1e12}};
+    if (auto it = other.find(gemm_key(g)); it != other.end()) e["other_run_median_s"] = it->second;
+    if (!out.contains(g.dtype))
+      out[g.dtype] = {{"provenance", "measured"},
+                      {"note", "strided-batched GEMM (cublasGemmStridedBatchedEx): batch products of m x n x k per call"},
+                      {"samples", OrderedJson::array()}};
+    out[g.dtype]["samples"].push_back(e);
+  }
+  return out;
 }
 
 OrderedJson fit_compute(const RawRun& a, const RawRun* b, const Datasheet* ds) {
@@ -174,6 +199,7 @@ OrderedJson fit_compute(const RawRun& a, const RawRun* b, const Datasheet* ds) {
   std::vector<std::string> order;
   std::map<std::string, std::vector<const GemmCase*>> by;
   for (const auto& g : a.gemm) {
+    if (g.batch > 1) continue;
     if (!by.count(g.dtype)) order.push_back(g.dtype);
     by[g.dtype].push_back(&g);
   }
@@ -211,7 +237,10 @@ OrderedJson fit_compute(const RawRun& a, const RawRun* b, const Datasheet* ds) {
     fl["note"] = "shortest median of any GEMM of this dtype: launch-bound, a lower bound for every call";
     gemm[dt] = {{"provenance", "measured"}, {"floor_s", fl}, {"samples", samples}};
   }
-  return {{"interpolation", "idw-log-mnk"}, {"peak_tflops", peak}, {"gemm", gemm}};
+  OrderedJson c = {{"interpolation", "idw-log-mnk"}, {"peak_tflops", peak}, {"gemm", gemm}};
+  OrderedJson batched = fit_batched(a, b);
+  if (!batched.empty()) c["batched_gemm"] = batched;
+  return c;
 }
 
 // ---- power -------------------------------------------------------------------------------------
@@ -322,6 +351,24 @@ OrderedJson fit_profile(const RawRun& a, const RawRun* b, const FitOptions& opt)
     att["samples"].push_back(e);
   }
   att["note"] = "fwd_bwd counts 3.5x the forward FLOPs; causal counts half the score matrix";
+  if (a.attention.empty() && !a.attention_unfused.empty())
+    att["note"] = "fused attention not measured (attention_time_s falls back to a bf16 GEMM of the same FLOPs); "
+                  "unfused_samples time the unfused reference path";
+  if (!a.attention_unfused.empty()) {
+    OrderedJson u = OrderedJson::array();
+    for (std::size_t i = 0; i < a.attention_unfused.size(); ++i) {
+      const auto& c = a.attention_unfused[i];
+      OrderedJson e = {{"batch", c.batch}, {"heads", c.heads}, {"seq", c.seq}, {"head_dim", c.head_dim},
+                       {"causal", c.causal}, {"fwd", param(c.fwd.summary, "measured")}};
+      if (b && i < b->attention_unfused.size() && b->attention_unfused[i].seq == c.seq &&
+          b->attention_unfused[i].batch == c.batch)
+        add_run_to_run(e["fwd"], b->attention_unfused[i].fwd.summary.median);
+      u.push_back(e);
+    }
+    att["unfused_samples"] = u;
+    att["unfused_note"] = "unfused reference forward, bf16: S = QK^T (strided-batched cuBLAS GEMM, full seq x seq), "
+                          "a row softmax kernel (causal mask applied there), O = PV (strided-batched GEMM)";
+  }
   p["attention"] = att;
 
   OrderedJson launch = OrderedJson::object();

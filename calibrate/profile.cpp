@@ -223,6 +223,31 @@ void read_compute(JsonObject c, Profile::Impl& p) {
     p.gemm[it.key()] = std::move(tab);
   }
   gemm.finish();
+  if (c.has("batched_gemm")) {  // data for callers that read the JSON; not interpolated
+    const Json& braw = c.raw("batched_gemm");
+    JsonObject bg = c.object("batched_gemm");
+    check_dtype_keys(bg, braw);
+    for (auto it = braw.begin(); it != braw.end(); ++it) {
+      JsonObject t = bg.object(it.key());
+      t.one_of("provenance", kProvenances);
+      t.string_or("note", "");
+      JsonArray a = t.array("samples");
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        JsonObject s = a.object(i);
+        for (const char* k : {"batch", "m", "n", "k"}) s.integer(k, 1);
+        s.string("label");
+        s.positive("median_s");
+        read_interval(s, "ci95_s", Sign::positive);
+        s.integer("reps", 0);
+        s.integer("outliers", 0);
+        s.positive("tflops");
+        s.positive_or("other_run_median_s", 1);
+        s.finish();
+      }
+      t.finish();
+    }
+    bg.finish();
+  }
   c.finish();
 }
 
@@ -253,6 +278,17 @@ void read_attention(JsonObject a, Profile::Impl& p) {
     p.attention.push_back({std::log(f), std::log(f / tf / 1e12), std::log(3.5 * f / tb / 1e12)});
   }
   std::sort(p.attention.begin(), p.attention.end(), [](auto& x, auto& y) { return x.log_flops < y.log_flops; });
+  if (a.has("unfused_samples")) {  // the unfused reference path: data only, never interpolated
+    JsonArray u = a.array("unfused_samples");
+    for (std::size_t i = 0; i < u.size(); ++i) {
+      JsonObject e = u.object(i);
+      for (const char* k : {"batch", "heads", "seq", "head_dim"}) e.integer(k, 1);
+      e.boolean("causal");
+      read_param(e, "fwd", Sign::positive);
+      e.finish();
+    }
+  }
+  a.string_or("unfused_note", "");
   a.finish();
 }
 

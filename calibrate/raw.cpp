@@ -334,11 +334,30 @@ RawRun read_knee_raw(const Json& j, const std::string& source) {
       g.m = c.integer("m", 1);
       g.n = c.integer("n", 1);
       g.k = c.integer("k", 1);
+      g.batch = c.integer_or("batch", 1, 1);
       g.dtype = c.one_of("dtype", {"bf16", "fp16", "fp8", "tf32", "fp32", "fp64"});
       g.label = c.string_or("label", "square");
       g.r = Reps::of(positive_array(c, "times_s"));
       c.finish();
       run.gemm.push_back(std::move(g));
+    }
+  }
+  for (const char* key : {"attention", "attention_unfused"}) {
+    if (!root.has(key)) continue;
+    const bool fused = std::string(key) == "attention";
+    JsonArray a = root.array(key);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      JsonObject c = a.object(i);
+      AttentionCase at;
+      at.batch = static_cast<int>(c.integer("batch", 1, 1 << 30));
+      at.heads = static_cast<int>(c.integer("heads", 1, 1 << 30));
+      at.seq = static_cast<int>(c.integer("seq", 1, 1 << 30));
+      at.head_dim = static_cast<int>(c.integer("head_dim", 1, 1 << 20));
+      at.causal = c.boolean("causal");
+      at.fwd = Reps::of(positive_array(c, "fwd_times_s"));
+      if (fused) at.fwd_bwd = Reps::of(positive_array(c, "fwd_bwd_times_s"));
+      c.finish();
+      (fused ? run.attention : run.attention_unfused).push_back(std::move(at));
     }
   }
   if (root.has("copy")) run.copy = read_size_cases(root.array("copy"), "bytes_moved");
@@ -406,10 +425,28 @@ OrderedJson raw_to_json(const RawRun& run) {
   j["device"] = {{"kind", run.device_kind}, {"capacity_bytes", run.capacity_bytes},
                  {"l2_bytes", run.l2_bytes}, {"power_limit_W", run.power_limit_W}};
   OrderedJson g = OrderedJson::array();
-  for (const auto& c : run.gemm)
-    g.push_back({{"m", c.m}, {"n", c.n}, {"k", c.k}, {"dtype", c.dtype}, {"label", c.label},
-                 {"times_s", c.r.times_s}});
+  for (const auto& c : run.gemm) {
+    OrderedJson e = {{"m", c.m}, {"n", c.n}, {"k", c.k}};
+    if (c.batch > 1) e["batch"] = c.batch;
+    e["dtype"] = c.dtype;
+    e["label"] = c.label;
+    e["times_s"] = c.r.times_s;
+    g.push_back(e);
+  }
   j["gemm"] = g;
+  auto attention_json = [](const std::vector<AttentionCase>& v, bool fused) {
+    OrderedJson a = OrderedJson::array();
+    for (const auto& c : v) {
+      OrderedJson e = {{"batch", c.batch}, {"heads", c.heads}, {"seq", c.seq}, {"head_dim", c.head_dim},
+                       {"causal", c.causal}, {"fwd_times_s", c.fwd.times_s}};
+      if (fused) e["fwd_bwd_times_s"] = c.fwd_bwd.times_s;
+      a.push_back(e);
+    }
+    return a;
+  };
+  // Only cases with every repetition kept: summaries (the PyTorch import) have none to write.
+  if (!run.attention.empty() && !run.attention[0].fwd.times_s.empty()) j["attention"] = attention_json(run.attention, true);
+  if (!run.attention_unfused.empty()) j["attention_unfused"] = attention_json(run.attention_unfused, false);
   j["copy"] = size_cases_json(run.copy, "bytes_moved");
   j["ops"] = OrderedJson::object();
   for (const auto& [k, v] : run.ops) j["ops"][k] = size_cases_json(v, "bytes_moved");

@@ -25,6 +25,7 @@ struct GemmCase {
   std::string dtype;  // bf16, fp16, fp8, tf32 (fp32 storage, tf32 math), fp32 (strict), fp64
   std::string label;  // "square" or e.g. "qkv.fwd h=4096 t=8192"
   Reps r;
+  std::int64_t batch = 1;  // > 1: a strided-batched GEMM, `batch` independent m x n x k products per call
 };
 struct SizeCase {
   double bytes = 0;  // bytes moved (copies: read + write) or bytes sent over a link
@@ -52,7 +53,8 @@ struct RawRun {
   std::map<std::string, std::vector<SizeCase>> links;  // host_pinned_h2d, host_pipe, nvlink, ...
   std::map<std::string, std::string> link_notes;
   Reps host_launch, tiny_kernel, graph_per_kernel;
-  std::vector<AttentionCase> attention;
+  std::vector<AttentionCase> attention;          // fused (flash) attention: fwd and fwd_bwd
+  std::vector<AttentionCase> attention_unfused;  // S = QK^T, softmax, O = PV as separate kernels: fwd only
   std::vector<PowerSample> power;
   double power_gemm_tflops = 0, power_copy_Bps = 0;  // rates achieved during the power phases
 };
@@ -61,7 +63,8 @@ struct RawRun {
 // InputError naming the file and the JSON path.
 RawRun read_raw_file(const std::string& path);
 RawRun read_raw_json(const Json& j, const std::string& source);
-// knee-raw/1, the format the backends write.
+// knee-raw/1, the format the backends write. Optional keys beyond the first version (gemm[].batch,
+// attention, attention_unfused) are absent when unused, so older readers' files still read.
 OrderedJson raw_to_json(const RawRun& run);
 // nccl-tests output (all_reduce_perf and friends): the size/time table becomes links[cls], with
 // bytes = size * busbw/algbw (bus bytes) and the out-of-place and in-place times as repetitions.

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "calibrate/backends.hpp"
 #include "calibrate/fitter.hpp"
@@ -23,19 +24,21 @@ std::filesystem::path cuda_helper() {
   return ec ? std::filesystem::path() : self.parent_path() / "knee-calibrate-cuda";
 }
 
-RawRun run_cuda(bool quick) {
+// The helper's raw file, or nothing on an MPI rank other than 0 (only rank 0 writes it).
+std::optional<RawRun> run_cuda(bool quick, bool mpi) {
   const auto helper = cuda_helper();
   if (helper.empty() || !std::filesystem::exists(helper))
     throw InputError("knee calibrate: --backend cuda: expected knee built with the CUDA backend "
                      "(knee-calibrate-cuda beside knee), got none (nvcc was absent at build time)");
   const std::string raw = (std::filesystem::temp_directory_path() / ("knee-cuda-raw-" + std::to_string(getpid()) + ".json")).string();
-  std::string cmd = "'" + helper.string() + "' --raw '" + raw + "'" + (quick ? " --quick" : "");
+  std::string cmd = "'" + helper.string() + "' --raw '" + raw + "'" + (quick ? " --quick" : "") + (mpi ? " --mpi" : "");
   int rc = std::system(cmd.c_str());
   if (rc != 0) {
     std::remove(raw.c_str());
     throw InputError("knee calibrate: --backend cuda: expected knee-calibrate-cuda to succeed, got exit status " +
                      std::to_string(WIFEXITED(rc) ? WEXITSTATUS(rc) : rc));
   }
+  if (mpi && !std::filesystem::exists(raw)) return std::nullopt;
   RawRun r = read_raw_file(raw);
   std::remove(raw.c_str());
   return r;
@@ -60,7 +63,24 @@ int run_calibrate(const Args& a) {
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::fprintf(stderr, "knee calibrate [%s %5.1f s] %s\n", chosen.c_str(), s, what.c_str());
   };
-  RawRun run = chosen == "cuda" ? run_cuda(opt.quick) : run_cpu_backend(opt);
+  const bool mpi = a.flag("mpi");
+  RawRun run;
+  if (chosen == "cuda") {
+    auto r = run_cuda(opt.quick, mpi);
+    if (!r) return 0;  // an MPI rank other than 0: rank 0 writes the raw file and the profile
+    run = std::move(*r);
+  } else if (mpi) {
+    // The MPI ping-pong first, with every rank busy; then MPI is finalized, the other ranks exit
+    // and rank 0 measures the rest undisturbed.
+    RawRun links;
+    if (!run_mpi_pingpong(opt, links)) return 0;
+    run = run_cpu_backend(opt);
+    for (auto& [cls, cases] : links.links) run.links[cls] = std::move(cases);
+    for (auto& [cls, note] : links.link_notes) run.link_notes[cls] = note;
+    run.manifest["mpi"] = links.manifest["mpi"];
+  } else {
+    run = run_cpu_backend(opt);
+  }
   run.source = a.value_or("raw", chosen + " backend");
   if (auto raw = a.value("raw")) {
     std::ofstream f(*raw, std::ios::binary);
@@ -89,12 +109,14 @@ int run_calibrate(const Args& a) {
 }  // namespace
 
 KNEE_COMMAND("calibrate", "measure this machine and write a calibrated profile",
-             "[--backend cuda|cpu|auto] [--out profile.json] [--raw raw.json] [--quick] [--name NAME]",
+             "[--backend cuda|cpu|auto] [--out profile.json] [--raw raw.json] [--quick] [--name NAME] [--mpi]",
              {{"backend", true, "cuda, cpu or auto (default: cuda when a GPU is present, else cpu)"},
               {"out", true, "write the profile here (default: standard output)"},
               {"raw", true, "also write every repetition (knee-raw/1) here"},
               {"quick", false, "a short run (CI): fewer sizes and repetitions"},
-              {"name", true, "profile name (default: the backend's name)"}},
+              {"name", true, "profile name (default: the backend's name)"},
+              {"mpi", false, "under mpirun: also measure rank 0 <-> rank 1 (cpu: MPI ping-pong, link host_mpi; "
+                             "cuda: NCCL over all ranks, one GPU each); rank 0 writes the output"}},
              run_calibrate);
 
 }  // namespace knee::cli

@@ -1,6 +1,10 @@
-// knee-calibrate-cuda: the CUDA calibration backend. Measures GPU 0 (and NCCL collectives over all
-// GPUs of the node when there are several) and writes every repetition as knee-raw/1; `knee
-// calibrate --backend cuda` runs it and fits the result. Exit 2 when there is no CUDA device.
+// knee-calibrate-cuda: the CUDA calibration backend. Measures one GPU (cuBLAS/cuBLASLt GEMMs,
+// batched GEMM, unfused attention, copies, elementwise and normalization kernels, launch and graph
+// replay, host links, power) and NCCL collectives over every GPU it is given: all GPUs of the node
+// in one process, or one GPU per rank under mpirun with --mpi (NCCL bootstrapped over MPI as
+// nccl-tests does). Writes every repetition as knee-raw/1 (rank 0 only); `knee calibrate --backend
+// cuda` runs it and fits the result. Exit 2 when there is no CUDA device or on bad arguments.
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <dlfcn.h>
@@ -8,49 +12,79 @@
 #if KNEE_HAVE_NCCL
 #include <nccl.h>
 #endif
+#if KNEE_HAVE_MPI
+#include <mpi.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "calibrate/raw.hpp"
 #include "sim/common/parse.hpp"
 
 void knee_launch_empty(cudaStream_t s);
-void knee_launch_add(const float* a, const float* b, float* c, size_t n, int sms, cudaStream_t s);
-void knee_launch_gelu(const float* a, float* c, size_t n, int sms, cudaStream_t s);
+void knee_launch_add(const void* a, const void* b, void* c, size_t n, int sms, cudaStream_t s);
+void knee_launch_gelu(const void* a, void* c, size_t n, int sms, cudaStream_t s);
+void knee_launch_layernorm(const void* x, void* y, int rows, int cols, cudaStream_t s);
+void knee_launch_softmax(const void* x, void* y, int rows, int cols, bool causal, cudaStream_t s);
 
 namespace {
 
-using knee::Reps;
 using knee::RawRun;
+using knee::Reps;
 
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "knee-calibrate-cuda: %s\n", what.c_str());
   std::exit(1);
 }
+// Failures throw: an optional section (fp8, batched GEMM, attention, NCCL) that fails is recorded
+// in manifest.errors and the run goes on; main() turns any other failure into exit 1.
 void ck(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) die(std::string(what) + ": " + cudaGetErrorString(e));
+  if (e != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
 }
 void ck(cublasStatus_t e, const char* what) {
-  if (e != CUBLAS_STATUS_SUCCESS) die(std::string(what) + ": cuBLAS status " + std::to_string(int(e)));
+  if (e != CUBLAS_STATUS_SUCCESS) throw std::runtime_error(std::string(what) + ": cuBLAS status " + std::to_string(int(e)));
 }
+#if KNEE_HAVE_NCCL
+void ck(ncclResult_t e, const char* what) {
+  if (e != ncclSuccess) throw std::runtime_error(std::string(what) + ": " + ncclGetErrorString(e));
+}
+#endif
 #define CK(x) ck((x), #x)
 
 double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 bool g_quick = false;
 double g_t0 = 0;
-void progress(const std::string& s) { std::fprintf(stderr, "knee-calibrate-cuda [%5.1f s] %s\n", now_s() - g_t0, s.c_str()); }
+int g_rank = 0;
+void progress(const std::string& s) {
+  if (g_rank == 0) std::fprintf(stderr, "knee-calibrate-cuda [%5.1f s] %s\n", now_s() - g_t0, s.c_str());
+}
+
+// Runs an optional section; a failure becomes one manifest error and a progress line.
+void optional_section(RawRun& run, const std::string& name, const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    cudaGetLastError();  // clear a non-sticky error so the next section starts clean
+    run.manifest["errors"].push_back(name + ": " + e.what());
+    progress("skipped " + name + ": " + e.what());
+  }
+}
 
 // Seconds per call, CUDA events around each repetition of `inner` calls; warm-up excluded.
 template <class F>
@@ -103,7 +137,7 @@ struct Nvml {
   limit_t limit = nullptr;
   clock_t_ max_clock = nullptr;
   driver_t driver = nullptr;
-  bool open() {
+  bool open(unsigned index) {
     lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
     if (!lib) return false;
     auto init = reinterpret_cast<init_t>(dlsym(lib, "nvmlInit_v2"));
@@ -112,7 +146,7 @@ struct Nvml {
     limit = reinterpret_cast<limit_t>(dlsym(lib, "nvmlDeviceGetEnforcedPowerLimit"));
     max_clock = reinterpret_cast<clock_t_>(dlsym(lib, "nvmlDeviceGetMaxClockInfo"));
     driver = reinterpret_cast<driver_t>(dlsym(lib, "nvmlSystemGetDriverVersion"));
-    return init && handle && power && init() == 0 && handle(0, &dev) == 0;
+    return init && handle && power && init() == 0 && handle(index, &dev) == 0;
   }
   double watts() const {
     unsigned mw = 0;
@@ -125,20 +159,140 @@ struct Buffers {
   size_t bytes = 0;
 };
 
-void gemm_case(cublasHandle_t h, const Buffers& buf, long m, long n, long k, const std::string& dt,
-               const std::string& label, cudaStream_t s, RawRun& run) {
+struct Ctx {
+  cudaStream_t s;
+  cublasHandle_t h;
+  Buffers buf;
+  cudaDeviceProp prop;
+};
+
+void gemm_case(Ctx& x, long m, long n, long k, const std::string& dt, const std::string& label, RawRun& run) {
   cudaDataType t = dt == "bf16" ? CUDA_R_16BF : dt == "fp16" ? CUDA_R_16F : CUDA_R_32F;
   cublasComputeType_t ct = dt == "tf32" ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
   const size_t elt = (dt == "bf16" || dt == "fp16") ? 2 : 4;
-  if (size_t(std::max({m * k, k * n, m * n})) * elt > buf.bytes) return;
+  if (size_t(std::max({m * k, k * n, m * n})) * elt > x.buf.bytes) return;
   const float one = 1, zero = 0;
   // Row-major C[m,n] = A[m,k] B[k,n] is column-major C^T = B^T A^T.
   auto fn = [&] {
-    CK(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, int(n), int(m), int(k), &one, buf.b, t, int(n), buf.a, t, int(k),
-                    &zero, buf.c, t, int(n), ct, CUBLAS_GEMM_DEFAULT));
+    CK(cublasGemmEx(x.h, CUBLAS_OP_N, CUBLAS_OP_N, int(n), int(m), int(k), &one, x.buf.b, t, int(n), x.buf.a, t,
+                    int(k), &zero, x.buf.c, t, int(n), ct, CUBLAS_GEMM_DEFAULT));
   };
   progress("gemm " + dt + " " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k));
-  run.gemm.push_back({m, n, k, dt, label, Reps::of(timed(fn, s, g_quick ? 0.05 : 0.2))});
+  const double target = g_quick ? 0.05 : label == "square" ? 0.2 : 0.08;
+  run.gemm.push_back({m, n, k, dt, label, Reps::of(timed(fn, x.s, target))});
+}
+
+// FP8 (e4m3 x e4m3 -> bf16, fp32 accumulation) through cuBLASLt with per-tensor scale pointers;
+// cuBLASLt's FP8 kernels want the "TN" layout (A transposed), which has the same cost.
+void fp8_cases(Ctx& x, const std::vector<long>& sizes, RawRun& run) {
+  cublasLtHandle_t lt;
+  CK(cublasLtCreate(&lt));
+  float* scales = nullptr;
+  CK(cudaMalloc(&scales, 2 * sizeof(float)));
+  const float ones[2] = {1, 1};
+  CK(cudaMemcpy(scales, ones, sizeof ones, cudaMemcpyHostToDevice));
+  const size_t ws_bytes = size_t(32) << 20;
+  void* ws = nullptr;
+  CK(cudaMalloc(&ws, ws_bytes));
+  for (long n : sizes) {
+    if (size_t(n) * n * 2 > x.buf.bytes) continue;
+    cublasLtMatmulDesc_t op;
+    CK(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+    const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+    CK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
+    CK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
+    const float* sa = scales;
+    const float* sb = scales + 1;
+    CK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &sa, sizeof sa));
+    CK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &sb, sizeof sb));
+    cublasLtMatrixLayout_t la, lb, lc;
+    CK(cublasLtMatrixLayoutCreate(&la, CUDA_R_8F_E4M3, n, n, n));
+    CK(cublasLtMatrixLayoutCreate(&lb, CUDA_R_8F_E4M3, n, n, n));
+    CK(cublasLtMatrixLayoutCreate(&lc, CUDA_R_16BF, n, n, n));
+    cublasLtMatmulPreference_t pref;
+    CK(cublasLtMatmulPreferenceCreate(&pref));
+    const uint64_t wsb = ws_bytes;
+    CK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &wsb, sizeof wsb));
+    cublasLtMatmulHeuristicResult_t heur{};
+    int found = 0;
+    CK(cublasLtMatmulAlgoGetHeuristic(lt, op, la, lb, lc, lc, pref, 1, &heur, &found));
+    if (found == 0) throw std::runtime_error("cuBLASLt has no fp8 algorithm for " + std::to_string(n) + "^3");
+    const float one = 1, zero = 0;
+    auto fn = [&] {
+      CK(cublasLtMatmul(lt, op, &one, x.buf.a, la, x.buf.b, lb, &zero, x.buf.c, lc, x.buf.c, lc, &heur.algo, ws, ws_bytes,
+                        x.s));
+    };
+    progress("gemm fp8 (cuBLASLt e4m3) " + std::to_string(n) + "^3");
+    run.gemm.push_back({n, n, n, "fp8", "square", Reps::of(timed(fn, x.s, g_quick ? 0.05 : 0.2))});
+    cublasLtMatmulPreferenceDestroy(pref);
+    cublasLtMatrixLayoutDestroy(la);
+    cublasLtMatrixLayoutDestroy(lb);
+    cublasLtMatrixLayoutDestroy(lc);
+    cublasLtMatmulDescDestroy(op);
+  }
+  cudaFree(ws);
+  cudaFree(scales);
+  cublasLtDestroy(lt);
+}
+
+void batched_case(Ctx& x, long batch, long m, long n, long k, RawRun& run) {
+  if (size_t(batch) * std::max({m * k, k * n, m * n}) * 2 > x.buf.bytes) return;
+  const float one = 1, zero = 0;
+  auto fn = [&] {
+    CK(cublasGemmStridedBatchedEx(x.h, CUBLAS_OP_N, CUBLAS_OP_N, int(n), int(m), int(k), &one, x.buf.b, CUDA_R_16BF,
+                                  int(n), k * n, x.buf.a, CUDA_R_16BF, int(k), m * k, &zero, x.buf.c, CUDA_R_16BF,
+                                  int(n), m * n, int(batch), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+  };
+  progress("batched gemm bf16 " + std::to_string(batch) + " x " + std::to_string(m) + "x" + std::to_string(n) + "x" +
+           std::to_string(k));
+  knee::GemmCase g{m, n, k, "bf16", "batched", Reps::of(timed(fn, x.s, g_quick ? 0.05 : 0.1))};
+  g.batch = batch;
+  run.gemm.push_back(std::move(g));
+}
+
+// The unfused attention forward, bf16, as eager frameworks without a fused kernel run it:
+// S = Q K^T (all seq x seq scores), P = softmax(S) with the causal mask, O = P V.
+void attention_case(Ctx& x, int b, int heads, int seq, int d, RawRun& run) {
+  const long bh = long(b) * heads, sd = long(seq) * d, ss = long(seq) * seq;
+  const size_t s_bytes = size_t(bh) * ss * 2, qkv_bytes = size_t(bh) * sd * 2;
+  size_t free_b = 0, total_b = 0;
+  CK(cudaMemGetInfo(&free_b, &total_b));
+  if (2 * s_bytes + 4 * qkv_bytes > free_b / 2) {
+    run.manifest["errors"].push_back("attention_unfused b=" + std::to_string(b) + " h=" + std::to_string(heads) +
+                                     " s=" + std::to_string(seq) + ": skipped, the score matrices need " +
+                                     knee::format_bytes(knee::Bytes(2 * s_bytes)));
+    return;
+  }
+  void *q, *k, *v, *o, *sc, *p;
+  CK(cudaMalloc(&q, qkv_bytes));
+  CK(cudaMalloc(&k, qkv_bytes));
+  CK(cudaMalloc(&v, qkv_bytes));
+  CK(cudaMalloc(&o, qkv_bytes));
+  CK(cudaMalloc(&sc, s_bytes));
+  CK(cudaMalloc(&p, s_bytes));
+  for (void* t : {q, k, v}) CK(cudaMemset(t, 0x3c, qkv_bytes));
+  const float scale = 1.0f / std::sqrt(float(d)), zero = 0, one = 1;
+  auto fn = [&] {
+    // Column-major view: S^T = K Q^T per head (row-major S = Q K^T), then O^T = V^T P^T.
+    CK(cublasGemmStridedBatchedEx(x.h, CUBLAS_OP_T, CUBLAS_OP_N, seq, seq, d, &scale, k, CUDA_R_16BF, d, sd, q,
+                                  CUDA_R_16BF, d, sd, &zero, sc, CUDA_R_16BF, seq, ss, int(bh), CUBLAS_COMPUTE_32F,
+                                  CUBLAS_GEMM_DEFAULT));
+    knee_launch_softmax(sc, p, int(bh * seq), seq, true, x.s);
+    CK(cublasGemmStridedBatchedEx(x.h, CUBLAS_OP_N, CUBLAS_OP_N, d, seq, seq, &one, v, CUDA_R_16BF, d, sd, p,
+                                  CUDA_R_16BF, seq, ss, &zero, o, CUDA_R_16BF, d, sd, int(bh), CUBLAS_COMPUTE_32F,
+                                  CUBLAS_GEMM_DEFAULT));
+  };
+  progress("attention (unfused) b=" + std::to_string(b) + " h=" + std::to_string(heads) + " s=" + std::to_string(seq) +
+           " d=" + std::to_string(d));
+  knee::AttentionCase a;
+  a.batch = b;
+  a.heads = heads;
+  a.seq = seq;
+  a.head_dim = d;
+  a.causal = true;
+  a.fwd = Reps::of(timed(fn, x.s, g_quick ? 0.05 : 0.1));
+  run.attention_unfused.push_back(std::move(a));
+  for (void* t : {q, k, v, o, sc, p}) cudaFree(t);
 }
 
 std::string utc_now() {
@@ -148,97 +302,293 @@ std::string utc_now() {
   return buf;
 }
 
-}  // namespace
+// ---- NCCL collectives ------------------------------------------------------------------------------
+#if KNEE_HAVE_NCCL
+struct Collectives {
+  int nranks = 1;                      // ranks in the communicator
+  std::vector<ncclComm_t> comms;       // one per GPU this process drives
+  std::vector<cudaStream_t> st;
+  std::vector<void*> sb, rb;
+  std::vector<int> dev, rank;
+  bool mpi = false;
+  int hosts = 1, per_host = 1;
+  size_t top = 0;
+};
 
-int main(int argc, char** argv) {
-  std::string raw_path, cmdline;
-  for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--quick") g_quick = true;
-    else if (a == "--raw" && i + 1 < argc) raw_path = argv[++i];
-    else {
-      std::fprintf(stderr, "usage: knee-calibrate-cuda --raw OUT.json [--quick]\n");
-      return 2;
-    }
+enum class Op { all_reduce, all_gather, reduce_scatter, all_to_all, send_recv };
+const char* op_name(Op o) {
+  switch (o) {
+    case Op::all_reduce: return "all_reduce";
+    case Op::all_gather: return "all_gather";
+    case Op::reduce_scatter: return "reduce_scatter";
+    case Op::all_to_all: return "all_to_all";
+    default: return "send_recv";
   }
-  if (raw_path.empty()) {
-    std::fprintf(stderr, "knee-calibrate-cuda: --raw: expected an output path, got none\n");
-    return 2;
-  }
-  int ndev = 0;
-  if (cudaGetDeviceCount(&ndev) != cudaSuccess || ndev == 0) {
-    std::fprintf(stderr, "knee-calibrate-cuda: expected a CUDA device, got none (no CUDA device)\n");
-    return 2;
-  }
-  g_t0 = now_s();
-  CK(cudaSetDevice(0));
-  cudaDeviceProp prop{};
-  CK(cudaGetDeviceProperties(&prop, 0));
-  cudaStream_t s;
-  CK(cudaStreamCreate(&s));
-  cublasHandle_t h;
-  CK(cublasCreate(&h));
-  CK(cublasSetStream(h, s));
-  RawRun run;
-  run.device_kind = "gpu";
-  run.capacity_bytes = double(prop.totalGlobalMem);
-  run.l2_bytes = double(prop.l2CacheSize);
+}
 
-  Buffers buf;
-  buf.bytes = size_t(1) << 30;
-  CK(cudaMalloc(&buf.a, buf.bytes));
-  CK(cudaMalloc(&buf.b, buf.bytes));
-  CK(cudaMalloc(&buf.c, buf.bytes));
-  CK(cudaMemset(buf.a, 0x3c, buf.bytes));  // ~0.0115 in bf16/fp16/fp32: non-zero data, as in training
-  CK(cudaMemset(buf.b, 0x3c, buf.bytes));
+void barrier(const Collectives& c) {
+#if KNEE_HAVE_MPI
+  if (c.mpi) MPI_Barrier(MPI_COMM_WORLD);
+#else
+  (void)c;
+#endif
+}
+double max_over_ranks(const Collectives& c, double v) {
+#if KNEE_HAVE_MPI
+  if (c.mpi) MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+#else
+  (void)c;
+#endif
+  return v;
+}
 
-  // GEMM: squares and the forward/backward GEMMs of a transformer layer's linear layers.
-  std::vector<long> squares = g_quick ? std::vector<long>{256, 1024, 4096, 8192}
-                                      : std::vector<long>{64, 128, 256, 512, 1024, 2048, 4096, 6144, 8192, 12288, 16384};
-  for (long n : squares)
-    for (const char* dt : {"bf16", "fp16", "tf32", "fp32"}) {
-      if (std::string(dt) == "fp32" && n > 8192) continue;
-      gemm_case(h, buf, n, n, n, dt, "square", s, run);
-    }
-  if (!g_quick)
-    for (long hd : {4096L, 8192L})
-      for (long t : {2048L, 8192L})
-        for (auto [name, din, dout] : {std::tuple{"qkv", hd, 3 * hd}, std::tuple{"proj", hd, hd},
-                                       std::tuple{"fc1", hd, 4 * hd}, std::tuple{"fc2", 4 * hd, hd}}) {
-          const std::string base = std::string(name) + ".";
-          const std::string tail = " hidden=" + std::to_string(hd) + " tokens=" + std::to_string(t);
-          gemm_case(h, buf, t, dout, din, "bf16", base + "fwd" + tail, s, run);
-          gemm_case(h, buf, t, din, dout, "bf16", base + "bwd_data" + tail, s, run);
-          gemm_case(h, buf, din, dout, t, "bf16", base + "bwd_weight" + tail, s, run);
+// One call of `op` moving `bytes` per rank (nccl-tests' size: the all-reduce/send buffer, the
+// all-gather output, the reduce-scatter input, the all-to-all buffer), on every local GPU.
+void issue(const Collectives& c, Op op, size_t bytes) {
+  const size_t n = size_t(c.nranks), chunk = bytes / 4 / n;  // floats per peer
+  // Send/recv partners: the next rank on one host; across hosts the same local GPU on the next
+  // host, so every pair crosses the network at once (each GPU's NIC loaded, as in training).
+  const int shift = c.hosts > 1 ? c.per_host : 1;
+  CK(ncclGroupStart());
+  for (size_t i = 0; i < c.comms.size(); ++i) {
+    char* s = static_cast<char*>(c.sb[i]);
+    char* r = static_cast<char*>(c.rb[i]);
+    switch (op) {
+      case Op::all_reduce: CK(ncclAllReduce(s, r, bytes / 4, ncclFloat, ncclSum, c.comms[i], c.st[i])); break;
+      case Op::all_gather: CK(ncclAllGather(s, r, chunk, ncclFloat, c.comms[i], c.st[i])); break;
+      case Op::reduce_scatter: CK(ncclReduceScatter(s, r, chunk, ncclFloat, ncclSum, c.comms[i], c.st[i])); break;
+      case Op::all_to_all:  // grouped send/recv, as nccl-tests' alltoall
+        for (size_t p = 0; p < n; ++p) {
+          CK(ncclSend(s + p * chunk * 4, chunk, ncclFloat, int(p), c.comms[i], c.st[i]));
+          CK(ncclRecv(r + p * chunk * 4, chunk, ncclFloat, int(p), c.comms[i], c.st[i]));
         }
+        break;
+      case Op::send_recv: {
+        const int me = c.rank[i], N = c.nranks;
+        CK(ncclSend(s, bytes / 4, ncclFloat, (me + shift) % N, c.comms[i], c.st[i]));
+        CK(ncclRecv(r, bytes / 4, ncclFloat, ((me - shift) % N + N) % N, c.comms[i], c.st[i]));
+        break;
+      }
+    }
+  }
+  CK(ncclGroupEnd());
+}
 
-  // Device memory: copies from 1 KiB to 16x L2 (at least 1 GiB), and elementwise kernels.
-  const size_t top = std::min(buf.bytes, std::max(size_t(1) << 30, size_t(16) * size_t(prop.l2CacheSize)));
-  for (size_t b = 1024; b <= top; b *= g_quick ? 8 : 2) {
+void sync_all(const Collectives& c) {
+  for (size_t i = 0; i < c.comms.size(); ++i) CK(cudaStreamSynchronize(c.st[i]));
+}
+
+// Wall time per call of the slowest rank (barrier, `inner` calls, stream sync, max over ranks).
+std::vector<double> time_collective(const Collectives& c, Op op, size_t bytes) {
+  issue(c, op, bytes);
+  issue(c, op, bytes);
+  sync_all(c);
+  barrier(c);
+  double t0 = now_s();
+  issue(c, op, bytes);
+  sync_all(c);
+  const double probe = max_over_ranks(c, now_s() - t0);
+  const int inner = int(std::clamp(1e-3 / std::max(probe, 1e-7), 1.0, 50.0));  // the same on every rank
+  std::vector<double> out;
+  for (int r = 0; r < (g_quick ? 5 : 15); ++r) {
+    barrier(c);
+    t0 = now_s();
+    for (int i = 0; i < inner; ++i) issue(c, op, bytes);
+    sync_all(c);
+    out.push_back(max_over_ranks(c, (now_s() - t0) / inner));
+  }
+  return out;
+}
+
+void collective_sweep(const Collectives& c, RawRun& run) {
+  const double n = c.nranks;
+  const bool net = c.hosts > 1;
+  for (Op op : {Op::all_reduce, Op::all_gather, Op::reduce_scatter, Op::all_to_all, Op::send_recv}) {
+    // Bus bytes (nccl-tests' busbw convention): the bytes each rank's busiest link carries.
+    const double bus = op == Op::all_reduce ? 2 * (n - 1) / n : op == Op::send_recv ? 1.0 : (n - 1) / n;
+    const std::string name = op_name(op);
+    const std::string cls = net ? (op == Op::send_recv ? std::string("network") : "net_" + name)
+                                : (op == Op::all_reduce ? std::string("nvlink") : "nccl_" + name);
+    for (size_t b = size_t(1) << 10; b <= c.top; b *= g_quick ? 16 : 4) {
+      const size_t per = b / 4 / size_t(n);
+      if (per == 0) continue;
+      const size_t eff = (op == Op::all_reduce || op == Op::send_recv) ? b : per * 4 * size_t(n);
+      progress("nccl " + name + " " + knee::format_bytes(knee::Bytes(eff)) + " over " + std::to_string(c.nranks) +
+               " GPUs");
+      auto t = time_collective(c, op, eff);
+      run.links[cls].push_back({double(eff) * bus, Reps::of(std::move(t))});
+    }
+    std::string note = "NCCL " + name + " over " + std::to_string(c.nranks) + " GPUs (" + std::to_string(c.hosts) +
+                       " host" + (c.hosts > 1 ? "s" : "") + ", " + (c.mpi ? "one rank per GPU, MPI bootstrap" : "one process") +
+                       "); bytes are bus bytes, alpha is the collective's latency";
+    if (op == Op::send_recv)
+      note = net ? "NCCL send/recv, every GPU to the same local GPU of the next host at once (" +
+                       std::to_string(c.nranks) + " GPUs, " + std::to_string(c.hosts) +
+                       " hosts): the per-GPU network path under full load"
+                 : "NCCL send/recv, every GPU to the next in a ring (" + std::to_string(c.nranks) + " GPUs, one host)";
+    run.link_notes[cls] = note;
+  }
+  run.manifest["collectives"] = {{"ranks", c.nranks}, {"hosts", c.hosts}, {"gpus_per_host", c.per_host},
+                                 {"bootstrap", c.mpi ? "MPI (ncclGetUniqueId on rank 0, MPI_Bcast, ncclCommInitRank)"
+                                                     : "ncclCommInitAll (one process)"}};
+}
+
+void alloc_buffers(Collectives& c) {
+  c.top = g_quick ? (size_t(64) << 20) : (size_t(1) << 30);
+  for (size_t i = 0; i < c.comms.size(); ++i) {
+    CK(cudaSetDevice(c.dev[i]));
+    CK(cudaStreamCreate(&c.st[i]));
+    CK(cudaMalloc(&c.sb[i], c.top));
+    CK(cudaMalloc(&c.rb[i], c.top));
+    CK(cudaMemset(c.sb[i], 0, c.top));
+  }
+}
+void free_buffers(Collectives& c) {
+  for (size_t i = 0; i < c.comms.size(); ++i) {
+    cudaSetDevice(c.dev[i]);
+    ncclCommDestroy(c.comms[i]);
+    cudaFree(c.sb[i]);
+    cudaFree(c.rb[i]);
+    cudaStreamDestroy(c.st[i]);
+  }
+}
+
+// All GPUs of this node from one process.
+void collectives_single_process(int ndev, RawRun& run) {
+  Collectives c;
+  c.nranks = ndev;
+  c.per_host = ndev;
+  c.comms.resize(ndev);
+  c.st.resize(ndev);
+  c.sb.resize(ndev);
+  c.rb.resize(ndev);
+  for (int d = 0; d < ndev; ++d) {
+    c.dev.push_back(d);
+    c.rank.push_back(d);
+  }
+  CK(ncclCommInitAll(c.comms.data(), ndev, nullptr));
+  alloc_buffers(c);
+  collective_sweep(c, run);
+  free_buffers(c);
+}
+
+#if KNEE_HAVE_MPI
+// One GPU per rank, any number of hosts: NCCL bootstrapped over MPI as nccl-tests does.
+void collectives_mpi(int rank, int size, int device, int hosts, int per_host, RawRun& run) {
+  Collectives c;
+  c.mpi = true;
+  c.nranks = size;
+  c.hosts = hosts;
+  c.per_host = per_host;
+  c.comms.resize(1);
+  c.st.resize(1);
+  c.sb.resize(1);
+  c.rb.resize(1);
+  c.dev = {device};
+  c.rank = {rank};
+  ncclUniqueId id;
+  if (rank == 0) CK(ncclGetUniqueId(&id));
+  MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, MPI_COMM_WORLD);
+  CK(cudaSetDevice(device));
+  CK(ncclCommInitRank(&c.comms[0], size, id, rank));
+  alloc_buffers(c);
+  collective_sweep(c, run);
+  free_buffers(c);
+}
+#endif
+#endif  // KNEE_HAVE_NCCL
+
+// ---- one GPU ---------------------------------------------------------------------------------------
+void single_gpu(Ctx& x, int device, RawRun& run) {
+  const cudaDeviceProp& prop = x.prop;
+  // GEMM: the squares and transformer linear-layer shapes of calibrate/data/h200-2026-11-27, so a
+  // new GPU compares shape by shape (scripts/compare-profiles.py).
+  std::vector<long> squares = g_quick ? std::vector<long>{256, 1024, 4096, 8192}
+                                      : std::vector<long>{64, 128, 256, 512, 1024, 2048, 3072, 4096, 6144, 8192, 12288, 16384};
+  for (const char* dt : {"bf16", "fp16", "tf32", "fp32"})
+    for (long n : squares) {
+      if (std::string(dt) == "fp32" && n > 8192) continue;
+      gemm_case(x, n, n, n, dt, "square", run);
+    }
+  std::vector<long> hiddens = g_quick ? std::vector<long>{4096} : std::vector<long>{1024, 2048, 4096, 8192, 12288};
+  std::vector<long> tokens = g_quick ? std::vector<long>{2048} : std::vector<long>{2048, 8192};
+  for (long hd : hiddens)
+    for (long t : tokens)
+      for (auto [name, din, dout] : {std::tuple{"qkv", hd, 3 * hd}, std::tuple{"proj", hd, hd},
+                                     std::tuple{"fc1", hd, 4 * hd}, std::tuple{"fc2", 4 * hd, hd}}) {
+        const std::string base = std::string(name) + ".";
+        const std::string tail = " hidden=" + std::to_string(hd) + " tokens=" + std::to_string(t);
+        gemm_case(x, t, dout, din, "bf16", base + "fwd" + tail, run);
+        gemm_case(x, t, din, dout, "bf16", base + "bwd_data" + tail, run);
+        gemm_case(x, din, dout, t, "bf16", base + "bwd_weight" + tail, run);
+      }
+  if (prop.major * 10 + prop.minor >= 89)
+    optional_section(run, "gemm fp8", [&] {
+      fp8_cases(x, g_quick ? std::vector<long>{4096} : std::vector<long>{1024, 4096, 8192, 16384}, run);
+    });
+  else
+    run.manifest["errors"].push_back("gemm fp8: not measured, needs compute capability 8.9+ (this GPU: " +
+                                     std::to_string(prop.major) + "." + std::to_string(prop.minor) + ")");
+  optional_section(run, "batched gemm", [&] {
+    using B = std::tuple<long, long, long, long>;
+    std::vector<B> cases = g_quick ? std::vector<B>{{64, 1024, 1024, 128}, {256, 128, 128, 128}}
+                                   : std::vector<B>{{1024, 128, 128, 64}, {256, 128, 128, 128}, {64, 1024, 1024, 128},
+                                                    {32, 2048, 2048, 128}, {128, 512, 512, 512}, {8, 4096, 4096, 4096}};
+    for (auto [b, m, n, k] : cases) batched_case(x, b, m, n, k, run);
+  });
+  optional_section(run, "attention_unfused", [&] {
+    using A = std::tuple<int, int, int, int>;
+    std::vector<A> cases = g_quick ? std::vector<A>{{8, 16, 1024, 64}, {4, 16, 2048, 128}}
+                                   : std::vector<A>{{8, 16, 1024, 64}, {4, 16, 2048, 128}, {2, 32, 4096, 128},
+                                                    {1, 32, 8192, 128}, {1, 64, 16384, 128}};
+    for (auto [b, h, s, d] : cases) attention_case(x, b, h, s, d, run);
+  });
+
+  // Device memory: copies from 1 KiB to the buffer size, which is at least 32 x L2, so the
+  // asymptote is HBM bandwidth, not L2.
+  for (size_t b = 1024; b <= x.buf.bytes; b *= g_quick ? 8 : 2) {
     progress("d2d copy " + knee::format_bytes(knee::Bytes(b)));
-    auto t = timed([&] { CK(cudaMemcpyAsync(buf.c, buf.a, b, cudaMemcpyDeviceToDevice, s)); }, s, g_quick ? 0.03 : 0.15);
+    auto t = timed([&] { CK(cudaMemcpyAsync(x.buf.c, x.buf.a, b, cudaMemcpyDeviceToDevice, x.s)); }, x.s,
+                   g_quick ? 0.03 : 0.1);
     run.copy.push_back({2.0 * double(b), Reps::of(std::move(t))});
   }
+  run.manifest["copy_max_over_l2"] = double(x.buf.bytes) / std::max(1.0, double(prop.l2CacheSize));
+
+  // Elementwise and normalization kernels, bf16, at (tokens, hidden) shapes including those of the
+  // H200 data; bytes are the least traffic each op needs (as bytes_moved_min there).
+  using TH = std::pair<long, long>;
+  std::vector<TH> shapes = g_quick ? std::vector<TH>{{64, 4096}, {2048, 1024}, {8192, 4096}}
+                                   : std::vector<TH>{{16, 4096}, {64, 4096}, {256, 4096}, {1024, 4096}, {2048, 1024},
+                                                     {8192, 4096}, {8192, 8192}, {16384, 12288}};
   const int sms = prop.multiProcessorCount;
-  for (size_t n = size_t(1) << 16; n * 4 <= buf.bytes; n *= g_quick ? 16 : 4) {
-    progress("add/gelu " + std::to_string(n) + " floats");
-    auto ta = timed([&] { knee_launch_add((float*)buf.a, (float*)buf.b, (float*)buf.c, n, sms, s); }, s, 0.05);
-    run.ops["add"].push_back({12.0 * double(n), Reps::of(std::move(ta))});
-    auto tg = timed([&] { knee_launch_gelu((float*)buf.a, (float*)buf.c, n, sms, s); }, s, 0.05);
-    run.ops["gelu"].push_back({8.0 * double(n), Reps::of(std::move(tg))});
+  const double op_s = g_quick ? 0.03 : 0.06;
+  for (auto [t, hd] : shapes) {
+    const size_t n = size_t(t) * size_t(hd);
+    progress("add/gelu/layernorm/softmax bf16 tokens=" + std::to_string(t) + " hidden=" + std::to_string(hd));
+    if (n * 2 <= x.buf.bytes) {
+      auto ta = timed([&] { knee_launch_add(x.buf.a, x.buf.b, x.buf.c, n, sms, x.s); }, x.s, op_s);
+      run.ops["add"].push_back({6.0 * double(n), Reps::of(std::move(ta))});
+      auto tl = timed([&] { knee_launch_layernorm(x.buf.a, x.buf.c, int(t), int(hd), x.s); }, x.s, op_s);
+      run.ops["layernorm"].push_back({4.0 * double(n), Reps::of(std::move(tl))});
+      auto tsm = timed([&] { knee_launch_softmax(x.buf.a, x.buf.c, int(t), int(hd), false, x.s); }, x.s, op_s);
+      run.ops["softmax"].push_back({4.0 * double(n), Reps::of(std::move(tsm))});
+    }
+    if (4 * n * 2 <= x.buf.bytes) {  // GELU on the 4h-wide MLP activation
+      auto tg = timed([&] { knee_launch_gelu(x.buf.a, x.buf.c, 4 * n, sms, x.s); }, x.s, op_s);
+      run.ops["gelu"].push_back({16.0 * double(n), Reps::of(std::move(tg))});
+    }
   }
 
   // Launch overhead: host throughput of back-to-back launches, one kernel event-timed, graph replay.
-  progress("launch overhead");
+  progress("launch overhead, CUDA graph replay");
   std::vector<double> host;
   for (int r = 0; r < (g_quick ? 5 : 11); ++r) {
     const int n = 20000;
-    CK(cudaStreamSynchronize(s));
+    CK(cudaStreamSynchronize(x.s));
     double t0 = now_s();
-    for (int i = 0; i < n; ++i) knee_launch_empty(s);
+    for (int i = 0; i < n; ++i) knee_launch_empty(x.s);
     host.push_back((now_s() - t0) / n);  // host time: the queue absorbs the kernels
-    CK(cudaStreamSynchronize(s));
+    CK(cudaStreamSynchronize(x.s));
   }
   run.host_launch = Reps::of(host);
   {
@@ -247,9 +597,9 @@ int main(int argc, char** argv) {
     CK(cudaEventCreate(&b));
     std::vector<double> t;
     for (int r = 0; r < 200; ++r) {
-      CK(cudaEventRecord(a, s));
-      knee_launch_empty(s);
-      CK(cudaEventRecord(b, s));
+      CK(cudaEventRecord(a, x.s));
+      knee_launch_empty(x.s);
+      CK(cudaEventRecord(b, x.s));
       CK(cudaEventSynchronize(b));
       float ms = 0;
       CK(cudaEventElapsedTime(&ms, a, b));
@@ -258,19 +608,21 @@ int main(int argc, char** argv) {
     run.tiny_kernel = Reps::of(t);
     cudaGraph_t g;
     cudaGraphExec_t ge;
-    CK(cudaStreamBeginCapture(s, cudaStreamCaptureModeGlobal));
-    for (int i = 0; i < 100; ++i) knee_launch_empty(s);
-    CK(cudaStreamEndCapture(s, &g));
+    CK(cudaStreamBeginCapture(x.s, cudaStreamCaptureModeGlobal));
+    for (int i = 0; i < 100; ++i) knee_launch_empty(x.s);
+    CK(cudaStreamEndCapture(x.s, &g));
     CK(cudaGraphInstantiate(&ge, g, 0));
-    auto tg = timed([&] { CK(cudaGraphLaunch(ge, s)); }, s, 0.05);
-    for (double& x : tg) x /= 100;
+    auto tg = timed([&] { CK(cudaGraphLaunch(ge, x.s)); }, x.s, 0.05);
+    for (double& v : tg) v /= 100;
     run.graph_per_kernel = Reps::of(tg);
     cudaGraphExecDestroy(ge);
     cudaGraphDestroy(g);
+    cudaEventDestroy(a);
+    cudaEventDestroy(b);
   }
 
-  // Host links: pinned and pageable, both directions.
-  const size_t htop = g_quick ? (size_t(64) << 20) : buf.bytes;
+  // Host links: pinned and pageable, both directions, 1 B .. 1 GiB by 4x (the H200 data's sizes).
+  const size_t htop = g_quick ? (size_t(64) << 20) : (size_t(1) << 30);
   void* pinned = nullptr;
   CK(cudaMallocHost(&pinned, htop));
   std::vector<char> pageable(htop, 1);
@@ -279,69 +631,17 @@ int main(int argc, char** argv) {
     for (size_t b = 1; b <= htop; b *= g_quick ? 64 : 4) {
       void* hp = pin ? pinned : static_cast<void*>(pageable.data());
       progress(std::string(pin ? "pinned" : "pageable") + " h2d/d2h " + knee::format_bytes(knee::Bytes(b)));
-      auto h2d = timed([&] { CK(cudaMemcpyAsync(buf.a, hp, b, cudaMemcpyHostToDevice, s)); }, s, 0.03);
-      auto d2h = timed([&] { CK(cudaMemcpyAsync(hp, buf.a, b, cudaMemcpyDeviceToHost, s)); }, s, 0.03);
+      auto h2d = timed([&] { CK(cudaMemcpyAsync(x.buf.a, hp, b, cudaMemcpyHostToDevice, x.s)); }, x.s, 0.03);
+      auto d2h = timed([&] { CK(cudaMemcpyAsync(hp, x.buf.a, b, cudaMemcpyDeviceToHost, x.s)); }, x.s, 0.03);
       const std::string cls = std::string("host_") + (pin ? "pinned_" : "pageable_");
       run.links[cls + "h2d"].push_back({double(b), Reps::of(std::move(h2d))});
       run.links[cls + "d2h"].push_back({double(b), Reps::of(std::move(d2h))});
     }
   CK(cudaFreeHost(pinned));
 
-#if KNEE_HAVE_NCCL
-  if (ndev >= 2) {  // collectives over the node's GPUs, one process (multi-node: docs, future work)
-    std::vector<ncclComm_t> comms(ndev);
-    std::vector<cudaStream_t> st(ndev);
-    std::vector<void*> sb(ndev), rb(ndev);
-    const size_t ctop = g_quick ? (size_t(64) << 20) : (size_t(1) << 30);
-    if (ncclCommInitAll(comms.data(), ndev, nullptr) != ncclSuccess) die("ncclCommInitAll failed");
-    for (int d = 0; d < ndev; ++d) {
-      CK(cudaSetDevice(d));
-      CK(cudaStreamCreate(&st[d]));
-      CK(cudaMalloc(&sb[d], ctop));
-      CK(cudaMalloc(&rb[d], ctop));
-    }
-    const double nd = ndev;
-    struct Op { const char* name; double bus; };
-    for (Op op : {Op{"all_reduce", 2 * (nd - 1) / nd}, Op{"all_gather", (nd - 1) / nd}, Op{"reduce_scatter", (nd - 1) / nd}}) {
-      for (size_t b = 8 * ndev; b <= ctop; b *= g_quick ? 16 : 4) {
-        progress(std::string("nccl ") + op.name + " " + knee::format_bytes(knee::Bytes(b)));
-        auto one = [&] {
-          ncclGroupStart();
-          for (int d = 0; d < ndev; ++d) {
-            const size_t cnt = b / 4;
-            if (op.name[4] == 'r') ncclAllReduce(sb[d], rb[d], cnt, ncclFloat, ncclSum, comms[d], st[d]);
-            else if (op.name[4] == 'g') ncclAllGather(sb[d], rb[d], cnt / ndev, ncclFloat, comms[d], st[d]);
-            else ncclReduceScatter(sb[d], rb[d], cnt / ndev, ncclFloat, ncclSum, comms[d], st[d]);
-          }
-          ncclGroupEnd();
-          for (int d = 0; d < ndev; ++d) cudaStreamSynchronize(st[d]);
-        };
-        one();
-        one();  // warm-up
-        std::vector<double> t;
-        for (int r = 0; r < (g_quick ? 5 : 20); ++r) {
-          double t0 = now_s();
-          one();
-          t.push_back(now_s() - t0);
-        }
-        const std::string cls = std::string(op.name) == "all_reduce" ? "nvlink" : std::string("nccl_") + op.name;
-        run.links[cls].push_back({double(b) * op.bus, Reps::of(std::move(t))});
-      }
-      const std::string cls = std::string(op.name) == "all_reduce" ? "nvlink" : std::string("nccl_") + op.name;
-      run.link_notes[cls] = std::string("NCCL ") + op.name + " over " + std::to_string(ndev) +
-                            " GPUs of one node; bytes are bus bytes, alpha is the collective's latency";
-    }
-    for (int d = 0; d < ndev; ++d) ncclCommDestroy(comms[d]);
-    CK(cudaSetDevice(0));
-  }
-  int nccl_version = 0;
-  ncclGetVersion(&nccl_version);
-  run.manifest["nccl"] = std::to_string(nccl_version);
-#endif
-
   // Power: NVML samples every 100 ms over idle, compute-bound and memory-bound phases.
   Nvml nvml;
-  if (nvml.open()) {
+  if (nvml.open(unsigned(device))) {
     std::mutex mu;
     std::string phase = "idle";
     std::atomic<bool> stop{false};
@@ -369,9 +669,9 @@ int main(int argc, char** argv) {
     const float one = 1, zero = 0;
     while (now_s() - t0 < busy_s) {
       for (int i = 0; i < 10; ++i)
-        CK(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, 8192, 8192, 8192, &one, buf.b, CUDA_R_16BF, 8192, buf.a,
-                        CUDA_R_16BF, 8192, &zero, buf.c, CUDA_R_16BF, 8192, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-      CK(cudaStreamSynchronize(s));
+        CK(cublasGemmEx(x.h, CUBLAS_OP_N, CUBLAS_OP_N, 8192, 8192, 8192, &one, x.buf.b, CUDA_R_16BF, 8192, x.buf.a,
+                        CUDA_R_16BF, 8192, &zero, x.buf.c, CUDA_R_16BF, 8192, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+      CK(cudaStreamSynchronize(x.s));
       iters += 10;
     }
     run.power_gemm_tflops = iters * 2.0 * 8192.0 * 8192 * 8192 / (now_s() - t0) / 1e12;
@@ -380,11 +680,11 @@ int main(int argc, char** argv) {
     t0 = now_s();
     iters = 0;
     while (now_s() - t0 < busy_s) {
-      for (int i = 0; i < 10; ++i) CK(cudaMemcpyAsync(buf.c, buf.a, buf.bytes, cudaMemcpyDeviceToDevice, s));
-      CK(cudaStreamSynchronize(s));
+      for (int i = 0; i < 10; ++i) CK(cudaMemcpyAsync(x.buf.c, x.buf.a, x.buf.bytes, cudaMemcpyDeviceToDevice, x.s));
+      CK(cudaStreamSynchronize(x.s));
       iters += 10;
     }
-    run.power_copy_Bps = iters * 2.0 * double(buf.bytes) / (now_s() - t0);
+    run.power_copy_Bps = iters * 2.0 * double(x.buf.bytes) / (now_s() - t0);
     set_phase("idle_after");
     std::this_thread::sleep_for(std::chrono::duration<double>(idle_s));
     stop = true;
@@ -399,33 +699,153 @@ int main(int argc, char** argv) {
   } else {
     run.manifest["errors"].push_back("power: libnvidia-ml.so.1 not available; no power samples");
   }
+}
 
-  int rt = 0, drv = 0, cb = 0;
-  cudaRuntimeGetVersion(&rt);
-  cudaDriverGetVersion(&drv);
-  cublasGetVersion(h, &cb);
-  char hostname[256] = {};
-  gethostname(hostname, sizeof hostname - 1);
-  auto& m = run.manifest;
-  m["gpu_name"] = prop.name;
-  m["gpu_count"] = ndev;
-  m["capability"] = std::to_string(prop.major) + "." + std::to_string(prop.minor);
-  m["sm_count"] = prop.multiProcessorCount;
-  m["cuda"] = std::to_string(rt / 1000) + "." + std::to_string(rt % 1000 / 10);
-  if (!m.contains("driver")) m["driver"] = "CUDA driver API " + std::to_string(drv);
-  m["cublas"] = std::to_string(cb);
-  m["host"] = hostname;
-  m["date"] = utc_now();
-  m["command_line"] = cmdline;
-  m["git_revision"] = knee::knee_git_revision();
-  m["method"] = std::string("knee-calibrate-cuda") + (g_quick ? " --quick" : "") +
-                ": CUDA events around each repetition, 2 warm-up calls excluded, tiny cases timed in "
-                "batches of up to 100; cuBLAS GemmEx; fp8 not measured (needs cuBLASLt scaling)";
-  m["measurement_window"] = {{"elapsed_s", now_s() - g_t0}};
-  if (!run.power.empty()) run.power_limit_W = std::max(run.power_limit_W, 0.0);
+int usage() {
+  std::fprintf(stderr, "usage: knee-calibrate-cuda --raw OUT.json [--quick] [--mpi]\n");
+  return 2;
+}
 
-  std::ofstream out(raw_path, std::ios::binary);
-  if (!out || !(out << knee::raw_to_json(run).dump(1) << "\n")) die("cannot write " + raw_path);
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string raw_path, cmdline;
+  bool mpi = false;
+  for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--quick") g_quick = true;
+    else if (a == "--mpi") mpi = true;
+    else if (a == "--raw" && i + 1 < argc) raw_path = argv[++i];
+    else return usage();
+  }
+  if (raw_path.empty()) {
+    std::fprintf(stderr, "knee-calibrate-cuda: --raw: expected an output path, got none\n");
+    return 2;
+  }
+#if !KNEE_HAVE_MPI
+  if (mpi) {
+    std::fprintf(stderr, "knee-calibrate-cuda: --mpi: expected a build with MPI, got one without (CMake found no MPI)\n");
+    return 2;
+  }
+#endif
+  g_t0 = now_s();
+  int rank = 0, size = 1, local_rank = 0, per_host = 1, hosts = 1;
+#if KNEE_HAVE_MPI
+  if (mpi) {
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    MPI_Comm node;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+    int local_size = 1, lo = 0, hi = 0, leader = 0;
+    MPI_Comm_rank(node, &local_rank);
+    MPI_Comm_size(node, &local_size);
+    leader = local_rank == 0;
+    MPI_Allreduce(&leader, &hosts, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    MPI_Allreduce(&local_size, &lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(&local_size, &hi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    MPI_Comm_free(&node);
+    per_host = local_size;
+    g_rank = rank;
+    if (lo != hi) {
+      if (rank == 0)
+        std::fprintf(stderr, "knee-calibrate-cuda: --mpi: expected the same number of ranks on every host, got %d to %d\n",
+                     lo, hi);
+      MPI_Finalize();
+      return 2;
+    }
+  }
+#endif
+  int ndev = 0;
+  if (cudaGetDeviceCount(&ndev) != cudaSuccess || ndev == 0) {
+    if (rank == 0) std::fprintf(stderr, "knee-calibrate-cuda: expected a CUDA device, got none (no CUDA device)\n");
+#if KNEE_HAVE_MPI
+    if (mpi) MPI_Finalize();
+#endif
+    return 2;
+  }
+  const int device = local_rank % ndev;  // one rank per GPU: the i-th rank of a host takes GPU i
+  RawRun run;
+  run.device_kind = "gpu";
+  try {
+#if KNEE_HAVE_NCCL
+    if (mpi && size > 1) {
+#if KNEE_HAVE_MPI
+      // Collectives first, with every rank busy; then MPI ends, the other ranks exit and rank 0
+      // measures its GPU alone. A failure here would leave the other ranks waiting: abort all.
+      try {
+        collectives_mpi(rank, size, device, hosts, per_host, run);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "knee-calibrate-cuda: rank %d: NCCL over MPI failed: %s\n", rank, e.what());
+        MPI_Abort(MPI_COMM_WORLD, 1);
+      }
+#endif
+    } else if (!mpi && ndev >= 2) {
+      optional_section(run, "nccl", [&] { collectives_single_process(ndev, run); });
+    }
+    int nccl_version = 0;
+    ncclGetVersion(&nccl_version);
+    run.manifest["nccl"] = std::to_string(nccl_version);
+#else
+    if (ndev >= 2 || size > 1) run.manifest["errors"].push_back("nccl: built without NCCL; no collectives measured");
+#endif
+#if KNEE_HAVE_MPI
+    if (mpi) {
+      MPI_Finalize();
+      if (rank != 0) return 0;  // rank 0 alone measures its GPU and writes the raw file
+    }
+#endif
+    Ctx x;
+    CK(cudaSetDevice(device));
+    CK(cudaGetDeviceProperties(&x.prop, device));
+    CK(cudaStreamCreate(&x.s));
+    CK(cublasCreate(&x.h));
+    CK(cublasSetStream(x.h, x.s));
+    run.capacity_bytes = double(x.prop.totalGlobalMem);
+    run.l2_bytes = double(x.prop.l2CacheSize);
+    // Buffers: at least 2 GiB and 32 x L2 (a power of two), at most a quarter of free memory each.
+    size_t free_b = 0, total_b = 0;
+    CK(cudaMemGetInfo(&free_b, &total_b));
+    size_t want = size_t(2) << 30;
+    while (want < size_t(32) * size_t(x.prop.l2CacheSize)) want *= 2;
+    while (want > free_b / 4 && want > (size_t(64) << 20)) want /= 2;
+    x.buf.bytes = want;
+    CK(cudaMalloc(&x.buf.a, x.buf.bytes));
+    CK(cudaMalloc(&x.buf.b, x.buf.bytes));
+    CK(cudaMalloc(&x.buf.c, x.buf.bytes));
+    CK(cudaMemset(x.buf.a, 0x3c, x.buf.bytes));  // ~0.0115 in bf16/fp16, 1.5 in fp8 e4m3: non-zero data
+    CK(cudaMemset(x.buf.b, 0x3c, x.buf.bytes));
+    single_gpu(x, device, run);
+
+    int rt = 0, drv = 0, cb = 0;
+    cudaRuntimeGetVersion(&rt);
+    cudaDriverGetVersion(&drv);
+    cublasGetVersion(x.h, &cb);
+    char hostname[256] = {};
+    gethostname(hostname, sizeof hostname - 1);
+    auto& m = run.manifest;
+    m["gpu_name"] = x.prop.name;
+    m["gpu_count"] = mpi ? size : ndev;
+    m["capability"] = std::to_string(x.prop.major) + "." + std::to_string(x.prop.minor);
+    m["sm_count"] = x.prop.multiProcessorCount;
+    m["cuda"] = std::to_string(rt / 1000) + "." + std::to_string(rt % 1000 / 10);
+    if (!m.contains("driver")) m["driver"] = "CUDA driver API " + std::to_string(drv);
+    m["cublas"] = std::to_string(cb);
+    m["host"] = hostname;
+    m["date"] = utc_now();
+    m["command_line"] = cmdline;
+    m["git_revision"] = knee::knee_git_revision();
+    m["method"] = std::string("knee-calibrate-cuda") + (g_quick ? " --quick" : "") +
+                  ": CUDA events around each repetition, 2 warm-up calls excluded, tiny cases timed in batches of up "
+                  "to 100; cuBLAS GemmEx, fp8 through cuBLASLt (e4m3, scale pointers), strided-batched GEMM, "
+                  "unfused attention (cuBLAS QK^T, softmax kernel, PV); NCCL timed by wall clock, slowest rank";
+    m["measurement_window"] = {{"elapsed_s", now_s() - g_t0}};
+    std::ofstream out(raw_path, std::ios::binary);
+    if (!out || !(out << knee::raw_to_json(run).dump(1) << "\n")) die("cannot write " + raw_path);
+  } catch (const std::exception& e) {
+    die(e.what());
+  }
   progress("done");
   return 0;
 }
