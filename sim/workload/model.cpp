@@ -387,7 +387,7 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
         bw ? b.gemm_bwd(routed, n, kk) : b.gemm(routed, n, kk);  // grouped GEMM: one launch
       }
     };
-    const double a2a = ep * routed * h * dt;  // whole-communicator bytes, as nccl-tests counts
+    const double a2a = routed * h * dt;  // per-rank buffer of ep blocks, as nccl-tests counts
     const double mul = backward ? kBwdMem : 1;
     if (!sp && t > 1 && !backward) {}  // replicated tokens: each TP rank routes its 1/t share
     if (!backward) {
