@@ -3,7 +3,6 @@
 #pragma once
 #include <functional>
 #include <string>
-#include <vector>
 
 #include "calibrate/raw.hpp"
 
@@ -19,15 +18,6 @@ struct BackendOptions {
 // process latency and bandwidth over a pipe pair (link class "host_pipe"), and thread wake-up as
 // the analogue of a kernel launch. Warm-up excluded, every repetition kept.
 RawRun run_cpu_backend(const BackendOptions& opt);
-
-// MPI (optional at configure time): whether this build has it, and a ping-pong between ranks 0
-// and 1 of MPI_COMM_WORLD over mpi_pingpong_sizes() (8 B .. 64 MiB), one-way time = round trip / 2,
-// into link class "host_mpi". Calls MPI_Init and MPI_Finalize itself (once per process; other
-// ranks idle). Returns true on rank 0, which alone gets the cases, false on every other rank.
-// InputError when built without MPI or run with fewer than 2 ranks.
-bool mpi_built();
-std::vector<std::size_t> mpi_pingpong_sizes(bool quick);
-bool run_mpi_pingpong(const BackendOptions& opt, RawRun& into);
 
 // Number of CUDA devices via the driver library (dlopen of libcuda.so.1, so knee itself needs no
 // CUDA); 0 with the reason in *why when there is no driver or no device.

@@ -31,15 +31,16 @@ configure_file(${_knee_gen}.tmp ${_knee_gen} COPYONLY)  # rewrites only on chang
 target_sources(knee_calibrate PRIVATE ${_knee_gen})
 target_link_libraries(knee_calibrate PUBLIC ${CMAKE_DL_LIBS})
 
-# MPI is optional: with it, `mpirun -np 2 knee calibrate --mpi` measures a process-to-process
-# link (calibrate/mpi_backend.cpp); without it that file builds a stub that says so. Only the C
-# API is used, so the C++ bindings are skipped.
+# MPI is optional: with it, knee-calibrate-mpi (calibrate/mpi/main.cpp) measures a process-to-
+# process link when `mpirun -np 2 knee calibrate --mpi` starts it on every rank. A separate
+# executable, so that knee itself never needs an MPI library to run. Only the C API is used.
 set(MPI_CXX_SKIP_MPICXX ON)
 find_package(MPI COMPONENTS CXX QUIET)
 if(MPI_CXX_FOUND)
-  set_source_files_properties(${CMAKE_SOURCE_DIR}/calibrate/mpi_backend.cpp PROPERTIES COMPILE_DEFINITIONS KNEE_HAVE_MPI=1)
-  target_link_libraries(knee_calibrate PRIVATE MPI::MPI_CXX)
-  message(STATUS "knee: MPI found (${MPI_CXX_LIBRARIES}); knee calibrate --mpi is built")
+  add_executable(knee-calibrate-mpi ${CMAKE_SOURCE_DIR}/calibrate/mpi/main.cpp)
+  target_compile_options(knee-calibrate-mpi PRIVATE ${KNEE_WARNINGS})
+  target_link_libraries(knee-calibrate-mpi PRIVATE knee_calibrate MPI::MPI_CXX)
+  set_target_properties(knee-calibrate-mpi PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
 else()
-  message(STATUS "knee: MPI not found; knee calibrate --mpi is skipped (it reports the missing MPI)")
+  message(STATUS "knee: MPI not found; knee-calibrate-mpi (knee calibrate --mpi) is skipped")
 endif()

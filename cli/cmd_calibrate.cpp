@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,30 +19,43 @@
 namespace knee::cli {
 namespace {
 
-std::filesystem::path cuda_helper() {
+// The helper executables live beside knee: knee-calibrate-cuda (CUDA backend) and
+// knee-calibrate-mpi (MPI ping-pong), so knee itself links neither CUDA nor MPI.
+std::filesystem::path helper(const char* name) {
   std::error_code ec;
   auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::filesystem::path() : self.parent_path() / "knee-calibrate-cuda";
+  return ec ? std::filesystem::path() : self.parent_path() / name;
 }
 
-// The helper's raw file, or nothing on an MPI rank other than 0 (only rank 0 writes it).
-std::optional<RawRun> run_cuda(bool quick, bool mpi) {
-  const auto helper = cuda_helper();
-  if (helper.empty() || !std::filesystem::exists(helper))
-    throw InputError("knee calibrate: --backend cuda: expected knee built with the CUDA backend "
-                     "(knee-calibrate-cuda beside knee), got none (nvcc was absent at build time)");
-  const std::string raw = (std::filesystem::temp_directory_path() / ("knee-cuda-raw-" + std::to_string(getpid()) + ".json")).string();
-  std::string cmd = "'" + helper.string() + "' --raw '" + raw + "'" + (quick ? " --quick" : "") + (mpi ? " --mpi" : "");
+// Runs a helper with --raw TMP and reads what it wrote. Under MPI (`mpi`), every rank's knee runs
+// its own helper process (an MPI process below a non-MPI parent, as `mpirun sh -c` does) and only
+// rank 0's helper writes: nothing comes back on the other ranks.
+std::optional<RawRun> run_helper(const char* name, const std::string& flag, const std::string& missing,
+                                 const std::string& args, bool mpi) {
+  const auto exe = helper(name);
+  if (exe.empty() || !std::filesystem::exists(exe))
+    throw InputError("knee calibrate: " + flag + ": expected knee built with " + name + " beside it, got none (" +
+                     missing + ")");
+  const std::string raw = (std::filesystem::temp_directory_path() /
+                           (std::string(name) + "-raw-" + std::to_string(getpid()) + ".json")).string();
+  std::string cmd = "'" + exe.string() + "' --raw '" + raw + "'" + args;
   int rc = std::system(cmd.c_str());
   if (rc != 0) {
     std::remove(raw.c_str());
-    throw InputError("knee calibrate: --backend cuda: expected knee-calibrate-cuda to succeed, got exit status " +
+    throw InputError("knee calibrate: " + flag + ": expected " + name + " to succeed, got exit status " +
                      std::to_string(WIFEXITED(rc) ? WEXITSTATUS(rc) : rc));
   }
   if (mpi && !std::filesystem::exists(raw)) return std::nullopt;
   RawRun r = read_raw_file(raw);
   std::remove(raw.c_str());
   return r;
+}
+
+// Ranks in this MPI job, from the launcher's environment (Open MPI, MPICH/Hydra, Slurm); 0 outside.
+int mpi_world_size() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_NTASKS"})
+    if (const char* s = std::getenv(v)) return std::atoi(s);
+  return 0;
 }
 
 int run_calibrate(const Args& a) {
@@ -51,7 +65,7 @@ int run_calibrate(const Args& a) {
   std::string why;
   const int devices = backend == "cpu" ? 0 : cuda_device_count(&why);
   std::string chosen = backend;
-  if (backend == "auto") chosen = devices > 0 && std::filesystem::exists(cuda_helper()) ? "cuda" : "cpu";
+  if (backend == "auto") chosen = devices > 0 && std::filesystem::exists(helper("knee-calibrate-cuda")) ? "cuda" : "cpu";
   if (chosen == "cuda" && devices == 0)
     throw InputError(a.what("backend") + ": expected a machine with a GPU, got no CUDA device (" + why + ")");
 
@@ -64,22 +78,31 @@ int run_calibrate(const Args& a) {
     std::fprintf(stderr, "knee calibrate [%s %5.1f s] %s\n", chosen.c_str(), s, what.c_str());
   };
   const bool mpi = a.flag("mpi");
+  if (mpi && mpi_world_size() < 2)
+    throw InputError(a.what("mpi") + ": expected to run under mpirun with at least 2 ranks, got " +
+                     std::to_string(mpi_world_size()) + " (e.g. mpirun -np 2 knee calibrate --mpi ...)");
+  const std::string quick = opt.quick ? " --quick" : "";
   RawRun run;
   if (chosen == "cuda") {
-    auto r = run_cuda(opt.quick, mpi);
+    auto r = run_helper("knee-calibrate-cuda", "--backend cuda", "nvcc was absent at build time",
+                        quick + (mpi ? " --mpi" : ""), mpi);
     if (!r) return 0;  // an MPI rank other than 0: rank 0 writes the raw file and the profile
     run = std::move(*r);
-  } else if (mpi) {
-    // The MPI ping-pong first, with every rank busy; then MPI is finalized, the other ranks exit
-    // and rank 0 measures the rest undisturbed.
-    RawRun links;
-    if (!run_mpi_pingpong(opt, links)) return 0;
-    run = run_cpu_backend(opt);
-    for (auto& [cls, cases] : links.links) run.links[cls] = std::move(cases);
-    for (auto& [cls, note] : links.link_notes) run.link_notes[cls] = note;
-    run.manifest["mpi"] = links.manifest["mpi"];
   } else {
-    run = run_cpu_backend(opt);
+    if (mpi) {
+      // The MPI ping-pong first, every rank busy; then the helpers exit, the other ranks' knee
+      // returns and rank 0 measures the rest undisturbed.
+      const char* r = std::getenv("OMPI_COMM_WORLD_RANK");
+      if (!r || std::string(r) == "0") opt.progress("mpi ping-pong (knee-calibrate-mpi)");
+      auto links = run_helper("knee-calibrate-mpi", "--mpi", "CMake found no MPI; install libopenmpi-dev", quick, true);
+      if (!links) return 0;
+      run = run_cpu_backend(opt);
+      for (auto& [cls, cases] : links->links) run.links[cls] = std::move(cases);
+      for (auto& [cls, note] : links->link_notes) run.link_notes[cls] = note;
+      run.manifest["mpi"] = links->manifest["mpi"];
+    } else {
+      run = run_cpu_backend(opt);
+    }
   }
   run.source = a.value_or("raw", chosen + " backend");
   if (auto raw = a.value("raw")) {
