@@ -55,7 +55,8 @@ __global__ void knee_layernorm_kernel(const __nv_bfloat16* x, __nv_bfloat16* y, 
 }
 
 // Softmax over rows of `cols`; causal: row i of each seq x seq score matrix keeps columns <= i
-// (the others become 0), as the unfused attention reference needs.
+// (the others become 0), as the unfused attention reference needs. y may be x (in place): each
+// element is read and then written by the same thread, after the reductions.
 __global__ void knee_softmax_kernel(const __nv_bfloat16* x, __nv_bfloat16* y, int cols, int causal) {
   const __nv_bfloat16* r = x + size_t(blockIdx.x) * cols;
   __nv_bfloat16* o = y + size_t(blockIdx.x) * cols;
