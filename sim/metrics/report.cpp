@@ -96,6 +96,10 @@ std::string render_report_html(const Json& sweep, const ReportContext& ctx) {
   double threshold = root.has("threshold") ? root.positive("threshold") : 0.8;
   int knee = -1;
   if (root.has("knee") && sweep["knee"].is_number_integer()) knee = sweep["knee"].get<int>();
+  // `knee sweep --json` names the knee by its GPU count.
+  if (knee < 0 && root.has("knee_gpus") && sweep["knee_gpus"].is_number())
+    for (std::size_t i = 0; i < points.size() && knee < 0; ++i)
+      if (points[i].gpus == sweep["knee_gpus"].get<double>()) knee = static_cast<int>(i);
   if (knee >= static_cast<int>(points.size())) throw_input_error(src, "$.knee", "an index into $.points", std::to_string(knee));
   std::string cause = sweep.contains("knee_cause") && sweep["knee_cause"].is_string() ? sweep["knee_cause"].get<std::string>() : "";
 
@@ -119,8 +123,9 @@ std::string render_report_html(const Json& sweep, const ReportContext& ctx) {
   Series s_speed{"simulated", {}, {}, false}, s_ideal{"ideal (linear)", {}, {}, true}, s_eff{"simulated", {}, {}, false},
       s_thr{"threshold", {}, {}, true}, s_c2c{"simulated", {}, {}, false};
   StackedBars bars;
-  bars.title = "Where a step's time goes";
-  bars.y_label = "seconds per step";
+  // Shares, not seconds: step times span orders of magnitude across a sweep.
+  bars.title = "Where a step's time goes (share of the step)";
+  bars.y_label = "share of step time";
   bars.parts = {"compute", "exposed communication", "pipeline bubble", "optimizer"};
   bars.values.assign(4, {});
   for (const auto& p : points) {
@@ -136,10 +141,10 @@ std::string render_report_html(const Json& sweep, const ReportContext& ctx) {
     s_c2c.x.push_back(p.gpus);
     s_c2c.y.push_back(p.c2c);
     bars.categories.push_back(fmt(p.gpus, "%.0f"));
-    bars.values[0].push_back(p.compute_s);
-    bars.values[1].push_back(p.exposed_comm_s);
-    bars.values[2].push_back(p.bubble_s);
-    bars.values[3].push_back(p.optimizer_s);
+    bars.values[0].push_back(p.compute_s / p.step_time_s);
+    bars.values[1].push_back(p.exposed_comm_s / p.step_time_s);
+    bars.values[2].push_back(p.bubble_s / p.step_time_s);
+    bars.values[3].push_back(p.optimizer_s / p.step_time_s);
   }
   speed.series = {s_speed, s_ideal};
   eff.series = {s_eff, s_thr};
