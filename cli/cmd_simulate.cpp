@@ -5,6 +5,7 @@
 
 #include "cli/command.hpp"
 #include "sim/common/json_reader.hpp"
+#include "sim/metrics/trace.hpp"
 #include "sim/workload/workload.hpp"
 
 namespace knee::cli {
@@ -26,9 +27,25 @@ int run_simulate(const Args& args) {
   const Scenario s = load_scenario(args.positional()[0]);
   SimOptions opt;
   opt.simulate_if_not_fits = args.flag("force");
+  const auto trace_path = args.value("trace");
+  if (!trace_path && (args.value("trace-ranks") || args.value("trace-max-events")))
+    throw InputError("knee simulate: --trace-ranks/--trace-max-events: expected --trace FILE with them, got no --trace");
+  ChromeTrace trace(static_cast<std::size_t>(args.integer_or("trace-max-events", 1'000'000, 1, 100'000'000)));
+  if (trace_path) {
+    opt.trace = &trace;
+    if (auto rs = args.value("trace-ranks"))
+      opt.trace_ranks = parse_rank_set(*rs, args.what("trace-ranks"), static_cast<std::uint32_t>(s.gpus));
+  }
   auto t0 = std::chrono::steady_clock::now();
   const SimResult r = simulate(s, opt);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (trace_path && r.simulated) {
+    write_trace(trace, r, *trace_path);
+    // Progress on stderr keeps --json output parseable.
+    std::fprintf(stderr, "knee simulate: trace %s: %zu events of %zu GPUs written, %zu dropped (limit %s)\n",
+                 trace_path->c_str(), trace.events(), static_cast<std::size_t>(r.trace_metadata.value("traced_ranks", 0)),
+                 trace.dropped(), args.value_or("trace-max-events", "1000000").c_str());
+  }
   if (args.flag("json")) {
     auto j = r.to_json();
     j["scenario"] = args.positional()[0];
@@ -70,9 +87,12 @@ int run_simulate(const Args& args) {
 }
 
 KNEE_COMMAND("simulate", "simulate one training step of a scenario (step time, throughput, MFU, memory, breakdown)",
-             "SCENARIO.json [--json] [--force]",
+             "SCENARIO.json [--json] [--force] [--trace FILE [--trace-ranks SET] [--trace-max-events N]]",
              {{"json", false, "print JSON"},
-              {"force", false, "simulate even when memory does not fit (still exits 3)"}},
+              {"force", false, "simulate even when memory does not fit (still exits 3)"},
+              {"trace", true, "write the step as a Chrome trace-event JSON timeline (Perfetto, chrome://tracing)"},
+              {"trace-ranks", true, "GPUs to trace, e.g. 0-7,64 (default: one pipeline, tp/cp/dp index 0 of each stage)"},
+              {"trace-max-events", true, "events kept in the trace; later ones are counted as dropped (default 1000000)"}},
              run_simulate);
 
 }  // namespace

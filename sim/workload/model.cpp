@@ -230,24 +230,58 @@ struct Builder {
   std::vector<Kernel> k;
   std::string dtype;
   bool eager;
+  int phase = kForward;
 
   void gemm(double m, double n, double kk) {
-    k.push_back({prof.gemm_time_s(std::llround(m), std::llround(n), std::llround(kk), dtype), -1, 0});
+    k.push_back({prof.gemm_time_s(std::llround(m), std::llround(n), std::llround(kk), dtype), -1, 0, phase,
+                 CollOp::allreduce, 0, true});
   }
   void gemm_bwd(double m, double n, double kk) {  // dgrad and wgrad
     gemm(m, kk, n);
     gemm(kk, n, m);
   }
-  void mem(double bytes, const char* op) { k.push_back({prof.memory_bound_time_s(bytes, op), -1, 0}); }
+  void mem(double bytes, const char* op) { k.push_back({prof.memory_bound_time_s(bytes, op), -1, 0, phase}); }
   void coll(int group, CollOp op, double bytes) {
     double t = comm(group, op, bytes);
-    k.push_back({t, group, t});
+    k.push_back({t, group, t, phase, op, bytes});
   }
 };
 
 // Elementwise backward kernels read the saved input and the incoming gradient and write the
 // outgoing gradient: 1.5x the forward's traffic.
 constexpr double kBwdMem = 1.5;
+
+// Megatron-Core's TP communication overlap (--tp-comm-overlap, Transformer Engine userbuffers;
+// Megatron-Core 0.5 and later, sequence parallelism only): each all-gather runs with the GEMM
+// that consumes it and each reduce-scatter with the GEMM that produces it, split into tp chunks
+// and pipelined (max(G, C) + min(G, C) / tp), except the backward's data-gradient reduce-scatter,
+// which TE overlaps in bulk with the weight-gradient GEMM (max(G, C)). Only the part of the
+// collective the GEMM does not cover stays on the compute stream; the SMs the communication
+// kernels take from the GEMM are not modelled.
+void overlap_tp_comm(Builder& b) {
+  const Scenario& s = b.s;
+  if (!s.train.tp_comm_overlap || !(s.par.sequence_parallel && s.par.tp > 1) || b.eager) return;
+  const double n = double(s.par.tp);
+  for (std::size_t i = 0; i < b.k.size(); ++i) {
+    Kernel& c = b.k[i];
+    if (c.group != kTP || (c.op != CollOp::allgather && c.op != CollOp::reducescatter)) continue;
+    const bool ag = c.op == CollOp::allgather;
+    const Kernel* g = nullptr;
+    if (ag) {
+      for (std::size_t j = i + 1; j < b.k.size() && !g; ++j)
+        if (b.k[j].group == kTP) break;
+        else if (b.k[j].gemm) g = &b.k[j];
+    } else {
+      for (std::size_t j = i; j-- > 0 && !g;)
+        if (b.k[j].group == kTP) break;
+        else if (b.k[j].gemm) g = &b.k[j];
+    }
+    if (!g) continue;
+    const double G = g->gpu_s, C = c.comm_s;
+    const bool bulk = !ag && c.phase == kBackward;
+    c.gpu_s = std::max(0.0, C - G) + (bulk ? 0 : std::min(G, C) / n);
+  }
+}
 
 void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
   const Scenario& s = b.s;
@@ -280,7 +314,7 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
     const double bytes = 2 * bsz * (seq / cp) * (m.kv_heads / t) * d * dt * (backward ? 2 : 1);
     const double step = b.comm(kCP, CollOp::sendrecv, bytes);
     const double exposed = (cp - 1) * std::max(0.0, step - attn_s / cp);
-    b.k.push_back({exposed, kCP, (cp - 1) * step});
+    b.k.push_back({exposed, kCP, (cp - 1) * step, b.phase, CollOp::sendrecv, (cp - 1) * bytes});
   };
 
   auto attention = [&](bool backward) {
@@ -288,7 +322,7 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
       const double fwd = b.prof.attention_time_s(int(bsz), heads_local, int(seq), int(d), true, false) / cp;
       double tm = fwd;
       if (backward) tm = b.prof.attention_time_s(int(bsz), heads_local, int(seq), int(d), true, true) / cp - fwd;
-      b.k.push_back({tm, -1, 0});
+      b.k.push_back({tm, -1, 0, b.phase});
       cp_ring(tm, backward);
       return;
     }
@@ -428,11 +462,15 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
     residual(false);
   };
   if (!bwd) {
+    b.phase = kForward;
     forward();
+    overlap_tp_comm(b);
     return;
   }
+  b.phase = kRecompute;
   if (recompute_fwd_inside) forward();
   else if (s.train.recompute == "selective" && s.train.attention == "unfused") attention(false);  // scores recomputed
+  b.phase = kBackward;
   residual(true);
   ffn(true);
   ln(true);
@@ -443,13 +481,27 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
   linear(T, (h + 2 * kvd) / t, h, true);
   tp_enter(true);
   ln(true);
+  overlap_tp_comm(b);
 }
 
-void run_on_gpu(const std::vector<Kernel>& ks, double launch_s, double& host, double& gpu, OpCost& c) {
+void run_on_gpu(const std::vector<Kernel>& ks, double launch_s, double& host, double& gpu, OpCost& c,
+                std::vector<OpSlice>* tl, int layer) {
   for (const Kernel& k : ks) {
     host += launch_s;
     const double start = std::max(host, gpu);
     c.launch_gap_s += start - gpu;
+    if (tl) {
+      // The gap before a kernel belongs to the compute slice it extends (or opens); the last
+      // slice always ends where the previous kernel ended.
+      OpSlice* back = tl->empty() ? nullptr : &tl->back();
+      const bool extend = back && back->group < 0 && back->layer == layer && back->phase == k.phase;
+      if (start > gpu || k.group < 0) {
+        if (extend) back->dur_s = start - back->start_s;
+        else tl->push_back({gpu, start - gpu, -1, layer, k.phase});
+      }
+      if (k.group < 0) tl->back().dur_s = start + k.gpu_s - tl->back().start_s;
+      else tl->push_back({start, k.gpu_s, k.group, layer, k.phase, k.op, k.bytes, k.comm_s});
+    }
     gpu = start + k.gpu_s;
     if (k.group < 0) c.compute_s += k.gpu_s;
     else {
@@ -462,7 +514,7 @@ void run_on_gpu(const std::vector<Kernel>& ks, double launch_s, double& host, do
 }  // namespace
 
 OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, bool first, bool last,
-                  bool backward, const CommTimeFn& comm) {
+                  bool backward, const CommTimeFn& comm, std::vector<OpSlice>* timeline) {
   Builder b{s, prof, comm, {}, s.model.dtype, s.train.framework == "eager"};
   const ModelSpec& m = s.model;
   const double t = s.par.tp, h = m.hidden, V = m.vocab;
@@ -477,7 +529,7 @@ OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, b
   // Embedding (first stage) and output layer + loss (last stage): vocabulary-parallel over tp.
   std::vector<Kernel> head, tail;
   if (V > 0 && first) {
-    Builder e{s, prof, comm, {}, b.dtype, b.eager};
+    Builder e{s, prof, comm, {}, b.dtype, b.eager, backward ? kBackward : kForward};
     if (!backward) {
       e.mem(2 * Tsp * h * dt, "copy");  // lookup (+ position)
       if (t > 1 && !sp) e.coll(kTP, CollOp::allreduce, T * h * dt);
@@ -488,7 +540,7 @@ OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, b
     (backward ? tail : head) = e.k;
   }
   if (V > 0 && last) {
-    Builder o{s, prof, comm, {}, b.dtype, b.eager};
+    Builder o{s, prof, comm, {}, b.dtype, b.eager, backward ? kBackward : kForward};
     if (!backward) {
       o.mem(2 * Tsp * h * dt, "layernorm");
       if (t > 1 && sp) o.coll(kTP, CollOp::allgather, T * h * dt);
@@ -504,12 +556,14 @@ OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, b
     }
     (backward ? head : tail) = o.k;
   }
-  run_on_gpu(head, launch, host, gpu, c);
+  run_on_gpu(head, launch, host, gpu, c, timeline, -1);
   if (layers > 0) {
     layer_kernels(b, backward, backward && s.train.recompute == "full");
-    for (std::int64_t i = 0; i < layers; ++i) run_on_gpu(b.k, launch, host, gpu, c);
+    // Backward walks the layers last to first.
+    for (std::int64_t i = 0; i < layers; ++i)
+      run_on_gpu(b.k, launch, host, gpu, c, timeline, static_cast<int>(backward ? layers - 1 - i : i));
   }
-  run_on_gpu(tail, launch, host, gpu, c);
+  run_on_gpu(tail, launch, host, gpu, c, timeline, -1);
   c.total_s = gpu;
   return c;
 }

@@ -45,11 +45,18 @@ std::vector<std::vector<PipeOp>> pipeline_ops(int pp, int v, int m, const std::s
 double activation_bytes_per_layer(const Scenario& s);
 MemoryReport memory_model(const Scenario& s);
 
+// Which pass a kernel belongs to (timelines name compute slices by it).
+enum Phase { kForward = 0, kBackward = 1, kRecompute = 2 };
+
 // One kernel (or blocking collective) on a GPU's compute stream.
 struct Kernel {
   double gpu_s = 0;
   int group = -1;       // -1: compute; otherwise the communication group it waits on
   double comm_s = 0;    // communication time it covers (may exceed gpu_s when overlapped)
+  int phase = kForward;
+  CollOp op = CollOp::allreduce;  // collectives: what and how many bytes (timelines)
+  double bytes = 0;
+  bool gemm = false;  // a matrix multiply (TP communication overlap pairs collectives with them)
 };
 // Time of a collective on a parallel group: (group, op, bytes) -> seconds.
 using CommTimeFn = std::function<double(int group, CollOp op, double bytes)>;
@@ -61,9 +68,20 @@ struct OpCost {
   double comm_exposed_s[5] = {0, 0, 0, 0, 0};
   double comm_busy_s[5] = {0, 0, 0, 0, 0};
 };
+// A chunk's compute stream as slices, for timelines: runs of compute kernels (launch gaps
+// included, so compute slices sum to compute_s + launch_gap_s) and the collectives between them.
+struct OpSlice {
+  double start_s = 0, dur_s = 0;  // from the start of the op
+  int group = -1;                 // -1: compute
+  int layer = -1;                 // -1: embedding (first) or output layer and loss (last)
+  int phase = kForward;
+  CollOp op = CollOp::allreduce;
+  double bytes = 0, comm_s = 0;   // collectives: payload, and communication time it covers
+};
 // Forward or backward of `layers` layers, with the embedding (first) or output layer and loss (last).
+// With `timeline`, the slices are appended to it (layers numbered from 0 within the chunk).
 OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, bool first, bool last,
-                  bool backward, const CommTimeFn& comm);
+                  bool backward, const CommTimeFn& comm, std::vector<OpSlice>* timeline = nullptr);
 // Optimizer step on one GPU of virtual stage params (sharded by ZeRO).
 double optimizer_time_s(const Scenario& s, const Profile& prof, const StageParams& p);
 // Bytes per parameter of the reduced gradients.

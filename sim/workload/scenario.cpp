@@ -97,6 +97,7 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
     s.train.framework = t.one_of_or("framework", {"eager", "megatron"}, "megatron");
     s.train.attention = t.one_of_or("attention", {"flash", "unfused"}, s.train.framework == "eager" ? "unfused" : "flash");
     s.train.overlap_grad_reduce = t.boolean_or("overlap_grad_reduce", true);
+    s.train.tp_comm_overlap = t.boolean_or("tp_comm_overlap", false);
     t.finish();
   }
   s.profile = root.string_or("profile", s.system.gpu_model);
@@ -194,6 +195,9 @@ void validate_scenario(const Scenario& s) {
       bad(s, "$.parallelism.ep", "a divisor of parallelism.dp (" + str(p.dp) + ")", str(p.ep));
   }
   if (s.gpus == 1 && s.nodes != 1) bad(s, "$.nodes", "1 for a single GPU", str(s.nodes));
+  if (s.train.tp_comm_overlap && (!p.sequence_parallel || s.train.framework != "megatron"))
+    bad(s, "$.training.tp_comm_overlap", "false unless parallelism.sequence_parallel and framework megatron (as Megatron-Core requires)",
+        "true");
 }
 
 std::vector<std::int64_t> stage_layers(const Scenario& s) {

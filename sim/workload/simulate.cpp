@@ -3,20 +3,29 @@
 // reduces gradient buckets while backward runs. Collective times come from the flow-level network
 // (CommTimer), with every concurrent communicator of a kind on the fabric at once.
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <tuple>
 
 #include "sim/collectives/collective.hpp"
 #include "sim/collectives/executor.hpp"
+#include "sim/common/error.hpp"
 #include "sim/engine/engine.hpp"
+#include "sim/metrics/trace.hpp"
 #include "sim/workload/model.hpp"
 
 namespace knee {
 using namespace workload;
 
 namespace {
+
+// The embedding-gradient all-reduce between the first and last stage (tied output layer): a
+// timing key of its own, accounted as data-parallel (gradient synchronisation) time.
+constexpr int kEmbeddingGroup = 5;
 
 // ---------------------------------------------------------------------------------------------
 // Collective times on the simulated cluster, cached by (group, op, bytes).
@@ -36,6 +45,13 @@ class CommTimer {
   std::uint32_t rank(std::int64_t t, std::int64_t c, std::int64_t d, std::int64_t p) const {
     return static_cast<std::uint32_t>(t * stride_[0] + c * stride_[1] + d * stride_[2] + p * stride_[3]);
   }
+  // (tp, cp, dp, pp) indices of a rank.
+  std::array<std::int64_t, 4> coords(std::uint32_t r) const {
+    const std::int64_t size[4] = {s_.par.tp, s_.par.cp, s_.par.dp, s_.par.pp};
+    std::array<std::int64_t, 4> c{};
+    for (int i = 0; i < 4; ++i) c[static_cast<std::size_t>(i)] = (static_cast<std::int64_t>(r) / stride_[i]) % size[i];
+    return c;
+  }
   double time(int group, CollOp op, double bytes_d) {
     const Bytes bytes = static_cast<Bytes>(std::llround(bytes_d));
     if (bytes <= 0) return 0;
@@ -51,17 +67,22 @@ class CommTimer {
  private:
   static constexpr std::size_t kFlowBudget = 1u << 17;
 
-  // Runs schedules together on one network; seconds from the first start to the last end.
-  double run(const std::vector<std::shared_ptr<const CollSchedule>>& scheds) const {
+  // Runs schedules together on one network; seconds from the first start to each one's end.
+  std::vector<double> run_each(const std::vector<std::shared_ptr<const CollSchedule>>& scheds) const {
     Engine e;
     FlowNetwork net(e, links_);
     CollectiveExecutor ex(e, net, topo_);
     std::vector<std::uint32_t> ids;
     for (auto& sc : scheds) ids.push_back(ex.launch(sc));
     e.run();
-    TimePs end = 0;
-    for (auto id : ids) end = std::max(end, ex.stats(id).end_ps);
-    return ps_to_s(end);
+    std::vector<double> out;
+    for (auto id : ids) out.push_back(ps_to_s(ex.stats(id).end_ps));
+    return out;
+  }
+  double run(const std::vector<std::shared_ptr<const CollSchedule>>& scheds) const {
+    double end = 0;
+    for (double t : run_each(scheds)) end = std::max(end, t);
+    return end;
   }
 
   std::shared_ptr<const CollSchedule> coll(CollOp op, Bytes bytes, const std::vector<std::uint32_t>& ranks,
@@ -86,6 +107,10 @@ class CommTimer {
   // Point-to-point transfers (pipeline activations, ring-attention K/V), two channels each as
   // NCCL's p2p uses per peer, all at once.
   double p2p(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs, Bytes bytes) const {
+    return run({p2p_schedule(pairs, bytes)});
+  }
+  std::shared_ptr<const CollSchedule> p2p_schedule(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs,
+                                                   Bytes bytes) const {
     auto sc = std::make_shared<CollSchedule>();
     sc->start_latency_ps = us_to_ps(P_.base_latency_us_of(CollAlgo::direct, CollProto::simple));
     const int C = 2;
@@ -99,7 +124,7 @@ class CommTimer {
         sc->payload_bytes += double(bytes) / C;
       }
     }
-    return run({sc});
+    return sc;
   }
 
   // A communicator kind: one representative group alone at full fidelity, scaled by the
@@ -120,24 +145,96 @@ class CommTimer {
     return coarse_one > 0 ? alone * std::max(1.0, coarse_all / coarse_one) : alone;
   }
 
+  // Data-parallel groups of pipeline stage p: one per TP rank, over dp x cp.
+  std::vector<std::vector<std::uint32_t>> dp_groups(std::int64_t pst) const {
+    const auto& p = s_.par;
+    std::vector<std::vector<std::uint32_t>> gs;
+    for (std::int64_t t = 0; t < p.tp; ++t) {
+      std::vector<std::uint32_t> r;
+      for (std::int64_t d = 0; d < p.dp; ++d)
+        for (std::int64_t c = 0; c < p.cp; ++c) r.push_back(rank(t, c, d, pst));
+      gs.push_back(r);
+    }
+    return gs;
+  }
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pp_pairs(std::int64_t from, std::int64_t to) const {
+    const auto& p = s_.par;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
+    for (std::int64_t d = 0; d < p.dp && pairs.size() < kFlowBudget / 2; ++d)
+      for (std::int64_t c = 0; c < p.cp; ++c)
+        for (std::int64_t t = 0; t < p.tp; ++t) pairs.push_back({rank(t, c, d, from), rank(t, c, d, to)});
+    return pairs;
+  }
+
+ public:
+  // Slowdowns when kinds of traffic share the fabric, measured on the flow network with unsliced
+  // schedules, each kind loading the links for the whole run: a stage's DP reduction while the
+  // other stages reduce too (dp_dp), while its pipeline sends run (dp_pp), and a pipeline send
+  // while the DP reduction runs (pp_dp). 1 where the kinds use disjoint links.
+  struct Contention {
+    double dp_dp = 1, dp_pp = 1, pp_dp = 1;
+  };
+  Contention contention(CollOp dp_op, Bytes dp_bytes, Bytes pp_bytes) const {
+    Contention k;
+    const auto& p = s_.par;
+    if (p.pp < 2 || p.dp * p.cp < 2 || dp_bytes <= 0) return k;
+    CollChoice ch{};
+    ch.channels = 0;
+    std::vector<std::shared_ptr<const CollSchedule>> st0, all;
+    std::size_t tasks = 0;
+    for (std::int64_t pst = 0; pst < p.pp && tasks <= kFlowBudget; ++pst)
+      for (const auto& g : dp_groups(pst)) {
+        all.push_back(coll(dp_op, dp_bytes, g, 1, &ch));
+        tasks += all.back()->size();
+        if (pst == 0) st0.push_back(all.back());
+        if (tasks > kFlowBudget) break;
+      }
+    const double one = run(st0);
+    if (one <= 0) return k;
+    if (all.size() > st0.size()) {
+      const auto ends = run_each(all);
+      double e0 = 0;
+      for (std::size_t i = 0; i < st0.size(); ++i) e0 = std::max(e0, ends[i]);
+      k.dp_dp = std::max(1.0, e0 / one);
+    }
+    if (pp_bytes > 0) {
+      const auto pairs = pp_pairs(0, 1);
+      const double pp_alone = run({p2p_schedule(pairs, pp_bytes)});
+      if (pp_alone > 0) {
+        // Sends sized to last as long as the reduction, so both are active throughout.
+        const Bytes scaled = std::max<Bytes>(1, static_cast<Bytes>(std::llround(double(pp_bytes) * one / pp_alone)));
+        auto pps = p2p_schedule(pairs, scaled);
+        const double pp_one = run({pps});
+        auto both = st0;
+        both.push_back(pps);
+        const auto ends = run_each(both);
+        double e0 = 0;
+        for (std::size_t i = 0; i < st0.size(); ++i) e0 = std::max(e0, ends[i]);
+        k.dp_pp = std::max(1.0, e0 / one);
+        k.pp_dp = pp_one > 0 ? std::max(1.0, ends.back() / pp_one) : 1.0;
+      }
+    }
+    return k;
+  }
+
+ private:
   double measure(int group, CollOp op, Bytes bytes) const {
     const auto& p = s_.par;
     switch (group) {
+      case kEmbeddingGroup: {  // first and last stage of every (tp, cp, dp) replica, all at once
+        std::vector<std::vector<std::uint32_t>> gs;
+        for (std::int64_t d = 0; d < p.dp; ++d)
+          for (std::int64_t c = 0; c < p.cp; ++c)
+            for (std::int64_t t = 0; t < p.tp; ++t) gs.push_back({rank(t, c, d, 0), rank(t, c, d, p.pp - 1)});
+        return groups(op, bytes, gs);
+      }
       case kTP: {
         std::vector<std::uint32_t> r;
         for (std::int64_t i = 0; i < p.tp; ++i) r.push_back(rank(i, 0, 0, 0));
         return groups(op, bytes, {r});
       }
-      case kDP: {  // gradients are reduced over dp x cp (context-parallel ranks share weights)
-        std::vector<std::vector<std::uint32_t>> gs;
-        for (std::int64_t t = 0; t < p.tp; ++t) {
-          std::vector<std::uint32_t> r;
-          for (std::int64_t d = 0; d < p.dp; ++d)
-            for (std::int64_t c = 0; c < p.cp; ++c) r.push_back(rank(t, c, d, 0));
-          gs.push_back(r);
-        }
-        return groups(op, bytes, gs);
-      }
+      case kDP:  // gradients are reduced over dp x cp (context-parallel ranks share weights)
+        return groups(op, bytes, dp_groups(0));
       case kEP: {  // ep consecutive dp indices (Megatron's tp-cp-ep-dp-pp order)
         std::vector<std::vector<std::uint32_t>> gs;
         for (std::int64_t t = 0; t < p.tp; ++t)
@@ -156,13 +253,8 @@ class CommTimer {
             for (std::int64_t c = 0; c < p.cp; ++c) pairs.push_back({rank(t, c, d, 0), rank(t, (c + 1) % p.cp, d, 0)});
         return p2p(pairs, bytes);
       }
-      case kPP: {  // stage 0 -> 1 of every (tp, cp, dp) replica at once
-        std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
-        for (std::int64_t d = 0; d < p.dp && pairs.size() < kFlowBudget / 2; ++d)
-          for (std::int64_t c = 0; c < p.cp; ++c)
-            for (std::int64_t t = 0; t < p.tp; ++t) pairs.push_back({rank(t, c, d, 0), rank(t, c, d, 1)});
-        return p2p(pairs, bytes);
-      }
+      case kPP:  // stage 0 -> 1 of every (tp, cp, dp) replica at once
+        return p2p(pp_pairs(0, 1), bytes);
     }
     return 0;
   }
@@ -178,32 +270,66 @@ class CommTimer {
 // ---------------------------------------------------------------------------------------------
 // The pipeline schedule as events.
 
+// Jobs of a stage's data-parallel stream, for timelines.
+enum JobKind { kGradReduce = 0, kParamGather, kLayerGather, kLayerScatter, kEmbeddingReduce };
+constexpr const char* kJobNames[] = {"gradient reduction", "parameter all-gather", "layer all-gather",
+                                     "layer reduce-scatter", "embedding-gradient all-reduce"};
+
 struct Bucket {
   double ready_frac;  // of the backward op after which its gradients are complete
   double dur_s;
+  double bytes;
+  CollOp op;
 };
 
 struct StagePlan {
   std::vector<OpCost> fwd, bwd;                // per chunk
   std::vector<std::vector<Bucket>> buckets;    // per chunk: reductions after the last backward
-  std::vector<double> start_gather_s;          // per chunk: ZeRO-1/2 parameter all-gather
+  std::vector<double> start_gather_s, start_gather_bytes;  // per chunk: ZeRO-1/2 parameter all-gather
   std::vector<double> z3_gather_s, z3_scatter_s;  // per chunk: per-layer piece durations
+  std::vector<double> z3_gather_bytes, z3_scatter_bytes;
   std::vector<int> z3_pieces;
   double optimizer_s = 0;
+  double emb_s = 0, emb_bytes = 0;  // embedding-gradient all-reduce with the other end stage
   bool overlap = true;  // reduce buckets during the last backward, else after the backward
 };
 
 struct StageStats {
-  double busy_s = 0, compute_s = 0, gap_s = 0, dp_exposed_s = 0, end_s = 0, dp_busy_s = 0;
+  double busy_s = 0, compute_s = 0, gap_s = 0, dp_exposed_s = 0, end_s = 0, dp_busy_s = 0, pp_busy_s = 0;
   double exposed[5] = {0, 0, 0, 0, 0}, busy[5] = {0, 0, 0, 0, 0};
   int sends = 0;
 };
 
+// What happened on one stage: for the bubble split, the contention pass and timelines.
+struct StageLog {
+  struct Op {
+    TimePs start, run_start, run_end, end;  // stream start; the kernels; stream free again
+    TimePs data_wait, gate_wait;            // idle before `start`: input in flight or upstream, parameter gather
+  };
+  struct Job {
+    TimePs start, end;
+    int kind;
+    double bytes;
+    CollOp op;
+  };
+  struct Send {
+    TimePs start, end;
+    bool fwd;
+    int mb;
+  };
+  std::vector<Op> ops;  // in op order
+  std::vector<Job> jobs;
+  std::vector<Send> sends;
+  TimePs finish = 0, dp_done = 0, end = 0;
+};
+
 class PipelineSim : public EventSink {
  public:
-  PipelineSim(const std::vector<std::vector<PipeOp>>& ops, const std::vector<StagePlan>& plans, int pp,
-              int v, int m, double p2p_s)
-      : ops_(ops), plans_(plans), pp_(pp), v_(v), m_(m), p2p_ps_(s_to_ps_ceil(p2p_s)) {}
+  // p2p_ps: duration of one activation transfer sent by each stage; dp_scale: slowdown of each
+  // stage's data-parallel jobs from contention (1: none).
+  PipelineSim(const std::vector<std::vector<PipeOp>>& ops, const std::vector<StagePlan>& plans, int pp, int v, int m,
+              std::vector<TimePs> p2p_ps, std::vector<double> dp_scale)
+      : ops_(ops), plans_(plans), pp_(pp), v_(v), m_(m), p2p_ps_(std::move(p2p_ps)), dp_scale_(std::move(dp_scale)) {}
 
   std::vector<StageStats> run(std::uint64_t* events) {
     sink_ = engine_.add_sink(this);
@@ -212,6 +338,7 @@ class PipelineSim : public EventSink {
     bwd_ready_.assign(n, -1);
     st_.assign(static_cast<std::size_t>(pp_), State{});
     stats_.assign(static_cast<std::size_t>(pp_), StageStats{});
+    logs_.assign(static_cast<std::size_t>(pp_), StageLog{});
     last_bwd_.assign(static_cast<std::size_t>(pp_), std::vector<std::size_t>(static_cast<std::size_t>(v_), 0));
     for (int s = 0; s < pp_; ++s) {
       const auto& ops = ops_[static_cast<std::size_t>(s)];
@@ -222,17 +349,17 @@ class PipelineSim : public EventSink {
       // ZeRO-1/2: parameters gathered after the previous step's optimizer, chunk by chunk,
       // overlapping this step's forward (Megatron's overlap_param_gather).
       const StagePlan& P = plans_[static_cast<std::size_t>(s)];
-      for (int c = 0; c < v_ && !P.start_gather_s.empty(); ++c) {
-        S.dp_free += s_to_ps_ceil(P.start_gather_s[static_cast<std::size_t>(c)]);
-        stats_[static_cast<std::size_t>(s)].dp_busy_s += P.start_gather_s[static_cast<std::size_t>(c)];
-        S.gate[static_cast<std::size_t>(c)] = S.dp_free;
-      }
+      for (int c = 0; c < v_ && !P.start_gather_s.empty(); ++c)
+        S.gate[static_cast<std::size_t>(c)] =
+            dp_enqueue(s, 0, P.start_gather_s[static_cast<std::size_t>(c)], kParamGather,
+                       P.start_gather_bytes[static_cast<std::size_t>(c)], CollOp::allgather);
     }
     for (int s = 0; s < pp_; ++s) try_start(s);
     engine_.run();
     if (events) *events += engine_.events_processed();
     return stats_;
   }
+  const std::vector<StageLog>& logs() const { return logs_; }
 
   void handle(Engine& e, std::uint32_t tag, std::uint64_t payload) override {
     if (tag == kWake) {
@@ -241,10 +368,9 @@ class PipelineSim : public EventSink {
     } else if (tag == kDone) {
       done(static_cast<int>(payload));
     } else {
-      const int vs = static_cast<int>(payload / m_), mb = static_cast<int>(payload % m_);
+      const int vs = static_cast<int>(payload / m_);
       (tag == kArriveF ? fwd_ready_ : bwd_ready_)[payload] = e.now();
       try_start(vs % pp_);
-      (void)mb;
     }
   }
 
@@ -260,28 +386,51 @@ class PipelineSim : public EventSink {
   std::size_t key(int vs, int mb) const { return static_cast<std::size_t>(vs) * m_ + mb; }
 
   // FIFO data-parallel stream: a job ready at `ready` runs after the ones queued before it.
-  TimePs dp_enqueue(int s, TimePs ready, double dur_s) {
+  TimePs dp_enqueue(int s, TimePs ready, double dur_s, int kind, double bytes, CollOp op, bool contended = true) {
     State& S = st_[static_cast<std::size_t>(s)];
-    S.dp_free = std::max(S.dp_free, ready) + s_to_ps_ceil(dur_s);
+    if (contended) dur_s *= dp_scale_[static_cast<std::size_t>(s)];
+    const TimePs start = std::max(S.dp_free, ready);
+    S.dp_free = start + s_to_ps_ceil(dur_s);
     stats_[static_cast<std::size_t>(s)].dp_busy_s += dur_s;
+    logs_[static_cast<std::size_t>(s)].jobs.push_back({start, S.dp_free, kind, bytes, op});
     return S.dp_free;
+  }
+
+  // Gradients reduced, the step ends with the optimizer.
+  void finalize(int s, TimePs dp_done) {
+    StageLog& L = logs_[static_cast<std::size_t>(s)];
+    StageStats& X = stats_[static_cast<std::size_t>(s)];
+    X.dp_exposed_s += ps_to_s(dp_done - L.finish);
+    L.dp_done = dp_done;
+    L.end = dp_done + s_to_ps_ceil(plans_[static_cast<std::size_t>(s)].optimizer_s);
+    X.end_s = ps_to_s(L.end);
   }
 
   void try_start(int s) {
     State& S = st_[static_cast<std::size_t>(s)];
     StageStats& X = stats_[static_cast<std::size_t>(s)];
+    StageLog& L = logs_[static_cast<std::size_t>(s)];
     const StagePlan& P = plans_[static_cast<std::size_t>(s)];
     if (S.busy || S.finished || S.wake_pending) return;
     const auto& ops = ops_[static_cast<std::size_t>(s)];
     const TimePs now = engine_.now();
     if (S.idx == ops.size()) {  // wait for gradient reductions, then the optimizer step
       S.finished = true;
+      L.finish = now;
       if (!P.overlap)
         for (const auto& bk : P.buckets)
-          for (const Bucket& b : bk) dp_enqueue(s, now, b.dur_s);
+          for (const Bucket& b : bk) dp_enqueue(s, now, b.dur_s, kGradReduce, b.bytes, b.op);
       const TimePs dp_done = std::max(now, S.dp_free);
-      X.dp_exposed_s += ps_to_s(dp_done - now);
-      X.end_s = ps_to_s(dp_done + s_to_ps_ceil(P.optimizer_s));
+      if (P.emb_s > 0 && pp_ > 1 && (s == 0 || s == pp_ - 1)) {
+        // Tied embedding: first and last stage all-reduce its gradient once both are reduced.
+        emb_ready_[s == 0 ? 0 : 1] = dp_done;
+        if (emb_ready_[0] < 0 || emb_ready_[1] < 0) return;
+        const TimePs start = std::max(emb_ready_[0], emb_ready_[1]);
+        for (int e : {0, pp_ - 1})
+          finalize(e, dp_enqueue(e, start, P.emb_s, kEmbeddingReduce, P.emb_bytes, CollOp::allreduce, false));
+        return;
+      }
+      finalize(s, dp_done);
       return;
     }
     const PipeOp& o = ops[S.idx];
@@ -301,25 +450,29 @@ class PipelineSim : public EventSink {
     if (gate > data_at) X.dp_exposed_s += ps_to_s(gate - data_at);
     const OpCost& c = (o.fwd ? P.fwd : P.bwd)[static_cast<std::size_t>(o.chunk)];
     const TimePs dur = s_to_ps_ceil(c.total_s);
-    TimePs end = now + dur;
+    TimePs end = now + dur, run_start = now;
     const std::size_t ci = static_cast<std::size_t>(o.chunk);
     if (!P.z3_pieces.empty() && P.z3_pieces[ci] > 0) {  // ZeRO-3: gather each layer before use
       const int n = P.z3_pieces[ci];
       TimePs first = 0, lastp = 0;
       for (int j = 0; j < n; ++j) {
-        TimePs e = dp_enqueue(s, now, P.z3_gather_s[ci]);
+        TimePs e = dp_enqueue(s, now, P.z3_gather_s[ci], kLayerGather, P.z3_gather_bytes[ci], CollOp::allgather);
         if (j == 0) first = e;
         lastp = e;
       }
-      const TimePs start = std::max(now, first);
-      end = std::max(start + dur, lastp + dur / n);
+      run_start = std::max(now, first);
+      end = std::max(run_start + dur, lastp + dur / n);
       X.dp_exposed_s += ps_to_s(end - now - dur);
       if (!o.fwd)
-        for (int j = 0; j < n; ++j) dp_enqueue(s, start + dur * (j + 1) / n, P.z3_scatter_s[ci]);
+        for (int j = 0; j < n; ++j)
+          dp_enqueue(s, run_start + dur * (j + 1) / n, P.z3_scatter_s[ci], kLayerScatter, P.z3_scatter_bytes[ci],
+                     CollOp::reducescatter);
     }
+    L.ops.push_back({now, run_start, run_start + dur, end, data_at - S.free_at, std::max<TimePs>(0, gate - data_at)});
     if (P.overlap && !o.fwd && S.idx == last_bwd_[static_cast<std::size_t>(s)][ci])
       for (const Bucket& b : P.buckets[ci])
-        dp_enqueue(s, now + static_cast<TimePs>(std::llround(static_cast<double>(dur) * b.ready_frac)), b.dur_s);
+        dp_enqueue(s, now + static_cast<TimePs>(std::llround(static_cast<double>(dur) * b.ready_frac)), b.dur_s,
+                   kGradReduce, b.bytes, b.op);
     X.busy_s += c.total_s;
     X.compute_s += c.compute_s;
     X.gap_s += c.launch_gap_s;
@@ -339,30 +492,194 @@ class PipelineSim : public EventSink {
     ++S.idx;
     const int vs = o.chunk * pp_ + s, last = pp_ * v_ - 1;
     const TimePs now = engine_.now();
-    if (o.fwd && vs < last) send(s, S.send_f, kArriveF, key(vs + 1, o.mb), now);
-    if (!o.fwd && vs > 0) send(s, S.send_b, kArriveB, key(vs - 1, o.mb), now);
+    if (o.fwd && vs < last) send(s, S.send_f, kArriveF, key(vs + 1, o.mb), now, true, o.mb);
+    if (!o.fwd && vs > 0) send(s, S.send_b, kArriveB, key(vs - 1, o.mb), now, false, o.mb);
     try_start(s);
   }
 
-  void send(int s, TimePs& free, std::uint32_t tag, std::size_t k, TimePs now) {
-    free = std::max(free, now) + p2p_ps_;
-    ++stats_[static_cast<std::size_t>(s)].sends;
+  void send(int s, TimePs& free, std::uint32_t tag, std::size_t k, TimePs now, bool fwd, int mb) {
+    const TimePs start = std::max(free, now), d = p2p_ps_[static_cast<std::size_t>(s)];
+    free = start + d;
+    StageStats& X = stats_[static_cast<std::size_t>(s)];
+    ++X.sends;
+    X.pp_busy_s += ps_to_s(d);
+    logs_[static_cast<std::size_t>(s)].sends.push_back({start, free, fwd, mb});
     engine_.schedule_at(free, sink_, tag, k);
   }
 
   const std::vector<std::vector<PipeOp>>& ops_;
   const std::vector<StagePlan>& plans_;
   int pp_, v_, m_;
-  TimePs p2p_ps_;
+  std::vector<TimePs> p2p_ps_;
+  std::vector<double> dp_scale_;
   Engine engine_;
   SinkId sink_ = 0;
   std::vector<TimePs> fwd_ready_, bwd_ready_;
   std::vector<State> st_;
   std::vector<StageStats> stats_;
+  std::vector<StageLog> logs_;
   std::vector<std::vector<std::size_t>> last_bwd_;
+  TimePs emb_ready_[2] = {-1, -1};
 };
 
+// Length of the union of intervals a that is covered by the union of intervals b.
+using Intervals = std::vector<std::pair<TimePs, TimePs>>;
+Intervals merged(Intervals v) {
+  std::sort(v.begin(), v.end());
+  Intervals out;
+  for (const auto& iv : v) {
+    if (iv.second <= iv.first) continue;
+    if (!out.empty() && iv.first <= out.back().second) out.back().second = std::max(out.back().second, iv.second);
+    else out.push_back(iv);
+  }
+  return out;
+}
+double covered_fraction(const Intervals& a_raw, const Intervals& b_raw) {
+  const Intervals a = merged(a_raw), b = merged(b_raw);
+  double total = 0, cov = 0;
+  for (const auto& iv : a) total += double(iv.second - iv.first);
+  std::size_t j = 0;
+  for (const auto& iv : a) {
+    while (j < b.size() && b[j].second <= iv.first) ++j;
+    for (std::size_t k = j; k < b.size() && b[k].first < iv.second; ++k)
+      cov += double(std::min(iv.second, b[k].second) - std::max(iv.first, b[k].first));
+  }
+  return total > 0 ? cov / total : 0;
+}
+Intervals dp_intervals(const StageLog& L) {
+  Intervals v;
+  for (const auto& j : L.jobs)
+    if (j.kind != kEmbeddingReduce) v.push_back({j.start, j.end});
+  return v;
+}
+Intervals send_intervals(const StageLog& L, int dir) {  // dir: 1 forward, 0 backward, -1 both
+  Intervals v;
+  for (const auto& x : L.sends)
+    if (dir < 0 || x.fwd == (dir == 1)) v.push_back({x.start, x.end});
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timelines (docs/workloads.md, Timelines).
+
+enum Track { kTrackCompute = 0, kTrackIdle, kTrackTP, kTrackPPFwd, kTrackPPBwd, kTrackDP, kTrackCP, kTrackEP, kTrackOptimizer };
+constexpr const char* kTrackNames[] = {"compute", "idle (bubble, waits)", "tp", "pp send forward", "pp send backward",
+                                       "dp", "cp", "ep", "optimizer"};
+int comm_track(int group) {
+  return group == kTP ? kTrackTP : group == kCP ? kTrackCP : group == kEP ? kTrackEP : kTrackDP;
+}
+
+// Slices of one process; a slice that would start before the previous one on its track ended is
+// clipped (Chrome requires slices on a track to nest); empty slices are skipped.
+class TrackWriter {
+ public:
+  TrackWriter(ChromeTrace& t, int pid) : t_(t), pid_(pid) {}
+  void slice(int tid, const std::string& name, const char* cat, TimePs start, TimePs end, const std::string& args = "") {
+    TimePs& last = last_[static_cast<std::size_t>(tid)];
+    start = std::max(start, last);
+    if (end <= start) return;
+    last = end;
+    t_.complete(pid_, tid, name, cat, start, end - start, args);
+  }
+
+ private:
+  ChromeTrace& t_;
+  int pid_;
+  TimePs last_[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+};
+
+std::string num(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.17g", v);
+  return b;
+}
+
+using ChunkSlices = std::vector<std::vector<OpSlice>>;  // [0] forward, [1] backward
+
+struct TraceInput {
+  const Scenario& s;
+  const std::vector<std::vector<PipeOp>>& ops;
+  const std::vector<StageLog>& real;
+  const std::vector<StageLog>& free;  // free transfers: the bubble part of each input wait
+  // Per stage, per chunk, forward (0) and backward (1): the op's compute-stream slices.
+  const std::vector<std::vector<ChunkSlices>>& slices;
+  const std::vector<std::int64_t>& first_layer;  // global index of each virtual stage's first layer
+  double act_bytes;                              // of one pipeline send
+};
+
+void trace_stage(ChromeTrace& trace, int pid, int st, const TraceInput& in) {
+  TrackWriter w(trace, pid);
+  const int pp = static_cast<int>(in.s.par.pp);
+  const StageLog& L = in.real[static_cast<std::size_t>(st)];
+  const StageLog& F = in.free[static_cast<std::size_t>(st)];
+  const auto& ops = in.ops[static_cast<std::size_t>(st)];
+  for (std::size_t i = 0; i < L.ops.size() && i < ops.size(); ++i) {
+    const auto& o = L.ops[i];
+    const PipeOp& po = ops[i];
+    const int vs = po.chunk * pp + st;
+    // Idle before the op: the part that remains with free transfers is bubble, the rest waits
+    // for the transfer; then a parameter gather it may wait for.
+    const TimePs idle0 = o.start - o.data_wait - o.gate_wait;
+    const TimePs bub = i < F.ops.size() ? std::min(o.data_wait, F.ops[i].data_wait) : 0;
+    const std::string margs = "{\"microbatch\":" + std::to_string(po.mb) + ",\"chunk\":" + std::to_string(po.chunk) + "}";
+    w.slice(kTrackIdle, "bubble", "bubble", idle0, idle0 + bub, margs);
+    w.slice(kTrackIdle, "wait: pipeline transfer", "wait", idle0 + bub, idle0 + o.data_wait, margs);
+    w.slice(kTrackIdle, "wait: dp parameter gather", "wait", idle0 + o.data_wait, o.start, margs);
+    w.slice(kTrackIdle, "wait: dp layer gather", "wait", o.start, o.run_start, margs);
+    const auto& sl = in.slices[static_cast<std::size_t>(st)][static_cast<std::size_t>(po.chunk)][po.fwd ? 0 : 1];
+    bool seen_layer = false;
+    for (const OpSlice& x : sl) {
+      const TimePs a = o.run_start + static_cast<TimePs>(std::llround(x.start_s * 1e12));
+      const TimePs b = std::min(o.run_end, o.run_start + static_cast<TimePs>(std::llround((x.start_s + x.dur_s) * 1e12)));
+      std::string where;
+      if (x.layer >= 0) {
+        seen_layer = true;
+        where = "layer " + std::to_string(in.first_layer[static_cast<std::size_t>(vs)] + x.layer);
+      } else {
+        // Forward: embedding, layers, output layer and loss; backward the reverse.
+        where = po.fwd != seen_layer ? "embedding" : "output layer + loss";
+      }
+      const char* phase = x.phase == kForward ? "forward" : x.phase == kBackward ? "backward" : "recompute";
+      std::string args = "{\"microbatch\":" + std::to_string(po.mb) + ",\"chunk\":" + std::to_string(po.chunk);
+      if (x.layer >= 0) args += ",\"layer\":" + std::to_string(in.first_layer[static_cast<std::size_t>(vs)] + x.layer);
+      if (x.group < 0) {
+        w.slice(kTrackCompute, where + " " + phase, "compute", a, b, args + "}");
+      } else {
+        args += ",\"bytes\":" + num(x.bytes) + ",\"exposed_us\":" + num(x.dur_s * 1e6) + "}";
+        // Blocking collectives occupy [a, b); ring attention's exchanges (cp) overlap the
+        // attention before them and show their whole communication time.
+        const TimePs ca = x.group == kCP ? b - static_cast<TimePs>(std::llround(x.comm_s * 1e12)) : a;
+        w.slice(comm_track(x.group), std::string(to_string(x.op)) + " (" + where + " " + phase + ")", kGroupNames[x.group],
+                ca, b, args);
+      }
+    }
+    w.slice(kTrackIdle, "wait: dp layer gather", "wait", o.run_end, o.end, margs);
+  }
+  for (const auto& x : L.sends)
+    w.slice(x.fwd ? kTrackPPFwd : kTrackPPBwd, x.fwd ? "send activations" : "send gradients", "pp", x.start, x.end,
+            "{\"microbatch\":" + std::to_string(x.mb) + ",\"to_stage\":" + std::to_string(x.fwd ? st + 1 : st - 1) +
+                ",\"bytes\":" + num(in.act_bytes) + "}");
+  for (const auto& j : L.jobs)
+    w.slice(kTrackDP, std::string(kJobNames[j.kind]) + " (" + to_string(j.op) + ")", "dp", j.start, j.end,
+            "{\"bytes\":" + num(j.bytes) + "}");
+  w.slice(kTrackIdle, "wait: dp gradient reduction", "wait", L.finish, L.dp_done);
+  w.slice(kTrackOptimizer, "optimizer step", "optimizer", L.dp_done, L.end);
+}
+
 }  // namespace
+
+void write_trace(const ChromeTrace& trace, const SimResult& r, const std::string& path) {
+  // The writer's otherData carries the dropped-event count; the traced ranks and how they were
+  // folded go next to it.
+  std::string j = trace.json();
+  const std::string key = "\"otherData\":{";
+  const auto at = j.rfind(key);
+  if (at != std::string::npos) j.insert(at + key.size(), "\"knee\":" + r.trace_metadata.dump() + ",");
+  std::ofstream f(path, std::ios::binary);
+  if (!f) throw InputError(path + ": expected a writable trace file path, got one that cannot be opened");
+  f << j;
+  if (!f) throw InputError(path + ": expected a writable trace file path, got a write error");
+}
 
 SimResult simulate(const Scenario& s, const SimOptions& opt) {
   validate_scenario(s);
@@ -411,6 +728,12 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
   const double gb = grad_bytes_per_param(s);
   const double bucket_params = std::max(40e6, 1e6 * double(s.par.dp * s.par.cp));  // Megatron DDP
   const bool dp_comm = s.par.dp * s.par.cp > 1;
+  const CollOp reduce_op = s.par.zero == 0 ? CollOp::allreduce : CollOp::reducescatter;
+  // Tied output layer (GPT-style, as stage_params counts it): with pp > 1 the first and last
+  // stage each hold a copy and all-reduce its gradient after the data-parallel reduction.
+  const bool tied = s.model.vocab > 0 && s.model.ffn != "swiglu" && pp > 1;
+  const bool tracing = opt.trace != nullptr;
+  std::vector<std::vector<ChunkSlices>> slices(static_cast<std::size_t>(pp));
 
   std::vector<StagePlan> plans(static_cast<std::size_t>(pp));
   for (int st = 0; st < pp; ++st) {
@@ -419,8 +742,10 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
     for (int c = 0; c < v; ++c) {
       const int vs = c * pp + st;
       const auto nl = layers[static_cast<std::size_t>(vs)];
-      P2.fwd.push_back(chunk_cost(s, prof, nl, vs == 0, vs == last, false, comm));
-      P2.bwd.push_back(chunk_cost(s, prof, nl, vs == 0, vs == last, true, comm));
+      ChunkSlices tl(2);
+      P2.fwd.push_back(chunk_cost(s, prof, nl, vs == 0, vs == last, false, comm, tracing ? &tl[0] : nullptr));
+      P2.bwd.push_back(chunk_cost(s, prof, nl, vs == 0, vs == last, true, comm, tracing ? &tl[1] : nullptr));
+      slices[static_cast<std::size_t>(st)].push_back(std::move(tl));
       const StageParams sp = stage_params(s, layers, vs);
       tot.dense += sp.dense;
       tot.experts += sp.experts;
@@ -432,13 +757,13 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
         for (int k = 0; k < nb; ++k) {
           const double p = std::min(bucket_params, params - done);
           done += p;
-          const CollOp op = s.par.zero == 0 ? CollOp::allreduce : CollOp::reducescatter;
-          bk.push_back({done / params, timer.time(kDP, op, p * gb)});
+          bk.push_back({done / params, timer.time(kDP, reduce_op, p * gb), p * gb, reduce_op});
         }
         if (s.par.zero >= 1) {
           double g = 0;
           for (int k = 0; k < nb; ++k) g += timer.time(kDP, CollOp::allgather, std::min(bucket_params, params - k * bucket_params) * 2);
           P2.start_gather_s.push_back(g);
+          P2.start_gather_bytes.push_back(params * 2);
         }
       }
       P2.buckets.push_back(bk);
@@ -447,32 +772,95 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
         P2.z3_pieces.push_back(n);
         P2.z3_gather_s.push_back(timer.time(kDP, CollOp::allgather, params / n * 2));
         P2.z3_scatter_s.push_back(timer.time(kDP, CollOp::reducescatter, params / n * gb));
+        P2.z3_gather_bytes.push_back(params / n * 2);
+        P2.z3_scatter_bytes.push_back(params / n * gb);
       }
     }
     P2.optimizer_s = optimizer_time_s(s, prof, tot);
     P2.overlap = s.train.overlap_grad_reduce;
   }
+  if (tied) {
+    const double bytes = embedding_params(s.model) / s.par.tp * gb;
+    for (int st : {0, pp - 1}) {
+      plans[static_cast<std::size_t>(st)].emb_s = timer.time(kEmbeddingGroup, CollOp::allreduce, bytes);
+      plans[static_cast<std::size_t>(st)].emb_bytes = bytes;
+    }
+  }
 
   const auto ops = pipeline_ops(pp, v, m, s.par.schedule);
-  const bool sp = s.par.sequence_parallel && s.par.tp > 1;
-  (void)sp;
   // Megatron scatters the activation over the TP ranks for the transfer (each sends 1/tp).
   const double act_bytes = double(s.par.micro_batch) * s.model.seq_len / s.par.cp * s.model.hidden * 2 / s.par.tp;
   const double p2p_s = pp > 1 ? timer.time(kPP, CollOp::sendrecv, act_bytes) : 0;
 
-  PipelineSim sim(ops, plans, pp, v, m, p2p_s);
-  const auto stats = sim.run(&r.events);
+  // Pass 1: every kind of traffic alone on the fabric. Pass 2 (when kinds share links): each
+  // stage's DP jobs and sends are slowed by the measured contention factors, weighted by the
+  // fraction of their time pass 1 had them overlapping the other kind (not iterated further).
+  std::vector<TimePs> p2p_ps(static_cast<std::size_t>(pp), s_to_ps_ceil(p2p_s));
+  std::vector<double> dp_scale(static_cast<std::size_t>(pp), 1.0);
+  auto sim = std::make_unique<PipelineSim>(ops, plans, pp, v, m, p2p_ps, dp_scale);
+  auto stats = sim->run(&r.events);
+  CommTimer::Contention K;
+  if (pp > 1 && dp_comm) {
+    const Bucket* b0 = nullptr;
+    for (const auto& bk : plans[0].buckets)
+      if (!bk.empty() && !b0) b0 = &bk.front();
+    if (b0) K = timer.contention(reduce_op, static_cast<Bytes>(std::llround(b0->bytes)),
+                                 static_cast<Bytes>(std::llround(act_bytes)));
+    if (K.dp_dp > 1 || K.dp_pp > 1 || K.pp_dp > 1) {
+      const auto& lg = sim->logs();
+      bool changed = false;
+      for (int st = 0; st < pp; ++st) {
+        const auto su = static_cast<std::size_t>(st);
+        const Intervals mine = dp_intervals(lg[su]);
+        Intervals others, pp_near, dp_near = mine;
+        for (int o = 0; o < pp; ++o)
+          if (o != st) {
+            const Intervals d = dp_intervals(lg[static_cast<std::size_t>(o)]);
+            others.insert(others.end(), d.begin(), d.end());
+          }
+        // Sends leaving this stage's GPUs, and those arriving at them.
+        pp_near = send_intervals(lg[su], -1);
+        if (st > 0) {
+          const Intervals a = send_intervals(lg[su - 1], 1), d = dp_intervals(lg[su - 1]);
+          pp_near.insert(pp_near.end(), a.begin(), a.end());
+          dp_near.insert(dp_near.end(), d.begin(), d.end());
+        }
+        if (st + 1 < pp) {
+          const Intervals a = send_intervals(lg[su + 1], 0), d = dp_intervals(lg[su + 1]);
+          pp_near.insert(pp_near.end(), a.begin(), a.end());
+          dp_near.insert(dp_near.end(), d.begin(), d.end());
+        }
+        dp_scale[su] = 1 + (K.dp_dp - 1) * covered_fraction(mine, others) + (K.dp_pp - 1) * covered_fraction(mine, pp_near);
+        const double send_scale = 1 + (K.pp_dp - 1) * covered_fraction(send_intervals(lg[su], -1), dp_near);
+        p2p_ps[su] = s_to_ps_ceil(p2p_s * send_scale);
+        changed = changed || dp_scale[su] > 1 || send_scale > 1;
+      }
+      if (changed) {
+        sim = std::make_unique<PipelineSim>(ops, plans, pp, v, m, p2p_ps, dp_scale);
+        stats = sim->run(&r.events);
+      }
+    }
+  }
+  r.provenance["contention"] = {{"dp_with_other_stages_dp", K.dp_dp}, {"dp_with_pp", K.dp_pp}, {"pp_with_dp", K.pp_dp}};
   int crit = 0;
   for (int i = 1; i < pp; ++i)
     if (stats[static_cast<std::size_t>(i)].end_s > stats[static_cast<std::size_t>(crit)].end_s) crit = i;
   const StageStats& X = stats[static_cast<std::size_t>(crit)];
+  const StageLog& XL = sim->logs()[static_cast<std::size_t>(crit)];
   double idle = X.end_s - X.busy_s - X.dp_exposed_s - plans[static_cast<std::size_t>(crit)].optimizer_s;
+  // Bubble: of each wait for an op's input, the part that remains when transfers are free (the
+  // same schedule re-run with zero-time sends); the rest is exposed pipeline communication.
+  std::unique_ptr<PipelineSim> free_sim;
   double bubble = idle;
-  if (pp > 1 && p2p_s > 0) {  // the same schedule with free transfers: what remains idle is bubble
-    PipelineSim free_sim(ops, plans, pp, v, m, 0);
-    const auto st0 = free_sim.run(&r.events);
-    const StageStats& Y = st0[static_cast<std::size_t>(crit)];
-    bubble = std::min(idle, std::max(0.0, Y.end_s - Y.busy_s - Y.dp_exposed_s - plans[static_cast<std::size_t>(crit)].optimizer_s));
+  if (pp > 1 && p2p_s > 0) {
+    free_sim = std::make_unique<PipelineSim>(ops, plans, pp, v, m, std::vector<TimePs>(static_cast<std::size_t>(pp), 0),
+                                             dp_scale);
+    free_sim->run(&r.events);
+    const StageLog& YL = free_sim->logs()[static_cast<std::size_t>(crit)];
+    TimePs b = 0;
+    for (std::size_t i = 0; i < XL.ops.size() && i < YL.ops.size(); ++i)
+      b += std::min(XL.ops[i].data_wait, YL.ops[i].data_wait);
+    bubble = std::min(idle, ps_to_s(b));
   }
   r.simulated = true;
   r.critical_stage = crit;
@@ -490,7 +878,7 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
   r.comm_total_s[kTP] = X.busy[kTP];
   r.comm_total_s[kCP] = X.busy[kCP];
   r.comm_total_s[kEP] = X.busy[kEP];
-  r.comm_total_s[kPP] = X.sends * p2p_s;
+  r.comm_total_s[kPP] = X.pp_busy_s;
   r.comm_total_s[kDP] = X.dp_busy_s;
   double comm_all = 0;
   for (double c : r.comm_total_s) comm_all += c;
@@ -501,6 +889,46 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
   r.tflops_per_gpu = r.hardware_flops_per_step / r.step_time_s / double(s.gpus) * 1e-12;
   r.mfu = r.model_flops_per_step / (r.step_time_s * double(s.gpus) * peak_tflops(prof, s.model.dtype) * 1e12);
   r.comm_timings = timer.timings();
+
+  if (tracing) {
+    std::vector<std::int64_t> first_layer;
+    std::int64_t acc = 0;
+    for (auto nl : layers) {
+      first_layer.push_back(acc);
+      acc += nl;
+    }
+    const auto& free_logs = free_sim ? free_sim->logs() : sim->logs();
+    const TraceInput in{s, ops, sim->logs(), free_logs, slices, first_layer, act_bytes};
+    std::vector<std::uint32_t> ranks = opt.trace_ranks;
+    if (ranks.empty())  // one pipeline: tp 0, cp 0, dp 0 of every stage
+      for (int st = 0; st < pp; ++st) ranks.push_back(timer.rank(0, 0, 0, st));
+    auto& meta = r.trace_metadata;
+    meta["traced_ranks"] = ranks.size();
+    meta["critical_stage"] = crit;
+    meta["folding"] = "each traced GPU shows the events of the GPU of its pipeline stage with tp, cp and dp index 0 "
+                      "(its TP, CP and DP peers run identical kernels in the model)";
+    nlohmann::ordered_json folded = nlohmann::ordered_json::object();
+    for (auto rk : ranks) {
+      if (rk >= static_cast<std::uint64_t>(s.gpus))
+        throw InputError("trace ranks: expected GPUs below " + std::to_string(s.gpus) + ", got " + std::to_string(rk));
+      const auto c = timer.coords(rk);
+      const int st = static_cast<int>(c[3]);
+      const std::uint32_t rep = timer.rank(0, 0, 0, st);
+      std::string name = "GPU " + std::to_string(rk) + " (stage " + std::to_string(st) + ", tp " + std::to_string(c[0]) +
+                         ", cp " + std::to_string(c[1]) + ", dp " + std::to_string(c[2]) + ")";
+      if (rep != rk) {
+        name += " = GPU " + std::to_string(rep) + " folded";
+        folded[std::to_string(rk)] = rep;
+      }
+      const int pid = static_cast<int>(rk);
+      opt.trace->name_process(pid, name);
+      for (int t = 0; t < 9; ++t) opt.trace->name_thread(pid, t, kTrackNames[t]);
+      trace_stage(*opt.trace, pid, st, in);
+    }
+    meta["folded_ranks"] = folded;
+    meta["events"] = opt.trace->events();
+    meta["dropped_events"] = opt.trace->dropped();
+  }
   return r;
 }
 

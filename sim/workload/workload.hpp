@@ -42,6 +42,9 @@ struct TrainingSpec {
   // Data-parallel gradient reduction in buckets during the last backward (true) or after the
   // whole backward (false, as Megatron-LM did before its distributed data-parallel rewrite).
   bool overlap_grad_reduce = true;
+  // Megatron-Core's --tp-comm-overlap (0.5 and later, with sequence parallelism): TP all-gathers
+  // and reduce-scatters overlapped with the GEMMs next to them. Off by default, as in Megatron.
+  bool tp_comm_overlap = false;
 };
 
 struct Scenario {
@@ -68,8 +71,14 @@ void validate_scenario(const Scenario& s);
 // Layers of each virtual stage (pp x virtual_stages entries, in pipeline order).
 std::vector<std::int64_t> stage_layers(const Scenario& s);
 
+class ChromeTrace;  // sim/metrics/trace.hpp
+
 struct SimOptions {
   bool simulate_if_not_fits = false;  // memory over capacity: report only (default) or run anyway
+  // Timeline (docs/workloads.md, Timelines): when set, the step is written to it, one process
+  // per traced GPU. trace_ranks empty: one pipeline (tp 0, cp 0, dp 0 of every stage).
+  ChromeTrace* trace = nullptr;
+  std::vector<std::uint32_t> trace_ranks;
 };
 
 struct MemoryReport {
@@ -104,10 +113,14 @@ struct SimResult {
   int critical_stage = 0;
   std::uint64_t events = 0, comm_timings = 0;
   nlohmann::ordered_json provenance;  // profile, system, network, layout
+  nlohmann::ordered_json trace_metadata;  // traced ranks, folding, event counts (with a trace)
   nlohmann::ordered_json to_json() const;
 };
 
 SimResult simulate(const Scenario& s, const SimOptions& opt = {});
+// Writes the trace as Chrome trace-event JSON with r.trace_metadata under otherData.knee;
+// InputError naming the path when it cannot be written.
+void write_trace(const ChromeTrace& trace, const SimResult& r, const std::string& path);
 
 // Model FLOPs of one step: forward + backward (2x forward), no recompute; closed form in
 // docs/workloads.md. With `recompute` the recomputed forward passes are added.
