@@ -6,6 +6,9 @@
     r.busbw_GBps, r.algorithm, r.to_dict()
     df = knee.collective_sweep("allreduce", sizes="8B:1GiB", system="dgx-h100", nodes=2, processes=4)
     knee.Profile.builtin("h200").gemm_time_s(8192, 8192, 8192)
+    r = knee.simulate("examples/scenarios/gpt3-175b-1024.json")   # r.step_time_s, r.mfu, r.breakdown
+    df = knee.sweep("examples/scenarios/gpt-h200-study.json", gpus=[1024, 2048, 4096], processes=2)
+    knee.plot.efficiency(df); knee.report(df, out="report.html")
 
 Bad input raises knee.InputError (a ValueError) naming the argument or the JSON path.
 Reference: docs/python.md.
@@ -14,10 +17,14 @@ from ._knee import InputError, __version__, git_revision, builtin_systems
 from .cluster import Cluster, topology
 from .collectives import CollectiveResult, collective, collective_sweep
 from .calibrate import Profile, fit, derive
+from .workload import DoesNotFitError, SimulationResult, simulate, sweep
+from .report import report
+from . import plot
 
 __all__ = [
     "InputError", "__version__", "git_revision", "builtin_systems",
     "Cluster", "topology",
     "CollectiveResult", "collective", "collective_sweep",
     "Profile", "fit", "derive",
+    "DoesNotFitError", "SimulationResult", "simulate", "sweep", "report", "plot",
 ]

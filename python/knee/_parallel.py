@@ -47,7 +47,8 @@ def map_points(what, fn, spec_key, op, points, options, processes=None, client=N
             return _on_dask(client, fn, spec_key, op, points, options, bar)
         if parallel:
             return _on_processes(processes, fn, spec_key, op, points, options, bar)
-        cached_cluster(spec_key)  # built in this process, reused by every point
+        if spec_key is not None:  # None: the points need no cluster (workload sweeps)
+            cached_cluster(spec_key)  # built in this process, reused by every point
         out = []
         for p in points:
             out.append(fn(spec_key, op, p, options))

@@ -1,0 +1,51 @@
+"""knee.report: the self-contained HTML capacity-planning report of `knee report`."""
+import os
+import pathlib
+
+from . import _args
+from . import _knee
+from ._knee import InputError
+
+
+def _sweep_source(what, sweep):
+    """(sweep JSON text, source) of a knee.sweep DataFrame, a sweep dict or a sweep JSON file."""
+    if isinstance(sweep, dict):
+        return _args.json_text(what, "sweep", sweep), "<dict>"
+    if isinstance(sweep, (str, os.PathLike)):
+        path = os.fspath(sweep)
+        try:
+            with open(path, "rb") as f:
+                return f.read().decode("utf-8", errors="replace"), path
+        except OSError:
+            raise InputError(f"{path}: expected a readable JSON file, got no such file or no permission") from None
+    attrs = getattr(sweep, "attrs", None)
+    if isinstance(attrs, dict) and isinstance(attrs.get("sweep_json"), dict):
+        return _args.json_text(what, "sweep", attrs["sweep_json"]), "<DataFrame>"
+    raise InputError(f"{what}: sweep: expected a knee.sweep DataFrame, a sweep dict or a sweep JSON path, "
+                     f"got {type(sweep).__name__}")
+
+
+def report(sweep, out="report.html", question=None):
+    """Writes the HTML report of `knee report SWEEP.json --out OUT [--question TEXT]`.
+
+    sweep: a DataFrame from knee.sweep (its attrs["sweep_json"]), a dict or the path of
+    `knee sweep --json` output. out: the file to write (None: return the HTML as a string instead).
+    question: the question the study answers (default: derived from the sweep).
+    Returns the path written (pathlib.Path) or, with out=None, the HTML.
+    """
+    what = "knee.report"
+    text, source = _sweep_source(what, sweep)
+    question = "" if question is None else _args.string(what, "question", question)
+    if out is not None and not isinstance(out, (str, os.PathLike)):
+        raise InputError(f"{what}: out: expected a file path or None, got {out!r}")
+    command = f"knee.report({source!r}, out={None if out is None else os.fspath(out)!r}"
+    command += f", question={question!r})" if question else ")"
+    html = _knee.render_report(text, source, command, question)
+    if out is None:
+        return html.decode("utf-8")
+    path = pathlib.Path(out)
+    try:
+        path.write_bytes(html)
+    except OSError as e:
+        raise InputError(f"{what}: out: expected a writable file, got '{path}' ({e.strerror})") from None
+    return path
