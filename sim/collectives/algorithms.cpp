@@ -274,7 +274,7 @@ bool algo_supports(CollAlgo a, CollOp op) {
     case CollAlgo::pat: return op == CollOp::allgather || op == CollOp::reducescatter;
     case CollAlgo::pairwise:
     case CollAlgo::a2a_hierarchical: return op == CollOp::alltoall;
-    case CollAlgo::direct: return op == CollOp::sendrecv;
+    case CollAlgo::direct: return op == CollOp::sendrecv || op == CollOp::alltoall;
   }
   return false;
 }
@@ -298,6 +298,16 @@ std::shared_ptr<CollSchedule> build_schedule(const Topology& topo, const NcclPar
              std::string("'") + to_string(req.algo) + "'");
   if ((req.algo == CollAlgo::nvls || req.algo == CollAlgo::collnet) && req.proto != CollProto::simple)
     c.cannot(std::string("protocol Simple for ") + to_string(req.algo), to_string(req.proto));
+  if (!req.alltoallv.empty()) {
+    if (req.op != CollOp::alltoall) c.cannot("per-pair sizes only for alltoall", to_string(req.op));
+    if (req.alltoallv.size() != n)
+      c.cannot("an all-to-all-v matrix of " + std::to_string(n) + " rows", std::to_string(req.alltoallv.size()));
+    for (auto& row : req.alltoallv) {
+      if (row.size() != n) c.cannot("all-to-all-v rows of " + std::to_string(n) + " sizes", std::to_string(row.size()));
+      for (auto b : row)
+        if (b < 0) c.cannot("non-negative all-to-all-v sizes", std::to_string(b));
+    }
+  }
   sched->start_latency_ps = us_to_ps(P.base_latency_us_of(req.algo, req.proto));
   if (n == 1 || req.bytes == 0) return sched;  // nothing crosses a link
 
@@ -603,15 +613,6 @@ std::shared_ptr<CollSchedule> build_schedule(const Topology& topo, const NcclPar
         if (!req.alltoallv.empty()) return static_cast<double>(req.alltoallv[i][j]);
         return S / dn;  // nccl-tests: the per-rank buffer holds n equal blocks
       };
-      if (!req.alltoallv.empty()) {
-        if (req.alltoallv.size() != n)
-          c.cannot("an all-to-all-v matrix of " + std::to_string(n) + " rows", std::to_string(req.alltoallv.size()));
-        for (auto& row : req.alltoallv) {
-          if (row.size() != n) c.cannot("all-to-all-v rows of " + std::to_string(n) + " sizes", std::to_string(row.size()));
-          for (auto b : row)
-            if (b < 0) c.cannot("non-negative all-to-all-v sizes", std::to_string(b));
-        }
-      }
       if (req.algo == CollAlgo::pairwise) {
         // n-1 rounds; in round k rank r sends to r+k once it has finished round k-1 both ways.
         std::vector<std::uint32_t> sent(n, kNone), recv(n, kNone);
@@ -667,7 +668,21 @@ std::shared_ptr<CollSchedule> build_schedule(const Topology& topo, const NcclPar
       }
       break;
     }
-    case CollAlgo::direct: {  // send/recv as nccl-tests runs it: every rank sends to the next
+    case CollAlgo::direct: {
+      if (req.op == CollOp::alltoall) {
+        // NCCL's all-to-all: every send and receive posted in one group, all in flight at once;
+        // the links (max-min) decide who gets what.
+        for (std::size_t r = 0; r < n; ++r)
+          for (std::size_t k = 1; k < n; ++k) {
+            std::size_t to = (r + k) % n;
+            auto a = c.node(req.ranks[r]), b = c.node(req.ranks[to]);
+            double bytes = req.alltoallv.empty() ? S / dn : static_cast<double>(req.alltoallv[r][to]);
+            c.s.add_task(c.s.add_edge(a, b, static_cast<std::uint32_t>(k)), c.wire(bytes), c.hop_ps(a, b), 0, {});
+            c.s.payload_bytes += bytes;
+          }
+        break;
+      }
+      // send/recv as nccl-tests runs it: every rank sends to the next
       for (int ch = 0; ch < C; ++ch)
         for (std::size_t r = 0; r < n; ++r) {
           auto a = c.node(req.ranks[r]), b = c.node(req.ranks[(r + 1) % n]);

@@ -170,6 +170,16 @@ double predict_collective_s(const Topology& topo, const NcclParams& P, CollOp op
       return base + (n - 1) * (sh.servers >= 2 ? h_net : h_in) + t;
     }
     case CollAlgo::direct:
+      if (op == CollOp::alltoall) {
+        // All pairs at once: a rank's sends across servers share its NIC, those inside share
+        // its NVLink; across an oversubscribed fabric the bisection bounds the whole exchange.
+        double out_net = sh.servers >= 2 ? S / n * (n - p) : 0, out_nvl = S / n * (p - 1);
+        double t = std::max(out_net > 0 ? out_net / eff / sh.inter_Bps : 0,
+                            out_nvl > 0 ? out_nvl / eff / sh.intra_Bps : 0);
+        double bis = topo.bisection_Bps();
+        if (sh.n == topo.num_gpus() && bis > 0 && sh.servers >= 2) t = std::max(t, n * S / 4 / bis);
+        return base + (sh.servers >= 2 ? h_net : h_in) + t;
+      }
       return base + (sh.servers >= 2 ? h_net : h_in) + S / C / eff / rate;
   }
   return base;
@@ -183,7 +193,10 @@ CollChoice select_collective(const Topology& topo, const NcclParams& P, const Co
   } else {
     CommShape sh = shape_of(topo, P, ranks);
     switch (opt.op) {
-      case CollOp::alltoall: algos = {CollAlgo::pairwise}; break;
+      case CollOp::alltoall:
+        // NCCL posts every send at once; past the task budget, pairwise rounds keep it tractable.
+        algos = {sh.n * (sh.n - 1) <= kTaskBudget ? CollAlgo::direct : CollAlgo::pairwise};
+        break;
       case CollOp::sendrecv: algos = {CollAlgo::direct}; break;
       case CollOp::broadcast:
       case CollOp::reduce: algos = {CollAlgo::ring}; break;
@@ -214,7 +227,8 @@ CollChoice select_collective(const Topology& topo, const NcclParams& P, const Co
   for (auto a : algos)
     for (auto pr : protos) {
       if ((a == CollAlgo::nvls || a == CollAlgo::collnet || a == CollAlgo::pairwise ||
-           a == CollAlgo::a2a_hierarchical) && pr != CollProto::simple && !opt.proto)
+           a == CollAlgo::a2a_hierarchical || (a == CollAlgo::direct && opt.op == CollOp::alltoall)) &&
+          pr != CollProto::simple && !opt.proto)
         continue;
       for (int c : chans) {
         double t = predict_collective_s(topo, P, op, a, pr, c, opt.bytes, ranks);

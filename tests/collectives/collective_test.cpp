@@ -297,3 +297,23 @@ TEST(Hierarchical, FourServersAgreeWithClosedForm) {
     EXPECT_NEAR(s.time_s, s.choice.predicted_s, 0.02 * s.choice.predicted_s) << C;
   }
 }
+
+// NCCL's all-to-all posts every send at once: on two servers each GPU's NIC carries half its
+// buffer, the NVLink the rest; with no other traffic the simulation equals that closed form.
+TEST(AllToAll, DirectIsNicBoundAndAutoPicksItForSmallGroups) {
+  Topology t = cluster("dgx-h100", 2);
+  NcclParams P = nccl_params_for_gpu("h100");
+  auto r = run(t, CollOp::alltoall, 1 * kGiB, CollAlgo::direct, CollProto::simple, 1);
+  double nic = GBps_to_Bps(50) * P.link_efficiency_network;
+  double expect = P.base_latency_us_of(CollAlgo::direct, CollProto::simple) * 1e-6 +
+                  P.hop_latency_us(CollAlgo::direct, CollProto::simple, true) * 1e-6 + (1.0 * kGiB / 16 * 8) / nic;
+  EXPECT_NEAR(r.time_s, expect, 1e-9);
+  EXPECT_EQ(r.flows, 16u * 15u);
+  CollOptions o;
+  o.op = CollOp::alltoall;
+  o.bytes = 64 * kMiB;
+  EXPECT_EQ(simulate_collective(t, P, o, "test").choice.algo, CollAlgo::direct);
+  // Rounds that wait for each other are slower than everything in flight at once.
+  auto pw = run(t, CollOp::alltoall, 1 * kGiB, CollAlgo::pairwise, CollProto::simple, 1);
+  EXPECT_GT(pw.time_s, r.time_s);
+}
