@@ -208,3 +208,32 @@ def test_sweep_without_feasible_points(study):
     assert not df["feasible"].any() and df.attrs["baseline_gpus"] == 0 and df.attrs["knee"] is None
     par = knee.sweep(study, gpus=[100, 200], processes=2, progress=False)
     assert without_wall(par.attrs["sweep_json"]) == without_wall(df.attrs["sweep_json"])
+
+
+def test_gil_released_while_simulating(scenarios):
+    import threading
+    import time
+    path = scenarios / "gpt3-175b-1024.json"
+    t0 = time.perf_counter()
+    expected = knee.simulate(path).step_time_s
+    assert time.perf_counter() - t0 > 0.05, "the simulation must take long enough to observe"
+    # While one thread simulates, this one must keep running Python (with the GIL held it would
+    # stall for the whole simulation).
+    result, started = {}, threading.Event()
+
+    def work():
+        started.set()
+        result["r"] = knee.simulate(path)
+
+    th = threading.Thread(target=work)
+    th.start()
+    started.wait()
+    last = t_start = time.perf_counter()
+    max_gap = 0.0
+    while th.is_alive():
+        now = time.perf_counter()
+        max_gap, last = max(max_gap, now - last), now
+    elapsed = time.perf_counter() - t_start
+    th.join()
+    assert result["r"].step_time_s == expected
+    assert max_gap < 0.5 * elapsed, f"main thread stalled {max_gap:.3f} s of {elapsed:.3f} s"
