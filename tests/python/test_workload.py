@@ -213,17 +213,19 @@ def test_sweep_without_feasible_points(study):
 def test_gil_released_while_simulating(scenarios):
     import threading
     import time
-    path = scenarios / "gpt3-175b-1024.json"
+    big = json.loads((scenarios / "gpt-h200-study.json").read_text())
+    big.update(nodes=512)  # 4,096 GPUs: long enough to observe
+    big["parallelism"]["dp"] = 64
     t0 = time.perf_counter()
-    expected = knee.simulate(path).step_time_s
-    assert time.perf_counter() - t0 > 0.05, "the simulation must take long enough to observe"
+    expected = knee.simulate(big).step_time_s
+    assert time.perf_counter() - t0 > 0.1, "the simulation must take long enough to observe"
     # While one thread simulates, this one must keep running Python (with the GIL held it would
     # stall for the whole simulation).
     result, started = {}, threading.Event()
 
     def work():
         started.set()
-        result["r"] = knee.simulate(path)
+        result["r"] = knee.simulate(big)
 
     th = threading.Thread(target=work)
     th.start()
