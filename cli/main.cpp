@@ -118,7 +118,9 @@ int main(int argc, char** argv) {
     }
     return it->second.run(args);
   } catch (const knee::InputError& e) {
-    std::fprintf(stderr, "knee: %s\n", e.what());
+    // Messages from flags already start with "knee COMMAND:"; file errors start with the file.
+    std::string m = e.what();
+    std::fprintf(stderr, "%s%s\n", m.rfind("knee ", 0) == 0 ? "" : "knee: ", m.c_str());
     return knee::kExitBadInput;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "knee: out of memory (the simulated system is too large for this machine)\n");
