@@ -77,10 +77,11 @@ int run_simulate(const Args& args) {
                   static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.comm_timings));
     }
   }
-  if (!r.memory.fits && !opt.simulate_if_not_fits) {
+  if (!r.memory.fits) {  // --force simulates anyway, but the status still says it does not fit
     if (!args.flag("json"))
-      std::fprintf(stderr, "knee simulate: the layout does not fit in GPU memory (%.1f GiB > %.1f GiB); not simulated\n",
-                   r.memory.per_gpu_bytes / 1073741824.0, r.memory.capacity_bytes / 1073741824.0);
+      std::fprintf(stderr, "knee simulate: the layout does not fit in GPU memory (%.1f GiB > %.1f GiB); %s\n",
+                   r.memory.per_gpu_bytes / 1073741824.0, r.memory.capacity_bytes / 1073741824.0,
+                   opt.simulate_if_not_fits ? "simulated anyway (--force)" : "not simulated");
     return kExitDoesNotFit;
   }
   return 0;

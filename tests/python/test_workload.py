@@ -76,6 +76,7 @@ def test_does_not_fit_raises_and_force_simulates(tmp_path, knee_bin):
     p.write_text(json.dumps(oversized()))
     assert subprocess.run([knee_bin, "simulate", str(p)], capture_output=True).returncode == 3
     cli = subprocess.run([knee_bin, "simulate", str(p), "--json", "--force"], capture_output=True, text=True)
+    assert cli.returncode == 3  # simulated, but it still does not fit
     assert json.loads(cli.stdout)["step_time_s"] == r.step_time_s
 
 
