@@ -37,17 +37,24 @@ py::object sweep_scenario(const std::string& text, const std::string& source, co
   return json_to_py(j);
 }
 
-// One point of a sweep, as sweep() makes it (its layout rules, its infeasibility reasons): a
-// sweep of that GPU count alone. speedup and efficiency are relative to the point itself; the
-// caller derives them against the baseline once every point is back (knee/workload.py).
+// The pieces of sweep() for sweeps whose points run elsewhere (process pools, Dask): the same
+// argument checks, one point as sweep() makes it, and the assembly (speedup, efficiency, knee) of
+// independently simulated points by the very code sweep() uses.
 py::object sweep_one_point(const std::string& text, const std::string& source, std::int64_t gpus,
-                           const std::string& mode, double threshold) {
+                           const std::string& mode) {
   nlohmann::ordered_json j;
   {
     py::gil_scoped_release release;
-    j = sweep(scenario_of(text, source), {gpus}, mode, 0, threshold).to_json()["points"][0];
+    j = sweep_point_json(sweep_point(scenario_of(text, source), gpus, mode));
   }
   return json_to_py(j);
+}
+
+py::object assemble_points(const std::string& points_text, const std::string& mode, std::int64_t baseline,
+                           double threshold) {
+  std::vector<nlohmann::ordered_json> points;
+  for (auto& q : nlohmann::ordered_json::parse(points_text)) points.push_back(q);
+  return json_to_py(assemble_sweep_json(points, mode, baseline, threshold));
 }
 
 void add_workload(py::module_& m) {
@@ -57,8 +64,12 @@ void add_workload(py::module_& m) {
         "One training step of a scenario (JSON text): the dict of `knee simulate --json`.");
   m.def("sweep", &sweep_scenario, py::arg("text"), py::arg("source"), py::arg("gpus"), py::arg("mode"),
         py::arg("baseline"), py::arg("threshold"), "A scaling study: the dict of `knee sweep --json`.");
+  m.def("check_sweep_args", &check_sweep_args, py::arg("gpus"), py::arg("mode"), py::arg("baseline"),
+        py::arg("threshold"), "sweep()'s argument checks: the sorted, unique GPU counts (InputError if bad).");
   m.def("sweep_point", &sweep_one_point, py::arg("text"), py::arg("source"), py::arg("gpus"), py::arg("mode"),
-        py::arg("threshold"), "One point of a sweep (speedup and efficiency relative to itself).");
+        "One point of a sweep as sweep() simulates it (speedup and efficiency not yet derived).");
+  m.def("assemble_sweep", &assemble_points, py::arg("points_json"), py::arg("mode"), py::arg("baseline"),
+        py::arg("threshold"), "Independently simulated points (JSON text of a list) -> `knee sweep --json`.");
 }
 
 }  // namespace

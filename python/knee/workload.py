@@ -2,6 +2,7 @@
 (knee.sweep), sequentially, across processes, or on a Dask cluster. Scenarios are dicts equal to
 the JSON files of docs/scenarios.md, or paths of such files."""
 import dataclasses
+import json
 import math
 import os
 import time
@@ -110,71 +111,10 @@ def simulate(scenario, *, force=False):
     return SimulationResult(**{k: d[k] for k in SIMULATE_KEYS}, scenario=source, simulated_wall_s=wall)
 
 
-# The costs the knee is blamed on, in the order of sim/workload/sweep.cpp (ties go to the first).
-_COSTS = ([(f"exposed {g} communication", lambda b, g=g: b["exposed_comm_by_group_s"][g]) for g in GROUPS]
-          + [("pipeline bubble", lambda b: b["bubble_s"]), ("optimizer", lambda b: b["optimizer_s"]),
-             ("launch gaps", lambda b: b["launch_gap_s"])])
-
-
-def _check_sweep(gpus, mode, baseline, threshold):
-    """sim/workload/sweep.cpp's argument checks, with its messages."""
-    msg = _knee._python_message
-    if mode not in ("strong", "weak"):
-        raise InputError(msg(f"sweep: --mode: expected one of strong, weak, got '{mode}'"))
-    if not (0 < threshold <= 1):
-        raise InputError(msg(f"sweep: --threshold: expected a number in (0, 1], got {threshold:g}"))
-    if not gpus:
-        raise InputError(msg("sweep: --gpus: expected at least one GPU count, got none"))
-    points = sorted(set(gpus))
-    if baseline > 0 and baseline not in points:
-        raise InputError(msg(f"sweep: --baseline: expected one of the --gpus values, got {baseline}"))
-    return points
-
-
-def _assemble(points, mode, baseline, threshold):
-    """The sweep JSON from independently simulated points, deriving speedup, efficiency, the knee
-    and its cause exactly as sim/workload/sweep.cpp does (same operations on the same doubles)."""
-    out = {"mode": mode,
-           "batch": "global batch held fixed" if mode == "strong" else
-                    "global batch grows with dp (per-replica batch fixed)",
-           "baseline_gpus": 0, "threshold": threshold, "knee_gpus": None, "knee_cause": "", "points": points}
-    bi = next((i for i, p in enumerate(points) if p["feasible"] and (baseline == 0 or p["gpus"] == baseline)), -1)
-    if baseline > 0 and bi < 0:
-        reason = next((p.get("reason", "") for p in points if p["gpus"] == baseline), "")
-        raise InputError(_knee._python_message(
-            f"sweep: --baseline: expected a feasible point, got {baseline} GPUs ({reason})"))
-    if bi < 0:
-        for p in points:
-            if p["feasible"]:  # unreachable (a feasible point is a baseline), kept as sweep.cpp leaves them
-                p["speedup"] = p["efficiency"] = 0.0
-        return out
-    b = points[bi]
-    out["baseline_gpus"] = b["gpus"]
-    knee = -1
-    for i, p in enumerate(points):
-        if not p["feasible"]:
-            continue
-        p["speedup"] = p["tokens_per_s"] / b["tokens_per_s"]
-        p["efficiency"] = p["speedup"] / (float(p["gpus"]) / float(b["gpus"]))
-        if knee < 0 and i > bi and p["efficiency"] < threshold:
-            knee = i
-            best = -1.0
-            for name, get in _COSTS:
-                before = get(b["breakdown"]) / b["step_time_s"]
-                after = get(p["breakdown"]) / p["step_time_s"]
-                if after - before > best:
-                    best = after - before
-                    out["knee_cause"] = (f"{name} grew from {'%.1f' % (100 * before)}% to "
-                                         f"{'%.1f' % (100 * after)}% of the step")
-    if knee >= 0:
-        out["knee_gpus"] = points[knee]["gpus"]
-    return out
-
-
 def _sweep_point(_spec_key, scenario, gpus, options):
     """One point in a worker (process or Dask): the scenario travels as its text and source."""
     text, source = scenario
-    return _knee.sweep_point(text, source, gpus, options["mode"], options["threshold"])
+    return _knee.sweep_point(text, source, gpus, options["mode"])
 
 
 def _row(p, knee_gpus):
@@ -234,7 +174,7 @@ def sweep(scenario, gpus, mode="strong", baseline=None, threshold=0.8, *, proces
     if baseline < 0:
         raise InputError(f"{what}: baseline: expected an integer >= 1, got {baseline}")
     threshold = _args.number(what, "threshold", threshold)
-    points = _check_sweep(gpus, mode, baseline, threshold)
+    points = _knee.check_sweep_args(gpus, mode, baseline, threshold)
     if progress is not None:
         progress = _args.boolean(what, "progress", progress)
     # Sequentially without a progress bar: the C++ sweep itself, exactly what the CLI runs.
@@ -248,7 +188,7 @@ def sweep(scenario, gpus, mode="strong", baseline=None, threshold=0.8, *, proces
         results = map_points(what, _sweep_point, None, (text, source), points,
                              {"mode": mode, "threshold": threshold},
                              processes=processes, client=client, progress=progress)
-        j = _assemble(results, mode, baseline, threshold)
+        j = _knee.assemble_sweep(json.dumps(results), mode, baseline, threshold)
     j["scenario"] = source
     j["simulated_wall_s"] = time.perf_counter() - t0
     return sweep_frame(j)

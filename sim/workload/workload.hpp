@@ -151,4 +151,14 @@ struct SweepResult {
 SweepResult sweep(const Scenario& s, const std::vector<std::int64_t>& gpus, const std::string& mode,
                   std::int64_t baseline, double threshold);
 
+// The pieces of sweep(), for callers that simulate points elsewhere (Python's process pools and
+// Dask): check the arguments (returns the sorted, unique GPU counts), simulate one point, and
+// assemble points simulated independently into the same JSON that sweep(...).to_json() gives.
+std::vector<std::int64_t> check_sweep_args(const std::vector<std::int64_t>& gpus, const std::string& mode,
+                                           std::int64_t baseline, double threshold);
+SweepPoint sweep_point(const Scenario& base, std::int64_t gpus, const std::string& mode);
+nlohmann::ordered_json sweep_point_json(const SweepPoint& p);  // one element of to_json()["points"]
+nlohmann::ordered_json assemble_sweep_json(const std::vector<nlohmann::ordered_json>& points, const std::string& mode,
+                                           std::int64_t baseline, double threshold);
+
 }  // namespace knee
