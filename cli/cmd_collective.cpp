@@ -12,22 +12,6 @@
 namespace knee::cli {
 namespace {
 
-OrderedJson result_json(const CollResult& r) {
-  OrderedJson j;
-  j["op"] = to_string(r.op);
-  j["bytes"] = r.bytes;
-  j["ranks"] = r.nranks;
-  j["time_s"] = r.time_s;
-  j["algbw_GBps"] = r.algbw_GBps;
-  j["busbw_GBps"] = r.busbw_GBps;
-  j["algorithm"] = to_string(r.choice.algo);
-  j["protocol"] = to_string(r.choice.proto);
-  j["channels"] = r.choice.channels;
-  j["predicted_time_s"] = r.choice.predicted_s;
-  j["flows"] = r.flows;
-  return j;
-}
-
 int run_collective(const Args& args) {
   if (!args.positional().empty())
     throw InputError("knee collective: expected only flags, got '" + args.positional().front() + "'");
@@ -102,13 +86,13 @@ int run_collective(const Args& args) {
 
   if (args.flag("json")) {
     if (results.size() == 1 && !args.value("sweep")) {
-      OrderedJson j = result_json(results[0]);
+      OrderedJson j = results[0].to_json();
       for (auto it = meta.begin(); it != meta.end(); ++it) j[it.key()] = it.value();
       std::cout << j.dump(2) << "\n";
     } else {
       OrderedJson j = meta;
       j["results"] = OrderedJson::array();
-      for (auto& r : results) j["results"].push_back(result_json(r));
+      for (auto& r : results) j["results"].push_back(r.to_json());
       std::cout << j.dump(2) << "\n";
     }
     return 0;

@@ -6,18 +6,11 @@
 
 #include "calibrate/fitter.hpp"
 #include "calibrate/profile.hpp"
+#include "sim/common/json_reader.hpp"
 #include "cli/command.hpp"
 
 namespace knee::cli {
 namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": expected a readable file, got no such file or no permission");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void write_profile(const OrderedJson& p, const std::optional<std::string>& out) {
   // Validate before writing: what knee fit writes, Profile::load must accept.
@@ -46,7 +39,7 @@ int run_fit(const Args& a) {
   std::vector<RawRun> runs;
   std::vector<std::string> nccl;
   for (const auto& path : a.positional()) {
-    std::string text = read_text(path);
+    std::string text = read_text_file(path);
     if (looks_like_nccl_tests(text)) {
       nccl.push_back(path);
       continue;
@@ -57,7 +50,7 @@ int run_fit(const Args& a) {
   }
   if (runs.empty()) throw InputError("knee fit: expected a raw measurement file (RAW.json [RAW2.json]), got none");
   const std::string cls = a.value_or("nccl-class", "nvlink");
-  for (const auto& path : nccl) import_nccl_tests(read_text(path), path, cls, runs[0]);
+  for (const auto& path : nccl) import_nccl_tests(read_text_file(path), path, cls, runs[0]);
   if (opt.name.empty()) {
     const Datasheet* d = runs[0].device_kind == "gpu" && runs[0].manifest.contains("gpu_name")
                              ? find_datasheet(runs[0].manifest["gpu_name"].get<std::string>())

@@ -8,19 +8,12 @@
 
 #include "calibrate/fitter.hpp"
 #include "calibrate/profile.hpp"
+#include "sim/common/json_reader.hpp"
 #include "python/bindings.hpp"
 #include "sim/common/parse.hpp"
 
 namespace knee::python {
 namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": expected a readable file, got no such file or no permission");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // `inputs`: ("path", PATH) or ("json", TEXT of a dict), in the order given (the first raw run is
 // the primary one, a second adds run-to-run variation; nccl-tests text files add link data).
@@ -42,7 +35,7 @@ py::object fit(const std::vector<std::pair<std::string, std::string>>& inputs, c
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       const auto& [kind, value] = inputs[i];
       const std::string source = kind == "path" ? value : "<dict " + std::to_string(i) + ">";
-      std::string text = kind == "path" ? read_text(value) : value;
+      std::string text = kind == "path" ? read_text_file(value) : value;
       if (kind == "path" && looks_like_nccl_tests(text)) {
         nccl.emplace_back(source, std::move(text));
         continue;

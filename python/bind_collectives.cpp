@@ -54,22 +54,7 @@ py::list collectives(const Cluster& c, const std::string& op, const std::vector<
     }
   }
   py::list out;
-  for (const auto& r : results) {
-    py::dict d;
-    d["op"] = to_string(r.op);
-    d["bytes"] = r.bytes;
-    d["ranks"] = r.nranks;
-    d["time_s"] = r.time_s;
-    d["algbw_GBps"] = r.algbw_GBps;
-    d["busbw_GBps"] = r.busbw_GBps;
-    d["algorithm"] = to_string(r.choice.algo);
-    d["protocol"] = to_string(r.choice.proto);
-    d["channels"] = r.choice.channels;
-    d["predicted_time_s"] = r.choice.predicted_s;
-    d["flows"] = r.flows;
-    d["wire_bytes"] = r.wire_bytes;
-    out.append(std::move(d));
-  }
+  for (const auto& r : results) out.append(json_to_py(r.to_json()));
   return out;
 }
 

@@ -240,6 +240,23 @@ CollChoice select_collective(const Topology& topo, const NcclParams& P, const Co
   return *best;
 }
 
+nlohmann::ordered_json CollResult::to_json() const {
+  nlohmann::ordered_json j;
+  j["op"] = to_string(op);
+  j["bytes"] = bytes;
+  j["ranks"] = nranks;
+  j["time_s"] = time_s;
+  j["algbw_GBps"] = algbw_GBps;
+  j["busbw_GBps"] = busbw_GBps;
+  j["algorithm"] = to_string(choice.algo);
+  j["protocol"] = to_string(choice.proto);
+  j["channels"] = choice.channels;
+  j["predicted_time_s"] = choice.predicted_s;
+  j["flows"] = flows;
+  j["wire_bytes"] = wire_bytes;
+  return j;
+}
+
 CollResult simulate_collective(const Topology& topo, const NcclParams& P, const CollOptions& opt,
                                const std::string& what) {
   if (opt.bytes < 0) throw InputError(what + ": --bytes: expected a non-negative size, got " + std::to_string(opt.bytes));

@@ -3,6 +3,8 @@
 // them on the flow-level network, and report time, algbw and busbw.
 #pragma once
 #include <optional>
+
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,8 @@ struct CollResult {
   std::uint64_t flows;
   double wire_bytes;
   std::vector<TransferRecord> transfers;  // when CollOptions::record_transfers
+  // As `knee collective --json` prints one result (and the Python API returns it).
+  nlohmann::ordered_json to_json() const;
 };
 
 // Link capacities as NCCL's kernels can use them: the wire rate times the link class's efficiency.

@@ -45,13 +45,15 @@ Json parse_json_text(const std::string& text, const std::string& source) {
   }
 }
 
-Json parse_json_file(const std::string& path) {
+std::string read_text_file(const std::string& path, const std::string& kind) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": expected a readable JSON file, got no such file or no permission");
+  if (!in) throw InputError(path + ": expected a readable " + kind + ", got no such file or no permission");
   std::ostringstream ss;
   ss << in.rdbuf();
-  return parse_json_text(ss.str(), path);
+  return ss.str();
 }
+
+Json parse_json_file(const std::string& path) { return parse_json_text(read_text_file(path, "JSON file"), path); }
 
 // ---------------------------------------------------------------------------------------------
 JsonObject::JsonObject(const Json& j, std::string source, std::string path)

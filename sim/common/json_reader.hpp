@@ -22,6 +22,9 @@ namespace knee {
 using Json = nlohmann::json;
 using OrderedJson = nlohmann::ordered_json;
 
+// Reads a whole file; a missing or unreadable file is an InputError naming it ("expected a
+// readable KIND, got ...").
+std::string read_text_file(const std::string& path, const std::string& kind = "file");
 // Reads and parses a file; a missing file or malformed JSON is an InputError naming the file.
 Json parse_json_file(const std::string& path);
 // Parses text; `source` names it in errors (e.g. "<string>" or a file name).
