@@ -9,9 +9,8 @@
 
 namespace knee {
 
-namespace detail {
-const std::vector<std::pair<std::string, std::string>>& builtin_system_texts();  // generated
-}
+// (name, JSON text) of topologies/systems/*.json, compiled in by cmake/knee_embed_json.cmake.
+const std::vector<std::pair<const char*, const char*>>& builtin_system_texts();
 
 namespace {
 // Limits that keep every id in 32 bits and every capacity sum in 64 bits.
@@ -34,7 +33,7 @@ double read_bandwidth(JsonObject& o, const std::string& key) {
 // ---- systems ------------------------------------------------------------------------------------
 std::vector<std::string> builtin_systems() {
   std::vector<std::string> v;
-  for (const auto& [n, t] : detail::builtin_system_texts()) v.push_back(n);
+  for (const auto& [n, t] : builtin_system_texts()) v.push_back(n);
   std::sort(v.begin(), v.end());
   return v;
 }
@@ -81,8 +80,8 @@ SystemSpec load_system(const std::string& name_or_path) {
   bool is_path = name_or_path.find('/') != std::string::npos ||
                  (name_or_path.size() >= 5 && name_or_path.compare(name_or_path.size() - 5, 5, ".json") == 0);
   if (!is_path) {
-    for (const auto& [n, t] : detail::builtin_system_texts())
-      if (n == name_or_path) return parse_system_json(t, "topologies/systems/" + n + ".json");
+    for (const auto& [n, t] : builtin_system_texts())
+      if (n == name_or_path) return parse_system_json(t, "topologies/systems/" + std::string(n) + ".json");
     std::string names;
     for (const auto& n : builtin_systems()) names += (names.empty() ? "" : ", ") + n;
     throw InputError("--system: expected one of " + names + " or a path to a system JSON file, got '" +
