@@ -140,27 +140,45 @@ std::vector<std::uint32_t> append_tree(Ctx& c, const Tree& t, std::uint32_t chan
     lat[i] = hop_override ? (*hop_override)[i] : c.hop_ps(a, b);
   }
   Bytes wire_total = c.wire(payload);
+  // NCCL forwards a tree's data in chunks of a few hundred KiB. When the task budget forces coarser
+  // slices, a hop forwards a slice as its first chunk arrives (cut-through): the next hop may start
+  // one chunk time plus the hop latency after this one started, instead of after its last byte.
+  constexpr Bytes kChunk = 256 * kKiB;
   std::vector<std::uint32_t> up_prev(n, kNone), up_cur(n, kNone), dn_prev(n, kNone), dn_cur(n, kNone);
   for (int j = 0; j < k; ++j) {
     Bytes b = part(wire_total, k, j);
+    const bool cut = b > 2 * kChunk && c.cap() > 0;
+    auto cut_through = [&](std::uint32_t task, std::size_t ii) {
+      if (cut) c.s.set_cut_through(task, lat[ii] + s_to_ps_ceil(static_cast<double>(kChunk) / c.cap()));
+    };
+    auto after = [&](std::uint32_t task, std::uint32_t dep) {  // dep's data feeds task
+      if (cut) c.s.add_start_dep(task, dep);
+      else c.s.add_dep(task, dep);
+    };
     if (up) {
       for (std::size_t ii = n; ii-- > 1;) {  // reverse pre-order: children before parents
-        std::vector<std::uint32_t> deps{j == 0 ? gate : kNone};
-        for (int ch : children[ii]) deps.push_back(up_cur[ch]);
-        up_cur[ii] = c.s.add_task(up_edge[ii], b, lat[ii], c.cap(), deps);
+        up_cur[ii] = c.s.add_task(up_edge[ii], b, lat[ii], c.cap(), {j == 0 ? gate : kNone});
+        for (int ch : children[ii]) after(up_cur[ii], up_cur[ch]);
         c.s.add_order_dep(up_cur[ii], up_prev[ii]);
+        cut_through(up_cur[ii], ii);
       }
     }
     if (down) {
-      std::vector<std::uint32_t> root_ready;
-      if (up)
+      std::uint32_t root_join = kNone;
+      if (up && !cut) {
+        std::vector<std::uint32_t> root_ready;
         for (int ch : children[0]) root_ready.push_back(up_cur[ch]);
-      std::uint32_t root_join = up ? c.s.add_join(t.v[0], root_ready) : kNone;
+        root_join = c.s.add_join(t.v[0], root_ready);
+      }
       for (std::size_t ii = 1; ii < n; ++ii) {
         int p = t.parent[ii];
-        std::uint32_t from_parent = p == 0 ? root_join : dn_cur[p];
-        dn_cur[ii] = c.s.add_task(down_edge[ii], b, lat[ii], c.cap(), {from_parent, (j == 0 && !up) ? gate : kNone});
+        dn_cur[ii] = c.s.add_task(down_edge[ii], b, lat[ii], c.cap(), {(j == 0 && !up) ? gate : kNone});
+        if (p != 0) after(dn_cur[ii], dn_cur[p]);
+        else if (root_join != kNone) c.s.add_dep(dn_cur[ii], root_join);
+        else if (up)  // cut-through at the root: the reduced chunks stream straight back down
+          for (int ch : children[0]) after(dn_cur[ii], up_cur[ch]);
         c.s.add_order_dep(dn_cur[ii], dn_prev[ii]);
+        cut_through(dn_cur[ii], ii);
       }
     }
     up_prev = up_cur;

@@ -7,7 +7,9 @@
 namespace knee {
 
 namespace {
-enum Tag : std::uint32_t { kStart = 0, kArrived = 1, kFlowDone = 2 };
+enum Tag : std::uint32_t { kStart = 0, kArrived = 1, kFlowDone = 2, kCutThrough = 3 };
+constexpr std::uint32_t kOrder = CollSchedule::kOrderBit, kStarted = CollSchedule::kStartBit,
+                        kMask = CollSchedule::kTaskMask;
 std::uint64_t pack(std::uint32_t inst, std::uint32_t task) {
   return (static_cast<std::uint64_t>(inst) << 32) | task;
 }
@@ -53,6 +55,7 @@ struct CollectiveExecutor::Impl : EventSink {
       }
       case kFlowDone: sent(i, t); break;
       case kArrived: worklist.push_back(pack(i, t)); break;
+      case kCutThrough: release_kind(i, t, kStarted); break;
       default: throw std::logic_error("CollectiveExecutor: unknown event tag");
     }
     drain();
@@ -89,6 +92,12 @@ struct CollectiveExecutor::Impl : EventSink {
     }
     network.start_flow(in.routes[task.edge], task.wire_bytes, FlowDone{self, kFlowDone, pack(i, t)},
                        task.cap_Bps);
+    if (has_kind(i, t, kStarted)) {
+      if (task.cut_through_ps > 0)
+        engine.schedule_in(task.cut_through_ps, self, kCutThrough, pack(i, t));
+      else
+        release_kind(i, t, kStarted);
+    }
   }
 
   // Last byte sent: release ordering dependents now, data dependents after the latency.
@@ -97,7 +106,7 @@ struct CollectiveExecutor::Impl : EventSink {
     const auto& idx = in.sched->succ_index();
     const auto& succ = in.sched->successors();
     for (std::uint32_t k = idx[t]; k < idx[t + 1]; ++k)
-      if (succ[k] & CollSchedule::kOrderBit) release(i, succ[k] & ~CollSchedule::kOrderBit);
+      if (succ[k] & kOrder) release(i, succ[k] & kMask);
     const CollTask& task = in.sched->task(t);
     TimePs lat = std::max(task.latency_ps, in.phys_latency[task.edge]);
     if (in.recording) {
@@ -109,6 +118,20 @@ struct CollectiveExecutor::Impl : EventSink {
       engine.schedule_in(lat, self, kArrived, pack(i, t));
     else
       worklist.push_back(pack(i, t));
+  }
+
+  bool has_kind(std::uint32_t i, std::uint32_t t, std::uint32_t bit) const {
+    const auto& idx = inst[i].sched->succ_index();
+    const auto& succ = inst[i].sched->successors();
+    for (std::uint32_t k = idx[t]; k < idx[t + 1]; ++k)
+      if (succ[k] & bit) return true;
+    return false;
+  }
+  void release_kind(std::uint32_t i, std::uint32_t t, std::uint32_t bit) {
+    const auto& idx = inst[i].sched->succ_index();
+    const auto& succ = inst[i].sched->successors();
+    for (std::uint32_t k = idx[t]; k < idx[t + 1]; ++k)
+      if (succ[k] & bit) release(i, succ[k] & kMask);
   }
 
   void release(std::uint32_t i, std::uint32_t t) {
@@ -128,7 +151,7 @@ struct CollectiveExecutor::Impl : EventSink {
       const CollEdge& e = in.sched->edge_of(t);
       bool is_join = e.src == e.dst && in.sched->task(t).wire_bytes == 0 && in.sched->task(t).latency_ps == 0;
       for (std::uint32_t k = idx[t]; k < idx[t + 1]; ++k)
-        if (!(succ[k] & CollSchedule::kOrderBit) || is_join) release(i, succ[k] & ~CollSchedule::kOrderBit);
+        if (!(succ[k] & (kOrder | kStarted)) || is_join) release(i, succ[k] & kMask);
       if (--in.remaining == 0) {
         in.stats.end_ps = engine.now();
         if (in.notify.sink != UINT32_MAX)

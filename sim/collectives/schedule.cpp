@@ -19,7 +19,7 @@ std::uint32_t CollSchedule::add_task(std::uint32_t edge, Bytes wire_bytes, TimeP
   if (edge >= edges_.size()) throw std::logic_error("CollSchedule: unknown edge");
   if (wire_bytes < 0 || latency_ps < 0) throw std::logic_error("CollSchedule: negative task");
   auto t = static_cast<std::uint32_t>(tasks_.size());
-  if (t >= kOrderBit) throw std::length_error("CollSchedule: too many tasks");
+  if (t > kTaskMask) throw std::length_error("CollSchedule: too many tasks");
   tasks_.push_back(CollTask{edge, wire_bytes, latency_ps, cap_Bps});
   for (auto d : deps) add_dep(t, d);
   final_ = false;
@@ -44,13 +44,20 @@ void CollSchedule::add_order_dep(std::uint32_t task, std::uint32_t dep) {
   final_ = false;
 }
 
+void CollSchedule::add_start_dep(std::uint32_t task, std::uint32_t dep) {
+  if (dep == kNone) return;
+  if (dep >= task) throw std::logic_error("CollSchedule: a task may only depend on earlier tasks");
+  deps_.emplace_back(dep, task | kStartBit);
+  final_ = false;
+}
+
 void CollSchedule::finalize() const {
   if (final_) return;
   const std::size_t n = tasks_.size();
   indeg_.assign(n, 0);
   succ_idx_.assign(n + 1, 0);
   for (auto& [d, t] : deps_) {
-    ++indeg_[t & ~kOrderBit];
+    ++indeg_[t & kTaskMask];
     ++succ_idx_[d + 1];
   }
   for (std::size_t i = 0; i < n; ++i) succ_idx_[i + 1] += succ_idx_[i];

@@ -16,6 +16,7 @@ struct CollTask {
   TimePs latency_ps;       // latency before the data is usable at dst (NCCL's per-hop latency);
                            // the physical path latency is part of it, never added twice
   BytesPerSec cap_Bps;     // per-flow rate limit (per-channel bandwidth); 0: none
+  TimePs cut_through_ps = 0;  // after the first byte, when start dependents may begin (below)
 };
 
 struct CollEdge {
@@ -38,6 +39,12 @@ class CollSchedule {
   // has arrived): a sender keeps several pipeline steps in flight, so per-hop latency overlaps
   // with the next step's transfer, as in NCCL.
   void add_order_dep(std::uint32_t task, std::uint32_t dep);
+  // A cut-through dependency: `task` may start `cut_through_ps` after `dep` started sending (set
+  // on `dep` with set_cut_through). A coarse slice stands for many fine chunks that a real
+  // pipeline forwards as they arrive; waiting for the whole slice at every hop would charge one
+  // coarse slice per tree level instead of one fine chunk.
+  void add_start_dep(std::uint32_t task, std::uint32_t dep);
+  void set_cut_through(std::uint32_t task, TimePs after_start_ps) { tasks_[task].cut_through_ps = after_start_ps; }
   // A zero-cost task that completes when all of `deps` have: joins and barriers between stages.
   std::uint32_t add_join(std::uint32_t node, const std::vector<std::uint32_t>& deps);
   void add_dep(std::uint32_t task, std::uint32_t dep);
@@ -56,8 +63,11 @@ class CollSchedule {
   // Dependency structure in compressed form, built on first use after the last add.
   const std::vector<std::uint32_t>& indegree() const;
   // Successors of task t: succ_index()[t] .. succ_index()[t+1] into successors(). Entries with
-  // the high bit set (kOrderBit) are ordering dependents, released when t finishes sending.
+  // kOrderBit are ordering dependents, released when t finishes sending; with kStartBit, start
+  // dependents, released cut_through_ps after t starts; the rest wait for t's data to arrive.
   static constexpr std::uint32_t kOrderBit = 0x80000000u;
+  static constexpr std::uint32_t kStartBit = 0x40000000u;
+  static constexpr std::uint32_t kTaskMask = 0x3fffffffu;
   const std::vector<std::uint32_t>& succ_index() const;
   const std::vector<std::uint32_t>& successors() const;
 
