@@ -6,6 +6,7 @@
 
 #include "python/bindings.hpp"
 #include "sim/common/json_reader.hpp"
+#include "sim/metrics/trace.hpp"
 #include "sim/workload/workload.hpp"
 
 namespace knee::python {
@@ -15,14 +16,23 @@ Scenario scenario_of(const std::string& text, const std::string& source) {
   return parse_scenario(parse_json_text(text, source), source);
 }
 
-py::object simulate_scenario(const std::string& text, const std::string& source, bool force) {
+py::object simulate_scenario(const std::string& text, const std::string& source, bool force,
+                             const std::string& trace_path, const std::string& trace_ranks) {
   nlohmann::ordered_json j;
   {
     py::gil_scoped_release release;
     const Scenario s = scenario_of(text, source);
     SimOptions opt;
     opt.simulate_if_not_fits = force;
-    j = simulate(s, opt).to_json();
+    ChromeTrace trace;
+    if (!trace_path.empty()) {
+      opt.trace = &trace;
+      if (!trace_ranks.empty())
+        opt.trace_ranks = parse_rank_set(trace_ranks, "knee.simulate: trace_ranks", static_cast<std::uint32_t>(s.gpus));
+    }
+    const SimResult r = simulate(s, opt);
+    if (!trace_path.empty() && r.simulated) write_trace(trace, r, trace_path);
+    j = r.to_json();
   }
   return json_to_py(j);
 }
@@ -61,6 +71,7 @@ void add_workload(py::module_& m) {
   m.def("check_scenario", [](const std::string& text, const std::string& source) { scenario_of(text, source); },
         py::arg("text"), py::arg("source"), "Reads a scenario (InputError if bad), simulating nothing.");
   m.def("simulate", &simulate_scenario, py::arg("text"), py::arg("source"), py::arg("force"),
+        py::arg("trace_path") = "", py::arg("trace_ranks") = "",
         "One training step of a scenario (JSON text): the dict of `knee simulate --json`.");
   m.def("sweep", &sweep_scenario, py::arg("text"), py::arg("source"), py::arg("gpus"), py::arg("mode"),
         py::arg("baseline"), py::arg("threshold"), "A scaling study: the dict of `knee sweep --json`.");

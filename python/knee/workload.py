@@ -90,18 +90,24 @@ def _scenario(what, scenario):
         raise InputError(f"{value}: expected a readable JSON file, got no such file or no permission") from None
 
 
-def simulate(scenario, *, force=False):
+def simulate(scenario, *, force=False, trace=None, trace_ranks=None):
     """One training step of a scenario, as `knee simulate --json`.
 
     scenario: a dict equal to a scenario file (docs/scenarios.md) or the path of one.
     force: simulate even when the layout does not fit in GPU memory; otherwise that raises
     knee.DoesNotFitError (with .memory). Bad input raises knee.InputError naming the key.
+    trace: a path: write the step's Chrome trace-event timeline there (as `knee simulate --trace`);
+    trace_ranks: which GPUs, e.g. "0-7,64" (default: one pipeline).
     """
     what = "knee.simulate"
     text, source = _scenario(what, scenario)
     force = _args.boolean(what, "force", force)
+    trace = "" if trace is None else os.fspath(trace)
+    if trace_ranks is not None and not trace:
+        raise InputError(f"{what}: trace_ranks: expected trace=PATH with it, got no trace")
+    trace_ranks = "" if trace_ranks is None else _args.string(what, "trace_ranks", trace_ranks)
     t0 = time.perf_counter()
-    d = _knee.simulate(text, source, force)
+    d = _knee.simulate(text, source, force, trace, trace_ranks)
     wall = time.perf_counter() - t0
     if not d["memory"]["fits"] and not force:
         m = d["memory"]

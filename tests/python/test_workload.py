@@ -240,3 +240,16 @@ def test_gil_released_while_simulating(scenarios):
     th.join()
     assert result["r"].step_time_s == expected
     assert max_gap < 0.5 * elapsed, f"main thread stalled {max_gap:.3f} s of {elapsed:.3f} s"
+
+
+def test_simulate_writes_the_cli_trace(tmp_path, knee_bin, scenarios):
+    scenario = str(scenarios / "gpt3-175b-1024.json")
+    knee.simulate(scenario, trace=tmp_path / "py.json", trace_ranks="0,8")
+    subprocess.run([knee_bin, "simulate", scenario, "--trace", str(tmp_path / "cli.json"), "--trace-ranks", "0,8"],
+                   check=True, capture_output=True)
+    py, cli = json.loads((tmp_path / "py.json").read_text()), json.loads((tmp_path / "cli.json").read_text())
+    assert py["traceEvents"] == cli["traceEvents"] and len(py["traceEvents"]) > 100
+    with pytest.raises(knee.InputError, match="trace_ranks"):
+        knee.simulate(scenario, trace=tmp_path / "x.json", trace_ranks="0-999999")
+    with pytest.raises(knee.InputError, match="trace_ranks"):
+        knee.simulate(scenario, trace_ranks="0")
