@@ -39,6 +39,15 @@ expect_exit2 "tree all-gather" "allgather" "$knee" collective --system dgx-h100 
 expect_exit2 "bad sweep" "--sweep" "$knee" collective --system dgx-h100 --nodes 1 --sweep 8B
 expect_exit2 "too many gpus" "--gpus" "$knee" collective --system dgx-h100 --nodes 1 --gpus 9
 expect_exit2 "unknown system" "system" "$knee" collective --system dgx-z900 --nodes 1
+# The heterogeneous example cluster: a ring all-reduce is bounded by the older server's 200 Gb/s NIC.
+mixed=$("$knee" collective --file "$2/examples/topologies/mixed-generation.json" --op allreduce --bytes 256MiB --algo ring --json) ||
+  { echo "FAIL: mixed-generation example"; fail=1; }
+/usr/bin/python3 - "$mixed" <<'PY' || fail=1
+import json, sys
+j = json.loads(sys.argv[1])
+assert j["ranks"] == 8, j
+assert 0.9 * 25 * 0.94 < j["busbw_GBps"] <= 25 * 0.94 * (1 + 1e-9), j["busbw_GBps"]
+PY
 tmp=$(mktemp -d)
 "$knee" collective --system dgx-h100 --nodes 2 --op allreduce --bytes 16MiB --algo ring --trace "$tmp/t.json" --trace-ranks 0,8 >/dev/null || { echo "FAIL: trace run"; fail=1; }
 /usr/bin/python3 - "$tmp/t.json" <<'PY' || fail=1
