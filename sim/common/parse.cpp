@@ -98,10 +98,8 @@ std::string format_bytes(Bytes b) {
 #ifndef KNEE_VERSION
 #define KNEE_VERSION "0.0.0"
 #endif
-#ifndef KNEE_GIT_REV
-#define KNEE_GIT_REV "unknown"
-#endif
+const char* knee_git_revision_text();  // generated at build time (cmake/git_rev.cmake)
 const char* knee_version() { return KNEE_VERSION; }
-const char* knee_git_revision() { return KNEE_GIT_REV; }
+const char* knee_git_revision() { return knee_git_revision_text(); }
 
 }  // namespace knee
