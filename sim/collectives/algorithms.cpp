@@ -562,39 +562,28 @@ std::shared_ptr<CollSchedule> build_schedule(const Topology& topo, const NcclPar
         bool rs = req.op != CollOp::allgather, ag = req.op != CollOp::reducescatter;
         std::vector<std::uint32_t> up(n, kNone), down(n, kNone), up2(n, kNone), down2(n, kNone);
         Bytes full = c.wire(P_ch), share = c.wire(P_ch / dn);
+        // One pass through the switch: every GPU sends up (after `ready[i]`, in order after its
+        // previous send), the switch combines, every GPU receives.
+        auto through_switch = [&](Bytes up_b, Bytes down_b, TimePs up_lat, const std::vector<std::uint32_t>& ready,
+                                  std::vector<std::uint32_t>& up_prev, std::vector<std::uint32_t>& down_prev) {
+          std::vector<std::uint32_t> ups(n);
+          for (std::size_t i = 0; i < n; ++i) {
+            auto t = c.s.add_task(up_e[i], up_b, up_lat, nv_cap, {ready[i]});
+            c.s.add_order_dep(t, up_prev[i]);
+            ups[i] = up_prev[i] = t;
+          }
+          auto combined = c.s.add_join(sw, ups);
+          for (std::size_t i = 0; i < n; ++i) {
+            auto t = c.s.add_task(dn_e[i], down_b, 0, nv_cap, {combined});
+            c.s.add_order_dep(t, down_prev[i]);
+            down_prev[i] = t;
+          }
+        };
+        const std::vector<std::uint32_t> none(n, kNone);
         for (int j = 0; j < k; ++j) {
-          if (rs) {
-            std::vector<std::uint32_t> ups(n);
-            for (std::size_t i = 0; i < n; ++i)
-            {
-              auto t = c.s.add_task(up_e[i], part(full, k, j), part_ps(hop, k, j), nv_cap, {});
-              c.s.add_order_dep(t, up[i]);
-              ups[i] = up[i] = t;
-            }
-            auto reduced = c.s.add_join(sw, ups);
-            for (std::size_t i = 0; i < n; ++i)
-            {
-              auto t = c.s.add_task(dn_e[i], part(share, k, j), 0, nv_cap, {reduced});
-              c.s.add_order_dep(t, down[i]);
-              down[i] = t;
-            }
-          }
-          if (ag) {
-            std::vector<std::uint32_t> ups(n);
-            for (std::size_t i = 0; i < n; ++i)
-            {
-              auto t = c.s.add_task(up_e[i], part(share, k, j), rs ? 0 : part_ps(hop, k, j), nv_cap, {down[i]});
-              c.s.add_order_dep(t, up2[i]);
-              ups[i] = up2[i] = t;
-            }
-            auto gathered = c.s.add_join(sw, ups);
-            for (std::size_t i = 0; i < n; ++i)
-            {
-              auto t = c.s.add_task(dn_e[i], part(full, k, j), 0, nv_cap, {gathered});
-              c.s.add_order_dep(t, down2[i]);
-              down2[i] = t;
-            }
-          }
+          if (rs) through_switch(part(full, k, j), part(share, k, j), part_ps(hop, k, j), none, up, down);
+          // The all-gather sends the share it received from the reduce-scatter (none without one).
+          if (ag) through_switch(part(share, k, j), part(full, k, j), rs ? 0 : part_ps(hop, k, j), down, up2, down2);
         }
         c.s.payload_bytes += (rs ? dn * (P_ch + P_ch / dn) : 0) + (ag ? dn * (P_ch + P_ch / dn) : 0);
       }
