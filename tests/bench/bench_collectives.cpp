@@ -4,29 +4,19 @@
 // (--benchmark_filter=.../16384) for a clean figure. Results: docs/collectives.md, Performance.
 #include <benchmark/benchmark.h>
 
-#include <fstream>
 #include <string>
 
+#include "tests/bench/bench_util.hpp"
 #include "sim/collectives/collective.hpp"
 #include "topologies/fabric.hpp"
 
 using namespace knee;
+using knee::bench::vm_hwm_kB;
 
 namespace {
-// Peak resident set of the process (kB), from /proc/self/status.
-double vm_hwm_kB() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6));
-  return 0;
-}
 
 void BM_RingAllReduce1GiB(benchmark::State& state) {
-  FabricOptions fo;
-  fo.kind = FabricKind::rail_fat_tree;
-  fo.nodes = state.range(0) / 8;
-  const Topology topo = build_topology(load_system("dgx-h100"), fo);
+  const Topology topo = bench::dgx_h100_rail(state.range(0));
   const NcclParams P = nccl_params_for_gpu("h100");
   CollOptions o;
   o.op = CollOp::allreduce;

@@ -2,29 +2,16 @@
 // GPUs, and route throughput (structured and search routing) for a ring over all GPUs.
 #include <benchmark/benchmark.h>
 
-#include <fstream>
 #include <string>
 
+#include "tests/bench/bench_util.hpp"
 #include "topologies/fabric.hpp"
 
 using namespace knee;
+using knee::bench::vm_hwm_kB;
 
 namespace {
-Topology build(std::int64_t gpus) {
-  FabricOptions o;
-  o.kind = FabricKind::rail_fat_tree;
-  o.nodes = gpus / 8;
-  return build_topology(load_system("dgx-h100"), o);
-}
-
-// Peak resident set of the process (kB), from /proc/self/status.
-double vm_hwm_kB() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6));
-  return 0;
-}
+Topology build(std::int64_t gpus) { return bench::dgx_h100_rail(gpus); }
 
 void BM_Build(benchmark::State& state) {
   std::size_t bytes = 0, links = 0;
