@@ -3,20 +3,14 @@
 #include <cmath>
 #include <fstream>
 
+#include "tests/common/error_of.hpp"
 #include "calibrate/fitter.hpp"
 #include "calibrate/profile.hpp"
 
 using namespace knee;
+using knee::test::error_of;
 
 namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
 std::string write_tmp(const std::string& name, const std::string& text) {
   std::string path = testing::TempDir() + name;
   std::ofstream(path) << text;

@@ -1,3 +1,4 @@
+#include "tests/common/error_of.hpp"
 #include "sim/common/json_reader.hpp"
 
 #include <gtest/gtest.h>
@@ -6,14 +7,7 @@
 
 using namespace knee;
 
-static std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+using knee::test::error_of;
 
 TEST(JsonReader, ReadsTypedValuesAndRejectsUnknownKeys) {
   Json j = parse_json_text(R"({"a": 1.5, "n": 4, "s": "x", "b": true, "bandwith_GBps": 3})", "t.json");

@@ -1,3 +1,4 @@
+#include "tests/common/error_of.hpp"
 #include "sim/network/flow_network.hpp"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include "sim/common/error.hpp"
 
 using namespace knee;
+using knee::test::error_of;
 
 namespace {
 
@@ -38,14 +40,6 @@ struct Fixture {
   void settle() { engine.run_until(engine.now()); }
 };
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 constexpr double G = 1e9;
 

@@ -5,19 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/common/error_of.hpp"
 #include "sim/common/error.hpp"
 #include "topologies/fabric.hpp"
 
 namespace knee::test {
 
-inline std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no InputError)";
-}
+using knee::test::error_of;  // tests/common/error_of.hpp
 
 // A small custom system: G GPUs per server, round numbers so that max-flow values are exact.
 inline SystemSpec toy_system(std::uint32_t G, double nvlink_GBps = 100, double pcie_GBps = 40,
