@@ -99,7 +99,7 @@ int run_collective(const Args& args) {
   }
   std::printf("# knee collective: %s on %d GPUs (%s, %s), NCCL model: %s\n", to_string(o.op),
               results[0].nranks, meta["system"].get<std::string>().c_str(),
-              topo.summary().value("fabric", std::string("file")).c_str(), params.provenance.c_str());
+              meta["topology"].value("fabric", std::string("file")).c_str(), params.provenance.c_str());
   std::printf("# simulated, not measured: time is the flow-level simulation; algbw = size / time; busbw as nccl-tests\n");
   std::printf("%14s %12s %14s %10s %10s  %-14s %-7s %s\n", "size(B)", "count(fp32)", "time(us)", "algbw(GB/s)",
               "busbw(GB/s)", "algorithm", "proto", "channels");
