@@ -121,7 +121,7 @@ void Engine::run() {
 bool Engine::run_until(TimePs t) {
   while (next_time() <= t) step();
   if (t > now_) now_ = t;
-  return live_ == 0 ? true : false;
+  return live_ == 0;
 }
 
 }  // namespace knee
