@@ -61,16 +61,13 @@ int run_collective(const Args& args) {
     for (auto r : ranks) traced[topo.gpu_node(r)] = static_cast<int>(r);
     ChromeTrace trace;
     for (auto r : ranks) trace.name_process(static_cast<int>(r), "GPU " + std::to_string(r));
-    auto node_name = [&](std::uint32_t n) {
-      return traced[n] >= 0 || topo.kind(n) == NodeKind::gpu ? "GPU node " + std::to_string(n) : topo.name(n);
-    };
     for (const auto& t : results[0].transfers) {
       if (t.src >= traced.size() || traced[t.src] < 0) continue;
       int pid = traced[t.src], tid = static_cast<int>(t.channel);
       trace.name_thread(pid, tid, "channel " + std::to_string(t.channel));
       // Sends on one channel overlap their predecessors' latency tails, so the tail goes in args
       // (Chrome's "X" events on one track must nest).
-      std::string args_json = "{\"to\":" + Json(node_name(t.dst)).dump() +
+      std::string args_json = "{\"to\":" + Json(topo.name(t.dst)).dump() +
                               ",\"wire_bytes\":" + std::to_string(t.wire_bytes) +
                               ",\"latency_after_us\":" + std::to_string(ps_to_us(t.arrived_ps - t.sent_ps)) + "}";
       trace.complete(pid, tid, "send", "transfer", t.start_ps, t.sent_ps - t.start_ps, args_json);
