@@ -13,13 +13,14 @@ namespace knee {
 namespace {
 
 const std::vector<Datasheet>& datasheets() {
-  // Dense (no sparsity) tensor-core peaks. B200: fp16 = bf16 and tf32 = bf16 / 2 as on every
-  // tensor-core generation; its fp32 is not in knee's datasheet list, so it has no fp32 table.
+  // Dense (no sparsity) tensor-core peaks; fp32 is the non-tensor-core rate. B200: the HGX B200
+  // datasheet's 8-GPU figures per GPU: FP32 600 TFLOPS / 8 = 75, TF32 tensor core 18 PFLOPS with
+  // sparsity / 2 (dense) / 8 = 1125; fp16 = bf16.
   static const std::vector<Datasheet> d = {
       {"h200", "NVIDIA H200 SXM", 989, 989, 1979, 495, 67, 4.8e12, 141e9, 60.0 * kMiB, 900e9, 400e9, 700, 5},
       {"h100", "NVIDIA H100 SXM", 989, 989, 1979, 495, 67, 3.35e12, 80e9, 50.0 * kMiB, 900e9, 400e9, 700, 5},
       {"a100", "NVIDIA A100 SXM 80GB", 312, 312, 0, 156, 19.5, 2.04e12, 80e9, 40.0 * kMiB, 600e9, 200e9, 400, 4},
-      {"b200", "NVIDIA B200", 2250, 2250, 4500, 1125, 0, 8e12, 192e9, 0, 1800e9, 400e9, 1000, 5},
+      {"b200", "NVIDIA B200", 2250, 2250, 4500, 1125, 75, 8e12, 192e9, 0, 1800e9, 400e9, 1000, 5},
   };
   return d;
 }

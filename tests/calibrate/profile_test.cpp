@@ -131,6 +131,13 @@ TEST(Profile, DerivedProfilesScaleByTheDatasheet) {
   EXPECT_NE(error_of([&] { a100.gemm_time_s(64, 64, 64, "fp8"); }).find("$.compute.gemm.fp8"), std::string::npos);
   EXPECT_EQ(h100.json()["compute"]["gemm"]["bf16"]["provenance"], "derived");
   EXPECT_NEAR(h100.hbm_capacity_bytes(), 80e9, 1);
+  // B200 fp32 and tf32 from the HGX B200 datasheet (per GPU: 600/8 and 18000/2/8 TFLOP/s).
+  const auto& bpk = b200.json()["compute"]["peak_tflops"];
+  EXPECT_EQ(bpk["fp32"]["datasheet"]["value"].get<double>(), 75);
+  EXPECT_EQ(bpk["tf32"]["datasheet"]["value"].get<double>(), 1125);
+  const double f32 = h200.json()["compute"]["gemm"]["fp32"]["floor_s"]["value"].get<double>();
+  const double t32 = h200.gemm_time_s(8192, 8192, 8192, "fp32");
+  EXPECT_NEAR(b200.gemm_time_s(8192, 8192, 8192, "fp32"), f32 + (t32 - f32) * 67 / 75, 1e-9 * t32);
 }
 
 TEST(Profile, MalformedProfilesNameFileAndPath) {
