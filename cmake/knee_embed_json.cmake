@@ -9,6 +9,8 @@ function(knee_embed_json target glob function)
   set(defs "")
   set(entries "")
   set(i 0)
+  # Re-configure when a file's content changes, not only when the glob's list does.
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${files})
   foreach(f ${files})
     get_filename_component(name ${f} NAME_WE)
     file(READ ${f} text)
