@@ -72,14 +72,81 @@ CurveFit fit_cases(const std::vector<SizeCase>& cases) {
   return {fit_regimes(x, t)};
 }
 
+// GPU kernels (copies, memory-bound ops) are event-timed call by call; when a call's GPU work is
+// shorter than an isolated tiny kernel (launch plus completion) the time measures the host
+// (dispatch and event overhead), not the GPU. The simulator charges launches on the host
+// separately, so a kernel's curve is fitted on the GPU-bound samples only: those whose bytes at
+// the per-byte time of the two largest samples take at least the tiny-kernel time.
+struct GpuSide {
+  double tiny_kernel_s = 0;  // isolated launch + completion; 0: not a GPU kernel curve
+  double kernel_s = 0;       // GPU-side time of a tiny kernel (per kernel of a CUDA graph)
+};
+std::vector<SizeCase> gpu_bound(const std::vector<SizeCase>& cases, double tiny_kernel_s) {
+  if (tiny_kernel_s <= 0 || cases.size() < 3) return cases;
+  std::vector<SizeCase> sorted = cases;
+  std::stable_sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.bytes < b.bytes; });
+  const SizeCase &y = sorted[sorted.size() - 2], &z = sorted.back();
+  double per_byte = (z.r.summary.median - y.r.summary.median) / (z.bytes - y.bytes);
+  if (!(per_byte > 0)) per_byte = z.r.summary.median / z.bytes;
+  std::vector<SizeCase> out;
+  for (const auto& c : sorted)
+    if (c.bytes * per_byte >= tiny_kernel_s) out.push_back(c);
+  return out.size() >= 2 ? out : cases;
+}
+
+// fit_cases, and for GPU kernels the guard against an implausible fixed cost (below).
+void add_note(std::string& n, const std::string& more) { n += (n.empty() ? "" : "; ") + more; }
+CurveFit fit_curve(const std::vector<SizeCase>& cases, GpuSide gpu, std::string* note) {
+  CurveFit f = fit_cases(cases);
+  if (gpu.tiny_kernel_s > 0 && f.segs.size() == 1 && f.segs[0].alpha_s > gpu.tiny_kernel_s) {
+    // A fixed cost above a whole tiny kernel is not a kernel's: the op's rate varies with shape
+    // (a row softmax with the row width), not as latency + bytes. Keep the GPU-side fixed cost of
+    // a tiny kernel and fit the per-byte time through it (weights 1/t^2, as fit_alpha_beta).
+    AlphaBetaFit& g = f.segs[0];
+    const double fitted = g.alpha_s;
+    double num = 0, den = 0;
+    for (const auto& c : cases) {
+      const double w = 1 / (c.r.summary.median * c.r.summary.median);
+      num += w * c.bytes * (c.r.summary.median - gpu.kernel_s);
+      den += w * c.bytes * c.bytes;
+    }
+    g.alpha_s = gpu.kernel_s;
+    g.alpha_ci[0] = g.alpha_ci[1] = gpu.kernel_s;
+    g.beta_s_per_byte = num / den;
+    double lo = INFINITY, hi = 0;  // the spread of the samples' own per-byte times
+    for (const auto& c : cases) {
+      const double b = (c.r.summary.median - gpu.kernel_s) / c.bytes;
+      lo = std::min(lo, b);
+      hi = std::max(hi, b);
+    }
+    g.beta_ci[0] = lo;
+    g.beta_ci[1] = hi;
+    if (note) add_note(*note, "the free fit's intercept (" + std::to_string(fitted * 1e6) +
+             " us) exceeds a tiny kernel: alpha fixed at the GPU-side time of a tiny kernel, beta fitted "
+             "through it, its interval the range of the samples' own per-byte times");
+  }
+  return f;
+}
+
 // Hockney form for the simulator: alpha is the latency of the smallest-size regime, beta the
-// per-byte time of the largest-size regime; the segments keep the whole measured curve.
-OrderedJson curve_json(const std::vector<SizeCase>& cases, const std::vector<SizeCase>* other,
-                       const std::string& note) {
+// per-byte time of the largest-size regime; the segments keep the whole measured curve. For GPU
+// kernels (gpu.tiny_kernel_s > 0) host-bound samples are kept but not fitted.
+OrderedJson curve_json(const std::vector<SizeCase>& all_cases, const std::vector<SizeCase>* other_all,
+                       const std::string& note, GpuSide gpu = {}) {
   OrderedJson j;
   j["provenance"] = "fitted";
-  if (!note.empty()) j["note"] = note;
-  CurveFit f = fit_cases(cases);
+  const std::vector<SizeCase> cases = gpu_bound(all_cases, gpu.tiny_kernel_s);
+  std::vector<SizeCase> other_cases;
+  if (other_all) other_cases = gpu_bound(*other_all, gpu.tiny_kernel_s);
+  const std::vector<SizeCase>* other = other_all ? &other_cases : nullptr;
+  std::string n = note;
+  if (cases.size() < all_cases.size())
+    add_note(n, "GPU-side curve: fitted on the " + std::to_string(cases.size()) + " of " +
+             std::to_string(all_cases.size()) +
+             " samples whose GPU work exceeds an isolated tiny kernel; the shorter ones are host-bound "
+             "(dispatch and event overhead, which the simulator charges as launch time) and kept in samples only");
+  CurveFit f = fit_curve(cases, gpu, &n);
+  if (!n.empty()) j["note"] = n;
   const AlphaBetaFit& first = f.segs.front();
   const AlphaBetaFit& last = f.segs.back();
   j["alpha_s"] = param(std::max(0.0, first.alpha_s), "fitted", first.alpha_ci[0], first.alpha_ci[1]);
@@ -91,7 +158,7 @@ OrderedJson curve_json(const std::vector<SizeCase>& cases, const std::vector<Siz
   if (!std::isfinite(j["bandwidth_Bps"]["ci95"][1].get<double>()))
     j["bandwidth_Bps"]["ci95"][1] = 1e30;  // the interval of beta reaches zero: no upper bound
   if (other && other->size() >= 2) {
-    CurveFit g = fit_cases(*other);
+    CurveFit g = fit_curve(*other, gpu, nullptr);
     add_run_to_run(j["alpha_s"], g.segs.front().alpha_s);
     add_run_to_run(j["beta_s_per_byte"], g.segs.back().beta_s_per_byte);
     add_run_to_run(j["bandwidth_Bps"], 1 / g.segs.back().beta_s_per_byte);
@@ -103,7 +170,7 @@ OrderedJson curve_json(const std::vector<SizeCase>& cases, const std::vector<Siz
                     {"beta_s_per_byte", param(s.beta_s_per_byte, "fitted", s.beta_ci[0], s.beta_ci[1])}});
   j["segments"] = segs;
   OrderedJson samples = OrderedJson::array();
-  std::vector<SizeCase> sorted = cases;
+  std::vector<SizeCase> sorted = all_cases;
   std::stable_sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.bytes < b.bytes; });
   for (const auto& c : sorted) samples.push_back(sample_json(c.bytes, c.r.summary));
   j["samples"] = samples;
@@ -328,13 +395,14 @@ OrderedJson fit_profile(const RawRun& a, const RawRun* b, const FitOptions& opt)
   if (a.capacity_bytes > 0) mem["capacity_bytes"] = param(a.capacity_bytes, "measured");
   if (a.l2_bytes > 0) mem["l2_bytes"] = param(a.l2_bytes, "measured");
   if (ds) mem["datasheet_bandwidth_Bps"] = param(ds->hbm_Bps, "datasheet");
+  const GpuSide kernel_side{a.tiny_kernel.summary.median, a.graph_per_kernel.summary.median};
   mem["copy"] = curve_json(a.copy, b ? &b->copy : nullptr,
-                           "device-to-device copy; bytes are bytes moved (read + write)");
+                           "device-to-device copy; bytes are bytes moved (read + write)", kernel_side);
   OrderedJson ops = OrderedJson::object();
   for (const auto& [op, cases] : a.ops) {
     if (cases.size() < 2) continue;
     const std::vector<SizeCase>* oc = b && b->ops.count(op) ? &b->ops.at(op) : nullptr;
-    ops[op] = curve_json(cases, oc, "bytes are the least traffic the op needs (bytes_moved_min)");
+    ops[op] = curve_json(cases, oc, "bytes are the least traffic the op needs (bytes_moved_min)", kernel_side);
   }
   mem["ops"] = ops;
   p["memory"] = mem;
@@ -354,7 +422,7 @@ OrderedJson fit_profile(const RawRun& a, const RawRun* b, const FitOptions& opt)
   att["note"] = "fwd_bwd counts 3.5x the forward FLOPs; causal counts half the score matrix";
   if (a.attention.empty() && !a.attention_unfused.empty())
     att["note"] = "fused attention not measured (attention_time_s falls back to a bf16 GEMM of the same FLOPs); "
-                  "unfused_samples time the unfused reference path";
+                  "unfused_samples time the unfused reference path (attention_unfused_time_s)";
   if (!a.attention_unfused.empty()) {
     OrderedJson u = OrderedJson::array();
     for (std::size_t i = 0; i < a.attention_unfused.size(); ++i) {
