@@ -138,7 +138,7 @@ double activation_bytes_per_layer(const Scenario& s) {
   return sp ? (replicated + split) / t : replicated + split / t;
 }
 
-double grad_bytes_per_param(const Scenario& s) { return s.train.precision == "mixed" ? 4 : 2; }
+double grad_bytes_per_param(const Scenario& s) { return s.train.grad_reduce_dtype == "fp32" ? 4 : 2; }
 
 double peak_tflops(const Profile& prof, const std::string& dtype) {
   const auto& pk = prof.json().at("compute").at("peak_tflops");
@@ -241,6 +241,21 @@ struct Builder {
     gemm(kk, n, m);
   }
   void mem(double bytes, const char* op) { k.push_back({prof.memory_bound_time_s(bytes, op), -1, 0, phase}); }
+  // A fused single-pass elementwise kernel (Megatron's fused softmax and bias-dropout-add): its
+  // own bytes at the rate of the profile's plain elementwise kernel ("add"), the op measured as
+  // one pass over its operands. The eager op curves (torch.softmax, dropout + add) are not it.
+  double fused_s(double bytes) const { return prof.memory_bound_time_s(bytes, "add"); }
+  // What dropout costs beyond its memory traffic (the random numbers and the mask), for `el`
+  // elements: the measured eager pair dropout_add (8 bytes per element as counted) less its add
+  // kernel (6) and a single pass over dropout's own traffic (read 2, write 2, mask 1).
+  double dropout_extra_s(double el) const {
+    const double pair = prof.memory_bound_time_s(8 * el, "dropout_add");
+    return std::max(0.0, pair - prof.memory_bound_time_s(6 * el, "add") - fused_s(5 * el));
+  }
+  void dropout(double el) { k.push_back({fused_s(5 * el) + dropout_extra_s(el), -1, 0, phase}); }
+  void fused(double bytes, double dropout_el = 0) {
+    k.push_back({fused_s(bytes) + (dropout_el > 0 ? dropout_extra_s(dropout_el) : 0), -1, 0, phase});
+  }
   void coll(int group, CollOp op, double bytes) {
     double t = comm(group, op, bytes);
     k.push_back({t, group, t, phase, op, bytes});
@@ -331,18 +346,24 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
     const double B = bsz * heads_local, sq = seq / cp, sk = seq, sc = B * sq * sk;
     const double before = static_cast<double>(b.k.size());
     // Eager scales and masks in its own kernel; Megatron fuses scale, mask and softmax.
+    // Attention dropout is one kernel in both (read, write, 1-byte mask); its backward multiplies
+    // the gradient by the saved mask, a plain elementwise pass.
+    auto softmax = [&](double mul) {
+      if (b.eager) b.mem(2 * sc * dt * mul, "softmax");
+      else b.fused(2 * sc * dt * mul);  // Megatron's fused scale-mask-softmax kernel
+    };
     if (!backward) {
       b.gemm(B * sq, sk, d);
       if (b.eager) b.mem(2 * sc * dt, "add");
-      b.mem(2 * sc * dt, "softmax");
-      b.mem(2.5 * sc * dt, "dropout_add");
+      softmax(1);
+      b.dropout(sc);
       b.gemm(B * sq, d, sk);
       b.mem(2 * T * h / t * dt, "copy");
     } else {
       b.mem(2 * T * h / t * dt * kBwdMem, "copy");
       b.gemm_bwd(B * sq, d, sk);
-      b.mem(2.5 * sc * dt * kBwdMem, "dropout_add");
-      b.mem(2 * sc * dt * kBwdMem, "softmax");
+      b.fused(2.5 * sc * dt);
+      softmax(kBwdMem);
       if (b.eager) b.mem(2 * sc * dt * kBwdMem, "add");
       b.gemm_bwd(B * sq, sk, d);
     }
@@ -352,17 +373,26 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
   };
 
   auto ln = [&](bool backward) { b.mem(2 * Tsp * h * dt * (backward ? kBwdMem : 1), "layernorm"); };
+  // Residual branch: dropout then add. Eager runs PyTorch's pair, exactly the measured
+  // "dropout_add" op (8 bytes per element as counted); Megatron one fused bias-dropout-add kernel
+  // (read x and residual, write out and a 1-byte mask: 7 bytes per element). Backward in both: the
+  // mask multiply (read gradient and mask, write) and autograd's add of the two gradients of the
+  // residual stream.
   auto residual = [&](bool backward) {
-    const double mul = backward ? kBwdMem : 1;
-    if (b.eager) {
-      b.mem(2.5 * Tsp * h * dt * mul, "dropout_add");  // dropout
-      b.mem(3 * Tsp * h * dt * mul, "add");            // residual add
+    const double el = Tsp * h;
+    if (backward) {
+      b.fused(2.5 * el * dt);
+      b.mem(3 * el * dt, "add");
+    } else if (b.eager) {
+      b.mem(4 * el * dt, "dropout_add");
     } else {
-      b.mem(3.5 * Tsp * h * dt * mul, "dropout_add");  // fused bias-dropout-add
+      b.fused(3.5 * el * dt, el);
     }
   };
+  // Eager forward bias: none of its own (F.linear calls addmm, which cuBLASLt runs with a bias
+  // epilogue); backward: the bias gradient, a reduction over tokens reading the output gradient.
   auto bias = [&](double n, bool backward) {
-    if (b.eager) b.mem(2 * T * n * dt * (backward ? 1.0 : 1.0), "add");  // bias add / bias grad reduction
+    if (b.eager && backward) b.mem(T * n * dt, "add");
   };
   auto linear = [&](double mm, double n, double kk, bool backward) {
     if (backward) {
@@ -515,7 +545,13 @@ void run_on_gpu(const std::vector<Kernel>& ks, double launch_s, double& host, do
 
 OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, bool first, bool last,
                   bool backward, const CommTimeFn& comm, std::vector<OpSlice>* timeline) {
-  Builder b{s, prof, comm, {}, s.model.dtype, s.train.framework == "eager"};
+  // fp16 and bf16 run on the same tensor-core path at the same datasheet rate on every GPU knee
+  // ships, and the calibrated layer-shaped GEMMs are bf16 (the fp16 table has squares only): 16-bit
+  // GEMMs are timed from the bf16 table when the profile has one.
+  const auto dts = prof.gemm_dtypes();
+  const bool has_bf16 = std::find(dts.begin(), dts.end(), "bf16") != dts.end();
+  const std::string gemm_dtype = s.model.dtype == "fp16" && has_bf16 ? "bf16" : s.model.dtype;
+  Builder b{s, prof, comm, {}, gemm_dtype, s.train.framework == "eager"};
   const ModelSpec& m = s.model;
   const double t = s.par.tp, h = m.hidden, V = m.vocab;
   const double T = double(s.par.micro_batch) * m.seq_len / s.par.cp;

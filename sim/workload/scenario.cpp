@@ -98,7 +98,12 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
     s.train.attention = t.one_of_or("attention", {"flash", "unfused"}, s.train.framework == "eager" ? "unfused" : "flash");
     s.train.overlap_grad_reduce = t.boolean_or("overlap_grad_reduce", true);
     s.train.tp_comm_overlap = t.boolean_or("tp_comm_overlap", false);
+    const std::string grad_default =
+        s.train.precision == "bf16" ? "bf16" : (s.model.dtype == "fp16" ? "fp16" : "fp32");
+    s.train.grad_reduce_dtype = t.one_of_or("grad_reduce_dtype", {"fp32", "bf16", "fp16"}, grad_default);
     t.finish();
+  } else {
+    s.train.grad_reduce_dtype = s.model.dtype == "fp16" ? "fp16" : "fp32";
   }
   s.profile = root.string_or("profile", s.system.gpu_model);
   if (root.has("placement")) {

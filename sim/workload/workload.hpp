@@ -45,6 +45,11 @@ struct TrainingSpec {
   // Megatron-Core's --tp-comm-overlap (0.5 and later, with sequence parallelism): TP all-gathers
   // and reduce-scatters overlapped with the GEMMs next to them. Off by default, as in Megatron.
   bool tp_comm_overlap = false;
+  // dtype of the gradient buffers and of their data-parallel reduction: fp32, bf16 or fp16.
+  // Default as Megatron-LM: precision bf16 -> bf16; mixed with bf16 -> fp32 (Megatron forces
+  // fp32 accumulation and all-reduce for bf16); mixed with fp16 -> fp16 (its default
+  // accumulate_allreduce_grads_in_fp32 = false keeps the main gradients in the parameter dtype).
+  std::string grad_reduce_dtype = "fp32";
 };
 
 struct Scenario {

@@ -19,14 +19,15 @@ TEST(WorkloadValidation, NarayananSC21WeakScaling) {
   for (const auto& row : table.at("rows")) {
     const std::string name = row.at("name").get<std::string>();
     const double published = row.at("published_tflops_per_gpu").get<double>();
-    // Rows the model is known to miss carry their own bound (docs/validation.md says why).
-    const double bound = row.value("known_error_bound", 0.15);
     const SimResult r = simulate(load_scenario(dir + row.at("file").get<std::string>()));
     ASSERT_TRUE(r.simulated) << name << ": does not fit";
     const double err = (r.tflops_per_gpu - published) / published;
     std::printf("%-6s published %6.1f simulated %6.1f error %+6.1f%%\n", name.c_str(), published, r.tflops_per_gpu,
                 100 * err);
-    EXPECT_LT(std::fabs(err), bound) << name;
+    EXPECT_LT(std::fabs(err), 0.15) << name;
+    // The value recorded beside the row (and in docs/validation.md) is the one the model gives.
+    const double recorded = row.at("simulated_tflops_per_gpu").get<double>();
+    EXPECT_NEAR(r.tflops_per_gpu, recorded, 0.05) << name << ": update the recorded value and docs/validation.md";
     sum += std::fabs(err);
     ++n;
   }

@@ -60,6 +60,37 @@ TEST(WorkloadMemory, HandComputedSingleGpu) {
   EXPECT_EQ(m.inflight_microbatches, 1);
 }
 
+TEST(WorkloadMemory, GradientDtypeFollowsMegatron) {
+  // mixed + bf16: fp32 main gradients; mixed + fp16: fp16 (accumulate_allreduce_grads_in_fp32
+  // off); precision bf16: bf16; an explicit grad_reduce_dtype wins.
+  const double params = 4 * (12 * 1024.0 * 1024 + 13 * 1024);
+  auto grads = [&](const nlohmann::json& j) { return workload::memory_model(scen(j)).gradients_bytes / params; };
+  auto j = base_json();
+  EXPECT_DOUBLE_EQ(grads(j), 4);
+  j["model"]["dtype"] = "fp16";
+  EXPECT_DOUBLE_EQ(grads(j), 2);
+  EXPECT_DOUBLE_EQ(workload::grad_bytes_per_param(scen(j)), 2);
+  j["training"]["grad_reduce_dtype"] = "fp32";
+  EXPECT_DOUBLE_EQ(grads(j), 4);
+  j = base_json();
+  j["training"]["precision"] = "bf16";
+  EXPECT_DOUBLE_EQ(grads(j), 2);
+  j["training"]["grad_reduce_dtype"] = "fp8";
+  EXPECT_NE(error_of(j).find("grad_reduce_dtype"), std::string::npos) << error_of(j);
+}
+
+TEST(WorkloadKernels, FusedMegatronKernelsMoveLessThanEagerOps) {
+  // Same layer stack, unfused attention in both: Megatron's fused softmax and bias-dropout-add
+  // make one pass over their operands; eager runs torch.softmax, dropout then add, and a separate
+  // scale kernel. Compute time differs by those kernels only (GEMMs are the same).
+  auto j = base_json();
+  j["training"]["attention"] = "unfused";
+  const SimResult meg = simulate(scen(j));
+  j["training"]["framework"] = "eager";
+  const SimResult eag = simulate(scen(j));
+  EXPECT_LT(meg.breakdown.compute_s, eag.breakdown.compute_s);
+}
+
 TEST(WorkloadMemory, KorthikantiTermsWithTensorParallelism) {
   auto j = base_json();
   j["nodes"] = 1;
