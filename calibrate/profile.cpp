@@ -1,8 +1,10 @@
 #include "calibrate/profile.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -89,23 +91,28 @@ struct Profile::Impl {
       return std::max(t, alpha);  // never under the small-size latency
     }
   };
+  // x = (log batch, log m, log n, log k); single GEMMs have batch 1 (log 0), so one interpolation
+  // serves both tables.
   struct GemmSample {
-    double lm, ln, lk, median_s, log_tflops;
+    std::array<double, 4> x;
+    double median_s, log_tflops;
   };
   struct GemmTable {
     double floor_s = 0, peak_tflops = 0;
     std::vector<GemmSample> samples;
   };
+  // Fused: x = FLOPs of the forward pass, rates in TFLOP/s (forward; forward + backward).
+  // Unfused: x = score elements b h s^2, rate in scores per second (forward; fb unused).
   struct AttSample {
-    double log_flops, log_tf_fwd, log_tf_fb;
+    double log_x, log_rate_fwd, log_rate_fb;
   };
 
   nlohmann::ordered_json doc;
   std::string name, gpu, source;
-  std::map<std::string, GemmTable> gemm;
+  std::map<std::string, GemmTable> gemm, batched;  // batched: floor and peak filled after parsing
   Curve copy;
   std::map<std::string, Curve> ops, links;
-  std::vector<AttSample> attention;
+  std::vector<AttSample> attention, attention_unfused;
   double launch_s = 0, capacity = 0;
   bool has_power = false;
   double idle_W = 0, compute_W = 0, memory_W = 0, tdp_W = 0;
@@ -217,13 +224,13 @@ void read_compute(JsonObject c, Profile::Impl& p) {
       s.string_or("ci_method", "");
       s.positive_or("other_run_median_s", 1);
       s.finish();
-      tab.samples.push_back({std::log(m), std::log(n), std::log(k), med, std::log(2 * m * n * k / med / 1e12)});
+      tab.samples.push_back({{0.0, std::log(m), std::log(n), std::log(k)}, med, std::log(2 * m * n * k / med / 1e12)});
     }
     t.finish();
     p.gemm[it.key()] = std::move(tab);
   }
   gemm.finish();
-  if (c.has("batched_gemm")) {  // data for callers that read the JSON; not interpolated
+  if (c.has("batched_gemm")) {  // interpolated by batched_gemm_time_s, never mixed with single GEMMs
     const Json& braw = c.raw("batched_gemm");
     JsonObject bg = c.object("batched_gemm");
     check_dtype_keys(bg, braw);
@@ -232,11 +239,16 @@ void read_compute(JsonObject c, Profile::Impl& p) {
       t.one_of("provenance", kProvenances);
       t.string_or("note", "");
       JsonArray a = t.array("samples");
+      Profile::Impl::GemmTable tab;
       for (std::size_t i = 0; i < a.size(); ++i) {
         JsonObject s = a.object(i);
-        for (const char* k : {"batch", "m", "n", "k"}) s.integer(k, 1);
+        double d[4];
+        int j = 0;
+        for (const char* k : {"batch", "m", "n", "k"}) d[j++] = static_cast<double>(s.integer(k, 1));
         s.string("label");
-        s.positive("median_s");
+        const double med = s.positive("median_s");
+        tab.samples.push_back({{std::log(d[0]), std::log(d[1]), std::log(d[2]), std::log(d[3])}, med,
+                               std::log(2 * d[0] * d[1] * d[2] * d[3] / med / 1e12)});
         read_interval(s, "ci95_s", Sign::positive);
         s.integer("reps", 0);
         s.integer("outliers", 0);
@@ -245,6 +257,19 @@ void read_compute(JsonObject c, Profile::Impl& p) {
         s.finish();
       }
       t.finish();
+      // The launch floor is the dtype's single-GEMM floor, lowered to the shortest batched median
+      // (a floor is a lower bound on every call); the peak is the achieved one, raised to the
+      // fastest batched sample (the roofline must not exclude a measurement).
+      double floor_s = INFINITY, peak = 0;
+      if (auto g = p.gemm.find(it.key()); g != p.gemm.end()) floor_s = g->second.floor_s;
+      if (auto pk = achieved.find(it.key()); pk != achieved.end()) peak = pk->second;
+      for (const auto& smp : tab.samples) {
+        floor_s = std::min(floor_s, smp.median_s);
+        peak = std::max(peak, std::exp(smp.log_tflops));
+      }
+      tab.floor_s = floor_s;
+      tab.peak_tflops = peak;
+      if (!tab.samples.empty()) p.batched[it.key()] = std::move(tab);
     }
     bg.finish();
   }
@@ -277,16 +302,22 @@ void read_attention(JsonObject a, Profile::Impl& p) {
     e.finish();
     p.attention.push_back({std::log(f), std::log(f / tf / 1e12), std::log(3.5 * f / tb / 1e12)});
   }
-  std::sort(p.attention.begin(), p.attention.end(), [](auto& x, auto& y) { return x.log_flops < y.log_flops; });
-  if (a.has("unfused_samples")) {  // the unfused reference path: data only, never interpolated
+  std::sort(p.attention.begin(), p.attention.end(), [](auto& x, auto& y) { return x.log_x < y.log_x; });
+  if (a.has("unfused_samples")) {  // the unfused reference path: attention_unfused_time_s
     JsonArray u = a.array("unfused_samples");
     for (std::size_t i = 0; i < u.size(); ++i) {
       JsonObject e = u.object(i);
-      for (const char* k : {"batch", "heads", "seq", "head_dim"}) e.integer(k, 1);
-      e.boolean("causal");
-      read_param(e, "fwd", Sign::positive);
+      double d[4];
+      int j = 0;
+      for (const char* k : {"batch", "heads", "seq", "head_dim"}) d[j++] = static_cast<double>(e.integer(k, 1));
+      e.boolean("causal");  // recorded; the GEMMs compute the whole score matrix either way
+      const double scores = d[0] * d[1] * d[2] * d[2];
+      const double tf = read_param(e, "fwd", Sign::positive);
       e.finish();
+      p.attention_unfused.push_back({std::log(scores), std::log(scores / tf), 0.0});
     }
+    std::stable_sort(p.attention_unfused.begin(), p.attention_unfused.end(),
+                     [](auto& x, auto& y) { return x.log_x < y.log_x; });
   }
   a.string_or("unfused_note", "");
   a.finish();
@@ -347,6 +378,66 @@ double elt_bytes(const std::string& dtype) {
   return 4;
 }
 
+// GEMM time at x = (log batch, log m, log n, log k) doing `flops`, from a table: inverse squared
+// distance over the 8 nearest samples of log TFLOP/s, inside the samples' monotone envelope, never
+// under `roof` or the table's floor; exact hits return their (geometric mean) median; farther than
+// 4x from every sample, roofline + floor.
+double interpolate_gemm(const Profile::Impl::GemmTable& tab, const std::array<double, 4>& x, double flops,
+                        double roof) {
+  auto d2_of = [&](const Profile::Impl::GemmSample& s) {
+    double d2 = 0;
+    for (std::size_t i = 0; i < 4; ++i) d2 += (x[i] - s.x[i]) * (x[i] - s.x[i]);
+    return d2;
+  };
+  std::vector<std::pair<double, const Profile::Impl::GemmSample*>> near;
+  near.reserve(tab.samples.size());
+  for (const auto& s : tab.samples) near.push_back({d2_of(s), &s});
+  const std::size_t kn = std::min<std::size_t>(8, near.size());
+  std::partial_sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(kn), near.end(),
+                    [](auto& a, auto& b) { return a.first < b.first || (a.first == b.first && a.second < b.second); });
+  if (near[0].first < 1e-12) {
+    double lsum = 0;
+    int cnt = 0;
+    for (std::size_t i = 0; i < near.size() && near[i].first < 1e-12; ++i, ++cnt) lsum += std::log(near[i].second->median_s);
+    return std::exp(lsum / cnt);
+  }
+  if (std::sqrt(near[0].first) > std::log(4.0)) return roof + tab.floor_s;  // outside the table
+  double wsum = 0, lsum = 0;
+  for (std::size_t i = 0; i < kn; ++i) {
+    const double w = 1 / near[i].first;
+    wsum += w;
+    lsum += w * near[i].second->log_tflops;
+  }
+  double t = flops / (std::exp(lsum / wsum) * 1e12);
+  // Monotone envelope: more work in every dimension is never faster. No shorter than any sample
+  // it contains, no longer than any sample containing it (the upper bound wins when noisy
+  // launch-bound samples contradict each other).
+  double lower = 0, upper = INFINITY;
+  for (const auto& s : tab.samples) {
+    bool inside = true, contains = true;
+    for (std::size_t i = 0; i < 4; ++i) {
+      inside = inside && s.x[i] <= x[i];
+      contains = contains && s.x[i] >= x[i];
+    }
+    if (inside) lower = std::max(lower, s.median_s);
+    if (contains) upper = std::min(upper, s.median_s);
+  }
+  t = std::min(std::max(t, lower), upper);
+  return std::max({t, roof, tab.floor_s});
+}
+
+// Log rate at log x `lx`, piecewise-linear between samples sorted by log_x, constant beyond both
+// ends; `rate` picks the sample's log rate (forward or forward + backward).
+template <class Rate>
+double interpolate_log_rate(const std::vector<Profile::Impl::AttSample>& a, double lx, Rate rate) {
+  if (lx <= a.front().log_x) return rate(a.front());
+  if (lx >= a.back().log_x) return rate(a.back());
+  std::size_t i = 1;
+  while (a[i].log_x < lx) ++i;
+  const double u = (lx - a[i - 1].log_x) / (a[i].log_x - a[i - 1].log_x);
+  return rate(a[i - 1]) + u * (rate(a[i]) - rate(a[i - 1]));
+}
+
 }  // namespace
 
 Profile Profile::from_json(const nlohmann::ordered_json& j, const std::string& source) {
@@ -405,41 +496,30 @@ double Profile::gemm_time_s(std::int64_t m, std::int64_t n, std::int64_t k, cons
   const double flops = 2 * dm * dn * dk;
   const double bytes = (dm * dk + dk * dn + dm * dn) * elt_bytes(dtype);
   const double roof = std::max(flops / (tab.peak_tflops * 1e12), bytes / memory_bandwidth_Bps());
-  const double lm = std::log(dm), ln = std::log(dn), lk = std::log(dk);
-  // The 8 nearest samples, weights 1/d^2; exact hits return their (geometric mean) median.
-  std::vector<std::pair<double, const Impl::GemmSample*>> near;
-  near.reserve(tab.samples.size());
-  for (const auto& s : tab.samples) {
-    const double d2 = (lm - s.lm) * (lm - s.lm) + (ln - s.ln) * (ln - s.ln) + (lk - s.lk) * (lk - s.lk);
-    near.push_back({d2, &s});
+  return interpolate_gemm(tab, {0.0, std::log(dm), std::log(dn), std::log(dk)}, flops, roof);
+}
+
+bool Profile::has_batched_gemm(const std::string& dtype) const { return impl_->batched.count(dtype) > 0; }
+
+double Profile::batched_gemm_time_s(std::int64_t batch, std::int64_t m, std::int64_t n, std::int64_t k,
+                                    const std::string& dtype) const {
+  const std::string shape = std::to_string(batch) + " x " + std::to_string(m) + "x" + std::to_string(n) + "x" +
+                            std::to_string(k);
+  if (batch < 1) throw InputError("batched gemm " + shape + ": batch: expected an integer >= 1");
+  if (m < 1 || n < 1 || k < 1) throw InputError("batched gemm " + shape + ": expected dimensions m, n, k >= 1");
+  auto it = impl_->batched.find(dtype);
+  if (it == impl_->batched.end()) {  // no batched measurement: one GEMM with the batch folded into m
+    if (m > std::numeric_limits<std::int64_t>::max() / batch)
+      throw InputError("batched gemm " + shape + ": expected batch x m to fit in 64 bits");
+    return gemm_time_s(batch * m, n, k, dtype);
   }
-  const std::size_t kn = std::min<std::size_t>(8, near.size());
-  std::partial_sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(kn), near.end(),
-                    [](auto& a, auto& b) { return a.first < b.first || (a.first == b.first && a.second < b.second); });
-  if (near[0].first < 1e-12) {
-    double lsum = 0;
-    int cnt = 0;
-    for (std::size_t i = 0; i < near.size() && near[i].first < 1e-12; ++i, ++cnt) lsum += std::log(near[i].second->median_s);
-    return std::exp(lsum / cnt);
-  }
-  if (std::sqrt(near[0].first) > std::log(4.0)) return roof + tab.floor_s;  // outside the table
-  double wsum = 0, lsum = 0;
-  for (std::size_t i = 0; i < kn; ++i) {
-    const double w = 1 / near[i].first;
-    wsum += w;
-    lsum += w * near[i].second->log_tflops;
-  }
-  double t = flops / (std::exp(lsum / wsum) * 1e12);
-  // Monotone envelope: more work in every dimension is never faster. No shorter than any sample
-  // it contains, no longer than any sample containing it (the upper bound wins when noisy
-  // launch-bound samples contradict each other).
-  double lower = 0, upper = INFINITY;
-  for (const auto& s : tab.samples) {
-    if (s.lm <= lm && s.ln <= ln && s.lk <= lk) lower = std::max(lower, s.median_s);
-    if (s.lm >= lm && s.ln >= ln && s.lk >= lk) upper = std::min(upper, s.median_s);
-  }
-  t = std::min(std::max(t, lower), upper);
-  return std::max({t, roof, tab.floor_s});
+  const double db = static_cast<double>(batch), dm = static_cast<double>(m), dn = static_cast<double>(n),
+               dk = static_cast<double>(k);
+  const double flops = 2 * db * dm * dn * dk;
+  const double bytes = db * (dm * dk + dk * dn + dm * dn) * elt_bytes(dtype);
+  const auto& tab = it->second;
+  const double roof = std::max(flops / (tab.peak_tflops * 1e12), bytes / memory_bandwidth_Bps());
+  return interpolate_gemm(tab, {std::log(db), std::log(dm), std::log(dn), std::log(dk)}, flops, roof);
 }
 
 double Profile::gemm_tflops(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dtype) const {
@@ -473,17 +553,31 @@ double Profile::attention_time_s(int batch, int heads, int seq, int head_dim, bo
   }
   // Piecewise-linear log TFLOP/s over log FLOPs (of the forward pass), clamped at both ends.
   const double lf = std::log(flops / (backward ? 3.5 : 1.0));
-  auto tf_at = [&](const Impl::AttSample& s) { return backward ? s.log_tf_fb : s.log_tf_fwd; };
-  double ltf;
-  if (lf <= a.front().log_flops) ltf = tf_at(a.front());
-  else if (lf >= a.back().log_flops) ltf = tf_at(a.back());
-  else {
-    std::size_t i = 1;
-    while (a[i].log_flops < lf) ++i;
-    const double u = (lf - a[i - 1].log_flops) / (a[i].log_flops - a[i - 1].log_flops);
-    ltf = tf_at(a[i - 1]) + u * (tf_at(a[i]) - tf_at(a[i - 1]));
-  }
+  const double ltf = interpolate_log_rate(a, lf, [&](const Impl::AttSample& s) { return backward ? s.log_rate_fb : s.log_rate_fwd; });
   return std::max(flops / (std::exp(ltf) * 1e12), floor);
+}
+
+bool Profile::has_attention_unfused() const { return !impl_->attention_unfused.empty(); }
+
+double Profile::attention_unfused_time_s(int batch, int heads, int seq, int head_dim) const {
+  if (batch < 1 || heads < 1 || seq < 1 || head_dim < 1)
+    throw InputError("attention_unfused: expected batch, heads, seq and head_dim >= 1");
+  const auto& a = impl_->attention_unfused;
+  if (a.empty())
+    impl_->fail("$.attention.unfused_samples", "unfused attention samples (measured by the CUDA backend)", "none");
+  const double bhs2 = double(batch) * heads * double(seq) * seq;
+  const double flops = 4.0 * bhs2 * head_dim;
+  const auto bf16 = impl_->gemm.find("bf16");
+  const bool has_bf16 = bf16 != impl_->gemm.end();
+  // Roofline: the FLOPs at the bf16 achieved peak; the bf16 scores written once and read once.
+  const double roof = std::max(has_bf16 ? flops / (bf16->second.peak_tflops * 1e12) : 0.0,
+                               2 * 2 * bhs2 / memory_bandwidth_Bps());
+  const double floor = has_bf16 ? bf16->second.floor_s : launch_overhead_s();
+  // Interpolated in score elements, not FLOPs: the path is bound by the score matrix's traffic
+  // (written, softmaxed in place, read: >= 8 bytes per score against 4 d FLOPs), so shapes of
+  // another head_dim compare better per score than per FLOP.
+  const double lr = interpolate_log_rate(a, std::log(bhs2), [](const Impl::AttSample& s) { return s.log_rate_fwd; });
+  return std::max({bhs2 / std::exp(lr), roof, floor});
 }
 
 double Profile::launch_overhead_s() const { return impl_->launch_s; }

@@ -35,11 +35,27 @@ class Profile {
   double gemm_time_s(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dtype) const;
   double gemm_tflops(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dtype) const;
   std::vector<std::string> gemm_dtypes() const;
+  // `batch` independent GEMMs C[m,n] = A[m,k] B[k,n] in one strided-batched call. With samples in
+  // $.compute.batched_gemm.<dtype>, the same interpolation as gemm_time_s in (log batch, log m,
+  // log n, log k), its roofline counting batch x (mk + kn + mn) elements; without, the fallback
+  // gemm_time_s(batch * m, n, k, dtype): one GEMM with the batch folded into m (same FLOPs and
+  // A and C traffic; B is read once instead of batch times). Dimensions < 1 are InputErrors.
+  double batched_gemm_time_s(std::int64_t batch, std::int64_t m, std::int64_t n, std::int64_t k,
+                             const std::string& dtype) const;
+  bool has_batched_gemm(const std::string& dtype) const;
   // Time of a memory-bound kernel moving `bytes_moved` (read + write): "copy" (device copy) or one
   // of the measured ops (add, gelu, layernorm, softmax, dropout_add).
   double memory_bound_time_s(double bytes_moved, const std::string& op = "copy") const;
   // Fused (flash) attention, bf16; backward = forward plus backward.
   double attention_time_s(int batch, int heads, int seq, int head_dim, bool causal, bool backward) const;
+  // The unfused reference path (S = QK^T, softmax, O = PV as separate kernels), bf16 forward, from
+  // $.attention.unfused_samples: the rate in score elements per second (b h s^2 scores: the GEMMs
+  // compute the whole matrix, causal or not), piecewise-linear in log-log between samples and
+  // constant beyond them; never faster than the roofline (4 b h s^2 d FLOPs at the bf16 achieved
+  // peak; the bf16 scores written once and read once at copy bandwidth) or the bf16 launch floor.
+  // A profile without those samples throws an InputError naming $.attention.unfused_samples.
+  double attention_unfused_time_s(int batch, int heads, int seq, int head_dim) const;
+  bool has_attention_unfused() const;
   double launch_overhead_s() const;  // host time per kernel launch, back to back
   double hbm_capacity_bytes() const;
   double memory_bandwidth_Bps() const;  // asymptotic device-copy bandwidth (read + write)

@@ -83,9 +83,15 @@ void add_calibrate(py::module_& m) {
       .def("gemm_time_s", &Profile::gemm_time_s, py::arg("m"), py::arg("n"), py::arg("k"), py::arg("dtype"))
       .def("gemm_tflops", &Profile::gemm_tflops, py::arg("m"), py::arg("n"), py::arg("k"), py::arg("dtype"))
       .def("gemm_dtypes", &Profile::gemm_dtypes)
+      .def("batched_gemm_time_s", &Profile::batched_gemm_time_s, py::arg("batch"), py::arg("m"), py::arg("n"),
+           py::arg("k"), py::arg("dtype"))
+      .def("has_batched_gemm", &Profile::has_batched_gemm, py::arg("dtype"))
       .def("memory_bound_time_s", &Profile::memory_bound_time_s, py::arg("bytes_moved"), py::arg("op"))
       .def("attention_time_s", &Profile::attention_time_s, py::arg("batch"), py::arg("heads"), py::arg("seq"),
            py::arg("head_dim"), py::arg("causal"), py::arg("backward"))
+      .def("attention_unfused_time_s", &Profile::attention_unfused_time_s, py::arg("batch"), py::arg("heads"),
+           py::arg("seq"), py::arg("head_dim"))
+      .def("has_attention_unfused", &Profile::has_attention_unfused)
       .def("launch_overhead_s", &Profile::launch_overhead_s)
       .def("hbm_capacity_bytes", &Profile::hbm_capacity_bytes)
       .def("memory_bandwidth_Bps", &Profile::memory_bandwidth_Bps)

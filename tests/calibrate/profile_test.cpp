@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <tuple>
 
 #include "tests/common/error_of.hpp"
 #include "calibrate/fitter.hpp"
@@ -206,4 +207,138 @@ TEST(RawImport, MalformedRawFilesNameFileAndPath) {
   EXPECT_NE(e.find(trunc + ": expected valid JSON"), std::string::npos) << e;
   e = error_of([&] { read_raw_json(Json::parse("[1,2]"), "x.json"); });
   EXPECT_NE(e.find("x.json: $: expected a raw calibration file"), std::string::npos) << e;
+}
+
+namespace {
+// The shipped h200 profile plus a strided-batched bf16 table and unfused attention samples, with
+// times from simple models (so the expectations below are known): batched t = 8 us + flops / 500
+// TFLOP/s; unfused t = 10 us + flops / 400 TFLOP/s + 8 bytes per score / 4 TB/s.
+double batched_model_s(double b, double m, double n, double k) { return 8e-6 + 2 * b * m * n * k / 500e12; }
+double unfused_model_s(double b, double h, double s, double d) {
+  return 10e-6 + 4 * b * h * s * s * d / 400e12 + 8 * b * h * s * s / 4e12;
+}
+Profile with_batched_and_unfused() {
+  OrderedJson j = Profile::builtin("h200").json();
+  OrderedJson samples = OrderedJson::array();
+  for (long b : {8L, 64L, 512L})
+    for (auto [m, n, k] : {std::tuple{128L, 128L, 64L}, std::tuple{1024L, 1024L, 128L}, std::tuple{2048L, 2048L, 128L}}) {
+      const double t = batched_model_s(b, m, n, k);
+      samples.push_back({{"batch", b}, {"m", m}, {"n", n}, {"k", k}, {"label", "batched"}, {"median_s", t},
+                         {"ci95_s", {t, t}}, {"reps", 5}, {"outliers", 0},
+                         {"tflops", 2.0 * b * m * n * k / t / 1e12}});
+    }
+  j["compute"]["batched_gemm"] = {{"bf16", {{"provenance", "measured"}, {"samples", samples}}}};
+  OrderedJson u = OrderedJson::array();
+  for (auto [b, h, s, d] : {std::tuple{8, 16, 1024, 64}, std::tuple{4, 16, 2048, 128}, std::tuple{2, 32, 4096, 128},
+                            std::tuple{1, 32, 8192, 128}})
+    u.push_back({{"batch", b}, {"heads", h}, {"seq", s}, {"head_dim", d}, {"causal", true},
+                 {"fwd", {{"value", unfused_model_s(b, h, s, d)}, {"provenance", "measured"}}}});
+  j["attention"]["unfused_samples"] = u;
+  return Profile::from_json(j, "synthetic.json");
+}
+}  // namespace
+
+TEST(Profile, BatchedGemmReproducesSamplesAndStaysAboveTheRoofline) {
+  Profile p = with_batched_and_unfused();
+  ASSERT_TRUE(p.has_batched_gemm("bf16"));
+  EXPECT_FALSE(p.has_batched_gemm("fp16"));
+  for (const auto& s : p.json()["compute"]["batched_gemm"]["bf16"]["samples"]) {
+    const double t = s["median_s"].get<double>();
+    EXPECT_NEAR(p.batched_gemm_time_s(s["batch"], s["m"], s["n"], s["k"], "bf16"), t, 1e-12 * t) << s["label"];
+  }
+  // Between samples: near the model (the samples follow it), above the roofline and the launch
+  // floor, and never faster for more batches.
+  const double floor = p.json()["compute"]["gemm"]["bf16"]["floor_s"]["value"].get<double>();
+  double prev = 0;
+  for (double b = 8; b <= 512; b *= 1.1) {
+    const auto bi = static_cast<std::int64_t>(b);
+    const double t = p.batched_gemm_time_s(bi, 1500, 1500, 128, "bf16");
+    const double flops = 2.0 * bi * 1500 * 1500 * 128, bytes = 2.0 * bi * (1500 * 128 * 2 + 1500.0 * 1500);
+    EXPECT_GE(t, flops / 789e12) << bi;
+    EXPECT_GE(t, bytes / p.memory_bandwidth_Bps()) << bi;
+    EXPECT_GE(t, floor);
+    EXPECT_GE(t, prev) << bi;
+    if (bi >= 40) {  // compute-bound; below, the launch-bound samples' low rates pull the estimate up
+      EXPECT_NEAR(t, batched_model_s(bi, 1500, 1500, 128), 0.2 * t) << bi;
+    }
+    prev = t;
+  }
+  // Farther than 4x from every sample (batch 1 vs 8 at the least): roofline + floor, with the
+  // achieved bf16 peak (above every batched sample's rate here) and the floor lowered to the
+  // shortest batched median (8 us + a little, under the single-GEMM floor).
+  const double peak = p.json()["compute"]["peak_tflops"]["bf16"]["achieved"]["value"].get<double>();
+  const double bfloor = std::min(floor, batched_model_s(8, 128, 128, 64));
+  ASSERT_LT(bfloor, floor);
+  const double far = p.batched_gemm_time_s(1, 16384, 16384, 16384, "bf16");
+  EXPECT_NEAR(far, 2.0 * 16384 * 16384 * 16384 / (peak * 1e12) + bfloor, 1e-9 * far);
+}
+
+TEST(Profile, BatchedGemmWithoutSamplesFoldsTheBatchIntoM) {
+  Profile h200 = Profile::builtin("h200");
+  EXPECT_FALSE(h200.has_batched_gemm("bf16"));
+  for (auto [b, m, n, k] : {std::tuple{1L, 4096L, 4096L, 4096L}, std::tuple{32L, 2048L, 2048L, 128L},
+                            std::tuple{1024L, 128L, 128L, 64L}, std::tuple{7L, 3000L, 5000L, 700L}})
+    for (const char* dt : {"bf16", "fp16", "tf32"})
+      EXPECT_EQ(h200.batched_gemm_time_s(b, m, n, k, dt), h200.gemm_time_s(b * m, n, k, dt)) << b << " " << m << dt;
+  // A profile with a bf16 batched table falls back for the other dtypes.
+  Profile p = with_batched_and_unfused();
+  EXPECT_EQ(p.batched_gemm_time_s(64, 1024, 1024, 128, "fp16"), p.gemm_time_s(64 * 1024, 1024, 128, "fp16"));
+}
+
+TEST(Profile, BatchedGemmRejectsBadArguments) {
+  for (const Profile& p : {Profile::builtin("h200"), with_batched_and_unfused()}) {
+    EXPECT_NE(error_of([&] { p.batched_gemm_time_s(0, 64, 64, 64, "bf16"); }).find("batch: expected an integer >= 1"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { p.batched_gemm_time_s(-3, 64, 64, 64, "bf16"); }).find("batch"), std::string::npos);
+    for (auto [m, n, k] : {std::tuple{-1L, 64L, 64L}, std::tuple{64L, -64L, 64L}, std::tuple{64L, 64L, 0L}})
+      EXPECT_NE(error_of([&] { p.batched_gemm_time_s(4, m, n, k, "bf16"); }).find("expected dimensions m, n, k >= 1"),
+                std::string::npos);
+    EXPECT_NE(error_of([&] { p.batched_gemm_time_s(4, 64, 64, 64, "int4"); }).find("$.compute.gemm.int4"),
+              std::string::npos);
+  }
+  EXPECT_NE(error_of([] { Profile::builtin("h200").batched_gemm_time_s(1ll << 40, 1ll << 40, 64, 64, "bf16"); })
+                .find("fit in 64 bits"),
+            std::string::npos);
+}
+
+TEST(Profile, UnfusedAttentionInterpolatesItsSamples) {
+  Profile p = with_batched_and_unfused();
+  ASSERT_TRUE(p.has_attention_unfused());
+  for (const auto& s : p.json()["attention"]["unfused_samples"]) {
+    const double t = s["fwd"]["value"].get<double>();
+    EXPECT_NEAR(p.attention_unfused_time_s(s["batch"], s["heads"], s["seq"], s["head_dim"]), t, 1e-9 * t) << s["seq"];
+  }
+  // Along the sequence length: never faster for longer sequences, above the roofline (FLOPs at
+  // the bf16 peak; scores written and read once) and the floor; near the model from 1024 up (below
+  // the smallest sample the rate is held, so the model's fixed 10 us is lost).
+  double prev = 0;
+  for (int s = 512; s <= 16384; s = s * 5 / 4) {
+    const double t = p.attention_unfused_time_s(1, 32, s, 128);
+    const double flops = 4.0 * 32 * double(s) * s * 128, scores = 32.0 * s * s;
+    EXPECT_GE(t, flops / 790e12) << s;
+    EXPECT_GE(t, 4 * scores / p.memory_bandwidth_Bps()) << s;
+    EXPECT_GE(t, prev) << s;
+    if (s >= 1024) {
+      EXPECT_NEAR(t, unfused_model_s(1, 32, s, 128), 0.3 * t) << s;
+    }
+    prev = t;
+  }
+  // The fused path is a different table: the profile's measured flash-attention samples.
+  EXPECT_LT(p.attention_time_s(1, 32, 8192, 128, true, false), p.attention_unfused_time_s(1, 32, 8192, 128));
+  EXPECT_NE(error_of([&] { p.attention_unfused_time_s(0, 32, 1024, 128); }).find("expected batch, heads, seq and head_dim >= 1"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { p.attention_unfused_time_s(1, 32, -4, 128); }).find(">= 1"), std::string::npos);
+}
+
+TEST(Profile, UnfusedAttentionWithoutSamplesNamesThePath) {
+  Profile h200 = Profile::builtin("h200");
+  EXPECT_FALSE(h200.has_attention_unfused());
+  const std::string e = error_of([&] { h200.attention_unfused_time_s(1, 32, 4096, 128); });
+  EXPECT_NE(e.find("builtin:h200: $.attention.unfused_samples: expected unfused attention samples"), std::string::npos)
+      << e;
+  // A typo inside the samples is rejected like any other key.
+  OrderedJson j = with_batched_and_unfused().json();
+  j["attention"]["unfused_samples"][1]["heads"] = 0;
+  EXPECT_NE(error_of([&] { Profile::from_json(j, "u.json"); }).find("u.json: $.attention.unfused_samples[1].heads"),
+            std::string::npos);
 }
