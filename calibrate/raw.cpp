@@ -418,6 +418,16 @@ RawRun read_raw_json(const Json& j, const std::string& source) {
 
 RawRun read_raw_file(const std::string& path) { return read_raw_json(parse_json_file(path), path); }
 
+double op_bytes_min(const std::string& op, std::int64_t tokens, std::int64_t hidden) {
+  if (tokens < 1 || hidden < 1) throw InputError("op_bytes_min: tokens, hidden: expected integers >= 1");
+  const double x = 2.0 * static_cast<double>(tokens) * static_cast<double>(hidden);  // one bf16 tensor
+  if (op == "add") return 3 * x;
+  if (op == "gelu") return 8 * x;
+  if (op == "layernorm" || op == "softmax") return 2 * x;
+  if (op == "dropout_add") return 4 * x;
+  throw InputError("op_bytes_min: op: expected add, gelu, layernorm, softmax or dropout_add, got '" + op + "'");
+}
+
 OrderedJson raw_to_json(const RawRun& run) {
   OrderedJson j;
   j["format"] = "knee-raw/1";

@@ -59,6 +59,13 @@ struct RawRun {
   double power_gemm_tflops = 0, power_copy_Bps = 0;  // rates achieved during the power phases
 };
 
+// The least bytes a bf16 memory-bound op on a [tokens, hidden] tensor moves, as the shared H200
+// data's measure.py counts it (its `bytes_moved_min`; x = 2 tokens hidden bytes): add 3x (read two,
+// write one), gelu 8x (read and write the [tokens, 4 hidden] activation), layernorm and softmax 2x,
+// dropout_add 4x. The CUDA backend records its ops by the same count so that profiles compare op by
+// op. An unknown op is an InputError.
+double op_bytes_min(const std::string& op, std::int64_t tokens, std::int64_t hidden);
+
 // Reads a raw JSON file in either known format (detected by its keys). Bad content is an
 // InputError naming the file and the JSON path.
 RawRun read_raw_file(const std::string& path);

@@ -18,6 +18,65 @@ __global__ void knee_gelu_kernel(const __nv_bfloat16* a, __nv_bfloat16* c, size_
   }
 }
 
+// Philox4x32-10 (Salmon et al., SC'11; the generator behind curand's and PyTorch's dropout): 4
+// random words per (counter, key), no state, so every element's draw depends only on its index
+// and the seed. Host and device, so tests/calibrate/cuda_host_test.cu checks it on the CPU
+// against Random123's known answers.
+__host__ __device__ inline uint4 knee_philox(uint4 c, uint2 k) {
+  for (int r = 0; r < 10; ++r) {
+    if (r > 0) {
+      k.x += 0x9E3779B9u;
+      k.y += 0xBB67AE85u;
+    }
+    const unsigned long long p0 = 0xD2511F53ull * c.x, p1 = 0xCD9E8D57ull * c.z;  // 32 x 32 -> 64 bits
+    c = make_uint4(unsigned(p1 >> 32) ^ c.y ^ k.x, unsigned(p1), unsigned(p0 >> 32) ^ c.w ^ k.y, unsigned(p0));
+  }
+  return c;
+}
+
+// One element of dropout_add: x / keep + y when kept, else y.
+__host__ __device__ inline __nv_bfloat16 knee_dropout_add_one(__nv_bfloat16 x, __nv_bfloat16 y, bool keep, float scale) {
+  return __float2bfloat16(keep ? __bfloat162float(x) * scale + __bfloat162float(y) : __bfloat162float(y));
+}
+
+// A Philox word below this keeps its element: keep * 2^32, saturated.
+inline unsigned knee_keep_threshold(float keep) {
+  const double t = double(keep) * 4294967296.0;
+  return t >= 4294967295.0 ? 0xFFFFFFFFu : unsigned(t);
+}
+
+// out = dropout(x, 1 - keep) + y in one pass, with the keep mask written as one byte per element
+// (as PyTorch's native_dropout keeps it for the backward). Element i keeps x when its Philox word
+// is below keep * 2^32. Four elements per thread and Philox call (counter = i / 4; 8-byte bf16
+// loads and stores, a 4-byte mask store); the last n % 4 elements by the first threads of block 0.
+__global__ void knee_dropout_add_kernel(const __nv_bfloat16* x, const __nv_bfloat16* y, __nv_bfloat16* out,
+                                        unsigned char* mask, size_t n, uint2 key, unsigned threshold, float scale) {
+  const size_t groups = n / 4;
+  for (size_t g = blockIdx.x * size_t(blockDim.x) + threadIdx.x; g < groups; g += size_t(gridDim.x) * blockDim.x) {
+    const uint4 r = knee_philox(make_uint4(unsigned(g), unsigned(g >> 32), 0, 0), key);
+    const unsigned rs[4] = {r.x, r.y, r.z, r.w};
+    alignas(8) __nv_bfloat16 xs[4], ys[4], os[4];
+    *reinterpret_cast<uint2*>(xs) = reinterpret_cast<const uint2*>(x)[g];
+    *reinterpret_cast<uint2*>(ys) = reinterpret_cast<const uint2*>(y)[g];
+    unsigned char m[4];
+    for (int i = 0; i < 4; ++i) {
+      m[i] = rs[i] < threshold;
+      os[i] = knee_dropout_add_one(xs[i], ys[i], m[i] != 0, scale);
+    }
+    reinterpret_cast<uint2*>(out)[g] = *reinterpret_cast<const uint2*>(os);
+    reinterpret_cast<uchar4*>(mask)[g] = make_uchar4(m[0], m[1], m[2], m[3]);
+  }
+  const size_t rest = n - groups * 4;
+  if (blockIdx.x == 0 && threadIdx.x < rest) {
+    const uint4 r = knee_philox(make_uint4(unsigned(groups), unsigned(groups >> 32), 0, 0), key);
+    const unsigned rs[4] = {r.x, r.y, r.z, r.w};
+    const size_t i = groups * 4 + threadIdx.x;
+    const bool keep = rs[threadIdx.x] < threshold;
+    mask[i] = keep;
+    out[i] = knee_dropout_add_one(x[i], y[i], keep, scale);
+  }
+}
+
 // Sum (or max) over the block; every thread gets the result. blockDim.x is a multiple of 32, <= 1024.
 template <bool kMax>
 __device__ float block_reduce(float v) {
@@ -81,6 +140,15 @@ void knee_launch_add(const void* a, const void* b, void* c, size_t n, int sms, c
 
 void knee_launch_gelu(const void* a, void* c, size_t n, int sms, cudaStream_t s) {
   knee_gelu_kernel<<<sms * 8, 256, 0, s>>>(static_cast<const __nv_bfloat16*>(a), static_cast<__nv_bfloat16*>(c), n);
+}
+
+// x, y, out: 8-byte aligned (cudaMalloc'd); mask: 4-byte aligned; keep in (0, 1).
+void knee_launch_dropout_add(const void* x, const void* y, void* out, void* mask, size_t n, float keep,
+                             unsigned long long seed, int sms, cudaStream_t s) {
+  const unsigned threshold = knee_keep_threshold(keep);
+  knee_dropout_add_kernel<<<sms * 8, 256, 0, s>>>(
+      static_cast<const __nv_bfloat16*>(x), static_cast<const __nv_bfloat16*>(y), static_cast<__nv_bfloat16*>(out),
+      static_cast<unsigned char*>(mask), n, make_uint2(unsigned(seed), unsigned(seed >> 32)), threshold, 1.0f / keep);
 }
 
 void knee_launch_layernorm(const void* x, void* y, int rows, int cols, cudaStream_t s) {

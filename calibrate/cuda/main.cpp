@@ -40,6 +40,8 @@ void knee_launch_empty(cudaStream_t s);
 void knee_launch_add(const void* a, const void* b, void* c, size_t n, int sms, cudaStream_t s);
 void knee_launch_gelu(const void* a, void* c, size_t n, int sms, cudaStream_t s);
 void knee_launch_layernorm(const void* x, void* y, int rows, int cols, cudaStream_t s);
+void knee_launch_dropout_add(const void* x, const void* y, void* out, void* mask, size_t n, float keep,
+                             unsigned long long seed, int sms, cudaStream_t s);
 void knee_launch_softmax(const void* x, void* y, int rows, int cols, bool causal, cudaStream_t s);
 
 namespace {
@@ -554,7 +556,9 @@ void single_gpu(Ctx& x, int device, RawRun& run) {
   run.manifest["copy_max_over_l2"] = double(x.buf.bytes) / std::max(1.0, double(prop.l2CacheSize));
 
   // Elementwise and normalization kernels, bf16, at (tokens, hidden) shapes including those of the
-  // H200 data; bytes are the least traffic each op needs (as bytes_moved_min there).
+  // H200 data; bytes are the least traffic each op needs, counted as bytes_moved_min there
+  // (knee::op_bytes_min). dropout_add is one fused kernel (PyTorch eager runs dropout, then add):
+  // keep 0.9, output and a 1-byte mask, the mask placed in c after the output.
   using TH = std::pair<long, long>;
   std::vector<TH> shapes = g_quick ? std::vector<TH>{{64, 4096}, {2048, 1024}, {8192, 4096}}
                                    : std::vector<TH>{{16, 4096}, {64, 4096}, {256, 4096}, {1024, 4096}, {2048, 1024},
@@ -563,18 +567,26 @@ void single_gpu(Ctx& x, int device, RawRun& run) {
   const double op_s = g_quick ? 0.03 : 0.06;
   for (auto [t, hd] : shapes) {
     const size_t n = size_t(t) * size_t(hd);
-    progress("add/gelu/layernorm/softmax bf16 tokens=" + std::to_string(t) + " hidden=" + std::to_string(hd));
+    progress("add/gelu/layernorm/softmax/dropout_add bf16 tokens=" + std::to_string(t) + " hidden=" +
+             std::to_string(hd));
     if (n * 2 <= x.buf.bytes) {
       auto ta = timed([&] { knee_launch_add(x.buf.a, x.buf.b, x.buf.c, n, sms, x.s); }, x.s, op_s);
-      run.ops["add"].push_back({6.0 * double(n), Reps::of(std::move(ta))});
+      run.ops["add"].push_back({knee::op_bytes_min("add", t, hd), Reps::of(std::move(ta))});
       auto tl = timed([&] { knee_launch_layernorm(x.buf.a, x.buf.c, int(t), int(hd), x.s); }, x.s, op_s);
-      run.ops["layernorm"].push_back({4.0 * double(n), Reps::of(std::move(tl))});
+      run.ops["layernorm"].push_back({knee::op_bytes_min("layernorm", t, hd), Reps::of(std::move(tl))});
       auto tsm = timed([&] { knee_launch_softmax(x.buf.a, x.buf.c, int(t), int(hd), false, x.s); }, x.s, op_s);
-      run.ops["softmax"].push_back({4.0 * double(n), Reps::of(std::move(tsm))});
+      run.ops["softmax"].push_back({knee::op_bytes_min("softmax", t, hd), Reps::of(std::move(tsm))});
+    }
+    const size_t mask_at = (n * 2 + 255) / 256 * 256;  // output, then the mask, both in c
+    if (mask_at + n <= x.buf.bytes) {
+      void* mask = static_cast<char*>(x.buf.c) + mask_at;
+      auto td = timed([&] { knee_launch_dropout_add(x.buf.a, x.buf.b, x.buf.c, mask, n, 0.9f, 0x6b6e6565ull, sms, x.s); },
+                      x.s, op_s);
+      run.ops["dropout_add"].push_back({knee::op_bytes_min("dropout_add", t, hd), Reps::of(std::move(td))});
     }
     if (4 * n * 2 <= x.buf.bytes) {  // GELU on the 4h-wide MLP activation
       auto tg = timed([&] { knee_launch_gelu(x.buf.a, x.buf.c, 4 * n, sms, x.s); }, x.s, op_s);
-      run.ops["gelu"].push_back({16.0 * double(n), Reps::of(std::move(tg))});
+      run.ops["gelu"].push_back({knee::op_bytes_min("gelu", t, hd), Reps::of(std::move(tg))});
     }
   }
 
@@ -838,7 +850,8 @@ int main(int argc, char** argv) {
     m["method"] = std::string("knee-calibrate-cuda") + (g_quick ? " --quick" : "") +
                   ": CUDA events around each repetition, 2 warm-up calls excluded, tiny cases timed in batches of up "
                   "to 100; cuBLAS GemmEx, fp8 through cuBLASLt (e4m3, scale pointers), strided-batched GEMM, "
-                  "unfused attention (cuBLAS QK^T, softmax kernel, PV); NCCL timed by wall clock, slowest rank";
+                  "unfused attention (cuBLAS QK^T, softmax kernel, PV); memory-bound ops are knee's own kernels "
+                  "(dropout_add one fused kernel); NCCL timed by wall clock, slowest rank";
     m["measurement_window"] = {{"elapsed_s", now_s() - g_t0}};
     std::ofstream out(raw_path, std::ios::binary);
     if (!out || !(out << knee::raw_to_json(run).dump(1) << "\n")) die("cannot write " + raw_path);

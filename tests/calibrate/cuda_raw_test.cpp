@@ -131,3 +131,52 @@ TEST(CudaRaw, BadNewKeysNameTheirPath) {
   pj["compute"]["batched_gemm"]["bf16"]["samples"][0]["bach"] = 1;
   EXPECT_THROW(Profile::from_json(pj, "typo"), InputError);
 }
+
+TEST(CudaRaw, OpBytesFollowTheSharedDataConvention) {
+  // Every memory-bound op of the shared H200 data: bytes_moved_min is op_bytes_min's count, so the
+  // CUDA backend (which records its ops with op_bytes_min) gives curves comparable byte for byte.
+  const Json raw = parse_json_file(std::string(KNEE_SOURCE_DIR) + "/calibrate/data/h200-2026-11-27/micro.json");
+  int checked = 0, dropout = 0;
+  for (const auto& r : raw["memory"]) {
+    if (!r.contains("tokens")) continue;
+    std::string op = r["op"].get<std::string>();
+    if (op == "gelu_4h") op = "gelu";
+    const auto t = r["tokens"].get<std::int64_t>(), h = r["hidden"].get<std::int64_t>();
+    EXPECT_EQ(op_bytes_min(op, t, h), r["bytes_moved_min"].get<double>()) << op << " " << t << "x" << h;
+    ++checked;
+    if (op == "dropout_add") {
+      EXPECT_EQ(op_bytes_min(op, t, h), 8.0 * double(t) * double(h));  // 8 bytes per element
+      ++dropout;
+    }
+  }
+  EXPECT_EQ(checked, 20);
+  EXPECT_EQ(dropout, 4);
+  EXPECT_THROW(op_bytes_min("rmsnorm", 1, 1), InputError);
+  EXPECT_THROW(op_bytes_min("add", 0, 1), InputError);
+}
+
+TEST(CudaRaw, DropoutAddFitsLikeTheH200Profile) {
+  // The CUDA backend's dropout_add cases (bytes by op_bytes_min at its (tokens, hidden) shapes)
+  // give memory.ops.dropout_add in the same form as the H200 profile's, with the same bytes at
+  // the shapes both measured.
+  RawRun r = synthetic_cuda_run();
+  const std::vector<std::pair<long, long>> shapes = {{16, 4096},   {64, 4096},   {256, 4096},  {1024, 4096},
+                                                     {2048, 1024}, {8192, 4096}, {8192, 8192}, {16384, 12288}};
+  for (auto [t, h] : shapes) {
+    const double b = op_bytes_min("dropout_add", t, h);
+    r.ops["dropout_add"].push_back({b, exact(4e-6 + b / 2.8e12)});
+  }
+  OrderedJson pj = fit_profile(r, nullptr, FitOptions{"x", "t", "t", 1.0});
+  Profile p = Profile::from_json(pj, "synthetic profile");
+  const auto& mine = pj["memory"]["ops"]["dropout_add"];
+  const Profile h200 = Profile::builtin("h200");
+  const auto& ref = h200.json()["memory"]["ops"]["dropout_add"];
+  for (auto it = ref.begin(); it != ref.end(); ++it) EXPECT_TRUE(mine.contains(it.key())) << it.key();
+  EXPECT_EQ(mine["note"].get<std::string>().rfind(ref["note"].get<std::string>().substr(0, 40), 0), 0u);
+  std::vector<double> mine_bytes, ref_bytes;
+  for (const auto& s : mine["samples"]) mine_bytes.push_back(s["bytes"].get<double>());
+  for (const auto& s : ref["samples"]) ref_bytes.push_back(s["bytes"].get<double>());
+  ASSERT_EQ(ref_bytes.size(), 4u);
+  for (double b : ref_bytes) EXPECT_NE(std::find(mine_bytes.begin(), mine_bytes.end(), b), mine_bytes.end()) << b;
+  EXPECT_NEAR(p.memory_bound_time_s(1e9, "dropout_add"), 4e-6 + 1e9 / 2.8e12, 1e-12);
+}

@@ -40,6 +40,26 @@ grep -q "summary: .* 2 flagged beyond the run-to-run variation: gemm bf16 8192x8
 grep "^host_pinned_h2d latency alpha" "$tmp/bad.txt" | grep -q FLAG && fail "latency within run-to-run was flagged"
 "$py" "$cmp" "$tmp/bad.json" "$ref" >/dev/null || fail "without --strict: expected exit 0"
 
+# Memory-bound ops: the same kernels are flagged like any quantity (dropout_add +60%); a profile
+# whose ops are knee's own CUDA kernels is compared with PyTorch's but not flagged, with a note on
+# the fused dropout_add.
+"$py" - "$tmp/r2.json" "$tmp/ops.json" "$tmp/knee-ops.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["memory"]["ops"]["dropout_add"]["bandwidth_Bps"]["value"] *= 1.6
+json.dump(p, open(sys.argv[2], "w"))
+p["manifest"]["measurement"] = "knee-calibrate-cuda: CUDA events around each repetition"
+json.dump(p, open(sys.argv[3], "w"))
+PY
+"$py" "$cmp" "$tmp/ops.json" "$ref" --strict >"$tmp/ops.txt" && fail "dropout_add +60% with the same kernels not flagged"
+grep -q "summary: .* 1 flagged beyond the run-to-run variation: memory op dropout_add bandwidth$" "$tmp/ops.txt" ||
+  fail "expected the dropout_add flag alone: $(tail -1 "$tmp/ops.txt")"
+"$py" "$cmp" "$tmp/knee-ops.json" "$ref" --strict >"$tmp/knee-ops.txt" || fail "knee's kernels flagged: $(tail -1 "$tmp/knee-ops.txt")"
+grep -q "0 flagged beyond the run-to-run variation; 5 memory ops ran other kernels, not flagged" "$tmp/knee-ops.txt" ||
+  fail "unexpected summary: $(tail -1 "$tmp/knee-ops.txt")"
+grep -q "^note: dropout_add: knee's is one fused kernel" "$tmp/knee-ops.txt" || fail "no dropout_add note"
+grep "^memory op dropout_add bandwidth" "$tmp/knee-ops.txt" | grep -q "(other kernels)" || fail "dropout_add row not marked"
+
 echo '{' >"$tmp/trunc.json"
 "$py" "$cmp" "$tmp/trunc.json" "$ref" 2>"$tmp/err" && fail "truncated JSON accepted"
 grep -q "trunc.json: expected a readable profile JSON" "$tmp/err" || fail "no error line: $(cat "$tmp/err")"
