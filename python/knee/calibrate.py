@@ -78,6 +78,25 @@ class Profile:
                                         _args.integer(w, "seq", seq), _args.integer(w, "head_dim", head_dim),
                                         _args.boolean(w, "causal", causal), _args.boolean(w, "backward", backward))
 
+    def batched_gemm_time_s(self, batch, m, n, k, dtype="bf16"):
+        """Seconds of `batch` products C[m,n] = A[m,k] B[k,n] in one strided-batched call; without
+        batched samples in the profile, one GEMM of (batch*m) x n x k (docs/calibration.md)."""
+        w = "batched_gemm_time_s"
+        return self._p.batched_gemm_time_s(_args.integer(w, "batch", batch), *self._mnk(m, n, k),
+                                           _args.string(w, "dtype", dtype))
+
+    def has_batched_gemm(self, dtype="bf16"):
+        return self._p.has_batched_gemm(_args.string("has_batched_gemm", "dtype", dtype))
+
+    def attention_unfused_time_s(self, batch, heads, seq, head_dim):
+        """Unfused reference attention forward (QK^T, softmax, PV), from the profile's samples."""
+        w = "attention_unfused_time_s"
+        return self._p.attention_unfused_time_s(_args.integer(w, "batch", batch), _args.integer(w, "heads", heads),
+                                                _args.integer(w, "seq", seq), _args.integer(w, "head_dim", head_dim))
+
+    def has_attention_unfused(self):
+        return self._p.has_attention_unfused()
+
     def launch_overhead_s(self):
         return self._p.launch_overhead_s()
 

@@ -240,6 +240,15 @@ struct Builder {
     gemm(m, kk, n);
     gemm(kk, n, m);
   }
+  // Strided-batched GEMM (attention scores and context: one product per head and sequence).
+  void bgemm(double batch, double m, double n, double kk) {
+    k.push_back({prof.batched_gemm_time_s(std::llround(batch), std::llround(m), std::llround(n), std::llround(kk), dtype),
+                 -1, 0, phase, CollOp::allreduce, 0, true});
+  }
+  void bgemm_bwd(double batch, double m, double n, double kk) {
+    bgemm(batch, m, kk, n);
+    bgemm(batch, kk, n, m);
+  }
   void mem(double bytes, const char* op) { k.push_back({prof.memory_bound_time_s(bytes, op), -1, 0, phase}); }
   // A fused single-pass elementwise kernel (Megatron's fused softmax and bias-dropout-add): its
   // own bytes at the rate of the profile's plain elementwise kernel ("add"), the op measured as
@@ -353,19 +362,19 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
       else b.fused(2 * sc * dt * mul);  // Megatron's fused scale-mask-softmax kernel
     };
     if (!backward) {
-      b.gemm(B * sq, sk, d);
+      b.bgemm(B, sq, sk, d);
       if (b.eager) b.mem(2 * sc * dt, "add");
       softmax(1);
       b.dropout(sc);
-      b.gemm(B * sq, d, sk);
+      b.bgemm(B, sq, d, sk);
       b.mem(2 * T * h / t * dt, "copy");
     } else {
       b.mem(2 * T * h / t * dt * kBwdMem, "copy");
-      b.gemm_bwd(B * sq, d, sk);
+      b.bgemm_bwd(B, sq, d, sk);
       b.fused(2.5 * sc * dt);
       softmax(kBwdMem);
       if (b.eager) b.mem(2 * sc * dt * kBwdMem, "add");
-      b.gemm_bwd(B * sq, sk, d);
+      b.bgemm_bwd(B, sq, sk, d);
     }
     double tm = 0;
     for (std::size_t i = static_cast<std::size_t>(before); i < b.k.size(); ++i) tm += b.k[i].gpu_s;
