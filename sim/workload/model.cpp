@@ -261,7 +261,6 @@ struct Builder {
     const double pair = prof.memory_bound_time_s(8 * el, "dropout_add");
     return std::max(0.0, pair - prof.memory_bound_time_s(6 * el, "add") - fused_s(5 * el));
   }
-  void dropout(double el) { k.push_back({fused_s(5 * el) + dropout_extra_s(el), -1, 0, phase}); }
   void fused(double bytes, double dropout_el = 0) {
     k.push_back({fused_s(bytes) + (dropout_el > 0 ? dropout_extra_s(dropout_el) : 0), -1, 0, phase});
   }
@@ -365,7 +364,7 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
       b.bgemm(B, sq, sk, d);
       if (b.eager) b.mem(2 * sc * dt, "add");
       softmax(1);
-      b.dropout(sc);
+      b.fused(2.5 * sc * dt, sc);  // dropout: read, write, 1-byte mask
       b.bgemm(B, sq, d, sk);
       b.mem(2 * T * h / t * dt, "copy");
     } else {

@@ -89,6 +89,10 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
     s.par.zero = static_cast<int>(p.integer_or("zero", 0, 0, 3));
     p.finish();
   }
+  // Megatron-LM's gradient dtype (workload.hpp, TrainingSpec::grad_reduce_dtype).
+  auto grad_default = [&]() -> std::string {
+    return s.train.precision == "bf16" ? "bf16" : (s.model.dtype == "fp16" ? "fp16" : "fp32");
+  };
   if (root.has("training")) {
     JsonObject t = root.object("training");
     s.train.precision = t.one_of_or("precision", {"bf16", "mixed"}, "mixed");
@@ -98,12 +102,10 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
     s.train.attention = t.one_of_or("attention", {"flash", "unfused"}, s.train.framework == "eager" ? "unfused" : "flash");
     s.train.overlap_grad_reduce = t.boolean_or("overlap_grad_reduce", true);
     s.train.tp_comm_overlap = t.boolean_or("tp_comm_overlap", false);
-    const std::string grad_default =
-        s.train.precision == "bf16" ? "bf16" : (s.model.dtype == "fp16" ? "fp16" : "fp32");
-    s.train.grad_reduce_dtype = t.one_of_or("grad_reduce_dtype", {"fp32", "bf16", "fp16"}, grad_default);
+    s.train.grad_reduce_dtype = t.one_of_or("grad_reduce_dtype", {"fp32", "bf16", "fp16"}, grad_default());
     t.finish();
   } else {
-    s.train.grad_reduce_dtype = s.model.dtype == "fp16" ? "fp16" : "fp32";
+    s.train.grad_reduce_dtype = grad_default();
   }
   s.profile = root.string_or("profile", s.system.gpu_model);
   if (root.has("placement")) {
