@@ -125,7 +125,9 @@ double activation_bytes_per_layer(const Scenario& s) {
   // Korthikanti et al.: attention 11sbh + 5as^2b, MLP 19sbh, layernorms 4sbh (bytes, bf16),
   // written here per tensor so GQA (K, V of kv_dim), SwiGLU (three f-wide tensors) and MoE fit.
   const double kvd = kv_dim(m);
-  const double replicated = 10 * sb * h;  // layernorm inputs, 2 dropout masks, QKV and fc1 inputs
+  const bool drop = m.dropout > 0;
+  // layernorm inputs, QKV and fc1 inputs, and the two residual dropout masks (1 byte each)
+  const double replicated = (drop ? 10 : 8) * sb * h;
   double attn_split = 2 * sb * h + 4 * sb * kvd + 2 * sb * h;  // Q, K, V, proj input
   double mlp_split = (m.ffn == "swiglu" ? 6 : 4) * sb * f;
   if (moe(m)) mlp_split = m.top_k * (2 * sb * h + (m.ffn == "swiglu" ? 6 : 4) * sb * f);
@@ -133,7 +135,7 @@ double activation_bytes_per_layer(const Scenario& s) {
   // Flash attention (Megatron) never stores the s x s scores; eager unfused attention does,
   // unless selective recompute recomputes them.
   if (s.train.attention == "unfused" && s.train.recompute != "selective")
-    scores = 5 * a * sb * double(m.seq_len);  // 5 a s^2 b (s/cp query rows against s keys)
+    scores = (drop ? 5 : 4) * a * sb * double(m.seq_len);  // 5 a s^2 b (s/cp query rows against s keys); no mask: 4
   const double split = attn_split + mlp_split + scores;
   return sp ? (replicated + split) / t : replicated + split / t;
 }
@@ -317,6 +319,7 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
   const double Tsp = sp ? T / t : T;
   const double dt = kDt;
   const bool swiglu = m.ffn == "swiglu";
+  const bool drop = m.dropout > 0;
   const int heads_local = static_cast<int>(a / t);
 
   // TP collective at a g/f boundary: forward AG (SP) or nothing, backward the dual.
@@ -364,13 +367,13 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
       b.bgemm(B, sq, sk, d);
       if (b.eager) b.mem(2 * sc * dt, "add");
       softmax(1);
-      b.fused(2.5 * sc * dt, sc);  // dropout: read, write, 1-byte mask
+      if (drop) b.fused(2.5 * sc * dt, sc);  // dropout: read, write, 1-byte mask
       b.bgemm(B, sq, d, sk);
       b.mem(2 * T * h / t * dt, "copy");
     } else {
       b.mem(2 * T * h / t * dt * kBwdMem, "copy");
       b.bgemm_bwd(B, sq, d, sk);
-      b.fused(2.5 * sc * dt);
+      if (drop) b.fused(2.5 * sc * dt);
       softmax(kBwdMem);
       if (b.eager) b.mem(2 * sc * dt * kBwdMem, "add");
       b.bgemm_bwd(B, sq, sk, d);
@@ -386,11 +389,15 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
   // (read x and residual, write out and a 1-byte mask: 7 bytes per element). Backward in both: the
   // mask multiply (read gradient and mask, write) and autograd's add of the two gradients of the
   // residual stream.
+  // Without dropout (model.dropout 0, as Llama) both run a plain add: PyTorch's dropout returns
+  // its input when p is 0, and the backward has no mask to multiply by.
   auto residual = [&](bool backward) {
     const double el = Tsp * h;
     if (backward) {
-      b.fused(2.5 * el * dt);
+      if (drop) b.fused(2.5 * el * dt);
       b.mem(3 * el * dt, "add");
+    } else if (!drop) {
+      b.eager ? b.mem(3 * el * dt, "add") : b.fused(3 * el * dt);
     } else if (b.eager) {
       b.mem(4 * el * dt, "dropout_add");
     } else {

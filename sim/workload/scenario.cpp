@@ -65,6 +65,8 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
     s.model.seq_len = m.integer("seq_len", 1, 1 << 24);
     s.model.vocab = m.integer("vocab", 0, 1 << 26);
     s.model.dtype = m.one_of_or("dtype", {"bf16", "fp16"}, "bf16");
+    s.model.dropout = m.number_or("dropout", 0.1);
+    if (s.model.dropout < 0 || s.model.dropout >= 1) m.fail("dropout", "a probability in [0, 1)");
     if (m.has("moe")) {
       JsonObject e = m.object("moe");
       s.model.experts = e.integer_or("experts", 0, 0, 1 << 16);
@@ -181,9 +183,15 @@ void validate_scenario(const Scenario& s) {
           str(s.microbatches()));
   }
   const std::int64_t vstages = p.pp * p.virtual_stages;
-  if (m.layers < vstages)
+  if (s.stages.empty() && m.layers < vstages)
     bad(s, "$.model.layers", "at least pp x virtual_stages (" + str(vstages) + ") layers", str(m.layers));
   if (!s.stages.empty()) {
+    // An empty virtual stage is allowed only at either end, holding just the embedding or just the
+    // output layer and loss (as Llama 3 405B: 126 layers in 128 one-layer chunks).
+    for (std::size_t i = 0; i < s.stages.size(); ++i)
+      if (s.stages[i] == 0 && !((i == 0 || i + 1 == s.stages.size()) && m.vocab > 0))
+        bad(s, "$.stages[" + std::to_string(i) + "]",
+            "at least 1 layer (0 only for the first or last stage of a model with a vocabulary)", "0");
     if (static_cast<std::int64_t>(s.stages.size()) != vstages)
       bad(s, "$.stages", "one layer count per stage (pp x virtual_stages = " + str(vstages) + ")",
           str(static_cast<std::int64_t>(s.stages.size())) + " entries");

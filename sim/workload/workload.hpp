@@ -19,6 +19,9 @@ struct ModelSpec {
   std::string ffn = "gelu";  // gelu (two matrices) or swiglu (three)
   std::int64_t seq_len = 0, vocab = 0;  // vocab 0: a bare layer stack
   std::string dtype = "bf16";
+  // Dropout probability of the attention scores and of the two residual branches (GPT: 0.1;
+  // Llama: 0, which launches no dropout kernel and stores no masks).
+  double dropout = 0.1;
   std::int64_t experts = 0, top_k = 0;  // mixture of experts when experts > 0
 };
 

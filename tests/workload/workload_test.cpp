@@ -91,6 +91,28 @@ TEST(WorkloadKernels, FusedMegatronKernelsMoveLessThanEagerOps) {
   EXPECT_LT(meg.breakdown.compute_s, eag.breakdown.compute_s);
 }
 
+TEST(WorkloadKernels, NoDropoutLaunchesPlainResidualAdds) {
+  // Megatron, flash attention, one layer: with dropout each residual branch is one fused
+  // bias-dropout-add pass (7 bytes per element plus dropout's random-number cost) and its backward
+  // multiplies by the mask (5 bytes); without, a plain add pass (6 bytes) and no mask multiply.
+  // Nothing else differs, so the differences are exactly those kernels.
+  auto j = base_json();
+  const Scenario with = scen(j);
+  j["model"]["dropout"] = 0.0;
+  const Scenario without = scen(j);
+  const Profile prof = Profile::builtin("h100");
+  const workload::CommTimeFn none = [](int, CollOp, double) { return 0.0; };
+  auto cost = [&](const Scenario& s, bool bwd) { return workload::chunk_cost(s, prof, 1, false, false, bwd, none).compute_s; };
+  const double el = 1024.0 * 1024;
+  auto add = [&](double bytes) { return prof.memory_bound_time_s(bytes, "add"); };
+  const double rng = prof.memory_bound_time_s(8 * el, "dropout_add") - add(6 * el) - add(5 * el);
+  ASSERT_GT(rng, 0);
+  EXPECT_NEAR(cost(with, false) - cost(without, false), 2 * (add(7 * el) + rng - add(6 * el)), 1e-12);
+  EXPECT_NEAR(cost(with, true) - cost(without, true), 2 * add(5 * el), 1e-12);
+  j["model"]["dropout"] = 1.0;
+  EXPECT_NE(error_of(j).find("$.model.dropout: expected a probability in [0, 1)"), std::string::npos) << error_of(j);
+}
+
 TEST(WorkloadMemory, KorthikantiTermsWithTensorParallelism) {
   auto j = base_json();
   j["nodes"] = 1;
@@ -106,6 +128,17 @@ TEST(WorkloadMemory, KorthikantiTermsWithTensorParallelism) {
   EXPECT_DOUBLE_EQ(workload::activation_bytes_per_layer(scen(j)), sq * h * 34 / t);
   j["training"]["recompute"] = "full";
   EXPECT_DOUBLE_EQ(workload::activation_bytes_per_layer(scen(j)), 2 * sq * h / t);
+}
+
+TEST(WorkloadMemory, NoDropoutStoresNoMasks) {
+  // Dropout 0 (Llama): the two residual masks (1 byte per element each) and the attention-score
+  // mask (1 byte per score) are not stored.
+  auto j = base_json();
+  j["training"]["attention"] = "unfused";
+  const double sq = 1024, h = 1024, a = 16;
+  EXPECT_DOUBLE_EQ(workload::activation_bytes_per_layer(scen(j)), sq * h * (34 + 5 * a * sq / h));
+  j["model"]["dropout"] = 0.0;
+  EXPECT_DOUBLE_EQ(workload::activation_bytes_per_layer(scen(j)), sq * h * (32 + 4 * a * sq / h));
 }
 
 TEST(WorkloadMemory, OneFOneBKeepsPpMicrobatchesOnStageZero) {
@@ -185,6 +218,21 @@ TEST(WorkloadScenario, ErrorsNameTheKeys) {
   j = base_json();
   j["stages"] = {1, 2};
   EXPECT_NE(error_of(j).find("$.stages"), std::string::npos) << error_of(j);
+  // An empty stage only at an end, holding the embedding or the output layer (Llama 3 405B).
+  j = base_json();
+  j["gpus"] = 2;
+  j["parallelism"]["pp"] = 2;
+  j["parallelism"]["global_batch"] = 2;
+  j["stages"] = {0, 4};
+  EXPECT_NE(error_of(j).find("$.stages[0]: expected at least 1 layer (0 only for the first or last stage of a model "
+                             "with a vocabulary)"),
+            std::string::npos)
+      << error_of(j);
+  j["model"]["vocab"] = 1000;
+  EXPECT_EQ(error_of(j), "no error");
+  const SimResult r = simulate(scen(j));  // stage 0 runs the embedding only
+  EXPECT_TRUE(r.simulated);
+  EXPECT_EQ(r.critical_stage, 1);
   j = base_json();
   j["parallelism"]["ep"] = 2;
   EXPECT_NE(error_of(j).find("$.parallelism.ep"), std::string::npos) << error_of(j);
