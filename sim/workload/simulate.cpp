@@ -296,6 +296,9 @@ struct StagePlan {
 
 struct StageStats {
   double busy_s = 0, compute_s = 0, gap_s = 0, dp_exposed_s = 0, end_s = 0, dp_busy_s = 0, pp_busy_s = 0;
+  // An end stage's wait for the other end stage's gradients before the tied-embedding all-reduce:
+  // the schedule's doing (the first stage finishes its backward last), reported as bubble.
+  double partner_wait_s = 0;
   double exposed[5] = {0, 0, 0, 0, 0}, busy[5] = {0, 0, 0, 0, 0};
   int sends = 0;
 };
@@ -321,6 +324,7 @@ struct StageLog {
   std::vector<Job> jobs;
   std::vector<Send> sends;
   TimePs finish = 0, dp_done = 0, end = 0;
+  TimePs partner_from = 0, partner_wait = 0;  // of [finish, dp_done): waiting for the other end stage (tied embedding)
 };
 
 class PipelineSim : public EventSink {
@@ -400,7 +404,7 @@ class PipelineSim : public EventSink {
   void finalize(int s, TimePs dp_done) {
     StageLog& L = logs_[static_cast<std::size_t>(s)];
     StageStats& X = stats_[static_cast<std::size_t>(s)];
-    X.dp_exposed_s += ps_to_s(dp_done - L.finish);
+    X.dp_exposed_s += ps_to_s(dp_done - L.finish) - X.partner_wait_s;
     L.dp_done = dp_done;
     L.end = dp_done + s_to_ps_ceil(plans_[static_cast<std::size_t>(s)].optimizer_s);
     X.end_s = ps_to_s(L.end);
@@ -426,8 +430,13 @@ class PipelineSim : public EventSink {
         emb_ready_[s == 0 ? 0 : 1] = dp_done;
         if (emb_ready_[0] < 0 || emb_ready_[1] < 0) return;
         const TimePs start = std::max(emb_ready_[0], emb_ready_[1]);
-        for (int e : {0, pp_ - 1})
+        for (int e : {0, pp_ - 1}) {
+          const TimePs wait = start - emb_ready_[e == 0 ? 0 : 1];
+          logs_[static_cast<std::size_t>(e)].partner_from = emb_ready_[e == 0 ? 0 : 1];
+          logs_[static_cast<std::size_t>(e)].partner_wait = wait;
+          stats_[static_cast<std::size_t>(e)].partner_wait_s = ps_to_s(wait);
           finalize(e, dp_enqueue(e, start, P.emb_s, kEmbeddingReduce, P.emb_bytes, CollOp::allreduce, false));
+        }
         return;
       }
       finalize(s, dp_done);
@@ -662,7 +671,14 @@ void trace_stage(ChromeTrace& trace, int pid, int st, const TraceInput& in) {
   for (const auto& j : L.jobs)
     w.slice(kTrackDP, std::string(kJobNames[j.kind]) + " (" + to_string(j.op) + ")", "dp", j.start, j.end,
             "{\"bytes\":" + num(j.bytes) + "}");
-  w.slice(kTrackIdle, "wait: dp gradient reduction", "wait", L.finish, L.dp_done);
+  if (L.partner_wait > 0) {  // part of the bubble: the other end stage finishes its backward later
+    const TimePs a = L.partner_from, b = L.partner_from + L.partner_wait;
+    w.slice(kTrackIdle, "wait: dp gradient reduction", "wait", L.finish, a);
+    w.slice(kTrackIdle, "bubble", "bubble", a, b, "{\"waiting_for\":\"the other end stage's gradients (tied embedding)\"}");
+    w.slice(kTrackIdle, "wait: dp gradient reduction", "wait", b, L.dp_done);
+  } else {
+    w.slice(kTrackIdle, "wait: dp gradient reduction", "wait", L.finish, L.dp_done);
+  }
   w.slice(kTrackOptimizer, "optimizer step", "optimizer", L.dp_done, L.end);
 }
 
@@ -851,6 +867,7 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
   // Bubble: of each wait for an op's input, the part that remains when transfers are free (the
   // same schedule re-run with zero-time sends); the rest is exposed pipeline communication.
   std::unique_ptr<PipelineSim> free_sim;
+  const double pw = X.partner_wait_s;
   double bubble = idle;
   if (pp > 1 && p2p_s > 0) {
     free_sim = std::make_unique<PipelineSim>(ops, plans, pp, v, m, std::vector<TimePs>(static_cast<std::size_t>(pp), 0),
@@ -860,7 +877,7 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
     TimePs b = 0;
     for (std::size_t i = 0; i < XL.ops.size() && i < YL.ops.size(); ++i)
       b += std::min(XL.ops[i].data_wait, YL.ops[i].data_wait);
-    bubble = std::min(idle, ps_to_s(b));
+    bubble = std::min(idle - pw, ps_to_s(b)) + pw;
   }
   r.simulated = true;
   r.critical_stage = crit;

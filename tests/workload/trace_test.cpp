@@ -132,6 +132,11 @@ TEST(WorkloadMechanisms, TiedEmbeddingGradientIsAllReducedBetweenEndStages) {
   EXPECT_GT(tied.comm_total_s[workload::kDP], 0);
   const auto& k = tied.breakdown;
   EXPECT_NEAR(k.compute_s + k.exposed_comm_s() + k.bubble_s + k.optimizer_s, tied.step_time_s, 1e-9 * tied.step_time_s);
+  // The last stage (critical here) waits for stage 0, which finishes its backward last, before the
+  // all-reduce: that wait is the schedule's (bubble), so exposed DP never exceeds DP busy time.
+  EXPECT_EQ(tied.critical_stage, 3);
+  EXPECT_LE(k.dp_s, tied.comm_total_s[workload::kDP]);
+  EXPECT_GT(k.bubble_s, 0);
   EXPECT_TRUE(untied.simulated);
   ChromeTrace t;
   SimOptions o;
