@@ -507,16 +507,18 @@ double Profile::batched_gemm_time_s(std::int64_t batch, std::int64_t m, std::int
                             std::to_string(k);
   if (batch < 1) throw InputError("batched gemm " + shape + ": batch: expected an integer >= 1");
   if (m < 1 || n < 1 || k < 1) throw InputError("batched gemm " + shape + ": expected dimensions m, n, k >= 1");
-  auto it = impl_->batched.find(dtype);
-  if (it == impl_->batched.end()) {  // no batched measurement: one GEMM with the batch folded into m
-    if (m > std::numeric_limits<std::int64_t>::max() / batch)
-      throw InputError("batched gemm " + shape + ": expected batch x m to fit in 64 bits");
-    return gemm_time_s(batch * m, n, k, dtype);
-  }
   const double db = static_cast<double>(batch), dm = static_cast<double>(m), dn = static_cast<double>(n),
                dk = static_cast<double>(k);
   const double flops = 2 * db * dm * dn * dk;
   const double bytes = db * (dm * dk + dk * dn + dm * dn) * elt_bytes(dtype);
+  auto it = impl_->batched.find(dtype);
+  if (it == impl_->batched.end()) {
+    // No batched measurement: one GEMM with the batch folded into m (same FLOPs, same A and C
+    // traffic), but never faster than moving every product's own operands (B is read batch times).
+    if (m > std::numeric_limits<std::int64_t>::max() / batch)
+      throw InputError("batched gemm " + shape + ": expected batch x m to fit in 64 bits");
+    return std::max(gemm_time_s(batch * m, n, k, dtype), bytes / memory_bandwidth_Bps());
+  }
   const auto& tab = it->second;
   const double roof = std::max(flops / (tab.peak_tflops * 1e12), bytes / memory_bandwidth_Bps());
   return interpolate_gemm(tab, {std::log(db), std::log(dm), std::log(dn), std::log(dk)}, flops, roof);

@@ -80,7 +80,8 @@ class Profile:
 
     def batched_gemm_time_s(self, batch, m, n, k, dtype="bf16"):
         """Seconds of `batch` products C[m,n] = A[m,k] B[k,n] in one strided-batched call; without
-        batched samples in the profile, one GEMM of (batch*m) x n x k (docs/calibration.md)."""
+        batched samples in the profile, one GEMM of (batch*m) x n x k, no faster than moving every
+        product's operands through HBM (docs/calibration.md)."""
         w = "batched_gemm_time_s"
         return self._p.batched_gemm_time_s(_args.integer(w, "batch", batch), *self._mnk(m, n, k),
                                            _args.string(w, "dtype", dtype))

@@ -274,15 +274,28 @@ TEST(Profile, BatchedGemmReproducesSamplesAndStaysAboveTheRoofline) {
 }
 
 TEST(Profile, BatchedGemmWithoutSamplesFoldsTheBatchIntoM) {
+  // Without batched samples: the batch folded into m, but never faster than moving every
+  // product's own operands (the folded GEMM reads B once; the batched call reads it batch times).
   Profile h200 = Profile::builtin("h200");
   EXPECT_FALSE(h200.has_batched_gemm("bf16"));
+  auto expected = [](const Profile& p, double b, double m, double n, double k, const char* dt) {
+    const double elt = std::string(dt) == "tf32" ? 4 : 2;
+    return std::max(p.gemm_time_s(std::llround(b * m), std::llround(n), std::llround(k), dt),
+                    b * (m * k + k * n + m * n) * elt / p.memory_bandwidth_Bps());
+  };
   for (auto [b, m, n, k] : {std::tuple{1L, 4096L, 4096L, 4096L}, std::tuple{32L, 2048L, 2048L, 128L},
                             std::tuple{1024L, 128L, 128L, 64L}, std::tuple{7L, 3000L, 5000L, 700L}})
-    for (const char* dt : {"bf16", "fp16", "tf32"})
-      EXPECT_EQ(h200.batched_gemm_time_s(b, m, n, k, dt), h200.gemm_time_s(b * m, n, k, dt)) << b << " " << m << dt;
+    for (const char* dt : {"bf16", "fp16", "tf32"}) {
+      EXPECT_EQ(h200.batched_gemm_time_s(b, m, n, k, dt), expected(h200, b, m, n, k, dt)) << b << " " << m << dt;
+      if (b == 1) EXPECT_EQ(h200.batched_gemm_time_s(b, m, n, k, dt), h200.gemm_time_s(m, n, k, dt));
+    }
+  // Many matrix-vector products, each with its own 4096 x 4096 B: bandwidth-bound, 137 GB moved.
+  const double bw = 4096.0 * (4096 + 4096.0 * 4096 + 4096) * 2 / h200.memory_bandwidth_Bps();
+  EXPECT_EQ(h200.batched_gemm_time_s(4096, 1, 4096, 4096, "bf16"), bw);
+  EXPECT_GT(bw, 10 * h200.gemm_time_s(4096, 4096, 4096, "bf16"));
   // A profile with a bf16 batched table falls back for the other dtypes.
   Profile p = with_batched_and_unfused();
-  EXPECT_EQ(p.batched_gemm_time_s(64, 1024, 1024, 128, "fp16"), p.gemm_time_s(64 * 1024, 1024, 128, "fp16"));
+  EXPECT_EQ(p.batched_gemm_time_s(64, 1024, 1024, 128, "fp16"), expected(p, 64, 1024, 1024, 128, "fp16"));
 }
 
 TEST(Profile, BatchedGemmRejectsBadArguments) {

@@ -119,10 +119,14 @@ def test_fit_from_dict_and_errors(src_dir):
 
 def test_batched_gemm_falls_back_to_one_folded_gemm():
     # The shipped h200 has no batched samples: batch products of m x n x k are timed as one
-    # (batch*m) x n x k GEMM, exactly (docs/calibration.md).
+    # (batch*m) x n x k GEMM, but no faster than every product's own operands moved through HBM
+    # (docs/calibration.md).
     p = knee.Profile("h200")
     assert not p.has_batched_gemm("bf16")
-    assert p.batched_gemm_time_s(64, 2048, 2048, 128) == p.gemm_time_s(64 * 2048, 2048, 128)
+    for b, m, n, k in [(64, 2048, 2048, 128), (8, 4096, 4096, 4096), (4096, 1, 4096, 4096)]:
+        traffic = b * (m * k + k * n + m * n) * 2 / p.memory_bandwidth_Bps()
+        assert p.batched_gemm_time_s(b, m, n, k) == max(p.gemm_time_s(b * m, n, k), traffic)
+    assert p.batched_gemm_time_s(4096, 1, 4096, 4096) > 10 * p.gemm_time_s(4096, 4096, 4096)
     assert not p.has_attention_unfused()
     with pytest.raises(knee.InputError, match="unfused_samples"):
         p.attention_unfused_time_s(1, 16, 2048, 128)
