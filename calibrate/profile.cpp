@@ -116,6 +116,7 @@ struct Profile::Impl {
   double launch_s = 0, capacity = 0;
   bool has_power = false;
   double idle_W = 0, compute_W = 0, memory_W = 0, tdp_W = 0;
+  double calib_flops_per_s = 0, calib_memory_Bps = 0;  // 0: not measured
 
   [[noreturn]] void fail(const std::string& path, const std::string& expected, const std::string& got) const {
     throw_input_error(source, path, expected, got);
@@ -334,8 +335,8 @@ void read_power(JsonObject w, Profile::Impl& p) {
   }
   if (w.has("calibration_rates")) {
     JsonObject r = w.object("calibration_rates");
-    r.non_negative("compute_tflops");
-    r.non_negative("memory_Bps");
+    p.calib_flops_per_s = r.non_negative("compute_tflops") * 1e12;
+    p.calib_memory_Bps = r.non_negative("memory_Bps");
     r.finish();
   }
   w.non_negative_or("settle_s", 0);
@@ -614,6 +615,22 @@ double Profile::power_W(double compute_util, double mem_util) const {
   const double cu = std::clamp(compute_util, 0.0, 1.0), mu = std::clamp(mem_util, 0.0, 1.0);
   const double w = p.idle_W + (p.compute_W - p.idle_W) * cu + (p.memory_W - p.idle_W) * mu;
   return std::clamp(w, p.idle_W, p.tdp_W);
+}
+
+bool Profile::has_power() const { return impl_->has_power; }
+
+Profile::PowerReference Profile::power_reference() const {
+  const Impl& p = *impl_;
+  PowerReference r{p.calib_flops_per_s, p.calib_memory_Bps};
+  if (!(r.flops_per_s > 0)) {
+    const auto dts = gemm_dtypes();
+    if (!dts.empty()) {
+      const std::string dt = std::find(dts.begin(), dts.end(), "bf16") != dts.end() ? "bf16" : dts.front();
+      r.flops_per_s = gemm_tflops(8192, 8192, 8192, dt) * 1e12;
+    }
+  }
+  if (!(r.memory_Bps > 0)) r.memory_Bps = memory_bandwidth_Bps();
+  return r;
 }
 
 }  // namespace knee

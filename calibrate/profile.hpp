@@ -38,8 +38,9 @@ class Profile {
   // `batch` independent GEMMs C[m,n] = A[m,k] B[k,n] in one strided-batched call. With samples in
   // $.compute.batched_gemm.<dtype>, the same interpolation as gemm_time_s in (log batch, log m,
   // log n, log k), its roofline counting batch x (mk + kn + mn) elements; without, the fallback
-  // gemm_time_s(batch * m, n, k, dtype): one GEMM with the batch folded into m (same FLOPs and
-  // A and C traffic; B is read once instead of batch times). Dimensions < 1 are InputErrors.
+  // gemm_time_s(batch * m, n, k, dtype), one GEMM with the batch folded into m (same FLOPs and
+  // A and C traffic), but no faster than those batch x (mk + kn + mn) elements at HBM bandwidth
+  // (the folded GEMM reads B once). Dimensions < 1 are InputErrors.
   double batched_gemm_time_s(std::int64_t batch, std::int64_t m, std::int64_t n, std::int64_t k,
                              const std::string& dtype) const;
   bool has_batched_gemm(const std::string& dtype) const;
@@ -72,6 +73,14 @@ class Profile {
   double link_time_s(const std::string& cls, double bytes) const;
   // idle + (compute_W - idle) * compute_util + (memory_W - idle) * mem_util, clamped to [idle, tdp].
   double power_W(double compute_util, double mem_util) const;
+  bool has_power() const;
+  // What utilization 1 means: the rates of the power calibration's workloads (a bf16 GEMM and a
+  // device copy; $.power.calibration_rates when measured, else the profile's own bf16 8192^3 GEMM
+  // rate and copy bandwidth, as for derived profiles).
+  struct PowerReference {
+    double flops_per_s, memory_Bps;
+  };
+  PowerReference power_reference() const;
 
   const nlohmann::ordered_json& json() const;
 

@@ -20,6 +20,34 @@ void print_memory(const MemoryReport& m) {
               m.inflight_microbatches, m.buffers_bytes / G);
 }
 
+// Energy and cost lines: every figure with the assumptions it rests on.
+void print_energy_and_cost(const SimResult& r) {
+  const auto& e = r.energy;
+  const auto& in = r.cost_inputs;
+  if (!e.available) {
+    std::printf("energy           not estimated: the profile has no power model\n");
+  } else {
+    std::printf("energy           %.4g MJ per step on the GPUs, %.0f W per GPU on average (power model: %s); "
+                "facility %.4g MJ per step, %.4g J per token (PUE %.2f, other IT %.0f W per GPU)\n",
+                e.gpu_J_per_step / 1e6, e.avg_power_per_gpu_W, e.power_provenance.c_str(), e.facility_J_per_step / 1e6,
+                e.facility_J_per_token, in.pue, in.other_W_per_gpu);
+  }
+  const auto& c = r.cost;
+  if (c.priced) {
+    char at[128] = "", kwh[64] = "";
+    if (in.usd_per_gpu_hour >= 0) std::snprintf(at, sizeof at, "$%g per GPU-hour", in.usd_per_gpu_hour);
+    if (in.usd_per_kWh >= 0) std::snprintf(kwh, sizeof kwh, "%s$%g per kWh", at[0] ? ", " : "", in.usd_per_kWh);
+    std::printf("cost             $%.4g per step, $%.4g per million tokens (at the scenario's %s)\n", c.usd_per_step,
+                c.usd_per_million_tokens, (std::string(at) + kwh).c_str());
+  }
+  if (c.run) {
+    std::printf("run              %.4g tokens: %.0f steps, %.2f days, %.4g GPU-hours, %.4g MWh facility energy",
+                in.train_tokens, c.run_steps, c.run_days, c.run_gpu_hours, c.run_facility_MWh);
+    if (c.priced) std::printf(", $%.4g", c.run_usd);
+    std::printf("\n");
+  }
+}
+
 int run_simulate(const Args& args) {
   if (args.positional().size() != 1)
     throw InputError("knee simulate: expected one scenario file, got " + std::to_string(args.positional().size()) +
@@ -69,6 +97,7 @@ int run_simulate(const Args& args) {
       std::printf("throughput       %.0f tokens/s, %.2f samples/s\n", r.tokens_per_s, r.samples_per_s);
       std::printf("TFLOP/s per GPU  %.1f (with recompute), MFU %.1f %%\n", r.tflops_per_gpu, 100 * r.mfu);
       std::printf("comm/compute     %.3f\n", r.comm_to_compute);
+      print_energy_and_cost(r);
       std::printf("breakdown (stage %d): compute %.4f s (launch gaps %.4f), exposed comm %.4f s "
                   "[tp %.4f pp %.4f dp %.4f cp %.4f ep %.4f], bubble %.4f s, optimizer %.4f s\n",
                   r.critical_stage, b.compute_s, b.launch_gap_s, b.exposed_comm_s(), b.tp_s, b.pp_s, b.dp_s, b.cp_s,

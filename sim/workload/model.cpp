@@ -236,7 +236,7 @@ struct Builder {
 
   void gemm(double m, double n, double kk) {
     k.push_back({prof.gemm_time_s(std::llround(m), std::llround(n), std::llround(kk), dtype), -1, 0, phase,
-                 CollOp::allreduce, 0, true});
+                 CollOp::allreduce, 0, true, 2 * m * n * kk, (m * kk + kk * n + m * n) * elt()});
   }
   void gemm_bwd(double m, double n, double kk) {  // dgrad and wgrad
     gemm(m, kk, n);
@@ -245,13 +245,18 @@ struct Builder {
   // Strided-batched GEMM (attention scores and context: one product per head and sequence).
   void bgemm(double batch, double m, double n, double kk) {
     k.push_back({prof.batched_gemm_time_s(std::llround(batch), std::llround(m), std::llround(n), std::llround(kk), dtype),
-                 -1, 0, phase, CollOp::allreduce, 0, true});
+                 -1, 0, phase, CollOp::allreduce, 0, true, 2 * batch * m * n * kk,
+                 batch * (m * kk + kk * n + m * n) * elt()});
   }
   void bgemm_bwd(double batch, double m, double n, double kk) {
     bgemm(batch, m, kk, n);
     bgemm(batch, kk, n, m);
   }
-  void mem(double bytes, const char* op) { k.push_back({prof.memory_bound_time_s(bytes, op), -1, 0, phase}); }
+  void mem(double bytes, const char* op) {
+    k.push_back({prof.memory_bound_time_s(bytes, op), -1, 0, phase, CollOp::allreduce, 0, false, 0, bytes});
+  }
+  // Bytes of a GEMM operand element in the dtype its GEMMs are timed in.
+  double elt() const { return dtype == "fp8" ? 1 : dtype == "bf16" || dtype == "fp16" ? 2 : 4; }
   // A fused single-pass elementwise kernel (Megatron's fused softmax and bias-dropout-add): its
   // own bytes at the rate of the profile's plain elementwise kernel ("add"), the op measured as
   // one pass over its operands. The eager op curves (torch.softmax, dropout + add) are not it.
@@ -264,11 +269,12 @@ struct Builder {
     return std::max(0.0, pair - prof.memory_bound_time_s(6 * el, "add") - fused_s(5 * el));
   }
   void fused(double bytes, double dropout_el = 0) {
-    k.push_back({fused_s(bytes) + (dropout_el > 0 ? dropout_extra_s(dropout_el) : 0), -1, 0, phase});
+    k.push_back({fused_s(bytes) + (dropout_el > 0 ? dropout_extra_s(dropout_el) : 0), -1, 0, phase,
+                 CollOp::allreduce, 0, false, 0, bytes});
   }
   void coll(int group, CollOp op, double bytes) {
     double t = comm(group, op, bytes);
-    k.push_back({t, group, t, phase, op, bytes});
+    k.push_back({t, group, t, phase, op, bytes, false, 0, 2 * bytes});
   }
 };
 
@@ -340,7 +346,9 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
     const double bytes = 2 * bsz * (seq / cp) * (m.kv_heads / t) * d * dt * (backward ? 2 : 1);
     const double step = b.comm(kCP, CollOp::sendrecv, bytes);
     const double exposed = (cp - 1) * std::max(0.0, step - attn_s / cp);
-    b.k.push_back({exposed, kCP, (cp - 1) * step, b.phase, CollOp::sendrecv, (cp - 1) * bytes});
+    // Energy: the exposed part only (the hidden part runs beside the attention kernels).
+    b.k.push_back({exposed, kCP, (cp - 1) * step, b.phase, CollOp::sendrecv, (cp - 1) * bytes, false, 0,
+                   step > 0 ? 2 * (cp - 1) * bytes * exposed / ((cp - 1) * step) : 0});
   };
 
   auto attention = [&](bool backward) {
@@ -348,7 +356,10 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
       const double fwd = b.prof.attention_time_s(int(bsz), heads_local, int(seq), int(d), true, false) / cp;
       double tm = fwd;
       if (backward) tm = b.prof.attention_time_s(int(bsz), heads_local, int(seq), int(d), true, true) / cp - fwd;
-      b.k.push_back({tm, -1, 0, b.phase});
+      // Work: causal QK^T and PV over this rank's queries (backward 2.5x: five products for two);
+      // HBM: Q, K, V read and O written (backward: those, dO, and dQ, dK, dV written).
+      const double fl = 2 * bsz * heads_local * seq * seq * d / cp, io = 4 * T * heads_local * d * dt;
+      b.k.push_back({tm, -1, 0, b.phase, CollOp::allreduce, 0, false, backward ? 2.5 * fl : fl, backward ? 2 * io : io});
       cp_ring(tm, backward);
       return;
     }
@@ -529,12 +540,16 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
   overlap_tp_comm(b);
 }
 
-void run_on_gpu(const std::vector<Kernel>& ks, double launch_s, double& host, double& gpu, OpCost& c,
-                std::vector<OpSlice>* tl, int layer) {
+void run_on_gpu(const Profile& prof, const std::vector<Kernel>& ks, double launch_s, double& host, double& gpu,
+                OpCost& c, std::vector<OpSlice>* tl, int layer) {
+  const bool power = prof.has_power();
+  const Profile::PowerReference ref = power ? prof.power_reference() : Profile::PowerReference{0, 0};
+  const double idle_W = power ? prof.power_W(0, 0) : 0;
   for (const Kernel& k : ks) {
     host += launch_s;
     const double start = std::max(host, gpu);
     c.launch_gap_s += start - gpu;
+    if (power) c.energy_J += (start - gpu) * idle_W + k.gpu_s * work_power_W(prof, ref, k.flops, k.hbm_bytes, k.gpu_s);
     if (tl) {
       // The gap before a kernel belongs to the compute slice it extends (or opens); the last
       // slice always ends where the previous kernel ended.
@@ -607,19 +622,20 @@ OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, b
     }
     (backward ? head : tail) = o.k;
   }
-  run_on_gpu(head, launch, host, gpu, c, timeline, -1);
+  run_on_gpu(prof, head, launch, host, gpu, c, timeline, -1);
   if (layers > 0) {
     layer_kernels(b, backward, backward && s.train.recompute == "full");
     // Backward walks the layers last to first.
     for (std::int64_t i = 0; i < layers; ++i)
-      run_on_gpu(b.k, launch, host, gpu, c, timeline, static_cast<int>(backward ? layers - 1 - i : i));
+      run_on_gpu(prof, b.k, launch, host, gpu, c, timeline, static_cast<int>(backward ? layers - 1 - i : i));
   }
-  run_on_gpu(tail, launch, host, gpu, c, timeline, -1);
+  run_on_gpu(prof, tail, launch, host, gpu, c, timeline, -1);
   c.total_s = gpu;
   return c;
 }
 
-double optimizer_time_s(const Scenario& s, const Profile& prof, const StageParams& p) {
+namespace {
+double optimizer_bytes(const Scenario& s, const StageParams& p) {
   const bool mixed = s.train.precision == "mixed";
   const bool adam = s.train.optimizer == "adamw";
   // Bytes moved per parameter: read grad, master/param and moments, write them back (and the
@@ -627,8 +643,25 @@ double optimizer_time_s(const Scenario& s, const Profile& prof, const StageParam
   const double per = adam ? (mixed ? 34 : 16) : (mixed ? 26 : 12);
   const double shard = s.par.zero >= 1 ? double(s.par.dp * s.par.cp) : 1;
   const double eshard = s.par.zero >= 1 ? double(s.par.dp * s.par.cp * s.par.tp) / s.par.ep : 1;
-  const double n = p.dense / shard + p.experts / eshard;
-  return prof.memory_bound_time_s(n * per, "add");
+  return (p.dense / shard + p.experts / eshard) * per;
+}
+}  // namespace
+
+double optimizer_time_s(const Scenario& s, const Profile& prof, const StageParams& p) {
+  return prof.memory_bound_time_s(optimizer_bytes(s, p), "add");
+}
+
+double optimizer_energy_J(const Scenario& s, const Profile& prof, const StageParams& p) {
+  if (!prof.has_power()) return 0;
+  const double t = optimizer_time_s(s, prof, p), bytes = optimizer_bytes(s, p);
+  return t * work_power_W(prof, prof.power_reference(), 0, bytes, t);
+}
+
+double work_power_W(const Profile& prof, const Profile::PowerReference& ref, double flops, double hbm_bytes,
+                    double dur_s) {
+  if (!(dur_s > 0)) return prof.power_W(0, 0);
+  const double cu = ref.flops_per_s > 0 ? flops / dur_s / ref.flops_per_s : 0;
+  return prof.power_W(cu, hbm_bytes / dur_s / ref.memory_Bps);
 }
 
 }  // namespace knee::workload

@@ -57,6 +57,9 @@ struct Kernel {
   CollOp op = CollOp::allreduce;  // collectives: what and how many bytes (timelines)
   double bytes = 0;
   bool gemm = false;  // a matrix multiply (TP communication overlap pairs collectives with them)
+  // Work for the power model: FLOPs and HBM bytes (read + write) of its gpu_s; a collective's HBM
+  // bytes are twice its payload (each byte sent is read, each byte received written).
+  double flops = 0, hbm_bytes = 0;
 };
 // Time of a collective on a parallel group: (group, op, bytes) -> seconds.
 using CommTimeFn = std::function<double(int group, CollOp op, double bytes)>;
@@ -67,6 +70,9 @@ struct OpCost {
   double total_s = 0, compute_s = 0, launch_gap_s = 0;
   double comm_exposed_s[5] = {0, 0, 0, 0, 0};
   double comm_busy_s[5] = {0, 0, 0, 0, 0};
+  // Energy of one GPU over total_s (kernels at the profile's power for their utilization, launch
+  // gaps idle; docs/workloads.md, "Energy and cost"); 0 when the profile has no power model.
+  double energy_J = 0;
 };
 // A chunk's compute stream as slices, for timelines: runs of compute kernels (launch gaps
 // included, so compute slices sum to compute_s + launch_gap_s) and the collectives between them.
@@ -82,8 +88,14 @@ struct OpSlice {
 // With `timeline`, the slices are appended to it (layers numbered from 0 within the chunk).
 OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, bool first, bool last,
                   bool backward, const CommTimeFn& comm, std::vector<OpSlice>* timeline = nullptr);
-// Optimizer step on one GPU of virtual stage params (sharded by ZeRO).
+// Optimizer step on one GPU of virtual stage params (sharded by ZeRO), and its energy (a
+// memory-bound pass; 0 without a power model).
 double optimizer_time_s(const Scenario& s, const Profile& prof, const StageParams& p);
+double optimizer_energy_J(const Scenario& s, const Profile& prof, const StageParams& p);
+// Power of one GPU running work of `flops` and `hbm_bytes` for `dur_s`: the profile's model at that
+// utilization of its calibration workloads (ref = prof.power_reference()); idle when dur_s is 0.
+double work_power_W(const Profile& prof, const Profile::PowerReference& ref, double flops, double hbm_bytes,
+                    double dur_s);
 // Bytes per parameter of the reduced gradients.
 double grad_bytes_per_param(const Scenario& s);
 // Dense peak bf16/fp16 TFLOP/s of the profile's GPU (datasheet, else the achieved peak).

@@ -134,6 +134,16 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
     for (std::size_t i = 0; i < st.size(); ++i) s.stages.push_back(st.integer(i, 0, 1 << 20));
   }
   s.seed = static_cast<std::uint64_t>(root.integer_or("seed", 0, 0));
+  if (root.has("cost")) {  // prices and facility: the scenario's assumptions, echoed with every result
+    JsonObject c = root.object("cost");
+    s.cost.usd_per_gpu_hour = c.non_negative_or("usd_per_gpu_hour", -1);
+    s.cost.usd_per_kWh = c.non_negative_or("usd_per_kWh", -1);
+    s.cost.pue = c.number_or("pue", 1);
+    if (!(s.cost.pue >= 1 && s.cost.pue <= 10)) c.fail("pue", "a power usage effectiveness between 1 and 10");
+    s.cost.other_W_per_gpu = c.non_negative_or("other_W_per_gpu", 0);
+    s.cost.train_tokens = c.non_negative_or("train_tokens", 0);
+    c.finish();
+  }
   root.ignore("comment");
   root.ignore("name");
   root.finish();

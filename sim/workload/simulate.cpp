@@ -289,7 +289,7 @@ struct StagePlan {
   std::vector<double> z3_gather_s, z3_scatter_s;  // per chunk: per-layer piece durations
   std::vector<double> z3_gather_bytes, z3_scatter_bytes;
   std::vector<int> z3_pieces;
-  double optimizer_s = 0;
+  double optimizer_s = 0, optimizer_J = 0;
   double emb_s = 0, emb_bytes = 0;  // embedding-gradient all-reduce with the other end stage
   bool overlap = true;  // reduce buckets during the last backward, else after the backward
 };
@@ -697,6 +697,55 @@ void write_trace(const ChromeTrace& trace, const SimResult& r, const std::string
   if (!f) throw InputError(path + ": expected a writable trace file path, got a write error");
 }
 
+// Energy of the step and what it costs (docs/workloads.md, "Energy and cost"). Every GPU of a
+// stage runs that stage's ops (its TP, CP and DP peers run the same kernels in the model); a GPU
+// draws the profile's power for each kernel's utilization while its ops run, idle power for launch
+// gaps and for the rest of the step (bubbles, waits, the time after it finishes). Communication
+// that overlaps compute is not charged on top.
+void energy_and_cost(const Scenario& s, const Profile& prof, const std::vector<std::vector<PipeOp>>& ops,
+                     const std::vector<StagePlan>& plans, SimResult& r) {
+  r.cost_inputs = s.cost;
+  if (!prof.has_power() || !r.simulated) return;
+  EnergyReport& e = r.energy;
+  e.available = true;
+  const auto& pw = prof.json().at("power");
+  e.power_provenance = pw.contains("compute_W") ? pw.at("compute_W").value("provenance", std::string()) : "";
+  const double idle_W = prof.power_W(0, 0);
+  const double per_stage = double(s.par.tp * s.par.cp * s.par.dp);
+  for (std::size_t st = 0; st < plans.size(); ++st) {
+    const StagePlan& P = plans[st];
+    double joules = 0, busy = 0;
+    for (const PipeOp& o : ops[st]) {
+      const OpCost& c = (o.fwd ? P.fwd : P.bwd)[static_cast<std::size_t>(o.chunk)];
+      joules += c.energy_J;
+      busy += c.total_s;
+    }
+    joules += P.optimizer_J + std::max(0.0, r.step_time_s - busy - P.optimizer_s) * idle_W;
+    e.gpu_J_per_step += joules * per_stage;
+  }
+  const double gpus = double(s.gpus), tokens = double(s.par.global_batch) * s.model.seq_len;
+  e.avg_power_per_gpu_W = e.gpu_J_per_step / (r.step_time_s * gpus);
+  e.facility_J_per_step = (e.gpu_J_per_step + s.cost.other_W_per_gpu * gpus * r.step_time_s) * s.cost.pue;
+  e.facility_J_per_token = e.facility_J_per_step / tokens;
+  CostReport& c = r.cost;
+  const double gpu_hours_per_step = gpus * r.step_time_s / 3600;
+  const double kWh_per_step = e.facility_J_per_step / 3.6e6;
+  c.priced = s.cost.usd_per_gpu_hour >= 0 || s.cost.usd_per_kWh >= 0;
+  if (c.priced) {
+    c.usd_per_step = std::max(0.0, s.cost.usd_per_gpu_hour) * gpu_hours_per_step +
+                     std::max(0.0, s.cost.usd_per_kWh) * kWh_per_step;
+    c.usd_per_million_tokens = c.usd_per_step / tokens * 1e6;
+  }
+  if (s.cost.train_tokens > 0) {
+    c.run = true;
+    c.run_steps = std::ceil(s.cost.train_tokens / tokens);
+    c.run_days = c.run_steps * r.step_time_s / 86400;
+    c.run_gpu_hours = c.run_steps * gpu_hours_per_step;
+    c.run_facility_MWh = c.run_steps * kWh_per_step / 1000;
+    c.run_usd = c.run_steps * c.usd_per_step;
+  }
+}
+
 SimResult simulate(const Scenario& s, const SimOptions& opt) {
   validate_scenario(s);
   SimResult r;
@@ -793,6 +842,7 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
       }
     }
     P2.optimizer_s = optimizer_time_s(s, prof, tot);
+    P2.optimizer_J = optimizer_energy_J(s, prof, tot);
     P2.overlap = s.train.overlap_grad_reduce;
   }
   if (tied) {
@@ -906,6 +956,7 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
   r.tflops_per_gpu = r.hardware_flops_per_step / r.step_time_s / double(s.gpus) * 1e-12;
   r.mfu = r.model_flops_per_step / (r.step_time_s * double(s.gpus) * peak_tflops(prof, s.model.dtype) * 1e12);
   r.comm_timings = timer.timings();
+  energy_and_cost(s, prof, ops, plans, r);
 
   if (tracing) {
     std::vector<std::int64_t> first_layer;
@@ -986,6 +1037,36 @@ nlohmann::ordered_json SimResult::to_json() const {
   mj["inflight_microbatches"] = memory.inflight_microbatches;
   j["memory"] = mj;
   j["batch"] = {{"gpus", gpus}, {"dp", dp}, {"global_batch", global_batch}, {"microbatches", microbatches}};
+  // Energy and cost: null when the profile has no power model (energy) or no price was given (cost).
+  if (energy.available) {
+    nlohmann::ordered_json e;
+    e["gpu_J_per_step"] = energy.gpu_J_per_step;
+    e["avg_power_per_gpu_W"] = energy.avg_power_per_gpu_W;
+    e["facility_J_per_step"] = energy.facility_J_per_step;
+    e["facility_J_per_token"] = energy.facility_J_per_token;
+    e["pue"] = cost_inputs.pue;
+    e["other_W_per_gpu"] = cost_inputs.other_W_per_gpu;
+    e["power_model"] = energy.power_provenance;
+    j["energy"] = e;
+  } else {
+    j["energy"] = nullptr;
+  }
+  nlohmann::ordered_json c = nullptr;
+  if (cost.priced || cost.run) {
+    c = nlohmann::ordered_json::object();
+    auto price = [](double v) { return v >= 0 ? nlohmann::ordered_json(v) : nlohmann::ordered_json(); };
+    c["usd_per_gpu_hour"] = price(cost_inputs.usd_per_gpu_hour);
+    c["usd_per_kWh"] = price(cost_inputs.usd_per_kWh);
+    c["usd_per_step"] = cost.priced ? nlohmann::ordered_json(cost.usd_per_step) : nlohmann::ordered_json();
+    c["usd_per_million_tokens"] =
+        cost.priced ? nlohmann::ordered_json(cost.usd_per_million_tokens) : nlohmann::ordered_json();
+    if (cost.run) {
+      c["run"] = {{"train_tokens", cost_inputs.train_tokens}, {"steps", cost.run_steps}, {"days", cost.run_days},
+                  {"gpu_hours", cost.run_gpu_hours}, {"facility_MWh", cost.run_facility_MWh},
+                  {"usd", cost.priced ? nlohmann::ordered_json(cost.run_usd) : nlohmann::ordered_json()}};
+    }
+  }
+  j["cost"] = c;
   j["provenance"] = provenance;
   j["events"] = events;
   j["comm_timings"] = comm_timings;

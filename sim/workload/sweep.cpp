@@ -234,8 +234,11 @@ nlohmann::ordered_json sweep_point_json(const SweepPoint& p) {
     q["efficiency"] = p.efficiency;
     q["mfu"] = p.result.mfu;
     q["comm_to_compute"] = p.result.comm_to_compute;
-    q["breakdown"] = p.result.to_json()["breakdown"];
+    const auto rj = p.result.to_json();
+    q["breakdown"] = rj["breakdown"];
     q["memory_per_gpu_bytes"] = p.result.memory.per_gpu_bytes;
+    q["energy"] = rj["energy"];
+    q["cost"] = rj["cost"];
   }
   return q;
 }
@@ -252,7 +255,8 @@ nlohmann::ordered_json SweepResult::to_json() const {
 std::string SweepResult::to_csv() const {
   std::ostringstream o;
   o << "gpus,tp,pp,dp,cp,global_batch,feasible,step_time_s,tokens_per_s,speedup,efficiency,mfu,comm_to_compute,"
-       "compute_s,exposed_tp_s,exposed_pp_s,exposed_dp_s,exposed_cp_s,exposed_ep_s,bubble_s,optimizer_s,knee,reason\n";
+       "compute_s,exposed_tp_s,exposed_pp_s,exposed_dp_s,exposed_cp_s,exposed_ep_s,bubble_s,optimizer_s,"
+       "avg_power_per_gpu_W,facility_J_per_token,usd_per_million_tokens,knee,reason\n";
   for (std::size_t i = 0; i < points.size(); ++i) {
     const auto& p = points[i];
     const auto& r = p.result;
@@ -265,6 +269,11 @@ std::string SweepResult::to_csv() const {
         << b.cp_s << ',' << b.ep_s << ',' << b.bubble_s << ',' << b.optimizer_s << ',';
     else
       o << ",,,,,,,,,,,,,,";
+    // Energy (empty without a power model) and cost (empty without a price).
+    if (p.feasible && r.energy.available) o << r.energy.avg_power_per_gpu_W << ',' << r.energy.facility_J_per_token << ',';
+    else o << ",,";
+    if (p.feasible && r.cost.priced) o << r.cost.usd_per_million_tokens << ',';
+    else o << ',';
     std::string reason = p.reason;
     std::replace(reason.begin(), reason.end(), ',', ';');
     std::replace(reason.begin(), reason.end(), '"', '\'');
@@ -278,8 +287,9 @@ std::string SweepResult::to_table() const {
   char buf[512];
   o << "# " << mode << " scaling: " << (mode == "strong" ? "global batch fixed" : "global batch grows with dp")
     << "; baseline " << baseline_gpus << " GPUs; knee threshold " << fmt("%.2f", threshold) << " efficiency\n";
-  std::snprintf(buf, sizeof buf, "%7s %3s %3s %5s %6s %9s %12s %8s %6s %6s %6s %7s %7s %7s %7s\n", "gpus", "tp", "pp",
-                "dp", "batch", "step_s", "tokens/s", "speedup", "eff", "mfu", "c/c", "tp_s", "pp_s", "dp_s", "bubble");
+  std::snprintf(buf, sizeof buf, "%7s %3s %3s %5s %6s %9s %12s %8s %6s %6s %6s %7s %7s %7s %7s %6s\n", "gpus", "tp", "pp",
+                "dp", "batch", "step_s", "tokens/s", "speedup", "eff", "mfu", "c/c", "tp_s", "pp_s", "dp_s", "bubble",
+                "J/tok");
   o << buf;
   for (std::size_t i = 0; i < points.size(); ++i) {
     const auto& p = points[i];
@@ -292,10 +302,11 @@ std::string SweepResult::to_table() const {
     }
     const auto& r = p.result;
     const auto& b = r.breakdown;
-    std::snprintf(buf, sizeof buf, "%7lld %3lld %3lld %5lld %6lld %9.4f %12.0f %8.2f %6.3f %6.3f %6.3f %7.4f %7.4f %7.4f %7.4f%s\n",
+    const std::string jtok = r.energy.available ? fmt("%6.3f", r.energy.facility_J_per_token) : "     -";
+    std::snprintf(buf, sizeof buf, "%7lld %3lld %3lld %5lld %6lld %9.4f %12.0f %8.2f %6.3f %6.3f %6.3f %7.4f %7.4f %7.4f %7.4f %s%s\n",
                   static_cast<long long>(p.gpus), static_cast<long long>(p.tp), static_cast<long long>(p.pp),
                   static_cast<long long>(p.dp), static_cast<long long>(p.global_batch), r.step_time_s, r.tokens_per_s,
-                  p.speedup, p.efficiency, r.mfu, r.comm_to_compute, b.tp_s, b.pp_s, b.dp_s, b.bubble_s,
+                  p.speedup, p.efficiency, r.mfu, r.comm_to_compute, b.tp_s, b.pp_s, b.dp_s, b.bubble_s, jtok.c_str(),
                   static_cast<int>(i) == knee ? "  <-- knee" : "");
     o << buf;
   }

@@ -55,6 +55,16 @@ struct TrainingSpec {
   std::string grad_reduce_dtype = "fp32";
 };
 
+// Energy and cost assumptions (docs/scenarios.md, "cost"): none is a default price; what is not
+// given is not reported.
+struct CostSpec {
+  double usd_per_gpu_hour = -1;  // rental or amortized price of one GPU-hour; < 0: not given
+  double usd_per_kWh = -1;       // electricity, applied to facility energy; < 0: not given
+  double pue = 1;                // facility energy / IT energy (1: IT energy only)
+  double other_W_per_gpu = 0;    // host CPUs, memory, NICs and switches, per GPU
+  double train_tokens = 0;       // a whole run of this many tokens; 0: per step only
+};
+
 struct Scenario {
   std::string source;       // file name or "<json>", for messages
   std::string system_name;  // as written ("dgx-h100" or a path)
@@ -68,6 +78,7 @@ struct Scenario {
   std::vector<std::string> placement;  // rank order, fastest varying first: tp, cp, dp, pp
   std::vector<std::int64_t> stages;    // layers per virtual stage; empty: the default split
   std::uint64_t seed = 0;
+  CostSpec cost;
   std::int64_t microbatches() const { return par.global_batch / (par.micro_batch * par.dp); }
 };
 
@@ -106,6 +117,23 @@ struct Breakdown {
   double exposed_comm_s() const { return tp_s + pp_s + dp_s + cp_s + ep_s; }
 };
 
+// Energy of one step from the profile's power model (docs/workloads.md, "Energy and cost").
+struct EnergyReport {
+  bool available = false;        // false: the profile has no power model
+  std::string power_provenance;  // of the profile's power model: measured, derived, ...
+  double gpu_J_per_step = 0;     // all GPUs
+  double avg_power_per_gpu_W = 0;
+  double facility_J_per_step = 0;  // (GPUs + other_W_per_gpu) x pue
+  double facility_J_per_token = 0;
+};
+struct CostReport {
+  bool priced = false;  // a price was given (usd_per_gpu_hour and/or usd_per_kWh)
+  double usd_per_step = 0, usd_per_million_tokens = 0;
+  // Whole run (cost.train_tokens > 0): steps rounded up.
+  bool run = false;
+  double run_steps = 0, run_days = 0, run_gpu_hours = 0, run_facility_MWh = 0, run_usd = 0;
+};
+
 struct SimResult {
   bool simulated = false;  // false when memory does not fit (and not forced)
   double step_time_s = 0, tokens_per_s = 0, samples_per_s = 0;
@@ -117,6 +145,9 @@ struct SimResult {
   Breakdown breakdown;
   double comm_total_s[5] = {0, 0, 0, 0, 0};  // tp, pp, dp, cp, ep: busy time, hidden or not
   MemoryReport memory;
+  EnergyReport energy;
+  CostReport cost;
+  CostSpec cost_inputs;  // echoed with the result
   std::int64_t gpus = 0, dp = 0, global_batch = 0, microbatches = 0;
   int critical_stage = 0;
   std::uint64_t events = 0, comm_timings = 0;
