@@ -41,8 +41,9 @@ void print_energy_and_cost(const SimResult& r) {
                 c.usd_per_million_tokens, (std::string(at) + kwh).c_str());
   }
   if (c.run) {
-    std::printf("run              %.4g tokens: %.0f steps, %.2f days, %.4g GPU-hours, %.4g MWh facility energy",
-                in.train_tokens, c.run_steps, c.run_days, c.run_gpu_hours, c.run_facility_MWh);
+    std::printf("run              %.4g tokens: %.0f steps, %.2f days, %.4g GPU-hours", in.train_tokens, c.run_steps,
+                c.run_days, c.run_gpu_hours);
+    if (e.available) std::printf(", %.4g MWh facility energy", c.run_facility_MWh);
     if (c.priced) std::printf(", $%.4g", c.run_usd);
     std::printf("\n");
   }

@@ -705,31 +705,36 @@ void write_trace(const ChromeTrace& trace, const SimResult& r, const std::string
 void energy_and_cost(const Scenario& s, const Profile& prof, const std::vector<std::vector<PipeOp>>& ops,
                      const std::vector<StagePlan>& plans, SimResult& r) {
   r.cost_inputs = s.cost;
-  if (!prof.has_power() || !r.simulated) return;
-  EnergyReport& e = r.energy;
-  e.available = true;
-  const auto& pw = prof.json().at("power");
-  e.power_provenance = pw.contains("compute_W") ? pw.at("compute_W").value("provenance", std::string()) : "";
-  const double idle_W = prof.power_W(0, 0);
-  const double per_stage = double(s.par.tp * s.par.cp * s.par.dp);
-  for (std::size_t st = 0; st < plans.size(); ++st) {
-    const StagePlan& P = plans[st];
-    double joules = 0, busy = 0;
-    for (const PipeOp& o : ops[st]) {
-      const OpCost& c = (o.fwd ? P.fwd : P.bwd)[static_cast<std::size_t>(o.chunk)];
-      joules += c.energy_J;
-      busy += c.total_s;
-    }
-    joules += P.optimizer_J + std::max(0.0, r.step_time_s - busy - P.optimizer_s) * idle_W;
-    e.gpu_J_per_step += joules * per_stage;
-  }
+  if (!r.simulated) return;
   const double gpus = double(s.gpus), tokens = double(s.par.global_batch) * s.model.seq_len;
-  e.avg_power_per_gpu_W = e.gpu_J_per_step / (r.step_time_s * gpus);
-  e.facility_J_per_step = (e.gpu_J_per_step + s.cost.other_W_per_gpu * gpus * r.step_time_s) * s.cost.pue;
-  e.facility_J_per_token = e.facility_J_per_step / tokens;
+  EnergyReport& e = r.energy;
+  if (prof.has_power()) {
+    e.available = true;
+    const auto& pw = prof.json().at("power");
+    e.power_provenance = pw.contains("compute_W") ? pw.at("compute_W").value("provenance", std::string()) : "";
+    const double idle_W = prof.power_W(0, 0);
+    const double per_stage = double(s.par.tp * s.par.cp * s.par.dp);
+    for (std::size_t st = 0; st < plans.size(); ++st) {
+      const StagePlan& P = plans[st];
+      double joules = 0, busy = 0;
+      for (const PipeOp& o : ops[st]) {
+        const OpCost& c = (o.fwd ? P.fwd : P.bwd)[static_cast<std::size_t>(o.chunk)];
+        joules += c.energy_J;
+        busy += c.total_s;
+      }
+      joules += P.optimizer_J + std::max(0.0, r.step_time_s - busy - P.optimizer_s) * idle_W;
+      e.gpu_J_per_step += joules * per_stage;
+    }
+    e.avg_power_per_gpu_W = e.gpu_J_per_step / (r.step_time_s * gpus);
+    e.facility_J_per_step = (e.gpu_J_per_step + s.cost.other_W_per_gpu * gpus * r.step_time_s) * s.cost.pue;
+    e.facility_J_per_token = e.facility_J_per_step / tokens;
+  } else if (s.cost.usd_per_kWh >= 0) {
+    throw_input_error(s.source, "$.cost.usd_per_kWh",
+                      "a profile with a power model (profile '" + prof.name() + "' has none)", "an electricity price");
+  }
   CostReport& c = r.cost;
   const double gpu_hours_per_step = gpus * r.step_time_s / 3600;
-  const double kWh_per_step = e.facility_J_per_step / 3.6e6;
+  const double kWh_per_step = e.facility_J_per_step / 3.6e6;  // 0 without a power model (then unpriced)
   c.priced = s.cost.usd_per_gpu_hour >= 0 || s.cost.usd_per_kWh >= 0;
   if (c.priced) {
     c.usd_per_step = std::max(0.0, s.cost.usd_per_gpu_hour) * gpu_hours_per_step +
@@ -741,7 +746,7 @@ void energy_and_cost(const Scenario& s, const Profile& prof, const std::vector<s
     c.run_steps = std::ceil(s.cost.train_tokens / tokens);
     c.run_days = c.run_steps * r.step_time_s / 86400;
     c.run_gpu_hours = c.run_steps * gpu_hours_per_step;
-    c.run_facility_MWh = c.run_steps * kWh_per_step / 1000;
+    c.run_facility_MWh = e.available ? c.run_steps * kWh_per_step / 1000 : NAN;
     c.run_usd = c.run_steps * c.usd_per_step;
   }
 }
@@ -1062,7 +1067,8 @@ nlohmann::ordered_json SimResult::to_json() const {
         cost.priced ? nlohmann::ordered_json(cost.usd_per_million_tokens) : nlohmann::ordered_json();
     if (cost.run) {
       c["run"] = {{"train_tokens", cost_inputs.train_tokens}, {"steps", cost.run_steps}, {"days", cost.run_days},
-                  {"gpu_hours", cost.run_gpu_hours}, {"facility_MWh", cost.run_facility_MWh},
+                  {"gpu_hours", cost.run_gpu_hours},
+                  {"facility_MWh", energy.available ? nlohmann::ordered_json(cost.run_facility_MWh) : nlohmann::ordered_json()},
                   {"usd", cost.priced ? nlohmann::ordered_json(cost.run_usd) : nlohmann::ordered_json()}};
     }
   }

@@ -32,6 +32,23 @@ J
 grep -q '\$.parallelism' "$tmp/err" || fail "error does not name the key: $(cat $tmp/err)"
 [ $(wc -l < "$tmp/err") -eq 1 ] || fail "error is not one line"
 
+# Energy always (the profile has a power model); cost and a whole run when the scenario prices them.
+grep -q '"facility_J_per_token"' <<<"$out" || fail "no energy in the JSON"
+/usr/bin/python3 - "$src/examples/scenarios/gpt3-175b-1024.json" "$tmp/priced.json" <<'P'
+import json, sys
+j = json.load(open(sys.argv[1]))
+j["cost"] = {"usd_per_gpu_hour": 2.5, "train_tokens": 3e11}
+json.dump(j, open(sys.argv[2], "w"))
+P
+"$knee" simulate "$tmp/priced.json" > "$tmp/out" || fail "priced simulate exit $?"
+grep -q '^energy .*W per GPU on average (power model: derived)' "$tmp/out" || fail "no energy line: $(cat $tmp/out)"
+grep -q '^cost .*per million tokens (at the scenario.s \$2.5 per GPU-hour)' "$tmp/out" || fail "no cost line: $(cat $tmp/out)"
+grep -q '^run  *3e+11 tokens: ' "$tmp/out" || fail "no run line: $(cat $tmp/out)"
+sed 's/"usd_per_gpu_hour": 2.5/"usd_per_gpu_hour": -1/' "$tmp/priced.json" > "$tmp/badcost.json"
+"$knee" simulate "$tmp/badcost.json" 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] || fail "negative price exit $rc, expected 2"
+grep -q '\$.cost.usd_per_gpu_hour' "$tmp/err" || fail "error does not name the price: $(cat $tmp/err)"
+
 # Sweep: table with the baseline, CSV header, an infeasible point kept.
 "$knee" sweep "$src/examples/scenarios/gpt3-175b-1024.json" --gpus 512,1000,1024 --mode weak --csv > "$tmp/csv" || fail "sweep exit $?"
 head -1 "$tmp/csv" | grep -q '^gpus,tp,pp,dp' || fail "csv header"
