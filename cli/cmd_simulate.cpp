@@ -95,14 +95,26 @@ int run_simulate(const Args& args) {
     if (r.simulated) {
       const auto& b = r.breakdown;
       std::printf("step time        %.4f s\n", r.step_time_s);
+      if (r.stragglers.enabled) {
+        const auto& g = r.stragglers;
+        const auto& in = s.stragglers;
+        std::printf("stragglers       %+.2f %% against %.4f s with every GPU as the profile: slowest GPU %lld (x%.3f); "
+                    "the step ended on stage %d of replica %d (gpu_cv %.3g, op_cv %.3g, %zu named, seed %llu; %d "
+                    "replicas simulated)\n",
+                    100 * (r.step_time_s / g.nominal_step_time_s - 1), g.nominal_step_time_s,
+                    static_cast<long long>(g.slowest_gpu), g.slowest_gpu_factor, g.slowest_stage, g.slowest_replica,
+                    in.gpu_cv, in.op_cv, in.slow.size(), static_cast<unsigned long long>(s.seed), g.replicas);
+      }
       std::printf("throughput       %.0f tokens/s, %.2f samples/s\n", r.tokens_per_s, r.samples_per_s);
       std::printf("TFLOP/s per GPU  %.1f (with recompute), MFU %.1f %%\n", r.tflops_per_gpu, 100 * r.mfu);
       std::printf("comm/compute     %.3f\n", r.comm_to_compute);
       print_energy_and_cost(r);
       std::printf("breakdown (stage %d): compute %.4f s (launch gaps %.4f), exposed comm %.4f s "
-                  "[tp %.4f pp %.4f dp %.4f cp %.4f ep %.4f], bubble %.4f s, optimizer %.4f s\n",
+                  "[tp %.4f pp %.4f dp %.4f cp %.4f ep %.4f], bubble %.4f s, optimizer %.4f s",
                   r.critical_stage, b.compute_s, b.launch_gap_s, b.exposed_comm_s(), b.tp_s, b.pp_s, b.dp_s, b.cp_s,
                   b.ep_s, b.bubble_s, b.optimizer_s);
+      if (r.stragglers.enabled) std::printf(", stragglers %+.4f s", b.straggler_s);
+      std::printf("\n");
       std::printf("# simulated in %.3f s wall (%llu events, %llu collective timings)\n", wall,
                   static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.comm_timings));
     }

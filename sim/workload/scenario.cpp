@@ -134,6 +134,24 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
     for (std::size_t i = 0; i < st.size(); ++i) s.stages.push_back(st.integer(i, 0, 1 << 20));
   }
   s.seed = static_cast<std::uint64_t>(root.integer_or("seed", 0, 0));
+  if (root.has("stragglers")) {
+    JsonObject g = root.object("stragglers");
+    s.stragglers.gpu_cv = g.non_negative_or("gpu_cv", 0);
+    if (s.stragglers.gpu_cv >= 1) g.fail("gpu_cv", "a coefficient of variation in [0, 1)");
+    s.stragglers.op_cv = g.non_negative_or("op_cv", 0);
+    if (s.stragglers.op_cv >= 1) g.fail("op_cv", "a coefficient of variation in [0, 1)");
+    if (g.has("slow_gpus")) {
+      JsonArray a = g.array("slow_gpus");
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        JsonObject e = a.object(i);
+        StragglerSpec::Slow x{e.integer("gpu", 0), e.number("slowdown")};
+        if (!(x.slowdown >= 1 && x.slowdown <= 100)) e.fail("slowdown", "a compute-time multiplier between 1 and 100");
+        e.finish();
+        s.stragglers.slow.push_back(x);
+      }
+    }
+    g.finish();
+  }
   if (root.has("cost")) {  // prices and facility: the scenario's assumptions, echoed with every result
     JsonObject c = root.object("cost");
     s.cost.usd_per_gpu_hour = c.non_negative_or("usd_per_gpu_hour", -1);
@@ -220,6 +238,10 @@ void validate_scenario(const Scenario& s) {
       bad(s, "$.parallelism.ep", "a divisor of parallelism.dp (" + str(p.dp) + ")", str(p.ep));
   }
   if (s.gpus == 1 && s.nodes != 1) bad(s, "$.nodes", "1 for a single GPU", str(s.nodes));
+  for (std::size_t i = 0; i < s.stragglers.slow.size(); ++i)
+    if (s.stragglers.slow[i].gpu >= s.gpus)
+      bad(s, "$.stragglers.slow_gpus[" + std::to_string(i) + "].gpu", "a GPU below gpus (" + str(s.gpus) + ")",
+          str(s.stragglers.slow[i].gpu));
   if (s.train.tp_comm_overlap && (!p.sequence_parallel || s.train.framework != "megatron"))
     bad(s, "$.training.tp_comm_overlap", "false unless parallelism.sequence_parallel and framework megatron (as Megatron-Core requires)",
         "true");

@@ -14,6 +14,7 @@
 #include "sim/collectives/collective.hpp"
 #include "sim/collectives/executor.hpp"
 #include "sim/common/error.hpp"
+#include "sim/common/random.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/metrics/trace.hpp"
 #include "sim/workload/model.hpp"
@@ -314,6 +315,7 @@ struct StageLog {
     int kind;
     double bytes;
     CollOp op;
+    TimePs ready;  // when this stage had it ready (straggler runs merge these over replicas)
   };
   struct Send {
     TimePs start, end;
@@ -364,6 +366,8 @@ class PipelineSim : public EventSink {
     return stats_;
   }
   const std::vector<StageLog>& logs() const { return logs_; }
+  // Per stage, per op: a multiplier of the op's kernel time (stragglers); null: 1 everywhere.
+  void set_op_scale(const std::vector<std::vector<double>>* scale) { op_scale_ = scale; }
 
   void handle(Engine& e, std::uint32_t tag, std::uint64_t payload) override {
     if (tag == kWake) {
@@ -396,7 +400,7 @@ class PipelineSim : public EventSink {
     const TimePs start = std::max(S.dp_free, ready);
     S.dp_free = start + s_to_ps_ceil(dur_s);
     stats_[static_cast<std::size_t>(s)].dp_busy_s += dur_s;
-    logs_[static_cast<std::size_t>(s)].jobs.push_back({start, S.dp_free, kind, bytes, op});
+    logs_[static_cast<std::size_t>(s)].jobs.push_back({start, S.dp_free, kind, bytes, op, ready});
     return S.dp_free;
   }
 
@@ -458,7 +462,9 @@ class PipelineSim : public EventSink {
     }
     if (gate > data_at) X.dp_exposed_s += ps_to_s(gate - data_at);
     const OpCost& c = (o.fwd ? P.fwd : P.bwd)[static_cast<std::size_t>(o.chunk)];
-    const TimePs dur = s_to_ps_ceil(c.total_s);
+    // A straggling GPU group stretches the op's kernels (not its exposed collectives).
+    const double scale = op_scale_ ? (*op_scale_)[static_cast<std::size_t>(s)][S.idx] : 1.0;
+    const TimePs dur = s_to_ps_ceil(scale == 1.0 ? c.total_s : c.total_s + (scale - 1) * c.compute_s);
     TimePs end = now + dur, run_start = now;
     const std::size_t ci = static_cast<std::size_t>(o.chunk);
     if (!P.z3_pieces.empty() && P.z3_pieces[ci] > 0) {  // ZeRO-3: gather each layer before use
@@ -529,7 +535,102 @@ class PipelineSim : public EventSink {
   std::vector<StageLog> logs_;
   std::vector<std::vector<std::size_t>> last_bwd_;
   TimePs emb_ready_[2] = {-1, -1};
+  const std::vector<std::vector<double>>* op_scale_ = nullptr;
 };
+
+// Stragglers (docs/workloads.md, "Stragglers"): every data-parallel replica's pipeline is run as
+// events with its own op times, each op taking as long as the slowest GPU of its TP x CP group
+// (x EP: expert-parallel replicas exchange tokens every MoE layer, so they move together). The
+// replicas meet in the data-parallel reductions: each stage's reduction of a bucket starts when
+// every replica has it ready, and the step ends when the last stage's optimizer does.
+struct StragglerRun {
+  TimePs step = 0;
+  int slowest_stage = 0, slowest_replica = 0, replicas = 0;
+  std::int64_t slowest_gpu = 0;
+  double slowest_gpu_factor = 1;
+};
+
+StragglerRun run_stragglers(const Scenario& s, const CommTimer& timer, const std::vector<std::vector<PipeOp>>& ops,
+                            const std::vector<StagePlan>& plans, int pp, int v, int m, const std::vector<TimePs>& p2p_ps,
+                            const std::vector<double>& dp_scale, std::uint64_t* events) {
+  const StragglerSpec& g = s.stragglers;
+  Random rng(s.seed);
+  StragglerRun out;
+  // Static factors in GPU order, then the named stragglers.
+  std::vector<double> f(static_cast<std::size_t>(s.gpus));
+  for (double& x : f) x = rng.multiplier(g.gpu_cv);
+  for (const auto& sl : g.slow) f[static_cast<std::size_t>(sl.gpu)] *= sl.slowdown;
+  for (std::size_t i = 0; i < f.size(); ++i)
+    if (f[i] > out.slowest_gpu_factor || i == 0) {
+      out.slowest_gpu_factor = f[i];
+      out.slowest_gpu = static_cast<std::int64_t>(i);
+    }
+  const std::int64_t tp = s.par.tp, cp = s.par.cp, ep = s.par.ep, R = s.par.dp / ep;
+  const std::size_t P = static_cast<std::size_t>(pp);
+  std::vector<std::vector<TimePs>> ready(P), dur(P);
+  std::vector<TimePs> finish(P, -1);
+  std::vector<int> finisher(P, 0);
+  std::vector<std::vector<double>> scale(P);
+  std::vector<double> member;
+  for (std::int64_t r = 0; r < R; ++r) {
+    for (std::size_t st = 0; st < P; ++st) {
+      member.clear();
+      for (std::int64_t e = 0; e < ep; ++e)
+        for (std::int64_t c = 0; c < cp; ++c)
+          for (std::int64_t t = 0; t < tp; ++t)
+            member.push_back(f[timer.rank(t, c, r * ep + e, static_cast<std::int64_t>(st))]);
+      const double base = *std::max_element(member.begin(), member.end());
+      scale[st].assign(ops[st].size(), base);
+      if (g.op_cv > 0)
+        for (double& x : scale[st]) {
+          x = 0;
+          for (double fm : member) x = std::max(x, fm * rng.multiplier(g.op_cv));
+        }
+    }
+    PipelineSim sim(ops, plans, pp, v, m, p2p_ps, dp_scale);
+    sim.set_op_scale(&scale);
+    sim.run(events);
+    for (std::size_t st = 0; st < P; ++st) {
+      const StageLog& L = sim.logs()[st];
+      std::size_t k = 0;
+      for (const auto& j : L.jobs) {
+        if (j.kind == kEmbeddingReduce) continue;
+        if (r == 0) {
+          ready[st].push_back(j.ready);
+          dur[st].push_back(j.end - j.start);
+        } else {
+          ready[st][k] = std::max(ready[st][k], j.ready);
+        }
+        ++k;
+      }
+      if (L.finish > finish[st]) {
+        finish[st] = L.finish;
+        finisher[st] = static_cast<int>(r);
+      }
+    }
+  }
+  out.replicas = static_cast<int>(R);
+  // The data-parallel streams, replayed on the merged ready times (as PipelineSim::dp_enqueue).
+  std::vector<TimePs> dp_done(P);
+  for (std::size_t st = 0; st < P; ++st) {
+    TimePs free = 0;
+    for (std::size_t k = 0; k < ready[st].size(); ++k) free = std::max(free, ready[st][k]) + dur[st][k];
+    dp_done[st] = std::max(finish[st], free);
+  }
+  if (pp > 1 && plans[0].emb_s > 0) {  // tied embedding: the end stages reduce it together
+    const TimePs start = std::max(dp_done[0], dp_done[P - 1]);
+    for (std::size_t e : {std::size_t{0}, P - 1}) dp_done[e] = start + s_to_ps_ceil(plans[e].emb_s);
+  }
+  for (std::size_t st = 0; st < P; ++st) {
+    const TimePs end = dp_done[st] + s_to_ps_ceil(plans[st].optimizer_s);
+    if (end > out.step) {
+      out.step = end;
+      out.slowest_stage = static_cast<int>(st);
+      out.slowest_replica = finisher[st];
+    }
+  }
+  return out;
+}
 
 // Length of the union of intervals a that is covered by the union of intervals b.
 using Intervals = std::vector<std::pair<TimePs, TimePs>>;
@@ -955,6 +1056,19 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
   double comm_all = 0;
   for (double c : r.comm_total_s) comm_all += c;
   r.comm_to_compute = B.compute_s > 0 ? comm_all / B.compute_s : 0;
+  if (s.stragglers.enabled()) {
+    const StragglerRun g = run_stragglers(s, timer, ops, plans, pp, v, m, p2p_ps, dp_scale, &r.events);
+    StragglerReport& G = r.stragglers;
+    G.enabled = true;
+    G.nominal_step_time_s = r.step_time_s;
+    G.slowest_gpu = g.slowest_gpu;
+    G.slowest_gpu_factor = g.slowest_gpu_factor;
+    G.slowest_stage = g.slowest_stage;
+    G.slowest_replica = g.slowest_replica;
+    G.replicas = g.replicas;
+    r.step_time_s = ps_to_s(g.step);
+    B.straggler_s = r.step_time_s - G.nominal_step_time_s;
+  }
   const double tokens = double(s.par.global_batch) * s.model.seq_len;
   r.tokens_per_s = tokens / r.step_time_s;
   r.samples_per_s = double(s.par.global_batch) / r.step_time_s;
@@ -1025,6 +1139,7 @@ nlohmann::ordered_json SimResult::to_json() const {
   b["bubble_s"] = breakdown.bubble_s;
   b["optimizer_s"] = breakdown.optimizer_s;
   b["launch_gap_s"] = breakdown.launch_gap_s;
+  b["straggler_s"] = breakdown.straggler_s;
   b["critical_stage"] = critical_stage;
   j["breakdown"] = b;
   j["comm_busy_s"] = {{"tp", comm_total_s[kTP]}, {"pp", comm_total_s[kPP]}, {"dp", comm_total_s[kDP]},
@@ -1042,6 +1157,17 @@ nlohmann::ordered_json SimResult::to_json() const {
   mj["inflight_microbatches"] = memory.inflight_microbatches;
   j["memory"] = mj;
   j["batch"] = {{"gpus", gpus}, {"dp", dp}, {"global_batch", global_batch}, {"microbatches", microbatches}};
+  if (stragglers.enabled) {
+    j["stragglers"] = {{"nominal_step_time_s", stragglers.nominal_step_time_s},
+                       {"slowdown", step_time_s / stragglers.nominal_step_time_s},
+                       {"slowest_gpu", stragglers.slowest_gpu},
+                       {"slowest_gpu_factor", stragglers.slowest_gpu_factor},
+                       {"slowest_stage", stragglers.slowest_stage},
+                       {"slowest_replica", stragglers.slowest_replica},
+                       {"replicas_simulated", stragglers.replicas}};
+  } else {
+    j["stragglers"] = nullptr;
+  }
   // Energy and cost: null when the profile has no power model (energy) or no price was given (cost).
   if (energy.available) {
     nlohmann::ordered_json e;

@@ -15,16 +15,18 @@ struct ScalingInput {
   bool feasible = false;
   std::string reason;
   double tokens_per_s = 0, step_time_s = 0;
-  double costs[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // in kCostNames order
+  double costs[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};  // in kCostNames order
 };
-const char* const kCostNames[8] = {"exposed tp communication", "exposed pp communication",
-                                   "exposed dp communication", "exposed cp communication",
-                                   "exposed ep communication", "pipeline bubble", "optimizer", "launch gaps"};
+constexpr int kCosts = 9;
+const char* const kCostNames[kCosts] = {"exposed tp communication", "exposed pp communication",
+                                        "exposed dp communication", "exposed cp communication",
+                                        "exposed ep communication", "pipeline bubble", "optimizer", "launch gaps",
+                                        "stragglers"};
 
 ScalingInput scaling_input(const SweepPoint& p) {
   const Breakdown& b = p.result.breakdown;
   ScalingInput in{p.gpus, p.feasible, p.reason, p.result.tokens_per_s, p.result.step_time_s,
-                  {b.tp_s, b.pp_s, b.dp_s, b.cp_s, b.ep_s, b.bubble_s, b.optimizer_s, b.launch_gap_s}};
+                  {b.tp_s, b.pp_s, b.dp_s, b.cp_s, b.ep_s, b.bubble_s, b.optimizer_s, b.launch_gap_s, b.straggler_s}};
   return in;
 }
 
@@ -45,6 +47,7 @@ ScalingInput scaling_input(const nlohmann::ordered_json& q) {
   in.costs[5] = b.at("bubble_s").get<double>();
   in.costs[6] = b.at("optimizer_s").get<double>();
   in.costs[7] = b.at("launch_gap_s").get<double>();
+  in.costs[8] = b.value("straggler_s", 0.0);  // absent in sweeps written before stragglers
   return in;
 }
 
@@ -88,7 +91,7 @@ Scaling derive_scaling(const std::vector<ScalingInput>& pts, std::int64_t baseli
     if (out.knee < 0 && static_cast<int>(i) > out.baseline && out.efficiency[i] < threshold) {
       out.knee = static_cast<int>(i);
       double best = -1;
-      for (int c = 0; c < 8; ++c) {
+      for (int c = 0; c < kCosts; ++c) {
         const double before = b.costs[c] / b.step_time_s, after = p.costs[c] / p.step_time_s;
         if (after - before > best) {
           best = after - before;

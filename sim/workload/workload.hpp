@@ -65,6 +65,18 @@ struct CostSpec {
   double train_tokens = 0;       // a whole run of this many tokens; 0: per step only
 };
 
+// Per-GPU performance variation (docs/workloads.md, "Stragglers"); off when all are zero/empty.
+struct StragglerSpec {
+  double gpu_cv = 0;  // GPU-to-GPU variation of compute time (lognormal, mean 1), fixed for the step
+  double op_cv = 0;   // variation of each op (a microbatch through a chunk) on each GPU, independent
+  struct Slow {
+    std::int64_t gpu;
+    double slowdown;  // compute-time multiplier >= 1
+  };
+  std::vector<Slow> slow;  // named stragglers: a throttled GPU, a bad node
+  bool enabled() const { return gpu_cv > 0 || op_cv > 0 || !slow.empty(); }
+};
+
 struct Scenario {
   std::string source;       // file name or "<json>", for messages
   std::string system_name;  // as written ("dgx-h100" or a path)
@@ -79,6 +91,7 @@ struct Scenario {
   std::vector<std::int64_t> stages;    // layers per virtual stage; empty: the default split
   std::uint64_t seed = 0;
   CostSpec cost;
+  StragglerSpec stragglers;
   std::int64_t microbatches() const { return par.global_batch / (par.micro_batch * par.dp); }
 };
 
@@ -111,10 +124,24 @@ struct MemoryReport {
 };
 
 struct Breakdown {
-  // Of the stage that finishes last; compute + exposed comm + bubble + optimizer = step time.
+  // Of the stage that finishes last without stragglers; compute + exposed comm + bubble + optimizer
+  // + straggler = step time.
   double compute_s = 0, launch_gap_s = 0, bubble_s = 0, optimizer_s = 0;
   double tp_s = 0, pp_s = 0, dp_s = 0, cp_s = 0, ep_s = 0;  // exposed, by group
+  // Step time with per-GPU variation less the step without (0 without a straggler model; negative
+  // when the sampled GPUs happen to be faster than the profiled one).
+  double straggler_s = 0;
   double exposed_comm_s() const { return tp_s + pp_s + dp_s + cp_s + ep_s; }
+};
+
+// What per-GPU variation did to the step (scenario key "stragglers").
+struct StragglerReport {
+  bool enabled = false;
+  double nominal_step_time_s = 0;  // every GPU as the profile
+  std::int64_t slowest_gpu = 0;    // the largest compute-time factor, and its value
+  double slowest_gpu_factor = 1;
+  int slowest_stage = 0, slowest_replica = 0;  // whose end ended the step
+  int replicas = 0;                            // pipelines simulated (dp / ep)
 };
 
 // Energy of one step from the profile's power model (docs/workloads.md, "Energy and cost").
@@ -143,6 +170,7 @@ struct SimResult {
   double mfu = 0;                      // model flops / (step x gpus x datasheet peak)
   double comm_to_compute = 0;          // all communication time (hidden or not) / compute time
   Breakdown breakdown;
+  StragglerReport stragglers;
   double comm_total_s[5] = {0, 0, 0, 0, 0};  // tp, pp, dp, cp, ep: busy time, hidden or not
   MemoryReport memory;
   EnergyReport energy;

@@ -49,6 +49,13 @@ sed 's/"usd_per_gpu_hour": 2.5/"usd_per_gpu_hour": -1/' "$tmp/priced.json" > "$t
 [ $rc -eq 2 ] || fail "negative price exit $rc, expected 2"
 grep -q '\$.cost.usd_per_gpu_hour' "$tmp/err" || fail "error does not name the price: $(cat $tmp/err)"
 
+# Stragglers: the line names the slowest GPU and the seed; JSON has the nominal step beside.
+sed 's/"cost": {[^}]*}/"stragglers": {"gpu_cv": 0.02}, "seed": 3/' "$tmp/priced.json" > "$tmp/strag.json"
+"$knee" simulate "$tmp/strag.json" > "$tmp/out" || fail "straggler simulate exit $?"
+grep -q '^stragglers .*with every GPU as the profile: slowest GPU [0-9]* (x1\.[0-9]*).*seed 3; 16 replicas simulated' "$tmp/out" ||
+  fail "no straggler line: $(cat $tmp/out)"
+"$knee" simulate --json "$tmp/strag.json" | grep -q '"nominal_step_time_s"' || fail "no stragglers in the JSON"
+
 # Sweep: table with the baseline, CSV header, an infeasible point kept.
 "$knee" sweep "$src/examples/scenarios/gpt3-175b-1024.json" --gpus 512,1000,1024 --mode weak --csv > "$tmp/csv" || fail "sweep exit $?"
 head -1 "$tmp/csv" | grep -q '^gpus,tp,pp,dp' || fail "csv header"
