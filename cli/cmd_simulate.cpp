@@ -21,7 +21,7 @@ void print_memory(const MemoryReport& m) {
 }
 
 // Energy and cost lines: every figure with the assumptions it rests on.
-void print_energy_and_cost(const SimResult& r) {
+void print_energy_and_cost(const Scenario& s, const SimResult& r) {
   const auto& e = r.energy;
   const auto& in = r.cost_inputs;
   if (!e.available) {
@@ -32,6 +32,13 @@ void print_energy_and_cost(const SimResult& r) {
                 e.gpu_J_per_step / 1e6, e.avg_power_per_gpu_W, e.power_provenance.c_str(), e.facility_J_per_step / 1e6,
                 e.facility_J_per_token, in.pue, in.other_W_per_gpu);
   }
+  const auto& f = r.failures;
+  if (f.enabled)
+    std::printf("failures         goodput %.1f %% (system MTBF %.3g h from %g h per GPU; a %.3g TB checkpoint "
+                "written in %.3g s every %.4g s of training (%s); restart %g s)\n",
+                100 * f.goodput, f.system_mtbf_s / 3600, s.failures.gpu_mtbf_hours, f.checkpoint_bytes / 1e12,
+                f.checkpoint_write_s, f.checkpoint_interval_s, f.interval_optimal ? "Daly's optimum" : "given",
+                s.failures.restart_s);
   const auto& c = r.cost;
   if (c.priced) {
     char at[128] = "", kwh[64] = "";
@@ -45,6 +52,7 @@ void print_energy_and_cost(const SimResult& r) {
                 c.run_days, c.run_gpu_hours);
     if (e.available) std::printf(", %.4g MWh facility energy", c.run_facility_MWh);
     if (c.priced) std::printf(", $%.4g", c.run_usd);
+    if (f.enabled) std::printf(" (with failures)");
     std::printf("\n");
   }
 }
@@ -108,7 +116,7 @@ int run_simulate(const Args& args) {
       std::printf("throughput       %.0f tokens/s, %.2f samples/s\n", r.tokens_per_s, r.samples_per_s);
       std::printf("TFLOP/s per GPU  %.1f (with recompute), MFU %.1f %%\n", r.tflops_per_gpu, 100 * r.mfu);
       std::printf("comm/compute     %.3f\n", r.comm_to_compute);
-      print_energy_and_cost(r);
+      print_energy_and_cost(s, r);
       std::printf("breakdown (stage %d): compute %.4f s (launch gaps %.4f), exposed comm %.4f s "
                   "[tp %.4f pp %.4f dp %.4f cp %.4f ep %.4f], bubble %.4f s, optimizer %.4f s",
                   r.critical_stage, b.compute_s, b.launch_gap_s, b.exposed_comm_s(), b.tp_s, b.pp_s, b.dp_s, b.cp_s,

@@ -152,6 +152,19 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
     }
     g.finish();
   }
+  if (root.has("failures")) {
+    JsonObject f = root.object("failures");
+    FailureSpec& F = s.failures;
+    F.gpu_mtbf_hours = f.positive("gpu_mtbf_hours");
+    F.restart_s = f.non_negative("restart_s");
+    F.checkpoint_write_s = f.non_negative_or("checkpoint_write_s", 0);
+    F.storage_write_GBps = f.non_negative_or("storage_write_GBps", 0);
+    if ((F.checkpoint_write_s > 0) == (F.storage_write_GBps > 0))
+      f.fail(F.checkpoint_write_s > 0 ? "storage_write_GBps" : "checkpoint_write_s",
+             "exactly one of checkpoint_write_s and storage_write_GBps (> 0)");
+    F.checkpoint_interval_s = f.non_negative_or("checkpoint_interval_s", 0);
+    f.finish();
+  }
   if (root.has("cost")) {  // prices and facility: the scenario's assumptions, echoed with every result
     JsonObject c = root.object("cost");
     s.cost.usd_per_gpu_hour = c.non_negative_or("usd_per_gpu_hour", -1);

@@ -833,6 +833,25 @@ void energy_and_cost(const Scenario& s, const Profile& prof, const std::vector<s
     throw_input_error(s.source, "$.cost.usd_per_kWh",
                       "a profile with a power model (profile '" + prof.name() + "' has none)", "an electricity price");
   }
+  // Failures over a run (Daly 2006: exponential failures of mean M, checkpoints of cost delta every
+  // tau of training, restarts of cost R): wall time per tau = M e^(R/M) (e^((tau + delta)/M) - 1).
+  if (s.failures.enabled()) {
+    const FailureSpec& F = s.failures;
+    FailureReport& f = r.failures;
+    f.enabled = true;
+    const bool mixed = s.train.precision == "mixed", adam = s.train.optimizer == "adamw";
+    f.checkpoint_bytes = total_params(s) * (2 + (adam ? (mixed ? 12 : 4) : (mixed ? 8 : 2)));
+    f.checkpoint_write_s = F.checkpoint_write_s > 0 ? F.checkpoint_write_s : f.checkpoint_bytes / (F.storage_write_GBps * 1e9);
+    const double M = F.gpu_mtbf_hours * 3600 / gpus, d = f.checkpoint_write_s, R = F.restart_s;
+    f.system_mtbf_s = M;
+    f.interval_optimal = !(F.checkpoint_interval_s > 0);
+    if (!f.interval_optimal) f.checkpoint_interval_s = F.checkpoint_interval_s;
+    else if (d < 2 * M) f.checkpoint_interval_s = std::sqrt(2 * d * M) * (1 + std::sqrt(d / (2 * M)) / 3 + d / (2 * M) / 9) - d;
+    else f.checkpoint_interval_s = M;
+    const double tau = f.checkpoint_interval_s;
+    f.goodput = tau / (M * std::exp(R / M) * std::expm1((tau + d) / M));
+  }
+  const double slow = r.failures.enabled ? 1 / r.failures.goodput : 1;  // wall time per unit of training
   CostReport& c = r.cost;
   const double gpu_hours_per_step = gpus * r.step_time_s / 3600;
   const double kWh_per_step = e.facility_J_per_step / 3.6e6;  // 0 without a power model (then unpriced)
@@ -845,10 +864,11 @@ void energy_and_cost(const Scenario& s, const Profile& prof, const std::vector<s
   if (s.cost.train_tokens > 0) {
     c.run = true;
     c.run_steps = std::ceil(s.cost.train_tokens / tokens);
-    c.run_days = c.run_steps * r.step_time_s / 86400;
-    c.run_gpu_hours = c.run_steps * gpu_hours_per_step;
-    c.run_facility_MWh = e.available ? c.run_steps * kWh_per_step / 1000 : NAN;
-    c.run_usd = c.run_steps * c.usd_per_step;
+    c.run_days = c.run_steps * r.step_time_s / 86400 * slow;
+    c.run_gpu_hours = c.run_steps * gpu_hours_per_step * slow;
+    // Lost work, checkpoints and restarts are charged at the step's average power and price.
+    c.run_facility_MWh = e.available ? c.run_steps * kWh_per_step / 1000 * slow : NAN;
+    c.run_usd = c.run_steps * c.usd_per_step * slow;
   }
 }
 
@@ -1199,6 +1219,17 @@ nlohmann::ordered_json SimResult::to_json() const {
     }
   }
   j["cost"] = c;
+  if (failures.enabled) {
+    j["failures"] = {{"system_mtbf_h", failures.system_mtbf_s / 3600},
+                     {"checkpoint_bytes", failures.checkpoint_bytes},
+                     {"checkpoint_write_s", failures.checkpoint_write_s},
+                     {"checkpoint_interval_s", failures.checkpoint_interval_s},
+                     {"interval", failures.interval_optimal ? "Daly's optimum" : "given"},
+                     {"goodput", failures.goodput},
+                     {"effective_tokens_per_s", tokens_per_s * failures.goodput}};
+  } else {
+    j["failures"] = nullptr;
+  }
   j["provenance"] = provenance;
   j["events"] = events;
   j["comm_timings"] = comm_timings;

@@ -65,6 +65,17 @@ struct CostSpec {
   double train_tokens = 0;       // a whole run of this many tokens; 0: per step only
 };
 
+// Failures over a whole run (docs/workloads.md, "Failures"): exponential failures, checkpoint and
+// restart (Daly 2006). Off when gpu_mtbf_hours is 0.
+struct FailureSpec {
+  double gpu_mtbf_hours = 0;        // mean time between job-stopping failures per GPU (its node's share included)
+  double restart_s = 0;             // detect, reschedule, reload the last checkpoint
+  double checkpoint_write_s = 0;    // time the job stops to write a checkpoint; 0: from storage_write_GBps
+  double storage_write_GBps = 0;    // aggregate write bandwidth for the checkpoint
+  double checkpoint_interval_s = 0; // 0: Daly's optimum
+  bool enabled() const { return gpu_mtbf_hours > 0; }
+};
+
 // Per-GPU performance variation (docs/workloads.md, "Stragglers"); off when all are zero/empty.
 struct StragglerSpec {
   double gpu_cv = 0;  // GPU-to-GPU variation of compute time (lognormal, mean 1), fixed for the step
@@ -92,6 +103,7 @@ struct Scenario {
   std::uint64_t seed = 0;
   CostSpec cost;
   StragglerSpec stragglers;
+  FailureSpec failures;
   std::int64_t microbatches() const { return par.global_batch / (par.micro_batch * par.dp); }
 };
 
@@ -157,8 +169,18 @@ struct CostReport {
   bool priced = false;  // a price was given (usd_per_gpu_hour and/or usd_per_kWh)
   double usd_per_step = 0, usd_per_million_tokens = 0;
   // Whole run (cost.train_tokens > 0): steps rounded up.
-  bool run = false;
+  bool run = false;  // days, GPU-hours, energy and dollars include failures when modelled (/ goodput)
   double run_steps = 0, run_days = 0, run_gpu_hours = 0, run_facility_MWh = 0, run_usd = 0;
+};
+
+struct FailureReport {
+  bool enabled = false;
+  double system_mtbf_s = 0;           // gpu MTBF / gpus
+  double checkpoint_bytes = 0;        // bf16 weights + optimizer state of the whole model
+  double checkpoint_write_s = 0;
+  double checkpoint_interval_s = 0;   // of training between checkpoints
+  bool interval_optimal = false;      // Daly's optimum (none was given)
+  double goodput = 1;                 // useful training time / wall time
 };
 
 struct SimResult {
@@ -175,7 +197,8 @@ struct SimResult {
   MemoryReport memory;
   EnergyReport energy;
   CostReport cost;
-  CostSpec cost_inputs;  // echoed with the result
+  CostSpec cost_inputs;
+  FailureReport failures;  // echoed with the result
   std::int64_t gpus = 0, dp = 0, global_batch = 0, microbatches = 0;
   int critical_stage = 0;
   std::uint64_t events = 0, comm_timings = 0;

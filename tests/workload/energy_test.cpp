@@ -164,5 +164,62 @@ TEST(WorkloadEnergy, ProfileWithoutPowerModelReportsNoEnergy) {
   }
 }
 
+
+TEST(WorkloadFailures, DalysGoodputAndOptimumInterval) {
+  auto j = one_gpu();
+  j["gpus"] = 8;
+  j["parallelism"]["dp"] = 8;
+  j["parallelism"]["global_batch"] = 8;
+  j["failures"] = {{"gpu_mtbf_hours", 80.0}, {"restart_s", 120}, {"storage_write_GBps", 0.5}};
+  j["cost"] = {{"usd_per_gpu_hour", 3.0}, {"train_tokens", 1e8}};
+  const Scenario s = scen(j);
+  const SimResult r = simulate(s);
+  const auto& f = r.failures;
+  ASSERT_TRUE(f.enabled);
+  const double bytes = workload::total_params(s) * (2 + 12);  // bf16 weights, fp32 master and Adam moments
+  EXPECT_DOUBLE_EQ(f.checkpoint_bytes, bytes);
+  const double d = bytes / 0.5e9, M = 80.0 * 3600 / 8, R = 120;
+  EXPECT_DOUBLE_EQ(f.checkpoint_write_s, d);
+  EXPECT_DOUBLE_EQ(f.system_mtbf_s, M);
+  const double x = d / (2 * M);
+  const double tau = std::sqrt(2 * d * M) * (1 + std::sqrt(x) / 3 + x / 9) - d;
+  EXPECT_DOUBLE_EQ(f.checkpoint_interval_s, tau);
+  EXPECT_TRUE(f.interval_optimal);
+  auto goodput = [&](double t) { return t / (M * std::exp(R / M) * std::expm1((t + d) / M)); };
+  EXPECT_DOUBLE_EQ(f.goodput, goodput(tau));
+  // Daly's interval is near the true optimum: halving or doubling it does worse.
+  EXPECT_GT(f.goodput, goodput(tau / 2));
+  EXPECT_GT(f.goodput, goodput(tau * 2));
+  EXPECT_GT(f.goodput, 0.5);
+  EXPECT_LT(f.goodput, 1);
+  // The run pays for lost work, checkpoints and restarts.
+  ASSERT_TRUE(r.cost.run);
+  const double steps = std::ceil(1e8 / (8.0 * 2048));
+  EXPECT_DOUBLE_EQ(r.cost.run_days, steps * r.step_time_s / 86400 / f.goodput);
+  EXPECT_DOUBLE_EQ(r.cost.run_usd, steps * r.cost.usd_per_step / f.goodput);
+  EXPECT_EQ(r.to_json().at("failures").at("interval"), "Daly's optimum");
+  // A given interval, and failures so rare that only the checkpoints cost: tau / (tau + delta).
+  j["failures"] = {{"gpu_mtbf_hours", 1e12}, {"restart_s", 120}, {"checkpoint_write_s", 10},
+                   {"checkpoint_interval_s", 990}};
+  const SimResult rare = simulate(scen(j));
+  EXPECT_NEAR(rare.failures.goodput, 0.99, 1e-6);
+  EXPECT_FALSE(rare.failures.interval_optimal);
+}
+
+TEST(WorkloadFailures, ErrorsNameTheKeys) {
+  auto j = one_gpu();
+  j["failures"] = {{"gpu_mtbf_hours", 1000}, {"restart_s", 60}};
+  EXPECT_NE(error_of(j).find("$.failures.checkpoint_write_s: expected exactly one of checkpoint_write_s and "
+                             "storage_write_GBps (> 0)"),
+            std::string::npos)
+      << error_of(j);
+  j["failures"] = {{"gpu_mtbf_hours", 1000}, {"restart_s", 60}, {"checkpoint_write_s", 5}, {"storage_write_GBps", 9}};
+  EXPECT_NE(error_of(j).find("$.failures.storage_write_GBps"), std::string::npos) << error_of(j);
+  j["failures"] = {{"gpu_mtbf_hours", 0}, {"restart_s", 60}, {"checkpoint_write_s", 5}};
+  EXPECT_NE(error_of(j).find("$.failures.gpu_mtbf_hours"), std::string::npos) << error_of(j);
+  j["failures"] = {{"gpu_mtbf_hours", 1000}, {"checkpoint_write_s", 5}};
+  EXPECT_NE(error_of(j).find("$.failures.restart_s"), std::string::npos) << error_of(j);
+}
+
 }  // namespace
 }  // namespace knee
