@@ -376,6 +376,55 @@ std::vector<std::string> datasheet_keys() {
   return k;
 }
 
+// Variation for the straggler model (docs/workloads.md, "Stragglers"). op_cv: of the mean time of
+// consecutive repetitions of the noise GEMM, in blocks of about one op (10 ms): variation that lasts
+// that long is what stretches an op. gpu_cv: GPU to GPU, from the GEMMs longer than 1 ms measured on
+// both machines: for two independent draws the median |difference| is 0.954 sigma.
+double block_cv(const std::vector<double>& t, double block_s) {
+  const double med = median_of(t);
+  std::size_t n = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(block_s / med)));
+  n = std::min(n, t.size() / 5);  // at least five blocks
+  std::vector<double> means;
+  for (std::size_t i = 0; i + n <= t.size(); i += n) {
+    double s = 0;
+    for (std::size_t j = i; j < i + n; ++j) s += t[j];
+    means.push_back(s / double(n));
+  }
+  double mean = 0, var = 0;
+  for (double x : means) mean += x;
+  mean /= double(means.size());
+  for (double x : means) var += (x - mean) * (x - mean);
+  return std::sqrt(var / double(means.size() - 1)) / mean;
+}
+
+OrderedJson fit_variability(const RawRun& a, const RawRun* b) {
+  OrderedJson v = OrderedJson::object();
+  constexpr double kOpBlock_s = 0.010;
+  if (a.noise.m > 0 && a.noise.r.times_s.size() >= 20) {
+    OrderedJson q = param(block_cv(a.noise.r.times_s, kOpBlock_s), "measured");
+    q["note"] = "coefficient of variation of the mean time of consecutive ~10 ms blocks of " +
+                std::to_string(a.noise.r.times_s.size()) + " back-to-back " + std::to_string(a.noise.m) + "^3 " +
+                a.noise.dtype + " GEMMs (one GPU)";
+    if (b && b->noise.m > 0 && b->noise.r.times_s.size() >= 20) add_run_to_run(q, block_cv(b->noise.r.times_s, kOpBlock_s));
+    v["op_cv"] = q;
+  }
+  if (b) {
+    std::map<std::string, double> other;
+    for (const auto& g : b->gemm) other[gemm_key(g)] = g.r.summary.median;
+    std::vector<double> d;
+    for (const auto& g : a.gemm)
+      if (auto it = other.find(gemm_key(g)); it != other.end() && g.r.summary.median > 1e-3 && it->second > 1e-3)
+        d.push_back(std::fabs(it->second - g.r.summary.median) / g.r.summary.median);
+    if (d.size() >= 5) {
+      OrderedJson q = param(median_of(d) / 0.9539, "fitted");
+      q["note"] = "from two GPUs only (median |difference| of " + std::to_string(d.size()) +
+                  " GEMM medians longer than 1 ms, / 0.954): a fleet's own spread, measured, should replace it";
+      v["gpu_cv"] = q;
+    }
+  }
+  return v;
+}
+
 OrderedJson fit_profile(const RawRun& a, const RawRun* b, const FitOptions& opt) {
   if (a.gemm.empty()) throw InputError(a.source + ": $.gemm: expected at least one GEMM case, got none");
   if (a.copy.size() < 2)
@@ -470,6 +519,7 @@ OrderedJson fit_profile(const RawRun& a, const RawRun* b, const FitOptions& opt)
   if (ds) add_datasheet_links(links, *ds);
   p["links"] = links;
   p["power"] = fit_power(a, b, opt.power_settle_s, ds);
+  if (OrderedJson v = fit_variability(a, b); !v.empty()) p["variability"] = v;
   return p;
 }
 
@@ -599,6 +649,12 @@ OrderedJson derive_profile(const OrderedJson& base, const std::string& target, c
   pw["tdp_W"] = param(to->tdp_W, "datasheet");
   pw["note"] = bp["note"];
   p["power"] = pw;
+  if (base.contains("variability")) {  // assumed the same on the target: a fleet's spread, not the chip's
+    OrderedJson v = OrderedJson::object();
+    for (auto it = base["variability"].begin(); it != base["variability"].end(); ++it)
+      v[it.key()] = derived(it.value()["value"].get<double>(), "taken from the base profile (not scaled)");
+    p["variability"] = v;
+  }
   return p;
 }
 

@@ -117,6 +117,7 @@ struct Profile::Impl {
   bool has_power = false;
   double idle_W = 0, compute_W = 0, memory_W = 0, tdp_W = 0;
   double calib_flops_per_s = 0, calib_memory_Bps = 0;  // 0: not measured
+  std::map<std::string, double> variability;             // op_cv, gpu_cv when present
 
   [[noreturn]] void fail(const std::string& path, const std::string& expected, const std::string& got) const {
     throw_input_error(source, path, expected, got);
@@ -367,6 +368,16 @@ Profile::Impl parse(const nlohmann::ordered_json& doc, const std::string& source
   for (auto it = lraw.begin(); it != lraw.end(); ++it) p.links[it.key()] = read_curve(links.object(it.key()));
   links.finish();
   read_power(root.object("power"), p);
+  if (root.has("variability")) {  // optional: straggler parameters (op_cv, gpu_cv), each in [0, 1)
+    JsonObject v = root.object("variability");
+    for (const char* k : {"op_cv", "gpu_cv"})
+      if (v.has(k)) {
+        const double x = read_param(v, k, Sign::any);
+        if (!(x >= 0 && x < 1)) v.fail(k, "a coefficient of variation in [0, 1)");
+        p.variability[k] = x;
+      }
+    v.finish();
+  }
   root.finish();
   p.doc = doc;
   return p;
@@ -618,6 +629,11 @@ double Profile::power_W(double compute_util, double mem_util) const {
 }
 
 bool Profile::has_power() const { return impl_->has_power; }
+
+double Profile::variability_cv(const std::string& which) const {
+  auto it = impl_->variability.find(which);
+  return it == impl_->variability.end() ? -1 : it->second;
+}
 
 Profile::PowerReference Profile::power_reference() const {
   const Impl& p = *impl_;

@@ -81,6 +81,8 @@ class Profile {
     double flops_per_s, memory_Bps;
   };
   PowerReference power_reference() const;
+  // $.variability.<which> ("op_cv", "gpu_cv": the straggler model's parameters); -1 when absent.
+  double variability_cv(const std::string& which) const;
 
   const nlohmann::ordered_json& json() const;
 

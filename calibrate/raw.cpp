@@ -277,6 +277,7 @@ RawRun read_torch_micro(const Json& j, const std::string& source) {
     c.n = c.m;
     for (const char* k : {"median_s", "min_s", "max_s", "p10_s", "p90_s"}) g.positive(k);
     g.finish();
+    run.noise = c;
     run.manifest["gemm_noise"] = {{"m", c.m}, {"n", c.n}, {"k", c.k}, {"dtype", c.dtype},
                                   {"reps", c.r.summary.reps}, {"median_s", c.r.summary.median},
                                   {"ci95_s", {c.r.summary.ci_lo, c.r.summary.ci_hi}},
@@ -384,6 +385,18 @@ RawRun read_knee_raw(const Json& j, const std::string& source) {
     if (l.has("graph_per_kernel_s")) run.graph_per_kernel = Reps::of(positive_array(l, "graph_per_kernel_s"));
     l.finish();
   }
+  if (root.has("gemm_noise")) {  // optional: later than the first knee-raw/1 files
+    JsonObject c = root.object("gemm_noise");
+    GemmCase& g = run.noise;
+    g.m = c.integer("m", 1);
+    g.n = c.integer("n", 1);
+    g.k = c.integer("k", 1);
+    g.dtype = c.one_of("dtype", {"bf16", "fp16", "fp8", "tf32", "fp32", "fp64"});
+    g.label = "noise";
+    g.r = Reps::of(positive_array(c, "times_s"));
+    if (g.r.times_s.size() < 20) c.fail("times_s", "at least 20 repetitions in order");
+    c.finish();
+  }
   if (root.has("power")) {
     JsonObject p = root.object("power");
     JsonArray s = p.array("samples");
@@ -468,6 +481,9 @@ OrderedJson raw_to_json(const RawRun& run) {
   if (!run.tiny_kernel.times_s.empty()) l["tiny_kernel_s"] = run.tiny_kernel.times_s;
   if (!run.graph_per_kernel.times_s.empty()) l["graph_per_kernel_s"] = run.graph_per_kernel.times_s;
   j["launch"] = l;
+  if (run.noise.m > 0)
+    j["gemm_noise"] = {{"m", run.noise.m}, {"n", run.noise.n}, {"k", run.noise.k}, {"dtype", run.noise.dtype},
+                       {"times_s", run.noise.r.times_s}};
   if (!run.power.empty()) {
     OrderedJson s = OrderedJson::array();
     for (const auto& p : run.power) s.push_back({{"t_s", p.t_s}, {"phase", p.phase}, {"W", p.watts}});

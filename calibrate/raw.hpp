@@ -57,6 +57,9 @@ struct RawRun {
   std::vector<AttentionCase> attention_unfused;  // S = QK^T, softmax, O = PV as separate kernels: fwd only
   std::vector<PowerSample> power;
   double power_gemm_tflops = 0, power_copy_Bps = 0;  // rates achieved during the power phases
+  // One GEMM repeated back to back, every time kept in order (label "noise"; m = 0: not measured):
+  // how kernel times vary over the duration of an op, for the straggler parameters.
+  GemmCase noise;
 };
 
 // The least bytes a bf16 memory-bound op on a [tokens, hidden] tensor moves, as the shared H200

@@ -105,13 +105,13 @@ int run_simulate(const Args& args) {
       std::printf("step time        %.4f s\n", r.step_time_s);
       if (r.stragglers.enabled) {
         const auto& g = r.stragglers;
-        const auto& in = s.stragglers;
         std::printf("stragglers       %+.2f %% against %.4f s with every GPU as the profile: slowest GPU %lld (x%.3f); "
-                    "the step ended on stage %d of replica %d (gpu_cv %.3g, op_cv %.3g, %zu named, seed %llu; %d "
-                    "replicas simulated)\n",
+                    "the step ended on stage %d of replica %d (gpu_cv %.3g from the %s, op_cv %.3g from the %s, %zu "
+                    "named, seed %llu; %d replicas simulated)\n",
                     100 * (r.step_time_s / g.nominal_step_time_s - 1), g.nominal_step_time_s,
                     static_cast<long long>(g.slowest_gpu), g.slowest_gpu_factor, g.slowest_stage, g.slowest_replica,
-                    in.gpu_cv, in.op_cv, in.slow.size(), static_cast<unsigned long long>(s.seed), g.replicas);
+                    g.gpu_cv, g.gpu_cv_from.c_str(), g.op_cv, g.op_cv_from.c_str(), s.stragglers.slow.size(),
+                    static_cast<unsigned long long>(s.seed), g.replicas);
       }
       std::printf("throughput       %.0f tokens/s, %.2f samples/s\n", r.tokens_per_s, r.samples_per_s);
       std::printf("TFLOP/s per GPU  %.1f (with recompute), MFU %.1f %%\n", r.tflops_per_gpu, 100 * r.mfu);

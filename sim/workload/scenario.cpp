@@ -136,6 +136,9 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
   s.seed = static_cast<std::uint64_t>(root.integer_or("seed", 0, 0));
   if (root.has("stragglers")) {
     JsonObject g = root.object("stragglers");
+    s.stragglers.from_profile = g.boolean_or("from_profile", false);
+    s.stragglers.gpu_cv_given = g.has("gpu_cv");
+    s.stragglers.op_cv_given = g.has("op_cv");
     s.stragglers.gpu_cv = g.non_negative_or("gpu_cv", 0);
     if (s.stragglers.gpu_cv >= 1) g.fail("gpu_cv", "a coefficient of variation in [0, 1)");
     s.stragglers.op_cv = g.non_negative_or("op_cv", 0);

@@ -550,10 +550,10 @@ struct StragglerRun {
   double slowest_gpu_factor = 1;
 };
 
-StragglerRun run_stragglers(const Scenario& s, const CommTimer& timer, const std::vector<std::vector<PipeOp>>& ops,
-                            const std::vector<StagePlan>& plans, int pp, int v, int m, const std::vector<TimePs>& p2p_ps,
-                            const std::vector<double>& dp_scale, std::uint64_t* events) {
-  const StragglerSpec& g = s.stragglers;
+StragglerRun run_stragglers(const Scenario& s, const StragglerSpec& g, const CommTimer& timer,
+                            const std::vector<std::vector<PipeOp>>& ops, const std::vector<StagePlan>& plans, int pp,
+                            int v, int m, const std::vector<TimePs>& p2p_ps, const std::vector<double>& dp_scale,
+                            std::uint64_t* events) {
   Random rng(s.seed);
   StragglerRun out;
   // Static factors in GPU order, then the named stragglers.
@@ -1077,8 +1077,25 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
   for (double c : r.comm_total_s) comm_all += c;
   r.comm_to_compute = B.compute_s > 0 ? comm_all / B.compute_s : 0;
   if (s.stragglers.enabled()) {
-    const StragglerRun g = run_stragglers(s, timer, ops, plans, pp, v, m, p2p_ps, dp_scale, &r.events);
+    // Parameters not in the scenario come from the profile's variability (from_profile).
+    StragglerSpec spec = s.stragglers;
     StragglerReport& G = r.stragglers;
+    G.gpu_cv_from = G.op_cv_from = "scenario";
+    if (spec.from_profile)
+      for (auto [key, given, value, from] : {std::tuple{"gpu_cv", spec.gpu_cv_given, &spec.gpu_cv, &G.gpu_cv_from},
+                                             std::tuple{"op_cv", spec.op_cv_given, &spec.op_cv, &G.op_cv_from}}) {
+        if (given) continue;
+        const double x = prof.variability_cv(key);
+        if (x < 0)
+          throw_input_error(s.source, "$.stragglers.from_profile",
+                            std::string("a profile with variability.") + key + " or an explicit stragglers." + key,
+                            "profile '" + prof.name() + "' without it");
+        *value = x;
+        *from = "profile";
+      }
+    G.gpu_cv = spec.gpu_cv;
+    G.op_cv = spec.op_cv;
+    const StragglerRun g = run_stragglers(s, spec, timer, ops, plans, pp, v, m, p2p_ps, dp_scale, &r.events);
     G.enabled = true;
     G.nominal_step_time_s = r.step_time_s;
     G.slowest_gpu = g.slowest_gpu;
@@ -1184,7 +1201,11 @@ nlohmann::ordered_json SimResult::to_json() const {
                        {"slowest_gpu_factor", stragglers.slowest_gpu_factor},
                        {"slowest_stage", stragglers.slowest_stage},
                        {"slowest_replica", stragglers.slowest_replica},
-                       {"replicas_simulated", stragglers.replicas}};
+                       {"replicas_simulated", stragglers.replicas},
+                       {"gpu_cv", stragglers.gpu_cv},
+                       {"gpu_cv_from", stragglers.gpu_cv_from},
+                       {"op_cv", stragglers.op_cv},
+                       {"op_cv_from", stragglers.op_cv_from}};
   } else {
     j["stragglers"] = nullptr;
   }

@@ -85,7 +85,9 @@ struct StragglerSpec {
     double slowdown;  // compute-time multiplier >= 1
   };
   std::vector<Slow> slow;  // named stragglers: a throttled GPU, a bad node
-  bool enabled() const { return gpu_cv > 0 || op_cv > 0 || !slow.empty(); }
+  // gpu_cv and op_cv not given in the scenario come from the profile's $.variability.
+  bool from_profile = false, gpu_cv_given = false, op_cv_given = false;
+  bool enabled() const { return from_profile || gpu_cv > 0 || op_cv > 0 || !slow.empty(); }
 };
 
 struct Scenario {
@@ -154,6 +156,8 @@ struct StragglerReport {
   double slowest_gpu_factor = 1;
   int slowest_stage = 0, slowest_replica = 0;  // whose end ended the step
   int replicas = 0;                            // pipelines simulated (dp / ep)
+  double gpu_cv = 0, op_cv = 0;                // as used
+  std::string gpu_cv_from, op_cv_from;         // "scenario" or "profile"
 };
 
 // Energy of one step from the profile's power model (docs/workloads.md, "Energy and cost").

@@ -102,6 +102,61 @@ static OrderedJson without_manifest(OrderedJson j) {
   return j;
 }
 
+TEST(Fitter, VariabilityFromTheNoiseGemmAndTheSecondMachine) {
+  // op_cv: the standard deviation over the mean of ~10 ms blocks of the back-to-back GEMMs, in
+  // order; computed here from the raw file directly.
+  auto block_cv = [](const Json& noise) {
+    std::vector<double> t;
+    for (const auto& x : noise.at("times_s")) t.push_back(x.get<double>());
+    const std::size_t n = std::min<std::size_t>(std::llround(0.010 / med(t)), t.size() / 5);
+    std::vector<double> means;
+    for (std::size_t i = 0; i + n <= t.size(); i += n) {
+      double s = 0;
+      for (std::size_t j = i; j < i + n; ++j) s += t[j];
+      means.push_back(s / double(n));
+    }
+    double mean = 0, var = 0;
+    for (double x : means) mean += x;
+    mean /= double(means.size());
+    for (double x : means) var += (x - mean) * (x - mean);
+    return std::sqrt(var / double(means.size() - 1)) / mean;
+  };
+  const auto& v = fitted().at("variability");
+  EXPECT_NEAR(v.at("op_cv").at("value").get<double>(), block_cv(raw1().at("gemm_noise")), 1e-12);
+  EXPECT_EQ(v.at("op_cv").at("provenance"), "measured");
+  EXPECT_NEAR(v.at("op_cv").at("run_to_run").at("other_value").get<double>(),
+              block_cv(parse_json_file(kRun2).at("gemm_noise")), 1e-12);
+  // gpu_cv: two machines, GEMMs over 1 ms: small (under 2%), and marked as fitted from two GPUs.
+  const double g = v.at("gpu_cv").at("value").get<double>();
+  EXPECT_GT(g, 0);
+  EXPECT_LT(g, 0.02);
+  EXPECT_EQ(v.at("gpu_cv").at("provenance"), "fitted");
+  // One run alone has no second machine to compare with.
+  RawRun a = read_raw_file(kRun1);
+  const OrderedJson one = fit_profile(a, nullptr, FitOptions{"h200", "", "", 1.0});
+  EXPECT_FALSE(one.at("variability").contains("gpu_cv"));
+  // The raw format keeps the noise GEMM's repetitions in order.
+  RawRun only_noise;
+  only_noise.noise = a.noise;
+  const RawRun back = read_raw_json(Json(raw_to_json(only_noise)), "<round trip>");
+  EXPECT_EQ(back.noise.r.times_s, a.noise.r.times_s);
+  EXPECT_EQ(back.noise.m, 4096);
+  // A derived profile takes them as they are, marked derived.
+  const OrderedJson h100 = derive_profile(fitted(), "h100", FitOptions{"h100", "", "", 1.0});
+  EXPECT_EQ(h100.at("variability").at("gpu_cv").at("value"), v.at("gpu_cv").at("value"));
+  EXPECT_EQ(h100.at("variability").at("gpu_cv").at("provenance"), "derived");
+  EXPECT_DOUBLE_EQ(Profile::from_json(h100, "<h100>").variability_cv("op_cv"), v.at("op_cv").at("value").get<double>());
+  // Malformed: a coefficient of variation of 1.5.
+  OrderedJson bad = fitted();
+  bad["variability"]["op_cv"]["value"] = 1.5;
+  try {
+    Profile::from_json(bad, "bad.json");
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("$.variability.op_cv"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Fitter, RegeneratingTheShippedProfilesGivesTheSameValues) {
   const std::string dir = std::string(KNEE_SOURCE_DIR) + "/calibrate/profiles/";
   Profile h200 = Profile::load(dir + "h200.json");

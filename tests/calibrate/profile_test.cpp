@@ -287,7 +287,9 @@ TEST(Profile, BatchedGemmWithoutSamplesFoldsTheBatchIntoM) {
                             std::tuple{1024L, 128L, 128L, 64L}, std::tuple{7L, 3000L, 5000L, 700L}})
     for (const char* dt : {"bf16", "fp16", "tf32"}) {
       EXPECT_EQ(h200.batched_gemm_time_s(b, m, n, k, dt), expected(h200, b, m, n, k, dt)) << b << " " << m << dt;
-      if (b == 1) EXPECT_EQ(h200.batched_gemm_time_s(b, m, n, k, dt), h200.gemm_time_s(m, n, k, dt));
+      if (b == 1) {
+        EXPECT_EQ(h200.batched_gemm_time_s(b, m, n, k, dt), h200.gemm_time_s(m, n, k, dt));
+      }
     }
   // Many matrix-vector products, each with its own 4096 x 4096 B: bandwidth-bound, 137 GB moved.
   const double bw = 4096.0 * (4096 + 4096.0 * 4096 + 4096) * 2 / h200.memory_bandwidth_Bps();

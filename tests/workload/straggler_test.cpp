@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 
+#include "calibrate/profile.hpp"
 #include "sim/common/error.hpp"
 #include "sim/workload/workload.hpp"
 
@@ -129,6 +131,36 @@ TEST(WorkloadStragglers, MoreReplicasWaitForASlowerSlowest) {
   EXPECT_GT(many, few + 0.01);
   EXPECT_GT(many, 0.04);
   EXPECT_LT(many, 0.12);
+}
+
+TEST(WorkloadStragglers, ParametersFromTheProfile) {
+  // from_profile: gpu_cv and op_cv from the profile's variability (the derived h100 carries the
+  // H200's), an explicit value wins, and a profile without them is an error naming the key.
+  const Profile h100 = Profile::builtin("h100");
+  auto j = pipe_json();
+  j["stragglers"] = {{"from_profile", true}};
+  SimResult r = simulate(scen(j));
+  EXPECT_EQ(r.stragglers.gpu_cv, h100.variability_cv("gpu_cv"));
+  EXPECT_EQ(r.stragglers.op_cv, h100.variability_cv("op_cv"));
+  EXPECT_EQ(r.stragglers.gpu_cv_from, "profile");
+  j["stragglers"] = {{"from_profile", true}, {"op_cv", 0.0}};
+  r = simulate(scen(j));
+  EXPECT_EQ(r.stragglers.op_cv, 0);
+  EXPECT_EQ(r.stragglers.op_cv_from, "scenario");
+  EXPECT_EQ(r.stragglers.gpu_cv_from, "profile");
+  auto pj = h100.json();
+  pj.erase("variability");
+  const std::string path = std::string(KNEE_BINARY_DIR) + "/straggler_test_no_variability.json";
+  std::ofstream(path) << pj.dump();
+  j["profile"] = path;
+  try {
+    simulate(scen(j));
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("$.stragglers.from_profile: expected a profile with variability.gpu_cv"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(WorkloadStragglers, ErrorsNameTheKeys) {
