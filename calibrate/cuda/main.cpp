@@ -184,6 +184,39 @@ void gemm_case(Ctx& x, long m, long n, long k, const std::string& dt, const std:
   run.gemm.push_back({m, n, k, dt, label, Reps::of(timed(fn, x.s, target))});
 }
 
+// One bf16 GEMM repeated back to back, each repetition between its own pair of events (adjacent
+// repetitions share one), kept in order: how kernel times drift over an op's duration, for the
+// straggler model's variability.op_cv (the shared H200 data's gemm_noise, same shape and count).
+void gemm_noise(Ctx& x, RawRun& run) {
+  const long n = 4096;
+  if (size_t(n * n) * 2 > x.buf.bytes) return;
+  const float one = 1, zero = 0;
+  auto fn = [&] {
+    CK(cublasGemmEx(x.h, CUBLAS_OP_N, CUBLAS_OP_N, int(n), int(n), int(n), &one, x.buf.b, CUDA_R_16BF, int(n),
+                    x.buf.a, CUDA_R_16BF, int(n), &zero, x.buf.c, CUDA_R_16BF, int(n), CUBLAS_COMPUTE_32F,
+                    CUBLAS_GEMM_DEFAULT));
+  };
+  const int reps = g_quick ? 200 : 1000;
+  progress("gemm noise: bf16 4096^3 x " + std::to_string(reps) + " back to back");
+  for (int i = 0; i < 3; ++i) fn();
+  std::vector<cudaEvent_t> ev(static_cast<size_t>(reps) + 1);
+  for (auto& e : ev) CK(cudaEventCreate(&e));
+  CK(cudaEventRecord(ev[0], x.s));
+  for (int r = 0; r < reps; ++r) {
+    fn();
+    CK(cudaEventRecord(ev[static_cast<size_t>(r) + 1], x.s));
+  }
+  CK(cudaStreamSynchronize(x.s));
+  std::vector<double> t;
+  for (int r = 0; r < reps; ++r) {
+    float ms = 0;
+    CK(cudaEventElapsedTime(&ms, ev[static_cast<size_t>(r)], ev[static_cast<size_t>(r) + 1]));
+    t.push_back(std::max(ms * 1e-3, 1e-9));
+  }
+  for (auto& e : ev) cudaEventDestroy(e);
+  run.noise = knee::GemmCase{n, n, n, "bf16", "noise", Reps::of(t)};
+}
+
 // FP8 (e4m3 x e4m3 -> bf16, fp32 accumulation) through cuBLASLt with per-tensor scale pointers;
 // cuBLASLt's FP8 kernels want the "TN" layout (A transposed), which has the same cost.
 void fp8_cases(Ctx& x, const std::vector<long>& sizes, RawRun& run) {
@@ -530,6 +563,7 @@ void single_gpu(Ctx& x, int device, RawRun& run) {
   else
     run.manifest["errors"].push_back("gemm fp8: not measured, needs compute capability 8.9+ (this GPU: " +
                                      std::to_string(prop.major) + "." + std::to_string(prop.minor) + ")");
+  optional_section(run, "gemm noise", [&] { gemm_noise(x, run); });
   optional_section(run, "batched gemm", [&] {
     using B = std::tuple<long, long, long, long>;
     std::vector<B> cases = g_quick ? std::vector<B>{{64, 1024, 1024, 128}, {256, 128, 128, 128}}
