@@ -27,6 +27,11 @@ struct Point {
   double global_batch = NAN;
   std::string layout;
   double compute_s = NAN, exposed_comm_s = NAN, bubble_s = NAN, optimizer_s = NAN;
+  // Energy and cost (absent in sweeps of older versions; null without a power model or a price).
+  bool energy = false, cost = false;
+  double avg_power_W = NAN, J_per_token = NAN, pue = NAN, other_W_per_gpu = NAN;
+  std::string power_model;
+  double usd_per_gpu_hour = NAN, usd_per_kWh = NAN, usd_per_million_tokens = NAN;
 };
 
 const Json* find(const Json& p, const char* key) {
@@ -37,6 +42,15 @@ const Json* find(const Json& p, const char* key) {
 double num_of(const Json& p, const char* key) {
   const Json* v = find(p, key);
   return v && v->is_number() ? v->get<double>() : NAN;
+}
+// The JSON path of what find() found.
+std::string path_of(const Json& p, const char* key, const std::string& path) {
+  return path + (p.contains(key) ? "." : ".result.") + key;
+}
+// An optional number >= 0 that may be null (a price not given): NAN then.
+double nullable(JsonObject& o, const char* key) {
+  if (!o.has(key) || o.raw(key).is_null()) return NAN;
+  return o.non_negative(key);
 }
 
 Point read_point(const Json& j, const std::string& source, const std::string& path) {
@@ -68,6 +82,22 @@ Point read_point(const Json& j, const std::string& source, const std::string& pa
     p.exposed_comm_s = g("exposed_comm_s");
     p.bubble_s = g("bubble_s");
     p.optimizer_s = g("optimizer_s");
+  }
+  if (const Json* e = find(j, "energy"); e && !e->is_null()) {
+    JsonObject o(*e, source, path_of(j, "energy", path));
+    p.energy = true;
+    p.avg_power_W = o.non_negative("avg_power_per_gpu_W");
+    p.J_per_token = o.non_negative("facility_J_per_token");
+    p.pue = nullable(o, "pue");
+    p.other_W_per_gpu = nullable(o, "other_W_per_gpu");
+    if (o.has("power_model")) p.power_model = o.string("power_model");
+  }
+  if (const Json* c = find(j, "cost"); c && !c->is_null()) {
+    JsonObject o(*c, source, path_of(j, "cost", path));
+    p.cost = true;
+    p.usd_per_gpu_hour = nullable(o, "usd_per_gpu_hour");
+    p.usd_per_kWh = nullable(o, "usd_per_kWh");
+    p.usd_per_million_tokens = nullable(o, "usd_per_million_tokens");
   }
   return p;
 }
@@ -101,6 +131,16 @@ std::string render_report_html(const Json& sweep, const ReportContext& ctx) {
     for (std::size_t i = 0; i < points.size() && knee < 0; ++i)
       if (points[i].gpus == sweep["knee_gpus"].get<double>()) knee = static_cast<int>(i);
   if (knee >= static_cast<int>(points.size())) throw_input_error(src, "$.knee", "an index into $.points", std::to_string(knee));
+  // Energy and cost only where the sweep carries them (older sweep files and profiles without a
+  // power model render as they always did). The assumptions are the scenario's, the same on every point.
+  const Point* energy_of = nullptr;
+  const Point* cost_of = nullptr;
+  bool priced = false;
+  for (const auto& p : points) {
+    if (p.energy && !energy_of) energy_of = &p;
+    if (p.cost && !cost_of) cost_of = &p;
+    priced = priced || std::isfinite(p.usd_per_million_tokens);
+  }
   std::string cause = sweep.contains("knee_cause") && sweep["knee_cause"].is_string() ? sweep["knee_cause"].get<std::string>() : "";
 
   std::string question = ctx.question;
@@ -128,6 +168,11 @@ std::string render_report_html(const Json& sweep, const ReportContext& ctx) {
   bars.y_label = "share of step time";
   bars.parts = {"compute", "exposed communication", "pipeline bubble", "optimizer"};
   bars.values.assign(4, {});
+  LineChart energy = speed;
+  energy.title = "Facility energy per token";
+  if (energy_of && std::isfinite(energy_of->pue)) energy.title += " (PUE " + fmt(energy_of->pue, "%g") + ")";
+  energy.y_label = "J per token";
+  Series s_energy{"simulated", {}, {}, false};
   for (const auto& p : points) {
     if (!p.feasible) continue;
     s_speed.x.push_back(p.gpus);
@@ -145,13 +190,18 @@ std::string render_report_html(const Json& sweep, const ReportContext& ctx) {
     bars.values[1].push_back(p.exposed_comm_s / p.step_time_s);
     bars.values[2].push_back(p.bubble_s / p.step_time_s);
     bars.values[3].push_back(p.optimizer_s / p.step_time_s);
+    if (p.energy) {
+      s_energy.x.push_back(p.gpus);
+      s_energy.y.push_back(p.J_per_token);
+    }
   }
   speed.series = {s_speed, s_ideal};
   eff.series = {s_eff, s_thr};
   c2c.series = {s_c2c};
+  energy.series = {s_energy};
   if (knee >= 0) {
-    speed.mark_x = eff.mark_x = c2c.mark_x = points[knee].gpus;
-    speed.mark_label = eff.mark_label = c2c.mark_label = "knee";
+    speed.mark_x = eff.mark_x = c2c.mark_x = energy.mark_x = points[knee].gpus;
+    speed.mark_label = eff.mark_label = c2c.mark_label = energy.mark_label = "knee";
   }
 
   std::string h = R"(<!DOCTYPE html>
@@ -177,9 +227,44 @@ th{background:#f4f4f4}table.kv td,table.kv th{text-align:left}.bad{color:#999}.k
          (cause.empty() ? "" : " The cost that grew: <b>" + html_escape(cause) + "</b>.") + "</p>\n";
   else
     h += "<p>Efficiency stays at or above " + fmt(threshold, "%.2f") + " over the whole range studied: no knee.</p>\n";
+  if (energy_of || priced) {
+    // Energy and cost per token at the baseline and at the knee (or the largest point with them).
+    auto has = [&](const Point& p) { return p.energy || std::isfinite(p.usd_per_million_tokens); };
+    const Point* base = nullptr;
+    const Point* at = nullptr;
+    for (const auto& p : points) {
+      if (!has(p)) continue;
+      if (!base || p.gpus == baseline) base = &p;
+      at = &p;
+    }
+    if (knee >= 0 && has(points[knee])) at = &points[knee];
+    auto where = [&](const Point* p, std::string note) {
+      if (p->gpus == baseline) note = "the baseline" + std::string(note.empty() ? "" : ", ") + note;
+      else if (knee >= 0 && p == &points[knee]) note = "the knee" + std::string(note.empty() ? "" : ", ") + note;
+      return fmt(p->gpus, "%.0f") + " GPUs" + (note.empty() ? "" : " (" + note + ")");
+    };
+    auto compare = [&](double Point::*v, const std::string& pre, const std::string& post) {
+      std::string o = "<b>" + pre + fmt(base->*v, "%.3g") + post + "</b> at " + where(base, "");
+      if (at != base) {
+        const double more = at->*v / base->*v - 1;
+        o += ", <b>" + pre + fmt(at->*v, "%.3g") + post + "</b> at " +
+             where(at, !std::isfinite(more) ? "" : fmt(std::fabs(more) * 100, "%.0f") + (more >= 0 ? "% more" : "% less"));
+      }
+      return o + ".";
+    };
+    h += "<p>";
+    if (energy_of) h += "Facility energy per token: " + compare(&Point::J_per_token, "", " J");
+    if (energy_of && priced) h += " ";
+    if (priced) h += "Cost per million tokens: " + compare(&Point::usd_per_million_tokens, "$", "");
+    h += "</p>\n";
+  }
 
-  h += "<h2>Scaling table</h2><table><tr><th>GPUs</th><th>layout</th><th>global batch</th><th>step (s)</th><th>tokens/s</th>"
-       "<th>speedup</th><th>efficiency</th><th>MFU</th><th>comm/compute</th><th>note</th></tr>\n";
+  // Smaller type for the wider table with energy and cost, so it stays within the page.
+  h += std::string("<h2>Scaling table</h2><table") + (energy_of || priced ? " style=\"font-size:85%\"" : "") +
+       "><tr><th>GPUs</th><th>layout</th><th>global batch</th><th>step (s)</th><th>tokens/s</th>"
+       "<th>speedup</th><th>efficiency</th><th>MFU</th><th>comm/compute</th>" +
+       std::string(energy_of ? "<th>W/GPU</th><th>J/token</th>" : "") + (priced ? "<th>$/M tokens</th>" : "") +
+       "<th>note</th></tr>\n";
   for (std::size_t i = 0; i < points.size(); ++i) {
     const Point& p = points[i];
     std::string cls = !p.feasible ? " class=\"bad\"" : (static_cast<int>(i) == knee ? " class=\"knee\"" : "");
@@ -188,11 +273,15 @@ th{background:#f4f4f4}table.kv td,table.kv th{text-align:left}.bad{color:#999}.k
     h += "<tr" + cls + "><td>" + fmt(p.gpus, "%.0f") + "</td><td>" + html_escape(p.layout) + "</td><td>" +
          fmt(p.global_batch, "%.0f") + "</td><td>" + fmt(p.step_time_s, "%.4g") + "</td><td>" + fmt(p.tokens_per_s, "%.4g") +
          "</td><td>" + fmt(p.speedup, "%.3g") + "</td><td>" + fmt(p.efficiency, "%.3f") + "</td><td>" + fmt(p.mfu, "%.3f") +
-         "</td><td>" + fmt(p.c2c, "%.3g") + "</td><td style=\"text-align:left\">" + html_escape(note) + "</td></tr>\n";
+         "</td><td>" + fmt(p.c2c, "%.3g") + "</td>" +
+         (energy_of ? "<td>" + fmt(p.avg_power_W, "%.0f") + "</td><td>" + fmt(p.J_per_token, "%.3g") + "</td>" : "") +
+         (priced ? "<td>" + fmt(p.usd_per_million_tokens, "%.3g") + "</td>" : "") +
+         "<td style=\"text-align:left\">" + html_escape(note) + "</td></tr>\n";
   }
   h += "</table>\n";
   h += "<h2>Plots</h2>\n<figure>" + speed.svg() + "</figure>\n<figure>" + eff.svg() + "</figure>\n<figure>" + bars.svg() +
        "</figure>\n<figure>" + c2c.svg() + "</figure>\n";
+  if (energy_of) h += "<figure>" + energy.svg() + "</figure>\n";
 
   h += "<h2>Scenario and assumptions</h2>\n";
   if (sweep.contains("scenario") && sweep["scenario"].is_object()) h += kv_table(sweep["scenario"]);
@@ -200,7 +289,32 @@ th{background:#f4f4f4}table.kv td,table.kv th{text-align:left}.bad{color:#999}.k
        "launch overheads); communication runs as flows on the simulated fabric (max-min fair sharing), so contention "
        "emerges rather than being assumed.</li><li>The flow-level network leaves out packet-level effects "
        "(congestion control, PFC pauses, adaptive routing).</li><li>Stragglers and failures are not modelled in this "
-       "study.</li></ul>\n";
+       "study.</li>";
+  if (energy_of) {
+    const Point& e = *energy_of;
+    h += "<li>Energy: each GPU draws the calibration profile's power (" +
+         html_escape(e.power_model.empty() ? "unstated" : e.power_model) +
+         " power model) at each kernel's compute and memory utilization, and idle power during launch gaps, "
+         "pipeline bubbles and waits; communication that overlaps compute is not charged on top. Facility energy = "
+         "(GPU energy + " +
+         fmt(std::isfinite(e.other_W_per_gpu) ? e.other_W_per_gpu : 0, "%g") +
+         " W per GPU of other IT power) &times; PUE " + fmt(std::isfinite(e.pue) ? e.pue : 1, "%g") + ".</li>";
+  } else if (priced) {
+    h += "<li>Energy: the calibration profile has no power model, so no energy figures.</li>";
+  }
+  if (priced) {
+    const Point& c = *cost_of;
+    h += "<li>Prices: " +
+         (std::isfinite(c.usd_per_gpu_hour) ? "$" + fmt(c.usd_per_gpu_hour, "%g") + " per GPU-hour"
+                                            : std::string("no GPU-hour price")) +
+         ", " +
+         (std::isfinite(c.usd_per_kWh) ? "$" + fmt(c.usd_per_kWh, "%g") + " per kWh of facility energy"
+                                       : std::string("no electricity price")) +
+         ".</li>";
+  } else if (energy_of) {
+    h += "<li>No prices given (the scenario's <code>cost</code>): no dollar figures.</li>";
+  }
+  h += "</ul>\n";
 
   h += "<h2>Provenance</h2>\n";
   if (sweep.contains("provenance") && sweep["provenance"].is_object()) h += kv_table(sweep["provenance"]);
@@ -208,6 +322,9 @@ th{background:#f4f4f4}table.kv td,table.kv th{text-align:left}.bad{color:#999}.k
     h += kv_table(pts.raw(0)["result"]["provenance"]);
   else
     h += "<p>The sweep file carries no provenance block.</p>";
+  if (energy_of)
+    h += "<p>Power model of the calibration profile: <code>" +
+         html_escape(energy_of->power_model.empty() ? "unstated" : energy_of->power_model) + "</code>.</p>";
 
   h += "<h2>Reproducibility</h2>\n";
   Json repro = Json::object();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# knee report: renders in headless Chromium with no console errors and every plot present; bad
-# input exits 2 naming the field.
+# knee report: renders in headless Chromium with no console errors and every plot present (with
+# and without energy); bad input exits 2 naming the field.
 set -u
 knee=$1 src=$2
 fail=0
@@ -24,6 +24,26 @@ fi
 # Images: every <img> (there should be none: plots are inline SVG) must have loaded.
 ! grep -q "<img" "$tmp/dom.html" || { echo "FAIL: external images in the report"; fail=1; }
 [ -n "${KNEE_KEEP_REPORT:-}" ] && cp "$tmp/r.png" "$tmp/r.html" "$KNEE_KEEP_REPORT"/
+
+# The sample with energy and a price on its feasible points (as knee sweep writes them with a
+# power model and the scenario's cost): a fifth plot (J per token) and the energy columns.
+/usr/bin/python3 - "$sweep" "$tmp/energy.json" <<'P'
+import json, sys
+j = json.load(open(sys.argv[1]))
+for i, p in enumerate(q for q in j["points"] if q.get("feasible", True)):
+    p["energy"] = {"gpu_J_per_step": 1e6, "avg_power_per_gpu_W": 500 + 10 * i, "facility_J_per_step": 2e6,
+                   "facility_J_per_token": 1.5 + 0.2 * i, "pue": 1.2, "other_W_per_gpu": 100, "power_model": "measured"}
+    p["cost"] = {"usd_per_gpu_hour": 2.5, "usd_per_kWh": 0.1, "usd_per_step": 1, "usd_per_million_tokens": 0.5 + 0.1 * i}
+json.dump(j, open(sys.argv[2], "w"))
+P
+"$knee" report "$tmp/energy.json" --out "$tmp/e.html" 2>/dev/null || { echo "FAIL: energy report run"; exit 1; }
+timeout 60 "$chromium" "${flags[@]}" --dump-dom "file://$tmp/e.html" >"$tmp/edom.html" 2>"$tmp/elog.txt"
+svgs=$(grep -o "<svg" "$tmp/edom.html" | wc -l)
+[ "$svgs" -eq 5 ] || { echo "FAIL: energy report has $svgs plots, expected 5"; fail=1; }
+grep -q "<th>J/token</th>" "$tmp/edom.html" || { echo "FAIL: no J/token column in the energy report"; fail=1; }
+if grep -E "CONSOLE|Uncaught|Failed to load|ERR_FILE_NOT_FOUND|net::ERR" "$tmp/elog.txt"; then
+  echo "FAIL: console errors while rendering the energy report"; fail=1
+fi
 
 # Bad input: one line, exit 2, naming the field.
 printf '{"mode": "sideways", "points": []}' >"$tmp/bad.json"

@@ -69,3 +69,91 @@ TEST(Report, BadSweepFilesNameTheField) {
   j["knee"] = 9;
   EXPECT_NE(error_of(j).find("$.knee"), std::string::npos);
 }
+
+namespace {
+int count_of(const std::string& h, const std::string& what) {
+  int n = 0;
+  for (auto p = h.find(what); p != std::string::npos; p = h.find(what, p + 1)) ++n;
+  return n;
+}
+// The sample with energy (and a price) on its feasible points, as `knee sweep --json` writes them
+// (on the point itself) and as older files kept values (in the point's "result").
+Json with_energy(bool priced) {
+  Json j = sweep_json();
+  double J[] = {1.5, 1.6, 2.0};
+  for (int i = 0; i < 3; ++i) {
+    Json e = {{"gpu_J_per_step", 1e6}, {"avg_power_per_gpu_W", 500.0 + i}, {"facility_J_per_step", 2e6},
+              {"facility_J_per_token", J[i]}, {"pue", 1.3}, {"other_W_per_gpu", 150.0}, {"power_model", "measured"}};
+    Json c = priced ? Json{{"usd_per_gpu_hour", 2.5}, {"usd_per_kWh", nullptr}, {"usd_per_step", 0.1},
+                           {"usd_per_million_tokens", 0.25 * (i + 1)}}
+                    : Json(nullptr);
+    Json& at = i == 1 ? j["points"][i]["result"] : j["points"][i];
+    at["energy"] = e;
+    at["cost"] = c;
+  }
+  return j;
+}
+}  // namespace
+
+TEST(Report, EnergyAndCostWhenTheSweepCarriesThem) {
+  std::string h = render_report_html(with_energy(true), {"sweep.json", "knee report", ""});
+  EXPECT_NE(h.find("<th>W/GPU</th><th>J/token</th><th>$/M tokens</th><th>note</th>"), std::string::npos);
+  EXPECT_NE(h.find("<td>0.1</td><td>500</td><td>1.5</td><td>0.25</td>"), std::string::npos);  // 8 GPUs
+  EXPECT_NE(h.find("<td>501</td><td>1.6</td><td>0.5</td>"), std::string::npos);  // read from "result"
+  EXPECT_NE(h.find("<td>-</td><td>-</td><td>-</td><td style=\"text-align:left\">infeasible"), std::string::npos);
+  EXPECT_EQ(count_of(h, "<svg"), 5);
+  EXPECT_NE(h.find("aria-label=\"Facility energy per token (PUE 1.3)\""), std::string::npos);
+  EXPECT_NE(h.find("<p>Facility energy per token: <b>1.5 J</b> at 8 GPUs (the baseline), <b>2 J</b> at 32 GPUs "
+                   "(the knee, 33% more). Cost per million tokens: <b>$0.25</b> at 8 GPUs (the baseline), <b>$0.75</b> "
+                   "at 32 GPUs (the knee, 200% more).</p>"),
+            std::string::npos);
+  EXPECT_NE(h.find("(measured power model)"), std::string::npos);
+  EXPECT_NE(h.find("150 W per GPU of other IT power) &times; PUE 1.3"), std::string::npos);
+  EXPECT_NE(h.find("<li>Prices: $2.5 per GPU-hour, no electricity price.</li>"), std::string::npos);
+  EXPECT_NE(h.find("Power model of the calibration profile: <code>measured</code>"), std::string::npos);
+
+  h = render_report_html(with_energy(false), {"sweep.json", "knee report", ""});  // energy, no price
+  EXPECT_NE(h.find("<th>J/token</th><th>note</th>"), std::string::npos);
+  EXPECT_EQ(h.find("$/M tokens"), std::string::npos);
+  EXPECT_EQ(h.find("per million tokens"), std::string::npos);
+  EXPECT_NE(h.find("No prices given"), std::string::npos);
+  EXPECT_EQ(count_of(h, "<svg"), 5);
+
+  // A GPU-hour price with a profile without a power model: the price column, no energy.
+  Json j = with_energy(true);
+  for (int i = 0; i < 3; ++i) (i == 1 ? j["points"][i]["result"] : j["points"][i])["energy"] = nullptr;
+  h = render_report_html(j, {"sweep.json", "knee report", ""});
+  EXPECT_NE(h.find("<th>comm/compute</th><th>$/M tokens</th><th>note</th>"), std::string::npos);
+  EXPECT_EQ(h.find("J/token"), std::string::npos);
+  EXPECT_NE(h.find("<p>Cost per million tokens: <b>$0.25</b> at 8 GPUs (the baseline)"), std::string::npos);
+  EXPECT_NE(h.find("no power model, so no energy figures"), std::string::npos);
+  EXPECT_NE(h.find("<li>Prices: $2.5 per GPU-hour, no electricity price.</li>"), std::string::npos);
+  EXPECT_EQ(h.find("Power model of the calibration profile"), std::string::npos);
+  EXPECT_EQ(count_of(h, "<svg"), 4);
+}
+
+TEST(Report, WithoutEnergyRendersAsBefore) {
+  // energy and cost null (a profile without a power model, no price) renders as a sweep file
+  // without the keys (older versions).
+  const ReportContext ctx{"sweep.json", "knee report", ""};
+  Json j = sweep_json();
+  for (int i = 0; i < 3; ++i) j["points"][i]["energy"] = j["points"][i]["cost"] = nullptr;
+  std::string h = render_report_html(j, ctx);
+  EXPECT_EQ(h, render_report_html(sweep_json(), ctx));
+  EXPECT_EQ(h.find("J/token"), std::string::npos);
+  EXPECT_EQ(h.find("energy"), std::string::npos);
+  EXPECT_EQ(count_of(h, "<svg"), 4);
+}
+
+TEST(Report, BadEnergyNamesTheField) {
+  Json j = with_energy(true);
+  j["points"][1]["result"]["energy"]["facility_J_per_token"] = "lots";
+  EXPECT_EQ(error_of(j), "sweep.json: $.points[1].result.energy.facility_J_per_token: expected a finite number >= 0, "
+                         "got \"lots\"");
+  j = with_energy(true);
+  j["points"][0]["energy"] = 3;
+  EXPECT_NE(error_of(j).find("$.points[0].energy"), std::string::npos);
+  j = with_energy(true);
+  j["points"][2]["cost"]["usd_per_million_tokens"] = -1;
+  EXPECT_NE(error_of(j).find("$.points[2].cost.usd_per_million_tokens"), std::string::npos);
+}
