@@ -1,7 +1,7 @@
 """Matplotlib plots of knee sweeps: speedup and efficiency against ideal with the knee marked,
-the step-time breakdown, the communication-to-computation ratio (DataFrames of knee.sweep), and
-bus bandwidth (DataFrames of knee.collective_sweep). Each takes an optional Axes, draws on it and
-returns it."""
+the step-time breakdown, the communication-to-computation ratio, energy and cost per token
+(DataFrames of knee.sweep), and bus bandwidth (DataFrames of knee.collective_sweep). Each takes
+an optional Axes, draws on it and returns it."""
 import math
 
 from ._knee import InputError
@@ -118,6 +118,37 @@ def comm_to_compute(df, ax=None):
     ax.set_ylabel("comm / compute")
     ax.set_title(f"Communication-to-computation ratio ({_baseline_text(attrs)})")
     ax.legend()
+    ax.grid(True, alpha=0.3)
+    return ax
+
+
+def cost_energy(df, ax=None):
+    """Facility energy per token (J) and, on a twin axis, dollars per million tokens where the
+    scenario's cost gives a price, with the knee. The facility figures include the scenario's PUE
+    and other IT power (docs/scenarios.md, "cost")."""
+    ok, attrs = _sweep("cost_energy", df)
+    if "facility_J_per_token" not in df.columns or not ok["facility_J_per_token"].notna().any():
+        raise InputError("knee.plot.cost_energy: df: expected a sweep with energy (a profile with a power model), "
+                         "got none")
+    ok = ok[ok["facility_J_per_token"].notna()]
+    e = next((p["energy"] for p in attrs.get("sweep_json", {}).get("points", ()) if p.get("energy")), None)
+    ax = _axes(ax)
+    ax.plot(ok["gpus"], ok["facility_J_per_token"], "o-", label="facility J per token")
+    _mark_knee(ax, attrs, ok["facility_J_per_token"], ok["gpus"])
+    _gpu_axis(ax, ok["gpus"])
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("facility energy per token (J)")
+    handles, names = ax.get_legend_handles_labels()
+    if ok["usd_per_million_tokens"].notna().any():
+        twin = ax.twinx()
+        twin.plot(ok["gpus"], ok["usd_per_million_tokens"], "s--", color="tab:green", label="$ per million tokens")
+        twin.set_ylim(bottom=0)
+        twin.set_ylabel("$ per million tokens")
+        h, n = twin.get_legend_handles_labels()
+        handles, names = handles + h, names + n
+    facility = f"; PUE {e['pue']:g}, other IT {e['other_W_per_gpu']:g} W/GPU" if e else ""
+    ax.set_title(f"Energy and cost per token ({_baseline_text(attrs)}{facility})")
+    ax.legend(handles, names)
     ax.grid(True, alpha=0.3)
     return ax
 

@@ -14,12 +14,14 @@ from ._parallel import map_points
 
 SIMULATE_KEYS = ("simulated", "step_time_s", "tokens_per_s", "samples_per_s", "model_flops_per_step",
                  "hardware_flops_per_step", "tflops_per_gpu", "mfu", "memory_per_gpu_bytes", "comm_to_compute",
-                 "breakdown", "comm_busy_s", "memory", "batch", "provenance", "events", "comm_timings")
+                 "breakdown", "comm_busy_s", "memory", "batch", "stragglers", "energy", "cost", "failures",
+                 "provenance", "events", "comm_timings")
 GROUPS = ("tp", "pp", "dp", "cp", "ep")
 SWEEP_COLUMNS = (["gpus", "tp", "pp", "dp", "cp", "global_batch", "feasible", "reason", "step_time_s", "tokens_per_s",
                   "speedup", "efficiency", "mfu", "comm_to_compute", "compute_s", "exposed_comm_s"]
                  + [f"exposed_{g}_s" for g in GROUPS]
-                 + ["bubble_s", "optimizer_s", "launch_gap_s", "memory_per_gpu_bytes", "knee"])
+                 + ["bubble_s", "optimizer_s", "launch_gap_s", "memory_per_gpu_bytes",
+                    "avg_power_per_gpu_W", "facility_J_per_token", "usd_per_million_tokens", "knee"])
 
 
 class DoesNotFitError(Exception):
@@ -55,6 +57,14 @@ class SimulationResult:
     comm_busy_s: dict = dataclasses.field(repr=False)  # per group, hidden or not
     memory: dict = dataclasses.field(repr=False)       # fits, per_gpu_bytes, capacity_bytes, components
     batch: dict = dataclasses.field(repr=False)        # gpus, dp, global_batch, microbatches
+    stragglers: dict = dataclasses.field(repr=False)   # nominal_step_time_s, slowdown, ...; None without them
+    # gpu_J_per_step, avg_power_per_gpu_W, facility_J_per_step, facility_J_per_token, pue,
+    # other_W_per_gpu, power_model; None when the profile has no power model
+    energy: dict = dataclasses.field(repr=False)
+    # usd_per_gpu_hour, usd_per_kWh, usd_per_step, usd_per_million_tokens (None where no price) and
+    # run (with cost.train_tokens); None unless the scenario's cost gives a price or train_tokens
+    cost: dict = dataclasses.field(repr=False)
+    failures: dict = dataclasses.field(repr=False)     # system_mtbf_h, goodput, ...; None without them
     provenance: dict = dataclasses.field(repr=False)   # profile, system, network, layout
     events: int = dataclasses.field(repr=False)
     comm_timings: int = dataclasses.field(repr=False)
@@ -137,6 +147,13 @@ def _row(p, knee_gpus):
             row[k] = b[k]
         for g in GROUPS:
             row[f"exposed_{g}_s"] = b["exposed_comm_by_group_s"][g]
+        # Energy and cost: absent in sweeps of older versions, None without a power model or a price.
+        e, c = p.get("energy") or {}, p.get("cost") or {}
+        for k in ("avg_power_per_gpu_W", "facility_J_per_token"):
+            if e.get(k) is not None:
+                row[k] = e[k]
+        if c.get("usd_per_million_tokens") is not None:
+            row["usd_per_million_tokens"] = c["usd_per_million_tokens"]
     return row
 
 
@@ -158,9 +175,11 @@ def sweep(scenario, gpus, mode="strong", baseline=None, threshold=0.8, *, proces
     Columns: gpus, tp, pp, dp, cp, global_batch, feasible, reason (why not feasible), step_time_s,
     tokens_per_s, speedup, efficiency (speedup / (gpus / baseline)), mfu, comm_to_compute, the
     step's breakdown (compute_s, exposed_comm_s, exposed_{tp,pp,dp,cp,ep}_s, bubble_s,
-    optimizer_s, launch_gap_s), memory_per_gpu_bytes and knee (True on the knee's row); NaN where
-    a point is infeasible. df.attrs: mode, baseline_gpus, threshold, knee (GPUs or None),
-    knee_cause, scenario and sweep_json (the CLI's JSON, for knee.report).
+    optimizer_s, launch_gap_s), memory_per_gpu_bytes, avg_power_per_gpu_W and facility_J_per_token
+    (NaN without a power model), usd_per_million_tokens (NaN without a price in the scenario's
+    cost) and knee (True on the knee's row); NaN where a point is infeasible. df.attrs: mode,
+    baseline_gpus, threshold, knee (GPUs or None), knee_cause, scenario and sweep_json (the CLI's
+    JSON, for knee.report).
 
     scenario: dict or path; gpus: GPU counts; mode: "strong" (global batch fixed) or "weak" (it
     grows with dp); baseline: the GPU count speedup is relative to (None: smallest feasible);

@@ -141,8 +141,13 @@ def test_sweep_equals_cli(sequential, cli_sweep):
             assert (row.speedup, row.efficiency, row.mfu) == (p["speedup"], p["efficiency"], p["mfu"])
             assert row.exposed_dp_s == p["breakdown"]["exposed_comm_by_group_s"]["dp"]
             assert row.reason == ""
+            # The h200 profile has a power model; the study gives no price.
+            assert row.avg_power_per_gpu_W == p["energy"]["avg_power_per_gpu_W"] > 0
+            assert row.facility_J_per_token == p["energy"]["facility_J_per_token"] > 0
+            assert p["cost"] is None and math.isnan(row.usd_per_million_tokens)
         else:
             assert math.isnan(row.step_time_s) and row.reason == p["reason"] and "divisible" in row.reason
+            assert math.isnan(row.facility_J_per_token) and "energy" not in p
     assert df.attrs["knee"] == cli_sweep["knee_gpus"] is not None
     assert df.attrs["knee_cause"] == cli_sweep["knee_cause"] != ""
     assert df.attrs["baseline_gpus"] == 256 and df.attrs["mode"] == "strong"
