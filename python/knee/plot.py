@@ -81,7 +81,7 @@ def efficiency(df, ax=None):
 
 
 _PARTS = [("compute_s", "compute")] + [(f"exposed_{g}_s", f"exposed {g} comm") for g in ("tp", "pp", "dp", "cp", "ep")] \
-    + [("bubble_s", "pipeline bubble"), ("optimizer_s", "optimizer")]
+    + [("bubble_s", "pipeline bubble"), ("optimizer_s", "optimizer"), ("straggler_s", "stragglers")]
 
 
 def breakdown(df, ax=None):

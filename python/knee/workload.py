@@ -20,7 +20,7 @@ GROUPS = ("tp", "pp", "dp", "cp", "ep")
 SWEEP_COLUMNS = (["gpus", "tp", "pp", "dp", "cp", "global_batch", "feasible", "reason", "step_time_s", "tokens_per_s",
                   "speedup", "efficiency", "mfu", "comm_to_compute", "compute_s", "exposed_comm_s"]
                  + [f"exposed_{g}_s" for g in GROUPS]
-                 + ["bubble_s", "optimizer_s", "launch_gap_s", "memory_per_gpu_bytes",
+                 + ["bubble_s", "optimizer_s", "launch_gap_s", "straggler_s", "memory_per_gpu_bytes",
                     "avg_power_per_gpu_W", "facility_J_per_token", "usd_per_million_tokens", "knee"])
 
 
@@ -145,6 +145,7 @@ def _row(p, knee_gpus):
         b = p["breakdown"]
         for k in ("compute_s", "exposed_comm_s", "bubble_s", "optimizer_s", "launch_gap_s"):
             row[k] = b[k]
+        row["straggler_s"] = b.get("straggler_s", 0.0)  # absent in sweeps written before stragglers
         for g in GROUPS:
             row[f"exposed_{g}_s"] = b["exposed_comm_by_group_s"][g]
         # Energy and cost: absent in sweeps of older versions, None without a power model or a price.
@@ -175,7 +176,7 @@ def sweep(scenario, gpus, mode="strong", baseline=None, threshold=0.8, *, proces
     Columns: gpus, tp, pp, dp, cp, global_batch, feasible, reason (why not feasible), step_time_s,
     tokens_per_s, speedup, efficiency (speedup / (gpus / baseline)), mfu, comm_to_compute, the
     step's breakdown (compute_s, exposed_comm_s, exposed_{tp,pp,dp,cp,ep}_s, bubble_s,
-    optimizer_s, launch_gap_s), memory_per_gpu_bytes, avg_power_per_gpu_W and facility_J_per_token
+    optimizer_s, launch_gap_s, straggler_s), memory_per_gpu_bytes, avg_power_per_gpu_W and facility_J_per_token
     (NaN without a power model), usd_per_million_tokens (NaN without a price in the scenario's
     cost) and knee (True on the knee's row); NaN where a point is infeasible. df.attrs: mode,
     baseline_gpus, threshold, knee (GPUs or None), knee_cause, scenario and sweep_json (the CLI's

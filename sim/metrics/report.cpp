@@ -1,5 +1,6 @@
 #include "sim/metrics/report.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -27,6 +28,7 @@ struct Point {
   double global_batch = NAN;
   std::string layout;
   double compute_s = NAN, exposed_comm_s = NAN, bubble_s = NAN, optimizer_s = NAN;
+  double straggler_s = 0;  // absent before stragglers existed; 0 without a straggler model
   // Energy and cost (absent in sweeps of older versions; null without a power model or a price).
   bool energy = false, cost = false;
   double avg_power_W = NAN, J_per_token = NAN, pue = NAN, other_W_per_gpu = NAN;
@@ -82,6 +84,7 @@ Point read_point(const Json& j, const std::string& source, const std::string& pa
     p.exposed_comm_s = g("exposed_comm_s");
     p.bubble_s = g("bubble_s");
     p.optimizer_s = g("optimizer_s");
+    if (std::isfinite(g("straggler_s"))) p.straggler_s = g("straggler_s");
   }
   if (const Json* e = find(j, "energy"); e && !e->is_null()) {
     JsonObject o(*e, source, path_of(j, "energy", path));
@@ -167,7 +170,10 @@ std::string render_report_html(const Json& sweep, const ReportContext& ctx) {
   bars.title = "Where a step's time goes (share of the step)";
   bars.y_label = "share of step time";
   bars.parts = {"compute", "exposed communication", "pipeline bubble", "optimizer"};
-  bars.values.assign(4, {});
+  // Stragglers get their own part only when some point has them (older reports stay as they were).
+  const bool stragglers = std::any_of(points.begin(), points.end(), [](const Point& p) { return p.straggler_s != 0; });
+  if (stragglers) bars.parts.push_back("stragglers");
+  bars.values.assign(bars.parts.size(), {});
   LineChart energy = speed;
   energy.title = "Facility energy per token";
   if (energy_of && std::isfinite(energy_of->pue)) energy.title += " (PUE " + fmt(energy_of->pue, "%g") + ")";
@@ -190,6 +196,7 @@ std::string render_report_html(const Json& sweep, const ReportContext& ctx) {
     bars.values[1].push_back(p.exposed_comm_s / p.step_time_s);
     bars.values[2].push_back(p.bubble_s / p.step_time_s);
     bars.values[3].push_back(p.optimizer_s / p.step_time_s);
+    if (stragglers) bars.values[4].push_back(std::max(0.0, p.straggler_s) / p.step_time_s);
     if (p.energy) {
       s_energy.x.push_back(p.gpus);
       s_energy.y.push_back(p.J_per_token);
@@ -288,8 +295,12 @@ th{background:#f4f4f4}table.kv td,table.kv th{text-align:left}.bad{color:#999}.k
   h += "<ul><li>Compute kernels are timed from the calibration profile (GEMMs by shape, attention, memory-bound ops, "
        "launch overheads); communication runs as flows on the simulated fabric (max-min fair sharing), so contention "
        "emerges rather than being assumed.</li><li>The flow-level network leaves out packet-level effects "
-       "(congestion control, PFC pauses, adaptive routing).</li><li>Stragglers and failures are not modelled in this "
-       "study.</li>";
+       "(congestion control, PFC pauses, adaptive routing).</li>";
+  h += stragglers ? "<li>Stragglers: per-GPU variation was modelled (the scenario's <code>stragglers</code>): every "
+                    "data-parallel replica runs its own pipeline, each op at its slowest tensor-parallel GPU, and the "
+                    "replicas meet in the gradient reductions; the breakdown's stragglers part is the step less the "
+                    "step with every GPU at the profile's speed.</li><li>Failures are not part of a step.</li>"
+                  : "<li>Stragglers and failures are not modelled in this study.</li>";
   if (energy_of) {
     const Point& e = *energy_of;
     h += "<li>Energy: each GPU draws the calibration profile's power (" +

@@ -157,3 +157,19 @@ TEST(Report, BadEnergyNamesTheField) {
   j["points"][2]["cost"]["usd_per_million_tokens"] = -1;
   EXPECT_NE(error_of(j).find("$.points[2].cost.usd_per_million_tokens"), std::string::npos);
 }
+
+TEST(Report, StragglersGetTheirPartAndSentence) {
+  const ReportContext ctx{"sweep.json", "knee report", ""};
+  const std::string plain = render_report_html(sweep_json(), ctx);
+  EXPECT_NE(plain.find("Stragglers and failures are not modelled in this study."), std::string::npos);
+  EXPECT_EQ(plain.find(">stragglers<"), std::string::npos);
+  Json j = sweep_json();
+  j["points"][1]["result"]["breakdown"]["straggler_s"] = 0.1;  // a breakdown with 0 is as before
+  j["points"][0]["result"]["breakdown"]["straggler_s"] = 0.0;
+  const std::string h = render_report_html(j, ctx);
+  EXPECT_NE(h.find("Stragglers: per-GPU variation was modelled"), std::string::npos);
+  EXPECT_EQ(h.find("Stragglers and failures are not modelled"), std::string::npos);
+  EXPECT_NE(h.find(">stragglers<"), std::string::npos) << "legend entry of the stacked bars";
+  j["points"][1]["result"]["breakdown"]["straggler_s"] = 0.0;
+  EXPECT_EQ(render_report_html(j, ctx), plain);
+}

@@ -258,3 +258,24 @@ def test_simulate_writes_the_cli_trace(tmp_path, knee_bin, scenarios):
         knee.simulate(scenario, trace=tmp_path / "x.json", trace_ranks="0-999999")
     with pytest.raises(knee.InputError, match="trace_ranks"):
         knee.simulate(scenario, trace_ranks="0")
+
+
+def test_sweep_with_stragglers_has_their_column_and_bars(study, tmp_path):
+    # Per-GPU variation from the profile: straggler_s in the DataFrame equals the simulate result's,
+    # the breakdown still sums to the step, and the breakdown plot draws it.
+    d = json.loads(open(study).read())
+    d["stragglers"] = {"from_profile": True}
+    d["seed"] = 1
+    df = knee.sweep(d, gpus=[256, 512], mode="weak")
+    assert (df["straggler_s"] > 0).all()
+    r = knee.simulate({**d, "gpus": 512, "nodes": 64,
+                       "parallelism": {**d["parallelism"], "dp": int(df.loc[df.gpus == 512, "dp"].iloc[0]),
+                                       "global_batch": int(df.loc[df.gpus == 512, "global_batch"].iloc[0])}})
+    assert r.stragglers["gpu_cv_from"] == "profile"
+    assert r.breakdown["straggler_s"] == df.loc[df.gpus == 512, "straggler_s"].iloc[0]
+    parts = df[["compute_s", "exposed_comm_s", "bubble_s", "optimizer_s", "straggler_s"]].sum(axis=1)
+    assert ((parts - df["step_time_s"]).abs() < 1e-9 * df["step_time_s"]).all()
+    import matplotlib
+    matplotlib.use("Agg")
+    ax = knee.plot.breakdown(df)
+    assert "stragglers" in [t.get_text() for t in ax.get_legend().get_texts()]
