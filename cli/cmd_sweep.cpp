@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/command.hpp"
+#include "sim/common/json_reader.hpp"
 #include "sim/workload/workload.hpp"
 
 namespace knee::cli {
@@ -31,6 +32,7 @@ int run_sweep(const Args& args) {
   if (args.flag("json")) {
     auto j = r.to_json();
     j["scenario"] = args.positional()[0];
+    j["scenario_json"] = parse_json_file(args.positional()[0]);  // for the report's scenario table
     j["simulated_wall_s"] = wall;
     std::cout << j.dump(2) << "\n";
   } else if (args.flag("csv")) {

@@ -216,5 +216,6 @@ def sweep(scenario, gpus, mode="strong", baseline=None, threshold=0.8, *, proces
                              processes=processes, client=client, progress=progress)
         j = _knee.assemble_sweep(json.dumps(results), mode, baseline, threshold)
     j["scenario"] = source
+    j["scenario_json"] = json.loads(text)  # for the report's scenario table, as knee sweep --json
     j["simulated_wall_s"] = time.perf_counter() - t0
     return sweep_frame(j)

@@ -291,7 +291,9 @@ th{background:#f4f4f4}table.kv td,table.kv th{text-align:left}.bad{color:#999}.k
   if (energy_of) h += "<figure>" + energy.svg() + "</figure>\n";
 
   h += "<h2>Scenario and assumptions</h2>\n";
+  // The scenario as JSON: "scenario" itself, or "scenario_json" beside its file name (knee sweep --json).
   if (sweep.contains("scenario") && sweep["scenario"].is_object()) h += kv_table(sweep["scenario"]);
+  else if (sweep.contains("scenario_json") && sweep["scenario_json"].is_object()) h += kv_table(sweep["scenario_json"]);
   h += "<ul><li>Compute kernels are timed from the calibration profile (GEMMs by shape, attention, memory-bound ops, "
        "launch overheads); communication runs as flows on the simulated fabric (max-min fair sharing), so contention "
        "emerges rather than being assumed.</li><li>The flow-level network leaves out packet-level effects "

@@ -197,6 +197,14 @@ SweepResult sweep(const Scenario& base, const std::vector<std::int64_t>& gpus, c
   return out;
 }
 
+// What the numbers rest on (profile, system, network, contention factors): the first feasible
+// point's provenance; each point's layout is in its own row.
+static nlohmann::ordered_json sweep_provenance(const nlohmann::ordered_json& points) {
+  for (const auto& q : points)
+    if (q.value("feasible", false) && q.contains("provenance")) return q.at("provenance");
+  return nullptr;
+}
+
 nlohmann::ordered_json assemble_sweep_json(const std::vector<nlohmann::ordered_json>& points, const std::string& mode,
                                            std::int64_t baseline, double threshold) {
   std::vector<ScalingInput> in;
@@ -216,6 +224,7 @@ nlohmann::ordered_json assemble_sweep_json(const std::vector<nlohmann::ordered_j
     }
     j["points"].push_back(std::move(q));
   }
+  j["provenance"] = sweep_provenance(j["points"]);
   return j;
 }
 
@@ -242,6 +251,7 @@ nlohmann::ordered_json sweep_point_json(const SweepPoint& p) {
     q["memory_per_gpu_bytes"] = p.result.memory.per_gpu_bytes;
     q["energy"] = rj["energy"];
     q["cost"] = rj["cost"];
+    q["provenance"] = rj["provenance"];
   }
   return q;
 }
@@ -252,6 +262,7 @@ nlohmann::ordered_json SweepResult::to_json() const {
   j["knee_cause"] = knee_cause;
   j["points"] = nlohmann::ordered_json::array();
   for (const auto& p : points) j["points"].push_back(sweep_point_json(p));
+  j["provenance"] = sweep_provenance(j["points"]);
   return j;
 }
 

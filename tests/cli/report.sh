@@ -45,6 +45,14 @@ if grep -E "CONSOLE|Uncaught|Failed to load|ERR_FILE_NOT_FOUND|net::ERR" "$tmp/e
   echo "FAIL: console errors while rendering the energy report"; fail=1
 fi
 
+# A sweep straight from knee sweep --json: the report shows the scenario and the provenance.
+"$knee" sweep "$src/examples/scenarios/gpt-h200-study.json" --gpus 512,1024 --json >"$tmp/sw.json" ||
+  { echo "FAIL: sweep"; fail=1; }
+"$knee" report "$tmp/sw.json" --out "$tmp/sw.html" 2>/dev/null || { echo "FAIL: report of a sweep"; fail=1; }
+grep -q "no provenance block" "$tmp/sw.html" && { echo "FAIL: knee sweep --json carries no provenance"; fail=1; }
+grep -q "profile_description" "$tmp/sw.html" || { echo "FAIL: no profile provenance in the report"; fail=1; }
+grep -q "GPT-3 175B-class on DGX H200" "$tmp/sw.html" || { echo "FAIL: no scenario table in the report"; fail=1; }
+
 # Bad input: one line, exit 2, naming the field.
 printf '{"mode": "sideways", "points": []}' >"$tmp/bad.json"
 err=$("$knee" report "$tmp/bad.json" --out "$tmp/x.html" 2>&1); rc=$?
