@@ -112,6 +112,11 @@ int run_simulate(const Args& args) {
                     static_cast<long long>(g.slowest_gpu), g.slowest_gpu_factor, g.slowest_stage, g.slowest_replica,
                     g.gpu_cv, g.gpu_cv_from.c_str(), g.op_cv, g.op_cv_from.c_str(), s.stragglers.slow.size(),
                     static_cast<unsigned long long>(s.seed), g.replicas);
+        if (g.steps > 1)
+          std::printf("step spread      over %d steps (the same GPUs, new op draws): mean %.4f s, sd %.4f s, "
+                      "p5 %.4f, p50 %.4f, p95 %.4f, min %.4f, max %.4f s\n",
+                      g.steps, r.step_time_s, g.step_sd_s, g.step_p5_s, g.step_p50_s, g.step_p95_s, g.step_min_s,
+                      g.step_max_s);
       }
       std::printf("throughput       %.0f tokens/s, %.2f samples/s\n", r.tokens_per_s, r.samples_per_s);
       std::printf("TFLOP/s per GPU  %.1f (with recompute), MFU %.1f %%\n", r.tflops_per_gpu, 100 * r.mfu);

@@ -137,6 +137,7 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
   if (root.has("stragglers")) {
     JsonObject g = root.object("stragglers");
     s.stragglers.from_profile = g.boolean_or("from_profile", false);
+    s.stragglers.steps = static_cast<int>(g.integer_or("steps", 1, 1, 1000));
     s.stragglers.gpu_cv_given = g.has("gpu_cv");
     s.stragglers.op_cv_given = g.has("op_cv");
     s.stragglers.gpu_cv = g.non_negative_or("gpu_cv", 0);

@@ -544,8 +544,8 @@ class PipelineSim : public EventSink {
 // replicas meet in the data-parallel reductions: each stage's reduction of a bucket starts when
 // every replica has it ready, and the step ends when the last stage's optimizer does.
 struct StragglerRun {
-  TimePs step = 0;
-  int slowest_stage = 0, slowest_replica = 0, replicas = 0;
+  std::vector<TimePs> steps;  // one per simulated step
+  int slowest_stage = 0, slowest_replica = 0, replicas = 0;  // of the slowest step
   std::int64_t slowest_gpu = 0;
   double slowest_gpu_factor = 1;
 };
@@ -556,7 +556,7 @@ StragglerRun run_stragglers(const Scenario& s, const StragglerSpec& g, const Com
                             std::uint64_t* events) {
   Random rng(s.seed);
   StragglerRun out;
-  // Static factors in GPU order, then the named stragglers.
+  // Static factors in GPU order, then the named stragglers: the same GPUs in every step.
   std::vector<double> f(static_cast<std::size_t>(s.gpus));
   for (double& x : f) x = rng.multiplier(g.gpu_cv);
   for (const auto& sl : g.slow) f[static_cast<std::size_t>(sl.gpu)] *= sl.slowdown;
@@ -567,68 +567,89 @@ StragglerRun run_stragglers(const Scenario& s, const StragglerSpec& g, const Com
     }
   const std::int64_t tp = s.par.tp, cp = s.par.cp, ep = s.par.ep, R = s.par.dp / ep;
   const std::size_t P = static_cast<std::size_t>(pp);
-  std::vector<std::vector<TimePs>> ready(P), dur(P);
-  std::vector<TimePs> finish(P, -1);
-  std::vector<int> finisher(P, 0);
-  std::vector<std::vector<double>> scale(P);
-  std::vector<double> member;
-  for (std::int64_t r = 0; r < R; ++r) {
-    for (std::size_t st = 0; st < P; ++st) {
-      member.clear();
-      for (std::int64_t e = 0; e < ep; ++e)
-        for (std::int64_t c = 0; c < cp; ++c)
-          for (std::int64_t t = 0; t < tp; ++t)
-            member.push_back(f[timer.rank(t, c, r * ep + e, static_cast<std::int64_t>(st))]);
-      const double base = *std::max_element(member.begin(), member.end());
-      scale[st].assign(ops[st].size(), base);
-      if (g.op_cv > 0)
-        for (double& x : scale[st]) {
-          x = 0;
-          for (double fm : member) x = std::max(x, fm * rng.multiplier(g.op_cv));
-        }
-    }
-    PipelineSim sim(ops, plans, pp, v, m, p2p_ps, dp_scale);
-    sim.set_op_scale(&scale);
-    sim.run(events);
-    for (std::size_t st = 0; st < P; ++st) {
-      const StageLog& L = sim.logs()[st];
-      std::size_t k = 0;
-      for (const auto& j : L.jobs) {
-        if (j.kind == kEmbeddingReduce) continue;
-        if (r == 0) {
-          ready[st].push_back(j.ready);
-          dur[st].push_back(j.end - j.start);
-        } else {
-          ready[st][k] = std::max(ready[st][k], j.ready);
-        }
-        ++k;
-      }
-      if (L.finish > finish[st]) {
-        finish[st] = L.finish;
-        finisher[st] = static_cast<int>(r);
-      }
-    }
-  }
   out.replicas = static_cast<int>(R);
-  // The data-parallel streams, replayed on the merged ready times (as PipelineSim::dp_enqueue).
-  std::vector<TimePs> dp_done(P);
-  for (std::size_t st = 0; st < P; ++st) {
-    TimePs free = 0;
-    for (std::size_t k = 0; k < ready[st].size(); ++k) free = std::max(free, ready[st][k]) + dur[st][k];
-    dp_done[st] = std::max(finish[st], free);
-  }
-  if (pp > 1 && plans[0].emb_s > 0) {  // tied embedding: the end stages reduce it together
-    const TimePs start = std::max(dp_done[0], dp_done[P - 1]);
-    for (std::size_t e : {std::size_t{0}, P - 1}) dp_done[e] = start + s_to_ps_ceil(plans[e].emb_s);
-  }
-  for (std::size_t st = 0; st < P; ++st) {
-    const TimePs end = dp_done[st] + s_to_ps_ceil(plans[st].optimizer_s);
-    if (end > out.step) {
-      out.step = end;
-      out.slowest_stage = static_cast<int>(st);
-      out.slowest_replica = finisher[st];
+  // One step: every replica's pipeline with op times drawn from `jitter`, met in the DP streams.
+  auto one_step = [&](Random& jitter, int& slowest_stage, int& slowest_replica) {
+    std::vector<std::vector<TimePs>> ready(P), dur(P);
+    std::vector<TimePs> finish(P, -1);
+    std::vector<int> finisher(P, 0);
+    std::vector<std::vector<double>> scale(P);
+    std::vector<double> member;
+    for (std::int64_t r = 0; r < R; ++r) {
+      for (std::size_t st = 0; st < P; ++st) {
+        member.clear();
+        for (std::int64_t e = 0; e < ep; ++e)
+          for (std::int64_t c = 0; c < cp; ++c)
+            for (std::int64_t t = 0; t < tp; ++t)
+              member.push_back(f[timer.rank(t, c, r * ep + e, static_cast<std::int64_t>(st))]);
+        const double base = *std::max_element(member.begin(), member.end());
+        scale[st].assign(ops[st].size(), base);
+        if (g.op_cv > 0)
+          for (double& x : scale[st]) {
+            x = 0;
+            for (double fm : member) x = std::max(x, fm * jitter.multiplier(g.op_cv));
+          }
+      }
+      PipelineSim sim(ops, plans, pp, v, m, p2p_ps, dp_scale);
+      sim.set_op_scale(&scale);
+      sim.run(events);
+      for (std::size_t st = 0; st < P; ++st) {
+        const StageLog& L = sim.logs()[st];
+        std::size_t k = 0;
+        for (const auto& j : L.jobs) {
+          if (j.kind == kEmbeddingReduce) continue;
+          if (r == 0) {
+            ready[st].push_back(j.ready);
+            dur[st].push_back(j.end - j.start);
+          } else {
+            ready[st][k] = std::max(ready[st][k], j.ready);
+          }
+          ++k;
+        }
+        if (L.finish > finish[st]) {
+          finish[st] = L.finish;
+          finisher[st] = static_cast<int>(r);
+        }
+      }
+    }
+    // The data-parallel streams, replayed on the merged ready times (as PipelineSim::dp_enqueue).
+    std::vector<TimePs> dp_done(P);
+    for (std::size_t st = 0; st < P; ++st) {
+      TimePs free = 0;
+      for (std::size_t k = 0; k < ready[st].size(); ++k) free = std::max(free, ready[st][k]) + dur[st][k];
+      dp_done[st] = std::max(finish[st], free);
+    }
+    if (pp > 1 && plans[0].emb_s > 0) {  // tied embedding: the end stages reduce it together
+      const TimePs start = std::max(dp_done[0], dp_done[P - 1]);
+      for (std::size_t e : {std::size_t{0}, P - 1}) dp_done[e] = start + s_to_ps_ceil(plans[e].emb_s);
+    }
+    TimePs step = 0;
+    for (std::size_t st = 0; st < P; ++st) {
+      const TimePs end = dp_done[st] + s_to_ps_ceil(plans[st].optimizer_s);
+      if (end > step) {
+        step = end;
+        slowest_stage = static_cast<int>(st);
+        slowest_replica = finisher[st];
+      }
+    }
+    return step;
+  };
+  // Steps differ only by their op draws: the first continues the seed's stream, step k its own
+  // stream; without op variation every step is the first.
+  const int n = g.op_cv > 0 ? g.steps : 1;
+  TimePs worst = -1;
+  for (int k = 0; k < n; ++k) {
+    Random own(s.seed + 0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(k));
+    int st = 0, rep = 0;
+    const TimePs t = one_step(k == 0 ? rng : own, st, rep);
+    out.steps.push_back(t);
+    if (t > worst) {
+      worst = t;
+      out.slowest_stage = st;
+      out.slowest_replica = rep;
     }
   }
+  while (static_cast<int>(out.steps.size()) < g.steps) out.steps.push_back(out.steps.front());
   return out;
 }
 
@@ -1103,7 +1124,27 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
     G.slowest_stage = g.slowest_stage;
     G.slowest_replica = g.slowest_replica;
     G.replicas = g.replicas;
-    r.step_time_s = ps_to_s(g.step);
+    // Over the simulated steps: the mean is the step time; the spread says how steps vary.
+    std::vector<double> t;
+    for (TimePs x : g.steps) t.push_back(ps_to_s(x));
+    double sum = 0;
+    for (double x : t) sum += x;
+    const double mean = sum / double(t.size());
+    double var = 0;
+    for (double x : t) var += (x - mean) * (x - mean);
+    std::sort(t.begin(), t.end());
+    auto rank = [&](double q) {  // nearest rank
+      const auto i = static_cast<std::size_t>(std::ceil(q * double(t.size())));
+      return t[std::min(t.size() - 1, i > 0 ? i - 1 : 0)];
+    };
+    G.steps = static_cast<int>(t.size());
+    G.step_sd_s = t.size() > 1 ? std::sqrt(var / double(t.size() - 1)) : 0;
+    G.step_min_s = t.front();
+    G.step_p5_s = rank(0.05);
+    G.step_p50_s = rank(0.5);
+    G.step_p95_s = rank(0.95);
+    G.step_max_s = t.back();
+    r.step_time_s = t.size() == 1 ? t.front() : mean;
     B.straggler_s = r.step_time_s - G.nominal_step_time_s;
   }
   const double tokens = double(s.par.global_batch) * s.model.seq_len;
@@ -1205,7 +1246,12 @@ nlohmann::ordered_json SimResult::to_json() const {
                        {"gpu_cv", stragglers.gpu_cv},
                        {"gpu_cv_from", stragglers.gpu_cv_from},
                        {"op_cv", stragglers.op_cv},
-                       {"op_cv_from", stragglers.op_cv_from}};
+                       {"op_cv_from", stragglers.op_cv_from},
+                       {"steps", stragglers.steps},
+                       {"step_time_s", {{"mean", step_time_s}, {"sd", stragglers.step_sd_s},
+                                        {"min", stragglers.step_min_s}, {"p5", stragglers.step_p5_s},
+                                        {"p50", stragglers.step_p50_s}, {"p95", stragglers.step_p95_s},
+                                        {"max", stragglers.step_max_s}}}};
   } else {
     j["stragglers"] = nullptr;
   }

@@ -87,6 +87,7 @@ struct StragglerSpec {
   std::vector<Slow> slow;  // named stragglers: a throttled GPU, a bad node
   // gpu_cv and op_cv not given in the scenario come from the profile's $.variability.
   bool from_profile = false, gpu_cv_given = false, op_cv_given = false;
+  int steps = 1;  // steps simulated (new op draws each), for the spread of step times
   bool enabled() const { return from_profile || gpu_cv > 0 || op_cv > 0 || !slow.empty(); }
 };
 
@@ -158,6 +159,9 @@ struct StragglerReport {
   int replicas = 0;                            // pipelines simulated (dp / ep)
   double gpu_cv = 0, op_cv = 0;                // as used
   std::string gpu_cv_from, op_cv_from;         // "scenario" or "profile"
+  // Over `steps` simulated steps (the same GPUs, new op draws each step; step_time_s is their mean).
+  int steps = 1;
+  double step_sd_s = 0, step_min_s = 0, step_p5_s = 0, step_p50_s = 0, step_p95_s = 0, step_max_s = 0;
 };
 
 // Energy of one step from the profile's power model (docs/workloads.md, "Energy and cost").

@@ -163,6 +163,36 @@ TEST(WorkloadStragglers, ParametersFromTheProfile) {
   }
 }
 
+TEST(WorkloadStragglers, StepsGiveTheSpreadOfStepTimes) {
+  auto j = pipe_json();
+  j["stragglers"] = {{"gpu_cv", 0.02}, {"op_cv", 0.03}};
+  const SimResult one = simulate(scen(j));
+  j["stragglers"]["steps"] = 20;
+  const SimResult many = simulate(scen(j));
+  const auto& g = many.stragglers;
+  EXPECT_EQ(g.steps, 20);
+  EXPECT_GT(g.step_sd_s, 0);
+  EXPECT_LE(g.step_min_s, g.step_p5_s);
+  EXPECT_LE(g.step_p5_s, g.step_p50_s);
+  EXPECT_LE(g.step_p50_s, g.step_p95_s);
+  EXPECT_LE(g.step_p95_s, g.step_max_s);
+  EXPECT_GE(many.step_time_s, g.step_min_s);  // the mean
+  EXPECT_LE(many.step_time_s, g.step_max_s);
+  // The first step is the one-step run's, to the picosecond.
+  EXPECT_LE(g.step_min_s, one.step_time_s);
+  EXPECT_GE(g.step_max_s, one.step_time_s);
+  EXPECT_EQ(one.stragglers.step_sd_s, 0);
+  // The same GPUs in every step: without op variation the steps are identical.
+  j["stragglers"] = {{"gpu_cv", 0.02}, {"steps", 5}};
+  const SimResult fixed = simulate(scen(j));
+  EXPECT_EQ(fixed.stragglers.step_sd_s, 0);
+  j["stragglers"].erase("steps");
+  EXPECT_EQ(fixed.step_time_s, simulate(scen(j)).step_time_s);
+  const auto js = many.to_json().at("stragglers").at("step_time_s");
+  EXPECT_EQ(js.at("mean").get<double>(), many.step_time_s);
+  EXPECT_EQ(js.at("p95").get<double>(), g.step_p95_s);
+}
+
 TEST(WorkloadStragglers, ErrorsNameTheKeys) {
   auto j = pipe_json();
   j["stragglers"] = {{"gpu_cv", 1.5}};
@@ -174,6 +204,8 @@ TEST(WorkloadStragglers, ErrorsNameTheKeys) {
   j["stragglers"] = {{"slow_gpus", {{{"gpu", 1}, {"slowdown", 0.5}}}}};
   EXPECT_NE(error_of(j).find("slowdown: expected a compute-time multiplier between 1 and 100"), std::string::npos)
       << error_of(j);
+  j["stragglers"] = {{"steps", 0}};
+  EXPECT_NE(error_of(j).find("$.stragglers.steps"), std::string::npos) << error_of(j);
   j["stragglers"] = {{"jitter", 0.1}};
   EXPECT_NE(error_of(j).find("$.stragglers.jitter"), std::string::npos) << error_of(j);
 }
