@@ -9,6 +9,7 @@
 #include "sim/common/error.hpp"
 #include "sim/workload/model.hpp"
 #include "sim/workload/workload.hpp"
+#include "tests/workload/scenario_util.hpp"
 
 namespace knee {
 namespace {
@@ -21,16 +22,9 @@ nlohmann::json one_gpu() {
     "training": {"precision": "mixed", "recompute": "none", "framework": "megatron"}})");
 }
 
-Scenario scen(const nlohmann::json& j) { return parse_scenario(j, "<test>"); }
+using test::scen;
 
-std::string error_of(const nlohmann::json& j) {
-  try {
-    scen(j);
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "no error";
-}
+std::string error_of(const nlohmann::json& j) { return test::scenario_error(j); }
 
 TEST(WorkloadEnergy, PowerFollowsTheProfilesModel) {
   const Profile p = Profile::builtin("h100");

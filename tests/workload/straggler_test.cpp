@@ -10,20 +10,14 @@
 #include "calibrate/profile.hpp"
 #include "sim/common/error.hpp"
 #include "sim/workload/workload.hpp"
+#include "tests/workload/scenario_util.hpp"
 
 namespace knee {
 namespace {
 
-Scenario scen(const nlohmann::json& j) { return parse_scenario(j, "<test>"); }
+using test::scen;
 
-std::string error_of(const nlohmann::json& j) {
-  try {
-    scen(j);
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "no error";
-}
+std::string error_of(const nlohmann::json& j) { return test::scenario_error(j); }
 
 // 2 servers: tp 2 (in a server), pp 4, dp 2, tied embedding, ZeRO-1.
 nlohmann::json pipe_json() {

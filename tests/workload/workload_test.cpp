@@ -7,6 +7,7 @@
 #include "sim/common/error.hpp"
 #include "sim/workload/model.hpp"
 #include "sim/workload/workload.hpp"
+#include "tests/workload/scenario_util.hpp"
 
 namespace knee {
 namespace {
@@ -19,16 +20,9 @@ nlohmann::json base_json() {
     "training": {"precision": "mixed", "recompute": "none", "framework": "megatron"}})");
 }
 
-Scenario scen(const nlohmann::json& j) { return parse_scenario(j, "<test>"); }
+using test::scen;
 
-std::string error_of(const nlohmann::json& j) {
-  try {
-    scen(j);
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "no error";
-}
+std::string error_of(const nlohmann::json& j) { return test::scenario_error(j); }
 
 TEST(WorkloadFlops, MatchesMegatronClosedForm) {
   // GPT-3 175B, Narayanan et al.: 96 B s l h^2 (1 + s/6h + V/16lh) with full recompute,
@@ -229,7 +223,7 @@ TEST(WorkloadScenario, ErrorsNameTheKeys) {
             std::string::npos)
       << error_of(j);
   j["model"]["vocab"] = 1000;
-  EXPECT_EQ(error_of(j), "no error");
+  EXPECT_EQ(error_of(j), "(no InputError)");
   const SimResult r = simulate(scen(j));  // stage 0 runs the embedding only
   EXPECT_TRUE(r.simulated);
   EXPECT_EQ(r.critical_stage, 1);
