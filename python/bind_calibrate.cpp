@@ -108,6 +108,16 @@ void add_calibrate(py::module_& m) {
       .def("link_classes", &Profile::link_classes)
       .def("link_time_s", &Profile::link_time_s, py::arg("cls"), py::arg("bytes"))
       .def("power_W", &Profile::power_W, py::arg("compute_util"), py::arg("mem_util"))
+      .def("has_power", &Profile::has_power)
+      .def("power_reference",
+           [](const Profile& p) {
+             const auto r = p.power_reference();
+             py::dict d;
+             d["flops_per_s"] = r.flops_per_s;
+             d["memory_Bps"] = r.memory_Bps;
+             return d;
+           })
+      .def("variability_cv", &Profile::variability_cv, py::arg("which"))
       .def("json", [](const Profile& p) { return json_to_py(p.json()); });
   m.def("fit", &fit, py::arg("inputs"), py::kw_only(), py::arg("name"), py::arg("nccl_class"),
         py::arg("power_settle_s"), py::arg("command_line"));

@@ -121,6 +121,19 @@ class Profile:
         return self._p.power_W(_args.number("power_W", "compute_util", compute_util),
                                _args.number("power_W", "mem_util", mem_util))
 
+    def has_power(self):
+        return self._p.has_power()
+
+    def power_reference(self):
+        """What utilization 1 means in power_W: {"flops_per_s", "memory_Bps"} of the power calibration's
+        workloads (docs/calibration.md)."""
+        return self._p.power_reference()
+
+    def variability_cv(self, which):
+        """$.variability.<which> ("op_cv" or "gpu_cv"), the straggler model's parameters; None when absent."""
+        v = self._p.variability_cv(_args.string("variability_cv", "which", which))
+        return None if v < 0 else v
+
     def to_dict(self):
         """The profile JSON (what Profile.load reads)."""
         return self._p.json()

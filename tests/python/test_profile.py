@@ -130,3 +130,17 @@ def test_batched_gemm_falls_back_to_one_folded_gemm():
     assert not p.has_attention_unfused()
     with pytest.raises(knee.InputError, match="unfused_samples"):
         p.attention_unfused_time_s(1, 16, 2048, 128)
+
+
+def test_power_reference_and_variability():
+    # The measured h200 carries its power phases' rates and the variability knee fit measured; a
+    # profile without variability says None.
+    p = knee.Profile("h200")
+    assert p.has_power()
+    d = p.to_dict()
+    assert p.power_reference()["flops_per_s"] == d["power"]["calibration_rates"]["compute_tflops"] * 1e12
+    assert p.power_W(1, 0) == d["power"]["compute_W"]["value"]
+    assert p.variability_cv("op_cv") == d["variability"]["op_cv"]["value"]
+    assert 0 < p.variability_cv("gpu_cv") < 0.02
+    del d["variability"]
+    assert knee.Profile.from_dict(d).variability_cv("op_cv") is None
