@@ -34,6 +34,8 @@ struct Point {
   double avg_power_W = NAN, J_per_token = NAN, pue = NAN, other_W_per_gpu = NAN;
   std::string power_model;
   double usd_per_gpu_hour = NAN, usd_per_kWh = NAN, usd_per_million_tokens = NAN;
+  // A whole run (the scenario's cost.train_tokens): NAN when absent.
+  double train_tokens = NAN, run_days = NAN, run_usd = NAN, run_MWh = NAN;
 };
 
 const Json* find(const Json& p, const char* key) {
@@ -101,6 +103,13 @@ Point read_point(const Json& j, const std::string& source, const std::string& pa
     p.usd_per_gpu_hour = nullable(o, "usd_per_gpu_hour");
     p.usd_per_kWh = nullable(o, "usd_per_kWh");
     p.usd_per_million_tokens = nullable(o, "usd_per_million_tokens");
+    if (o.has("run") && !o.raw("run").is_null()) {
+      JsonObject r = o.object("run");
+      p.train_tokens = nullable(r, "train_tokens");
+      p.run_days = nullable(r, "days");
+      p.run_usd = nullable(r, "usd");
+      p.run_MWh = nullable(r, "facility_MWh");
+    }
   }
   return p;
 }
@@ -264,6 +273,15 @@ th{background:#f4f4f4}table.kv td,table.kv th{text-align:left}.bad{color:#999}.k
     if (energy_of && priced) h += " ";
     if (priced) h += "Cost per million tokens: " + compare(&Point::usd_per_million_tokens, "$", "");
     h += "</p>\n";
+    // A whole run (cost.train_tokens): what the faster, dearer configuration means in days and money.
+    if (std::isfinite(base->run_days) && std::isfinite(at->run_days)) {
+      h += "<p>A run of " + fmt(base->train_tokens, "%.3g") +
+           " tokens (with failures, when the scenario models them): " + compare(&Point::run_days, "", " days");
+      if (std::isfinite(base->run_usd) && std::isfinite(at->run_usd)) h += " " + compare(&Point::run_usd, "$", "");
+      if (std::isfinite(base->run_MWh) && std::isfinite(at->run_MWh))
+        h += " Facility energy: " + compare(&Point::run_MWh, "", " MWh");
+      h += "</p>\n";
+    }
   }
 
   // Smaller type for the wider table with energy and cost, so it stays within the page.

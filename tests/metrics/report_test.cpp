@@ -173,3 +173,23 @@ TEST(Report, StragglersGetTheirPartAndSentence) {
   j["points"][1]["result"]["breakdown"]["straggler_s"] = 0.0;
   EXPECT_EQ(render_report_html(j, ctx), plain);
 }
+
+TEST(Report, AWholeRunInDaysDollarsAndEnergy) {
+  // Points whose cost carries a whole run (cost.train_tokens): the answer states it at the baseline
+  // and at the knee.
+  Json j = sweep_json();
+  const double days[3] = {40, 21, 14}, usd[3] = {1e6, 1.05e6, 1.4e6};
+  for (int i = 0; i < 3; ++i) {
+    j["points"][i]["result"]["cost"] = {{"usd_per_gpu_hour", 2.0}, {"usd_per_kWh", nullptr},
+                                        {"usd_per_step", 1.0}, {"usd_per_million_tokens", 1.0 + i},
+                                        {"run", {{"train_tokens", 3e11}, {"steps", 1000}, {"days", days[i]},
+                                                 {"gpu_hours", 1e5}, {"facility_MWh", nullptr}, {"usd", usd[i]}}}};
+  }
+  const std::string h = render_report_html(j, {"sweep.json", "knee report", ""});
+  EXPECT_NE(h.find("A run of 3e+11 tokens (with failures, when the scenario models them): <b>40 days</b> at 8 GPUs "
+                   "(the baseline), <b>14 days</b> at 32 GPUs (the knee, 65% less)."),
+            std::string::npos)
+      << h;
+  EXPECT_NE(h.find("<b>$1.4e+06</b> at 32 GPUs (the knee, 40% more)."), std::string::npos);
+  EXPECT_EQ(h.find("Facility energy: "), std::string::npos);  // no energy in these points
+}
