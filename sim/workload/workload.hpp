@@ -39,8 +39,8 @@ struct TrainingSpec {
   std::string recompute = "none";   // none, selective, full
   std::string optimizer = "adamw";  // adamw or sgd
   std::string framework = "megatron";  // eager or megatron
-  // flash (fused, no s x s scores) or unfused (batched GEMMs + softmax over stored scores);
-  // default: flash with megatron, unfused with eager.
+  // flash (fused, no s x s scores: Megatron's, or eager PyTorch's scaled_dot_product_attention)
+  // or unfused (batched GEMMs + softmax over stored scores: hand-written attention); default flash.
   std::string attention = "flash";
   // Data-parallel gradient reduction in buckets during the last backward (true) or after the
   // whole backward (false, as Megatron-LM did before its distributed data-parallel rewrite).

@@ -107,6 +107,17 @@ TEST(WorkloadKernels, NoDropoutLaunchesPlainResidualAdds) {
   EXPECT_NE(error_of(j).find("$.model.dropout: expected a probability in [0, 1)"), std::string::npos) << error_of(j);
 }
 
+TEST(WorkloadScenario, AttentionDefaultsToFlashInBothFrameworks) {
+  // Eager PyTorch calls scaled_dot_product_attention (one op, one fused kernel): no s x s scores
+  // stored, the profile's measured attention times; unfused only when asked for.
+  auto j = base_json();
+  j["training"]["framework"] = "eager";
+  EXPECT_EQ(scen(j).train.attention, "flash");
+  const double flash = workload::activation_bytes_per_layer(scen(j));
+  j["training"]["attention"] = "unfused";
+  EXPECT_DOUBLE_EQ(workload::activation_bytes_per_layer(scen(j)) - flash, 5.0 * 16 * 1024 * 1024);  // 5 a s^2 b
+}
+
 TEST(WorkloadMemory, KorthikantiTermsWithTensorParallelism) {
   auto j = base_json();
   j["nodes"] = 1;
