@@ -353,6 +353,11 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
 
   auto attention = [&](bool backward) {
     if (s.train.attention == "flash") {
+      // Eager code hands SDPA [b, heads, s, d] views and lays its output back out as [b, s, heads d]
+      // with transpose(1, 2).contiguous(): a copy; backward copies that gradient back and
+      // concatenates dQ, dK, dV into the QKV gradient (the split's backward). Megatron's fused
+      // attention takes and gives the sequence-major layout itself.
+      if (b.eager && backward) b.mem(2 * T * h / t * dt, "copy");
       const double fwd = b.prof.attention_time_s(int(bsz), heads_local, int(seq), int(d), true, false) / cp;
       double tm = fwd;
       if (backward) tm = b.prof.attention_time_s(int(bsz), heads_local, int(seq), int(d), true, true) / cp - fwd;
@@ -360,6 +365,7 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
       // HBM: Q, K, V read and O written (backward: those, dO, and dQ, dK, dV written).
       const double fl = 2 * bsz * heads_local * seq * seq * d / cp, io = 4 * T * heads_local * d * dt;
       b.k.push_back({tm, -1, 0, b.phase, CollOp::allreduce, 0, false, backward ? 2.5 * fl : fl, backward ? 2 * io : io});
+      if (b.eager) b.mem(2 * T * (backward ? h + 2 * kvd : h) / t * dt, "copy");
       cp_ring(tm, backward);
       return;
     }

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "calibrate/profile.hpp"
 #include "sim/common/error.hpp"
 #include "sim/workload/model.hpp"
 #include "sim/workload/workload.hpp"
@@ -116,6 +117,22 @@ TEST(WorkloadScenario, AttentionDefaultsToFlashInBothFrameworks) {
   const double flash = workload::activation_bytes_per_layer(scen(j));
   j["training"]["attention"] = "unfused";
   EXPECT_DOUBLE_EQ(workload::activation_bytes_per_layer(scen(j)) - flash, 5.0 * 16 * 1024 * 1024);  // 5 a s^2 b
+}
+
+TEST(WorkloadKernels, EagerSdpaCopiesItsOutputLayout) {
+  // Without dropout, flash attention and a GELU MLP, an eager forward launches what Megatron's does
+  // (the residual is a plain add in both, the eager bias rides on addmm) plus one copy: SDPA's
+  // output laid back out with transpose(1, 2).contiguous(), read and written once.
+  auto j = base_json();
+  j["model"]["dropout"] = 0.0;
+  const Scenario meg = scen(j);
+  j["training"]["framework"] = "eager";
+  const Scenario eag = scen(j);
+  const Profile prof = Profile::builtin("h100");
+  const workload::CommTimeFn none = [](int, CollOp, double) { return 0.0; };
+  const double diff = workload::chunk_cost(eag, prof, 1, false, false, false, none).compute_s -
+                      workload::chunk_cost(meg, prof, 1, false, false, false, none).compute_s;
+  EXPECT_NEAR(diff, prof.memory_bound_time_s(2 * 1024.0 * 1024 * 2, "copy"), 1e-15);
 }
 
 TEST(WorkloadMemory, KorthikantiTermsWithTensorParallelism) {
