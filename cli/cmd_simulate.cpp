@@ -1,5 +1,6 @@
 // knee simulate: one training step of a scenario (docs/scenarios.md, docs/workloads.md).
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -20,6 +21,19 @@ void print_memory(const MemoryReport& m) {
               m.inflight_microbatches, m.buffers_bytes / G);
 }
 
+// Joules with an SI prefix that keeps 1-3 digits before the point.
+std::string joules(double j) {
+  const char* unit[] = {"J", "kJ", "MJ", "GJ", "TJ"};
+  int u = 0;
+  while (std::fabs(j) >= 1000 && u < 4) {
+    j /= 1000;
+    ++u;
+  }
+  char b[48];
+  std::snprintf(b, sizeof b, "%.4g %s", j, unit[u]);
+  return b;
+}
+
 // Energy and cost lines: every figure with the assumptions it rests on.
 void print_energy_and_cost(const Scenario& s, const SimResult& r) {
   const auto& e = r.energy;
@@ -27,10 +41,10 @@ void print_energy_and_cost(const Scenario& s, const SimResult& r) {
   if (!e.available) {
     std::printf("energy           not estimated: the profile has no power model\n");
   } else {
-    std::printf("energy           %.4g MJ per step on the GPUs, %.0f W per GPU on average (power model: %s); "
-                "facility %.4g MJ per step, %.4g J per token (PUE %.2f, other IT %.0f W per GPU)\n",
-                e.gpu_J_per_step / 1e6, e.avg_power_per_gpu_W, e.power_provenance.c_str(), e.facility_J_per_step / 1e6,
-                e.facility_J_per_token, in.pue, in.other_W_per_gpu);
+    std::printf("energy           %s per step on the GPUs, %.0f W per GPU on average (power model: %s); "
+                "facility %s per step, %.4g J per token (PUE %.2f, other IT %.0f W per GPU)\n",
+                joules(e.gpu_J_per_step).c_str(), e.avg_power_per_gpu_W, e.power_provenance.c_str(),
+                joules(e.facility_J_per_step).c_str(), e.facility_J_per_token, in.pue, in.other_W_per_gpu);
   }
   const auto& f = r.failures;
   if (f.enabled)
