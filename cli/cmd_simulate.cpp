@@ -156,7 +156,7 @@ int run_simulate(const Args& args) {
   return 0;
 }
 
-KNEE_COMMAND("simulate", "simulate one training step of a scenario (step time, throughput, MFU, memory, breakdown)",
+KNEE_COMMAND("simulate", "simulate one training step of a scenario (step time, throughput, MFU, memory, breakdown; energy, cost, stragglers and failures when the scenario asks)",
              "SCENARIO.json [--json] [--force] [--trace FILE [--trace-ranks SET] [--trace-max-events N]]",
              {{"json", false, "print JSON"},
               {"force", false, "simulate even when memory does not fit (still exits 3)"},
