@@ -98,14 +98,26 @@ std::vector<SizeCase> gpu_bound(const std::vector<SizeCase>& cases, double tiny_
 void add_note(std::string& n, const std::string& more) { n += (n.empty() ? "" : "; ") + more; }
 CurveFit fit_curve(const std::vector<SizeCase>& cases, GpuSide gpu, std::string* note) {
   CurveFit f = fit_cases(cases);
-  if (gpu.tiny_kernel_s > 0 && f.segs.size() == 1 && f.segs[0].alpha_s > gpu.tiny_kernel_s) {
-    // A fixed cost above a whole tiny kernel is not a kernel's: the op's rate varies with shape
-    // (a row softmax with the row width), not as latency + bytes. Keep the GPU-side fixed cost of
-    // a tiny kernel and fit the per-byte time through it (weights 1/t^2, as fit_alpha_beta).
+  if (gpu.tiny_kernel_s <= 0 || f.segs.empty()) return f;
+  // The free fit's fixed cost stands only when it is a kernel's and the samples resolve it: at most
+  // an isolated tiny kernel (more is the op's rate varying with shape, as a row softmax with the row
+  // width, not latency), at least the GPU-side time of a tiny kernel, and its 95% interval clear of
+  // that time. Otherwise the measured GPU-side time of a tiny kernel is the better fixed cost, and
+  // the per-byte time is fitted through it (weights 1/t^2, as fit_alpha_beta). With several
+  // segments this concerns the first (the smallest sizes), refitted on its own samples.
+  const AlphaBetaFit& free_fit = f.segs[0];
+  const bool too_high = free_fit.alpha_s > gpu.tiny_kernel_s;
+  const bool unresolved = free_fit.alpha_s < gpu.kernel_s ||
+                          (free_fit.alpha_ci[0] <= gpu.kernel_s && gpu.kernel_s <= free_fit.alpha_ci[1]);
+  if (too_high || unresolved) {
     AlphaBetaFit& g = f.segs[0];
     const double fitted = g.alpha_s;
+    const double fitted_lo = g.alpha_ci[0], fitted_hi = g.alpha_ci[1];
+    std::vector<SizeCase> mine;
+    for (const auto& c : cases)
+      if (f.segs.size() == 1 || (c.bytes >= g.from_bytes && c.bytes <= g.to_bytes)) mine.push_back(c);
     double num = 0, den = 0;
-    for (const auto& c : cases) {
+    for (const auto& c : mine) {
       const double w = 1 / (c.r.summary.median * c.r.summary.median);
       num += w * c.bytes * (c.r.summary.median - gpu.kernel_s);
       den += w * c.bytes * c.bytes;
@@ -114,16 +126,19 @@ CurveFit fit_curve(const std::vector<SizeCase>& cases, GpuSide gpu, std::string*
     g.alpha_ci[0] = g.alpha_ci[1] = gpu.kernel_s;
     g.beta_s_per_byte = num / den;
     double lo = INFINITY, hi = 0;  // the spread of the samples' own per-byte times
-    for (const auto& c : cases) {
+    for (const auto& c : mine) {
       const double b = (c.r.summary.median - gpu.kernel_s) / c.bytes;
       lo = std::min(lo, b);
       hi = std::max(hi, b);
     }
     g.beta_ci[0] = lo;
     g.beta_ci[1] = hi;
-    if (note) add_note(*note, "the free fit's intercept (" + std::to_string(fitted * 1e6) +
-             " us) exceeds a tiny kernel: alpha fixed at the GPU-side time of a tiny kernel, beta fitted "
-             "through it, its interval the range of the samples' own per-byte times");
+    if (note)
+      add_note(*note, "the free fit's intercept (" + std::to_string(fitted * 1e6) + " us, 95% " +
+                          std::to_string(fitted_lo * 1e6) + " to " + std::to_string(fitted_hi * 1e6) + " us) " +
+                          (too_high ? "exceeds a tiny kernel" : "does not resolve a kernel's fixed cost") +
+                          ": alpha fixed at the GPU-side time of a tiny kernel, beta fitted through it, its "
+                          "interval the range of the samples' own per-byte times");
   }
   return f;
 }

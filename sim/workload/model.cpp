@@ -263,10 +263,13 @@ struct Builder {
   double fused_s(double bytes) const { return prof.memory_bound_time_s(bytes, "add"); }
   // What dropout costs beyond its memory traffic (the random numbers and the mask), for `el`
   // elements: the measured eager pair dropout_add (8 bytes per element as counted) less its add
-  // kernel (6) and a single pass over dropout's own traffic (read 2, write 2, mask 1).
+  // kernel (6) and a single pass over dropout's own traffic (read 2, write 2, mask 1), per element
+  // at the curves' asymptotic per-byte times (the fixed costs are the kernels', already charged).
+  double per_byte_s(const char* op) const {
+    return prof.memory_bound_time_s(2e9, op) - prof.memory_bound_time_s(1e9, op);  // per GB
+  }
   double dropout_extra_s(double el) const {
-    const double pair = prof.memory_bound_time_s(8 * el, "dropout_add");
-    return std::max(0.0, pair - prof.memory_bound_time_s(6 * el, "add") - fused_s(5 * el));
+    return std::max(0.0, el * (8 * per_byte_s("dropout_add") - 11 * per_byte_s("add")) / 1e9);
   }
   void fused(double bytes, double dropout_el = 0) {
     k.push_back({fused_s(bytes) + (dropout_el > 0 ? dropout_extra_s(dropout_el) : 0), -1, 0, phase,
