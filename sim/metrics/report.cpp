@@ -36,6 +36,7 @@ struct Point {
   double usd_per_gpu_hour = NAN, usd_per_kWh = NAN, usd_per_million_tokens = NAN;
   // A whole run (the scenario's cost.train_tokens): NAN when absent.
   double train_tokens = NAN, run_days = NAN, run_usd = NAN, run_MWh = NAN;
+  double goodput = NAN;  // the scenario's failures: useful training time / wall time
 };
 
 const Json* find(const Json& p, const char* key) {
@@ -96,6 +97,10 @@ Point read_point(const Json& j, const std::string& source, const std::string& pa
     p.pue = nullable(o, "pue");
     p.other_W_per_gpu = nullable(o, "other_W_per_gpu");
     if (o.has("power_model")) p.power_model = o.string("power_model");
+  }
+  if (const Json* f = find(j, "failures"); f && !f->is_null()) {
+    JsonObject o(*f, source, path_of(j, "failures", path));
+    p.goodput = nullable(o, "goodput");
   }
   if (const Json* c = find(j, "cost"); c && !c->is_null()) {
     JsonObject o(*c, source, path_of(j, "cost", path));
@@ -275,8 +280,12 @@ th{background:#f4f4f4}table.kv td,table.kv th{text-align:left}.bad{color:#999}.k
     h += "</p>\n";
     // A whole run (cost.train_tokens): what the faster, dearer configuration means in days and money.
     if (std::isfinite(base->run_days) && std::isfinite(at->run_days)) {
-      h += "<p>A run of " + fmt(base->train_tokens, "%.3g") +
-           " tokens (with failures, when the scenario models them): " + compare(&Point::run_days, "", " days");
+      h += "<p>A run of " + fmt(base->train_tokens, "%.3g") + " tokens" +
+           (std::isfinite(base->goodput) && std::isfinite(at->goodput)
+                ? " (with failures: goodput " + fmt(100 * base->goodput, "%.1f") + "% at " + fmt(base->gpus, "%.0f") +
+                      " GPUs, " + fmt(100 * at->goodput, "%.1f") + "% at " + fmt(at->gpus, "%.0f") + ")"
+                : std::string(" (no failures modelled)")) +
+           ": " + compare(&Point::run_days, "", " days");
       if (std::isfinite(base->run_usd) && std::isfinite(at->run_usd)) h += " " + compare(&Point::run_usd, "$", "");
       if (std::isfinite(base->run_MWh) && std::isfinite(at->run_MWh))
         h += " Facility energy: " + compare(&Point::run_MWh, "", " MWh");

@@ -251,6 +251,7 @@ nlohmann::ordered_json sweep_point_json(const SweepPoint& p) {
     q["memory_per_gpu_bytes"] = p.result.memory.per_gpu_bytes;
     q["energy"] = rj["energy"];
     q["cost"] = rj["cost"];
+    q["failures"] = rj["failures"];
     q["provenance"] = rj["provenance"];
   }
   return q;

@@ -186,10 +186,16 @@ TEST(Report, AWholeRunInDaysDollarsAndEnergy) {
                                                  {"gpu_hours", 1e5}, {"facility_MWh", nullptr}, {"usd", usd[i]}}}};
   }
   const std::string h = render_report_html(j, {"sweep.json", "knee report", ""});
-  EXPECT_NE(h.find("A run of 3e+11 tokens (with failures, when the scenario models them): <b>40 days</b> at 8 GPUs "
+  EXPECT_NE(h.find("A run of 3e+11 tokens (no failures modelled): <b>40 days</b> at 8 GPUs "
                    "(the baseline), <b>14 days</b> at 32 GPUs (the knee, 65% less)."),
             std::string::npos)
       << h;
+  // With the scenario's failures: each point's goodput.
+  j["points"][0]["result"]["failures"] = {{"goodput", 0.98}};
+  j["points"][2]["result"]["failures"] = {{"goodput", 0.95}};
+  const std::string hf = render_report_html(j, {"sweep.json", "knee report", ""});
+  EXPECT_NE(hf.find("A run of 3e+11 tokens (with failures: goodput 98.0% at 8 GPUs, 95.0% at 32)"), std::string::npos)
+      << hf;
   EXPECT_NE(h.find("<b>$1.4e+06</b> at 32 GPUs (the knee, 40% more)."), std::string::npos);
   EXPECT_EQ(h.find("Facility energy: "), std::string::npos);  // no energy in these points
 }
