@@ -270,7 +270,7 @@ nlohmann::ordered_json SweepResult::to_json() const {
 std::string SweepResult::to_csv() const {
   std::ostringstream o;
   o << "gpus,tp,pp,dp,cp,global_batch,feasible,step_time_s,tokens_per_s,speedup,efficiency,mfu,comm_to_compute,"
-       "compute_s,exposed_tp_s,exposed_pp_s,exposed_dp_s,exposed_cp_s,exposed_ep_s,bubble_s,optimizer_s,"
+       "compute_s,exposed_tp_s,exposed_pp_s,exposed_dp_s,exposed_cp_s,exposed_ep_s,bubble_s,optimizer_s,straggler_s,"
        "avg_power_per_gpu_W,facility_J_per_token,usd_per_million_tokens,knee,reason\n";
   for (std::size_t i = 0; i < points.size(); ++i) {
     const auto& p = points[i];
@@ -281,9 +281,9 @@ std::string SweepResult::to_csv() const {
     if (p.feasible)
       o << r.step_time_s << ',' << r.tokens_per_s << ',' << p.speedup << ',' << p.efficiency << ',' << r.mfu << ','
         << r.comm_to_compute << ',' << b.compute_s << ',' << b.tp_s << ',' << b.pp_s << ',' << b.dp_s << ','
-        << b.cp_s << ',' << b.ep_s << ',' << b.bubble_s << ',' << b.optimizer_s << ',';
+        << b.cp_s << ',' << b.ep_s << ',' << b.bubble_s << ',' << b.optimizer_s << ',' << b.straggler_s << ',';
     else
-      o << ",,,,,,,,,,,,,,";
+      o << ",,,,,,,,,,,,,,,";
     // Energy (empty without a power model) and cost (empty without a price).
     if (p.feasible && r.energy.available) o << r.energy.avg_power_per_gpu_W << ',' << r.energy.facility_J_per_token << ',';
     else o << ",,";
@@ -302,9 +302,11 @@ std::string SweepResult::to_table() const {
   char buf[512];
   o << "# " << mode << " scaling: " << (mode == "strong" ? "global batch fixed" : "global batch grows with dp")
     << "; baseline " << baseline_gpus << " GPUs; knee threshold " << fmt("%.2f", threshold) << " efficiency\n";
-  std::snprintf(buf, sizeof buf, "%7s %3s %3s %5s %6s %9s %12s %8s %6s %6s %6s %7s %7s %7s %7s %6s\n", "gpus", "tp", "pp",
+  // A stragglers column only when the scenario has them (the table stays as it was otherwise).
+  const bool strag = std::any_of(points.begin(), points.end(), [](const SweepPoint& p) { return p.result.stragglers.enabled; });
+  std::snprintf(buf, sizeof buf, "%7s %3s %3s %5s %6s %9s %12s %8s %6s %6s %6s %7s %7s %7s %7s %6s%s\n", "gpus", "tp", "pp",
                 "dp", "batch", "step_s", "tokens/s", "speedup", "eff", "mfu", "c/c", "tp_s", "pp_s", "dp_s", "bubble",
-                "J/tok");
+                "J/tok", strag ? "   strag" : "");
   o << buf;
   for (std::size_t i = 0; i < points.size(); ++i) {
     const auto& p = points[i];
@@ -318,11 +320,12 @@ std::string SweepResult::to_table() const {
     const auto& r = p.result;
     const auto& b = r.breakdown;
     const std::string jtok = r.energy.available ? fmt("%6.3f", r.energy.facility_J_per_token) : "     -";
-    std::snprintf(buf, sizeof buf, "%7lld %3lld %3lld %5lld %6lld %9.4f %12.0f %8.2f %6.3f %6.3f %6.3f %7.4f %7.4f %7.4f %7.4f %s%s\n",
+    const std::string sg = strag ? fmt(" %7.4f", b.straggler_s) : "";
+    std::snprintf(buf, sizeof buf, "%7lld %3lld %3lld %5lld %6lld %9.4f %12.0f %8.2f %6.3f %6.3f %6.3f %7.4f %7.4f %7.4f %7.4f %s%s%s\n",
                   static_cast<long long>(p.gpus), static_cast<long long>(p.tp), static_cast<long long>(p.pp),
                   static_cast<long long>(p.dp), static_cast<long long>(p.global_batch), r.step_time_s, r.tokens_per_s,
                   p.speedup, p.efficiency, r.mfu, r.comm_to_compute, b.tp_s, b.pp_s, b.dp_s, b.bubble_s, jtok.c_str(),
-                  static_cast<int>(i) == knee ? "  <-- knee" : "");
+                  sg.c_str(), static_cast<int>(i) == knee ? "  <-- knee" : "");
     o << buf;
   }
   if (knee >= 0)
