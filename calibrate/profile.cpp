@@ -118,6 +118,7 @@ struct Profile::Impl {
   double idle_W = 0, compute_W = 0, memory_W = 0, tdp_W = 0;
   double calib_flops_per_s = 0, calib_memory_Bps = 0;  // 0: not measured
   std::map<std::string, double> variability;             // op_cv, gpu_cv when present
+  Profile::PowerReference power_ref{0, 0};               // filled once the profile is built
 
   [[noreturn]] void fail(const std::string& path, const std::string& expected, const std::string& got) const {
     throw_input_error(source, path, expected, got);
@@ -383,12 +384,16 @@ Profile::Impl parse(const nlohmann::ordered_json& doc, const std::string& source
   return p;
 }
 
+}  // namespace
+
 double elt_bytes(const std::string& dtype) {
   if (dtype == "fp8") return 1;
   if (dtype == "bf16" || dtype == "fp16") return 2;
   if (dtype == "fp64") return 8;
   return 4;
 }
+
+namespace {
 
 // GEMM time at x = (log batch, log m, log n, log k) doing `flops`, from a table: inverse squared
 // distance over the 8 nearest samples of log TFLOP/s, inside the samples' monotone envelope, never
@@ -453,8 +458,20 @@ double interpolate_log_rate(const std::vector<Profile::Impl::AttSample>& a, doub
 }  // namespace
 
 Profile Profile::from_json(const nlohmann::ordered_json& j, const std::string& source) {
+  auto impl = std::make_shared<Impl>(parse(j, source));
   Profile p;
-  p.impl_ = std::make_shared<const Impl>(parse(j, source));
+  p.impl_ = impl;
+  // What utilization 1 means for power_W, once: the workload model asks for every kernel.
+  PowerReference& r = impl->power_ref;
+  r = {impl->calib_flops_per_s, impl->calib_memory_Bps};
+  if (!(r.flops_per_s > 0)) {
+    const auto dts = p.gemm_dtypes();
+    if (!dts.empty()) {
+      const std::string dt = std::find(dts.begin(), dts.end(), "bf16") != dts.end() ? "bf16" : dts.front();
+      r.flops_per_s = p.gemm_tflops(8192, 8192, 8192, dt) * 1e12;
+    }
+  }
+  if (!(r.memory_Bps > 0)) r.memory_Bps = p.memory_bandwidth_Bps();
   return p;
 }
 
@@ -635,18 +652,6 @@ double Profile::variability_cv(const std::string& which) const {
   return it == impl_->variability.end() ? -1 : it->second;
 }
 
-Profile::PowerReference Profile::power_reference() const {
-  const Impl& p = *impl_;
-  PowerReference r{p.calib_flops_per_s, p.calib_memory_Bps};
-  if (!(r.flops_per_s > 0)) {
-    const auto dts = gemm_dtypes();
-    if (!dts.empty()) {
-      const std::string dt = std::find(dts.begin(), dts.end(), "bf16") != dts.end() ? "bf16" : dts.front();
-      r.flops_per_s = gemm_tflops(8192, 8192, 8192, dt) * 1e12;
-    }
-  }
-  if (!(r.memory_Bps > 0)) r.memory_Bps = memory_bandwidth_Bps();
-  return r;
-}
+Profile::PowerReference Profile::power_reference() const { return impl_->power_ref; }
 
 }  // namespace knee

@@ -92,4 +92,7 @@ class Profile {
   std::shared_ptr<const Impl> impl_;
 };
 
+// Bytes of one element of a GEMM dtype: fp8 1, bf16 and fp16 2, fp64 8, the rest (tf32, fp32) 4.
+double elt_bytes(const std::string& dtype);
+
 }  // namespace knee

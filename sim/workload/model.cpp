@@ -256,7 +256,7 @@ struct Builder {
     k.push_back({prof.memory_bound_time_s(bytes, op), -1, 0, phase, CollOp::allreduce, 0, false, 0, bytes});
   }
   // Bytes of a GEMM operand element in the dtype its GEMMs are timed in.
-  double elt() const { return dtype == "fp8" ? 1 : dtype == "bf16" || dtype == "fp16" ? 2 : 4; }
+  double elt() const { return elt_bytes(dtype); }
   // A fused single-pass elementwise kernel (Megatron's fused softmax and bias-dropout-add): its
   // own bytes at the rate of the profile's plain elementwise kernel ("add"), the op measured as
   // one pass over its operands. The eager op curves (torch.softmax, dropout + add) are not it.
