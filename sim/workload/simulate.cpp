@@ -543,19 +543,14 @@ class PipelineSim : public EventSink {
 // (x EP: expert-parallel replicas exchange tokens every MoE layer, so they move together). The
 // replicas meet in the data-parallel reductions: each stage's reduction of a bucket starts when
 // every replica has it ready, and the step ends when the last stage's optimizer does.
-struct StragglerRun {
-  std::vector<TimePs> steps;  // one per simulated step
-  int slowest_stage = 0, slowest_replica = 0, replicas = 0;  // of the slowest step
-  std::int64_t slowest_gpu = 0;
-  double slowest_gpu_factor = 1;
-};
-
-StragglerRun run_stragglers(const Scenario& s, const StragglerSpec& g, const CommTimer& timer,
-                            const std::vector<std::vector<PipeOp>>& ops, const std::vector<StagePlan>& plans, int pp,
-                            int v, int m, const std::vector<TimePs>& p2p_ps, const std::vector<double>& dp_scale,
-                            std::uint64_t* events) {
+// Returns the time of each simulated step; fills the report's slowest GPU, the stage and replica
+// whose end ended the slowest step, and the number of replicas.
+std::vector<TimePs> run_stragglers(const Scenario& s, const StragglerSpec& g, const CommTimer& timer,
+                                   const std::vector<std::vector<PipeOp>>& ops, const std::vector<StagePlan>& plans,
+                                   int pp, int v, int m, const std::vector<TimePs>& p2p_ps,
+                                   const std::vector<double>& dp_scale, StragglerReport& out, std::uint64_t* events) {
   Random rng(s.seed);
-  StragglerRun out;
+  std::vector<TimePs> steps;
   // Static factors in GPU order, then the named stragglers: the same GPUs in every step.
   std::vector<double> f(static_cast<std::size_t>(s.gpus));
   for (double& x : f) x = rng.multiplier(g.gpu_cv);
@@ -642,15 +637,15 @@ StragglerRun run_stragglers(const Scenario& s, const StragglerSpec& g, const Com
     Random own(s.seed + 0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(k));
     int st = 0, rep = 0;
     const TimePs t = one_step(k == 0 ? rng : own, st, rep);
-    out.steps.push_back(t);
+    steps.push_back(t);
     if (t > worst) {
       worst = t;
       out.slowest_stage = st;
       out.slowest_replica = rep;
     }
   }
-  while (static_cast<int>(out.steps.size()) < g.steps) out.steps.push_back(out.steps.front());
-  return out;
+  while (static_cast<int>(steps.size()) < g.steps) steps.push_back(steps.front());
+  return steps;
 }
 
 // Length of the union of intervals a that is covered by the union of intervals b.
@@ -1116,17 +1111,12 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
       }
     G.gpu_cv = spec.gpu_cv;
     G.op_cv = spec.op_cv;
-    const StragglerRun g = run_stragglers(s, spec, timer, ops, plans, pp, v, m, p2p_ps, dp_scale, &r.events);
     G.enabled = true;
     G.nominal_step_time_s = r.step_time_s;
-    G.slowest_gpu = g.slowest_gpu;
-    G.slowest_gpu_factor = g.slowest_gpu_factor;
-    G.slowest_stage = g.slowest_stage;
-    G.slowest_replica = g.slowest_replica;
-    G.replicas = g.replicas;
+    const std::vector<TimePs> steps = run_stragglers(s, spec, timer, ops, plans, pp, v, m, p2p_ps, dp_scale, G, &r.events);
     // Over the simulated steps: the mean is the step time; the spread says how steps vary.
     std::vector<double> t;
-    for (TimePs x : g.steps) t.push_back(ps_to_s(x));
+    for (TimePs x : steps) t.push_back(ps_to_s(x));
     double sum = 0;
     for (double x : t) sum += x;
     const double mean = sum / double(t.size());
