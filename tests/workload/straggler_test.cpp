@@ -21,12 +21,9 @@ std::string error_of(const nlohmann::json& j) { return test::scenario_error(j); 
 
 // 2 servers: tp 2 (in a server), pp 4, dp 2, tied embedding, ZeRO-1.
 nlohmann::json pipe_json() {
-  return nlohmann::json::parse(R"({
-    "system": "dgx-h100", "nodes": 2, "gpus": 16,
-    "model": {"layers": 8, "hidden": 2048, "heads": 16, "seq_len": 2048, "vocab": 32000},
-    "parallelism": {"tp": 2, "pp": 4, "dp": 2, "micro_batch": 1, "global_batch": 16, "sequence_parallel": true,
-                    "zero": 1},
-    "training": {"recompute": "full"}})");
+  auto j = test::pipe_json();
+  j["parallelism"]["zero"] = 1;
+  return j;
 }
 
 // 4 GPUs of one server, data parallel only.

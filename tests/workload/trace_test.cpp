@@ -12,18 +12,12 @@
 #include "sim/metrics/trace.hpp"
 #include "sim/workload/model.hpp"
 #include "sim/workload/workload.hpp"
+#include "tests/workload/scenario_util.hpp"
 
 namespace knee {
 namespace {
 
-// 2 servers: tp 2 (in a server), pp 4, dp 2; tied embedding (gelu, vocab > 0).
-nlohmann::json pipe_json() {
-  return nlohmann::json::parse(R"({
-    "system": "dgx-h100", "nodes": 2, "gpus": 16,
-    "model": {"layers": 8, "hidden": 2048, "heads": 16, "seq_len": 2048, "vocab": 32000},
-    "parallelism": {"tp": 2, "pp": 4, "dp": 2, "micro_batch": 1, "global_batch": 16, "sequence_parallel": true},
-    "training": {"recompute": "full"}})");
-}
+using test::pipe_json;
 
 struct Traced {
   SimResult r;
