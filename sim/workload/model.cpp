@@ -552,13 +552,12 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
 void run_on_gpu(const Profile& prof, const std::vector<Kernel>& ks, double launch_s, double& host, double& gpu,
                 OpCost& c, std::vector<OpSlice>* tl, int layer) {
   const bool power = prof.has_power();
-  const Profile::PowerReference ref = power ? prof.power_reference() : Profile::PowerReference{0, 0};
   const double idle_W = power ? prof.power_W(0, 0) : 0;
   for (const Kernel& k : ks) {
     host += launch_s;
     const double start = std::max(host, gpu);
     c.launch_gap_s += start - gpu;
-    if (power) c.energy_J += (start - gpu) * idle_W + k.gpu_s * work_power_W(prof, ref, k.flops, k.hbm_bytes, k.gpu_s);
+    if (power) c.energy_J += (start - gpu) * idle_W + k.gpu_s * work_power_W(prof, k.flops, k.hbm_bytes, k.gpu_s);
     if (tl) {
       // The gap before a kernel belongs to the compute slice it extends (or opens); the last
       // slice always ends where the previous kernel ended.
@@ -663,12 +662,12 @@ double optimizer_time_s(const Scenario& s, const Profile& prof, const StageParam
 double optimizer_energy_J(const Scenario& s, const Profile& prof, const StageParams& p) {
   if (!prof.has_power()) return 0;
   const double t = optimizer_time_s(s, prof, p), bytes = optimizer_bytes(s, p);
-  return t * work_power_W(prof, prof.power_reference(), 0, bytes, t);
+  return t * work_power_W(prof, 0, bytes, t);
 }
 
-double work_power_W(const Profile& prof, const Profile::PowerReference& ref, double flops, double hbm_bytes,
-                    double dur_s) {
+double work_power_W(const Profile& prof, double flops, double hbm_bytes, double dur_s) {
   if (!(dur_s > 0)) return prof.power_W(0, 0);
+  const Profile::PowerReference ref = prof.power_reference();
   const double cu = ref.flops_per_s > 0 ? flops / dur_s / ref.flops_per_s : 0;
   return prof.power_W(cu, hbm_bytes / dur_s / ref.memory_Bps);
 }

@@ -93,9 +93,8 @@ OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, b
 double optimizer_time_s(const Scenario& s, const Profile& prof, const StageParams& p);
 double optimizer_energy_J(const Scenario& s, const Profile& prof, const StageParams& p);
 // Power of one GPU running work of `flops` and `hbm_bytes` for `dur_s`: the profile's model at that
-// utilization of its calibration workloads (ref = prof.power_reference()); idle when dur_s is 0.
-double work_power_W(const Profile& prof, const Profile::PowerReference& ref, double flops, double hbm_bytes,
-                    double dur_s);
+// utilization of its calibration workloads (prof.power_reference()); idle when dur_s is 0.
+double work_power_W(const Profile& prof, double flops, double hbm_bytes, double dur_s);
 // Bytes per parameter of the reduced gradients.
 double grad_bytes_per_param(const Scenario& s);
 // Dense peak bf16/fp16 TFLOP/s of the profile's GPU (datasheet, else the achieved peak).

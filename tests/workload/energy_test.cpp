@@ -31,11 +31,11 @@ TEST(WorkloadEnergy, PowerFollowsTheProfilesModel) {
   ASSERT_TRUE(p.has_power());
   const auto ref = p.power_reference();
   // Utilization 1 of the calibration workloads draws the calibrated powers; nothing draws idle.
-  EXPECT_DOUBLE_EQ(workload::work_power_W(p, ref, ref.flops_per_s, 0, 1), p.power_W(1, 0));
-  EXPECT_DOUBLE_EQ(workload::work_power_W(p, ref, 0, ref.memory_Bps, 1), p.power_W(0, 1));
-  EXPECT_DOUBLE_EQ(workload::work_power_W(p, ref, 0, 0, 0), p.power_W(0, 0));
+  EXPECT_DOUBLE_EQ(workload::work_power_W(p, ref.flops_per_s, 0, 1), p.power_W(1, 0));
+  EXPECT_DOUBLE_EQ(workload::work_power_W(p, 0, ref.memory_Bps, 1), p.power_W(0, 1));
+  EXPECT_DOUBLE_EQ(workload::work_power_W(p, 0, 0, 0), p.power_W(0, 0));
   // Half the GEMM rate: half-way between idle and compute power.
-  EXPECT_DOUBLE_EQ(workload::work_power_W(p, ref, ref.flops_per_s, 0, 2),
+  EXPECT_DOUBLE_EQ(workload::work_power_W(p, ref.flops_per_s, 0, 2),
                    p.power_W(0, 0) + (p.power_W(1, 0) - p.power_W(0, 0)) / 2);
   // A derived profile's reference is its own bf16 8192^3 GEMM rate and copy bandwidth.
   EXPECT_DOUBLE_EQ(ref.flops_per_s, p.gemm_tflops(8192, 8192, 8192, "bf16") * 1e12);
