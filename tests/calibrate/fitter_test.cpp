@@ -141,6 +141,17 @@ TEST(Fitter, VariabilityFromTheNoiseGemmAndTheSecondMachine) {
   const RawRun back = read_raw_json(Json(raw_to_json(only_noise)), "<round trip>");
   EXPECT_EQ(back.noise.r.times_s, a.noise.r.times_s);
   EXPECT_EQ(back.noise.m, 4096);
+  // Too few repetitions to see a drift: an error naming the key.
+  OrderedJson short_noise = raw_to_json(only_noise);
+  short_noise["gemm_noise"]["times_s"] = {1e-4, 1e-4, 1e-4};
+  try {
+    read_raw_json(Json(short_noise), "short.json");
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("short.json: $.gemm_noise.times_s: expected at least 20 repetitions in order"),
+              std::string::npos)
+        << e.what();
+  }
   // A derived profile takes them as they are, marked derived.
   const OrderedJson h100 = derive_profile(fitted(), "h100", FitOptions{"h100", "", "", 1.0});
   EXPECT_EQ(h100.at("variability").at("gpu_cv").at("value"), v.at("gpu_cv").at("value"));
