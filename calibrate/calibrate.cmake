@@ -1,6 +1,5 @@
-# Included by the root CMakeLists after knee_library(knee_calibrate ...): embeds the shipped
-# profiles (calibrate/profiles/*.json) into the library, and links dlopen for the CUDA probe.
-knee_embed_json(knee_calibrate "${CMAKE_SOURCE_DIR}/calibrate/profiles/*.json" embedded_profiles)
+# Included by the root CMakeLists after knee_library(knee_calibrate ...): links dlopen for the
+# CUDA probe, and builds the MPI helper where MPI is found.
 target_link_libraries(knee_calibrate PUBLIC ${CMAKE_DL_LIBS})
 
 # MPI is optional: with it, knee-calibrate-mpi (calibrate/mpi/main.cpp) measures a process-to-

@@ -17,7 +17,7 @@
 
 #include "calibrate/backends.hpp"
 #include "calibrate/timing.hpp"
-#include "sim/common/parse.hpp"
+#include "common/parse.hpp"
 
 namespace knee {
 

@@ -6,7 +6,7 @@
 #include <set>
 
 #include "calibrate/fit.hpp"
-#include "sim/common/parse.hpp"
+#include "common/parse.hpp"
 
 namespace knee {
 

@@ -1,4 +1,4 @@
-// Turns raw measurements into a profile (calibrate/profile.hpp documents the schema), and derives
+// Turns raw measurements into a profile (profile/profile.hpp documents the schema), and derives
 // profiles of other GPUs from a measured one by datasheet ratios.
 #pragma once
 #include <string>

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "calibrate/stats.hpp"
-#include "sim/common/json_reader.hpp"
+#include "common/json_reader.hpp"
 
 namespace knee {
 

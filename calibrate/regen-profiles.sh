@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 knee=${1:-build/knee}
 d=calibrate/data/h200-2026-11-27
-"$knee" fit $d/micro.json $d/run2/micro.json --name h200 --out calibrate/profiles/h200.json
+"$knee" fit $d/micro.json $d/run2/micro.json --name h200 --out profile/shipped/h200.json
 for g in h100 a100 b200; do
-  "$knee" fit --derive $g calibrate/profiles/h200.json --name $g --out calibrate/profiles/$g.json
+  "$knee" fit --derive $g profile/shipped/h200.json --name $g --out profile/shipped/$g.json
 done
-echo "regenerated calibrate/profiles/{h200,h100,a100,b200}.json"
+echo "regenerated profile/shipped/{h200,h100,a100,b200}.json"

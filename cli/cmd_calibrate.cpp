@@ -13,7 +13,7 @@
 
 #include "calibrate/backends.hpp"
 #include "calibrate/fitter.hpp"
-#include "calibrate/profile.hpp"
+#include "profile/profile.hpp"
 #include "cli/command.hpp"
 
 namespace knee::cli {

@@ -5,8 +5,8 @@
 #include <sstream>
 
 #include "calibrate/fitter.hpp"
-#include "calibrate/profile.hpp"
-#include "sim/common/json_reader.hpp"
+#include "profile/profile.hpp"
+#include "common/json_reader.hpp"
 #include "cli/command.hpp"
 
 namespace knee::cli {

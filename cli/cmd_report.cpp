@@ -3,8 +3,8 @@
 #include <iostream>
 
 #include "cli/command.hpp"
-#include "sim/common/json_reader.hpp"
-#include "sim/metrics/report.hpp"
+#include "common/json_reader.hpp"
+#include "metrics/report.hpp"
 
 namespace knee::cli {
 namespace {

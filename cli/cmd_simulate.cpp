@@ -5,9 +5,9 @@
 #include <iostream>
 
 #include "cli/command.hpp"
-#include "sim/common/json_reader.hpp"
-#include "sim/metrics/trace.hpp"
-#include "sim/workload/workload.hpp"
+#include "common/json_reader.hpp"
+#include "metrics/trace.hpp"
+#include "workloads/training/workload.hpp"
 
 namespace knee::cli {
 namespace {
@@ -91,7 +91,7 @@ int run_simulate(const Args& args) {
   const SimResult r = simulate(s, opt);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (trace_path && r.simulated) {
-    write_trace(trace, r, *trace_path);
+    trace.write_file(*trace_path, r.trace_metadata);
     // Progress on stderr keeps --json output parseable.
     std::fprintf(stderr, "knee simulate: trace %s: %zu events of %zu GPUs written, %zu dropped (limit %s)\n",
                  trace_path->c_str(), trace.events(), static_cast<std::size_t>(r.trace_metadata.value("traced_ranks", 0)),

@@ -4,8 +4,8 @@
 #include <iostream>
 
 #include "cli/command.hpp"
-#include "sim/common/json_reader.hpp"
-#include "sim/workload/workload.hpp"
+#include "common/json_reader.hpp"
+#include "workloads/training/workload.hpp"
 
 namespace knee::cli {
 namespace {

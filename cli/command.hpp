@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/common/error.hpp"
-#include "sim/common/parse.hpp"
+#include "common/error.hpp"
+#include "common/parse.hpp"
 
 namespace knee::cli {
 

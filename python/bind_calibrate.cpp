@@ -1,4 +1,4 @@
-// knee._knee.Profile (calibrate/profile.hpp) and knee._knee.fit, the library behind `knee fit`
+// knee._knee.Profile (profile/profile.hpp) and knee._knee.fit, the library behind `knee fit`
 // (cli/cmd_fit.cpp): raw measurements -> profile JSON, or a derived profile of another GPU.
 #include <fstream>
 #include <sstream>
@@ -7,10 +7,10 @@
 #include <pybind11/stl.h>
 
 #include "calibrate/fitter.hpp"
-#include "calibrate/profile.hpp"
-#include "sim/common/json_reader.hpp"
+#include "profile/profile.hpp"
+#include "common/json_reader.hpp"
 #include "python/bindings.hpp"
-#include "sim/common/parse.hpp"
+#include "common/parse.hpp"
 
 namespace knee::python {
 namespace {

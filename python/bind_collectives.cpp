@@ -24,6 +24,9 @@ py::list collectives(const Cluster& c, const std::string& op, const std::vector<
   CollOptions o;
   o.op = parse_coll_op(op, what("op"));
   if (algo != "auto") o.algo = parse_coll_algo(algo, what("algo"));
+  // A barrier runs as an all-reduce of one element.
+  if (o.algo && !algo_supports(*o.algo, o.op == CollOp::barrier ? CollOp::allreduce : o.op))
+    throw InputError(what("algo") + ": expected an algorithm that implements " + to_string(o.op) + ", got '" + algo + "'");
   if (proto != "auto") o.proto = parse_coll_proto(proto, what("proto"));
   // 0 is auto, as an absent --channels.
   o.channels = channels == 0 ? 0 : static_cast<int>(checked_integer(channels, what("channels"), 1, params.max_channels));

@@ -1,7 +1,7 @@
-// knee._knee.render_report: the HTML capacity-planning report of `knee report` (sim/metrics).
+// knee._knee.render_report: the HTML capacity-planning report of `knee report` (metrics).
 #include "python/bindings.hpp"
-#include "sim/common/json_reader.hpp"
-#include "sim/metrics/report.hpp"
+#include "common/json_reader.hpp"
+#include "metrics/report.hpp"
 
 namespace knee::python {
 namespace {

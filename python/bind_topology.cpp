@@ -8,7 +8,7 @@
 
 #include "python/bindings.hpp"
 #include "python/cluster.hpp"
-#include "sim/common/parse.hpp"
+#include "common/parse.hpp"
 
 namespace knee::python {
 namespace {

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <pybind11/pybind11.h>
 
-#include "sim/common/error.hpp"
+#include "common/error.hpp"
 
 namespace knee::python {
 

@@ -8,8 +8,8 @@
 #include <pybind11/stl.h>
 
 #include "python/bindings.hpp"
-#include "sim/common/error.hpp"
-#include "sim/common/parse.hpp"
+#include "common/error.hpp"
+#include "common/parse.hpp"
 
 namespace knee::python {
 

@@ -75,12 +75,12 @@ echo "device-calibrate: knee calibrate exited $rc after $(( $(date +%s) - start 
 cmp -s "$out/profile-$gpu.json" "$out/refit-$gpu.json" ||
   echo "device-calibrate: note: the refit differs from the calibrate output (command line and date differ)"
 
-ref=$here/calibrate/profiles/$gpu.json
-[ -f "$ref" ] || ref=$here/calibrate/profiles/h200.json
+ref=$here/profile/shipped/$gpu.json
+[ -f "$ref" ] || ref=$here/profile/shipped/h200.json
 pyc=/usr/bin/python3
 [ -x "$pyc" ] || pyc=python3
 "$pyc" "$here/scripts/compare-profiles.py" "$out/profile-$gpu.json" "$ref" | tee "$out/compare-$gpu.txt"
-if [ "$ref" != "$here/calibrate/profiles/h200.json" ]; then  # a derived reference: also the measured H200
-  "$pyc" "$here/scripts/compare-profiles.py" "$out/profile-$gpu.json" "$here/calibrate/profiles/h200.json" |
+if [ "$ref" != "$here/profile/shipped/h200.json" ]; then  # a derived reference: also the measured H200
+  "$pyc" "$here/scripts/compare-profiles.py" "$out/profile-$gpu.json" "$here/profile/shipped/h200.json" |
     tail -1 | sed 's/^/vs h200: /' | tee -a "$out/compare-$gpu.txt"
 fi

@@ -4,7 +4,7 @@
 #include <array>
 #include <cmath>
 
-#include "sim/common/json_reader.hpp"
+#include "common/json_reader.hpp"
 #include "topologies/fabric_layout.hpp"
 
 namespace knee {

@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/common/units.hpp"
+#include "common/units.hpp"
 
 namespace knee {
 

@@ -2,7 +2,7 @@
 // naming the file, the JSON path and what was expected.
 #include <unordered_map>
 
-#include "sim/common/json_reader.hpp"
+#include "common/json_reader.hpp"
 #include "topologies/topology.hpp"
 
 namespace knee {

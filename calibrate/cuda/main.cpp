@@ -34,7 +34,7 @@
 #include <vector>
 
 #include "calibrate/raw.hpp"
-#include "sim/common/parse.hpp"
+#include "common/parse.hpp"
 
 void knee_launch_empty(cudaStream_t s);
 void knee_launch_add(const void* a, const void* b, void* c, size_t n, int sms, cudaStream_t s);

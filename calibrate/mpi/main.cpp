@@ -15,7 +15,7 @@
 
 #include "calibrate/raw.hpp"
 #include "calibrate/timing.hpp"
-#include "sim/common/parse.hpp"
+#include "common/parse.hpp"
 
 namespace {
 

@@ -8,16 +8,15 @@ import os
 import site
 
 from . import _args
+from . import _knee
 from ._knee import InputError
 
 
 @functools.lru_cache(maxsize=4)
 def cached_cluster(spec_key):
-    """The cluster of a Cluster.spec_key(), built once per process (workers reuse it across points)."""
-    from .cluster import Cluster
-    c = Cluster.__new__(Cluster)
-    c.__setstate__({"spec": json.loads(spec_key)})
-    return c
+    """The built cluster (a _knee.Cluster) of a knee.Cluster.spec_key(), built once per process:
+    workers reuse it across points."""
+    return _knee.Cluster(**json.loads(spec_key), what="knee.Cluster")
 
 
 def _bar(enabled, total, what):

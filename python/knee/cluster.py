@@ -4,6 +4,7 @@ import os
 
 from . import _args
 from . import _knee
+from ._collective_runs import _run, _sweep
 
 DEFAULT_SYSTEM = "dgx-h100"
 
@@ -52,12 +53,10 @@ class Cluster:
 
     def collective(self, op="allreduce", bytes="1GiB", **options):
         """One collective on this cluster: see knee.collective."""
-        from .collectives import _run
-        return _run(self, "knee.collective", op, [_args.size("knee.collective", "bytes", bytes)], options)[0]
+        return _run(self._c, "knee.collective", op, [_args.size("knee.collective", "bytes", bytes)], options)[0]
 
     def collective_sweep(self, op="allreduce", sizes="8B:8GiB", **options):
         """A size sweep on this cluster: see knee.collective_sweep."""
-        from .collectives import _sweep
         return _sweep(self, op, sizes, **options)
 
     def __getstate__(self):

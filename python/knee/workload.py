@@ -96,7 +96,7 @@ def _scenario(what, scenario):
         with open(value, "rb") as f:
             return f.read().decode("utf-8", errors="replace"), value
     except OSError:
-        # The wording of the CLI (sim/common/json_reader.cpp).
+        # The wording of the CLI (common/json_reader.cpp).
         raise InputError(f"{value}: expected a readable JSON file, got no such file or no permission") from None
 
 

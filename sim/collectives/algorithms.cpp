@@ -4,7 +4,7 @@
 #include <cmath>
 #include <map>
 
-#include "sim/common/error.hpp"
+#include "common/error.hpp"
 
 namespace knee {
 

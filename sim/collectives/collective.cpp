@@ -6,7 +6,7 @@
 #include <set>
 
 #include "sim/collectives/executor.hpp"
-#include "sim/common/error.hpp"
+#include "common/error.hpp"
 
 namespace knee {
 
@@ -213,7 +213,7 @@ CollChoice select_collective(const Topology& topo, const NcclParams& P, const Co
   CollOp op = opt.op == CollOp::barrier ? CollOp::allreduce : opt.op;
   for (auto a : algos)
     if (!algo_supports(a, op))
-      throw InputError(what + ": --algo: expected an algorithm that implements " + to_string(op) + ", got '" +
+      throw InputError(what + ": algorithm: expected one that implements " + to_string(op) + ", got '" +
                        to_string(a) + "'");
   std::vector<CollProto> protos;
   if (opt.proto) protos.push_back(*opt.proto);
@@ -259,7 +259,7 @@ nlohmann::ordered_json CollResult::to_json() const {
 
 CollResult simulate_collective(const Topology& topo, const NcclParams& P, const CollOptions& opt,
                                const std::string& what) {
-  if (opt.bytes < 0) throw InputError(what + ": --bytes: expected a non-negative size, got " + std::to_string(opt.bytes));
+  if (opt.bytes < 0) throw InputError(what + ": bytes: expected a non-negative size, got " + std::to_string(opt.bytes));
   std::vector<std::uint32_t> ranks = opt.ranks;
   if (ranks.empty())
     for (std::uint32_t r = 0; r < topo.num_gpus(); ++r) ranks.push_back(r);

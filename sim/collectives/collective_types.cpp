@@ -1,6 +1,6 @@
 #include "sim/collectives/collective_types.hpp"
 
-#include "sim/common/error.hpp"
+#include "common/error.hpp"
 
 namespace knee {
 

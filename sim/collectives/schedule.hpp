@@ -6,7 +6,7 @@
 #include <initializer_list>
 #include <vector>
 
-#include "sim/common/units.hpp"
+#include "common/units.hpp"
 
 namespace knee {
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "sim/common/units.hpp"
+#include "common/units.hpp"
 
 namespace knee {
 

@@ -5,7 +5,7 @@
 #include <limits>
 #include <string>
 
-#include "sim/common/error.hpp"
+#include "common/error.hpp"
 
 namespace knee {
 

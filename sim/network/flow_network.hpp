@@ -14,7 +14,7 @@
 #include <memory>
 #include <vector>
 
-#include "sim/common/units.hpp"
+#include "common/units.hpp"
 #include "sim/engine/engine.hpp"
 
 namespace knee {

@@ -2,7 +2,7 @@
 
 #include "calibrate/backends.hpp"
 #include "calibrate/fitter.hpp"
-#include "calibrate/profile.hpp"
+#include "profile/profile.hpp"
 
 using namespace knee;
 

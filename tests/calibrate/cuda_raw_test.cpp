@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "calibrate/fitter.hpp"
-#include "calibrate/profile.hpp"
+#include "profile/profile.hpp"
 #include "calibrate/raw.hpp"
 
 using namespace knee;

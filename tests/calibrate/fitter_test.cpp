@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "calibrate/fitter.hpp"
-#include "calibrate/profile.hpp"
+#include "profile/profile.hpp"
 
 using namespace knee;
 
@@ -169,7 +169,7 @@ TEST(Fitter, VariabilityFromTheNoiseGemmAndTheSecondMachine) {
 }
 
 TEST(Fitter, RegeneratingTheShippedProfilesGivesTheSameValues) {
-  const std::string dir = std::string(KNEE_SOURCE_DIR) + "/calibrate/profiles/";
+  const std::string dir = std::string(KNEE_SOURCE_DIR) + "/profile/shipped/";
   Profile h200 = Profile::load(dir + "h200.json");
   EXPECT_EQ(without_manifest(h200.json()), without_manifest(fitted()));
   for (const char* g : {"h100", "a100", "b200"}) {

@@ -3,7 +3,7 @@
 // kernel), and the simulator charges launches on the host separately.
 #include <gtest/gtest.h>
 
-#include "calibrate/profile.hpp"
+#include "profile/profile.hpp"
 
 namespace knee {
 namespace {

@@ -11,7 +11,7 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 py=/usr/bin/python3
 cmp=$src/scripts/compare-profiles.py
-ref=$src/calibrate/profiles/h200.json
+ref=$src/profile/shipped/h200.json
 "$knee" fit "$src/calibrate/data/h200-2026-11-27/run2/micro.json" --name h200 --out "$tmp/r2.json" || fail "fit run2 exited $?"
 
 "$py" "$cmp" "$tmp/r2.json" "$ref" --strict >"$tmp/same.txt" || fail "run2 vs h200 flagged: $(grep FLAG "$tmp/same.txt")"

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "sim/collectives/executor.hpp"
-#include "sim/common/error.hpp"
+#include "common/error.hpp"
 #include "topologies/fabric.hpp"
 
 using namespace knee;

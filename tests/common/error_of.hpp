@@ -3,7 +3,7 @@
 #include <functional>
 #include <string>
 
-#include "sim/common/error.hpp"
+#include "common/error.hpp"
 
 namespace knee::test {
 

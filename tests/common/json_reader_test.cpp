@@ -1,9 +1,9 @@
 #include "tests/common/error_of.hpp"
-#include "sim/common/json_reader.hpp"
+#include "common/json_reader.hpp"
 
 #include <gtest/gtest.h>
 
-#include "sim/common/parse.hpp"
+#include "common/parse.hpp"
 
 using namespace knee;
 

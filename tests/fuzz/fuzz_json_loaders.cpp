@@ -7,12 +7,12 @@
 #include <cstdint>
 #include <string>
 
-#include "calibrate/profile.hpp"
+#include "profile/profile.hpp"
 #include "calibrate/raw.hpp"
-#include "sim/common/error.hpp"
-#include "sim/common/json_reader.hpp"
-#include "sim/metrics/report.hpp"
-#include "sim/workload/workload.hpp"
+#include "common/error.hpp"
+#include "common/json_reader.hpp"
+#include "metrics/report.hpp"
+#include "workloads/training/workload.hpp"
 #include "topologies/fabric.hpp"
 
 using namespace knee;

@@ -1,9 +1,9 @@
-#include "sim/metrics/report.hpp"
+#include "metrics/report.hpp"
 
 #include <gtest/gtest.h>
 
-#include "sim/common/error.hpp"
-#include "sim/common/json_reader.hpp"
+#include "common/error.hpp"
+#include "common/json_reader.hpp"
 
 using namespace knee;
 

@@ -1,4 +1,4 @@
-#include "sim/metrics/svg_chart.hpp"
+#include "metrics/svg_chart.hpp"
 
 #include <gtest/gtest.h>
 

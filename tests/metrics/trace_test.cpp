@@ -1,10 +1,10 @@
-#include "sim/metrics/trace.hpp"
+#include "metrics/trace.hpp"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "sim/common/error.hpp"
+#include "common/error.hpp"
 
 using namespace knee;
 

@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-#include "sim/common/error.hpp"
+#include "common/error.hpp"
 
 using namespace knee;
 using knee::test::error_of;

@@ -27,7 +27,7 @@ def study(src_dir, **edits):
 @pytest.fixture(scope="module")
 def no_power_profile(src_dir, tmp_path_factory):
     """The h200 profile without a power model (as `knee fit` writes one without power samples)."""
-    prof = json.loads((src_dir / "calibrate" / "profiles" / "h200.json").read_text())
+    prof = json.loads((src_dir / "profile" / "shipped" / "h200.json").read_text())
     prof["power"] = {"note": "not measured"}
     p = tmp_path_factory.mktemp("profile") / "h200-no-power.json"
     p.write_text(json.dumps(prof))

@@ -14,7 +14,7 @@ RAW = "calibrate/data/h200-2026-11-27"
 
 @pytest.fixture(scope="module")
 def h200_json(src_dir):
-    return json.loads((src_dir / "calibrate/profiles/h200.json").read_text())
+    return json.loads((src_dir / "profile/shipped/h200.json").read_text())
 
 
 def test_builtin_is_the_shipped_file(src_dir, h200_json):
@@ -22,7 +22,7 @@ def test_builtin_is_the_shipped_file(src_dir, h200_json):
     p = knee.Profile.builtin("h200")
     assert p.to_dict() == h200_json
     assert p.name == "h200" and p.gpu == h200_json["gpu"]
-    loaded = knee.Profile.load(src_dir / "calibrate/profiles/h200.json")
+    loaded = knee.Profile.load(src_dir / "profile/shipped/h200.json")
     assert loaded.to_dict() == h200_json
     assert knee.Profile(h200_json).to_dict() == h200_json
     assert knee.Profile("h200").to_dict() == h200_json

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/common/error_of.hpp"
-#include "sim/common/error.hpp"
+#include "common/error.hpp"
 #include "topologies/fabric.hpp"
 
 namespace knee::test {

@@ -1,0 +1,90 @@
+// knee._knee.simulate / sweep / sweep_point: the training-workload library (workloads/training) behind
+// `knee simulate` and `knee sweep`. Scenarios arrive as JSON text plus the name messages use (the
+// file path, or "<dict>"), so a worker process parses exactly what the caller read. Results are
+// the CLI's JSON as Python dicts; the GIL is released while C++ simulates.
+#include <pybind11/stl.h>
+
+#include "python/bindings.hpp"
+#include "common/json_reader.hpp"
+#include "metrics/trace.hpp"
+#include "workloads/training/workload.hpp"
+
+namespace knee::python {
+namespace {
+
+Scenario scenario_of(const std::string& text, const std::string& source) {
+  return parse_scenario(parse_json_text(text, source), source);
+}
+
+py::object simulate_scenario(const std::string& text, const std::string& source, bool force,
+                             const std::string& trace_path, const std::string& trace_ranks) {
+  nlohmann::ordered_json j;
+  {
+    py::gil_scoped_release release;
+    const Scenario s = scenario_of(text, source);
+    SimOptions opt;
+    opt.simulate_if_not_fits = force;
+    ChromeTrace trace;
+    if (!trace_path.empty()) {
+      opt.trace = &trace;
+      if (!trace_ranks.empty())
+        opt.trace_ranks = parse_rank_set(trace_ranks, "knee.simulate: trace_ranks", static_cast<std::uint32_t>(s.gpus));
+    }
+    const SimResult r = simulate(s, opt);
+    if (!trace_path.empty() && r.simulated) trace.write_file(trace_path, r.trace_metadata);
+    j = r.to_json();
+  }
+  return json_to_py(j);
+}
+
+py::object sweep_scenario(const std::string& text, const std::string& source, const std::vector<std::int64_t>& gpus,
+                          const std::string& mode, std::int64_t baseline, double threshold) {
+  nlohmann::ordered_json j;
+  {
+    py::gil_scoped_release release;
+    j = sweep(scenario_of(text, source), gpus, mode, baseline, threshold).to_json();
+  }
+  return json_to_py(j);
+}
+
+// The pieces of sweep() for sweeps whose points run elsewhere (process pools, Dask): the same
+// argument checks, one point as sweep() makes it, and the assembly (speedup, efficiency, knee) of
+// independently simulated points by the very code sweep() uses.
+py::object sweep_one_point(const std::string& text, const std::string& source, std::int64_t gpus,
+                           const std::string& mode) {
+  nlohmann::ordered_json j;
+  {
+    py::gil_scoped_release release;
+    j = sweep_point_json(sweep_point(scenario_of(text, source), gpus, mode));
+  }
+  return json_to_py(j);
+}
+
+py::object assemble_points(const std::string& points_text, const std::string& mode, std::int64_t baseline,
+                           double threshold) {
+  std::vector<nlohmann::ordered_json> points;
+  for (auto& q : nlohmann::ordered_json::parse(points_text)) points.push_back(q);
+  return json_to_py(assemble_sweep_json(points, mode, baseline, threshold));
+}
+
+void add_workload(py::module_& m) {
+  m.def("check_scenario", [](const std::string& text, const std::string& source) { scenario_of(text, source); },
+        py::arg("text"), py::arg("source"), "Reads a scenario (InputError if bad), simulating nothing.");
+  m.def("simulate", &simulate_scenario, py::arg("text"), py::arg("source"), py::arg("force"),
+        py::arg("trace_path") = "", py::arg("trace_ranks") = "",
+        "One training step of a scenario (JSON text): the dict of `knee simulate --json`.");
+  m.def("sweep", &sweep_scenario, py::arg("text"), py::arg("source"), py::arg("gpus"), py::arg("mode"),
+        py::arg("baseline"), py::arg("threshold"), "A scaling study: the dict of `knee sweep --json`.");
+  m.def("check_sweep_args", &check_sweep_args, py::arg("gpus"), py::arg("mode"), py::arg("baseline"),
+        py::arg("threshold"), "sweep()'s argument checks: the sorted, unique GPU counts (InputError if bad).");
+  m.def("sweep_point", &sweep_one_point, py::arg("text"), py::arg("source"), py::arg("gpus"), py::arg("mode"),
+        "One point of a sweep as sweep() simulates it (speedup and efficiency not yet derived).");
+  m.def("assemble_sweep", &assemble_points, py::arg("points_json"), py::arg("mode"), py::arg("baseline"),
+        py::arg("threshold"), "Independently simulated points (JSON text of a list) -> `knee sweep --json`.");
+}
+
+}  // namespace
+
+KNEE_PY_BINDING("workload", add_workload);
+
+}  // namespace knee::python

@@ -1,0 +1,675 @@
+// The workload model's closed parts: parameters, FLOPs, schedules' op order, memory, and the
+// kernels one transformer layer launches (forward and backward) in eager PyTorch or Megatron.
+#include "workloads/training/model.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace knee::workload {
+namespace {
+
+double kv_dim(const ModelSpec& m) { return double(m.hidden) / m.heads * m.kv_heads; }
+bool moe(const ModelSpec& m) { return m.experts > 0; }
+double ffn_mats(const ModelSpec& m) { return m.ffn == "swiglu" ? 3 : 2; }
+constexpr double kDt = 2;  // bytes of a bf16/fp16 activation
+
+// Per-token forward FLOPs of one layer's matrix multiplies and attention (Megatron's count:
+// attention scores counted in full, not halved for causal masking).
+double layer_flops_per_token(const ModelSpec& m) {
+  const double h = m.hidden, f = m.ffn_hidden, s = m.seq_len;
+  double f_ffn = 2 * ffn_mats(m) * h * f;
+  if (moe(m)) f_ffn = f_ffn * m.top_k + 2 * h * m.experts;
+  return 2 * h * (h + 2 * kv_dim(m)) + 2 * h * h + f_ffn + 4 * s * h;
+}
+
+}  // namespace
+
+LayerParams layer_params(const ModelSpec& m) {
+  const double h = m.hidden, f = m.ffn_hidden;
+  LayerParams p;
+  p.dense = h * (h + 2 * kv_dim(m)) + (h + 2 * kv_dim(m)) + h * h + h + 4 * h;  // QKV, proj, 2 LN
+  const double ffn = ffn_mats(m) * h * f + (m.ffn == "gelu" ? f + h : 0);
+  if (moe(m)) {
+    p.experts = m.experts * ffn;
+    p.dense += h * m.experts;  // router
+  } else {
+    p.dense += ffn;
+  }
+  return p;
+}
+
+double embedding_params(const ModelSpec& m) { return double(m.vocab) * m.hidden; }
+
+StageParams stage_params(const Scenario& s, const std::vector<std::int64_t>& layers, int vs) {
+  const LayerParams lp = layer_params(s.model);
+  const double t = s.par.tp;
+  StageParams out;
+  out.dense = layers[vs] * lp.dense / t;
+  out.experts = layers[vs] * lp.experts / s.par.ep;  // expert tensor parallelism 1: whole experts
+  const int last = static_cast<int>(layers.size()) - 1;
+  if (vs == 0) out.dense += embedding_params(s.model) / t;
+  if (vs == last && s.model.vocab > 0)  // output layer (a copy when tied and pp > 1), final layernorm
+    out.dense += (layers.size() > 1 || s.model.ffn == "swiglu" ? embedding_params(s.model) / t : 0) + 2.0 * s.model.hidden;
+  return out;
+}
+
+double total_params(const Scenario& s) {
+  const LayerParams lp = layer_params(s.model);
+  // GPT-style (gelu) models tie the output layer to the embedding; Llama-style (swiglu) do not.
+  const double emb = embedding_params(s.model) * (s.model.ffn == "swiglu" ? 2 : 1);
+  return s.model.layers * (lp.dense + lp.experts) + emb + (s.model.vocab > 0 ? 2.0 * s.model.hidden : 0);
+}
+
+}  // namespace knee::workload
+
+namespace knee {
+
+double step_flops(const Scenario& s, bool with_recompute) {
+  const ModelSpec& m = s.model;
+  const double tokens = double(s.par.global_batch) * m.seq_len;
+  const double layer = workload::layer_flops_per_token(m);
+  const double logits = 2.0 * m.hidden * m.vocab;
+  double f = 3 * tokens * (m.layers * layer + logits);
+  if (with_recompute) {
+    if (s.train.recompute == "full") f += tokens * m.layers * layer;
+    else if (s.train.recompute == "selective") f += tokens * m.layers * 4.0 * m.seq_len * m.hidden;
+  }
+  return f;
+}
+
+}  // namespace knee
+
+namespace knee::workload {
+
+std::vector<std::vector<PipeOp>> pipeline_ops(int pp, int v, int m, const std::string& schedule) {
+  std::vector<std::vector<PipeOp>> out(static_cast<std::size_t>(pp));
+  for (int s = 0; s < pp; ++s) {
+    auto& ops = out[static_cast<std::size_t>(s)];
+    if (schedule == "gpipe") {
+      for (int i = 0; i < m; ++i) ops.push_back({true, i, 0});
+      for (int i = 0; i < m; ++i) ops.push_back({false, i, 0});
+      continue;
+    }
+    const int total = m * v;
+    int warm = schedule == "interleaved" ? (pp - s - 1) * 2 + (v - 1) * pp : pp - s - 1;
+    warm = std::min(warm, total);
+    // Megatron's interleaved order: groups of pp microbatches walk the chunks in turn.
+    auto fop = [&](int k) {
+      int chunk = (k % (pp * v)) / pp;
+      int mb = (k / (pp * v)) * pp + k % pp;
+      if (v == 1) { chunk = 0; mb = k; }
+      return PipeOp{true, mb, chunk};
+    };
+    auto bop = [&](int k) {
+      PipeOp o = fop(k);
+      o.fwd = false;
+      o.chunk = v - 1 - o.chunk;
+      return o;
+    };
+    for (int k = 0; k < warm; ++k) ops.push_back(fop(k));
+    for (int i = 0; i < total - warm; ++i) {
+      ops.push_back(fop(warm + i));
+      ops.push_back(bop(i));
+    }
+    for (int k = total - warm; k < total; ++k) ops.push_back(bop(k));
+  }
+  return out;
+}
+
+double activation_bytes_per_layer(const Scenario& s) {
+  const ModelSpec& m = s.model;
+  const double t = s.par.tp, h = m.hidden, f = m.ffn_hidden, a = m.heads;
+  const double sb = double(m.seq_len) / s.par.cp * s.par.micro_batch;
+  const bool sp = s.par.sequence_parallel && t > 1;
+  if (s.train.recompute == "full") return 2 * sb * h / (sp ? t : 1);  // the layer input only
+  // Korthikanti et al.: attention 11sbh + 5as^2b, MLP 19sbh, layernorms 4sbh (bytes, bf16),
+  // written here per tensor so GQA (K, V of kv_dim), SwiGLU (three f-wide tensors) and MoE fit.
+  const double kvd = kv_dim(m);
+  const bool drop = m.dropout > 0;
+  // layernorm inputs, QKV and fc1 inputs, and the two residual dropout masks (1 byte each)
+  const double replicated = (drop ? 10 : 8) * sb * h;
+  double attn_split = 2 * sb * h + 4 * sb * kvd + 2 * sb * h;  // Q, K, V, proj input
+  double mlp_split = (m.ffn == "swiglu" ? 6 : 4) * sb * f;
+  if (moe(m)) mlp_split = m.top_k * (2 * sb * h + (m.ffn == "swiglu" ? 6 : 4) * sb * f);
+  double scores = 0;
+  // Flash attention (Megatron) never stores the s x s scores; eager unfused attention does,
+  // unless selective recompute recomputes them.
+  if (s.train.attention == "unfused" && s.train.recompute != "selective")
+    scores = (drop ? 5 : 4) * a * sb * double(m.seq_len);  // 5 a s^2 b (s/cp query rows against s keys); no mask: 4
+  const double split = attn_split + mlp_split + scores;
+  return sp ? (replicated + split) / t : replicated + split / t;
+}
+
+double grad_bytes_per_param(const Scenario& s) { return s.train.grad_reduce_dtype == "fp32" ? 4 : 2; }
+
+double peak_tflops(const Profile& prof, const std::string& dtype) {
+  const auto& pk = prof.json().at("compute").at("peak_tflops");
+  if (pk.contains(dtype)) {
+    const auto& e = pk.at(dtype);
+    if (e.contains("datasheet")) return e.at("datasheet").at("value").get<double>();
+    if (e.contains("achieved")) return e.at("achieved").at("value").get<double>();
+  }
+  return prof.gemm_tflops(8192, 8192, 8192, dtype);
+}
+
+MemoryReport memory_model(const Scenario& s) {
+  const auto layers = stage_layers(s);
+  const int pp = static_cast<int>(s.par.pp), v = static_cast<int>(s.par.virtual_stages);
+  const int m = static_cast<int>(s.microbatches());
+  const auto ops = pipeline_ops(pp, v, m, s.par.schedule);
+  const bool mixed = s.train.precision == "mixed";
+  const double w_b = 2, g_b = grad_bytes_per_param(s);
+  const double o_b = s.train.optimizer == "adamw" ? (mixed ? 12 : 4) : (mixed ? 8 : 2);
+  const double shard = double(s.par.dp * s.par.cp);
+  const double eshard = double(s.par.dp * s.par.cp * s.par.tp) / s.par.ep;
+  const double act_layer = activation_bytes_per_layer(s);
+  const double sb = double(s.model.seq_len) / s.par.cp * s.par.micro_batch;
+  const double t = s.par.tp;
+  // Full recompute rebuilds one layer's activations at a time during its backward.
+  Scenario nore = s;
+  nore.train.recompute = "none";
+  const double act_full_layer = activation_bytes_per_layer(nore);
+  int groups = 0;
+  for (std::int64_t g : {s.par.tp, s.par.pp, s.par.dp * s.par.cp, s.par.cp, s.par.ep}) groups += g > 1;
+  const double largest_layer = (layer_params(s.model).dense / t + layer_params(s.model).experts / s.par.ep) * w_b;
+
+  MemoryReport best;
+  best.per_gpu_bytes = -1;
+  for (int st = 0; st < pp; ++st) {
+    double P = 0, Pe = 0;
+    std::vector<double> chunk_act(static_cast<std::size_t>(v));
+    for (int c = 0; c < v; ++c) {
+      const int vs = c * pp + st;
+      StageParams sp = stage_params(s, layers, vs);
+      P += sp.dense;
+      Pe += sp.experts;
+      chunk_act[static_cast<std::size_t>(c)] = layers[static_cast<std::size_t>(vs)] * act_layer;
+      if (vs == 0 && s.model.vocab > 0) chunk_act[static_cast<std::size_t>(c)] += 2 * sb * s.model.hidden / t;
+    }
+    // Peak of stored activations over the schedule: + on forward, - on backward.
+    double cur = 0, peak = 0;
+    int inflight = 0, peak_inflight = 0;
+    for (const PipeOp& o : ops[static_cast<std::size_t>(st)]) {
+      double a = chunk_act[static_cast<std::size_t>(o.chunk)];
+      if (o.fwd) {
+        cur += a;
+        ++inflight;
+      } else {
+        cur -= a;
+        --inflight;
+      }
+      peak = std::max(peak, cur);
+      peak_inflight = std::max(peak_inflight, inflight);
+    }
+    if (s.train.recompute == "full") peak += act_full_layer;
+    MemoryReport r;
+    r.inflight_microbatches = peak_inflight;
+    const bool last_stage = st == pp - 1;
+    if (last_stage && s.model.vocab > 0) peak += 6 * sb * double(s.model.vocab) / t;  // bf16 logits + fp32 loss
+    r.activations_bytes = peak;
+    r.weights_bytes = (P / (s.par.zero >= 3 ? shard : 1) + Pe / (s.par.zero >= 3 ? eshard : 1)) * w_b;
+    r.gradients_bytes = (P / (s.par.zero >= 2 ? shard : 1) + Pe / (s.par.zero >= 2 ? eshard : 1)) * g_b;
+    r.optimizer_bytes = (P / (s.par.zero >= 1 ? shard : 1) + Pe / (s.par.zero >= 1 ? eshard : 1)) * o_b;
+    // CUDA context and library workspaces (0.75 GiB), NCCL buffers per communicator (0.25 GiB),
+    // and ZeRO-3's gathered parameters (the layer in use and the one prefetched).
+    r.buffers_bytes = 0.75 * kGiB + 0.25 * kGiB * groups + (s.par.zero >= 3 ? 2 * largest_layer : 0);
+    r.per_gpu_bytes = r.weights_bytes + r.gradients_bytes + r.optimizer_bytes + r.activations_bytes + r.buffers_bytes;
+    r.worst_stage = st;
+    if (r.per_gpu_bytes > best.per_gpu_bytes) best = r;
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernels of one layer.
+
+namespace {
+
+struct Builder {
+  const Scenario& s;
+  const Profile& prof;
+  const CommTimeFn& comm;
+  std::vector<Kernel> k;
+  std::string dtype;
+  bool eager;
+  int phase = kForward;
+
+  void gemm(double m, double n, double kk) {
+    k.push_back({prof.gemm_time_s(std::llround(m), std::llround(n), std::llround(kk), dtype), -1, 0, phase,
+                 CollOp::allreduce, 0, true, 2 * m * n * kk, (m * kk + kk * n + m * n) * elt()});
+  }
+  void gemm_bwd(double m, double n, double kk) {  // dgrad and wgrad
+    gemm(m, kk, n);
+    gemm(kk, n, m);
+  }
+  // Strided-batched GEMM (attention scores and context: one product per head and sequence).
+  void bgemm(double batch, double m, double n, double kk) {
+    k.push_back({prof.batched_gemm_time_s(std::llround(batch), std::llround(m), std::llround(n), std::llround(kk), dtype),
+                 -1, 0, phase, CollOp::allreduce, 0, true, 2 * batch * m * n * kk,
+                 batch * (m * kk + kk * n + m * n) * elt()});
+  }
+  void bgemm_bwd(double batch, double m, double n, double kk) {
+    bgemm(batch, m, kk, n);
+    bgemm(batch, kk, n, m);
+  }
+  void mem(double bytes, const char* op) {
+    k.push_back({prof.memory_bound_time_s(bytes, op), -1, 0, phase, CollOp::allreduce, 0, false, 0, bytes});
+  }
+  // Bytes of a GEMM operand element in the dtype its GEMMs are timed in.
+  double elt() const { return elt_bytes(dtype); }
+  // A fused single-pass elementwise kernel (Megatron's fused softmax and bias-dropout-add): its
+  // own bytes at the rate of the profile's plain elementwise kernel ("add"), the op measured as
+  // one pass over its operands. The eager op curves (torch.softmax, dropout + add) are not it.
+  double fused_s(double bytes) const { return prof.memory_bound_time_s(bytes, "add"); }
+  // What dropout costs beyond its memory traffic (the random numbers and the mask), for `el`
+  // elements: the measured eager pair dropout_add (8 bytes per element as counted) less its add
+  // kernel (6) and a single pass over dropout's own traffic (read 2, write 2, mask 1), per element
+  // at the curves' asymptotic per-byte times (the fixed costs are the kernels', already charged).
+  double per_byte_s(const char* op) const {
+    return prof.memory_bound_time_s(2e9, op) - prof.memory_bound_time_s(1e9, op);  // per GB
+  }
+  double dropout_extra_s(double el) const {
+    return std::max(0.0, el * (8 * per_byte_s("dropout_add") - 11 * per_byte_s("add")) / 1e9);
+  }
+  void fused(double bytes, double dropout_el = 0) {
+    k.push_back({fused_s(bytes) + (dropout_el > 0 ? dropout_extra_s(dropout_el) : 0), -1, 0, phase,
+                 CollOp::allreduce, 0, false, 0, bytes});
+  }
+  void coll(int group, CollOp op, double bytes) {
+    double t = comm(group, op, bytes);
+    k.push_back({t, group, t, phase, op, bytes, false, 0, 2 * bytes});
+  }
+};
+
+// Elementwise backward kernels read the saved input and the incoming gradient and write the
+// outgoing gradient: 1.5x the forward's traffic.
+constexpr double kBwdMem = 1.5;
+
+// Megatron-Core's TP communication overlap (--tp-comm-overlap, Transformer Engine userbuffers;
+// Megatron-Core 0.5 and later, sequence parallelism only): each all-gather runs with the GEMM
+// that consumes it and each reduce-scatter with the GEMM that produces it, split into tp chunks
+// and pipelined (max(G, C) + min(G, C) / tp), except the backward's data-gradient reduce-scatter,
+// which TE overlaps in bulk with the weight-gradient GEMM (max(G, C)). Only the part of the
+// collective the GEMM does not cover stays on the compute stream; the SMs the communication
+// kernels take from the GEMM are not modelled.
+void overlap_tp_comm(Builder& b) {
+  const Scenario& s = b.s;
+  if (!s.train.tp_comm_overlap || !(s.par.sequence_parallel && s.par.tp > 1) || b.eager) return;
+  const double n = double(s.par.tp);
+  for (std::size_t i = 0; i < b.k.size(); ++i) {
+    Kernel& c = b.k[i];
+    if (c.group != kTP || (c.op != CollOp::allgather && c.op != CollOp::reducescatter)) continue;
+    const bool ag = c.op == CollOp::allgather;
+    const Kernel* g = nullptr;
+    if (ag) {
+      for (std::size_t j = i + 1; j < b.k.size() && !g; ++j)
+        if (b.k[j].group == kTP) break;
+        else if (b.k[j].gemm) g = &b.k[j];
+    } else {
+      for (std::size_t j = i; j-- > 0 && !g;)
+        if (b.k[j].group == kTP) break;
+        else if (b.k[j].gemm) g = &b.k[j];
+    }
+    if (!g) continue;
+    const double G = g->gpu_s, C = c.comm_s;
+    const bool bulk = !ag && c.phase == kBackward;
+    c.gpu_s = std::max(0.0, C - G) + (bulk ? 0 : std::min(G, C) / n);
+  }
+}
+
+void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
+  const Scenario& s = b.s;
+  const ModelSpec& m = s.model;
+  const double t = s.par.tp, h = m.hidden, f = m.ffn_hidden, a = m.heads;
+  const double d = h / a, kvd = kv_dim(m);
+  const double bsz = s.par.micro_batch, seq = m.seq_len, cp = s.par.cp;
+  const double T = bsz * seq / cp;  // tokens of this rank's sequence slice
+  const bool sp = s.par.sequence_parallel && t > 1;
+  const double Tsp = sp ? T / t : T;
+  const double dt = kDt;
+  const bool swiglu = m.ffn == "swiglu";
+  const bool drop = m.dropout > 0;
+  const int heads_local = static_cast<int>(a / t);
+
+  // TP collective at a g/f boundary: forward AG (SP) or nothing, backward the dual.
+  auto tp_enter = [&](bool backward) {  // before a column-parallel GEMM
+    if (t <= 1) return;
+    if (sp) b.coll(kTP, backward ? CollOp::reducescatter : CollOp::allgather, T * h * dt);
+    else if (backward) b.coll(kTP, CollOp::allreduce, T * h * dt);
+  };
+  auto tp_exit = [&](bool backward) {  // after a row-parallel GEMM
+    if (t <= 1) return;
+    if (sp) b.coll(kTP, backward ? CollOp::allgather : CollOp::reducescatter, T * h * dt);
+    else if (!backward) b.coll(kTP, CollOp::allreduce, T * h * dt);
+  };
+  // Ring attention over cp ranks: cp-1 K/V block exchanges, each hidden behind one block of
+  // attention compute when it is shorter.
+  auto cp_ring = [&](double attn_s, bool backward) {
+    if (cp <= 1) return;
+    const double bytes = 2 * bsz * (seq / cp) * (m.kv_heads / t) * d * dt * (backward ? 2 : 1);
+    const double step = b.comm(kCP, CollOp::sendrecv, bytes);
+    const double exposed = (cp - 1) * std::max(0.0, step - attn_s / cp);
+    // Energy: the exposed part only (the hidden part runs beside the attention kernels).
+    b.k.push_back({exposed, kCP, (cp - 1) * step, b.phase, CollOp::sendrecv, (cp - 1) * bytes, false, 0,
+                   step > 0 ? 2 * (cp - 1) * bytes * exposed / ((cp - 1) * step) : 0});
+  };
+
+  auto attention = [&](bool backward) {
+    if (s.train.attention == "flash") {
+      // Eager code hands SDPA [b, heads, s, d] views and lays its output back out as [b, s, heads d]
+      // with transpose(1, 2).contiguous(): a copy; backward copies that gradient back and
+      // concatenates dQ, dK, dV into the QKV gradient (the split's backward). Megatron's fused
+      // attention takes and gives the sequence-major layout itself.
+      if (b.eager && backward) b.mem(2 * T * h / t * dt, "copy");
+      const double fwd = b.prof.attention_time_s(int(bsz), heads_local, int(seq), int(d), true, false) / cp;
+      double tm = fwd;
+      if (backward) tm = b.prof.attention_time_s(int(bsz), heads_local, int(seq), int(d), true, true) / cp - fwd;
+      // Work: causal QK^T and PV over this rank's queries (backward 2.5x: five products for two);
+      // HBM: Q, K, V read and O written (backward: those, dO, and dQ, dK, dV written).
+      const double fl = 2 * bsz * heads_local * seq * seq * d / cp, io = 4 * T * heads_local * d * dt;
+      b.k.push_back({tm, -1, 0, b.phase, CollOp::allreduce, 0, false, backward ? 2.5 * fl : fl, backward ? 2 * io : io});
+      if (b.eager) b.mem(2 * T * (backward ? h + 2 * kvd : h) / t * dt, "copy");
+      cp_ring(tm, backward);
+      return;
+    }
+    // Unfused attention: batched GEMMs for scores and context, elementwise scale/mask, softmax
+    // and dropout over the full s x s scores.
+    const double B = bsz * heads_local, sq = seq / cp, sk = seq, sc = B * sq * sk;
+    const double before = static_cast<double>(b.k.size());
+    // Eager scales and masks in its own kernel; Megatron fuses scale, mask and softmax.
+    // Attention dropout is one kernel in both (read, write, 1-byte mask); its backward multiplies
+    // the gradient by the saved mask, a plain elementwise pass.
+    auto softmax = [&](double mul) {
+      if (b.eager) b.mem(2 * sc * dt * mul, "softmax");
+      else b.fused(2 * sc * dt * mul);  // Megatron's fused scale-mask-softmax kernel
+    };
+    if (!backward) {
+      b.bgemm(B, sq, sk, d);
+      if (b.eager) b.mem(2 * sc * dt, "add");
+      softmax(1);
+      if (drop) b.fused(2.5 * sc * dt, sc);  // dropout: read, write, 1-byte mask
+      b.bgemm(B, sq, d, sk);
+      b.mem(2 * T * h / t * dt, "copy");
+    } else {
+      b.mem(2 * T * h / t * dt * kBwdMem, "copy");
+      b.bgemm_bwd(B, sq, d, sk);
+      if (drop) b.fused(2.5 * sc * dt);
+      softmax(kBwdMem);
+      if (b.eager) b.mem(2 * sc * dt * kBwdMem, "add");
+      b.bgemm_bwd(B, sq, sk, d);
+    }
+    double tm = 0;
+    for (std::size_t i = static_cast<std::size_t>(before); i < b.k.size(); ++i) tm += b.k[i].gpu_s;
+    cp_ring(tm, backward);
+  };
+
+  auto ln = [&](bool backward) { b.mem(2 * Tsp * h * dt * (backward ? kBwdMem : 1), "layernorm"); };
+  // Residual branch: dropout then add. Eager runs PyTorch's pair, exactly the measured
+  // "dropout_add" op (8 bytes per element as counted); Megatron one fused bias-dropout-add kernel
+  // (read x and residual, write out and a 1-byte mask: 7 bytes per element). Backward in both: the
+  // mask multiply (read gradient and mask, write) and autograd's add of the two gradients of the
+  // residual stream.
+  // Without dropout (model.dropout 0, as Llama) both run a plain add: PyTorch's dropout returns
+  // its input when p is 0, and the backward has no mask to multiply by.
+  auto residual = [&](bool backward) {
+    const double el = Tsp * h;
+    if (backward) {
+      if (drop) b.fused(2.5 * el * dt);
+      b.mem(3 * el * dt, "add");
+    } else if (!drop) {
+      b.eager ? b.mem(3 * el * dt, "add") : b.fused(3 * el * dt);
+    } else if (b.eager) {
+      b.mem(4 * el * dt, "dropout_add");
+    } else {
+      b.fused(3.5 * el * dt, el);
+    }
+  };
+  // Eager forward bias: none of its own (F.linear calls addmm, which cuBLASLt runs with a bias
+  // epilogue); backward: the bias gradient, a reduction over tokens reading the output gradient.
+  auto bias = [&](double n, bool backward) {
+    if (b.eager && backward) b.mem(T * n * dt, "add");
+  };
+  auto linear = [&](double mm, double n, double kk, bool backward) {
+    if (backward) {
+      bias(n, true);
+      b.gemm_bwd(mm, n, kk);
+    } else {
+      b.gemm(mm, n, kk);
+      bias(n, false);
+    }
+  };
+
+  auto ffn = [&](bool backward) {
+    if (!moe(m)) {
+      const double n1 = (swiglu ? 2 : 1) * f / t;
+      auto act = [&](bool bw) {
+        const double mul = bw ? kBwdMem : 1;
+        if (swiglu) {
+          if (b.eager) {
+            b.mem(2 * T * f / t * dt * mul, "gelu");  // silu
+            b.mem(3 * T * f / t * dt * mul, "add");   // gate * up
+          } else {
+            b.mem(3 * T * f / t * dt * mul, "gelu");  // fused swiglu
+          }
+        } else {
+          b.mem(2 * T * f / t * dt * mul, "gelu");
+        }
+      };
+      if (!backward) {
+        tp_enter(false);
+        if (swiglu && b.eager) { linear(T, f / t, h, false); linear(T, f / t, h, false); }
+        else linear(T, n1, h, false);
+        act(false);
+        linear(T, h, f / t, false);
+        tp_exit(false);
+      } else {
+        tp_exit(true);
+        linear(T, h, f / t, true);
+        act(true);
+        if (swiglu && b.eager) { linear(T, f / t, h, true); linear(T, f / t, h, true); }
+        else linear(T, n1, h, true);
+        tp_enter(true);
+      }
+      return;
+    }
+    // Mixture of experts (expert tensor parallelism 1): route, dispatch by all-to-all over the
+    // ep group, grouped expert GEMMs, combine.
+    const double Tl = T / t;  // tokens this rank routes (sequence-sharded)
+    const double routed = Tl * m.top_k;
+    const double ep = s.par.ep, local = m.experts / ep;
+    const double m_e = routed / local;  // tokens per local expert (balanced routing)
+    const double n1 = (swiglu ? 2 : 1) * f;
+    auto experts_gemm = [&](double n, double kk, bool bw) {
+      if (b.eager) {
+        for (int i = 0; i < int(local); ++i) bw ? b.gemm_bwd(m_e, n, kk) : b.gemm(m_e, n, kk);
+      } else {
+        bw ? b.gemm_bwd(routed, n, kk) : b.gemm(routed, n, kk);  // grouped GEMM: one launch
+      }
+    };
+    const double a2a = routed * h * dt;  // per-rank buffer of ep blocks, as nccl-tests counts
+    const double mul = backward ? kBwdMem : 1;
+    if (!sp && t > 1 && !backward) {}  // replicated tokens: each TP rank routes its 1/t share
+    if (!backward) {
+      b.gemm(Tl, m.experts, h);
+      b.mem(2 * Tl * m.experts * 4, "softmax");
+      b.mem(2 * routed * h * dt, "copy");  // permute
+      if (ep > 1) b.coll(kEP, CollOp::alltoall, a2a);
+      experts_gemm(n1, h, false);
+      b.mem((swiglu ? 3 : 2) * routed * f * dt, "gelu");
+      experts_gemm(h, f, false);
+      if (ep > 1) b.coll(kEP, CollOp::alltoall, a2a);
+      b.mem(2 * routed * h * dt, "copy");  // unpermute and weight
+      if (!sp && t > 1) b.coll(kTP, CollOp::allgather, T * h * dt);
+    } else {
+      if (!sp && t > 1) b.coll(kTP, CollOp::reducescatter, T * h * dt);
+      b.mem(2 * routed * h * dt * mul, "copy");
+      if (ep > 1) b.coll(kEP, CollOp::alltoall, a2a);
+      experts_gemm(h, f, true);
+      b.mem((swiglu ? 3 : 2) * routed * f * dt * mul, "gelu");
+      experts_gemm(n1, h, true);
+      if (ep > 1) b.coll(kEP, CollOp::alltoall, a2a);
+      b.mem(2 * routed * h * dt * mul, "copy");
+      b.mem(2 * Tl * m.experts * 4 * mul, "softmax");
+      b.gemm_bwd(Tl, m.experts, h);
+    }
+  };
+
+  auto forward = [&]() {
+    ln(false);
+    tp_enter(false);
+    linear(T, (h + 2 * kvd) / t, h, false);
+    attention(false);
+    linear(T, h, h / t, false);
+    tp_exit(false);
+    residual(false);
+    ln(false);
+    ffn(false);
+    residual(false);
+  };
+  if (!bwd) {
+    b.phase = kForward;
+    forward();
+    overlap_tp_comm(b);
+    return;
+  }
+  b.phase = kRecompute;
+  if (recompute_fwd_inside) forward();
+  else if (s.train.recompute == "selective" && s.train.attention == "unfused") attention(false);  // scores recomputed
+  b.phase = kBackward;
+  residual(true);
+  ffn(true);
+  ln(true);
+  residual(true);
+  tp_exit(true);
+  linear(T, h, h / t, true);
+  attention(true);
+  linear(T, (h + 2 * kvd) / t, h, true);
+  tp_enter(true);
+  ln(true);
+  overlap_tp_comm(b);
+}
+
+void run_on_gpu(const Profile& prof, const std::vector<Kernel>& ks, double launch_s, double& host, double& gpu,
+                OpCost& c, std::vector<OpSlice>* tl, int layer) {
+  const bool power = prof.has_power();
+  const double idle_W = power ? prof.power_W(0, 0) : 0;
+  for (const Kernel& k : ks) {
+    host += launch_s;
+    const double start = std::max(host, gpu);
+    c.launch_gap_s += start - gpu;
+    if (power) c.energy_J += (start - gpu) * idle_W + k.gpu_s * work_power_W(prof, k.flops, k.hbm_bytes, k.gpu_s);
+    if (tl) {
+      // The gap before a kernel belongs to the compute slice it extends (or opens); the last
+      // slice always ends where the previous kernel ended.
+      OpSlice* back = tl->empty() ? nullptr : &tl->back();
+      const bool extend = back && back->group < 0 && back->layer == layer && back->phase == k.phase;
+      if (start > gpu || k.group < 0) {
+        if (extend) back->dur_s = start - back->start_s;
+        else tl->push_back({gpu, start - gpu, -1, layer, k.phase});
+      }
+      if (k.group < 0) tl->back().dur_s = start + k.gpu_s - tl->back().start_s;
+      else tl->push_back({start, k.gpu_s, k.group, layer, k.phase, k.op, k.bytes, k.comm_s});
+    }
+    gpu = start + k.gpu_s;
+    if (k.group < 0) c.compute_s += k.gpu_s;
+    else {
+      c.comm_exposed_s[k.group] += k.gpu_s;
+      c.comm_busy_s[k.group] += k.comm_s;
+    }
+  }
+}
+
+}  // namespace
+
+OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, bool first, bool last,
+                  bool backward, const CommTimeFn& comm, std::vector<OpSlice>* timeline) {
+  // fp16 and bf16 run on the same tensor-core path at the same datasheet rate on every GPU knee
+  // ships, and the calibrated layer-shaped GEMMs are bf16 (the fp16 table has squares only): 16-bit
+  // GEMMs are timed from the bf16 table when the profile has one.
+  const auto dts = prof.gemm_dtypes();
+  const bool has_bf16 = std::find(dts.begin(), dts.end(), "bf16") != dts.end();
+  const std::string gemm_dtype = s.model.dtype == "fp16" && has_bf16 ? "bf16" : s.model.dtype;
+  Builder b{s, prof, comm, {}, gemm_dtype, s.train.framework == "eager"};
+  const ModelSpec& m = s.model;
+  const double t = s.par.tp, h = m.hidden, V = m.vocab;
+  const double T = double(s.par.micro_batch) * m.seq_len / s.par.cp;
+  const bool sp = s.par.sequence_parallel && t > 1;
+  const double Tsp = sp ? T / t : T;
+  const double dt = kDt;
+  OpCost c;
+  double host = 0, gpu = 0;
+  const double launch = prof.launch_overhead_s();
+
+  // Embedding (first stage) and output layer + loss (last stage): vocabulary-parallel over tp.
+  std::vector<Kernel> head, tail;
+  if (V > 0 && first) {
+    Builder e{s, prof, comm, {}, b.dtype, b.eager, backward ? kBackward : kForward};
+    if (!backward) {
+      e.mem(2 * Tsp * h * dt, "copy");  // lookup (+ position)
+      if (t > 1 && !sp) e.coll(kTP, CollOp::allreduce, T * h * dt);
+      if (t > 1 && sp) e.coll(kTP, CollOp::reducescatter, T * h * dt);
+    } else {
+      e.mem(3 * T * h * dt, "add");  // scatter-add into the embedding gradient
+    }
+    (backward ? tail : head) = e.k;
+  }
+  if (V > 0 && last) {
+    Builder o{s, prof, comm, {}, b.dtype, b.eager, backward ? kBackward : kForward};
+    if (!backward) {
+      o.mem(2 * Tsp * h * dt, "layernorm");
+      if (t > 1 && sp) o.coll(kTP, CollOp::allgather, T * h * dt);
+      o.gemm(T, V / t, h);
+      o.mem(T * V / t * (dt + 4 + 4), "softmax");  // vocab-parallel cross-entropy in fp32
+      if (t > 1) o.coll(kTP, CollOp::allreduce, T * 4 * 3);  // max, sum and target logit
+    } else {
+      o.mem(T * V / t * (4 + dt), "softmax");
+      o.gemm_bwd(T, V / t, h);
+      if (t > 1 && sp) o.coll(kTP, CollOp::reducescatter, T * h * dt);
+      if (t > 1 && !sp) o.coll(kTP, CollOp::allreduce, T * h * dt);
+      o.mem(2 * Tsp * h * dt * kBwdMem, "layernorm");
+    }
+    (backward ? head : tail) = o.k;
+  }
+  run_on_gpu(prof, head, launch, host, gpu, c, timeline, -1);
+  if (layers > 0) {
+    layer_kernels(b, backward, backward && s.train.recompute == "full");
+    // Backward walks the layers last to first.
+    for (std::int64_t i = 0; i < layers; ++i)
+      run_on_gpu(prof, b.k, launch, host, gpu, c, timeline, static_cast<int>(backward ? layers - 1 - i : i));
+  }
+  run_on_gpu(prof, tail, launch, host, gpu, c, timeline, -1);
+  c.total_s = gpu;
+  return c;
+}
+
+namespace {
+double optimizer_bytes(const Scenario& s, const StageParams& p) {
+  const bool mixed = s.train.precision == "mixed";
+  const bool adam = s.train.optimizer == "adamw";
+  // Bytes moved per parameter: read grad, master/param and moments, write them back (and the
+  // bf16 copy in mixed precision), plus the gradient-norm pass.
+  const double per = adam ? (mixed ? 34 : 16) : (mixed ? 26 : 12);
+  const double shard = s.par.zero >= 1 ? double(s.par.dp * s.par.cp) : 1;
+  const double eshard = s.par.zero >= 1 ? double(s.par.dp * s.par.cp * s.par.tp) / s.par.ep : 1;
+  return (p.dense / shard + p.experts / eshard) * per;
+}
+}  // namespace
+
+double optimizer_time_s(const Scenario& s, const Profile& prof, const StageParams& p) {
+  return prof.memory_bound_time_s(optimizer_bytes(s, p), "add");
+}
+
+double optimizer_energy_J(const Scenario& s, const Profile& prof, const StageParams& p) {
+  if (!prof.has_power()) return 0;
+  const double t = optimizer_time_s(s, prof, p), bytes = optimizer_bytes(s, p);
+  return t * work_power_W(prof, 0, bytes, t);
+}
+
+double work_power_W(const Profile& prof, double flops, double hbm_bytes, double dur_s) {
+  if (!(dur_s > 0)) return prof.power_W(0, 0);
+  const Profile::PowerReference ref = prof.power_reference();
+  const double cu = ref.flops_per_s > 0 ? flops / dur_s / ref.flops_per_s : 0;
+  return prof.power_W(cu, hbm_bytes / dur_s / ref.memory_Bps);
+}
+
+}  // namespace knee::workload

@@ -1,0 +1,103 @@
+// Internals of the workload model shared by simulate(), the sweep and the tests: parameter counts,
+// the pipeline schedules' op order, the memory model and the kernels of one layer.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "profile/profile.hpp"
+#include "sim/collectives/collective_types.hpp"
+#include "common/units.hpp"
+#include "workloads/training/workload.hpp"
+
+namespace knee::workload {
+
+enum Group { kTP = 0, kPP = 1, kDP = 2, kCP = 3, kEP = 4 };
+inline constexpr const char* kGroupNames[5] = {"tp", "pp", "dp", "cp", "ep"};
+
+// Parameters (elements) of one transformer layer: dense part (split by tp) and experts.
+struct LayerParams {
+  double dense = 0;    // attention + layernorms (+ dense FFN), whole layer (not divided by tp)
+  double experts = 0;  // all experts of the layer (MoE only)
+};
+LayerParams layer_params(const ModelSpec& m);
+double embedding_params(const ModelSpec& m);  // V x h (one copy)
+// Parameters held by one GPU of virtual stage `vs` (dense ones over tp; experts over ep).
+struct StageParams {
+  double dense = 0, experts = 0;
+};
+StageParams stage_params(const Scenario& s, const std::vector<std::int64_t>& layers, int vs);
+// Total model parameters.
+double total_params(const Scenario& s);
+
+// One compute-stream operation of a pipeline stage: forward or backward of a microbatch through
+// one model chunk (virtual stage chunk * pp + stage).
+struct PipeOp {
+  bool fwd;
+  int mb;
+  int chunk;
+};
+// Op order of every stage for 1f1b, interleaved (Megatron's order) and gpipe.
+std::vector<std::vector<PipeOp>> pipeline_ops(int pp, int v, int m, const std::string& schedule);
+
+// Activation bytes one microbatch leaves stored on one GPU per layer (Korthikanti et al.,
+// generalized to GQA, SwiGLU and MoE), given the recompute mode and attention implementation.
+double activation_bytes_per_layer(const Scenario& s);
+MemoryReport memory_model(const Scenario& s);
+
+// Which pass a kernel belongs to (timelines name compute slices by it).
+enum Phase { kForward = 0, kBackward = 1, kRecompute = 2 };
+
+// One kernel (or blocking collective) on a GPU's compute stream.
+struct Kernel {
+  double gpu_s = 0;
+  int group = -1;       // -1: compute; otherwise the communication group it waits on
+  double comm_s = 0;    // communication time it covers (may exceed gpu_s when overlapped)
+  int phase = kForward;
+  CollOp op = CollOp::allreduce;  // collectives: what and how many bytes (timelines)
+  double bytes = 0;
+  bool gemm = false;  // a matrix multiply (TP communication overlap pairs collectives with them)
+  // Work for the power model: FLOPs and HBM bytes (read + write) of its gpu_s; a collective's HBM
+  // bytes are twice its payload (each byte sent is read, each byte received written).
+  double flops = 0, hbm_bytes = 0;
+};
+// Time of a collective on a parallel group: (group, op, bytes) -> seconds.
+using CommTimeFn = std::function<double(int group, CollOp op, double bytes)>;
+
+// Cost of running a kernel list on one GPU with the host issuing launches: the GPU waits when it
+// outruns the host (eager PyTorch with small kernels), the host runs ahead otherwise.
+struct OpCost {
+  double total_s = 0, compute_s = 0, launch_gap_s = 0;
+  double comm_exposed_s[5] = {0, 0, 0, 0, 0};
+  double comm_busy_s[5] = {0, 0, 0, 0, 0};
+  // Energy of one GPU over total_s (kernels at the profile's power for their utilization, launch
+  // gaps idle; docs/workloads.md, "Energy and cost"); 0 when the profile has no power model.
+  double energy_J = 0;
+};
+// A chunk's compute stream as slices, for timelines: runs of compute kernels (launch gaps
+// included, so compute slices sum to compute_s + launch_gap_s) and the collectives between them.
+struct OpSlice {
+  double start_s = 0, dur_s = 0;  // from the start of the op
+  int group = -1;                 // -1: compute
+  int layer = -1;                 // -1: embedding (first) or output layer and loss (last)
+  int phase = kForward;
+  CollOp op = CollOp::allreduce;
+  double bytes = 0, comm_s = 0;   // collectives: payload, and communication time it covers
+};
+// Forward or backward of `layers` layers, with the embedding (first) or output layer and loss (last).
+// With `timeline`, the slices are appended to it (layers numbered from 0 within the chunk).
+OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, bool first, bool last,
+                  bool backward, const CommTimeFn& comm, std::vector<OpSlice>* timeline = nullptr);
+// Optimizer step on one GPU of virtual stage params (sharded by ZeRO), and its energy (a
+// memory-bound pass; 0 without a power model).
+double optimizer_time_s(const Scenario& s, const Profile& prof, const StageParams& p);
+double optimizer_energy_J(const Scenario& s, const Profile& prof, const StageParams& p);
+// Power of one GPU running work of `flops` and `hbm_bytes` for `dur_s`: the profile's model at that
+// utilization of its calibration workloads (prof.power_reference()); idle when dur_s is 0.
+double work_power_W(const Profile& prof, double flops, double hbm_bytes, double dur_s);
+// Bytes per parameter of the reduced gradients.
+double grad_bytes_per_param(const Scenario& s);
+// Dense peak bf16/fp16 TFLOP/s of the profile's GPU (datasheet, else the achieved peak).
+double peak_tflops(const Profile& prof, const std::string& dtype);
+
+}  // namespace knee::workload
