@@ -108,6 +108,7 @@ struct Profile::Impl {
   };
 
   nlohmann::ordered_json doc;
+  std::string description;
   std::string name, gpu, source;
   std::map<std::string, GemmTable> gemm, batched;  // batched: floor and peak filled after parsing
   Curve copy;
@@ -381,6 +382,7 @@ Profile::Impl parse(const nlohmann::ordered_json& doc, const std::string& source
   }
   root.finish();
   p.doc = doc;
+  p.description = doc.value("description", std::string());
   return p;
 }
 
@@ -505,6 +507,24 @@ std::vector<std::string> Profile::builtin_names() {
 const std::string& Profile::name() const { return impl_->name; }
 const std::string& Profile::gpu() const { return impl_->gpu; }
 const nlohmann::ordered_json& Profile::json() const { return impl_->doc; }
+
+const std::string& Profile::description() const { return impl_->description; }
+
+double Profile::peak_tflops(const std::string& dtype) const {
+  const auto& pk = impl_->doc.at("compute").at("peak_tflops");
+  if (pk.contains(dtype)) {
+    const auto& e = pk.at(dtype);
+    if (e.contains("datasheet")) return e.at("datasheet").at("value").get<double>();
+    if (e.contains("achieved")) return e.at("achieved").at("value").get<double>();
+  }
+  return gemm_tflops(8192, 8192, 8192, dtype);
+}
+
+std::string Profile::power_provenance() const {
+  if (!impl_->has_power) return "";
+  const auto& pw = impl_->doc.at("power");
+  return pw.contains("compute_W") ? pw.at("compute_W").value("provenance", std::string()) : "";
+}
 
 std::vector<std::string> Profile::gemm_dtypes() const {
   std::vector<std::string> v;

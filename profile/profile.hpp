@@ -26,6 +26,7 @@ class Profile {
 
   const std::string& name() const;
   const std::string& gpu() const;
+  const std::string& description() const;  // $.description, "" when absent
 
   // GEMM C[m,n] = A[m,k] B[k,n]; dtype one of the profile's tables (bf16, fp16, fp8, tf32, fp32,
   // fp64). Inverse-distance interpolation of log TFLOP/s over the nearest measured shapes in
@@ -35,6 +36,10 @@ class Profile {
   double gemm_time_s(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dtype) const;
   double gemm_tflops(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dtype) const;
   std::vector<std::string> gemm_dtypes() const;
+  // The peak that MFU is measured against: the datasheet's tensor peak for `dtype` when the
+  // profile records one ($.compute.peak_tflops.<dtype>.datasheet), else the achieved peak, else
+  // the profile's own 8192^3 GEMM rate.
+  double peak_tflops(const std::string& dtype) const;
   // `batch` independent GEMMs C[m,n] = A[m,k] B[k,n] in one strided-batched call. With samples in
   // $.compute.batched_gemm.<dtype>, the same interpolation as gemm_time_s in (log batch, log m,
   // log n, log k), its roofline counting batch x (mk + kn + mn) elements; without, the fallback
@@ -74,6 +79,9 @@ class Profile {
   // idle + (compute_W - idle) * compute_util + (memory_W - idle) * mem_util, clamped to [idle, tdp].
   double power_W(double compute_util, double mem_util) const;
   bool has_power() const;
+  // Provenance of the power model ($.power.compute_W.provenance: measured, fitted, derived, ...);
+  // "" without one.
+  std::string power_provenance() const;
   // What utilization 1 means: the rates of the power calibration's workloads (a bf16 GEMM and a
   // device copy; $.power.calibration_rates when measured, else the profile's own bf16 8192^3 GEMM
   // rate and copy bandwidth, as for derived profiles).
@@ -84,6 +92,8 @@ class Profile {
   // $.variability.<which> ("op_cv", "gpu_cv": the straggler model's parameters); -1 when absent.
   double variability_cv(const std::string& which) const;
 
+  // The whole document, for writers of profiles (calibrate/) and for showing it (Python's
+  // Profile.json()); the simulator asks the methods above instead.
   const nlohmann::ordered_json& json() const;
 
   struct Impl;

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "tests/common/error_of.hpp"
+#include "common/error.hpp"
 #include "common/json_reader.hpp"
 #include "profile/profile.hpp"
 
@@ -321,4 +322,21 @@ TEST(Profile, UnfusedAttentionWithoutSamplesNamesThePath) {
   j["attention"]["unfused_samples"][1]["heads"] = 0;
   EXPECT_NE(error_of([&] { Profile::from_json(j, "u.json"); }).find("u.json: $.attention.unfused_samples[1].heads"),
             std::string::npos);
+}
+
+// What MFU is measured against, asked of the profile (callers never read its JSON): the
+// datasheet peak where recorded, else the achieved peak, else the 8192^3 GEMM rate.
+TEST(Profile, PeakTflopsPrefersTheDatasheetThenTheAchievedPeak) {
+  OrderedJson j = Profile::builtin("h200").json();
+  auto& bf16 = j["compute"]["peak_tflops"]["bf16"];
+  bf16["datasheet"] = {{"value", 989.5}, {"provenance", "datasheet"}};
+  bf16["achieved"]["value"] = 700.25;
+  j["description"] = "a test profile";
+  EXPECT_EQ(Profile::from_json(j, "a.json").peak_tflops("bf16"), 989.5);
+  EXPECT_EQ(Profile::from_json(j, "a.json").description(), "a test profile");
+  bf16.erase("datasheet");
+  EXPECT_EQ(Profile::from_json(j, "b.json").peak_tflops("bf16"), 700.25);
+  const Profile h200 = Profile::builtin("h200");
+  EXPECT_THROW(h200.peak_tflops("fp64x"), InputError);  // a dtype the profile has no GEMMs of
+  EXPECT_EQ(h200.power_provenance(), h200.json()["power"]["compute_W"]["provenance"].get<std::string>());
 }

@@ -142,16 +142,6 @@ double activation_bytes_per_layer(const Scenario& s) {
 
 double grad_bytes_per_param(const Scenario& s) { return s.train.grad_reduce_dtype == "fp32" ? 4 : 2; }
 
-double peak_tflops(const Profile& prof, const std::string& dtype) {
-  const auto& pk = prof.json().at("compute").at("peak_tflops");
-  if (pk.contains(dtype)) {
-    const auto& e = pk.at(dtype);
-    if (e.contains("datasheet")) return e.at("datasheet").at("value").get<double>();
-    if (e.contains("achieved")) return e.at("achieved").at("value").get<double>();
-  }
-  return prof.gemm_tflops(8192, 8192, 8192, dtype);
-}
-
 MemoryReport memory_model(const Scenario& s) {
   const auto layers = stage_layers(s);
   const int pp = static_cast<int>(s.par.pp), v = static_cast<int>(s.par.virtual_stages);

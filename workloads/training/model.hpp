@@ -97,7 +97,5 @@ double optimizer_energy_J(const Scenario& s, const Profile& prof, const StagePar
 double work_power_W(const Profile& prof, double flops, double hbm_bytes, double dur_s);
 // Bytes per parameter of the reduced gradients.
 double grad_bytes_per_param(const Scenario& s);
-// Dense peak bf16/fp16 TFLOP/s of the profile's GPU (datasheet, else the achieved peak).
-double peak_tflops(const Profile& prof, const std::string& dtype);
 
 }  // namespace knee::workload

@@ -814,8 +814,7 @@ void energy_and_cost(const Scenario& s, const Profile& prof, const std::vector<s
   EnergyReport& e = r.energy;
   if (prof.has_power()) {
     e.available = true;
-    const auto& pw = prof.json().at("power");
-    e.power_provenance = pw.contains("compute_W") ? pw.at("compute_W").value("provenance", std::string()) : "";
+    e.power_provenance = prof.power_provenance();
     const double idle_W = prof.power_W(0, 0);
     const double per_stage = double(s.par.tp * s.par.cp * s.par.dp);
     for (std::size_t st = 0; st < plans.size(); ++st) {
@@ -891,11 +890,10 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
   r.model_flops_per_step = step_flops(s, false);
   r.hardware_flops_per_step = step_flops(s, true);
 
-  const auto& pj = prof.json();
   r.provenance["profile"] = prof.name();
   r.provenance["profile_gpu"] = prof.gpu();
-  r.provenance["profile_description"] = pj.value("description", std::string());
-  r.provenance["peak_tflops_datasheet"] = peak_tflops(prof, s.model.dtype);
+  r.provenance["profile_description"] = prof.description();
+  r.provenance["peak_tflops_datasheet"] = prof.peak_tflops(s.model.dtype);
   r.provenance["system"] = s.system.name;
   r.provenance["placement"] = [&] {
     std::string o;
@@ -1128,7 +1126,7 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
   r.tokens_per_s = tokens / r.step_time_s;
   r.samples_per_s = double(s.par.global_batch) / r.step_time_s;
   r.tflops_per_gpu = r.hardware_flops_per_step / r.step_time_s / double(s.gpus) * 1e-12;
-  r.mfu = r.model_flops_per_step / (r.step_time_s * double(s.gpus) * peak_tflops(prof, s.model.dtype) * 1e12);
+  r.mfu = r.model_flops_per_step / (r.step_time_s * double(s.gpus) * prof.peak_tflops(s.model.dtype) * 1e12);
   r.comm_timings = timer.timings();
   energy_and_cost(s, prof, ops, plans, r);
 
