@@ -5,7 +5,7 @@
 
 #include "cli/command.hpp"
 #include "common/json_reader.hpp"
-#include "workloads/training/workload.hpp"
+#include "workloads/training/training.hpp"
 
 namespace knee::cli {
 namespace {

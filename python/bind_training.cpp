@@ -7,7 +7,7 @@
 #include "python/bindings.hpp"
 #include "common/json_reader.hpp"
 #include "metrics/trace.hpp"
-#include "workloads/training/workload.hpp"
+#include "workloads/training/training.hpp"
 
 namespace knee::python {
 namespace {

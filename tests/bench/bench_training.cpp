@@ -1,7 +1,7 @@
 // Simulation speed of training steps and scaling sweeps (docs/workloads.md, Performance).
 #include <benchmark/benchmark.h>
 
-#include "workloads/training/workload.hpp"
+#include "workloads/training/training.hpp"
 
 namespace {
 

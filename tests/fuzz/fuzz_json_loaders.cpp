@@ -12,7 +12,7 @@
 #include "common/error.hpp"
 #include "common/json_reader.hpp"
 #include "metrics/report.hpp"
-#include "workloads/training/workload.hpp"
+#include "workloads/training/training.hpp"
 #include "topologies/fabric.hpp"
 
 using namespace knee;

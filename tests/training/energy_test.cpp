@@ -7,8 +7,9 @@
 #include <fstream>
 
 #include "common/error.hpp"
-#include "workloads/training/model.hpp"
-#include "workloads/training/workload.hpp"
+#include "workloads/training/layer_model.hpp"
+#include "workloads/training/memory_model.hpp"
+#include "workloads/training/training.hpp"
 #include "tests/training/scenario_util.hpp"
 
 namespace knee {

@@ -3,7 +3,7 @@
 #pragma once
 #include <string>
 
-#include "workloads/training/workload.hpp"
+#include "workloads/training/training.hpp"
 #include "tests/common/error_of.hpp"
 
 namespace knee::test {

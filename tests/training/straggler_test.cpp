@@ -9,7 +9,7 @@
 
 #include "profile/profile.hpp"
 #include "common/error.hpp"
-#include "workloads/training/workload.hpp"
+#include "workloads/training/training.hpp"
 #include "tests/training/scenario_util.hpp"
 
 namespace knee {

@@ -10,8 +10,9 @@
 #include "common/error.hpp"
 #include "common/json_reader.hpp"
 #include "metrics/trace.hpp"
-#include "workloads/training/model.hpp"
-#include "workloads/training/workload.hpp"
+#include "workloads/training/layer_model.hpp"
+#include "workloads/training/memory_model.hpp"
+#include "workloads/training/training.hpp"
 #include "tests/training/scenario_util.hpp"
 
 namespace knee {

@@ -7,7 +7,7 @@
 #include <cstdio>
 
 #include "common/json_reader.hpp"
-#include "workloads/training/workload.hpp"
+#include "workloads/training/training.hpp"
 
 namespace knee {
 namespace {

@@ -6,8 +6,10 @@
 
 #include "profile/profile.hpp"
 #include "common/error.hpp"
-#include "workloads/training/model.hpp"
-#include "workloads/training/workload.hpp"
+#include "workloads/training/layer_model.hpp"
+#include "workloads/training/memory_model.hpp"
+#include "workloads/training/pipeline_schedule.hpp"
+#include "workloads/training/training.hpp"
 #include "tests/training/scenario_util.hpp"
 
 namespace knee {

@@ -3,7 +3,7 @@
 #include <numeric>
 
 #include "common/json_reader.hpp"
-#include "workloads/training/workload.hpp"
+#include "workloads/training/scenario.hpp"
 
 namespace knee {
 namespace {

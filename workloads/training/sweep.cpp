@@ -4,7 +4,8 @@
 #include <sstream>
 
 #include "common/error.hpp"
-#include "workloads/training/workload.hpp"
+#include "workloads/training/sweep.hpp"
+#include "workloads/training/training.hpp"
 
 namespace knee {
 namespace {

@@ -1,5 +1,6 @@
-// Internals of the workload model shared by simulate(), the sweep and the tests: parameter counts,
-// the pipeline schedules' op order, the memory model and the kernels of one layer.
+// The kernels one transformer layer launches (forward and backward, eager PyTorch or Megatron),
+// timed from the profile, with the collectives they wait on; the optimizer step; the power of a
+// GPU running them (docs/workloads.md).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -7,43 +8,11 @@
 
 #include "profile/profile.hpp"
 #include "sim/collectives/collective_types.hpp"
-#include "common/units.hpp"
-#include "workloads/training/workload.hpp"
+#include "workloads/training/groups.hpp"
+#include "workloads/training/params.hpp"
+#include "workloads/training/scenario.hpp"
 
 namespace knee::workload {
-
-enum Group { kTP = 0, kPP = 1, kDP = 2, kCP = 3, kEP = 4 };
-inline constexpr const char* kGroupNames[5] = {"tp", "pp", "dp", "cp", "ep"};
-
-// Parameters (elements) of one transformer layer: dense part (split by tp) and experts.
-struct LayerParams {
-  double dense = 0;    // attention + layernorms (+ dense FFN), whole layer (not divided by tp)
-  double experts = 0;  // all experts of the layer (MoE only)
-};
-LayerParams layer_params(const ModelSpec& m);
-double embedding_params(const ModelSpec& m);  // V x h (one copy)
-// Parameters held by one GPU of virtual stage `vs` (dense ones over tp; experts over ep).
-struct StageParams {
-  double dense = 0, experts = 0;
-};
-StageParams stage_params(const Scenario& s, const std::vector<std::int64_t>& layers, int vs);
-// Total model parameters.
-double total_params(const Scenario& s);
-
-// One compute-stream operation of a pipeline stage: forward or backward of a microbatch through
-// one model chunk (virtual stage chunk * pp + stage).
-struct PipeOp {
-  bool fwd;
-  int mb;
-  int chunk;
-};
-// Op order of every stage for 1f1b, interleaved (Megatron's order) and gpipe.
-std::vector<std::vector<PipeOp>> pipeline_ops(int pp, int v, int m, const std::string& schedule);
-
-// Activation bytes one microbatch leaves stored on one GPU per layer (Korthikanti et al.,
-// generalized to GQA, SwiGLU and MoE), given the recompute mode and attention implementation.
-double activation_bytes_per_layer(const Scenario& s);
-MemoryReport memory_model(const Scenario& s);
 
 // Which pass a kernel belongs to (timelines name compute slices by it).
 enum Phase { kForward = 0, kBackward = 1, kRecompute = 2 };
@@ -95,7 +64,5 @@ double optimizer_energy_J(const Scenario& s, const Profile& prof, const StagePar
 // Power of one GPU running work of `flops` and `hbm_bytes` for `dur_s`: the profile's model at that
 // utilization of its calibration workloads (prof.power_reference()); idle when dur_s is 0.
 double work_power_W(const Profile& prof, double flops, double hbm_bytes, double dur_s);
-// Bytes per parameter of the reduced gradients.
-double grad_bytes_per_param(const Scenario& s);
 
 }  // namespace knee::workload

@@ -1,0 +1,119 @@
+// A training scenario (docs/scenarios.md): the system, nodes and fabric, the model, the parallel
+// layout and the training settings, parsed strictly from JSON once; everything downstream reads
+// these structs, never the JSON.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "topologies/fabric.hpp"
+
+namespace knee {
+
+struct ModelSpec {
+  std::int64_t layers = 0, hidden = 0, heads = 0, kv_heads = 0, ffn_hidden = 0;
+  std::string ffn = "gelu";  // gelu (two matrices) or swiglu (three)
+  std::int64_t seq_len = 0, vocab = 0;  // vocab 0: a bare layer stack
+  std::string dtype = "bf16";
+  // Dropout probability of the attention scores and of the two residual branches (GPT: 0.1;
+  // Llama: 0, which launches no dropout kernel and stores no masks).
+  double dropout = 0.1;
+  std::int64_t experts = 0, top_k = 0;  // mixture of experts when experts > 0
+};
+
+struct ParallelSpec {
+  std::int64_t tp = 1, pp = 1, dp = 1, cp = 1, ep = 1;
+  std::int64_t micro_batch = 1, global_batch = 1;
+  std::string schedule = "1f1b";  // 1f1b, interleaved, gpipe
+  std::int64_t virtual_stages = 1;
+  bool sequence_parallel = false;
+  int zero = 0;  // 0..3
+};
+
+struct TrainingSpec {
+  std::string precision = "mixed";  // bf16 or mixed
+  std::string recompute = "none";   // none, selective, full
+  std::string optimizer = "adamw";  // adamw or sgd
+  std::string framework = "megatron";  // eager or megatron
+  // flash (fused, no s x s scores: Megatron's, or eager PyTorch's scaled_dot_product_attention)
+  // or unfused (batched GEMMs + softmax over stored scores: hand-written attention); default flash.
+  std::string attention = "flash";
+  // Data-parallel gradient reduction in buckets during the last backward (true) or after the
+  // whole backward (false, as Megatron-LM did before its distributed data-parallel rewrite).
+  bool overlap_grad_reduce = true;
+  // Megatron-Core's --tp-comm-overlap (0.5 and later, with sequence parallelism): TP all-gathers
+  // and reduce-scatters overlapped with the GEMMs next to them. Off by default, as in Megatron.
+  bool tp_comm_overlap = false;
+  // dtype of the gradient buffers and of their data-parallel reduction: fp32, bf16 or fp16.
+  // Default as Megatron-LM: precision bf16 -> bf16; mixed with bf16 -> fp32 (Megatron forces
+  // fp32 accumulation and all-reduce for bf16); mixed with fp16 -> fp16 (its default
+  // accumulate_allreduce_grads_in_fp32 = false keeps the main gradients in the parameter dtype).
+  std::string grad_reduce_dtype = "fp32";
+};
+
+// Energy and cost assumptions (docs/scenarios.md, "cost"): none is a default price; what is not
+// given is not reported.
+struct CostSpec {
+  double usd_per_gpu_hour = -1;  // rental or amortized price of one GPU-hour; < 0: not given
+  double usd_per_kWh = -1;       // electricity, applied to facility energy; < 0: not given
+  double pue = 1;                // facility energy / IT energy (1: IT energy only)
+  double other_W_per_gpu = 0;    // host CPUs, memory, NICs and switches, per GPU
+  double train_tokens = 0;       // a whole run of this many tokens; 0: per step only
+};
+
+// Failures over a whole run (docs/workloads.md, "Failures"): exponential failures, checkpoint and
+// restart (Daly 2006). Off when gpu_mtbf_hours is 0.
+struct FailureSpec {
+  double gpu_mtbf_hours = 0;        // mean time between job-stopping failures per GPU (its node's share included)
+  double restart_s = 0;             // detect, reschedule, reload the last checkpoint
+  double checkpoint_write_s = 0;    // time the job stops to write a checkpoint; 0: from storage_write_GBps
+  double storage_write_GBps = 0;    // aggregate write bandwidth for the checkpoint
+  double checkpoint_interval_s = 0; // 0: Daly's optimum
+  bool enabled() const { return gpu_mtbf_hours > 0; }
+};
+
+// Per-GPU performance variation (docs/workloads.md, "Stragglers"); off when all are zero/empty.
+struct StragglerSpec {
+  double gpu_cv = 0;  // GPU-to-GPU variation of compute time (lognormal, mean 1), fixed for the step
+  double op_cv = 0;   // variation of each op (a microbatch through a chunk) on each GPU, independent
+  struct Slow {
+    std::int64_t gpu;
+    double slowdown;  // compute-time multiplier >= 1
+  };
+  std::vector<Slow> slow;  // named stragglers: a throttled GPU, a bad node
+  // gpu_cv and op_cv not given in the scenario come from the profile's $.variability.
+  bool from_profile = false, gpu_cv_given = false, op_cv_given = false;
+  int steps = 1;  // steps simulated (new op draws each), for the spread of step times
+  bool enabled() const { return from_profile || gpu_cv > 0 || op_cv > 0 || !slow.empty(); }
+};
+
+struct Scenario {
+  std::string source;       // file name or "<json>", for messages
+  std::string system_name;  // as written ("dgx-h100" or a path)
+  SystemSpec system;
+  std::int64_t nodes = 0, gpus = 0;
+  FabricOptions fabric;
+  ModelSpec model;
+  ParallelSpec par;
+  TrainingSpec train;
+  std::string profile;                 // builtin name or path
+  std::vector<std::string> placement;  // rank order, fastest varying first: tp, cp, dp, pp
+  std::vector<std::int64_t> stages;    // layers per virtual stage; empty: the default split
+  std::uint64_t seed = 0;
+  CostSpec cost;
+  StragglerSpec stragglers;
+  FailureSpec failures;
+  std::int64_t microbatches() const { return par.global_batch / (par.micro_batch * par.dp); }
+};
+
+// Reads a scenario (strict: unknown keys and every inconsistency are InputErrors naming the keys).
+Scenario parse_scenario(const nlohmann::json& j, const std::string& source);
+Scenario load_scenario(const std::string& path);
+// Re-checks the layout after a change (the sweep edits gpus, nodes, dp, global_batch).
+void validate_scenario(const Scenario& s);
+// Layers of each virtual stage (pp x virtual_stages entries, in pipeline order).
+std::vector<std::int64_t> stage_layers(const Scenario& s);
+
+}  // namespace knee
