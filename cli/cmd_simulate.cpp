@@ -108,7 +108,7 @@ int run_simulate(const Args& args) {
                 "%lld microbatches of %lld, global batch %lld\n",
                 args.positional()[0].c_str(), s.system.name.c_str(), static_cast<long long>(s.gpus),
                 static_cast<long long>(p.tp), static_cast<long long>(p.pp), static_cast<long long>(p.dp),
-                static_cast<long long>(p.cp), static_cast<long long>(p.ep), p.schedule.c_str(),
+                static_cast<long long>(p.cp), static_cast<long long>(p.ep), to_string(p.schedule),
                 static_cast<long long>(s.microbatches()), static_cast<long long>(p.micro_batch),
                 static_cast<long long>(p.global_batch));
     std::printf("# simulated, not measured; profile %s (%s)\n", r.provenance.value("profile", std::string()).c_str(),

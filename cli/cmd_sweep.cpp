@@ -39,7 +39,7 @@ int run_sweep(const Args& args) {
     std::cout << r.to_csv();
   } else {
     std::printf("# knee sweep %s (%s, %s schedule; simulated, not measured)\n", args.positional()[0].c_str(),
-                s.system.name.c_str(), s.par.schedule.c_str());
+                s.system.name.c_str(), to_string(s.par.schedule));
     std::cout << r.to_table();
     std::printf("# %zu points simulated in %.2f s wall\n", r.points.size(), wall);
   }

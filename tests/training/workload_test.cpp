@@ -118,7 +118,7 @@ TEST(WorkloadScenario, AttentionDefaultsToFlashInBothFrameworks) {
   // stored, the profile's measured attention times; unfused only when asked for.
   auto j = base_json();
   j["training"]["framework"] = "eager";
-  EXPECT_EQ(scen(j).train.attention, "flash");
+  EXPECT_EQ(scen(j).train.attention, Attention::flash);
   const double flash = workload::activation_bytes_per_layer(scen(j));
   j["training"]["attention"] = "unfused";
   EXPECT_DOUBLE_EQ(workload::activation_bytes_per_layer(scen(j)) - flash, 5.0 * 16 * 1024 * 1024);  // 5 a s^2 b
@@ -310,7 +310,7 @@ TEST(WorkloadPipeline, InterleavingShrinksTheBubble) {
 }
 
 TEST(WorkloadPipeline, OneFOneBOrderIsMegatrons) {
-  auto ops = workload::pipeline_ops(4, 1, 8, "1f1b");
+  auto ops = workload::pipeline_ops(4, 1, 8, Schedule::f1b1);
   ASSERT_EQ(ops[0].size(), 16u);
   // Stage 0 warms up with pp-1 forwards, stage pp-1 alternates from the start.
   EXPECT_TRUE(ops[0][0].fwd && ops[0][1].fwd && ops[0][2].fwd && ops[0][3].fwd && !ops[0][4].fwd);

@@ -48,7 +48,7 @@ void energy_and_cost(const Scenario& s, const Profile& prof, const std::vector<s
     const FailureSpec& F = s.failures;
     FailureReport& f = r.failures;
     f.enabled = true;
-    const bool mixed = s.train.precision == "mixed", adam = s.train.optimizer == "adamw";
+    const bool mixed = s.train.precision == Precision::mixed, adam = s.train.optimizer == Optimizer::adamw;
     f.checkpoint_bytes = total_params(s) * (2 + (adam ? (mixed ? 12 : 4) : (mixed ? 8 : 2)));
     f.checkpoint_write_s = F.checkpoint_write_s > 0 ? F.checkpoint_write_s : f.checkpoint_bytes / (F.storage_write_GBps * 1e9);
     const double M = F.gpu_mtbf_hours * 3600 / gpus, d = f.checkpoint_write_s, R = F.restart_s;

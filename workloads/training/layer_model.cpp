@@ -115,7 +115,7 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
   const bool sp = s.par.sequence_parallel && t > 1;
   const double Tsp = sp ? T / t : T;
   const double dt = kDt;
-  const bool swiglu = m.ffn == "swiglu";
+  const bool swiglu = m.ffn == FfnKind::swiglu;
   const bool drop = m.dropout > 0;
   const int heads_local = static_cast<int>(a / t);
 
@@ -143,7 +143,7 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
   };
 
   auto attention = [&](bool backward) {
-    if (s.train.attention == "flash") {
+    if (s.train.attention == Attention::flash) {
       // Eager code hands SDPA [b, heads, s, d] views and lays its output back out as [b, s, heads d]
       // with transpose(1, 2).contiguous(): a copy; backward copies that gradient back and
       // concatenates dQ, dK, dV into the QKV gradient (the split's backward). Megatron's fused
@@ -322,7 +322,7 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
   }
   b.phase = kRecompute;
   if (recompute_fwd_inside) forward();
-  else if (s.train.recompute == "selective" && s.train.attention == "unfused") attention(false);  // scores recomputed
+  else if (s.train.recompute == Recompute::selective && s.train.attention == Attention::unfused) attention(false);  // scores recomputed
   b.phase = kBackward;
   residual(true);
   ffn(true);
@@ -377,7 +377,7 @@ OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, b
   const auto dts = prof.gemm_dtypes();
   const bool has_bf16 = std::find(dts.begin(), dts.end(), "bf16") != dts.end();
   const std::string gemm_dtype = s.model.dtype == "fp16" && has_bf16 ? "bf16" : s.model.dtype;
-  Builder b{s, prof, comm, {}, gemm_dtype, s.train.framework == "eager"};
+  Builder b{s, prof, comm, {}, gemm_dtype, s.train.framework == Framework::eager};
   const ModelSpec& m = s.model;
   const double t = s.par.tp, h = m.hidden, V = m.vocab;
   const double T = double(s.par.micro_batch) * m.seq_len / s.par.cp;
@@ -420,7 +420,7 @@ OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, b
   }
   run_on_gpu(prof, head, launch, host, gpu, c, timeline, -1);
   if (layers > 0) {
-    layer_kernels(b, backward, backward && s.train.recompute == "full");
+    layer_kernels(b, backward, backward && s.train.recompute == Recompute::full);
     // Backward walks the layers last to first.
     for (std::int64_t i = 0; i < layers; ++i)
       run_on_gpu(prof, b.k, launch, host, gpu, c, timeline, static_cast<int>(backward ? layers - 1 - i : i));
@@ -432,8 +432,8 @@ OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, b
 
 namespace {
 double optimizer_bytes(const Scenario& s, const StageParams& p) {
-  const bool mixed = s.train.precision == "mixed";
-  const bool adam = s.train.optimizer == "adamw";
+  const bool mixed = s.train.precision == Precision::mixed;
+  const bool adam = s.train.optimizer == Optimizer::adamw;
   // Bytes moved per parameter: read grad, master/param and moments, write them back (and the
   // bf16 copy in mixed precision), plus the gradient-norm pass.
   const double per = adam ? (mixed ? 34 : 16) : (mixed ? 26 : 12);

@@ -15,7 +15,7 @@ double activation_bytes_per_layer(const Scenario& s) {
   const double t = s.par.tp, h = m.hidden, f = m.ffn_hidden, a = m.heads;
   const double sb = double(m.seq_len) / s.par.cp * s.par.micro_batch;
   const bool sp = s.par.sequence_parallel && t > 1;
-  if (s.train.recompute == "full") return 2 * sb * h / (sp ? t : 1);  // the layer input only
+  if (s.train.recompute == Recompute::full) return 2 * sb * h / (sp ? t : 1);  // the layer input only
   // Korthikanti et al.: attention 11sbh + 5as^2b, MLP 19sbh, layernorms 4sbh (bytes, bf16),
   // written here per tensor so GQA (K, V of kv_dim), SwiGLU (three f-wide tensors) and MoE fit.
   const double kvd = kv_dim(m);
@@ -23,12 +23,12 @@ double activation_bytes_per_layer(const Scenario& s) {
   // layernorm inputs, QKV and fc1 inputs, and the two residual dropout masks (1 byte each)
   const double replicated = (drop ? 10 : 8) * sb * h;
   double attn_split = 2 * sb * h + 4 * sb * kvd + 2 * sb * h;  // Q, K, V, proj input
-  double mlp_split = (m.ffn == "swiglu" ? 6 : 4) * sb * f;
-  if (moe(m)) mlp_split = m.top_k * (2 * sb * h + (m.ffn == "swiglu" ? 6 : 4) * sb * f);
+  double mlp_split = (m.ffn == FfnKind::swiglu ? 6 : 4) * sb * f;
+  if (moe(m)) mlp_split = m.top_k * (2 * sb * h + (m.ffn == FfnKind::swiglu ? 6 : 4) * sb * f);
   double scores = 0;
   // Flash attention (Megatron) never stores the s x s scores; eager unfused attention does,
   // unless selective recompute recomputes them.
-  if (s.train.attention == "unfused" && s.train.recompute != "selective")
+  if (s.train.attention == Attention::unfused && s.train.recompute != Recompute::selective)
     scores = (drop ? 5 : 4) * a * sb * double(m.seq_len);  // 5 a s^2 b (s/cp query rows against s keys); no mask: 4
   const double split = attn_split + mlp_split + scores;
   return sp ? (replicated + split) / t : replicated + split / t;
@@ -39,9 +39,9 @@ MemoryReport memory_model(const Scenario& s) {
   const int pp = static_cast<int>(s.par.pp), v = static_cast<int>(s.par.virtual_stages);
   const int m = static_cast<int>(s.microbatches());
   const auto ops = pipeline_ops(pp, v, m, s.par.schedule);
-  const bool mixed = s.train.precision == "mixed";
+  const bool mixed = s.train.precision == Precision::mixed;
   const double w_b = 2, g_b = grad_bytes_per_param(s);
-  const double o_b = s.train.optimizer == "adamw" ? (mixed ? 12 : 4) : (mixed ? 8 : 2);
+  const double o_b = s.train.optimizer == Optimizer::adamw ? (mixed ? 12 : 4) : (mixed ? 8 : 2);
   const double shard = double(s.par.dp * s.par.cp);
   const double eshard = double(s.par.dp * s.par.cp * s.par.tp) / s.par.ep;
   const double act_layer = activation_bytes_per_layer(s);
@@ -49,7 +49,7 @@ MemoryReport memory_model(const Scenario& s) {
   const double t = s.par.tp;
   // Full recompute rebuilds one layer's activations at a time during its backward.
   Scenario nore = s;
-  nore.train.recompute = "none";
+  nore.train.recompute = Recompute::none;
   const double act_full_layer = activation_bytes_per_layer(nore);
   int groups = 0;
   for (std::int64_t g : {s.par.tp, s.par.pp, s.par.dp * s.par.cp, s.par.cp, s.par.ep}) groups += g > 1;
@@ -83,7 +83,7 @@ MemoryReport memory_model(const Scenario& s) {
       peak = std::max(peak, cur);
       peak_inflight = std::max(peak_inflight, inflight);
     }
-    if (s.train.recompute == "full") peak += act_full_layer;
+    if (s.train.recompute == Recompute::full) peak += act_full_layer;
     MemoryReport r;
     r.inflight_microbatches = peak_inflight;
     const bool last_stage = st == pp - 1;

@@ -7,7 +7,7 @@ namespace knee::workload {
 
 inline double kv_dim(const ModelSpec& m) { return double(m.hidden) / m.heads * m.kv_heads; }
 inline bool moe(const ModelSpec& m) { return m.experts > 0; }
-inline double ffn_mats(const ModelSpec& m) { return m.ffn == "swiglu" ? 3 : 2; }
+inline double ffn_mats(const ModelSpec& m) { return m.ffn == FfnKind::swiglu ? 3 : 2; }
 inline constexpr double kDt = 2;  // bytes of a bf16/fp16 activation
 
 // Per-token forward FLOPs of one layer's matrix multiplies and attention (Megatron's count:

@@ -10,7 +10,7 @@ LayerParams layer_params(const ModelSpec& m) {
   const double h = m.hidden, f = m.ffn_hidden;
   LayerParams p;
   p.dense = h * (h + 2 * kv_dim(m)) + (h + 2 * kv_dim(m)) + h * h + h + 4 * h;  // QKV, proj, 2 LN
-  const double ffn = ffn_mats(m) * h * f + (m.ffn == "gelu" ? f + h : 0);
+  const double ffn = ffn_mats(m) * h * f + (m.ffn == FfnKind::gelu ? f + h : 0);
   if (moe(m)) {
     p.experts = m.experts * ffn;
     p.dense += h * m.experts;  // router
@@ -31,18 +31,18 @@ StageParams stage_params(const Scenario& s, const std::vector<std::int64_t>& lay
   const int last = static_cast<int>(layers.size()) - 1;
   if (vs == 0) out.dense += embedding_params(s.model) / t;
   if (vs == last && s.model.vocab > 0)  // output layer (a copy when tied and pp > 1), final layernorm
-    out.dense += (layers.size() > 1 || s.model.ffn == "swiglu" ? embedding_params(s.model) / t : 0) + 2.0 * s.model.hidden;
+    out.dense += (layers.size() > 1 || s.model.ffn == FfnKind::swiglu ? embedding_params(s.model) / t : 0) + 2.0 * s.model.hidden;
   return out;
 }
 
 double total_params(const Scenario& s) {
   const LayerParams lp = layer_params(s.model);
   // GPT-style (gelu) models tie the output layer to the embedding; Llama-style (swiglu) do not.
-  const double emb = embedding_params(s.model) * (s.model.ffn == "swiglu" ? 2 : 1);
+  const double emb = embedding_params(s.model) * (s.model.ffn == FfnKind::swiglu ? 2 : 1);
   return s.model.layers * (lp.dense + lp.experts) + emb + (s.model.vocab > 0 ? 2.0 * s.model.hidden : 0);
 }
 
-double grad_bytes_per_param(const Scenario& s) { return s.train.grad_reduce_dtype == "fp32" ? 4 : 2; }
+double grad_bytes_per_param(const Scenario& s) { return s.train.grad_reduce_dtype == GradDtype::fp32 ? 4 : 2; }
 
 }  // namespace knee::workload
 
@@ -55,8 +55,8 @@ double step_flops(const Scenario& s, bool with_recompute) {
   const double logits = 2.0 * m.hidden * m.vocab;
   double f = 3 * tokens * (m.layers * layer + logits);
   if (with_recompute) {
-    if (s.train.recompute == "full") f += tokens * m.layers * layer;
-    else if (s.train.recompute == "selective") f += tokens * m.layers * 4.0 * m.seq_len * m.hidden;
+    if (s.train.recompute == Recompute::full) f += tokens * m.layers * layer;
+    else if (s.train.recompute == Recompute::selective) f += tokens * m.layers * 4.0 * m.seq_len * m.hidden;
   }
   return f;
 }

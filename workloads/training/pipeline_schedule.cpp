@@ -4,17 +4,17 @@
 
 namespace knee::workload {
 
-std::vector<std::vector<PipeOp>> pipeline_ops(int pp, int v, int m, const std::string& schedule) {
+std::vector<std::vector<PipeOp>> pipeline_ops(int pp, int v, int m, Schedule schedule) {
   std::vector<std::vector<PipeOp>> out(static_cast<std::size_t>(pp));
   for (int s = 0; s < pp; ++s) {
     auto& ops = out[static_cast<std::size_t>(s)];
-    if (schedule == "gpipe") {
+    if (schedule == Schedule::gpipe) {
       for (int i = 0; i < m; ++i) ops.push_back({true, i, 0});
       for (int i = 0; i < m; ++i) ops.push_back({false, i, 0});
       continue;
     }
     const int total = m * v;
-    int warm = schedule == "interleaved" ? (pp - s - 1) * 2 + (v - 1) * pp : pp - s - 1;
+    int warm = schedule == Schedule::interleaved ? (pp - s - 1) * 2 + (v - 1) * pp : pp - s - 1;
     warm = std::min(warm, total);
     // Megatron's interleaved order: groups of pp microbatches walk the chunks in turn.
     auto fop = [&](int k) {

@@ -1,6 +1,8 @@
 // The op order of each pipeline stage under a schedule (1f1b, interleaved, gpipe).
 #pragma once
 #include <string>
+
+#include "workloads/training/options.hpp"
 #include <vector>
 
 namespace knee::workload {
@@ -13,6 +15,6 @@ struct PipeOp {
   int chunk;
 };
 // Op order of every stage for 1f1b, interleaved (Megatron's order) and gpipe.
-std::vector<std::vector<PipeOp>> pipeline_ops(int pp, int v, int m, const std::string& schedule);
+std::vector<std::vector<PipeOp>> pipeline_ops(int pp, int v, int m, Schedule schedule);
 
 }  // namespace knee::workload

@@ -61,7 +61,7 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
     s.model.heads = m.integer("heads", 1, 1 << 20);
     s.model.kv_heads = m.integer_or("kv_heads", s.model.heads, 1, 1 << 20);
     s.model.ffn_hidden = m.integer_or("ffn_hidden", 4 * s.model.hidden, 1, 1 << 26);
-    s.model.ffn = m.one_of_or("ffn", {"gelu", "swiglu"}, "gelu");
+    s.model.ffn = parse_option<FfnKind>(m.one_of_or("ffn", {"gelu", "swiglu"}, "gelu"), source);
     s.model.seq_len = m.integer("seq_len", 1, 1 << 24);
     s.model.vocab = m.integer("vocab", 0, 1 << 26);
     s.model.dtype = m.one_of_or("dtype", {"bf16", "fp16"}, "bf16");
@@ -85,28 +85,31 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
     s.par.dp = p.integer_or("dp", s.gpus % model_par == 0 ? s.gpus / model_par : 1, 1, 1 << 22);
     s.par.micro_batch = p.integer_or("micro_batch", 1, 1, 1 << 20);
     s.par.global_batch = p.integer("global_batch", 1, 1LL << 40);
-    s.par.schedule = p.one_of_or("schedule", {"1f1b", "interleaved", "gpipe"}, "1f1b");
+    s.par.schedule = parse_option<Schedule>(p.one_of_or("schedule", {"1f1b", "interleaved", "gpipe"}, "1f1b"), source);
     s.par.virtual_stages = p.integer_or("virtual_stages", 1, 1, 1 << 10);
     s.par.sequence_parallel = p.boolean_or("sequence_parallel", s.par.tp > 1);
     s.par.zero = static_cast<int>(p.integer_or("zero", 0, 0, 3));
     p.finish();
   }
   // Megatron-LM's gradient dtype (workload.hpp, TrainingSpec::grad_reduce_dtype).
-  auto grad_default = [&]() -> std::string {
-    return s.train.precision == "bf16" ? "bf16" : (s.model.dtype == "fp16" ? "fp16" : "fp32");
+  auto grad_default = [&]() -> GradDtype {
+    return s.train.precision == Precision::bf16 ? GradDtype::bf16
+           : s.model.dtype == "fp16"            ? GradDtype::fp16
+                                                : GradDtype::fp32;
   };
   if (root.has("training")) {
     JsonObject t = root.object("training");
-    s.train.precision = t.one_of_or("precision", {"bf16", "mixed"}, "mixed");
-    s.train.recompute = t.one_of_or("recompute", {"none", "selective", "full"}, "none");
-    s.train.optimizer = t.one_of_or("optimizer", {"adamw", "sgd"}, "adamw");
-    s.train.framework = t.one_of_or("framework", {"eager", "megatron"}, "megatron");
+    s.train.precision = parse_option<Precision>(t.one_of_or("precision", {"bf16", "mixed"}, "mixed"), source);
+    s.train.recompute = parse_option<Recompute>(t.one_of_or("recompute", {"none", "selective", "full"}, "none"), source);
+    s.train.optimizer = parse_option<Optimizer>(t.one_of_or("optimizer", {"adamw", "sgd"}, "adamw"), source);
+    s.train.framework = parse_option<Framework>(t.one_of_or("framework", {"eager", "megatron"}, "megatron"), source);
     // flash in both frameworks: eager PyTorch calls scaled_dot_product_attention, one op and one
     // fused kernel (what the H200 data measured); unfused is hand-written bmm/softmax attention.
-    s.train.attention = t.one_of_or("attention", {"flash", "unfused"}, "flash");
+    s.train.attention = parse_option<Attention>(t.one_of_or("attention", {"flash", "unfused"}, "flash"), source);
     s.train.overlap_grad_reduce = t.boolean_or("overlap_grad_reduce", true);
     s.train.tp_comm_overlap = t.boolean_or("tp_comm_overlap", false);
-    s.train.grad_reduce_dtype = t.one_of_or("grad_reduce_dtype", {"fp32", "bf16", "fp16"}, grad_default());
+    s.train.grad_reduce_dtype = parse_option<GradDtype>(
+        t.one_of_or("grad_reduce_dtype", {"fp32", "bf16", "fp16"}, to_string(grad_default())), source);
     t.finish();
   } else {
     s.train.grad_reduce_dtype = grad_default();
@@ -217,9 +220,9 @@ void validate_scenario(const Scenario& s) {
   if (p.global_batch % (p.micro_batch * p.dp) != 0)
     bad(s, "$.parallelism.global_batch",
         "divisible by micro_batch x dp (" + str(p.micro_batch) + " x " + str(p.dp) + ")", str(p.global_batch));
-  if (p.schedule != "interleaved" && p.virtual_stages != 1)
+  if (p.schedule != Schedule::interleaved && p.virtual_stages != 1)
     bad(s, "$.parallelism.virtual_stages", "1 unless schedule is \"interleaved\"", str(p.virtual_stages));
-  if (p.schedule == "interleaved") {
+  if (p.schedule == Schedule::interleaved) {
     if (p.pp < 2) bad(s, "$.parallelism.schedule", "\"interleaved\" only with pp >= 2", "pp = " + str(p.pp));
     if (p.virtual_stages < 2)
       bad(s, "$.parallelism.virtual_stages", "at least 2 with the interleaved schedule", str(p.virtual_stages));
@@ -261,7 +264,7 @@ void validate_scenario(const Scenario& s) {
     if (s.stragglers.slow[i].gpu >= s.gpus)
       bad(s, "$.stragglers.slow_gpus[" + std::to_string(i) + "].gpu", "a GPU below gpus (" + str(s.gpus) + ")",
           str(s.stragglers.slow[i].gpu));
-  if (s.train.tp_comm_overlap && (!p.sequence_parallel || s.train.framework != "megatron"))
+  if (s.train.tp_comm_overlap && (!p.sequence_parallel || s.train.framework != Framework::megatron))
     bad(s, "$.training.tp_comm_overlap", "false unless parallelism.sequence_parallel and framework megatron (as Megatron-Core requires)",
         "true");
 }

@@ -9,12 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "topologies/fabric.hpp"
+#include "workloads/training/options.hpp"
 
 namespace knee {
 
 struct ModelSpec {
   std::int64_t layers = 0, hidden = 0, heads = 0, kv_heads = 0, ffn_hidden = 0;
-  std::string ffn = "gelu";  // gelu (two matrices) or swiglu (three)
+  FfnKind ffn = FfnKind::gelu;
   std::int64_t seq_len = 0, vocab = 0;  // vocab 0: a bare layer stack
   std::string dtype = "bf16";
   // Dropout probability of the attention scores and of the two residual branches (GPT: 0.1;
@@ -26,20 +27,20 @@ struct ModelSpec {
 struct ParallelSpec {
   std::int64_t tp = 1, pp = 1, dp = 1, cp = 1, ep = 1;
   std::int64_t micro_batch = 1, global_batch = 1;
-  std::string schedule = "1f1b";  // 1f1b, interleaved, gpipe
+  Schedule schedule = Schedule::f1b1;
   std::int64_t virtual_stages = 1;
   bool sequence_parallel = false;
   int zero = 0;  // 0..3
 };
 
 struct TrainingSpec {
-  std::string precision = "mixed";  // bf16 or mixed
-  std::string recompute = "none";   // none, selective, full
-  std::string optimizer = "adamw";  // adamw or sgd
-  std::string framework = "megatron";  // eager or megatron
+  Precision precision = Precision::mixed;
+  Recompute recompute = Recompute::none;
+  Optimizer optimizer = Optimizer::adamw;
+  Framework framework = Framework::megatron;
   // flash (fused, no s x s scores: Megatron's, or eager PyTorch's scaled_dot_product_attention)
   // or unfused (batched GEMMs + softmax over stored scores: hand-written attention); default flash.
-  std::string attention = "flash";
+  Attention attention = Attention::flash;
   // Data-parallel gradient reduction in buckets during the last backward (true) or after the
   // whole backward (false, as Megatron-LM did before its distributed data-parallel rewrite).
   bool overlap_grad_reduce = true;
@@ -50,7 +51,7 @@ struct TrainingSpec {
   // Default as Megatron-LM: precision bf16 -> bf16; mixed with bf16 -> fp32 (Megatron forces
   // fp32 accumulation and all-reduce for bf16); mixed with fp16 -> fp16 (its default
   // accumulate_allreduce_grads_in_fp32 = false keeps the main gradients in the parameter dtype).
-  std::string grad_reduce_dtype = "fp32";
+  GradDtype grad_reduce_dtype = GradDtype::fp32;
 };
 
 // Energy and cost assumptions (docs/scenarios.md, "cost"): none is a default price; what is not

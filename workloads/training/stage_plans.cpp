@@ -23,7 +23,7 @@ StepPlan plan_step(const Scenario& s, const Profile& prof, CommTimer& timer, boo
   const CollOp reduce_op = out.reduce_op = s.par.zero == 0 ? CollOp::allreduce : CollOp::reducescatter;
   // Tied output layer (GPT-style, as stage_params counts it): with pp > 1 the first and last
   // stage each hold a copy and all-reduce its gradient after the data-parallel reduction.
-  const bool tied = s.model.vocab > 0 && s.model.ffn != "swiglu" && pp > 1;
+  const bool tied = s.model.vocab > 0 && s.model.ffn != FfnKind::swiglu && pp > 1;
   auto& slices = out.slices;
   slices.resize(static_cast<std::size_t>(pp));
 

@@ -145,8 +145,8 @@ SweepPoint sweep_point(const Scenario& base, std::int64_t n, const std::string& 
   s.par.tp = std::min({base.par.tp, gpn, n});
   s.par.pp = std::min(base.par.pp, std::max<std::int64_t>(1, n / (s.par.tp * base.par.cp)));
   s.par.cp = base.par.cp;
-  if (s.par.pp != base.par.pp && s.par.schedule == "interleaved" && s.par.pp < 2) {
-    s.par.schedule = "1f1b";
+  if (s.par.pp != base.par.pp && s.par.schedule == Schedule::interleaved && s.par.pp < 2) {
+    s.par.schedule = Schedule::f1b1;
     s.par.virtual_stages = 1;
   }
   if (s.par.tp == 1) s.par.sequence_parallel = false;
