@@ -7,6 +7,7 @@
 #include "python/bindings.hpp"
 #include "common/json_reader.hpp"
 #include "metrics/trace.hpp"
+#include "workloads/training/result_schema.hpp"
 #include "workloads/training/training.hpp"
 
 namespace knee::python {
@@ -67,7 +68,37 @@ py::object assemble_points(const std::string& points_text, const std::string& mo
   return json_to_py(assemble_sweep_json(points, mode, baseline, threshold));
 }
 
+// The result schema (workloads/training/result_schema.hpp) as lists of dicts: what Python's
+// SimulationResult fields and sweep DataFrame columns are made from.
+py::list simulate_fields() {
+  py::list out;
+  for (const auto& f : simulate_result_fields()) {
+    py::dict d;
+    d["key"] = f.key;
+    d["unit"] = f.unit;
+    d["meaning"] = f.meaning;
+    out.append(d);
+  }
+  return out;
+}
+
+py::list sweep_column_list() {
+  py::list out;
+  for (const auto& c : sweep_columns()) {
+    py::dict d;
+    d["name"] = c.name;
+    d["pointer"] = c.pointer;
+    d["unit"] = c.unit;
+    d["meaning"] = c.meaning;
+    out.append(d);
+  }
+  return out;
+}
+
 void add_workload(py::module_& m) {
+  m.def("simulate_fields", &simulate_fields, "The top-level fields of `knee simulate --json`: key, unit, meaning.");
+  m.def("sweep_columns", &sweep_column_list,
+        "The columns of a sweep table (`knee sweep --csv`, knee.sweep): name, JSON pointer into a point, unit, meaning.");
   m.def("check_scenario", [](const std::string& text, const std::string& source) { scenario_of(text, source); },
         py::arg("text"), py::arg("source"), "Reads a scenario (InputError if bad), simulating nothing.");
   m.def("simulate", &simulate_scenario, py::arg("text"), py::arg("source"), py::arg("force"),

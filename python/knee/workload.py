@@ -12,16 +12,13 @@ from . import _knee
 from ._knee import InputError
 from ._parallel import map_points
 
-SIMULATE_KEYS = ("simulated", "step_time_s", "tokens_per_s", "samples_per_s", "model_flops_per_step",
-                 "hardware_flops_per_step", "tflops_per_gpu", "mfu", "memory_per_gpu_bytes", "comm_to_compute",
-                 "breakdown", "comm_busy_s", "memory", "batch", "stragglers", "energy", "cost", "failures",
-                 "provenance", "events", "comm_timings")
+# The result schema, defined once in C++ (workloads/training/result_schema.hpp): the keys of
+# `knee simulate --json` and the columns of a sweep, with their units and meanings.
+SIMULATE_FIELDS = tuple(_knee.simulate_fields())
+SIMULATE_KEYS = tuple(f["key"] for f in SIMULATE_FIELDS)
+SWEEP_COLUMN_SPECS = tuple(_knee.sweep_columns())
+SWEEP_COLUMNS = [c["name"] for c in SWEEP_COLUMN_SPECS]
 GROUPS = ("tp", "pp", "dp", "cp", "ep")
-SWEEP_COLUMNS = (["gpus", "tp", "pp", "dp", "cp", "global_batch", "feasible", "reason", "step_time_s", "tokens_per_s",
-                  "speedup", "efficiency", "mfu", "comm_to_compute", "compute_s", "exposed_comm_s"]
-                 + [f"exposed_{g}_s" for g in GROUPS]
-                 + ["bubble_s", "optimizer_s", "launch_gap_s", "straggler_s", "memory_per_gpu_bytes",
-                    "avg_power_per_gpu_W", "facility_J_per_token", "usd_per_million_tokens", "knee"])
 
 
 class DoesNotFitError(Exception):
@@ -40,37 +37,7 @@ class DoesNotFitError(Exception):
 DoesNotFitError.__module__ = "knee"
 
 
-@dataclasses.dataclass(frozen=True)
-class SimulationResult:
-    """One simulated training step, as `knee simulate --json` reports it (docs/workloads.md)."""
-    simulated: bool              # False only when memory does not fit and force was not given
-    step_time_s: float
-    tokens_per_s: float
-    samples_per_s: float
-    model_flops_per_step: float  # forward + backward, no recompute
-    hardware_flops_per_step: float
-    tflops_per_gpu: float        # hardware flops / (step x gpus)
-    mfu: float                   # model flops / (step x gpus x datasheet peak)
-    memory_per_gpu_bytes: float
-    comm_to_compute: float       # all communication time (hidden or not) / compute time
-    breakdown: dict = dataclasses.field(repr=False)    # compute_s, exposed_comm_s, ..._by_group_s, bubble_s, ...
-    comm_busy_s: dict = dataclasses.field(repr=False)  # per group, hidden or not
-    memory: dict = dataclasses.field(repr=False)       # fits, per_gpu_bytes, capacity_bytes, components
-    batch: dict = dataclasses.field(repr=False)        # gpus, dp, global_batch, microbatches
-    stragglers: dict = dataclasses.field(repr=False)   # nominal_step_time_s, slowdown, ...; None without them
-    # gpu_J_per_step, avg_power_per_gpu_W, facility_J_per_step, facility_J_per_token, pue,
-    # other_W_per_gpu, power_model; None when the profile has no power model
-    energy: dict = dataclasses.field(repr=False)
-    # usd_per_gpu_hour, usd_per_kWh, usd_per_step, usd_per_million_tokens (None where no price) and
-    # run (with cost.train_tokens); None unless the scenario's cost gives a price or train_tokens
-    cost: dict = dataclasses.field(repr=False)
-    failures: dict = dataclasses.field(repr=False)     # system_mtbf_h, goodput, ...; None without them
-    provenance: dict = dataclasses.field(repr=False)   # profile, system, network, layout
-    events: int = dataclasses.field(repr=False)
-    comm_timings: int = dataclasses.field(repr=False)
-    scenario: str = ""               # the path given, or "<dict>"
-    simulated_wall_s: float = dataclasses.field(default=0.0, repr=False)  # wall time (not simulated time)
-
+class _SimulationResultMethods:
     @property
     def fits(self):
         return self.memory["fits"]
@@ -85,6 +52,23 @@ class SimulationResult:
         d["scenario"] = self.scenario
         d["simulated_wall_s"] = self.simulated_wall_s
         return d
+
+
+# Scalars are shown in the repr; objects (breakdown, memory, ...) are not. Every field's unit and
+# meaning come from the schema, as the CLI's --json documents them.
+_OBJECT_UNITS = {"breakdown", "comm_busy_s", "memory", "batch", "stragglers", "energy", "cost", "failures",
+                 "provenance", "events", "comm_timings"}
+SimulationResult = dataclasses.make_dataclass(
+    "SimulationResult",
+    [(f["key"], object, dataclasses.field(repr=f["key"] not in _OBJECT_UNITS)) for f in SIMULATE_FIELDS]
+    + [("scenario", str, dataclasses.field(default="")),
+       ("simulated_wall_s", float, dataclasses.field(default=0.0, repr=False))],
+    bases=(_SimulationResultMethods,), frozen=True)
+SimulationResult.__module__ = "knee"  # as DoesNotFitError: pickles by the public name
+SimulationResult.__doc__ = (
+    "One simulated training step, as `knee simulate --json` reports it (docs/workloads.md). Fields:\n"
+    + "\n".join(f"  {f['key']}{' [' + f['unit'] + ']' if f['unit'] else ''}: {f['meaning']}" for f in SIMULATE_FIELDS)
+    + "\n  scenario: the path given, or \"<dict>\"\n  simulated_wall_s [s]: wall time (not simulated time)")
 
 
 def _scenario(what, scenario):
@@ -133,28 +117,24 @@ def _sweep_point(_spec_key, scenario, gpus, options):
     return _knee.sweep_point(text, source, gpus, options["mode"])
 
 
+def _at(point, pointer):
+    """The value at a JSON pointer of a sweep point, or None where it has none."""
+    v = point
+    for key in pointer.split("/")[1:]:
+        if not isinstance(v, dict) or key not in v:
+            return None
+        v = v[key]
+    return v
+
+
 def _row(p, knee_gpus):
-    row = {c: math.nan for c in SWEEP_COLUMNS}
-    row.update({k: p[k] for k in ("gpus", "tp", "pp", "dp", "cp", "global_batch", "feasible")})
-    row["reason"] = p.get("reason", "")
-    row["knee"] = p["gpus"] == knee_gpus
-    if p["feasible"]:
-        for k in ("step_time_s", "tokens_per_s", "speedup", "efficiency", "mfu", "comm_to_compute",
-                  "memory_per_gpu_bytes"):
-            row[k] = p[k]
-        b = p["breakdown"]
-        for k in ("compute_s", "exposed_comm_s", "bubble_s", "optimizer_s", "launch_gap_s"):
-            row[k] = b[k]
-        row["straggler_s"] = b.get("straggler_s", 0.0)  # absent in sweeps written before stragglers
-        for g in GROUPS:
-            row[f"exposed_{g}_s"] = b["exposed_comm_by_group_s"][g]
-        # Energy and cost: absent in sweeps of older versions, None without a power model or a price.
-        e, c = p.get("energy") or {}, p.get("cost") or {}
-        for k in ("avg_power_per_gpu_W", "facility_J_per_token"):
-            if e.get(k) is not None:
-                row[k] = e[k]
-        if c.get("usd_per_million_tokens") is not None:
-            row["usd_per_million_tokens"] = c["usd_per_million_tokens"]
+    """One DataFrame row: every column of the schema read from the point (NaN where absent)."""
+    row = {}
+    for c in SWEEP_COLUMN_SPECS:
+        v = p["gpus"] == knee_gpus if c["name"] == "knee" else _at(p, c["pointer"])
+        row[c["name"]] = math.nan if v is None else v
+    if row["reason"] is math.nan:
+        row["reason"] = ""
     return row
 
 
@@ -173,12 +153,15 @@ def sweep(scenario, gpus, mode="strong", baseline=None, threshold=0.8, *, proces
           progress=None):
     """A scaling study, as `knee sweep --json`: a pandas.DataFrame with one row per GPU count.
 
-    Columns: gpus, tp, pp, dp, cp, global_batch, feasible, reason (why not feasible), step_time_s,
-    tokens_per_s, speedup, efficiency (speedup / (gpus / baseline)), mfu, comm_to_compute, the
-    step's breakdown (compute_s, exposed_comm_s, exposed_{tp,pp,dp,cp,ep}_s, bubble_s,
-    optimizer_s, launch_gap_s, straggler_s), memory_per_gpu_bytes, avg_power_per_gpu_W and facility_J_per_token
-    (NaN without a power model), usd_per_million_tokens (NaN without a price in the scenario's
-    cost) and knee (True on the knee's row); NaN where a point is infeasible. df.attrs: mode,
+    Columns: those of `knee sweep --csv`, from one schema (knee.workload.SWEEP_COLUMN_SPECS gives
+    each column's unit and meaning): gpus, tp, pp, dp, cp, global_batch, feasible, reason (why
+    not feasible), step_time_s, tokens_per_s, speedup, efficiency (speedup / (gpus / baseline)),
+    mfu, comm_to_compute, the step's breakdown (compute_s, exposed_comm_s,
+    exposed_{tp,pp,dp,cp,ep}_s, bubble_s, optimizer_s, launch_gap_s, straggler_s),
+    memory_per_gpu_bytes, avg_power_per_gpu_W and facility_J_per_token (NaN without a power
+    model), usd_per_million_tokens (NaN without a price in the scenario's cost), run_days and
+    run_usd (NaN without cost.train_tokens), goodput (NaN without a failure model) and knee (True
+    on the knee's row); NaN where a point is infeasible. df.attrs: mode,
     baseline_gpus, threshold, knee (GPUs or None), knee_cause, scenario and sweep_json (the CLI's
     JSON, for knee.report).
 

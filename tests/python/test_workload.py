@@ -279,3 +279,33 @@ def test_sweep_with_stragglers_has_their_column_and_bars(study, tmp_path):
     matplotlib.use("Agg")
     ax = knee.plot.breakdown(df)
     assert "stragglers" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_one_schema_for_json_dataclass_csv_and_dataframe(sequential, knee_bin, study):
+    """The sweep's DataFrame and `knee sweep --csv` have the same columns in the same order, with
+    the same values; the SimulationResult's fields are `knee simulate --json`'s keys (the schema of
+    workloads/training/result_schema.hpp, read by both)."""
+    import csv
+    import dataclasses
+    import io
+    out = subprocess.run([knee_bin, "sweep", study, "--gpus", ",".join(map(str, SWEEP_GPUS)), "--threshold",
+                          str(SWEEP_THRESHOLD), "--csv"], check=True, capture_output=True, text=True).stdout
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == list(sequential.columns)
+    assert {"run_days", "run_usd", "goodput"} <= set(rows[0])
+    for line, (_, r) in zip(rows[1:], sequential.iterrows()):
+        for name, text in zip(rows[0], line):
+            v = r[name]
+            if isinstance(v, (bool,)) or name in ("feasible", "knee"):
+                assert text == ("1" if v else "0"), name
+            elif isinstance(v, str):
+                assert text == v.replace(",", ";"), name
+            elif isinstance(v, float) and math.isnan(v):
+                assert text == "", name
+            else:  # the CSV prints 6 significant digits
+                assert float(text) == pytest.approx(v, rel=5e-6, abs=1e-300), name
+    cli = json.loads(subprocess.run([knee_bin, "simulate", study, "--json", "--force"], check=True,
+                                    capture_output=True, text=True).stdout)
+    fields = [f.name for f in dataclasses.fields(knee.SimulationResult)]
+    assert fields == list(cli)  # the CLI adds scenario and simulated_wall_s, as the dataclass does
+    assert "step_time_s [s]: simulated time of one training step" in knee.SimulationResult.__doc__

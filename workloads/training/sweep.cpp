@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/error.hpp"
+#include "workloads/training/result_schema.hpp"
 #include "workloads/training/sweep.hpp"
 #include "workloads/training/training.hpp"
 
@@ -269,31 +270,30 @@ nlohmann::ordered_json SweepResult::to_json() const {
 }
 
 std::string SweepResult::to_csv() const {
+  // The columns of result_schema.cpp, read from each point's JSON (as Python's DataFrame is).
   std::ostringstream o;
-  o << "gpus,tp,pp,dp,cp,global_batch,feasible,step_time_s,tokens_per_s,speedup,efficiency,mfu,comm_to_compute,"
-       "compute_s,exposed_tp_s,exposed_pp_s,exposed_dp_s,exposed_cp_s,exposed_ep_s,bubble_s,optimizer_s,straggler_s,"
-       "avg_power_per_gpu_W,facility_J_per_token,usd_per_million_tokens,knee,reason\n";
+  const auto& cols = sweep_columns();
+  for (std::size_t c = 0; c < cols.size(); ++c) o << (c ? "," : "") << cols[c].name;
+  o << '\n';
   for (std::size_t i = 0; i < points.size(); ++i) {
-    const auto& p = points[i];
-    const auto& r = p.result;
-    const auto& b = r.breakdown;
-    o << p.gpus << ',' << p.tp << ',' << p.pp << ',' << p.dp << ',' << p.cp << ',' << p.global_batch << ','
-      << (p.feasible ? 1 : 0) << ',';
-    if (p.feasible)
-      o << r.step_time_s << ',' << r.tokens_per_s << ',' << p.speedup << ',' << p.efficiency << ',' << r.mfu << ','
-        << r.comm_to_compute << ',' << b.compute_s << ',' << b.tp_s << ',' << b.pp_s << ',' << b.dp_s << ','
-        << b.cp_s << ',' << b.ep_s << ',' << b.bubble_s << ',' << b.optimizer_s << ',' << b.straggler_s << ',';
-    else
-      o << ",,,,,,,,,,,,,,,";
-    // Energy (empty without a power model) and cost (empty without a price).
-    if (p.feasible && r.energy.available) o << r.energy.avg_power_per_gpu_W << ',' << r.energy.facility_J_per_token << ',';
-    else o << ",,";
-    if (p.feasible && r.cost.priced) o << r.cost.usd_per_million_tokens << ',';
-    else o << ',';
-    std::string reason = p.reason;
-    std::replace(reason.begin(), reason.end(), ',', ';');
-    std::replace(reason.begin(), reason.end(), '"', '\'');
-    o << (static_cast<int>(i) == knee ? 1 : 0) << ",\"" << reason << "\"\n";
+    const nlohmann::ordered_json q = sweep_point_json(points[i]);
+    for (std::size_t c = 0; c < cols.size(); ++c) {
+      if (c) o << ',';
+      const auto v = sweep_column_value(cols[c], q, static_cast<int>(i) == knee);
+      if (v.is_boolean()) {
+        o << (v.get<bool>() ? 1 : 0);
+      } else if (v.is_number_integer()) {
+        o << v.get<std::int64_t>();
+      } else if (v.is_number()) {
+        o << v.get<double>();
+      } else if (v.is_string()) {
+        std::string t = v.get<std::string>();
+        std::replace(t.begin(), t.end(), ',', ';');
+        std::replace(t.begin(), t.end(), '"', '\'');
+        o << '"' << t << '"';
+      }
+    }
+    o << '\n';
   }
   return o.str();
 }

@@ -1,0 +1,60 @@
+#include "workloads/training/result_schema.hpp"
+
+namespace knee {
+
+const std::vector<SweepColumn>& sweep_columns() {
+  static const std::vector<SweepColumn> cols = {
+      {"gpus", "/gpus", "GPUs", "GPU count of the point"},
+      {"tp", "/tp", "", "tensor-parallel size"},
+      {"pp", "/pp", "", "pipeline stages"},
+      {"dp", "/dp", "", "data-parallel replicas"},
+      {"cp", "/cp", "", "context-parallel size"},
+      {"global_batch", "/global_batch", "samples", "global batch of the point (grows with dp in weak scaling)"},
+      {"feasible", "/feasible", "", "the layout exists at this GPU count"},
+      {"reason", "/reason", "", "why not feasible"},
+      {"step_time_s", "/step_time_s", "s", "simulated time of one step"},
+      {"tokens_per_s", "/tokens_per_s", "tokens/s", "throughput"},
+      {"speedup", "/speedup", "x", "throughput / the baseline point's throughput"},
+      {"efficiency", "/efficiency", "share", "speedup / (gpus / baseline gpus)"},
+      {"mfu", "/mfu", "share", "model FLOPs / (step time x GPUs x datasheet peak)"},
+      {"comm_to_compute", "/comm_to_compute", "ratio", "all communication time (hidden or not) / compute time"},
+      {"compute_s", "/breakdown/compute_s", "s", "compute of the critical stage (launch gaps included)"},
+      {"exposed_comm_s", "/breakdown/exposed_comm_s", "s", "communication not hidden behind compute"},
+      {"exposed_tp_s", "/breakdown/exposed_comm_by_group_s/tp", "s", "exposed tensor-parallel communication"},
+      {"exposed_pp_s", "/breakdown/exposed_comm_by_group_s/pp", "s", "exposed pipeline transfers"},
+      {"exposed_dp_s", "/breakdown/exposed_comm_by_group_s/dp", "s", "exposed data-parallel communication"},
+      {"exposed_cp_s", "/breakdown/exposed_comm_by_group_s/cp", "s", "exposed context-parallel communication"},
+      {"exposed_ep_s", "/breakdown/exposed_comm_by_group_s/ep", "s", "exposed expert-parallel communication"},
+      {"bubble_s", "/breakdown/bubble_s", "s", "pipeline bubble"},
+      {"optimizer_s", "/breakdown/optimizer_s", "s", "optimizer step"},
+      {"launch_gap_s", "/breakdown/launch_gap_s", "s", "GPU idle waiting for host launches (part of compute_s)"},
+      {"straggler_s", "/breakdown/straggler_s", "s", "step time with per-GPU variation less the step without"},
+      {"memory_per_gpu_bytes", "/memory_per_gpu_bytes", "bytes", "of the worst stage's GPU"},
+      {"avg_power_per_gpu_W", "/energy/avg_power_per_gpu_W", "W", "average GPU power over the step"},
+      {"facility_J_per_token", "/energy/facility_J_per_token", "J/token", "facility energy (PUE, other W) per token"},
+      {"usd_per_million_tokens", "/cost/usd_per_million_tokens", "USD", "cost of a million tokens"},
+      {"run_days", "/cost/run/days", "days", "a whole run of cost.train_tokens (failures included when modelled)"},
+      {"run_usd", "/cost/run/usd", "USD", "cost of that run"},
+      {"goodput", "/failures/goodput", "share", "useful training time / wall time under failures"},
+      {"knee", "", "", "the knee's point: the first below the efficiency threshold"},
+  };
+  return cols;
+}
+
+nlohmann::ordered_json sweep_column_value(const SweepColumn& c, const nlohmann::ordered_json& point, bool is_knee) {
+  if (c.pointer[0] == '\0') return is_knee;
+  // Walk the pointer by hand: a null object on the way (no power model, no price) means no value.
+  const nlohmann::ordered_json* at = &point;
+  std::string path = c.pointer;
+  std::size_t i = 1;
+  while (i <= path.size()) {
+    const std::size_t j = std::min(path.find('/', i), path.size());
+    const std::string key = path.substr(i, j - i);
+    if (!at->is_object() || !at->contains(key)) return nullptr;
+    at = &at->at(key);
+    i = j + 1;
+  }
+  return *at;
+}
+
+}  // namespace knee
