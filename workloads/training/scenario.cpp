@@ -15,12 +15,154 @@ std::string str(std::int64_t v) { return std::to_string(v); }
   throw_input_error(s.source, path, expected, got);
 }
 
+void parse_model(JsonObject& root, Scenario& s) {
+  JsonObject m = root.object("model");
+  s.model.layers = m.integer("layers", 1, 1 << 20);
+  s.model.hidden = m.integer("hidden", 1, 1 << 24);
+  s.model.heads = m.integer("heads", 1, 1 << 20);
+  s.model.kv_heads = m.integer_or("kv_heads", s.model.heads, 1, 1 << 20);
+  s.model.ffn_hidden = m.integer_or("ffn_hidden", 4 * s.model.hidden, 1, 1 << 26);
+  s.model.ffn = parse_option<FfnKind>(m.one_of_or("ffn", {"gelu", "swiglu"}, "gelu"), s.source);
+  s.model.seq_len = m.integer("seq_len", 1, 1 << 24);
+  s.model.vocab = m.integer("vocab", 0, 1 << 26);
+  s.model.dtype = m.one_of_or("dtype", {"bf16", "fp16"}, "bf16");
+  s.model.dropout = m.number_or("dropout", 0.1);
+  if (s.model.dropout < 0 || s.model.dropout >= 1) m.fail("dropout", "a probability in [0, 1)");
+  if (m.has("moe")) {
+    JsonObject e = m.object("moe");
+    s.model.experts = e.integer_or("experts", 0, 0, 1 << 16);
+    s.model.top_k = e.integer_or("top_k", 0, 0, 1 << 16);
+    e.finish();
+  }
+  m.finish();
+}
+
+void parse_parallelism(JsonObject& root, Scenario& s) {
+  JsonObject p = root.object("parallelism");
+  s.par.tp = p.integer_or("tp", 1, 1, 1 << 20);
+  s.par.pp = p.integer_or("pp", 1, 1, 1 << 20);
+  s.par.cp = p.integer_or("cp", 1, 1, 1 << 20);
+  s.par.ep = p.integer_or("ep", 1, 1, 1 << 20);
+  const std::int64_t model_par = s.par.tp * s.par.pp * s.par.cp;
+  s.par.dp = p.integer_or("dp", s.gpus % model_par == 0 ? s.gpus / model_par : 1, 1, 1 << 22);
+  s.par.micro_batch = p.integer_or("micro_batch", 1, 1, 1 << 20);
+  s.par.global_batch = p.integer("global_batch", 1, 1LL << 40);
+  s.par.schedule = parse_option<Schedule>(p.one_of_or("schedule", {"1f1b", "interleaved", "gpipe"}, "1f1b"), s.source);
+  s.par.virtual_stages = p.integer_or("virtual_stages", 1, 1, 1 << 10);
+  s.par.sequence_parallel = p.boolean_or("sequence_parallel", s.par.tp > 1);
+  s.par.zero = static_cast<int>(p.integer_or("zero", 0, 0, 3));
+  p.finish();
+}
+
+void parse_training(JsonObject& root, Scenario& s) {
+  // Megatron-LM's gradient dtype (workload.hpp, TrainingSpec::grad_reduce_dtype).
+  auto grad_default = [&]() -> GradDtype {
+    return s.train.precision == Precision::bf16 ? GradDtype::bf16
+           : s.model.dtype == "fp16"            ? GradDtype::fp16
+                                                : GradDtype::fp32;
+  };
+  if (root.has("training")) {
+    JsonObject t = root.object("training");
+    s.train.precision = parse_option<Precision>(t.one_of_or("precision", {"bf16", "mixed"}, "mixed"), s.source);
+    s.train.recompute = parse_option<Recompute>(t.one_of_or("recompute", {"none", "selective", "full"}, "none"), s.source);
+    s.train.optimizer = parse_option<Optimizer>(t.one_of_or("optimizer", {"adamw", "sgd"}, "adamw"), s.source);
+    s.train.framework = parse_option<Framework>(t.one_of_or("framework", {"eager", "megatron"}, "megatron"), s.source);
+    // flash in both frameworks: eager PyTorch calls scaled_dot_product_attention, one op and one
+    // fused kernel (what the H200 data measured); unfused is hand-written bmm/softmax attention.
+    s.train.attention = parse_option<Attention>(t.one_of_or("attention", {"flash", "unfused"}, "flash"), s.source);
+    s.train.overlap_grad_reduce = t.boolean_or("overlap_grad_reduce", true);
+    s.train.tp_comm_overlap = t.boolean_or("tp_comm_overlap", false);
+    s.train.grad_reduce_dtype = parse_option<GradDtype>(
+        t.one_of_or("grad_reduce_dtype", {"fp32", "bf16", "fp16"}, to_string(grad_default())), s.source);
+    t.finish();
+  } else {
+    s.train.grad_reduce_dtype = grad_default();
+  }
+}
+
+void parse_placement(JsonObject& root, Scenario& s, const std::string& source) {
+  if (root.has("placement")) {
+    std::string order = root.string("placement");
+    std::vector<std::string> parts;
+    std::size_t a = 0;
+    while (a <= order.size()) {
+      std::size_t b = order.find('-', a);
+      if (b == std::string::npos) b = order.size();
+      parts.push_back(order.substr(a, b - a));
+      a = b + 1;
+    }
+    std::vector<std::string> sorted = parts;
+    std::sort(sorted.begin(), sorted.end());
+    if (sorted != std::vector<std::string>{"cp", "dp", "pp", "tp"})
+      throw_input_error(source, "$.placement", "an order of tp, cp, dp, pp such as \"tp-cp-dp-pp\"",
+                        "'" + order + "'");
+    s.placement = parts;
+  } else {
+    s.placement = {"tp", "cp", "dp", "pp"};  // Megatron's default (ep lives inside dp)
+  }
+}
+
+void parse_stragglers(JsonObject& root, Scenario& s) {
+  if (root.has("stragglers")) {
+    JsonObject g = root.object("stragglers");
+    s.stragglers.from_profile = g.boolean_or("from_profile", false);
+    s.stragglers.steps = static_cast<int>(g.integer_or("steps", 1, 1, 1000));
+    s.stragglers.gpu_cv_given = g.has("gpu_cv");
+    s.stragglers.op_cv_given = g.has("op_cv");
+    s.stragglers.gpu_cv = g.non_negative_or("gpu_cv", 0);
+    if (s.stragglers.gpu_cv >= 1) g.fail("gpu_cv", "a coefficient of variation in [0, 1)");
+    s.stragglers.op_cv = g.non_negative_or("op_cv", 0);
+    if (s.stragglers.op_cv >= 1) g.fail("op_cv", "a coefficient of variation in [0, 1)");
+    if (g.has("slow_gpus")) {
+      JsonArray a = g.array("slow_gpus");
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        JsonObject e = a.object(i);
+        StragglerSpec::Slow x{e.integer("gpu", 0), e.number("slowdown")};
+        if (!(x.slowdown >= 1 && x.slowdown <= 100)) e.fail("slowdown", "a compute-time multiplier between 1 and 100");
+        e.finish();
+        s.stragglers.slow.push_back(x);
+      }
+    }
+    g.finish();
+  }
+}
+
+void parse_failures(JsonObject& root, Scenario& s) {
+  if (root.has("failures")) {
+    JsonObject f = root.object("failures");
+    FailureSpec& F = s.failures;
+    F.gpu_mtbf_hours = f.positive("gpu_mtbf_hours");
+    F.restart_s = f.non_negative("restart_s");
+    F.checkpoint_write_s = f.non_negative_or("checkpoint_write_s", 0);
+    F.storage_write_GBps = f.non_negative_or("storage_write_GBps", 0);
+    if ((F.checkpoint_write_s > 0) == (F.storage_write_GBps > 0))
+      f.fail(F.checkpoint_write_s > 0 ? "storage_write_GBps" : "checkpoint_write_s",
+             "exactly one of checkpoint_write_s and storage_write_GBps (> 0)");
+    F.checkpoint_interval_s = f.non_negative_or("checkpoint_interval_s", 0);
+    f.finish();
+  }
+}
+
+// Prices and facility: the scenario's assumptions, echoed with every result.
+void parse_cost(JsonObject& root, Scenario& s) {
+  if (root.has("cost")) {
+    JsonObject c = root.object("cost");
+    s.cost.usd_per_gpu_hour = c.non_negative_or("usd_per_gpu_hour", -1);
+    s.cost.usd_per_kWh = c.non_negative_or("usd_per_kWh", -1);
+    s.cost.pue = c.number_or("pue", 1);
+    if (!(s.cost.pue >= 1 && s.cost.pue <= 10)) c.fail("pue", "a power usage effectiveness between 1 and 10");
+    s.cost.other_W_per_gpu = c.non_negative_or("other_W_per_gpu", 0);
+    s.cost.train_tokens = c.non_negative_or("train_tokens", 0);
+    c.finish();
+  }
+}
+
 }  // namespace
 
 Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
   Scenario s;
   s.source = source;
-  JsonObject root = JsonObject::root(j, source);
+  JsonObject root = JsonObject::root(j, s.source);
   s.system_name = root.string("system");
   try {
     s.system = load_system(s.system_name);
@@ -54,136 +196,19 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
     f.finish();
   }
 
-  {
-    JsonObject m = root.object("model");
-    s.model.layers = m.integer("layers", 1, 1 << 20);
-    s.model.hidden = m.integer("hidden", 1, 1 << 24);
-    s.model.heads = m.integer("heads", 1, 1 << 20);
-    s.model.kv_heads = m.integer_or("kv_heads", s.model.heads, 1, 1 << 20);
-    s.model.ffn_hidden = m.integer_or("ffn_hidden", 4 * s.model.hidden, 1, 1 << 26);
-    s.model.ffn = parse_option<FfnKind>(m.one_of_or("ffn", {"gelu", "swiglu"}, "gelu"), source);
-    s.model.seq_len = m.integer("seq_len", 1, 1 << 24);
-    s.model.vocab = m.integer("vocab", 0, 1 << 26);
-    s.model.dtype = m.one_of_or("dtype", {"bf16", "fp16"}, "bf16");
-    s.model.dropout = m.number_or("dropout", 0.1);
-    if (s.model.dropout < 0 || s.model.dropout >= 1) m.fail("dropout", "a probability in [0, 1)");
-    if (m.has("moe")) {
-      JsonObject e = m.object("moe");
-      s.model.experts = e.integer_or("experts", 0, 0, 1 << 16);
-      s.model.top_k = e.integer_or("top_k", 0, 0, 1 << 16);
-      e.finish();
-    }
-    m.finish();
-  }
-  {
-    JsonObject p = root.object("parallelism");
-    s.par.tp = p.integer_or("tp", 1, 1, 1 << 20);
-    s.par.pp = p.integer_or("pp", 1, 1, 1 << 20);
-    s.par.cp = p.integer_or("cp", 1, 1, 1 << 20);
-    s.par.ep = p.integer_or("ep", 1, 1, 1 << 20);
-    const std::int64_t model_par = s.par.tp * s.par.pp * s.par.cp;
-    s.par.dp = p.integer_or("dp", s.gpus % model_par == 0 ? s.gpus / model_par : 1, 1, 1 << 22);
-    s.par.micro_batch = p.integer_or("micro_batch", 1, 1, 1 << 20);
-    s.par.global_batch = p.integer("global_batch", 1, 1LL << 40);
-    s.par.schedule = parse_option<Schedule>(p.one_of_or("schedule", {"1f1b", "interleaved", "gpipe"}, "1f1b"), source);
-    s.par.virtual_stages = p.integer_or("virtual_stages", 1, 1, 1 << 10);
-    s.par.sequence_parallel = p.boolean_or("sequence_parallel", s.par.tp > 1);
-    s.par.zero = static_cast<int>(p.integer_or("zero", 0, 0, 3));
-    p.finish();
-  }
-  // Megatron-LM's gradient dtype (workload.hpp, TrainingSpec::grad_reduce_dtype).
-  auto grad_default = [&]() -> GradDtype {
-    return s.train.precision == Precision::bf16 ? GradDtype::bf16
-           : s.model.dtype == "fp16"            ? GradDtype::fp16
-                                                : GradDtype::fp32;
-  };
-  if (root.has("training")) {
-    JsonObject t = root.object("training");
-    s.train.precision = parse_option<Precision>(t.one_of_or("precision", {"bf16", "mixed"}, "mixed"), source);
-    s.train.recompute = parse_option<Recompute>(t.one_of_or("recompute", {"none", "selective", "full"}, "none"), source);
-    s.train.optimizer = parse_option<Optimizer>(t.one_of_or("optimizer", {"adamw", "sgd"}, "adamw"), source);
-    s.train.framework = parse_option<Framework>(t.one_of_or("framework", {"eager", "megatron"}, "megatron"), source);
-    // flash in both frameworks: eager PyTorch calls scaled_dot_product_attention, one op and one
-    // fused kernel (what the H200 data measured); unfused is hand-written bmm/softmax attention.
-    s.train.attention = parse_option<Attention>(t.one_of_or("attention", {"flash", "unfused"}, "flash"), source);
-    s.train.overlap_grad_reduce = t.boolean_or("overlap_grad_reduce", true);
-    s.train.tp_comm_overlap = t.boolean_or("tp_comm_overlap", false);
-    s.train.grad_reduce_dtype = parse_option<GradDtype>(
-        t.one_of_or("grad_reduce_dtype", {"fp32", "bf16", "fp16"}, to_string(grad_default())), source);
-    t.finish();
-  } else {
-    s.train.grad_reduce_dtype = grad_default();
-  }
+  parse_model(root, s);
+  parse_parallelism(root, s);
+  parse_training(root, s);
   s.profile = root.string_or("profile", s.system.gpu_model);
-  if (root.has("placement")) {
-    std::string order = root.string("placement");
-    std::vector<std::string> parts;
-    std::size_t a = 0;
-    while (a <= order.size()) {
-      std::size_t b = order.find('-', a);
-      if (b == std::string::npos) b = order.size();
-      parts.push_back(order.substr(a, b - a));
-      a = b + 1;
-    }
-    std::vector<std::string> sorted = parts;
-    std::sort(sorted.begin(), sorted.end());
-    if (sorted != std::vector<std::string>{"cp", "dp", "pp", "tp"})
-      throw_input_error(source, "$.placement", "an order of tp, cp, dp, pp such as \"tp-cp-dp-pp\"",
-                        "'" + order + "'");
-    s.placement = parts;
-  } else {
-    s.placement = {"tp", "cp", "dp", "pp"};  // Megatron's default (ep lives inside dp)
-  }
+  parse_placement(root, s, s.source);
   if (root.has("stages")) {
     JsonArray st = root.array("stages");
     for (std::size_t i = 0; i < st.size(); ++i) s.stages.push_back(st.integer(i, 0, 1 << 20));
   }
   s.seed = static_cast<std::uint64_t>(root.integer_or("seed", 0, 0));
-  if (root.has("stragglers")) {
-    JsonObject g = root.object("stragglers");
-    s.stragglers.from_profile = g.boolean_or("from_profile", false);
-    s.stragglers.steps = static_cast<int>(g.integer_or("steps", 1, 1, 1000));
-    s.stragglers.gpu_cv_given = g.has("gpu_cv");
-    s.stragglers.op_cv_given = g.has("op_cv");
-    s.stragglers.gpu_cv = g.non_negative_or("gpu_cv", 0);
-    if (s.stragglers.gpu_cv >= 1) g.fail("gpu_cv", "a coefficient of variation in [0, 1)");
-    s.stragglers.op_cv = g.non_negative_or("op_cv", 0);
-    if (s.stragglers.op_cv >= 1) g.fail("op_cv", "a coefficient of variation in [0, 1)");
-    if (g.has("slow_gpus")) {
-      JsonArray a = g.array("slow_gpus");
-      for (std::size_t i = 0; i < a.size(); ++i) {
-        JsonObject e = a.object(i);
-        StragglerSpec::Slow x{e.integer("gpu", 0), e.number("slowdown")};
-        if (!(x.slowdown >= 1 && x.slowdown <= 100)) e.fail("slowdown", "a compute-time multiplier between 1 and 100");
-        e.finish();
-        s.stragglers.slow.push_back(x);
-      }
-    }
-    g.finish();
-  }
-  if (root.has("failures")) {
-    JsonObject f = root.object("failures");
-    FailureSpec& F = s.failures;
-    F.gpu_mtbf_hours = f.positive("gpu_mtbf_hours");
-    F.restart_s = f.non_negative("restart_s");
-    F.checkpoint_write_s = f.non_negative_or("checkpoint_write_s", 0);
-    F.storage_write_GBps = f.non_negative_or("storage_write_GBps", 0);
-    if ((F.checkpoint_write_s > 0) == (F.storage_write_GBps > 0))
-      f.fail(F.checkpoint_write_s > 0 ? "storage_write_GBps" : "checkpoint_write_s",
-             "exactly one of checkpoint_write_s and storage_write_GBps (> 0)");
-    F.checkpoint_interval_s = f.non_negative_or("checkpoint_interval_s", 0);
-    f.finish();
-  }
-  if (root.has("cost")) {  // prices and facility: the scenario's assumptions, echoed with every result
-    JsonObject c = root.object("cost");
-    s.cost.usd_per_gpu_hour = c.non_negative_or("usd_per_gpu_hour", -1);
-    s.cost.usd_per_kWh = c.non_negative_or("usd_per_kWh", -1);
-    s.cost.pue = c.number_or("pue", 1);
-    if (!(s.cost.pue >= 1 && s.cost.pue <= 10)) c.fail("pue", "a power usage effectiveness between 1 and 10");
-    s.cost.other_W_per_gpu = c.non_negative_or("other_W_per_gpu", 0);
-    s.cost.train_tokens = c.non_negative_or("train_tokens", 0);
-    c.finish();
-  }
+  parse_stragglers(root, s);
+  parse_failures(root, s);
+  parse_cost(root, s);
   root.ignore("comment");
   root.ignore("name");
   root.finish();
