@@ -105,34 +105,40 @@ void overlap_tp_comm(Builder& b) {
   }
 }
 
-void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
-  const Scenario& s = b.s;
-  const ModelSpec& m = s.model;
-  const double t = s.par.tp, h = m.hidden, f = m.ffn_hidden, a = m.heads;
-  const double d = h / a, kvd = kv_dim(m);
-  const double bsz = s.par.micro_batch, seq = m.seq_len, cp = s.par.cp;
-  const double T = bsz * seq / cp;  // tokens of this rank's sequence slice
-  const bool sp = s.par.sequence_parallel && t > 1;
-  const double Tsp = sp ? T / t : T;
-  const double dt = kDt;
-  const bool swiglu = m.ffn == FfnKind::swiglu;
-  const bool drop = m.dropout > 0;
-  const int heads_local = static_cast<int>(a / t);
+// One layer's kernels appended to a Builder: the shape of this rank's slice, and one member per
+// part of the layer (TP boundaries, attention, layernorm, residual, linear, FFN or MoE).
+struct LayerKernels {
+  Builder& b;
+  const Scenario& s;
+  const ModelSpec& m;
+  const double t, h, f, a, d, kvd, bsz, seq, cp;
+  const double T;  // tokens of this rank's sequence slice
+  const bool sp;
+  const double Tsp, dt;
+  const bool swiglu, drop;
+  const int heads_local;
+
+  explicit LayerKernels(Builder& builder)
+      : b(builder), s(builder.s), m(builder.s.model), t(double(s.par.tp)), h(double(m.hidden)),
+        f(double(m.ffn_hidden)), a(double(m.heads)), d(h / a), kvd(kv_dim(m)), bsz(double(s.par.micro_batch)),
+        seq(double(m.seq_len)), cp(double(s.par.cp)), T(bsz * seq / cp), sp(s.par.sequence_parallel && t > 1),
+        Tsp(sp ? T / t : T), dt(kDt), swiglu(m.ffn == FfnKind::swiglu), drop(m.dropout > 0),
+        heads_local(static_cast<int>(a / t)) {}
 
   // TP collective at a g/f boundary: forward AG (SP) or nothing, backward the dual.
-  auto tp_enter = [&](bool backward) {  // before a column-parallel GEMM
+  void tp_enter(bool backward) {  // before a column-parallel GEMM
     if (t <= 1) return;
     if (sp) b.coll(kTP, backward ? CollOp::reducescatter : CollOp::allgather, T * h * dt);
     else if (backward) b.coll(kTP, CollOp::allreduce, T * h * dt);
-  };
-  auto tp_exit = [&](bool backward) {  // after a row-parallel GEMM
+  }
+  void tp_exit(bool backward) {  // after a row-parallel GEMM
     if (t <= 1) return;
     if (sp) b.coll(kTP, backward ? CollOp::allgather : CollOp::reducescatter, T * h * dt);
     else if (!backward) b.coll(kTP, CollOp::allreduce, T * h * dt);
-  };
+  }
   // Ring attention over cp ranks: cp-1 K/V block exchanges, each hidden behind one block of
   // attention compute when it is shorter.
-  auto cp_ring = [&](double attn_s, bool backward) {
+  void cp_ring(double attn_s, bool backward) {
     if (cp <= 1) return;
     const double bytes = 2 * bsz * (seq / cp) * (m.kv_heads / t) * d * dt * (backward ? 2 : 1);
     const double step = b.comm(kCP, CollOp::sendrecv, bytes);
@@ -140,26 +146,25 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
     // Energy: the exposed part only (the hidden part runs beside the attention kernels).
     b.k.push_back({exposed, kCP, (cp - 1) * step, b.phase, CollOp::sendrecv, (cp - 1) * bytes, false, 0,
                    step > 0 ? 2 * (cp - 1) * bytes * exposed / ((cp - 1) * step) : 0});
-  };
+  }
 
-  auto attention = [&](bool backward) {
-    if (s.train.attention == Attention::flash) {
-      // Eager code hands SDPA [b, heads, s, d] views and lays its output back out as [b, s, heads d]
-      // with transpose(1, 2).contiguous(): a copy; backward copies that gradient back and
-      // concatenates dQ, dK, dV into the QKV gradient (the split's backward). Megatron's fused
-      // attention takes and gives the sequence-major layout itself.
-      if (b.eager && backward) b.mem(2 * T * h / t * dt, "copy");
-      const double fwd = b.prof.attention_time_s(int(bsz), heads_local, int(seq), int(d), true, false) / cp;
-      double tm = fwd;
-      if (backward) tm = b.prof.attention_time_s(int(bsz), heads_local, int(seq), int(d), true, true) / cp - fwd;
-      // Work: causal QK^T and PV over this rank's queries (backward 2.5x: five products for two);
-      // HBM: Q, K, V read and O written (backward: those, dO, and dQ, dK, dV written).
-      const double fl = 2 * bsz * heads_local * seq * seq * d / cp, io = 4 * T * heads_local * d * dt;
-      b.k.push_back({tm, -1, 0, b.phase, CollOp::allreduce, 0, false, backward ? 2.5 * fl : fl, backward ? 2 * io : io});
-      if (b.eager) b.mem(2 * T * (backward ? h + 2 * kvd : h) / t * dt, "copy");
-      cp_ring(tm, backward);
-      return;
-    }
+  void flash_attention(bool backward) {
+    // Eager code hands SDPA [b, heads, s, d] views and lays its output back out as [b, s, heads d]
+    // with transpose(1, 2).contiguous(): a copy; backward copies that gradient back and
+    // concatenates dQ, dK, dV into the QKV gradient (the split's backward). Megatron's fused
+    // attention takes and gives the sequence-major layout itself.
+    if (b.eager && backward) b.mem(2 * T * h / t * dt, "copy");
+    const double fwd = b.prof.attention_time_s(int(bsz), heads_local, int(seq), int(d), true, false) / cp;
+    double tm = fwd;
+    if (backward) tm = b.prof.attention_time_s(int(bsz), heads_local, int(seq), int(d), true, true) / cp - fwd;
+    // Work: causal QK^T and PV over this rank's queries (backward 2.5x: five products for two);
+    // HBM: Q, K, V read and O written (backward: those, dO, and dQ, dK, dV written).
+    const double fl = 2 * bsz * heads_local * seq * seq * d / cp, io = 4 * T * heads_local * d * dt;
+    b.k.push_back({tm, -1, 0, b.phase, CollOp::allreduce, 0, false, backward ? 2.5 * fl : fl, backward ? 2 * io : io});
+    if (b.eager) b.mem(2 * T * (backward ? h + 2 * kvd : h) / t * dt, "copy");
+    cp_ring(tm, backward);
+  }
+  void unfused_attention(bool backward) {
     // Unfused attention: batched GEMMs for scores and context, elementwise scale/mask, softmax
     // and dropout over the full s x s scores.
     const double B = bsz * heads_local, sq = seq / cp, sk = seq, sc = B * sq * sk;
@@ -189,9 +194,12 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
     double tm = 0;
     for (std::size_t i = static_cast<std::size_t>(before); i < b.k.size(); ++i) tm += b.k[i].gpu_s;
     cp_ring(tm, backward);
-  };
+  }
+  void attention(bool backward) {
+    s.train.attention == Attention::flash ? flash_attention(backward) : unfused_attention(backward);
+  }
 
-  auto ln = [&](bool backward) { b.mem(2 * Tsp * h * dt * (backward ? kBwdMem : 1), "layernorm"); };
+  void ln(bool backward) { b.mem(2 * Tsp * h * dt * (backward ? kBwdMem : 1), "layernorm"); }
   // Residual branch: dropout then add. Eager runs PyTorch's pair, exactly the measured
   // "dropout_add" op (8 bytes per element as counted); Megatron one fused bias-dropout-add kernel
   // (read x and residual, write out and a 1-byte mask: 7 bytes per element). Backward in both: the
@@ -199,7 +207,7 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
   // residual stream.
   // Without dropout (model.dropout 0, as Llama) both run a plain add: PyTorch's dropout returns
   // its input when p is 0, and the backward has no mask to multiply by.
-  auto residual = [&](bool backward) {
+  void residual(bool backward) {
     const double el = Tsp * h;
     if (backward) {
       if (drop) b.fused(2.5 * el * dt);
@@ -211,13 +219,13 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
     } else {
       b.fused(3.5 * el * dt, el);
     }
-  };
+  }
   // Eager forward bias: none of its own (F.linear calls addmm, which cuBLASLt runs with a bias
   // epilogue); backward: the bias gradient, a reduction over tokens reading the output gradient.
-  auto bias = [&](double n, bool backward) {
+  void bias(double n, bool backward) {
     if (b.eager && backward) b.mem(T * n * dt, "add");
-  };
-  auto linear = [&](double mm, double n, double kk, bool backward) {
+  }
+  void linear(double mm, double n, double kk, bool backward) {
     if (backward) {
       bias(n, true);
       b.gemm_bwd(mm, n, kk);
@@ -225,41 +233,40 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
       b.gemm(mm, n, kk);
       bias(n, false);
     }
-  };
+  }
 
-  auto ffn = [&](bool backward) {
-    if (!moe(m)) {
-      const double n1 = (swiglu ? 2 : 1) * f / t;
-      auto act = [&](bool bw) {
-        const double mul = bw ? kBwdMem : 1;
-        if (swiglu) {
-          if (b.eager) {
-            b.mem(2 * T * f / t * dt * mul, "gelu");  // silu
-            b.mem(3 * T * f / t * dt * mul, "add");   // gate * up
-          } else {
-            b.mem(3 * T * f / t * dt * mul, "gelu");  // fused swiglu
-          }
+  void dense_ffn(bool backward) {
+    const double n1 = (swiglu ? 2 : 1) * f / t;
+    auto act = [&](bool bw) {
+      const double mul = bw ? kBwdMem : 1;
+      if (swiglu) {
+        if (b.eager) {
+          b.mem(2 * T * f / t * dt * mul, "gelu");  // silu
+          b.mem(3 * T * f / t * dt * mul, "add");   // gate * up
         } else {
-          b.mem(2 * T * f / t * dt * mul, "gelu");
+          b.mem(3 * T * f / t * dt * mul, "gelu");  // fused swiglu
         }
-      };
-      if (!backward) {
-        tp_enter(false);
-        if (swiglu && b.eager) { linear(T, f / t, h, false); linear(T, f / t, h, false); }
-        else linear(T, n1, h, false);
-        act(false);
-        linear(T, h, f / t, false);
-        tp_exit(false);
       } else {
-        tp_exit(true);
-        linear(T, h, f / t, true);
-        act(true);
-        if (swiglu && b.eager) { linear(T, f / t, h, true); linear(T, f / t, h, true); }
-        else linear(T, n1, h, true);
-        tp_enter(true);
+        b.mem(2 * T * f / t * dt * mul, "gelu");
       }
-      return;
+    };
+    if (!backward) {
+      tp_enter(false);
+      if (swiglu && b.eager) { linear(T, f / t, h, false); linear(T, f / t, h, false); }
+      else linear(T, n1, h, false);
+      act(false);
+      linear(T, h, f / t, false);
+      tp_exit(false);
+    } else {
+      tp_exit(true);
+      linear(T, h, f / t, true);
+      act(true);
+      if (swiglu && b.eager) { linear(T, f / t, h, true); linear(T, f / t, h, true); }
+      else linear(T, n1, h, true);
+      tp_enter(true);
     }
+  }
+  void moe_ffn(bool backward) {
     // Mixture of experts (expert tensor parallelism 1): route, dispatch by all-to-all over the
     // ep group, grouped expert GEMMs, combine.
     const double Tl = T / t;  // tokens this rank routes (sequence-sharded)
@@ -300,9 +307,10 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
       b.mem(2 * Tl * m.experts * 4 * mul, "softmax");
       b.gemm_bwd(Tl, m.experts, h);
     }
-  };
+  }
+  void ffn(bool backward) { moe(m) ? moe_ffn(backward) : dense_ffn(backward); }
 
-  auto forward = [&]() {
+  void forward() {
     ln(false);
     tp_enter(false);
     linear(T, (h + 2 * kvd) / t, h, false);
@@ -313,28 +321,35 @@ void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
     ln(false);
     ffn(false);
     residual(false);
-  };
-  if (!bwd) {
-    b.phase = kForward;
-    forward();
-    overlap_tp_comm(b);
-    return;
   }
-  b.phase = kRecompute;
-  if (recompute_fwd_inside) forward();
-  else if (s.train.recompute == Recompute::selective && s.train.attention == Attention::unfused) attention(false);  // scores recomputed
-  b.phase = kBackward;
-  residual(true);
-  ffn(true);
-  ln(true);
-  residual(true);
-  tp_exit(true);
-  linear(T, h, h / t, true);
-  attention(true);
-  linear(T, (h + 2 * kvd) / t, h, true);
-  tp_enter(true);
-  ln(true);
-  overlap_tp_comm(b);
+
+  void run(bool bwd, bool recompute_fwd_inside) {
+    if (!bwd) {
+      b.phase = kForward;
+      forward();
+      overlap_tp_comm(b);
+      return;
+    }
+    b.phase = kRecompute;
+    if (recompute_fwd_inside) forward();
+    else if (s.train.recompute == Recompute::selective && s.train.attention == Attention::unfused) attention(false);  // scores recomputed
+    b.phase = kBackward;
+    residual(true);
+    ffn(true);
+    ln(true);
+    residual(true);
+    tp_exit(true);
+    linear(T, h, h / t, true);
+    attention(true);
+    linear(T, (h + 2 * kvd) / t, h, true);
+    tp_enter(true);
+    ln(true);
+    overlap_tp_comm(b);
+  }
+};
+
+void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
+  LayerKernels(b).run(bwd, recompute_fwd_inside);
 }
 
 void run_on_gpu(const Profile& prof, const std::vector<Kernel>& ks, double launch_s, double& host, double& gpu,
