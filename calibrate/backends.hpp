@@ -20,7 +20,9 @@ struct BackendOptions {
 RawRun run_cpu_backend(const BackendOptions& opt);
 
 // Number of CUDA devices via the driver library (dlopen of libcuda.so.1, so knee itself needs no
-// CUDA); 0 with the reason in *why when there is no driver or no device.
-int cuda_device_count(std::string* why);
+// CUDA); 0 with the reason in *why when there is no driver or no device (e.g. "no CUDA driver:
+// libcuda.so.1 not loadable (...)"). With devices, *found (when given) says what they are, e.g.
+// "1 GPU: NVIDIA H200" or "8 GPUs: 8 x NVIDIA H100 80GB HBM3".
+int cuda_device_count(std::string* why, std::string* found = nullptr);
 
 }  // namespace knee

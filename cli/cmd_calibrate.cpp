@@ -62,10 +62,29 @@ int run_calibrate(const Args& a) {
   const std::string backend = a.value_or("backend", "auto");
   if (backend != "auto" && backend != "cpu" && backend != "cuda")
     throw InputError(a.what("backend") + ": expected cuda, cpu or auto, got '" + backend + "'");
-  std::string why;
-  const int devices = backend == "cpu" ? 0 : cuda_device_count(&why);
+  std::string why, found;
+  const int devices = backend == "cpu" ? 0 : cuda_device_count(&why, &found);
   std::string chosen = backend;
-  if (backend == "auto") chosen = devices > 0 && std::filesystem::exists(helper("knee-calibrate-cuda")) ? "cuda" : "cpu";
+  if (backend == "auto") {
+    // Say which backend auto chose and why, before any measurement (one line on stderr).
+    const auto cuda_helper = helper("knee-calibrate-cuda");
+    const bool have_helper = !cuda_helper.empty() && std::filesystem::exists(cuda_helper);
+    std::string reason;
+    if (devices == 0) {
+      chosen = "cpu";
+      reason = why;
+    } else if (!have_helper) {
+      chosen = "cpu";
+      reason = "libcuda found, " + found +
+               ", but knee-calibrate-cuda is not beside knee: it is built only where nvcc is";
+    } else {
+      chosen = "cuda";
+      reason = "libcuda found, " + found;
+    }
+    const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
+    if (!rank || std::string(rank) == "0")
+      std::fprintf(stderr, "knee calibrate: backend %s (%s)\n", chosen.c_str(), reason.c_str());
+  }
   if (chosen == "cuda" && devices == 0)
     throw InputError(a.what("backend") + ": expected a machine with a GPU, got no CUDA device (" + why + ")");
 

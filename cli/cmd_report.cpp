@@ -16,8 +16,18 @@ int run_report(const Args& args) {
   const std::string path = args.positional()[0];
   auto out = args.value("out");
   if (!out) throw InputError("knee report: --out: expected the HTML file to write, got nothing");
+  const Json doc = parse_json_file(path);
+  // A scenario (the input of knee sweep) instead of its result: say so, and how to get a sweep.
+  // Scenario files have "model" and "parallelism" or "system" at the top; sweep results have
+  // "points" and "mode" (the scenario itself only under "scenario_json").
+  if (doc.is_object() && doc.contains("model") && (doc.contains("parallelism") || doc.contains("system")) &&
+      !doc.contains("points") && !doc.contains("mode"))
+    throw InputError("knee report: " + path +
+                     ": expected a sweep result (knee sweep --json), got a scenario: run `knee sweep " + path +
+                     " --gpus 64,256,1024 --json > sweep.json` first (--gpus: the GPU counts to study), then "
+                     "knee report sweep.json --out report.html");
   ReportContext ctx{path, command_line(), args.value_or("question", "")};
-  std::string html = render_report_html(parse_json_file(path), ctx);
+  std::string html = render_report_html(doc, ctx);
   std::ofstream f(*out, std::ios::binary);
   if (!f) throw InputError("knee report: --out: expected a writable file, got '" + *out + "'");
   f << html;

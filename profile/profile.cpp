@@ -510,6 +510,13 @@ const nlohmann::ordered_json& Profile::json() const { return impl_->doc; }
 
 const std::string& Profile::description() const { return impl_->description; }
 
+bool Profile::measured_on_cpu() const {
+  const auto& doc = impl_->doc;
+  const auto& m = doc.contains("manifest") ? doc.at("manifest") : doc;
+  const bool no_gpus = m.contains("gpu_count") && m.at("gpu_count").is_number() && m.at("gpu_count").get<double>() == 0;
+  return impl_->gpu.rfind("cpu:", 0) == 0 || no_gpus;
+}
+
 double Profile::peak_tflops(const std::string& dtype) const {
   const auto& pk = impl_->doc.at("compute").at("peak_tflops");
   if (pk.contains(dtype)) {

@@ -27,6 +27,9 @@ class Profile {
   const std::string& name() const;
   const std::string& gpu() const;
   const std::string& description() const;  // $.description, "" when absent
+  // Measured on a CPU, not a GPU (what knee calibrate --backend cpu writes: $.gpu "cpu: ..." or
+  // $.manifest.gpu_count 0): its times say nothing about a GPU.
+  bool measured_on_cpu() const;
 
   // GEMM C[m,n] = A[m,k] B[k,n]; dtype one of the profile's tables (bf16, fp16, fp8, tf32, fp32,
   // fp64). Inverse-distance interpolation of log TFLOP/s over the nearest measured shapes in

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <random>
 
 #include "calibrate/fitter.hpp"
 #include "profile/profile.hpp"
@@ -75,6 +76,78 @@ TEST(Fitter, Bf16PeakIsTheBestRawMedian) {
   EXPECT_EQ(fitted()["compute"]["peak_tflops"]["bf16"]["datasheet"]["value"].get<double>(), 989);
 }
 
+namespace {
+// The raw repetitions of a case, sorted (rank r is sorted[r - 1]).
+std::vector<double> sorted_times(const Json& c) {
+  std::vector<double> t;
+  for (const auto& x : c.at("times_s")) t.push_back(x.get<double>());
+  std::sort(t.begin(), t.end());
+  return t;
+}
+// P(lo <= B <= hi) for B ~ binomial(n, 1/2): the exact coverage of [x(lo), x(hi + 1)] as an
+// interval of the median of any continuous distribution (B counts the repetitions below it).
+double binomial_half_coverage(int n, int lo, int hi) {
+  double p = 0;
+  for (int i = lo; i <= hi; ++i)  // C(n, i) / 2^n
+    p += std::exp(std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) - n * std::log(2.0));
+  return p;
+}
+}  // namespace
+
+TEST(Fitter, SampleIntervalsAreOrderStatisticsOfTheRawRepetitions) {
+  // 50 repetitions (bf16 4096^3): ranks 50/2 -/+ 1.96 sqrt(50)/2 = 25 -/+ 6.93, the lower rounded
+  // down, the upper up and one past: x(18) and x(33). The median is (x(25) + x(26)) / 2.
+  const Json* gemm = nullptr;
+  for (const auto& g : raw1()["gemm"])
+    if (g["dtype"] == "bf16" && g["m"] == 4096 && g["k"] == 4096 && g.contains("times_s") &&
+        g.value("flops", 0.0) == 2.0 * 4096 * 4096 * 4096)
+      gemm = &g;
+  ASSERT_NE(gemm, nullptr);
+  const auto g = sorted_times(*gemm);
+  ASSERT_EQ(g.size(), 50u);
+  const OrderedJson* s = nullptr;
+  for (const auto& x : fitted()["compute"]["gemm"]["bf16"]["samples"])
+    if (x["m"] == 4096 && x["n"] == 4096 && x["k"] == 4096 && x["label"] == "square") s = &x;
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ((*s)["reps"], 50);
+  EXPECT_DOUBLE_EQ((*s)["median_s"].get<double>(), (g[24] + g[25]) / 2);
+  EXPECT_DOUBLE_EQ((*s)["ci95_s"][0].get<double>(), g[17]);
+  EXPECT_DOUBLE_EQ((*s)["ci95_s"][1].get<double>(), g[32]);
+  // [x(18), x(33)] covers the median with probability P(18 <= B <= 32) = 0.9672 for B ~ Bin(50, 1/2):
+  // at least the nominal 95%; the next narrower symmetric pair, [x(19), x(32)], covers 0.9351.
+  EXPECT_NEAR(binomial_half_coverage(50, 18, 32), 0.9672, 5e-5);
+  EXPECT_LT(binomial_half_coverage(50, 19, 31), 0.95);
+
+  // Pinned h2d link: 20 repetitions at 256 MiB: 10 -/+ 4.38 -> x(5), x(16); 5 at 1 GiB: [min, max].
+  const OrderedJson& link = fitted()["links"]["host_pinned_h2d"]["samples"];
+  int checked = 0;
+  for (const auto& r : raw1()["host_link"]) {
+    if (r["direction"] != "h2d" || !r["pinned"].get<bool>()) continue;
+    const auto t = sorted_times(r);
+    for (const auto& x : link) {
+      if (x["bytes"].get<double>() != r["bytes"].get<double>()) continue;
+      if (t.size() == 20) {
+        EXPECT_DOUBLE_EQ(x["ci95_s"][0].get<double>(), t[4]);
+        EXPECT_DOUBLE_EQ(x["ci95_s"][1].get<double>(), t[15]);
+        EXPECT_FALSE(x.contains("ci_method"));
+        ++checked;
+      } else if (t.size() == 5) {
+        EXPECT_DOUBLE_EQ(x["ci95_s"][0].get<double>(), t.front());
+        EXPECT_DOUBLE_EQ(x["ci95_s"][1].get<double>(), t.back());
+        EXPECT_EQ(x["ci_method"], "min-max (fewer than 6 repetitions)");
+        ++checked;
+      } else if (t.size() == 30) {  // 15 -/+ 5.37 -> x(9), x(22)
+        EXPECT_DOUBLE_EQ(x["ci95_s"][0].get<double>(), t[8]);
+        EXPECT_DOUBLE_EQ(x["ci95_s"][1].get<double>(), t[21]);
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 16);  // every pinned h2d size: 14 of 30 repetitions, 1 of 20, 1 of 5
+  EXPECT_NEAR(binomial_half_coverage(20, 5, 15), 0.9882, 5e-5);
+  EXPECT_NEAR(binomial_half_coverage(30, 9, 21), 0.9839, 5e-5);
+}
+
 TEST(Fitter, GemmNIsRecoveredFromFlopsNotTheRepetitionCount) {
   // The raw format's "n" holds the repetition count; a 4096^3 case must come out 4096^3.
   bool found = false;
@@ -102,30 +175,71 @@ static OrderedJson without_manifest(OrderedJson j) {
   return j;
 }
 
+namespace {
+// A RawRun of the H200 data whose noise GEMM times are `times` (seconds, in order).
+RawRun with_noise(const std::vector<double>& times) {
+  RawRun r = read_raw_file(kRun1);
+  r.noise.r = Reps::of(times);
+  return r;
+}
+double op_cv_of(const RawRun& a, const RawRun* b = nullptr) {
+  return fit_profile(a, b, FitOptions{"t", "", "", 1.0}).at("variability").at("op_cv").at("value").get<double>();
+}
+}  // namespace
+
+TEST(Fitter, OpCvIsTheSpreadOfTenMillisecondBlockMeansInOrder) {
+  // 50 repetitions of 1 ms (median 1 ms: ~10 ms blocks are 10 repetitions, 5 blocks). Block b
+  // alternates mean_b -/+ 0.05 ms, so its mean is exactly mean_b: 0.9, 1.0, 1.1, 1.0, 1.0 ms.
+  // Block means: mean 1.0 ms, squared deviations 0.01 + 0 + 0.01 + 0 + 0 = 0.02 ms^2, sample
+  // variance 0.02 / 4 = 0.005 ms^2, so op_cv = sqrt(0.005) / 1.0 = 0.0707107 (by hand).
+  const double block_mean[] = {0.9e-3, 1.0e-3, 1.1e-3, 1.0e-3, 1.0e-3};
+  std::vector<double> drift;
+  for (double m : block_mean)
+    for (int i = 0; i < 10; ++i) drift.push_back(m + (i % 2 ? 0.05e-3 : -0.05e-3));
+  EXPECT_NEAR(op_cv_of(with_noise(drift)), std::sqrt(0.005), 1e-9);
+  // The same 50 repetitions (5 x 0.85, 20 x 0.95, 20 x 1.05, 5 x 1.15 ms; their own CV is
+  // sqrt(0.325 / 49) = 0.0814) reordered so that every block holds one 0.85, one 1.15, four 0.95
+  // and four 1.05 ms: every block mean is 1.0 ms and op_cv is 0. It measures drift over time, not
+  // the spread of single repetitions.
+  std::vector<double> steady;
+  for (int b = 0; b < 5; ++b)
+    for (double x : {0.85e-3, 0.95e-3, 1.05e-3, 0.95e-3, 1.05e-3, 0.95e-3, 1.05e-3, 0.95e-3, 1.05e-3, 1.15e-3})
+      steady.push_back(x);
+  EXPECT_NEAR(op_cv_of(with_noise(steady)), 0.0, 1e-9);
+  // The second run's series gives run_to_run.other_value, never the value.
+  const RawRun a = with_noise(drift), b = with_noise(steady);
+  const OrderedJson two = fit_profile(a, &b, FitOptions{"t", "", "", 1.0});
+  EXPECT_NEAR(two.at("variability").at("op_cv").at("value").get<double>(), std::sqrt(0.005), 1e-9);
+  EXPECT_NEAR(two.at("variability").at("op_cv").at("run_to_run").at("other_value").get<double>(), 0.0, 1e-9);
+}
+
+TEST(Fitter, OpCvRecoversTheBlockDriftOfAKnownDistribution) {
+  // 4000 repetitions around 1 ms (blocks of 10, 400 blocks): each block of 10 shares a drift
+  // d ~ N(0, 0.02), each repetition adds e ~ N(0, 0.05), t = 1 ms x (1 + d + e). The CV of a block
+  // mean is sqrt(0.02^2 + 0.05^2 / 10) = sqrt(0.00065) = 0.02550. A sample SD of 400 values is
+  // within 1 / sqrt(2 x 399) = 3.5% (one standard error) of the truth: tolerance 10% (~3 SE).
+  // Wrong block sizes would be far off: 5 repetitions give 0.0300 (+18%), 20 give 0.0180 (-29%),
+  // single repetitions 0.0539 (+111%).
+  std::mt19937_64 rng(20261206);
+  std::normal_distribution<double> d(0.0, 0.02), e(0.0, 0.05);
+  std::vector<double> t;
+  for (int b = 0; b < 400; ++b) {
+    const double drift = d(rng);
+    for (int i = 0; i < 10; ++i) t.push_back(1e-3 * (1 + drift + e(rng)));
+  }
+  const double truth = std::sqrt(0.02 * 0.02 + 0.05 * 0.05 / 10);
+  EXPECT_NEAR(op_cv_of(with_noise(t)), truth, 0.10 * truth);
+}
+
 TEST(Fitter, VariabilityFromTheNoiseGemmAndTheSecondMachine) {
-  // op_cv: the standard deviation over the mean of ~10 ms blocks of the back-to-back GEMMs, in
-  // order; computed here from the raw file directly.
-  auto block_cv = [](const Json& noise) {
-    std::vector<double> t;
-    for (const auto& x : noise.at("times_s")) t.push_back(x.get<double>());
-    const std::size_t n = std::min<std::size_t>(std::llround(0.010 / med(t)), t.size() / 5);
-    std::vector<double> means;
-    for (std::size_t i = 0; i + n <= t.size(); i += n) {
-      double s = 0;
-      for (std::size_t j = i; j < i + n; ++j) s += t[j];
-      means.push_back(s / double(n));
-    }
-    double mean = 0, var = 0;
-    for (double x : means) mean += x;
-    mean /= double(means.size());
-    for (double x : means) var += (x - mean) * (x - mean);
-    return std::sqrt(var / double(means.size() - 1)) / mean;
-  };
+  // op_cv of the H200 data, computed independently with Python's statistics module from the raw
+  // files (block length round(0.010 s / median) = 49 repetitions, 20 blocks, the last 20 dropped):
+  //   t = json.load(open(f))["gemm_noise"]["times_s"]; n = min(round(0.010 / median(t)), len(t) // 5)
+  //   m = [sum(t[i:i + n]) / n for i in range(0, len(t) - n + 1, n)]; stdev(m) / mean(m)
   const auto& v = fitted().at("variability");
-  EXPECT_NEAR(v.at("op_cv").at("value").get<double>(), block_cv(raw1().at("gemm_noise")), 1e-12);
+  EXPECT_NEAR(v.at("op_cv").at("value").get<double>(), 0.03339439834864384, 1e-12);
   EXPECT_EQ(v.at("op_cv").at("provenance"), "measured");
-  EXPECT_NEAR(v.at("op_cv").at("run_to_run").at("other_value").get<double>(),
-              block_cv(parse_json_file(kRun2).at("gemm_noise")), 1e-12);
+  EXPECT_NEAR(v.at("op_cv").at("run_to_run").at("other_value").get<double>(), 0.05554468245156391, 1e-12);
   // gpu_cv: two machines, GEMMs over 1 ms: small (under 2%), and marked as fitted from two GPUs.
   const double g = v.at("gpu_cv").at("value").get<double>();
   EXPECT_GT(g, 0);

@@ -25,6 +25,30 @@ TEST(Stats, MedianOrderStatisticCiAndOutliers) {
   EXPECT_NE(few.ci_method, "order-statistic");
 }
 
+TEST(Stats, OrderStatisticIntervalCoversTheMedianAtItsBinomialRate) {
+  // Exponential(1) repetitions, true median ln 2. For any continuous distribution [x(j), x(k)]
+  // covers the median with probability P(j <= B <= k - 1), B ~ binomial(n, 1/2) counting the
+  // repetitions below it. n = 21: ranks 6 and 16 (10.5 -/+ 4.49, rounded outward, one past on
+  // top; as above), P(6 <= B <= 15) = 0.97340; n = 50: ranks 18 and 33 (25 -/+ 6.93),
+  // P(18 <= B <= 32) = 0.96716 (sums of C(n, i) / 2^n). 4000 trials give a standard
+  // error of 0.0025 / 0.0028: tolerance 0.01 (about 4 SE). One rank narrower on either side would
+  // cover 0.9475 (n = 21) or 0.9511 (n = 50).
+  std::mt19937_64 rng(42);
+  std::exponential_distribution<double> draw(1.0);
+  const double truth = std::log(2.0);
+  for (auto [n, exact] : {std::pair{21, 0.97340}, std::pair{50, 0.96716}}) {
+    int covered = 0;
+    const int trials = 4000;
+    for (int t = 0; t < trials; ++t) {
+      std::vector<double> v(n);
+      for (double& x : v) x = draw(rng);
+      const Summary s = summarize(v);
+      covered += s.ci_lo <= truth && truth <= s.ci_hi;
+    }
+    EXPECT_NEAR(double(covered) / trials, exact, 0.01) << "n = " << n;
+  }
+}
+
 TEST(Fit, ExactOnNoiselessData) {
   std::vector<double> x, t;
   for (double b = 8; b <= 1 << 30; b *= 4) {

@@ -43,6 +43,22 @@ fi
 grep -q "knee calibrate \[cpu" "$tmp/progress" || fail "no progress lines on stderr"
 grep -q '"host_pipe"' "$tmp/cpu.json" || fail "cpu profile lacks the pipe link"
 grep -q '"knee-raw/1"' "$tmp/cpu-raw.json" || fail "raw output is not knee-raw/1"
+grep -q "knee calibrate: backend" "$tmp/progress" && fail "an explicit --backend cpu printed the auto choice"
+
+# --backend auto (the default) says which backend it chose and why, on stderr before measuring.
+# Without a GPU it picks cpu; without the driver library the reason names libcuda.so.1.
+if [ ! -e /dev/nvidia0 ]; then
+  "$knee" calibrate --quick --out "$tmp/auto.json" 2>"$tmp/auto-err" || fail "calibrate (auto) exited $?"
+  [ "$(grep -c '^knee calibrate: backend ' "$tmp/auto-err")" -eq 1 ] || fail "auto: expected one choice line: $(head -3 "$tmp/auto-err")"
+  head -1 "$tmp/auto-err" | grep -q '^knee calibrate: backend cpu (.\+)$' ||
+    fail "auto: the first stderr line is not the choice of cpu with a reason: $(head -1 "$tmp/auto-err")"
+  # Whether the driver library loads, asked of the dynamic loader through Python's ctypes.
+  if ! /usr/bin/python3 -c 'import ctypes; ctypes.CDLL("libcuda.so.1")' 2>/dev/null; then
+    grep -qF "knee calibrate: backend cpu (no CUDA driver: libcuda.so.1 not loadable" "$tmp/auto-err" ||
+      fail "auto: no driver reason: $(head -1 "$tmp/auto-err")"
+  fi
+  grep -q '"gpu_count": 0' "$tmp/auto.json" || fail "auto without a GPU did not write a cpu profile"
+fi
 # The raw file fits again into a profile (knee fit reads the backend's own format).
 "$knee" fit "$tmp/cpu-raw.json" --out "$tmp/cpu2.json" || fail "refit of the cpu raw file exited $?"
 echo "ok"

@@ -62,4 +62,17 @@ err=$("$knee" report "$tmp/trunc.json" --out "$tmp/x.html" 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q 'trunc.json' <<<"$err" || { echo "FAIL: truncated: rc=$rc $err"; fail=1; }
 err=$("$knee" report "$sweep" 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q -- '--out' <<<"$err" || { echo "FAIL: missing --out: rc=$rc $err"; fail=1; }
+# A scenario instead of a sweep result: one line saying so and how to make a sweep, no HTML written.
+scen=$src/examples/scenarios/gpt-h200-study.json
+err=$("$knee" report "$scen" --out "$tmp/scen.html" 2>&1); rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] &&
+  grep -qF "knee report: $scen: expected a sweep result (knee sweep --json), got a scenario: run \`knee sweep $scen --gpus " <<<"$err" &&
+  grep -qF -- "--json > sweep.json\` first" <<<"$err" ||
+  { echo "FAIL: scenario given to report: rc=$rc $err"; fail=1; }
+[ ! -e "$tmp/scen.html" ] || { echo "FAIL: report wrote HTML for a scenario"; fail=1; }
+# ...and the command it suggests makes a sweep that knee report takes.
+hint=$(sed -n 's/^[^`]*`knee sweep \([^`]*\) > sweep.json`.*$/\1/p' <<<"$err")
+read -r -a hint_args <<<"$hint"
+{ "$knee" sweep "${hint_args[@]}" >"$tmp/hint.json" && "$knee" report "$tmp/hint.json" --out "$tmp/hint.html" 2>/dev/null; } ||
+  { echo "FAIL: the suggested sweep ($hint) does not make a report"; fail=1; }
 exit $fail

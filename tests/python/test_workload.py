@@ -309,3 +309,16 @@ def test_one_schema_for_json_dataclass_csv_and_dataframe(sequential, knee_bin, s
     fields = [f.name for f in dataclasses.fields(knee.SimulationResult)]
     assert fields == list(cli)  # the CLI adds scenario and simulated_wall_s, as the dataclass does
     assert "step_time_s [s]: simulated time of one training step" in knee.SimulationResult.__doc__
+
+
+def test_cpu_profile_in_a_gpu_scenario_raises(tmp_path, knee_bin, scenarios):
+    """A profile measured on a CPU (knee calibrate --backend cpu) is refused by the scenario reader,
+    so knee.simulate raises as the CLI exits 2."""
+    subprocess.run([knee_bin, "calibrate", "--backend", "cpu", "--quick", "--out", str(tmp_path / "cpu.json")],
+                   check=True, capture_output=True)
+    s = json.loads((scenarios / "gpt3-175b-1024.json").read_text())
+    s["profile"] = str(tmp_path / "cpu.json")
+    with pytest.raises(knee.InputError, match=r"\$\.profile: expected a profile measured on a GPU.*not a GPU"):
+        knee.simulate(s)
+    s["profile"] = "h100"
+    assert knee.simulate(s).step_time_s > 0

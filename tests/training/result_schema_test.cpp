@@ -37,7 +37,9 @@ TEST(ResultSchema, SweepColumnsReadTheirPointers) {
     } catch (const nlohmann::json::exception&) {
       present = false;
     }
-    if (!present) EXPECT_TRUE(v.is_null()) << c.name;
+    if (!present) {
+      EXPECT_TRUE(v.is_null()) << c.name;
+    }
   }
   EXPECT_TRUE(sweep_column_value(sweep_columns()[26], point, false).is_null());  // energy is null
   EXPECT_EQ(std::string(sweep_columns()[26].name), "avg_power_per_gpu_W");

@@ -213,7 +213,24 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
   root.ignore("name");
   root.finish();
   validate_scenario(s);
+  load_scenario_profile(s);
   return s;
+}
+
+Profile load_scenario_profile(const Scenario& s) {
+  const bool path = s.profile.find('/') != std::string::npos || s.profile.find(".json") != std::string::npos;
+  Profile p = path ? Profile::load(s.profile) : Profile::builtin(s.profile);
+  if (!p.measured_on_cpu()) return p;
+  const auto names = Profile::builtin_names();
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  const std::string suggest =
+      std::find(names.begin(), names.end(), s.system.gpu_model) != names.end() ? s.system.gpu_model : "h200";
+  throw InputError(s.source + ": $.profile: expected a profile measured on a GPU, got '" + s.profile +
+                   "', measured on a CPU, not a GPU (gpu '" + p.gpu() +
+                   "', as knee calibrate --backend cpu writes), so its times say nothing about the GPUs of " +
+                   s.system.name + "; use a shipped GPU profile (\"profile\": \"" + suggest + "\"; built in: " + list +
+                   ") or calibrate on the GPU with knee calibrate --backend cuda --out my-gpu.json");
 }
 
 Scenario load_scenario(const std::string& path) { return parse_scenario(parse_json_file(path), path); }

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "profile/profile.hpp"
 #include "topologies/fabric.hpp"
 #include "workloads/training/options.hpp"
 
@@ -112,6 +113,10 @@ struct Scenario {
 // Reads a scenario (strict: unknown keys and every inconsistency are InputErrors naming the keys).
 Scenario parse_scenario(const nlohmann::json& j, const std::string& source);
 Scenario load_scenario(const std::string& path);
+// The profile a scenario names ($.profile: a path when it contains '/' or ".json", else a built-in
+// name). A profile measured on a CPU is an InputError naming $.profile and what to use instead
+// (parse_scenario checks it, so a scenario that parses has a GPU profile).
+Profile load_scenario_profile(const Scenario& s);
 // Re-checks the layout after a change (the sweep edits gpus, nodes, dp, global_batch).
 void validate_scenario(const Scenario& s);
 // Layers of each virtual stage (pp x virtual_stages entries, in pipeline order).

@@ -79,9 +79,7 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
   r.dp = s.par.dp;
   r.global_batch = s.par.global_batch;
   r.microbatches = s.microbatches();
-  const Profile prof = s.profile.find('/') != std::string::npos || s.profile.find(".json") != std::string::npos
-                           ? Profile::load(s.profile)
-                           : Profile::builtin(s.profile);
+  const Profile prof = load_scenario_profile(s);
   r.memory = memory_model(s);
   r.memory.capacity_bytes = prof.hbm_capacity_bytes();
   r.memory.fits = r.memory.per_gpu_bytes <= r.memory.capacity_bytes;
