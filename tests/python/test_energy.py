@@ -100,7 +100,7 @@ def test_sweep_without_power_model_has_nan_columns(no_power, src_dir, no_power_p
     hours = knee.sweep(study(src_dir, profile=no_power_profile, cost=GPU_HOURS), gpus=GPUS[:2])
     assert hours["facility_J_per_token"].isna().all() and (hours["usd_per_million_tokens"] > 0).all()
     html = knee.report(hours, out=None)  # the price column without the energy ones
-    assert "<th>comm/compute</th><th>$/M tokens</th><th>note</th>" in html and html.count("<svg") == 4
+    assert "<th>comm/compute</th><th>$/M tokens</th><th>note</th>" in html and html.count("<svg") == 5  # + the whole run chart
 
 
 def test_cost_energy_plot(priced, src_dir):
@@ -135,7 +135,7 @@ def without_rows(html, *keys):
 def test_report_with_energy_and_cost(priced, knee_bin, tmp_path):
     html = knee.report(priced, out=None)
     assert "<th>W/GPU</th><th>J/token</th><th>$/M tokens</th><th>note</th>" in html
-    assert html.count("<svg") == 5 and 'aria-label="Facility energy per token (PUE 1.3)"' in html
+    assert html.count("<svg") == 6 and 'aria-label="Facility energy per token (PUE 1.3)"' in html
     assert "<p>Facility energy per token: <b>" in html and "Cost per million tokens: <b>$" in html
     assert "<li>Prices: $2.5 per GPU-hour, $0.12 per kWh of facility energy.</li>" in html
     assert "150 W per GPU of other IT power) &times; PUE 1.3" in html
