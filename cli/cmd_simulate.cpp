@@ -6,6 +6,7 @@
 
 #include "cli/command.hpp"
 #include "common/json_reader.hpp"
+#include "metrics/format.hpp"
 #include "metrics/trace.hpp"
 #include "workloads/training/training.hpp"
 
@@ -58,14 +59,15 @@ void print_energy_and_cost(const Scenario& s, const SimResult& r) {
     char at[128] = "", kwh[64] = "";
     if (in.usd_per_gpu_hour >= 0) std::snprintf(at, sizeof at, "$%g per GPU-hour", in.usd_per_gpu_hour);
     if (in.usd_per_kWh >= 0) std::snprintf(kwh, sizeof kwh, "%s$%g per kWh", at[0] ? ", " : "", in.usd_per_kWh);
-    std::printf("cost             $%.4g per step, $%.4g per million tokens (at the scenario's %s)\n", c.usd_per_step,
-                c.usd_per_million_tokens, (std::string(at) + kwh).c_str());
+    std::printf("cost             %s per step, %s per million tokens (at the scenario's %s)\n",
+                format_usd(c.usd_per_step).c_str(), format_usd(c.usd_per_million_tokens).c_str(),
+                (std::string(at) + kwh).c_str());
   }
   if (c.run) {
-    std::printf("run              %.4g tokens: %.0f steps, %.2f days, %.4g GPU-hours", in.train_tokens, c.run_steps,
-                c.run_days, c.run_gpu_hours);
-    if (e.available) std::printf(", %.4g MWh facility energy", c.run_facility_MWh);
-    if (c.priced) std::printf(", $%.4g", c.run_usd);
+    std::printf("run              %s: %s steps, %.2f days, %s GPU-hours", format_tokens(in.train_tokens).c_str(),
+                format_count(c.run_steps).c_str(), c.run_days, format_count(c.run_gpu_hours).c_str());
+    if (e.available) std::printf(", %s MWh facility energy", format_sig(c.run_facility_MWh, 4).c_str());
+    if (c.priced) std::printf(", %s", format_usd(c.run_usd).c_str());
     if (f.enabled) std::printf(" (with failures)");
     std::printf("\n");
   }
@@ -132,7 +134,7 @@ int run_simulate(const Args& args) {
                       g.steps, r.step_time_s, g.step_sd_s, g.step_p5_s, g.step_p50_s, g.step_p95_s, g.step_min_s,
                       g.step_max_s);
       }
-      std::printf("throughput       %.0f tokens/s, %.2f samples/s\n", r.tokens_per_s, r.samples_per_s);
+      std::printf("throughput       %s, %.2f samples/s\n", format_tokens_per_s(r.tokens_per_s).c_str(), r.samples_per_s);
       std::printf("TFLOP/s per GPU  %.1f (with recompute), MFU %.1f %%\n", r.tflops_per_gpu, 100 * r.mfu);
       std::printf("comm/compute     %.3f\n", r.comm_to_compute);
       print_energy_and_cost(s, r);

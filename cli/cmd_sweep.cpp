@@ -5,6 +5,7 @@
 
 #include "cli/command.hpp"
 #include "common/json_reader.hpp"
+#include "metrics/sweep_table.hpp"
 #include "workloads/training/training.hpp"
 
 namespace knee::cli {
@@ -36,11 +37,11 @@ int run_sweep(const Args& args) {
     j["simulated_wall_s"] = wall;
     std::cout << j.dump(2) << "\n";
   } else if (args.flag("csv")) {
-    std::cout << r.to_csv();
+    std::cout << sweep_csv(r);
   } else {
     std::printf("# knee sweep %s (%s, %s schedule; simulated, not measured)\n", args.positional()[0].c_str(),
                 s.system.name.c_str(), to_string(s.par.schedule));
-    std::cout << r.to_table();
+    std::cout << sweep_table(r);
     std::printf("# %zu points simulated in %.2f s wall\n", r.points.size(), wall);
   }
   return 0;

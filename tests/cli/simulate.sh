@@ -43,7 +43,7 @@ P
 "$knee" simulate "$tmp/priced.json" > "$tmp/out" || fail "priced simulate exit $?"
 grep -q '^energy .*W per GPU on average (power model: derived)' "$tmp/out" || fail "no energy line: $(cat $tmp/out)"
 grep -q '^cost .*per million tokens (at the scenario.s \$2.5 per GPU-hour)' "$tmp/out" || fail "no cost line: $(cat $tmp/out)"
-grep -q '^run  *3e+11 tokens: ' "$tmp/out" || fail "no run line: $(cat $tmp/out)"
+grep -q '^run  *300B tokens: [0-9,]* steps, .*, \$[0-9,]*' "$tmp/out" || fail "no run line: $(cat $tmp/out)"
 sed 's/"usd_per_gpu_hour": 2.5/"usd_per_gpu_hour": -1/' "$tmp/priced.json" > "$tmp/badcost.json"
 "$knee" simulate "$tmp/badcost.json" 2> "$tmp/err"; rc=$?
 [ $rc -eq 2 ] || fail "negative price exit $rc, expected 2"

@@ -6,6 +6,7 @@
 
 #include "profile/profile.hpp"
 #include "common/error.hpp"
+#include "metrics/sweep_table.hpp"
 #include "workloads/training/layer_model.hpp"
 #include "workloads/training/memory_model.hpp"
 #include "workloads/training/pipeline_schedule.hpp"
@@ -375,7 +376,7 @@ TEST(WorkloadSweep, MarksInfeasiblePointsAndComputesEfficiency) {
   EXPECT_GT(r.points[3].speedup, 1.0);
   const SweepResult w = sweep(scen(j), {4, 8}, "weak", 0, 0.8);
   EXPECT_EQ(w.points[1].global_batch, 2 * w.points[0].global_batch);
-  EXPECT_NE(r.to_csv().find("gpus,tp,pp,dp"), std::string::npos);
+  EXPECT_NE(sweep_csv(r).find("gpus,tp,pp,dp"), std::string::npos);
 }
 
 }  // namespace

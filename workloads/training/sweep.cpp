@@ -4,7 +4,6 @@
 #include <sstream>
 
 #include "common/error.hpp"
-#include "workloads/training/result_schema.hpp"
 #include "workloads/training/sweep.hpp"
 #include "workloads/training/training.hpp"
 
@@ -267,73 +266,6 @@ nlohmann::ordered_json SweepResult::to_json() const {
   for (const auto& p : points) j["points"].push_back(sweep_point_json(p));
   j["provenance"] = sweep_provenance(j["points"]);
   return j;
-}
-
-std::string SweepResult::to_csv() const {
-  // The columns of result_schema.cpp, read from each point's JSON (as Python's DataFrame is).
-  std::ostringstream o;
-  const auto& cols = sweep_columns();
-  for (std::size_t c = 0; c < cols.size(); ++c) o << (c ? "," : "") << cols[c].name;
-  o << '\n';
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    const nlohmann::ordered_json q = sweep_point_json(points[i]);
-    for (std::size_t c = 0; c < cols.size(); ++c) {
-      if (c) o << ',';
-      const auto v = sweep_column_value(cols[c], q, static_cast<int>(i) == knee);
-      if (v.is_boolean()) {
-        o << (v.get<bool>() ? 1 : 0);
-      } else if (v.is_number_integer()) {
-        o << v.get<std::int64_t>();
-      } else if (v.is_number()) {
-        o << v.get<double>();
-      } else if (v.is_string()) {
-        std::string t = v.get<std::string>();
-        std::replace(t.begin(), t.end(), ',', ';');
-        std::replace(t.begin(), t.end(), '"', '\'');
-        o << '"' << t << '"';
-      }
-    }
-    o << '\n';
-  }
-  return o.str();
-}
-
-std::string SweepResult::to_table() const {
-  std::ostringstream o;
-  char buf[512];
-  o << "# " << mode << " scaling: " << (mode == "strong" ? "global batch fixed" : "global batch grows with dp")
-    << "; baseline " << baseline_gpus << " GPUs; knee threshold " << fmt("%.2f", threshold) << " efficiency\n";
-  // A stragglers column only when the scenario has them (the table stays as it was otherwise).
-  const bool strag = std::any_of(points.begin(), points.end(), [](const SweepPoint& p) { return p.result.stragglers.enabled; });
-  std::snprintf(buf, sizeof buf, "%7s %3s %3s %5s %6s %9s %12s %8s %6s %6s %6s %7s %7s %7s %7s %6s%s\n", "gpus", "tp", "pp",
-                "dp", "batch", "step_s", "tokens/s", "speedup", "eff", "mfu", "c/c", "tp_s", "pp_s", "dp_s", "bubble",
-                "J/tok", strag ? "   strag" : "");
-  o << buf;
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    const auto& p = points[i];
-    if (!p.feasible) {
-      std::snprintf(buf, sizeof buf, "%7lld %3lld %3lld %5lld %6lld  infeasible: %s\n", static_cast<long long>(p.gpus),
-                    static_cast<long long>(p.tp), static_cast<long long>(p.pp), static_cast<long long>(p.dp),
-                    static_cast<long long>(p.global_batch), p.reason.c_str());
-      o << buf;
-      continue;
-    }
-    const auto& r = p.result;
-    const auto& b = r.breakdown;
-    const std::string jtok = r.energy.available ? fmt("%6.3f", r.energy.facility_J_per_token) : "     -";
-    const std::string sg = strag ? fmt(" %7.4f", b.straggler_s) : "";
-    std::snprintf(buf, sizeof buf, "%7lld %3lld %3lld %5lld %6lld %9.4f %12.0f %8.2f %6.3f %6.3f %6.3f %7.4f %7.4f %7.4f %7.4f %s%s%s\n",
-                  static_cast<long long>(p.gpus), static_cast<long long>(p.tp), static_cast<long long>(p.pp),
-                  static_cast<long long>(p.dp), static_cast<long long>(p.global_batch), r.step_time_s, r.tokens_per_s,
-                  p.speedup, p.efficiency, r.mfu, r.comm_to_compute, b.tp_s, b.pp_s, b.dp_s, b.bubble_s, jtok.c_str(),
-                  sg.c_str(), static_cast<int>(i) == knee ? "  <-- knee" : "");
-    o << buf;
-  }
-  if (knee >= 0)
-    o << "# knee at " << points[static_cast<std::size_t>(knee)].gpus << " GPUs: " << knee_cause << "\n";
-  else
-    o << "# no knee: every feasible point keeps efficiency >= " << fmt("%.2f", threshold) << "\n";
-  return o.str();
 }
 
 }  // namespace knee

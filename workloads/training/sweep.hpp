@@ -28,9 +28,7 @@ struct SweepResult {
   std::vector<SweepPoint> points;
   int knee = -1;  // index of the first point below threshold, -1 if none
   std::string knee_cause;  // the cost that grew most from the baseline to the knee
-  nlohmann::ordered_json to_json() const;
-  std::string to_csv() const;
-  std::string to_table() const;
+  nlohmann::ordered_json to_json() const;  // rendered as a table or CSV by metrics/sweep_table.hpp
 };
 
 // mode "strong" (global batch fixed) or "weak" (global batch grows with dp); baseline 0: the
