@@ -6,8 +6,10 @@ pkgs=(cmake g++ make libeigen3-dev libboost-graph-dev nlohmann-json3-dev libgtes
       libbenchmark-dev pybind11-dev libopenmpi-dev openmpi-bin python3 python3-dev python3-numpy
       python3-pandas python3-matplotlib python3-nbclient python3-tqdm python3-distributed)
 if [ "${1:-}" = "--test" ]; then
-  # pytest and a Jupyter kernel for the Python tests and notebooks; Chromium renders the report.
-  pkgs+=(python3-pytest python3-ipykernel python3-nbformat python3-jupyter-client chromium)
+  # pytest and a Jupyter kernel for the Python tests and notebooks; Chromium renders the report;
+  # pip, setuptools and wheel for the `pip install .` test (tests/python/install_test.sh).
+  pkgs+=(python3-pytest python3-ipykernel python3-nbformat python3-jupyter-client chromium
+         python3-pip python3-setuptools python3-wheel)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
