@@ -9,8 +9,8 @@
 namespace knee {
 
 struct BackendOptions {
-  bool quick = false;                                   // CI mode: a few seconds
-  std::function<void(const std::string&)> progress;     // one short line per case, may be empty
+  bool quick = false;                                // CI mode: a few seconds
+  std::function<void(const std::string&)> progress;  // one short line per case, may be empty
   std::string command_line;
 };
 

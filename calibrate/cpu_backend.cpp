@@ -160,17 +160,22 @@ RawRun run_cpu_backend(const BackendOptions& opt) {
   const Plan plan = opt.quick ? Plan{0.05, 2e-4, 5, 60} : Plan{0.4, 1e-3, 9, 400};
   const Plan big = opt.quick ? Plan{0.15, 2e-4, 5, 40} : Plan{1.0, 1e-3, 7, 200};
 
-  gemm_cases<float>("fp32", opt.quick ? std::vector<int>{64, 128, 256} : std::vector<int>{64, 128, 256, 512, 1024},
-                    big, opt, run);
-  gemm_cases<double>("fp64", opt.quick ? std::vector<int>{64, 128, 256} : std::vector<int>{64, 128, 256, 512},
-                     big, opt, run);
+  gemm_cases<float>("fp32", opt.quick ? std::vector<int>{64, 128, 256} : std::vector<int>{64, 128, 256, 512, 1024}, big,
+                    opt, run);
+  gemm_cases<double>("fp64", opt.quick ? std::vector<int>{64, 128, 256} : std::vector<int>{64, 128, 256, 512}, big, opt,
+                     run);
 
   const std::size_t top = opt.quick ? 16 * kMiB : 256 * kMiB;
   {
     std::vector<char> src(top, 1), dst(top, 0);
     for (std::size_t s = kKiB; s <= top; s *= opt.quick ? 4 : 2) {
       if (opt.progress) opt.progress("memcpy " + format_bytes(static_cast<Bytes>(s)));
-      auto t = measure([&] { std::memcpy(dst.data(), src.data(), s); asm volatile("" ::: "memory"); }, plan);
+      auto t = measure(
+          [&] {
+            std::memcpy(dst.data(), src.data(), s);
+            asm volatile("" ::: "memory");
+          },
+          plan);
       run.copy.push_back({2.0 * static_cast<double>(s), Reps::of(std::move(t))});
     }
   }
@@ -179,10 +184,12 @@ RawRun run_cpu_backend(const BackendOptions& opt) {
     std::vector<float> a(n_top, 1.0f), b(n_top, 2.0f), c(n_top);
     for (std::size_t n = 1024; n <= n_top; n *= opt.quick ? 4 : 2) {
       if (opt.progress) opt.progress("add " + std::to_string(n) + " floats");
-      auto t = measure([&] {
-        for (std::size_t i = 0; i < n; ++i) c[i] = a[i] + b[i];
-        asm volatile("" ::: "memory");
-      }, plan);
+      auto t = measure(
+          [&] {
+            for (std::size_t i = 0; i < n; ++i) c[i] = a[i] + b[i];
+            asm volatile("" ::: "memory");
+          },
+          plan);
       run.ops["add"].push_back({3.0 * 4 * static_cast<double>(n), Reps::of(std::move(t))});
     }
   }

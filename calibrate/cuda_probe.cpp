@@ -54,8 +54,8 @@ int cuda_device_count(std::string* why, std::string* found) {
     }
     std::string list;
     for (const auto& name : order)
-      list += (list.empty() ? "" : ", ") +
-              (names[name] > 1 ? std::to_string(names[name]) + " x " : std::string()) + name;
+      list +=
+          (list.empty() ? "" : ", ") + (names[name] > 1 ? std::to_string(names[name]) + " x " : std::string()) + name;
     *found = std::to_string(n) + (n == 1 ? " GPU: " : " GPUs: ") + list;
   }
   dlclose(lib);

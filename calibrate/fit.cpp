@@ -95,8 +95,8 @@ void split_rec(const Pts& p, int depth, double f_threshold, std::vector<AlphaBet
 }
 }  // namespace
 
-std::vector<AlphaBetaFit> fit_piecewise(const std::vector<double>& x, const std::vector<double>& t,
-                                        int max_depth, double f_threshold) {
+std::vector<AlphaBetaFit> fit_piecewise(const std::vector<double>& x, const std::vector<double>& t, int max_depth,
+                                        double f_threshold) {
   std::vector<std::size_t> order(x.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return x[a] < x[b]; });

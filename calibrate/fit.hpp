@@ -9,7 +9,7 @@ namespace knee {
 struct AlphaBetaFit {
   double alpha_s = 0, beta_s_per_byte = 0;
   double alpha_ci[2] = {0, 0}, beta_ci[2] = {0, 0};  // 95%: estimate -/+ t(0.975, n-2) * stderr
-  double wsse = 0;      // weighted sum of squared residuals
+  double wsse = 0;                                   // weighted sum of squared residuals
   int points = 0;
   double from_bytes = 0, to_bytes = 0;  // range of x covered by the points
 };
@@ -24,15 +24,14 @@ AlphaBetaFit fit_alpha_beta(const std::vector<double>& x, const std::vector<doub
 // recursing into each half up to `max_depth` levels (2 gives at most 4 segments). A break is kept
 // only when it lowers the weighted residual by an F ratio above `f_threshold`, so a clean
 // alpha-beta curve stays one segment.
-std::vector<AlphaBetaFit> fit_piecewise(const std::vector<double>& x, const std::vector<double>& t,
-                                        int max_depth = 2, double f_threshold = 10.0);
+std::vector<AlphaBetaFit> fit_piecewise(const std::vector<double>& x, const std::vector<double>& t, int max_depth = 2,
+                                        double f_threshold = 10.0);
 
 // The curve of a copy or link: first split into the latency-bound points (median below
 // `ratio` x the shortest median) and the bandwidth-bound rest, then each part by fit_piecewise
 // (depth 1). Small-size times are host-bound and scatter around a level, which would swamp any
 // single residual test; the ratio split keeps them from biasing the bandwidth. Segments come out
 // in x order; the first gives alpha (latency), the last beta (asymptotic per-byte time).
-std::vector<AlphaBetaFit> fit_regimes(const std::vector<double>& x, const std::vector<double>& t,
-                                      double ratio = 4.0);
+std::vector<AlphaBetaFit> fit_regimes(const std::vector<double>& x, const std::vector<double>& t, double ratio = 4.0);
 
 }  // namespace knee

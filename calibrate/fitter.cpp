@@ -53,8 +53,11 @@ void add_run_to_run(OrderedJson& p, double other) {
 }
 
 OrderedJson sample_json(double bytes, const Summary& s) {
-  OrderedJson j = {{"bytes", bytes}, {"median_s", s.median}, {"ci95_s", {s.ci_lo, s.ci_hi}},
-                   {"reps", s.reps}, {"outliers", s.outliers}};
+  OrderedJson j = {{"bytes", bytes},
+                   {"median_s", s.median},
+                   {"ci95_s", {s.ci_lo, s.ci_hi}},
+                   {"reps", s.reps},
+                   {"outliers", s.outliers}};
   if (s.ci_method != "order-statistic") j["ci_method"] = s.ci_method;
   return j;
 }
@@ -107,8 +110,8 @@ CurveFit fit_curve(const std::vector<SizeCase>& cases, GpuSide gpu, std::string*
   // segments this concerns the first (the smallest sizes), refitted on its own samples.
   const AlphaBetaFit& free_fit = f.segs[0];
   const bool too_high = free_fit.alpha_s > gpu.tiny_kernel_s;
-  const bool unresolved = free_fit.alpha_s < gpu.kernel_s ||
-                          (free_fit.alpha_ci[0] <= gpu.kernel_s && gpu.kernel_s <= free_fit.alpha_ci[1]);
+  const bool unresolved =
+      free_fit.alpha_s < gpu.kernel_s || (free_fit.alpha_ci[0] <= gpu.kernel_s && gpu.kernel_s <= free_fit.alpha_ci[1]);
   if (too_high || unresolved) {
     AlphaBetaFit& g = f.segs[0];
     const double fitted = g.alpha_s;
@@ -156,10 +159,10 @@ OrderedJson curve_json(const std::vector<SizeCase>& all_cases, const std::vector
   const std::vector<SizeCase>* other = other_all ? &other_cases : nullptr;
   std::string n = note;
   if (cases.size() < all_cases.size())
-    add_note(n, "GPU-side curve: fitted on the " + std::to_string(cases.size()) + " of " +
-             std::to_string(all_cases.size()) +
-             " samples whose GPU work exceeds an isolated tiny kernel; the shorter ones are host-bound "
-             "(dispatch and event overhead, which the simulator charges as launch time) and kept in samples only");
+    add_note(
+        n, "GPU-side curve: fitted on the " + std::to_string(cases.size()) + " of " + std::to_string(all_cases.size()) +
+               " samples whose GPU work exceeds an isolated tiny kernel; the shorter ones are host-bound "
+               "(dispatch and event overhead, which the simulator charges as launch time) and kept in samples only");
   CurveFit f = fit_curve(cases, gpu, &n);
   if (!n.empty()) j["note"] = n;
   const AlphaBetaFit& first = f.segs.front();
@@ -180,7 +183,9 @@ OrderedJson curve_json(const std::vector<SizeCase>& all_cases, const std::vector
   }
   OrderedJson segs = OrderedJson::array();
   for (const auto& s : f.segs)
-    segs.push_back({{"from_bytes", s.from_bytes}, {"to_bytes", s.to_bytes}, {"points", s.points},
+    segs.push_back({{"from_bytes", s.from_bytes},
+                    {"to_bytes", s.to_bytes},
+                    {"points", s.points},
                     {"alpha_s", param(s.alpha_s, "fitted", s.alpha_ci[0], s.alpha_ci[1])},
                     {"beta_s_per_byte", param(s.beta_s_per_byte, "fitted", s.beta_ci[0], s.beta_ci[1])}});
   j["segments"] = segs;
@@ -236,8 +241,8 @@ OrderedJson build_manifest(const RawRun& a, const RawRun* b, const FitOptions& o
   m["source_files"] = src;
   m["measurement"] = manifest_string(r, "method");
   OrderedJson extra = OrderedJson::object();
-  std::set<std::string> used = {"gpu_name", "gpu_count", "driver", "cuda", "nccl", "cublas", "clocks",
-                                "host", "date", "method", "power_limit_W"};
+  std::set<std::string> used = {"gpu_name", "gpu_count", "driver", "cuda",   "nccl",         "cublas",
+                                "clocks",   "host",      "date",   "method", "power_limit_W"};
   for (auto it = r.begin(); it != r.end(); ++it)
     if (!used.count(it.key())) extra[it.key()] = it.value();
   if (b) extra["second_run"] = {{"source", b->source}, {"date", manifest_string(b->manifest, "date")}};
@@ -262,14 +267,22 @@ OrderedJson fit_batched(const RawRun& a, const RawRun* b) {
     if (g.batch <= 1) continue;
     const Summary& s = g.r.summary;
     const double flops = 2.0 * double(g.batch) * g.m * g.n * g.k;
-    OrderedJson e = {{"batch", g.batch}, {"m", g.m}, {"n", g.n}, {"k", g.k}, {"label", g.label},
-                     {"median_s", s.median}, {"ci95_s", {s.ci_lo, s.ci_hi}}, {"reps", s.reps},
-                     {"outliers", s.outliers}, {"tflops", flops / s.median / 1e12}};
+    OrderedJson e = {{"batch", g.batch},
+                     {"m", g.m},
+                     {"n", g.n},
+                     {"k", g.k},
+                     {"label", g.label},
+                     {"median_s", s.median},
+                     {"ci95_s", {s.ci_lo, s.ci_hi}},
+                     {"reps", s.reps},
+                     {"outliers", s.outliers},
+                     {"tflops", flops / s.median / 1e12}};
     if (auto it = other.find(gemm_key(g)); it != other.end()) e["other_run_median_s"] = it->second;
     if (!out.contains(g.dtype))
-      out[g.dtype] = {{"provenance", "measured"},
-                      {"note", "strided-batched GEMM (cublasGemmStridedBatchedEx): batch products of m x n x k per call"},
-                      {"samples", OrderedJson::array()}};
+      out[g.dtype] = {
+          {"provenance", "measured"},
+          {"note", "strided-batched GEMM (cublasGemmStridedBatchedEx): batch products of m x n x k per call"},
+          {"samples", OrderedJson::array()}};
     out[g.dtype]["samples"].push_back(e);
   }
   return out;
@@ -300,8 +313,14 @@ OrderedJson fit_compute(const RawRun& a, const RawRun* b, const Datasheet* ds) {
         best = g;
       }
       floor = std::min(floor, s.median);
-      OrderedJson e = {{"m", g->m}, {"n", g->n}, {"k", g->k}, {"label", g->label}, {"median_s", s.median},
-                       {"ci95_s", {s.ci_lo, s.ci_hi}}, {"reps", s.reps}, {"outliers", s.outliers},
+      OrderedJson e = {{"m", g->m},
+                       {"n", g->n},
+                       {"k", g->k},
+                       {"label", g->label},
+                       {"median_s", s.median},
+                       {"ci95_s", {s.ci_lo, s.ci_hi}},
+                       {"reps", s.reps},
+                       {"outliers", s.outliers},
                        {"tflops", tf}};
       if (s.ci_method != "order-statistic") e["ci_method"] = s.ci_method;
       if (auto it = other.find(gemm_key(*g)); it != other.end()) e["other_run_median_s"] = it->second;
@@ -310,8 +329,8 @@ OrderedJson fit_compute(const RawRun& a, const RawRun* b, const Datasheet* ds) {
     const double flops = 2.0 * best->m * best->n * best->k;
     const Summary& s = best->r.summary;
     OrderedJson achieved = param(best_tf, "measured", flops / s.ci_hi / 1e12, flops / s.ci_lo / 1e12);
-    achieved["note"] = "the fastest measured shape: " + std::to_string(best->m) + "x" + std::to_string(best->n) +
-                       "x" + std::to_string(best->k) + " (" + best->label + ")";
+    achieved["note"] = "the fastest measured shape: " + std::to_string(best->m) + "x" + std::to_string(best->n) + "x" +
+                       std::to_string(best->k) + " (" + best->label + ")";
     if (auto it = other.find(gemm_key(*best)); it != other.end()) add_run_to_run(achieved, flops / it->second / 1e12);
     OrderedJson pk = {{"achieved", achieved}};
     if (ds && datasheet_peak(*ds, dt) > 0) pk["datasheet"] = param(datasheet_peak(*ds, dt), "datasheet");
@@ -369,9 +388,10 @@ OrderedJson fit_power(const RawRun& a, const RawRun* b, double settle_s, const D
   p["calibration_rates"] = {{"compute_tflops", a.power_gemm_tflops}, {"memory_Bps", a.power_copy_Bps}};
   p["settle_s"] = settle_s;
   p["samples_excluded"] = excl;
-  p["note"] = "power_W = idle + (compute_W - idle) * compute_util + (memory_W - idle) * mem_util, clamped to "
-              "[idle, tdp]; util 1 is the calibration workload (compute: bf16 GEMM at calibration_rates."
-              "compute_tflops; memory: a device copy at calibration_rates.memory_Bps)";
+  p["note"] =
+      "power_W = idle + (compute_W - idle) * compute_util + (memory_W - idle) * mem_util, clamped to "
+      "[idle, tdp]; util 1 is the calibration workload (compute: bf16 GEMM at calibration_rates."
+      "compute_tflops; memory: a device copy at calibration_rates.memory_Bps)";
   return p;
 }
 
@@ -420,7 +440,8 @@ OrderedJson fit_variability(const RawRun& a, const RawRun* b) {
     q["note"] = "coefficient of variation of the mean time of consecutive ~10 ms blocks of " +
                 std::to_string(a.noise.r.times_s.size()) + " back-to-back " + std::to_string(a.noise.m) + "^3 " +
                 a.noise.dtype + " GEMMs (one GPU)";
-    if (b && b->noise.m > 0 && b->noise.r.times_s.size() >= 20) add_run_to_run(q, block_cv(b->noise.r.times_s, kOpBlock_s));
+    if (b && b->noise.m > 0 && b->noise.r.times_s.size() >= 20)
+      add_run_to_run(q, block_cv(b->noise.r.times_s, kOpBlock_s));
     v["op_cv"] = q;
   }
   if (b) {
@@ -443,7 +464,8 @@ OrderedJson fit_variability(const RawRun& a, const RawRun* b) {
 OrderedJson fit_profile(const RawRun& a, const RawRun* b, const FitOptions& opt) {
   if (a.gemm.empty()) throw InputError(a.source + ": $.gemm: expected at least one GEMM case, got none");
   if (a.copy.size() < 2)
-    throw InputError(a.source + ": copy: expected a device copy sweep of >= 2 sizes, got " + std::to_string(a.copy.size()));
+    throw InputError(a.source + ": copy: expected a device copy sweep of >= 2 sizes, got " +
+                     std::to_string(a.copy.size()));
   const std::string gpu = manifest_string(a.manifest, "gpu_name");
   const Datasheet* ds = a.device_kind == "gpu" ? find_datasheet(gpu) : nullptr;
   OrderedJson p;
@@ -474,8 +496,12 @@ OrderedJson fit_profile(const RawRun& a, const RawRun* b, const FitOptions& opt)
   OrderedJson att = {{"provenance", "measured"}, {"samples", OrderedJson::array()}};
   for (std::size_t i = 0; i < a.attention.size(); ++i) {
     const auto& c = a.attention[i];
-    OrderedJson e = {{"batch", c.batch}, {"heads", c.heads}, {"seq", c.seq}, {"head_dim", c.head_dim},
-                     {"causal", c.causal}, {"fwd", param(c.fwd.summary, "measured")},
+    OrderedJson e = {{"batch", c.batch},
+                     {"heads", c.heads},
+                     {"seq", c.seq},
+                     {"head_dim", c.head_dim},
+                     {"causal", c.causal},
+                     {"fwd", param(c.fwd.summary, "measured")},
                      {"fwd_bwd", param(c.fwd_bwd.summary, "measured")}};
     if (b && i < b->attention.size() && b->attention[i].seq == c.seq && b->attention[i].batch == c.batch) {
       add_run_to_run(e["fwd"], b->attention[i].fwd.summary.median);
@@ -485,22 +511,24 @@ OrderedJson fit_profile(const RawRun& a, const RawRun* b, const FitOptions& opt)
   }
   att["note"] = "fwd_bwd counts 3.5x the forward FLOPs; causal counts half the score matrix";
   if (a.attention.empty() && !a.attention_unfused.empty())
-    att["note"] = "fused attention not measured (attention_time_s falls back to a bf16 GEMM of the same FLOPs); "
-                  "unfused_samples time the unfused reference path (attention_unfused_time_s)";
+    att["note"] =
+        "fused attention not measured (attention_time_s falls back to a bf16 GEMM of the same FLOPs); "
+        "unfused_samples time the unfused reference path (attention_unfused_time_s)";
   if (!a.attention_unfused.empty()) {
     OrderedJson u = OrderedJson::array();
     for (std::size_t i = 0; i < a.attention_unfused.size(); ++i) {
       const auto& c = a.attention_unfused[i];
-      OrderedJson e = {{"batch", c.batch}, {"heads", c.heads}, {"seq", c.seq}, {"head_dim", c.head_dim},
-                       {"causal", c.causal}, {"fwd", param(c.fwd.summary, "measured")}};
+      OrderedJson e = {{"batch", c.batch},       {"heads", c.heads},   {"seq", c.seq},
+                       {"head_dim", c.head_dim}, {"causal", c.causal}, {"fwd", param(c.fwd.summary, "measured")}};
       if (b && i < b->attention_unfused.size() && b->attention_unfused[i].seq == c.seq &&
           b->attention_unfused[i].batch == c.batch)
         add_run_to_run(e["fwd"], b->attention_unfused[i].fwd.summary.median);
       u.push_back(e);
     }
     att["unfused_samples"] = u;
-    att["unfused_note"] = "unfused reference forward, bf16: S = QK^T (strided-batched cuBLAS GEMM, full seq x seq), "
-                          "a row softmax kernel (causal mask applied there), O = PV (strided-batched GEMM)";
+    att["unfused_note"] =
+        "unfused reference forward, bf16: S = QK^T (strided-batched cuBLAS GEMM, full seq x seq), "
+        "a row softmax kernel (causal mask applied there), O = PV (strided-batched GEMM)";
   }
   p["attention"] = att;
 
@@ -545,15 +573,19 @@ OrderedJson derived(double v, const std::string& note) {
 }
 OrderedJson scale_curve(const OrderedJson& c, double beta_scale, const std::string& note) {
   OrderedJson o = {{"provenance", "derived"}, {"note", note}};
-  o["alpha_s"] = derived(c["alpha_s"]["value"].get<double>(), "alpha of the base profile (latency is host/launch-bound)");
+  o["alpha_s"] =
+      derived(c["alpha_s"]["value"].get<double>(), "alpha of the base profile (latency is host/launch-bound)");
   const double beta = c["beta_s_per_byte"]["value"].get<double>() * beta_scale;
   o["beta_s_per_byte"] = derived(beta, "base beta scaled by the bandwidth ratio");
   o["bandwidth_Bps"] = derived(1 / beta, "1 / beta");
   OrderedJson segs = OrderedJson::array();
   for (const auto& s : c["segments"])
-    segs.push_back({{"from_bytes", s["from_bytes"]}, {"to_bytes", s["to_bytes"]}, {"points", s["points"]},
-                    {"alpha_s", derived(s["alpha_s"]["value"].get<double>(), "base")},
-                    {"beta_s_per_byte", derived(s["beta_s_per_byte"]["value"].get<double>() * beta_scale, "base x ratio")}});
+    segs.push_back(
+        {{"from_bytes", s["from_bytes"]},
+         {"to_bytes", s["to_bytes"]},
+         {"points", s["points"]},
+         {"alpha_s", derived(s["alpha_s"]["value"].get<double>(), "base")},
+         {"beta_s_per_byte", derived(s["beta_s_per_byte"]["value"].get<double>() * beta_scale, "base x ratio")}});
   o["segments"] = segs;
   return o;
 }
@@ -599,13 +631,22 @@ OrderedJson derive_profile(const OrderedJson& base, const std::string& target, c
     for (const auto& s : it.value()["samples"]) {
       const double t = scale_time(s["median_s"].get<double>(), floor, ratio);
       const double flops = 2.0 * s["m"].get<double>() * s["n"].get<double>() * s["k"].get<double>();
-      samples.push_back({{"m", s["m"]}, {"n", s["n"]}, {"k", s["k"]}, {"label", s["label"]}, {"median_s", t},
-                         {"ci95_s", {scale_time(s["ci95_s"][0].get<double>(), floor, ratio),
-                                     scale_time(s["ci95_s"][1].get<double>(), floor, ratio)}},
-                         {"reps", 0}, {"outliers", 0}, {"tflops", flops / t / 1e12}});
+      samples.push_back({{"m", s["m"]},
+                         {"n", s["n"]},
+                         {"k", s["k"]},
+                         {"label", s["label"]},
+                         {"median_s", t},
+                         {"ci95_s",
+                          {scale_time(s["ci95_s"][0].get<double>(), floor, ratio),
+                           scale_time(s["ci95_s"][1].get<double>(), floor, ratio)}},
+                         {"reps", 0},
+                         {"outliers", 0},
+                         {"tflops", flops / t / 1e12}});
     }
     OrderedJson fl = derived(floor, "launch floor of the base profile (host-bound)");
-    gemm[dt] = {{"provenance", "derived"}, {"floor_s", fl}, {"samples", samples},
+    gemm[dt] = {{"provenance", "derived"},
+                {"floor_s", fl},
+                {"samples", samples},
                 {"note", "base medians: floor + (t - floor) * " + std::to_string(pf) + "/" + std::to_string(pt)}};
     peak[dt] = {{"achieved", derived(bc["peak_tflops"][dt]["achieved"]["value"].get<double>() * ratio,
                                      "base achieved x datasheet ratio")},
@@ -629,11 +670,15 @@ OrderedJson derive_profile(const OrderedJson& base, const std::string& target, c
   p["memory"] = mem;
 
   // attention: like a bf16 GEMM
-  OrderedJson att = {{"provenance", "derived"}, {"samples", OrderedJson::array()},
+  OrderedJson att = {{"provenance", "derived"},
+                     {"samples", OrderedJson::array()},
                      {"note", "base times: floor + (t - floor) x bf16 peak ratio"}};
   for (const auto& s : base["attention"]["samples"]) {
-    OrderedJson e = {{"batch", s["batch"]}, {"heads", s["heads"]}, {"seq", s["seq"]},
-                     {"head_dim", s["head_dim"]}, {"causal", s["causal"]}};
+    OrderedJson e = {{"batch", s["batch"]},
+                     {"heads", s["heads"]},
+                     {"seq", s["seq"]},
+                     {"head_dim", s["head_dim"]},
+                     {"causal", s["causal"]}};
     for (const char* k : {"fwd", "fwd_bwd"})
       e[k] = derived(scale_time(s[k]["value"].get<double>(), bf16_floor, bf16_ratio), "base x bf16 ratio");
     att["samples"].push_back(e);
@@ -649,9 +694,10 @@ OrderedJson derive_profile(const OrderedJson& base, const std::string& target, c
   for (auto it = base["links"].begin(); it != base["links"].end(); ++it) {
     if (it.key().rfind("host_", 0) != 0) continue;
     const double r = std::pow(2.0, from->pcie_gen - to->pcie_gen);  // each PCIe generation doubles the rate
-    links[it.key()] = scale_curve(it.value(), r, "base host link; beta x PCIe generation ratio (gen " +
-                                                     std::to_string(int(from->pcie_gen)) + " -> " +
-                                                     std::to_string(int(to->pcie_gen)) + ")");
+    links[it.key()] =
+        scale_curve(it.value(), r,
+                    "base host link; beta x PCIe generation ratio (gen " + std::to_string(int(from->pcie_gen)) +
+                        " -> " + std::to_string(int(to->pcie_gen)) + ")");
   }
   add_datasheet_links(links, *to);
   p["links"] = links;

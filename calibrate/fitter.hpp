@@ -9,9 +9,9 @@
 namespace knee {
 
 struct FitOptions {
-  std::string name;                     // profile name, e.g. "h200"
+  std::string name;  // profile name, e.g. "h200"
   std::string command_line, git_revision;
-  double power_settle_s = 1.0;          // samples this soon after a phase change are excluded
+  double power_settle_s = 1.0;  // samples this soon after a phase change are excluded
 };
 
 // `second` (may be null) is another run of the same kind of machine: it never changes a value,
@@ -21,7 +21,7 @@ OrderedJson fit_profile(const RawRun& primary, const RawRun* second, const FitOp
 // Datasheet figures of the GPUs knee knows (dense tensor-core TFLOP/s, HBM, NVLink, TDP).
 struct Datasheet {
   std::string key, gpu;
-  double bf16, fp16, fp8, tf32, fp32;    // TFLOP/s, 0 = not supported / not published
+  double bf16, fp16, fp8, tf32, fp32;  // TFLOP/s, 0 = not supported / not published
   double hbm_Bps, capacity_bytes, l2_bytes, nvlink_total_Bps, nic_bps, tdp_W, pcie_gen;
 };
 const Datasheet* find_datasheet(const std::string& key_or_gpu_name);

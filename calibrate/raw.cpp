@@ -68,9 +68,7 @@ std::string csv_field(const std::string& csv, int index) {
 double leading_number(const std::string& s) {
   try {
     return std::stod(s);
-  } catch (...) {
-    return 0;
-  }
+  } catch (...) { return 0; }
 }
 
 void read_torch_env(JsonObject env, RawRun& run) {
@@ -93,8 +91,7 @@ void read_torch_env(JsonObject env, RawRun& run) {
     // name, driver, sm clock, sm max, mem clock, mem max, power limit, power draw, temp, pcie gen, width
     const std::string q = env.string("nvidia_smi_query");
     m["driver"] = csv_field(q, 1);
-    m["clocks"] = {{"sm_max_MHz", leading_number(csv_field(q, 3))},
-                   {"mem_max_MHz", leading_number(csv_field(q, 5))}};
+    m["clocks"] = {{"sm_max_MHz", leading_number(csv_field(q, 3))}, {"mem_max_MHz", leading_number(csv_field(q, 5))}};
     run.power_limit_W = leading_number(csv_field(q, 6));
     m["power_limit_W"] = run.power_limit_W;
     m["pcie"] = "gen " + csv_field(q, 9) + " x" + csv_field(q, 10);
@@ -133,10 +130,9 @@ void read_torch_gemm(JsonArray arr, RawRun& run) {
     g.r = summary_reps(c, c.has("times_s"));
     c.positive("tflops_median");
     if (c.has("layer")) {
-      g.label = c.one_of("layer", {"qkv", "proj", "fc1", "fc2"}) + "." +
-                c.one_of("role", {"fwd", "bwd_data", "bwd_weight"}) +
-                " hidden=" + std::to_string(c.integer("hidden", 1)) +
-                " tokens=" + std::to_string(c.integer("tokens", 1));
+      g.label =
+          c.one_of("layer", {"qkv", "proj", "fc1", "fc2"}) + "." + c.one_of("role", {"fwd", "bwd_data", "bwd_weight"}) +
+          " hidden=" + std::to_string(c.integer("hidden", 1)) + " tokens=" + std::to_string(c.integer("tokens", 1));
     } else {
       g.label = "square";
     }
@@ -278,8 +274,12 @@ RawRun read_torch_micro(const Json& j, const std::string& source) {
     for (const char* k : {"median_s", "min_s", "max_s", "p10_s", "p90_s"}) g.positive(k);
     g.finish();
     run.noise = c;
-    run.manifest["gemm_noise"] = {{"m", c.m}, {"n", c.n}, {"k", c.k}, {"dtype", c.dtype},
-                                  {"reps", c.r.summary.reps}, {"median_s", c.r.summary.median},
+    run.manifest["gemm_noise"] = {{"m", c.m},
+                                  {"n", c.n},
+                                  {"k", c.k},
+                                  {"dtype", c.dtype},
+                                  {"reps", c.r.summary.reps},
+                                  {"median_s", c.r.summary.median},
                                   {"ci95_s", {c.r.summary.ci_lo, c.r.summary.ci_hi}},
                                   {"outliers", c.r.summary.outliers}};
   }
@@ -293,8 +293,7 @@ RawRun read_torch_micro(const Json& j, const std::string& source) {
     for (std::size_t i = 0; i < e.size(); ++i) run.manifest["errors"].push_back(e.string(i));
   }
   run.manifest["measurement_elapsed_s"] = root.positive("elapsed_s");
-  run.manifest["method"] =
-      "PyTorch eager, CUDA events around each repetition, warm-up excluded, ~0.1-0.25 s per case";
+  run.manifest["method"] = "PyTorch eager, CUDA events around each repetition, warm-up excluded, ~0.1-0.25 s per case";
   root.finish();
   return run;
 }
@@ -402,8 +401,8 @@ RawRun read_knee_raw(const Json& j, const std::string& source) {
     JsonArray s = p.array("samples");
     for (std::size_t i = 0; i < s.size(); ++i) {
       JsonObject o = s.object(i);
-      run.power.push_back({o.number("t_s"), o.one_of("phase", {"idle", "compute", "memory", "idle_after"}),
-                           o.positive("W")});
+      run.power.push_back(
+          {o.number("t_s"), o.one_of("phase", {"idle", "compute", "memory", "idle_after"}), o.positive("W")});
       o.finish();
     }
     run.power_gemm_tflops = p.positive("gemm_tflops_during");
@@ -425,8 +424,10 @@ OrderedJson size_cases_json(const std::vector<SizeCase>& v, const char* key) {
 RawRun read_raw_json(const Json& j, const std::string& source) {
   if (j.is_object() && j.contains("format")) return read_knee_raw(j, source);
   if (j.is_object() && j.contains("env") && j.contains("gemm")) return read_torch_micro(j, source);
-  throw_input_error(source, "$", "a raw calibration file (knee-raw/1 with \"format\", or the PyTorch "
-                    "microbenchmark format with \"env\" and \"gemm\")", describe_json(j));
+  throw_input_error(source, "$",
+                    "a raw calibration file (knee-raw/1 with \"format\", or the PyTorch "
+                    "microbenchmark format with \"env\" and \"gemm\")",
+                    describe_json(j));
 }
 
 RawRun read_raw_file(const std::string& path) { return read_raw_json(parse_json_file(path), path); }
@@ -445,8 +446,10 @@ OrderedJson raw_to_json(const RawRun& run) {
   OrderedJson j;
   j["format"] = "knee-raw/1";
   j["manifest"] = run.manifest;
-  j["device"] = {{"kind", run.device_kind}, {"capacity_bytes", run.capacity_bytes},
-                 {"l2_bytes", run.l2_bytes}, {"power_limit_W", run.power_limit_W}};
+  j["device"] = {{"kind", run.device_kind},
+                 {"capacity_bytes", run.capacity_bytes},
+                 {"l2_bytes", run.l2_bytes},
+                 {"power_limit_W", run.power_limit_W}};
   OrderedJson g = OrderedJson::array();
   for (const auto& c : run.gemm) {
     OrderedJson e = {{"m", c.m}, {"n", c.n}, {"k", c.k}};
@@ -460,15 +463,16 @@ OrderedJson raw_to_json(const RawRun& run) {
   auto attention_json = [](const std::vector<AttentionCase>& v, bool fused) {
     OrderedJson a = OrderedJson::array();
     for (const auto& c : v) {
-      OrderedJson e = {{"batch", c.batch}, {"heads", c.heads}, {"seq", c.seq}, {"head_dim", c.head_dim},
-                       {"causal", c.causal}, {"fwd_times_s", c.fwd.times_s}};
+      OrderedJson e = {{"batch", c.batch},       {"heads", c.heads},   {"seq", c.seq},
+                       {"head_dim", c.head_dim}, {"causal", c.causal}, {"fwd_times_s", c.fwd.times_s}};
       if (fused) e["fwd_bwd_times_s"] = c.fwd_bwd.times_s;
       a.push_back(e);
     }
     return a;
   };
   // Only cases with every repetition kept: summaries (the PyTorch import) have none to write.
-  if (!run.attention.empty() && !run.attention[0].fwd.times_s.empty()) j["attention"] = attention_json(run.attention, true);
+  if (!run.attention.empty() && !run.attention[0].fwd.times_s.empty())
+    j["attention"] = attention_json(run.attention, true);
   if (!run.attention_unfused.empty()) j["attention_unfused"] = attention_json(run.attention_unfused, false);
   j["copy"] = size_cases_json(run.copy, "bytes_moved");
   j["ops"] = OrderedJson::object();
@@ -482,13 +486,16 @@ OrderedJson raw_to_json(const RawRun& run) {
   if (!run.graph_per_kernel.times_s.empty()) l["graph_per_kernel_s"] = run.graph_per_kernel.times_s;
   j["launch"] = l;
   if (run.noise.m > 0)
-    j["gemm_noise"] = {{"m", run.noise.m}, {"n", run.noise.n}, {"k", run.noise.k}, {"dtype", run.noise.dtype},
+    j["gemm_noise"] = {{"m", run.noise.m},
+                       {"n", run.noise.n},
+                       {"k", run.noise.k},
+                       {"dtype", run.noise.dtype},
                        {"times_s", run.noise.r.times_s}};
   if (!run.power.empty()) {
     OrderedJson s = OrderedJson::array();
     for (const auto& p : run.power) s.push_back({{"t_s", p.t_s}, {"phase", p.phase}, {"W", p.watts}});
-    j["power"] = {{"samples", s}, {"gemm_tflops_during", run.power_gemm_tflops},
-                  {"copy_Bps_during", run.power_copy_Bps}};
+    j["power"] = {
+        {"samples", s}, {"gemm_tflops_during", run.power_gemm_tflops}, {"copy_Bps_during", run.power_copy_Bps}};
   }
   return j;
 }
@@ -497,10 +504,10 @@ bool looks_like_nccl_tests(const std::string& text) {
   return text.find("out-of-place") != std::string::npos && text.find("busbw") != std::string::npos;
 }
 
-void import_nccl_tests(const std::string& text, const std::string& source, const std::string& cls,
-                       RawRun& into) {
+void import_nccl_tests(const std::string& text, const std::string& source, const std::string& cls, RawRun& into) {
   if (!looks_like_nccl_tests(text))
-    throw InputError(source + ": expected nccl-tests output (a table with out-of-place and busbw "
+    throw InputError(source +
+                     ": expected nccl-tests output (a table with out-of-place and busbw "
                      "columns), got something else");
   std::istringstream in(text);
   std::string line, op = "unknown";
@@ -512,8 +519,7 @@ void import_nccl_tests(const std::string& text, const std::string& source, const
   int lineno = 0;
   while (std::getline(in, line)) {
     ++lineno;
-    if (auto p = line.find("Collective test starting: "); p != std::string::npos)
-      op = line.substr(p + 26);
+    if (auto p = line.find("Collective test starting: "); p != std::string::npos) op = line.substr(p + 26);
     if (line.empty() || line[0] == '#') continue;
     std::istringstream ls(line);
     std::vector<std::string> tok;
@@ -523,20 +529,20 @@ void import_nccl_tests(const std::string& text, const std::string& source, const
     if (tok.size() != 13)
       throw InputError(source + ": line " + std::to_string(lineno) +
                        ": expected 13 columns (size count type redop root, then time algbw busbw "
-                       "#wrong out-of-place and in-place), got " + std::to_string(tok.size()));
+                       "#wrong out-of-place and in-place), got " +
+                       std::to_string(tok.size()));
     auto num = [&](int i, const char* what) {
       char* end = nullptr;
       double v = std::strtod(tok[i].c_str(), &end);
       if (*end || !std::isfinite(v) || v < 0)
-        throw InputError(source + ": line " + std::to_string(lineno) + ": column " +
-                         std::to_string(i + 1) + " (" + what + "): expected a number >= 0, got '" +
-                         tok[i] + "'");
+        throw InputError(source + ": line " + std::to_string(lineno) + ": column " + std::to_string(i + 1) + " (" +
+                         what + "): expected a number >= 0, got '" + tok[i] + "'");
       return v;
     };
     const double size = num(0, "size");
     const double t_oop = num(5, "time") * 1e-6, algbw = num(6, "algbw"), busbw = num(7, "busbw");
     const double t_ip = num(9, "time") * 1e-6;
-    if (algbw >= 1) factors.push_back(busbw / algbw);  // two decimals: only large values are exact enough
+    if (algbw >= 1) factors.push_back(busbw / algbw);    // two decimals: only large values are exact enough
     if (size <= 0 || t_oop <= 0 || t_ip <= 0) continue;  // 0-byte rows carry no information
     rows.push_back({size, t_oop, t_ip});
   }

@@ -44,7 +44,7 @@ struct PowerSample {
 
 struct RawRun {
   std::string source, format;
-  std::string device_kind = "gpu";       // gpu or cpu
+  std::string device_kind = "gpu";  // gpu or cpu
   OrderedJson manifest = OrderedJson::object();
   double capacity_bytes = 0, l2_bytes = 0, power_limit_W = 0;
   std::vector<GemmCase> gemm;
@@ -78,8 +78,7 @@ RawRun read_raw_json(const Json& j, const std::string& source);
 OrderedJson raw_to_json(const RawRun& run);
 // nccl-tests output (all_reduce_perf and friends): the size/time table becomes links[cls], with
 // bytes = size * busbw/algbw (bus bytes) and the out-of-place and in-place times as repetitions.
-void import_nccl_tests(const std::string& text, const std::string& source, const std::string& cls,
-                       RawRun& into);
+void import_nccl_tests(const std::string& text, const std::string& source, const std::string& cls, RawRun& into);
 bool looks_like_nccl_tests(const std::string& text);
 
 }  // namespace knee

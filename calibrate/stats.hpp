@@ -8,9 +8,9 @@ namespace knee {
 
 struct Summary {
   double median = 0, ci_lo = 0, ci_hi = 0;  // 95% CI of the median
-  int reps = 0;                              // repetitions summarized
-  int outliers = 0;                          // |x - median| > 3 * 1.4826 * MAD
-  std::string ci_method;                     // "order-statistic" or how it was approximated
+  int reps = 0;                             // repetitions summarized
+  int outliers = 0;                         // |x - median| > 3 * 1.4826 * MAD
+  std::string ci_method;                    // "order-statistic" or how it was approximated
 };
 
 // Median of a non-empty vector (the mean of the two middle values for even sizes).

@@ -3,13 +3,14 @@
 namespace knee::cli {
 
 std::vector<FlagSpec> cluster_flags() {
-  return {{"system", true, "built-in system (dgx-a100, dgx-h100, dgx-h200, hgx-b200, gb200-nvl72) or a system JSON file"},
-          {"file", true, "topology JSON file (format in docs/topologies.md)"},
-          {"nodes", true, "number of servers (GB200 NVL72: racks); default 1, or the product of --dims"},
-          {"fabric", true, "single-node, rail-fat-tree, fat-tree or torus (default: the system's)"},
-          {"oversubscription", true, "leaf/edge oversubscription >= 1 (default 1: non-blocking)"},
-          {"radix", true, "switch ports, even (default 64; fat-tree: at least 2 x GPUs per server)"},
-          {"dims", true, "torus sizes, e.g. 4,4,4 (product = --nodes)"}};
+  return {
+      {"system", true, "built-in system (dgx-a100, dgx-h100, dgx-h200, hgx-b200, gb200-nvl72) or a system JSON file"},
+      {"file", true, "topology JSON file (format in docs/topologies.md)"},
+      {"nodes", true, "number of servers (GB200 NVL72: racks); default 1, or the product of --dims"},
+      {"fabric", true, "single-node, rail-fat-tree, fat-tree or torus (default: the system's)"},
+      {"oversubscription", true, "leaf/edge oversubscription >= 1 (default 1: non-blocking)"},
+      {"radix", true, "switch ports, even (default 64; fat-tree: at least 2 x GPUs per server)"},
+      {"dims", true, "torus sizes, e.g. 4,4,4 (product = --nodes)"}};
 }
 
 Topology topology_from_args(const Args& args, SystemSpec* system) {
@@ -32,9 +33,7 @@ Topology topology_from_args(const Args& args, SystemSpec* system) {
   SystemSpec sys;
   try {
     sys = load_system(*sys_name);
-  } catch (const InputError& e) {
-    throw with_command(e);
-  }
+  } catch (const InputError& e) { throw with_command(e); }
   FabricOptions opt;
   opt.kind = parse_fabric(args.value_or("fabric", sys.default_fabric), args.what("fabric"));
   if (auto d = args.value("dims")) opt.dims = parse_integer_list(*d, args.what("dims"), 1);
@@ -50,9 +49,7 @@ Topology topology_from_args(const Args& args, SystemSpec* system) {
   if (system) *system = sys;
   try {
     return build_topology(sys, opt);
-  } catch (const InputError& e) {
-    throw with_command(e);
-  }
+  } catch (const InputError& e) { throw with_command(e); }
 }
 
 }  // namespace knee::cli

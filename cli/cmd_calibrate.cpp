@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -13,8 +13,8 @@
 
 #include "calibrate/backends.hpp"
 #include "calibrate/fitter.hpp"
-#include "profile/profile.hpp"
 #include "cli/command.hpp"
+#include "profile/profile.hpp"
 
 namespace knee::cli {
 namespace {
@@ -36,8 +36,9 @@ std::optional<RawRun> run_helper(const char* name, const std::string& flag, cons
   if (exe.empty() || !std::filesystem::exists(exe))
     throw InputError("knee calibrate: " + flag + ": expected knee built with " + name + " beside it, got none (" +
                      missing + ")");
-  const std::string raw = (std::filesystem::temp_directory_path() /
-                           (std::string(name) + "-raw-" + std::to_string(getpid()) + ".json")).string();
+  const std::string raw =
+      (std::filesystem::temp_directory_path() / (std::string(name) + "-raw-" + std::to_string(getpid()) + ".json"))
+          .string();
   std::string cmd = "'" + exe.string() + "' --raw '" + raw + "'" + args;
   int rc = std::system(cmd.c_str());
   if (rc != 0) {
@@ -75,8 +76,8 @@ int run_calibrate(const Args& a) {
       reason = why;
     } else if (!have_helper) {
       chosen = "cpu";
-      reason = "libcuda found, " + found +
-               ", but knee-calibrate-cuda is not beside knee: it is built only where nvcc is";
+      reason =
+          "libcuda found, " + found + ", but knee-calibrate-cuda is not beside knee: it is built only where nvcc is";
     } else {
       chosen = "cuda";
       reason = "libcuda found, " + found;
@@ -143,8 +144,8 @@ int run_calibrate(const Args& a) {
     std::cout << text;
   }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr, "knee calibrate: %s backend done in %.1f s; memory %.1f GB/s, launch %.2f us\n",
-               chosen.c_str(), s, p.memory_bandwidth_Bps() / 1e9, p.launch_overhead_s() * 1e6);
+  std::fprintf(stderr, "knee calibrate: %s backend done in %.1f s; memory %.1f GB/s, launch %.2f us\n", chosen.c_str(),
+               s, p.memory_bandwidth_Bps() / 1e9, p.launch_overhead_s() * 1e6);
   return 0;
 }
 
@@ -157,8 +158,9 @@ KNEE_COMMAND("calibrate", "measure this machine and write a calibrated profile",
               {"raw", true, "also write every repetition (knee-raw/1) here"},
               {"quick", false, "a short run (CI): fewer sizes and repetitions"},
               {"name", true, "profile name (default: the backend's name)"},
-              {"mpi", false, "under mpirun: also measure rank 0 <-> rank 1 (cpu: MPI ping-pong, link host_mpi; "
-                             "cuda: NCCL over all ranks, one GPU each); rank 0 writes the output"}},
+              {"mpi", false,
+               "under mpirun: also measure rank 0 <-> rank 1 (cpu: MPI ping-pong, link host_mpi; "
+               "cuda: NCCL over all ranks, one GPU each); rank 0 writes the output"}},
              run_calibrate);
 
 }  // namespace knee::cli

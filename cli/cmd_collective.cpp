@@ -5,9 +5,9 @@
 #include <iostream>
 
 #include "cli/cluster_args.hpp"
-#include "sim/collectives/collective.hpp"
 #include "common/json_reader.hpp"
 #include "metrics/trace.hpp"
+#include "sim/collectives/collective.hpp"
 
 namespace knee::cli {
 namespace {
@@ -25,7 +25,8 @@ int run_collective(const Args& args) {
   if (algo != "auto") o.algo = parse_coll_algo(algo, args.what("algo"));
   // A barrier runs as an all-reduce of one element.
   if (o.algo && !algo_supports(*o.algo, o.op == CollOp::barrier ? CollOp::allreduce : o.op))
-    throw InputError(args.what("algo") + ": expected an algorithm that implements " + to_string(o.op) + ", got '" + algo + "'");
+    throw InputError(args.what("algo") + ": expected an algorithm that implements " + to_string(o.op) + ", got '" +
+                     algo + "'");
   std::string proto = args.value_or("proto", "auto");
   if (proto != "auto") o.proto = parse_coll_proto(proto, args.what("proto"));
   o.channels = static_cast<int>(args.integer_or("channels", 0, 1, params.max_channels));
@@ -97,10 +98,11 @@ int run_collective(const Args& args) {
     }
     return 0;
   }
-  std::printf("# knee collective: %s on %d GPUs (%s, %s), NCCL model: %s\n", to_string(o.op),
-              results[0].nranks, meta["system"].get<std::string>().c_str(),
-              meta["topology"].value("fabric", std::string("file")).c_str(), params.provenance.c_str());
-  std::printf("# simulated, not measured: time is the flow-level simulation; algbw = size / time; busbw as nccl-tests\n");
+  std::printf("# knee collective: %s on %d GPUs (%s, %s), NCCL model: %s\n", to_string(o.op), results[0].nranks,
+              meta["system"].get<std::string>().c_str(), meta["topology"].value("fabric", std::string("file")).c_str(),
+              params.provenance.c_str());
+  std::printf(
+      "# simulated, not measured: time is the flow-level simulation; algbw = size / time; busbw as nccl-tests\n");
   std::printf("%14s %12s %14s %10s %10s  %-14s %-7s %s\n", "size(B)", "count(fp32)", "time(us)", "algbw(GB/s)",
               "busbw(GB/s)", "algorithm", "proto", "channels");
   for (auto& r : results)
@@ -122,7 +124,8 @@ std::vector<FlagSpec> collective_flags() {
       {"channels", true, "channel count (default: chosen with the algorithm)"},
       {"root", true, "root rank for broadcast and reduce (default 0)"},
       {"gpus", true, "communicator: the first N GPUs (default: all)"},
-      {"slices", true, "pipeline slices per channel (default: one per algorithm step, folded to stay within 2^18 flows)"},
+      {"slices", true,
+       "pipeline slices per channel (default: one per algorithm step, folded to stay within 2^18 flows)"},
       {"trace", true, "write a Chrome trace-event JSON timeline (Perfetto, chrome://tracing) of the transfers"},
       {"trace-ranks", true, "GPUs to trace, e.g. 0-7,64 (default 0-7): keeps traces of large runs small"},
       {"sharp", false, "let auto choose in-network reduction (collnet) on switches that support it"},

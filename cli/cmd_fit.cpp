@@ -5,9 +5,9 @@
 #include <sstream>
 
 #include "calibrate/fitter.hpp"
-#include "profile/profile.hpp"
-#include "common/json_reader.hpp"
 #include "cli/command.hpp"
+#include "common/json_reader.hpp"
+#include "profile/profile.hpp"
 
 namespace knee::cli {
 namespace {
@@ -31,7 +31,8 @@ int run_fit(const Args& a) {
   opt.git_revision = knee_git_revision();
   if (auto target = a.value("derive")) {
     if (a.positional().size() != 1)
-      throw InputError("knee fit --derive: expected one base profile file, got " + std::to_string(a.positional().size()));
+      throw InputError("knee fit --derive: expected one base profile file, got " +
+                       std::to_string(a.positional().size()));
     Profile base = Profile::load(a.positional()[0]);
     write_profile(derive_profile(base.json(), *target, opt), a.value("out"));
     return 0;

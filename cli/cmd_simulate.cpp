@@ -15,11 +15,12 @@ namespace {
 
 void print_memory(const MemoryReport& m) {
   const double G = 1024.0 * 1024 * 1024;
-  std::printf("memory per GPU   %.2f GiB of %.2f GiB (%s; worst stage %d: weights %.2f, grads %.2f, "
-              "optimizer %.2f, activations %.2f (%d microbatches in flight), buffers %.2f GiB)\n",
-              m.per_gpu_bytes / G, m.capacity_bytes / G, m.fits ? "fits" : "DOES NOT FIT", m.worst_stage,
-              m.weights_bytes / G, m.gradients_bytes / G, m.optimizer_bytes / G, m.activations_bytes / G,
-              m.inflight_microbatches, m.buffers_bytes / G);
+  std::printf(
+      "memory per GPU   %.2f GiB of %.2f GiB (%s; worst stage %d: weights %.2f, grads %.2f, "
+      "optimizer %.2f, activations %.2f (%d microbatches in flight), buffers %.2f GiB)\n",
+      m.per_gpu_bytes / G, m.capacity_bytes / G, m.fits ? "fits" : "DOES NOT FIT", m.worst_stage, m.weights_bytes / G,
+      m.gradients_bytes / G, m.optimizer_bytes / G, m.activations_bytes / G, m.inflight_microbatches,
+      m.buffers_bytes / G);
 }
 
 // Joules with an SI prefix that keeps 1-3 digits before the point.
@@ -42,18 +43,20 @@ void print_energy_and_cost(const Scenario& s, const SimResult& r) {
   if (!e.available) {
     std::printf("energy           not estimated: the profile has no power model\n");
   } else {
-    std::printf("energy           %s per step on the GPUs, %.0f W per GPU on average (power model: %s); "
-                "facility %s per step, %.4g J per token (PUE %.2f, other IT %.0f W per GPU)\n",
-                joules(e.gpu_J_per_step).c_str(), e.avg_power_per_gpu_W, e.power_provenance.c_str(),
-                joules(e.facility_J_per_step).c_str(), e.facility_J_per_token, in.pue, in.other_W_per_gpu);
+    std::printf(
+        "energy           %s per step on the GPUs, %.0f W per GPU on average (power model: %s); "
+        "facility %s per step, %.4g J per token (PUE %.2f, other IT %.0f W per GPU)\n",
+        joules(e.gpu_J_per_step).c_str(), e.avg_power_per_gpu_W, e.power_provenance.c_str(),
+        joules(e.facility_J_per_step).c_str(), e.facility_J_per_token, in.pue, in.other_W_per_gpu);
   }
   const auto& f = r.failures;
   if (f.enabled)
-    std::printf("failures         goodput %.1f %% (system MTBF %.3g h from %g h per GPU; a %.3g TB checkpoint "
-                "written in %.3g s every %.4g s of training (%s); restart %g s)\n",
-                100 * f.goodput, f.system_mtbf_s / 3600, s.failures.gpu_mtbf_hours, f.checkpoint_bytes / 1e12,
-                f.checkpoint_write_s, f.checkpoint_interval_s, f.interval_optimal ? "Daly's optimum" : "given",
-                s.failures.restart_s);
+    std::printf(
+        "failures         goodput %.1f %% (system MTBF %.3g h from %g h per GPU; a %.3g TB checkpoint "
+        "written in %.3g s every %.4g s of training (%s); restart %g s)\n",
+        100 * f.goodput, f.system_mtbf_s / 3600, s.failures.gpu_mtbf_hours, f.checkpoint_bytes / 1e12,
+        f.checkpoint_write_s, f.checkpoint_interval_s, f.interval_optimal ? "Daly's optimum" : "given",
+        s.failures.restart_s);
   const auto& c = r.cost;
   if (c.priced) {
     char at[128] = "", kwh[64] = "";
@@ -82,7 +85,8 @@ int run_simulate(const Args& args) {
   opt.simulate_if_not_fits = args.flag("force");
   const auto trace_path = args.value("trace");
   if (!trace_path && (args.value("trace-ranks") || args.value("trace-max-events")))
-    throw InputError("knee simulate: --trace-ranks/--trace-max-events: expected --trace FILE with them, got no --trace");
+    throw InputError(
+        "knee simulate: --trace-ranks/--trace-max-events: expected --trace FILE with them, got no --trace");
   ChromeTrace trace(static_cast<std::size_t>(args.integer_or("trace-max-events", 1'000'000, 1, 100'000'000)));
   if (trace_path) {
     opt.trace = &trace;
@@ -96,8 +100,9 @@ int run_simulate(const Args& args) {
     trace.write_file(*trace_path, r.trace_metadata);
     // Progress on stderr keeps --json output parseable.
     std::fprintf(stderr, "knee simulate: trace %s: %zu events of %zu GPUs written, %zu dropped (limit %s)\n",
-                 trace_path->c_str(), trace.events(), static_cast<std::size_t>(r.trace_metadata.value("traced_ranks", 0)),
-                 trace.dropped(), args.value_or("trace-max-events", "1000000").c_str());
+                 trace_path->c_str(), trace.events(),
+                 static_cast<std::size_t>(r.trace_metadata.value("traced_ranks", 0)), trace.dropped(),
+                 args.value_or("trace-max-events", "1000000").c_str());
   }
   if (args.flag("json")) {
     auto j = r.to_json();
@@ -106,13 +111,14 @@ int run_simulate(const Args& args) {
     std::cout << j.dump(2) << "\n";
   } else {
     const auto& p = s.par;
-    std::printf("# knee simulate %s: %s, %lld GPUs, tp %lld pp %lld dp %lld cp %lld ep %lld, %s schedule, "
-                "%lld microbatches of %lld, global batch %lld\n",
-                args.positional()[0].c_str(), s.system.name.c_str(), static_cast<long long>(s.gpus),
-                static_cast<long long>(p.tp), static_cast<long long>(p.pp), static_cast<long long>(p.dp),
-                static_cast<long long>(p.cp), static_cast<long long>(p.ep), to_string(p.schedule),
-                static_cast<long long>(s.microbatches()), static_cast<long long>(p.micro_batch),
-                static_cast<long long>(p.global_batch));
+    std::printf(
+        "# knee simulate %s: %s, %lld GPUs, tp %lld pp %lld dp %lld cp %lld ep %lld, %s schedule, "
+        "%lld microbatches of %lld, global batch %lld\n",
+        args.positional()[0].c_str(), s.system.name.c_str(), static_cast<long long>(s.gpus),
+        static_cast<long long>(p.tp), static_cast<long long>(p.pp), static_cast<long long>(p.dp),
+        static_cast<long long>(p.cp), static_cast<long long>(p.ep), to_string(p.schedule),
+        static_cast<long long>(s.microbatches()), static_cast<long long>(p.micro_batch),
+        static_cast<long long>(p.global_batch));
     std::printf("# simulated, not measured; profile %s (%s)\n", r.provenance.value("profile", std::string()).c_str(),
                 r.provenance.value("profile_description", std::string()).c_str());
     print_memory(r.memory);
@@ -121,27 +127,30 @@ int run_simulate(const Args& args) {
       std::printf("step time        %.4f s\n", r.step_time_s);
       if (r.stragglers.enabled) {
         const auto& g = r.stragglers;
-        std::printf("stragglers       %+.2f %% against %.4f s with every GPU as the profile: slowest GPU %lld (x%.3f); "
-                    "the step ended on stage %d of replica %d (gpu_cv %.3g from the %s, op_cv %.3g from the %s, %zu "
-                    "named, seed %llu; %d replicas simulated)\n",
-                    100 * (r.step_time_s / g.nominal_step_time_s - 1), g.nominal_step_time_s,
-                    static_cast<long long>(g.slowest_gpu), g.slowest_gpu_factor, g.slowest_stage, g.slowest_replica,
-                    g.gpu_cv, g.gpu_cv_from.c_str(), g.op_cv, g.op_cv_from.c_str(), s.stragglers.slow.size(),
-                    static_cast<unsigned long long>(s.seed), g.replicas);
+        std::printf(
+            "stragglers       %+.2f %% against %.4f s with every GPU as the profile: slowest GPU %lld (x%.3f); "
+            "the step ended on stage %d of replica %d (gpu_cv %.3g from the %s, op_cv %.3g from the %s, %zu "
+            "named, seed %llu; %d replicas simulated)\n",
+            100 * (r.step_time_s / g.nominal_step_time_s - 1), g.nominal_step_time_s,
+            static_cast<long long>(g.slowest_gpu), g.slowest_gpu_factor, g.slowest_stage, g.slowest_replica, g.gpu_cv,
+            g.gpu_cv_from.c_str(), g.op_cv, g.op_cv_from.c_str(), s.stragglers.slow.size(),
+            static_cast<unsigned long long>(s.seed), g.replicas);
         if (g.steps > 1)
-          std::printf("step spread      over %d steps (the same GPUs, new op draws): mean %.4f s, sd %.4f s, "
-                      "p5 %.4f, p50 %.4f, p95 %.4f, min %.4f, max %.4f s\n",
-                      g.steps, r.step_time_s, g.step_sd_s, g.step_p5_s, g.step_p50_s, g.step_p95_s, g.step_min_s,
-                      g.step_max_s);
+          std::printf(
+              "step spread      over %d steps (the same GPUs, new op draws): mean %.4f s, sd %.4f s, "
+              "p5 %.4f, p50 %.4f, p95 %.4f, min %.4f, max %.4f s\n",
+              g.steps, r.step_time_s, g.step_sd_s, g.step_p5_s, g.step_p50_s, g.step_p95_s, g.step_min_s, g.step_max_s);
       }
-      std::printf("throughput       %s, %.2f samples/s\n", format_tokens_per_s(r.tokens_per_s).c_str(), r.samples_per_s);
+      std::printf("throughput       %s, %.2f samples/s\n", format_tokens_per_s(r.tokens_per_s).c_str(),
+                  r.samples_per_s);
       std::printf("TFLOP/s per GPU  %.1f (with recompute), MFU %.1f %%\n", r.tflops_per_gpu, 100 * r.mfu);
       std::printf("comm/compute     %.3f\n", r.comm_to_compute);
       print_energy_and_cost(s, r);
-      std::printf("breakdown (stage %d): compute %.4f s (launch gaps %.4f), exposed comm %.4f s "
-                  "[tp %.4f pp %.4f dp %.4f cp %.4f ep %.4f], bubble %.4f s, optimizer %.4f s",
-                  r.critical_stage, b.compute_s, b.launch_gap_s, b.exposed_comm_s(), b.tp_s, b.pp_s, b.dp_s, b.cp_s,
-                  b.ep_s, b.bubble_s, b.optimizer_s);
+      std::printf(
+          "breakdown (stage %d): compute %.4f s (launch gaps %.4f), exposed comm %.4f s "
+          "[tp %.4f pp %.4f dp %.4f cp %.4f ep %.4f], bubble %.4f s, optimizer %.4f s",
+          r.critical_stage, b.compute_s, b.launch_gap_s, b.exposed_comm_s(), b.tp_s, b.pp_s, b.dp_s, b.cp_s, b.ep_s,
+          b.bubble_s, b.optimizer_s);
       if (r.stragglers.enabled) std::printf(", stragglers %+.4f s", b.straggler_s);
       std::printf("\n");
       std::printf("# simulated in %.3f s wall (%llu events, %llu collective timings)\n", wall,
@@ -158,14 +167,17 @@ int run_simulate(const Args& args) {
   return 0;
 }
 
-KNEE_COMMAND("simulate", "simulate one training step of a scenario (step time, throughput, MFU, memory, breakdown; energy, cost, stragglers and failures when the scenario asks)",
-             "SCENARIO.json [--json] [--force] [--trace FILE [--trace-ranks SET] [--trace-max-events N]]",
-             {{"json", false, "print JSON"},
-              {"force", false, "simulate even when memory does not fit (still exits 3)"},
-              {"trace", true, "write the step as a Chrome trace-event JSON timeline (Perfetto, chrome://tracing)"},
-              {"trace-ranks", true, "GPUs to trace, e.g. 0-7,64 (default: one pipeline, tp/cp/dp index 0 of each stage)"},
-              {"trace-max-events", true, "events kept in the trace; later ones are counted as dropped (default 1000000)"}},
-             run_simulate);
+KNEE_COMMAND(
+    "simulate",
+    "simulate one training step of a scenario (step time, throughput, MFU, memory, breakdown; energy, cost, stragglers "
+    "and failures when the scenario asks)",
+    "SCENARIO.json [--json] [--force] [--trace FILE [--trace-ranks SET] [--trace-max-events N]]",
+    {{"json", false, "print JSON"},
+     {"force", false, "simulate even when memory does not fit (still exits 3)"},
+     {"trace", true, "write the step as a Chrome trace-event JSON timeline (Perfetto, chrome://tracing)"},
+     {"trace-ranks", true, "GPUs to trace, e.g. 0-7,64 (default: one pipeline, tp/cp/dp index 0 of each stage)"},
+     {"trace-max-events", true, "events kept in the trace; later ones are counted as dropped (default 1000000)"}},
+    run_simulate);
 
 }  // namespace
 }  // namespace knee::cli

@@ -26,7 +26,8 @@ int run_sweep(const Args& args) {
   const double threshold = args.number_or("threshold", 0.8);
   if (!(threshold > 0 && threshold <= 1))
     throw InputError(args.what("threshold") + ": expected a number in (0, 1], got " + std::to_string(threshold));
-  if (args.flag("json") && args.flag("csv")) throw InputError("knee sweep: --json/--csv: expected one of them, got both");
+  if (args.flag("json") && args.flag("csv"))
+    throw InputError("knee sweep: --json/--csv: expected one of them, got both");
   auto t0 = std::chrono::steady_clock::now();
   const SweepResult r = sweep(s, gpus, mode, baseline, threshold);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

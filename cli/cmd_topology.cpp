@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include "cli/command.hpp"
 #include "cli/cluster_args.hpp"
+#include "cli/command.hpp"
 
 namespace knee::cli {
 namespace {
@@ -37,8 +37,7 @@ std::vector<FlagSpec> topology_flags() {
 }
 
 KNEE_COMMAND("topology", "build a cluster topology and print its size and bisection bandwidth",
-             "(--system NAME|PATH --nodes N [--fabric F] | --file TOPO.json) [--json]", topology_flags(),
-             run_topology);
+             "(--system NAME|PATH --nodes N [--fabric F] | --file TOPO.json) [--json]", topology_flags(), run_topology);
 
 }  // namespace
 }  // namespace knee::cli

@@ -13,8 +13,8 @@
 namespace knee::cli {
 
 struct FlagSpec {
-  std::string name;   // without the leading "--"
-  bool takes_value;   // --name VALUE (or --name=VALUE) versus a bare switch
+  std::string name;  // without the leading "--"
+  bool takes_value;  // --name VALUE (or --name=VALUE) versus a bare switch
   std::string help;
 };
 
@@ -22,7 +22,7 @@ struct FlagSpec {
 class Args {
  public:
   Args(std::string command, const std::vector<std::string>& argv, std::vector<FlagSpec> spec);
-  bool flag(const std::string& name) const;                       // a switch was given
+  bool flag(const std::string& name) const;  // a switch was given
   std::optional<std::string> value(const std::string& name) const;
   std::string value_or(const std::string& name, const std::string& def) const;
   std::int64_t integer_or(const std::string& name, std::int64_t def, std::int64_t min,

@@ -35,8 +35,9 @@ Args::Args(std::string command, const std::vector<std::string>& argv, std::vecto
     const FlagSpec* fs = nullptr;
     for (const auto& s : spec_)
       if (s.name == name) fs = &s;
-    if (!fs) throw InputError("knee " + command_ + ": " + a + ": expected one of the flags of '" + command_ +
-                              "' (see knee " + command_ + " --help), got an unknown flag");
+    if (!fs)
+      throw InputError("knee " + command_ + ": " + a + ": expected one of the flags of '" + command_ + "' (see knee " +
+                       command_ + " --help), got an unknown flag");
     if (fs->takes_value) {
       if (!has_eq) {
         if (i + 1 >= argv.size())
@@ -46,8 +47,7 @@ Args::Args(std::string command, const std::vector<std::string>& argv, std::vecto
     } else if (has_eq) {
       throw InputError("knee " + command_ + ": --" + name + ": expected no value, got '" + val + "'");
     }
-    if (values_.count(name))
-      throw InputError("knee " + command_ + ": --" + name + ": expected once, got it twice");
+    if (values_.count(name)) throw InputError("knee " + command_ + ": --" + name + ": expected once, got it twice");
     values_[name] = val;
   }
 }
@@ -58,11 +58,8 @@ std::optional<std::string> Args::value(const std::string& name) const {
   if (it == values_.end()) return std::nullopt;
   return it->second;
 }
-std::string Args::value_or(const std::string& name, const std::string& def) const {
-  return value(name).value_or(def);
-}
-std::int64_t Args::integer_or(const std::string& name, std::int64_t def, std::int64_t min,
-                              std::int64_t max) const {
+std::string Args::value_or(const std::string& name, const std::string& def) const { return value(name).value_or(def); }
+std::int64_t Args::integer_or(const std::string& name, std::int64_t def, std::int64_t min, std::int64_t max) const {
   auto v = value(name);
   return v ? parse_integer(*v, what(name), min, max) : def;
 }
@@ -75,8 +72,7 @@ std::string Args::usage() const {
   std::string u = "usage: knee " + command_;
   if (it != registry().end()) {
     u += " " + it->second.synopsis + "\n" + it->second.summary + "\n";
-    for (const auto& f : spec_)
-      u += "  --" + f.name + (f.takes_value ? " VALUE" : "") + "\n      " + f.help + "\n";
+    for (const auto& f : spec_) u += "  --" + f.name + (f.takes_value ? " VALUE" : "") + "\n      " + f.help + "\n";
   }
   return u;
 }
@@ -93,8 +89,7 @@ static void print_help() {
 int main(int argc, char** argv) {
   using namespace knee::cli;
   for (int i = 0; i < argc; ++i) g_command_line += (i ? " " : "") + std::string(argv[i]);
-  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
-      std::string(argv[1]) == "help") {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" || std::string(argv[1]) == "help") {
     print_help();
     return argc < 2 ? knee::kExitBadInput : 0;
   }

@@ -15,9 +15,9 @@ class InputError : public std::runtime_error {
 };
 
 // "SOURCE: PATH: expected WHAT, got GOT" — the one shape every input error takes.
-std::string input_error_message(const std::string& source, const std::string& path,
-                                const std::string& expected, const std::string& got);
-[[noreturn]] void throw_input_error(const std::string& source, const std::string& path,
-                                    const std::string& expected, const std::string& got);
+std::string input_error_message(const std::string& source, const std::string& path, const std::string& expected,
+                                const std::string& got);
+[[noreturn]] void throw_input_error(const std::string& source, const std::string& path, const std::string& expected,
+                                    const std::string& got);
 
 }  // namespace knee

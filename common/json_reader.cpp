@@ -6,8 +6,8 @@
 
 namespace knee {
 
-std::string input_error_message(const std::string& source, const std::string& path,
-                                const std::string& expected, const std::string& got) {
+std::string input_error_message(const std::string& source, const std::string& path, const std::string& expected,
+                                const std::string& got) {
   std::string m = source;
   if (!path.empty()) m += ": " + path;
   m += ": expected " + expected;
@@ -15,19 +15,25 @@ std::string input_error_message(const std::string& source, const std::string& pa
   return m;
 }
 
-void throw_input_error(const std::string& source, const std::string& path,
-                       const std::string& expected, const std::string& got) {
+void throw_input_error(const std::string& source, const std::string& path, const std::string& expected,
+                       const std::string& got) {
   throw InputError(input_error_message(source, path, expected, got));
 }
 
 std::string describe_json(const Json& j) {
   std::string s;
   switch (j.type()) {
-    case Json::value_t::object: return "an object";
-    case Json::value_t::array: return "an array";
-    case Json::value_t::null: return "null";
-    case Json::value_t::discarded: return "nothing";
-    default: s = j.dump(); break;
+    case Json::value_t::object:
+      return "an object";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::discarded:
+      return "nothing";
+    default:
+      s = j.dump();
+      break;
   }
   if (s.size() > 40) s = s.substr(0, 37) + "...";
   return s;
@@ -77,13 +83,9 @@ void JsonObject::fail(const std::string& key, const std::string& expected) const
   throw_input_error(source_, path_of(key), expected, it == j_.end() ? "nothing" : describe_json(*it));
 }
 
-void JsonObject::fail_here(const std::string& expected) const {
-  throw_input_error(source_, path_, expected, "");
-}
+void JsonObject::fail_here(const std::string& expected) const { throw_input_error(source_, path_, expected, ""); }
 
-static bool finite_number(const Json& v) {
-  return v.is_number() && std::isfinite(v.get<double>());
-}
+static bool finite_number(const Json& v) { return v.is_number() && std::isfinite(v.get<double>()); }
 
 double JsonObject::number(const std::string& key) {
   const Json& v = get(key);
@@ -112,8 +114,7 @@ static std::string range_text(std::int64_t min, std::int64_t max) {
 
 static bool json_integer(const Json& v, std::int64_t& out) {
   if (v.is_number_integer()) {
-    if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
-      return false;
+    if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) return false;
     out = v.get<std::int64_t>();
     return true;
   }
@@ -172,11 +173,8 @@ JsonArray JsonObject::array(const std::string& key) {
 
 double JsonObject::number_or(const std::string& key, double def) { return has(key) ? number(key) : def; }
 double JsonObject::positive_or(const std::string& key, double def) { return has(key) ? positive(key) : def; }
-double JsonObject::non_negative_or(const std::string& key, double def) {
-  return has(key) ? non_negative(key) : def;
-}
-std::int64_t JsonObject::integer_or(const std::string& key, std::int64_t def, std::int64_t min,
-                                    std::int64_t max) {
+double JsonObject::non_negative_or(const std::string& key, double def) { return has(key) ? non_negative(key) : def; }
+std::int64_t JsonObject::integer_or(const std::string& key, std::int64_t def, std::int64_t min, std::int64_t max) {
   return has(key) ? integer(key, min, max) : def;
 }
 std::string JsonObject::string_or(const std::string& key, const std::string& def) {
@@ -192,10 +190,10 @@ void JsonObject::finish() const {
   for (auto it = j_.begin(); it != j_.end(); ++it) {
     if (used_.count(it.key())) continue;
     std::vector<std::string> known(used_.begin(), used_.end());
-    throw InputError(input_error_message(source_, path_of(it.key()),
-                                         known.empty() ? "no such key (unknown key)"
-                                                       : "one of the known keys " + join_choices(known),
-                                         "unknown key \"" + it.key() + "\""));
+    throw InputError(input_error_message(
+        source_, path_of(it.key()),
+        known.empty() ? "no such key (unknown key)" : "one of the known keys " + join_choices(known),
+        "unknown key \"" + it.key() + "\""));
   }
 }
 
@@ -208,9 +206,7 @@ JsonArray::JsonArray(const Json& j, std::string source, std::string path)
 void JsonArray::fail(std::size_t i, const std::string& expected) const {
   throw_input_error(source_, path_of(i), expected, describe_json(j_.at(i)));
 }
-void JsonArray::fail_here(const std::string& expected) const {
-  throw_input_error(source_, path_, expected, "");
-}
+void JsonArray::fail_here(const std::string& expected) const { throw_input_error(source_, path_, expected, ""); }
 
 JsonObject JsonArray::object(std::size_t i) const { return JsonObject(j_.at(i), source_, path_of(i)); }
 

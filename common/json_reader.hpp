@@ -48,10 +48,9 @@ class JsonObject {
 
   // Required values. Numbers must be finite.
   double number(const std::string& key);
-  double positive(const std::string& key);     // > 0
-  double non_negative(const std::string& key); // >= 0
-  std::int64_t integer(const std::string& key, std::int64_t min = INT64_MIN,
-                       std::int64_t max = INT64_MAX);
+  double positive(const std::string& key);      // > 0
+  double non_negative(const std::string& key);  // >= 0
+  std::int64_t integer(const std::string& key, std::int64_t min = INT64_MIN, std::int64_t max = INT64_MAX);
   std::string string(const std::string& key);
   std::string one_of(const std::string& key, const std::vector<std::string>& choices);
   bool boolean(const std::string& key);
@@ -67,8 +66,7 @@ class JsonObject {
   std::int64_t integer_or(const std::string& key, std::int64_t def, std::int64_t min = INT64_MIN,
                           std::int64_t max = INT64_MAX);
   std::string string_or(const std::string& key, const std::string& def);
-  std::string one_of_or(const std::string& key, const std::vector<std::string>& choices,
-                        const std::string& def);
+  std::string one_of_or(const std::string& key, const std::vector<std::string>& choices, const std::string& def);
   bool boolean_or(const std::string& key, bool def);
 
   // Marks a key as known without reading it (e.g. "comment").

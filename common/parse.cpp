@@ -25,10 +25,22 @@ Bytes parse_bytes(const std::string& text, const std::string& what) {
   double v = std::strtod(num.c_str(), &end);
   if (end != num.c_str() + num.size() || !std::isfinite(v) || v < 0) bad(what, expected, text);
   double mult = 0;
-  static const struct { const char* u; double m; } units[] = {
-      {"", 1}, {"B", 1}, {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0},
-      {"TiB", 1099511627776.0}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
-      {"K", 1024.0}, {"M", 1048576.0}, {"G", 1073741824.0}};
+  static const struct {
+    const char* u;
+    double m;
+  } units[] = {{"", 1},
+               {"B", 1},
+               {"KiB", 1024.0},
+               {"MiB", 1048576.0},
+               {"GiB", 1073741824.0},
+               {"TiB", 1099511627776.0},
+               {"KB", 1e3},
+               {"MB", 1e6},
+               {"GB", 1e9},
+               {"TB", 1e12},
+               {"K", 1024.0},
+               {"M", 1048576.0},
+               {"G", 1073741824.0}};
   for (const auto& u : units)
     if (unit == u.u) mult = u.m;
   if (mult == 0) bad(what, expected, text);
@@ -51,8 +63,7 @@ std::vector<Bytes> parse_size_sweep(const std::string& text, const std::string& 
   return out;
 }
 
-std::int64_t parse_integer(const std::string& text, const std::string& what, std::int64_t min,
-                           std::int64_t max) {
+std::int64_t parse_integer(const std::string& text, const std::string& what, std::int64_t min, std::int64_t max) {
   std::string expected = "an integer";
   if (min != INT64_MIN) expected += " >= " + std::to_string(min);
   if (max != INT64_MAX) expected += (min != INT64_MIN ? " and <= " : " <= ") + std::to_string(max);
@@ -67,13 +78,11 @@ std::int64_t parse_integer(const std::string& text, const std::string& what, std
 double parse_number(const std::string& text, const std::string& what) {
   char* end = nullptr;
   double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
-    bad(what, "a finite number", text);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v)) bad(what, "a finite number", text);
   return v;
 }
 
-std::vector<std::int64_t> parse_integer_list(const std::string& text, const std::string& what,
-                                             std::int64_t min) {
+std::vector<std::int64_t> parse_integer_list(const std::string& text, const std::string& what, std::int64_t min) {
   std::vector<std::int64_t> out;
   std::size_t start = 0;
   while (true) {

@@ -14,12 +14,10 @@ Bytes parse_bytes(const std::string& text, const std::string& what);
 // "8B:8GiB" -> every power of two from 8 B to 8 GiB (both ends included when powers of two).
 std::vector<Bytes> parse_size_sweep(const std::string& text, const std::string& what);
 // Decimal integer within [min, max].
-std::int64_t parse_integer(const std::string& text, const std::string& what, std::int64_t min,
-                           std::int64_t max);
+std::int64_t parse_integer(const std::string& text, const std::string& what, std::int64_t min, std::int64_t max);
 double parse_number(const std::string& text, const std::string& what);
 // "8,16,32" -> {8,16,32}
-std::vector<std::int64_t> parse_integer_list(const std::string& text, const std::string& what,
-                                             std::int64_t min);
+std::vector<std::int64_t> parse_integer_list(const std::string& text, const std::string& what, std::int64_t min);
 // 1073741824 -> "1GiB"; 1000 -> "1000B"
 std::string format_bytes(Bytes b);
 

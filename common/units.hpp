@@ -25,8 +25,8 @@ inline TimePs s_to_ps_ceil(double s) { return static_cast<TimePs>(std::ceil(s * 
 inline TimePs ns_to_ps(double ns) { return static_cast<TimePs>(std::llround(ns * 1e3)); }
 inline TimePs us_to_ps(double us) { return static_cast<TimePs>(std::llround(us * 1e6)); }
 
-inline constexpr BytesPerSec GBps_to_Bps(double gbps) { return gbps * 1e9; }       // GB/s, powers of ten
-inline constexpr BytesPerSec Gbitps_to_Bps(double gbit) { return gbit * 1e9 / 8; } // Gb/s line rates
+inline constexpr BytesPerSec GBps_to_Bps(double gbps) { return gbps * 1e9; }        // GB/s, powers of ten
+inline constexpr BytesPerSec Gbitps_to_Bps(double gbit) { return gbit * 1e9 / 8; }  // Gb/s line rates
 inline constexpr double Bps_to_GBps(BytesPerSec bps) { return bps * 1e-9; }
 
 inline constexpr Bytes kKiB = 1024, kMiB = 1024 * kKiB, kGiB = 1024 * kMiB;

@@ -271,7 +271,8 @@ figure svg{display:block;width:100%;height:auto}
   h += "<p class=\"note\"><b>Simulated, not measured.</b> Every figure below comes from knee's event-driven simulation "
        "with the calibration profile named under <i>Provenance</i>. Baseline: " +
        gpus_of(s.baseline) + ". Mode: <b>" + s.mode + " scaling</b> (" +
-       (s.mode == "strong" ? "the global batch is held fixed" : "the global batch grows with data parallelism") + ").</p>\n";
+       (s.mode == "strong" ? "the global batch is held fixed" : "the global batch grows with data parallelism") +
+       ").</p>\n";
   return h + "<h2>The question</h2><p>" + html_escape(s.question) + "</p>\n";
 }
 
@@ -320,8 +321,9 @@ std::string answer_costs(const Study& s) {
     std::string o = "<b>" + f(base->*v) + unit + "</b> at " + where(base, "");
     if (at != base) {
       const double more = at->*v / base->*v - 1;
-      o += ", <b>" + f(at->*v) + unit + "</b> at " +
-           where(at, !std::isfinite(more) ? "" : fmt(std::fabs(more) * 100, "%.0f") + (more >= 0 ? "% more" : "% less"));
+      o +=
+          ", <b>" + f(at->*v) + unit + "</b> at " +
+          where(at, !std::isfinite(more) ? "" : fmt(std::fabs(more) * 100, "%.0f") + (more >= 0 ? "% more" : "% less"));
     }
     return o + ".";
   };
@@ -340,8 +342,8 @@ std::string answer_costs(const Study& s) {
     h += "<p>A run of " + format_tokens(base->train_tokens) +
          (!m.failures_of ? std::string(" (no failures modelled)")
           : goodputs     ? " (with failures: goodput " + pct(base->goodput) + " at " + gpus_of(base->gpus) + ", " +
-                               pct(at->goodput) + " at " + format_count(at->gpus) + ")"
-                         : std::string(" (with failures)")) +
+                           pct(at->goodput) + " at " + format_count(at->gpus) + ")"
+                     : std::string(" (with failures)")) +
          ": " + compare(&Point::run_days, sig, " days");
     if (std::isfinite(base->run_usd) && std::isfinite(at->run_usd)) h += " " + compare(&Point::run_usd, format_usd, "");
     if (std::isfinite(base->run_MWh) && std::isfinite(at->run_MWh))
@@ -370,14 +372,16 @@ std::string section_table(const Study& s) {
     const Point& p = s.points[i];
     const bool knee = static_cast<int>(i) == s.knee;
     std::string cls = !p.feasible ? " class=\"bad\"" : (knee ? " class=\"knee\"" : "");
-    std::string note = !p.feasible ? "infeasible: " + p.reason : knee ? "knee" : (p.gpus == s.baseline ? "baseline" : "");
+    std::string note = !p.feasible ? "infeasible: " + p.reason
+                       : knee      ? "knee"
+                                   : (p.gpus == s.baseline ? "baseline" : "");
     h += "<tr" + cls + "><td>" + format_count(p.gpus) + "</td><td>" + html_escape(p.layout) + "</td><td>" +
          format_count(p.global_batch) + "</td><td>" + format_sig(p.step_time_s, 4) + "</td><td>" +
-         format_count(p.tokens_per_s) + "</td><td>" + format_sig(p.speedup, 3) + "</td><td>" + fmt(p.efficiency, "%.3f") +
-         "</td><td>" + fmt(p.mfu, "%.3f") + "</td><td>" + format_sig(p.c2c, 3) + "</td>" +
+         format_count(p.tokens_per_s) + "</td><td>" + format_sig(p.speedup, 3) + "</td><td>" +
+         fmt(p.efficiency, "%.3f") + "</td><td>" + fmt(p.mfu, "%.3f") + "</td><td>" + format_sig(p.c2c, 3) + "</td>" +
          (energy ? "<td>" + format_count(p.avg_power_W) + "</td><td>" + format_sig(p.J_per_token, 3) + "</td>" : "") +
-         (priced ? "<td>" + format_sig(p.usd_per_million_tokens, 3) + "</td>" : "") +
-         "<td style=\"text-align:left\">" + html_escape(note) + "</td></tr>\n";
+         (priced ? "<td>" + format_sig(p.usd_per_million_tokens, 3) + "</td>" : "") + "<td style=\"text-align:left\">" +
+         html_escape(note) + "</td></tr>\n";
   }
   return h + "</table>\n";
 }
@@ -413,11 +417,13 @@ std::vector<LineChart> scaling_charts(const Study& s) {
   LineChart speed = gpu_chart(s, "Speedup against the " + base + " (log-log)", "speedup");
   speed.log_y = true;
   speed.series = {series_of(s, "simulated", [](const Study&, const Point& p) { return p.speedup; }),
-                  series_of(s, "ideal (linear)", [](const Study& t, const Point& p) { return p.gpus / t.baseline; }, true)};
-  LineChart eff = gpu_chart(s, "Scaling efficiency against the " + base + " (threshold " + fmt(s.threshold, "%.2f") + ")",
-                            "efficiency");
+                  series_of(
+                      s, "ideal (linear)", [](const Study& t, const Point& p) { return p.gpus / t.baseline; }, true)};
+  LineChart eff = gpu_chart(
+      s, "Scaling efficiency against the " + base + " (threshold " + fmt(s.threshold, "%.2f") + ")", "efficiency");
   eff.series = {series_of(s, "simulated", [](const Study&, const Point& p) { return p.efficiency; }),
-                series_of(s, "threshold", [](const Study& t, const Point&) { return t.threshold; }, true)};
+                series_of(
+                    s, "threshold", [](const Study& t, const Point&) { return t.threshold; }, true)};
   LineChart c2c = gpu_chart(s, "Communication-to-computation ratio", "comm / compute");
   c2c.series = {series_of(s, "simulated", [](const Study&, const Point& p) { return p.c2c; })};
   return {speed, eff, c2c};
@@ -429,17 +435,20 @@ std::string step_share_chart(const Study& s) {
   StackedBars bars;
   bars.title = "Where a step's time goes (share of the step)";
   bars.y_label = "share of step time";
-  const bool by_kind = std::all_of(s.points.begin(), s.points.end(), [](const Point& p) { return !p.feasible || p.by_kind; });
+  const bool by_kind =
+      std::all_of(s.points.begin(), s.points.end(), [](const Point& p) { return !p.feasible || p.by_kind; });
   std::vector<int> kinds;  // the kinds exposed somewhere
   for (int k = 0; by_kind && k < 5; ++k)
-    if (std::any_of(s.points.begin(), s.points.end(), [&](const Point& p) { return p.feasible && p.exposed_by_kind_s[k] != 0; }))
+    if (std::any_of(s.points.begin(), s.points.end(),
+                    [&](const Point& p) { return p.feasible && p.exposed_by_kind_s[k] != 0; }))
       kinds.push_back(k);
   bars.parts = {"compute"};
   for (int k : kinds) bars.parts.push_back(std::string("exposed ") + kKinds[k] + " communication");
   if (!by_kind) bars.parts.push_back("exposed communication");
   bars.parts.insert(bars.parts.end(), {"pipeline bubble", "optimizer"});
   // Stragglers get their own part only when some point has them (older reports stay as they were).
-  const bool stragglers = std::any_of(s.points.begin(), s.points.end(), [](const Point& p) { return p.straggler_s != 0; });
+  const bool stragglers =
+      std::any_of(s.points.begin(), s.points.end(), [](const Point& p) { return p.straggler_s != 0; });
   if (stragglers) bars.parts.push_back("stragglers");
   bars.values.assign(bars.parts.size(), {});
   for (const auto& p : s.points) {
@@ -462,18 +471,22 @@ std::string cost_charts(const Study& s) {
   if (m.energy_of) {
     LineChart energy = gpu_chart(s, "Facility energy per token", "J per token");
     if (std::isfinite(m.energy_of->pue)) energy.title += " (PUE " + format_sig(m.energy_of->pue, 6) + ")";
-    energy.series = {series_of(s, "simulated", [](const Study&, const Point& p) { return p.energy ? p.J_per_token : NAN; })};
+    energy.series = {
+        series_of(s, "simulated", [](const Study&, const Point& p) { return p.energy ? p.J_per_token : NAN; })};
     h += "<figure>" + energy.svg(kChartW, kChartH) + "</figure>\n";
   }
   if (m.run_of) {
-    const bool usd = std::any_of(s.points.begin(), s.points.end(), [](const Point& p) { return std::isfinite(p.run_usd); });
-    LineChart run = gpu_chart(s, "A whole run of " + format_tokens(m.run_of->train_tokens) + ": days" +
-                                     (usd ? " and cost" : "") + (m.failures_of ? " (with failures)" : ""),
+    const bool usd =
+        std::any_of(s.points.begin(), s.points.end(), [](const Point& p) { return std::isfinite(p.run_usd); });
+    LineChart run = gpu_chart(s,
+                              "A whole run of " + format_tokens(m.run_of->train_tokens) + ": days" +
+                                  (usd ? " and cost" : "") + (m.failures_of ? " (with failures)" : ""),
                               "days");
     run.series = {series_of(s, "days", [](const Study&, const Point& p) { return p.run_days; })};
     if (usd) {
       run.y2_label = "cost (USD)";
-      run.series.push_back(series_of(s, "cost (USD, right)", [](const Study&, const Point& p) { return p.run_usd; }, false, true));
+      run.series.push_back(series_of(
+          s, "cost (USD, right)", [](const Study&, const Point& p) { return p.run_usd; }, false, true));
     }
     h += "<figure>" + run.svg(kChartW, kChartH) + "</figure>\n";
   }
@@ -510,15 +523,18 @@ std::string straggler_item(const Study& s) {
       if (g->contains(k) && (*g)[k].is_number())
         params += (params.empty() ? "" : ", ") + std::string(k) + " " + format_sig((*g)[k].get<double>(), 6);
     if (g->value("from_profile", false))
-      params += params.empty() ? "gpu_cv and op_cv from the profile's variability" : ", the rest from the profile's variability";
+      params += params.empty() ? "gpu_cv and op_cv from the profile's variability"
+                               : ", the rest from the profile's variability";
     if (g->contains("slow_gpus") && (*g)["slow_gpus"].is_array() && !(*g)["slow_gpus"].empty())
-      params += (params.empty() ? "" : ", ") + format_count(static_cast<double>((*g)["slow_gpus"].size())) + " slow GPUs";
+      params +=
+          (params.empty() ? "" : ", ") + format_count(static_cast<double>((*g)["slow_gpus"].size())) + " slow GPUs";
   }
-  std::string o = "<li>Stragglers: per-GPU variation was modelled (the scenario's <code>stragglers</code>" +
-                  (params.empty() ? "" : ": " + params) +
-                  "): every data-parallel replica runs its own pipeline, each op at its slowest tensor-parallel GPU, and "
-                  "the replicas meet in the gradient reductions; the breakdown's stragglers part is the step less the "
-                  "step with every GPU at the profile's speed";
+  std::string o =
+      "<li>Stragglers: per-GPU variation was modelled (the scenario's <code>stragglers</code>" +
+      (params.empty() ? "" : ": " + params) +
+      "): every data-parallel replica runs its own pipeline, each op at its slowest tensor-parallel GPU, and "
+      "the replicas meet in the gradient reductions; the breakdown's stragglers part is the step less the "
+      "step with every GPU at the profile's speed";
   if (const Point* p = m.most_straggled)
     o += ", at most " + pct(p->straggler_s / p->step_time_s) + " of a step (at " + gpus_of(p->gpus) + ")";
   return o + ".</li>";
@@ -533,14 +549,16 @@ std::string failure_item(const Study& s) {
   const Point* last = &f;  // the largest point with failures
   for (const auto& p : s.points)
     if (p.feasible && p.failures) last = &p;
-  std::string o = "<li>Failures: modelled over a whole run (the scenario's <code>failures</code>, Daly's checkpoint model)";
+  std::string o =
+      "<li>Failures: modelled over a whole run (the scenario's <code>failures</code>, Daly's checkpoint model)";
   const Json* given = s.scenario && s.scenario->contains("failures") ? &(*s.scenario)["failures"] : nullptr;
   if (std::isfinite(f.system_mtbf_h)) {  // system MTBF = GPU MTBF / GPUs
     o += ": a GPU MTBF of " + format_count(f.system_mtbf_h * f.gpus) + " hours, so a system MTBF of " +
          format_sig(f.system_mtbf_h, 3) + " h at " + gpus_of(f.gpus);
     if (last != &f && std::isfinite(last->system_mtbf_h))
       o += " and " + format_sig(last->system_mtbf_h, 3) + " h at " + gpus_of(last->gpus);
-  } else if (given && given->is_object() && given->contains("gpu_mtbf_hours") && (*given)["gpu_mtbf_hours"].is_number()) {
+  } else if (given && given->is_object() && given->contains("gpu_mtbf_hours") &&
+             (*given)["gpu_mtbf_hours"].is_number()) {
     o += ": a GPU MTBF of " + format_count((*given)["gpu_mtbf_hours"].get<double>()) + " hours";
   } else {
     o += ", at an MTBF the sweep file does not state";
@@ -556,13 +574,15 @@ std::string failure_item(const Study& s) {
          (last != &f && std::isfinite(last->goodput) ? " to " + pct(last->goodput) + " at " + gpus_of(last->gpus) : "");
   o += ". Step time, throughput and MFU are those of a failure-free step";
   if (!m.run_of) return o + ".</li>";
-  return o + "; a whole run's days, GPU-hours" + (m.energy_of ? ", energy" : "") + " and dollars are divided by the goodput.</li>";
+  return o + "; a whole run's days, GPU-hours" + (m.energy_of ? ", energy" : "") +
+         " and dollars are divided by the goodput.</li>";
 }
 
 std::string energy_item(const Study& s) {
   const Modelled& m = s.m;
   if (!m.energy_of)
-    return m.priced || m.run_of ? "<li>Energy: the calibration profile has no power model, so no energy figures.</li>" : "";
+    return m.priced || m.run_of ? "<li>Energy: the calibration profile has no power model, so no energy figures.</li>"
+                                : "";
   const Point& e = *m.energy_of;
   return "<li>Energy: each GPU draws the calibration profile's power (" +
          html_escape(e.power_model.empty() ? "unstated" : e.power_model) +
@@ -613,8 +633,7 @@ std::string section_provenance(const Json& sweep, const Study& s) {
   if (sweep.contains("provenance") && sweep["provenance"].is_object()) h += kv_table(sweep["provenance"]);
   else if (first.contains("result") && first["result"].is_object() && first["result"].contains("provenance"))
     h += kv_table(first["result"]["provenance"]);
-  else
-    h += "<p>The sweep file carries no provenance block.</p>";
+  else h += "<p>The sweep file carries no provenance block.</p>";
   if (const Point* e = s.m.energy_of)
     h += "<p>Power model of the calibration profile: <code>" +
          html_escape(e->power_model.empty() ? "unstated" : e->power_model) + "</code>.</p>";

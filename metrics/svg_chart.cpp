@@ -86,13 +86,14 @@ std::string y_ticks(const Axis& a, double x0, double x1, double top, double bott
       o += "<line x1=\"" + num(x0) + "\" x2=\"" + num(x1) + "\" y1=\"" + num(py) + "\" y2=\"" + num(py) +
            "\" stroke=\"#ddd\"/>";
     o += "<text x=\"" + num(right ? x1 + 6 : x0 - 6) + "\" y=\"" + num(py + 4) + "\" text-anchor=\"" +
-         (right ? "start" : "end") + "\" font-size=\"11\">" + (y == 0 ? "0" : tick_label(y / unit) + suffix) + "</text>";
+         (right ? "start" : "end") + "\" font-size=\"11\">" + (y == 0 ? "0" : tick_label(y / unit) + suffix) +
+         "</text>";
   }
   return o;
 }
 std::string rotated_label(double x, double y, const std::string& text) {
-  return "<text transform=\"translate(" + num(x) + "," + num(y) + ") rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">" +
-         html_escape(text) + "</text>";
+  return "<text transform=\"translate(" + num(x) + "," + num(y) +
+         ") rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">" + html_escape(text) + "</text>";
 }
 std::string legend_entry(double x, double y, std::size_t k, const std::string& name, bool swatch_square) {
   return "<rect x=\"" + num(x) + "\" y=\"" + num(y) + "\" width=\"12\" height=\"" + (swatch_square ? "12" : "4") +
@@ -133,11 +134,20 @@ std::string html_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
     switch (c) {
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '&': o += "&amp;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '&':
+        o += "&amp;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o += c;
     }
   }
   return o;
@@ -193,7 +203,8 @@ std::string LineChart::svg(int W, int H) const {
     for (std::size_t i = 0; i < s.x.size(); ++i) {
       if (!drawn(s, i)) continue;
       pts += num(px(s.x[i])) + "," + num(py(s.y[i], s.right)) + " ";
-      dots += "<circle cx=\"" + num(px(s.x[i])) + "\" cy=\"" + num(py(s.y[i], s.right)) + "\" r=\"3\" fill=\"" + c + "\"/>";
+      dots +=
+          "<circle cx=\"" + num(px(s.x[i])) + "\" cy=\"" + num(py(s.y[i], s.right)) + "\" r=\"3\" fill=\"" + c + "\"/>";
     }
     o += "<polyline fill=\"none\" stroke=\"" + std::string(c) + "\" stroke-width=\"2\"" +
          (s.dashed ? " stroke-dasharray=\"6,4\"" : "") + " points=\"" + pts + "\"/>" + dots +
@@ -223,8 +234,8 @@ std::string StackedBars::svg(int W, int H) const {
            html_escape(p < parts.size() ? parts[p] : "") + ": " + tick_label(v) + "</title></rect>";
       acc += v;
     }
-    o += "<text x=\"" + num(x + slot * 0.35) + "\" y=\"" + num(H - B + 16) + "\" text-anchor=\"middle\" font-size=\"10\">" +
-         html_escape(categories[c]) + "</text>";
+    o += "<text x=\"" + num(x + slot * 0.35) + "\" y=\"" + num(H - B + 16) +
+         "\" text-anchor=\"middle\" font-size=\"10\">" + html_escape(categories[c]) + "</text>";
   }
   o += rotated_label(16, (T + H - B) / 2, y_label);
   for (std::size_t p = 0; p < parts.size(); ++p) o += legend_entry(W - R + 10, T + 18.0 * p, p, parts[p], true);

@@ -19,19 +19,19 @@ struct LineChart {
   std::string title, x_label, y_label;
   std::vector<Series> series;
   bool log2_x = false;
-  bool log_y = false;          // log10 y axis, ticks from log_ticks(); values <= 0 are left out
-  double y_min = 0;            // linear y axis starts here unless data go lower
-  std::string y2_label;        // the right-hand y axis (linear, from 0) of series with right = true
-  double mark_x = -1;          // vertical marker (e.g. the knee); < 0: none
+  bool log_y = false;    // log10 y axis, ticks from log_ticks(); values <= 0 are left out
+  double y_min = 0;      // linear y axis starts here unless data go lower
+  std::string y2_label;  // the right-hand y axis (linear, from 0) of series with right = true
+  double mark_x = -1;    // vertical marker (e.g. the knee); < 0: none
   std::string mark_label;
   std::string svg(int width = 640, int height = 360) const;
 };
 
 struct StackedBars {
   std::string title, y_label;
-  std::vector<std::string> categories;          // one bar each (e.g. GPU counts)
-  std::vector<std::string> parts;               // stacked components, bottom first
-  std::vector<std::vector<double>> values;      // values[part][category]
+  std::vector<std::string> categories;      // one bar each (e.g. GPU counts)
+  std::vector<std::string> parts;           // stacked components, bottom first
+  std::vector<std::vector<double>> values;  // values[part][category]
   std::string svg(int width = 640, int height = 360) const;
 };
 

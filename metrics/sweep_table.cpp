@@ -55,8 +55,7 @@ std::string sweep_table(const SweepResult& sw) {
   }
   if (sw.knee >= 0)
     o << "# knee at " << sw.points[static_cast<std::size_t>(sw.knee)].gpus << " GPUs: " << sw.knee_cause << "\n";
-  else
-    o << "# no knee: every feasible point keeps efficiency >= " << fmt("%.2f", sw.threshold) << "\n";
+  else o << "# no knee: every feasible point keeps efficiency >= " << fmt("%.2f", sw.threshold) << "\n";
   // Every column once, in words (the same meanings as the CSV's and the DataFrame's columns).
   o << "# batch: global batch (samples); step_s: simulated step time (s); tokens/s: throughput; speedup: tokens/s\n"
     << "#   over the " << base << "-GPU baseline's; eff: speedup / (gpus / " << base

@@ -14,8 +14,8 @@ namespace knee {
 void ChromeTrace::name_process(int pid, const std::string& name) { process_names_[pid] = name; }
 void ChromeTrace::name_thread(int pid, int tid, const std::string& name) { thread_names_[{pid, tid}] = name; }
 
-void ChromeTrace::complete(int pid, int tid, const std::string& name, const std::string& category,
-                           TimePs start_ps, TimePs duration_ps, const std::string& args_json) {
+void ChromeTrace::complete(int pid, int tid, const std::string& name, const std::string& category, TimePs start_ps,
+                           TimePs duration_ps, const std::string& args_json) {
   if (events_.size() >= max_events_) {
     ++dropped_;
     return;
@@ -36,8 +36,8 @@ std::string ChromeTrace::json() const {
     add("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" + std::to_string(pid) +
         ",\"args\":{\"name\":" + nlohmann::json(name).dump() + "}}");
   for (const auto& [key, name] : thread_names_)
-    add("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":" + std::to_string(key.first) + ",\"tid\":" +
-        std::to_string(key.second) + ",\"args\":{\"name\":" + nlohmann::json(name).dump() + "}}");
+    add("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":" + std::to_string(key.first) +
+        ",\"tid\":" + std::to_string(key.second) + ",\"args\":{\"name\":" + nlohmann::json(name).dump() + "}}");
   char buf[64];
   for (const auto& e : events_) {
     std::string s = "{\"ph\":\"X\",\"pid\":" + std::to_string(e.pid) + ",\"tid\":" + std::to_string(e.tid) +

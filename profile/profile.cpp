@@ -8,8 +8,8 @@
 #include <map>
 #include <sstream>
 
-#include "profile/embedded_profiles.hpp"
 #include "common/json_reader.hpp"
+#include "profile/embedded_profiles.hpp"
 
 namespace knee {
 
@@ -118,8 +118,8 @@ struct Profile::Impl {
   bool has_power = false;
   double idle_W = 0, compute_W = 0, memory_W = 0, tdp_W = 0;
   double calib_flops_per_s = 0, calib_memory_Bps = 0;  // 0: not measured
-  std::map<std::string, double> variability;             // op_cv, gpu_cv when present
-  Profile::PowerReference power_ref{0, 0};               // filled once the profile is built
+  std::map<std::string, double> variability;           // op_cv, gpu_cv when present
+  Profile::PowerReference power_ref{0, 0};             // filled once the profile is built
 
   [[noreturn]] void fail(const std::string& path, const std::string& expected, const std::string& got) const {
     throw_input_error(source, path, expected, got);
@@ -143,7 +143,8 @@ Profile::Impl::Curve read_curve(JsonObject o) {
       seg.from = s.positive("from_bytes");
       seg.to = s.positive("to_bytes");
       if (seg.to < seg.from) s.fail("to_bytes", "a size >= from_bytes");
-      if (!c.segs.empty() && seg.from < c.segs.back().to) s.fail("from_bytes", "a size >= the previous segment's to_bytes");
+      if (!c.segs.empty() && seg.from < c.segs.back().to)
+        s.fail("from_bytes", "a size >= the previous segment's to_bytes");
       s.integer_or("points", 0, 0);
       seg.alpha = read_param(s, "alpha_s", Sign::any);
       seg.beta = read_param(s, "beta_s_per_byte", Sign::any);
@@ -171,8 +172,8 @@ Profile::Impl::Curve read_curve(JsonObject o) {
 void read_manifest(JsonObject m) {
   m.string("gpu_name");
   m.integer("gpu_count", 0);
-  for (const char* k : {"driver", "cuda", "nccl", "cublas", "host", "date", "command_line", "git_revision",
-                        "measurement"})
+  for (const char* k :
+       {"driver", "cuda", "nccl", "cublas", "host", "date", "command_line", "git_revision", "measurement"})
     m.string(k);
   m.object("clocks");  // free-form: whatever clocks the backend could read
   m.non_negative("power_limit_W");
@@ -185,8 +186,7 @@ void read_manifest(JsonObject m) {
 void check_dtype_keys(const JsonObject& o, const Json& raw) {
   for (auto it = raw.begin(); it != raw.end(); ++it)
     if (std::find(kDtypes.begin(), kDtypes.end(), it.key()) == kDtypes.end())
-      throw_input_error(o.source(), o.path_of(it.key()), "a dtype (" + key_list(kDtypes) + ")",
-                        "\"" + it.key() + "\"");
+      throw_input_error(o.source(), o.path_of(it.key()), "a dtype (" + key_list(kDtypes) + ")", "\"" + it.key() + "\"");
 }
 
 void read_compute(JsonObject c, Profile::Impl& p) {
@@ -251,7 +251,8 @@ void read_compute(JsonObject c, Profile::Impl& p) {
         for (const char* k : {"batch", "m", "n", "k"}) d[j++] = static_cast<double>(s.integer(k, 1));
         s.string("label");
         const double med = s.positive("median_s");
-        tab.samples.push_back({{std::log(d[0]), std::log(d[1]), std::log(d[2]), std::log(d[3])}, med,
+        tab.samples.push_back({{std::log(d[0]), std::log(d[1]), std::log(d[2]), std::log(d[3])},
+                               med,
                                std::log(2 * d[0] * d[1] * d[2] * d[3] / med / 1e12)});
         read_interval(s, "ci95_s", Sign::positive);
         s.integer("reps", 0);
@@ -417,7 +418,8 @@ double interpolate_gemm(const Profile::Impl::GemmTable& tab, const std::array<do
   if (near[0].first < 1e-12) {
     double lsum = 0;
     int cnt = 0;
-    for (std::size_t i = 0; i < near.size() && near[i].first < 1e-12; ++i, ++cnt) lsum += std::log(near[i].second->median_s);
+    for (std::size_t i = 0; i < near.size() && near[i].first < 1e-12; ++i, ++cnt)
+      lsum += std::log(near[i].second->median_s);
     return std::exp(lsum / cnt);
   }
   if (std::sqrt(near[0].first) > std::log(4.0)) return roof + tab.floor_s;  // outside the table
@@ -559,8 +561,8 @@ bool Profile::has_batched_gemm(const std::string& dtype) const { return impl_->b
 
 double Profile::batched_gemm_time_s(std::int64_t batch, std::int64_t m, std::int64_t n, std::int64_t k,
                                     const std::string& dtype) const {
-  const std::string shape = std::to_string(batch) + " x " + std::to_string(m) + "x" + std::to_string(n) + "x" +
-                            std::to_string(k);
+  const std::string shape =
+      std::to_string(batch) + " x " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k);
   if (batch < 1) throw InputError("batched gemm " + shape + ": batch: expected an integer >= 1");
   if (m < 1 || n < 1 || k < 1) throw InputError("batched gemm " + shape + ": expected dimensions m, n, k >= 1");
   const double db = static_cast<double>(batch), dm = static_cast<double>(m), dn = static_cast<double>(n),
@@ -581,8 +583,8 @@ double Profile::batched_gemm_time_s(std::int64_t batch, std::int64_t m, std::int
 }
 
 double Profile::gemm_tflops(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dtype) const {
-  return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) /
-         gemm_time_s(m, n, k, dtype) / 1e12;
+  return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) / gemm_time_s(m, n, k, dtype) /
+         1e12;
 }
 
 double Profile::memory_bound_time_s(double bytes_moved, const std::string& op) const {
@@ -601,7 +603,8 @@ double Profile::memory_bound_time_s(double bytes_moved, const std::string& op) c
 double Profile::attention_time_s(int batch, int heads, int seq, int head_dim, bool causal, bool backward) const {
   if (batch < 1 || heads < 1 || seq < 1 || head_dim < 1)
     throw InputError("attention: expected batch, heads, seq and head_dim >= 1");
-  const double flops = 4.0 * batch * heads * double(seq) * seq * head_dim * (causal ? 0.5 : 1.0) * (backward ? 3.5 : 1.0);
+  const double flops =
+      4.0 * batch * heads * double(seq) * seq * head_dim * (causal ? 0.5 : 1.0) * (backward ? 3.5 : 1.0);
   const auto& a = impl_->attention;
   const double floor = impl_->gemm.count("bf16") ? impl_->gemm.at("bf16").floor_s : launch_overhead_s();
   if (a.empty()) {  // no measurement: a bf16 GEMM of the same FLOPs at the achieved peak
@@ -611,7 +614,8 @@ double Profile::attention_time_s(int batch, int heads, int seq, int head_dim, bo
   }
   // Piecewise-linear log TFLOP/s over log FLOPs (of the forward pass), clamped at both ends.
   const double lf = std::log(flops / (backward ? 3.5 : 1.0));
-  const double ltf = interpolate_log_rate(a, lf, [&](const Impl::AttSample& s) { return backward ? s.log_rate_fb : s.log_rate_fwd; });
+  const double ltf =
+      interpolate_log_rate(a, lf, [&](const Impl::AttSample& s) { return backward ? s.log_rate_fb : s.log_rate_fwd; });
   return std::max(flops / (std::exp(ltf) * 1e12), floor);
 }
 
@@ -628,8 +632,8 @@ double Profile::attention_unfused_time_s(int batch, int heads, int seq, int head
   const auto bf16 = impl_->gemm.find("bf16");
   const bool has_bf16 = bf16 != impl_->gemm.end();
   // Roofline: the FLOPs at the bf16 achieved peak; the bf16 scores written once and read once.
-  const double roof = std::max(has_bf16 ? flops / (bf16->second.peak_tflops * 1e12) : 0.0,
-                               2 * 2 * bhs2 / memory_bandwidth_Bps());
+  const double roof =
+      std::max(has_bf16 ? flops / (bf16->second.peak_tflops * 1e12) : 0.0, 2 * 2 * bhs2 / memory_bandwidth_Bps());
   const double floor = has_bf16 ? bf16->second.floor_s : launch_overhead_s();
   // Interpolated in score elements, not FLOPs: the path is bound by the score matrix's traffic
   // (written, softmaxed in place, read: >= 8 bytes per score against 4 d FLOPs), so shapes of

@@ -7,10 +7,10 @@
 #include <pybind11/stl.h>
 
 #include "calibrate/fitter.hpp"
-#include "profile/profile.hpp"
 #include "common/json_reader.hpp"
-#include "python/bindings.hpp"
 #include "common/parse.hpp"
+#include "profile/profile.hpp"
+#include "python/bindings.hpp"
 
 namespace knee::python {
 namespace {
@@ -40,8 +40,7 @@ py::object fit(const std::vector<std::pair<std::string, std::string>>& inputs, c
         nccl.emplace_back(source, std::move(text));
         continue;
       }
-      if (runs.size() == 2)
-        throw InputError(fn + ": " + source + ": expected at most two raw JSON runs, got a third");
+      if (runs.size() == 2) throw InputError(fn + ": " + source + ": expected at most two raw JSON runs, got a third");
       runs.push_back(read_raw_json(parse_json_text(text, source), source));
     }
     if (runs.empty()) throw InputError(fn + ": raw: expected a raw measurement file or dict, got none");
@@ -73,11 +72,12 @@ void add_calibrate(py::module_& m) {
       .def_static("builtin", &Profile::builtin, py::arg("name"))
       .def_static("builtin_names", &Profile::builtin_names)
       .def_static("load", &Profile::load, py::arg("path"))
-      .def_static("from_json_text",
-                  [](const std::string& text, const std::string& source) {
-                    return Profile::from_json(OrderedJson::parse(text), source);
-                  },
-                  py::arg("text"), py::arg("source"))
+      .def_static(
+          "from_json_text",
+          [](const std::string& text, const std::string& source) {
+            return Profile::from_json(OrderedJson::parse(text), source);
+          },
+          py::arg("text"), py::arg("source"))
       .def_property_readonly("name", &Profile::name)
       .def_property_readonly("gpu", &Profile::gpu)
       .def("gemm_time_s", &Profile::gemm_time_s, py::arg("m"), py::arg("n"), py::arg("k"), py::arg("dtype"))
@@ -95,16 +95,17 @@ void add_calibrate(py::module_& m) {
       .def("launch_overhead_s", &Profile::launch_overhead_s)
       .def("hbm_capacity_bytes", &Profile::hbm_capacity_bytes)
       .def("memory_bandwidth_Bps", &Profile::memory_bandwidth_Bps)
-      .def("link",
-           [](const Profile& p, const std::string& cls) {
-             auto ab = p.link(cls);
-             py::dict d;
-             d["alpha_s"] = ab.alpha_s;
-             d["beta_s_per_byte"] = ab.beta_s_per_byte;
-             d["provenance"] = ab.provenance;
-             return d;
-           },
-           py::arg("cls"))
+      .def(
+          "link",
+          [](const Profile& p, const std::string& cls) {
+            auto ab = p.link(cls);
+            py::dict d;
+            d["alpha_s"] = ab.alpha_s;
+            d["beta_s_per_byte"] = ab.beta_s_per_byte;
+            d["provenance"] = ab.provenance;
+            return d;
+          },
+          py::arg("cls"))
       .def("link_classes", &Profile::link_classes)
       .def("link_time_s", &Profile::link_time_s, py::arg("cls"), py::arg("bytes"))
       .def("power_W", &Profile::power_W, py::arg("compute_util"), py::arg("mem_util"))

@@ -14,10 +14,9 @@ namespace knee::python {
 namespace {
 
 // One dict per size, with the keys of `knee collective --json` results (plus wire_bytes).
-py::list collectives(const Cluster& c, const std::string& op, const std::vector<Bytes>& sizes,
-                     const std::string& algo, const std::string& proto, std::int64_t channels,
-                     std::int64_t root, bool sharp, std::int64_t slices,
-                     std::optional<std::variant<std::int64_t, std::vector<std::int64_t>>> gpus,
+py::list collectives(const Cluster& c, const std::string& op, const std::vector<Bytes>& sizes, const std::string& algo,
+                     const std::string& proto, std::int64_t channels, std::int64_t root, bool sharp,
+                     std::int64_t slices, std::optional<std::variant<std::int64_t, std::vector<std::int64_t>>> gpus,
                      const std::string& fn) {
   auto what = [&](const std::string& key) { return fn + ": " + key; };
   NcclParams params = nccl_params_for_gpu(c.gpu_model());
@@ -26,10 +25,12 @@ py::list collectives(const Cluster& c, const std::string& op, const std::vector<
   if (algo != "auto") o.algo = parse_coll_algo(algo, what("algo"));
   // A barrier runs as an all-reduce of one element.
   if (o.algo && !algo_supports(*o.algo, o.op == CollOp::barrier ? CollOp::allreduce : o.op))
-    throw InputError(what("algo") + ": expected an algorithm that implements " + to_string(o.op) + ", got '" + algo + "'");
+    throw InputError(what("algo") + ": expected an algorithm that implements " + to_string(o.op) + ", got '" + algo +
+                     "'");
   if (proto != "auto") o.proto = parse_coll_proto(proto, what("proto"));
   // 0 is auto, as an absent --channels.
-  o.channels = channels == 0 ? 0 : static_cast<int>(checked_integer(channels, what("channels"), 1, params.max_channels));
+  o.channels =
+      channels == 0 ? 0 : static_cast<int>(checked_integer(channels, what("channels"), 1, params.max_channels));
   o.root = static_cast<int>(checked_integer(root, what("root"), 0, INT32_MAX));
   o.in_network_reduction = sharp;
   o.slices = slices == 0 ? 0 : static_cast<int>(checked_integer(slices, what("slices"), 1, 1 << 20));
@@ -67,8 +68,9 @@ void add_collectives(py::module_& m) {
         py::arg("sharp") = false, py::arg("slices") = 0, py::arg("gpus") = py::none(),
         py::arg("what") = "knee.collective",
         "Simulates one collective at each size; a list of result dicts (use knee.collective).");
-  m.def("nccl_provenance", [](const Cluster& c) { return nccl_params_for_gpu(c.gpu_model()).provenance; },
-        py::arg("cluster"), "Where the NCCL model parameters for this cluster's GPUs come from.");
+  m.def(
+      "nccl_provenance", [](const Cluster& c) { return nccl_params_for_gpu(c.gpu_model()).provenance; },
+      py::arg("cluster"), "Where the NCCL model parameters for this cluster's GPUs come from.");
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // knee._knee.render_report: the HTML capacity-planning report of `knee report` (metrics).
-#include "python/bindings.hpp"
 #include "common/json_reader.hpp"
 #include "metrics/report.hpp"
+#include "python/bindings.hpp"
 
 namespace knee::python {
 namespace {

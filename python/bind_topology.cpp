@@ -6,9 +6,9 @@
 
 #include <pybind11/stl.h>
 
+#include "common/parse.hpp"
 #include "python/bindings.hpp"
 #include "python/cluster.hpp"
-#include "common/parse.hpp"
 
 namespace knee::python {
 namespace {
@@ -37,7 +37,8 @@ Cluster build_cluster(const ClusterArgs& a, const std::string& fn) {
   if (has_file) {
     if (a.nodes) throw InputError(what("nodes") + ": expected no fabric options with file, got one");
     if (a.fabric) throw InputError(what("fabric") + ": expected no fabric options with file, got one");
-    if (a.oversubscription) throw InputError(what("oversubscription") + ": expected no fabric options with file, got one");
+    if (a.oversubscription)
+      throw InputError(what("oversubscription") + ": expected no fabric options with file, got one");
     if (a.radix) throw InputError(what("radix") + ": expected no fabric options with file, got one");
     if (a.dims) throw InputError(what("dims") + ": expected no fabric options with file, got one");
     py::gil_scoped_release release;
@@ -45,9 +46,7 @@ Cluster build_cluster(const ClusterArgs& a, const std::string& fn) {
   } else {
     try {
       c.system = a.system ? load_system(*a.system) : parse_system_json(*a.system_json, "<dict>");
-    } catch (const InputError& e) {
-      throw with_fn(e);
-    }
+    } catch (const InputError& e) { throw with_fn(e); }
     FabricOptions opt;
     opt.kind = parse_fabric(a.fabric.value_or(c.system.default_fabric), what("fabric"));
     if (a.dims) {
@@ -60,14 +59,13 @@ Cluster build_cluster(const ClusterArgs& a, const std::string& fn) {
     opt.nodes = a.nodes ? checked_integer(*a.nodes, what("nodes"), 1) : def_nodes;
     opt.oversubscription = a.oversubscription.value_or(1.0);
     if (!(opt.oversubscription >= 1) || !std::isfinite(opt.oversubscription))
-      throw InputError(what("oversubscription") + ": expected a number >= 1, got " + std::to_string(opt.oversubscription));
+      throw InputError(what("oversubscription") + ": expected a number >= 1, got " +
+                       std::to_string(opt.oversubscription));
     opt.radix = a.radix ? checked_integer(*a.radix, what("radix"), 4, 65536) : 0;
     try {
       py::gil_scoped_release release;
       c.topo = build_topology(c.system, opt);
-    } catch (const InputError& e) {
-      throw with_fn(e);
-    }
+    } catch (const InputError& e) { throw with_fn(e); }
   }
   c.build_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return c;
@@ -80,14 +78,16 @@ void add_topology(py::module_& m) {
                        std::optional<std::int64_t> nodes, std::optional<std::string> fabric,
                        std::optional<double> oversubscription, std::optional<std::int64_t> radix,
                        std::optional<std::vector<std::int64_t>> dims, const std::string& fn) {
-             return build_cluster({system, system_json, file, file_json, fabric, nodes, radix, oversubscription, dims}, fn);
+             return build_cluster({system, system_json, file, file_json, fabric, nodes, radix, oversubscription, dims},
+                                  fn);
            }),
            py::kw_only(), py::arg("system") = py::none(), py::arg("system_json") = py::none(),
            py::arg("file") = py::none(), py::arg("file_json") = py::none(), py::arg("nodes") = py::none(),
-           py::arg("fabric") = py::none(), py::arg("oversubscription") = py::none(),
-           py::arg("radix") = py::none(), py::arg("dims") = py::none(), py::arg("what") = "knee.Cluster")
-      .def("summary", [](const Cluster& c) { return json_to_py(c.topo.summary()); },
-           "Counts, system and fabric, bisection (the keys of `knee topology --json`).")
+           py::arg("fabric") = py::none(), py::arg("oversubscription") = py::none(), py::arg("radix") = py::none(),
+           py::arg("dims") = py::none(), py::arg("what") = "knee.Cluster")
+      .def(
+          "summary", [](const Cluster& c) { return json_to_py(c.topo.summary()); },
+          "Counts, system and fabric, bisection (the keys of `knee topology --json`).")
       .def_property_readonly("system", &Cluster::system_name)
       .def_property_readonly("gpu_model", &Cluster::gpu_model)
       .def_property_readonly("num_gpus", [](const Cluster& c) { return c.topo.num_gpus(); })

@@ -4,9 +4,9 @@
 // the CLI's JSON as Python dicts; the GIL is released while C++ simulates.
 #include <pybind11/stl.h>
 
-#include "python/bindings.hpp"
 #include "common/json_reader.hpp"
 #include "metrics/trace.hpp"
+#include "python/bindings.hpp"
 #include "workloads/training/result_schema.hpp"
 #include "workloads/training/training.hpp"
 
@@ -97,10 +97,12 @@ py::list sweep_column_list() {
 
 void add_workload(py::module_& m) {
   m.def("simulate_fields", &simulate_fields, "The top-level fields of `knee simulate --json`: key, unit, meaning.");
-  m.def("sweep_columns", &sweep_column_list,
-        "The columns of a sweep table (`knee sweep --csv`, knee.sweep): name, JSON pointer into a point, unit, meaning.");
-  m.def("check_scenario", [](const std::string& text, const std::string& source) { scenario_of(text, source); },
-        py::arg("text"), py::arg("source"), "Reads a scenario (InputError if bad), simulating nothing.");
+  m.def(
+      "sweep_columns", &sweep_column_list,
+      "The columns of a sweep table (`knee sweep --csv`, knee.sweep): name, JSON pointer into a point, unit, meaning.");
+  m.def(
+      "check_scenario", [](const std::string& text, const std::string& source) { scenario_of(text, source); },
+      py::arg("text"), py::arg("source"), "Reads a scenario (InputError if bad), simulating nothing.");
   m.def("simulate", &simulate_scenario, py::arg("text"), py::arg("source"), py::arg("force"),
         py::arg("trace_path") = "", py::arg("trace_ranks") = "",
         "One training step of a scenario (JSON text): the dict of `knee simulate --json`.");

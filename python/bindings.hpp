@@ -6,8 +6,8 @@
 #include <functional>
 #include <string>
 
-#include <nlohmann/json.hpp>
 #include <pybind11/pybind11.h>
+#include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
 
@@ -31,8 +31,7 @@ std::string python_message(const std::string& cli_message);
 
 // Range check of an integer argument with the CLI's wording:
 // "WHAT: expected an integer >= MIN [and <= MAX], got V".
-std::int64_t checked_integer(std::int64_t v, const std::string& what, std::int64_t min,
-                             std::int64_t max = INT64_MAX);
+std::int64_t checked_integer(std::int64_t v, const std::string& what, std::int64_t min, std::int64_t max = INT64_MAX);
 
 }  // namespace knee::python
 

@@ -10,8 +10,8 @@ namespace knee::python {
 
 struct Cluster {
   Topology topo;
-  SystemSpec system;       // name empty for a topology file
-  double build_time_s = 0; // wall time of the build (not simulated time)
+  SystemSpec system;        // name empty for a topology file
+  double build_time_s = 0;  // wall time of the build (not simulated time)
 
   // "dgx-h100", or "file" for a topology file, as the CLI's JSON reports it.
   std::string system_name() const { return system.name.empty() ? "file" : system.name; }

@@ -7,9 +7,9 @@
 
 #include <pybind11/stl.h>
 
-#include "python/bindings.hpp"
 #include "common/error.hpp"
 #include "common/parse.hpp"
+#include "python/bindings.hpp"
 
 namespace knee::python {
 
@@ -22,12 +22,18 @@ std::map<std::string, std::function<void(py::module_&)>>& parts() {
 template <class J>
 py::object to_py(const J& j) {
   switch (j.type()) {
-    case nlohmann::json::value_t::null: return py::none();
-    case nlohmann::json::value_t::boolean: return py::bool_(j.template get<bool>());
-    case nlohmann::json::value_t::number_integer: return py::int_(j.template get<std::int64_t>());
-    case nlohmann::json::value_t::number_unsigned: return py::int_(j.template get<std::uint64_t>());
-    case nlohmann::json::value_t::number_float: return py::float_(j.template get<double>());
-    case nlohmann::json::value_t::string: return py::str(j.template get_ref<const std::string&>());
+    case nlohmann::json::value_t::null:
+      return py::none();
+    case nlohmann::json::value_t::boolean:
+      return py::bool_(j.template get<bool>());
+    case nlohmann::json::value_t::number_integer:
+      return py::int_(j.template get<std::int64_t>());
+    case nlohmann::json::value_t::number_unsigned:
+      return py::int_(j.template get<std::uint64_t>());
+    case nlohmann::json::value_t::number_float:
+      return py::float_(j.template get<double>());
+    case nlohmann::json::value_t::string:
+      return py::str(j.template get_ref<const std::string&>());
     case nlohmann::json::value_t::array: {
       py::list l;
       for (const auto& v : j) l.append(to_py(v));
@@ -44,9 +50,7 @@ py::object to_py(const J& j) {
 }
 }  // namespace
 
-void register_binding(const char* name, std::function<void(py::module_&)> add) {
-  parts()[name] = std::move(add);
-}
+void register_binding(const char* name, std::function<void(py::module_&)> add) { parts()[name] = std::move(add); }
 
 py::object json_to_py(const nlohmann::ordered_json& j) { return to_py(j); }
 py::object json_to_py(const nlohmann::json& j) { return to_py(j); }
@@ -92,9 +96,7 @@ PYBIND11_MODULE(_knee, m) {
       throw;  // pybind11 makes it MemoryError
     } catch (const py::builtin_exception&) {
       throw;  // pybind11's own TypeError, IndexError, ...
-    } catch (const py::error_already_set&) {
-      throw;
-    } catch (const std::exception& e) {
+    } catch (const py::error_already_set&) { throw; } catch (const std::exception& e) {
       PyErr_SetString(PyExc_RuntimeError, e.what());  // a bug, not bad input: never a ValueError
     }
   });

@@ -13,12 +13,12 @@ namespace knee {
 struct SystemSpec {
   std::string name, description, provenance, gpu_model, default_fabric, source;
   std::uint32_t gpus_per_node = 0;
-  BytesPerSec nvlink_Bps = 0;      // per GPU per direction, GPU <-> NVSwitch
-  TimePs nvlink_latency_ps = 0;    // per link (GPU -> GPU inside a server crosses two)
-  BytesPerSec pcie_Bps = 0;        // GPU <-> its NIC, per direction
+  BytesPerSec nvlink_Bps = 0;    // per GPU per direction, GPU <-> NVSwitch
+  TimePs nvlink_latency_ps = 0;  // per link (GPU -> GPU inside a server crosses two)
+  BytesPerSec pcie_Bps = 0;      // GPU <-> its NIC, per direction
   TimePs pcie_latency_ps = 0;
-  BytesPerSec nic_Bps = 0;         // NIC line rate per direction (one NIC per GPU)
-  TimePs network_latency_ps = 0;   // per network link: NIC <-> switch and switch <-> switch
+  BytesPerSec nic_Bps = 0;        // NIC line rate per direction (one NIC per GPU)
+  TimePs network_latency_ps = 0;  // per network link: NIC <-> switch and switch <-> switch
 };
 
 // Names of the built-in systems, sorted.
@@ -36,10 +36,10 @@ const char* to_string(FabricKind k);
 
 struct FabricOptions {
   FabricKind kind = FabricKind::rail_fat_tree;
-  std::int64_t nodes = 1;             // servers (GB200 NVL72: racks)
-  double oversubscription = 1.0;      // >= 1: leaf/edge uplink bandwidth = downlink / this
-  std::int64_t radix = 0;             // switch ports; 0 = default (64, at least 2 x gpus_per_node)
-  std::vector<std::int64_t> dims;     // torus only: 2 or 3 sizes whose product is nodes
+  std::int64_t nodes = 1;          // servers (GB200 NVL72: racks)
+  double oversubscription = 1.0;   // >= 1: leaf/edge uplink bandwidth = downlink / this
+  std::int64_t radix = 0;          // switch ports; 0 = default (64, at least 2 x gpus_per_node)
+  std::vector<std::int64_t> dims;  // torus only: 2 or 3 sizes whose product is nodes
 };
 
 // Builds the topology; invalid options are InputErrors naming the option ("--nodes", ...).

@@ -10,8 +10,8 @@ namespace knee::detail {
 
 struct FabricLayout {
   FabricKind kind = FabricKind::single_node;
-  std::uint32_t servers = 1, gpn = 1;  // N servers of G GPUs; GPU node id == rank
-  bool nvswitch = false;               // one NVSwitch node per server when G > 1
+  std::uint32_t servers = 1, gpn = 1;                      // N servers of G GPUs; GPU node id == rank
+  bool nvswitch = false;                                   // one NVSwitch node per server when G > 1
   std::uint32_t nvsw_base = 0, nic_base = 0, sw_base = 0;  // first node id of each group
   // First link id of each group: link (l_gpu_nvsw + g) joins GPU g (a) to its NVSwitch (b),
   // (l_gpu_nic + g) GPU g (a) to NIC g (b), (l_nic_sw + g) NIC g (a) to its first switch (b).

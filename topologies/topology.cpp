@@ -23,19 +23,26 @@ namespace knee {
 
 const char* to_string(NodeKind k) {
   switch (k) {
-    case NodeKind::gpu: return "gpu";
-    case NodeKind::sw: return "switch";
-    case NodeKind::nic: return "nic";
-    case NodeKind::host: return "host";
+    case NodeKind::gpu:
+      return "gpu";
+    case NodeKind::sw:
+      return "switch";
+    case NodeKind::nic:
+      return "nic";
+    case NodeKind::host:
+      return "host";
   }
   return "?";
 }
 
 const char* to_string(LinkClass c) {
   switch (c) {
-    case LinkClass::nvlink: return "nvlink";
-    case LinkClass::pcie: return "pcie";
-    case LinkClass::network: return "network";
+    case LinkClass::nvlink:
+      return "nvlink";
+    case LinkClass::pcie:
+      return "pcie";
+    case LinkClass::network:
+      return "network";
   }
   return "?";
 }
@@ -44,8 +51,8 @@ namespace detail {
 
 // Undirected adjacency in Boost's CSR form; the edge property is the link id. Out-edges of a
 // node are in link-id order, which makes ECMP choices independent of construction details.
-using Csr = boost::compressed_sparse_row_graph<boost::directedS, boost::no_property, std::uint32_t,
-                                              boost::no_property, std::uint32_t, std::uint32_t>;
+using Csr = boost::compressed_sparse_row_graph<boost::directedS, boost::no_property, std::uint32_t, boost::no_property,
+                                               std::uint32_t, std::uint32_t>;
 
 struct RouteCache {
   std::mutex mu;
@@ -83,9 +90,17 @@ Topology::~Topology() = default;
 Topology::Topology(Topology&&) noexcept = default;
 Topology& Topology::operator=(Topology&&) noexcept = default;
 Topology::Topology(const Topology& o)
-    : kind_(o.kind_), name_end_(o.name_end_), name_pool_(o.name_pool_), links_(o.links_), gpus_(o.gpus_),
-      gpus_per_node_(o.gpus_per_node_), system_(o.system_), gpu_model_(o.gpu_model_), fabric_(o.fabric_),
-      fabric_params_(o.fabric_params_), analytic_bisection_Bps_(o.analytic_bisection_Bps_),
+    : kind_(o.kind_),
+      name_end_(o.name_end_),
+      name_pool_(o.name_pool_),
+      links_(o.links_),
+      gpus_(o.gpus_),
+      gpus_per_node_(o.gpus_per_node_),
+      system_(o.system_),
+      gpu_model_(o.gpu_model_),
+      fabric_(o.fabric_),
+      fabric_params_(o.fabric_params_),
+      analytic_bisection_Bps_(o.analytic_bisection_Bps_),
       layout_(o.layout_ ? std::make_unique<detail::FabricLayout>(*o.layout_) : nullptr),
       cache_(std::make_unique<detail::RouteCache>()) {
   std::copy(std::begin(o.count_), std::end(o.count_), std::begin(count_));
@@ -117,8 +132,8 @@ std::uint32_t Topology::add_link(std::uint32_t a, std::uint32_t b, BytesPerSec b
   return add_link(a, b, bw, bw, lat, c);
 }
 
-std::uint32_t Topology::add_link(std::uint32_t a, std::uint32_t b, BytesPerSec bw_ab, BytesPerSec bw_ba,
-                                 TimePs lat, LinkClass c) {
+std::uint32_t Topology::add_link(std::uint32_t a, std::uint32_t b, BytesPerSec bw_ab, BytesPerSec bw_ba, TimePs lat,
+                                 LinkClass c) {
   if (a >= kind_.size() || b >= kind_.size()) throw std::out_of_range("Topology::add_link: bad node id");
   if (a == b) throw std::invalid_argument("Topology::add_link: self-loop");
   if (!(std::isfinite(bw_ab) && bw_ab > 0 && std::isfinite(bw_ba) && bw_ba > 0) || lat < 0)
@@ -276,9 +291,9 @@ std::vector<std::uint32_t> Topology::route_by_search(std::uint32_t src, std::uin
     std::vector<boost::default_color_type> color(kind_.size(), boost::white_color);
     DistVisitor vis;
     vis.dist = &d;
-    boost::breadth_first_search(
-        fg, dst,
-        boost::visitor(vis).color_map(boost::make_iterator_property_map(color.begin(), boost::get(boost::vertex_index, g))));
+    boost::breadth_first_search(fg, dst,
+                                boost::visitor(vis).color_map(boost::make_iterator_property_map(
+                                    color.begin(), boost::get(boost::vertex_index, g))));
     c.lru.push_front(dst);
     auto& slot = c.dist[dst];
     slot.first = std::move(d);
@@ -333,7 +348,8 @@ std::vector<std::uint32_t> Topology::route_by_search(std::uint32_t src, std::uin
 // ---- structured routing -----------------------------------------------------------------------
 std::vector<std::uint32_t> Topology::route(std::uint32_t src, std::uint32_t dst, std::uint64_t flow_hash) const {
   if (src >= kind_.size() || dst >= kind_.size()) throw std::out_of_range("Topology::route: bad node id");
-  if (layout_ && kind_[src] == NodeKind::gpu && kind_[dst] == NodeKind::gpu) return structured_route(src, dst, flow_hash);
+  if (layout_ && kind_[src] == NodeKind::gpu && kind_[dst] == NodeKind::gpu)
+    return structured_route(src, dst, flow_hash);
   return route_by_search(src, dst, flow_hash);
 }
 
@@ -404,7 +420,8 @@ std::vector<std::uint32_t> Topology::structured_route(std::uint32_t src, std::ui
       }
       break;
     }
-    case FabricKind::single_node: break;
+    case FabricKind::single_node:
+      break;
   }
   p.push_back(2 * (L.l_nic_sw + dst) + 1);
   p.push_back(2 * (L.l_gpu_nic + dst) + 1);

@@ -59,8 +59,7 @@ class Topology {
   std::uint32_t add_node(NodeKind kind, std::string name);
   // Symmetric link. Bandwidths must be finite and > 0, latency >= 0 (std::invalid_argument
   // otherwise: callers reading user input validate first and throw InputError).
-  std::uint32_t add_link(std::uint32_t a, std::uint32_t b, BytesPerSec bw_Bps, TimePs latency_ps,
-                         LinkClass cls);
+  std::uint32_t add_link(std::uint32_t a, std::uint32_t b, BytesPerSec bw_Bps, TimePs latency_ps, LinkClass cls);
   std::uint32_t add_link(std::uint32_t a, std::uint32_t b, BytesPerSec bw_ab_Bps, BytesPerSec bw_ba_Bps,
                          TimePs latency_ps, LinkClass cls);
   void reserve(std::size_t nodes, std::size_t links);
@@ -95,8 +94,7 @@ class Topology {
   // Directed link ids of one shortest path from src to dst (empty when src == dst). Throws
   // std::out_of_range for a bad node id and std::runtime_error when dst is unreachable (loaders
   // reject such topologies, so that means a topology built by hand with a hole in it).
-  std::vector<std::uint32_t> route(std::uint32_t src_node, std::uint32_t dst_node,
-                                   std::uint64_t flow_hash) const;
+  std::vector<std::uint32_t> route(std::uint32_t src_node, std::uint32_t dst_node, std::uint64_t flow_hash) const;
   // The same routing rules by breadth-first search, ignoring any structured layout: the reference
   // that structured routes are tested against, and what file topologies use.
   std::vector<std::uint32_t> route_by_search(std::uint32_t src_node, std::uint32_t dst_node,

@@ -41,7 +41,10 @@ Topology from_json(const Json& j, const std::string& source) {
     n.finish();
     auto [it, fresh] = ids.emplace(id, static_cast<std::uint32_t>(i));
     if (!fresh) n.fail("id", "a unique node id (also used by $.nodes[" + std::to_string(it->second) + "])");
-    NodeKind nk = k == "gpu" ? NodeKind::gpu : k == "switch" ? NodeKind::sw : k == "nic" ? NodeKind::nic : NodeKind::host;
+    NodeKind nk = k == "gpu"      ? NodeKind::gpu
+                  : k == "switch" ? NodeKind::sw
+                  : k == "nic"    ? NodeKind::nic
+                                  : NodeKind::host;
     t.add_node(nk, id);
   }
   if (t.num_gpus() == 0) throw_input_error(source, "$.nodes", "at least one node of kind \"gpu\"", "none");

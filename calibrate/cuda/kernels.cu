@@ -35,7 +35,8 @@ __host__ __device__ inline uint4 knee_philox(uint4 c, uint2 k) {
 }
 
 // One element of dropout_add: x / keep + y when kept, else y.
-__host__ __device__ inline __nv_bfloat16 knee_dropout_add_one(__nv_bfloat16 x, __nv_bfloat16 y, bool keep, float scale) {
+__host__ __device__ inline __nv_bfloat16 knee_dropout_add_one(__nv_bfloat16 x, __nv_bfloat16 y, bool keep,
+                                                              float scale) {
   return __float2bfloat16(keep ? __bfloat162float(x) * scale + __bfloat162float(y) : __bfloat162float(y));
 }
 
@@ -152,7 +153,8 @@ void knee_launch_dropout_add(const void* x, const void* y, void* out, void* mask
 }
 
 void knee_launch_layernorm(const void* x, void* y, int rows, int cols, cudaStream_t s) {
-  knee_layernorm_kernel<<<rows, 256, 0, s>>>(static_cast<const __nv_bfloat16*>(x), static_cast<__nv_bfloat16*>(y), cols);
+  knee_layernorm_kernel<<<rows, 256, 0, s>>>(static_cast<const __nv_bfloat16*>(x), static_cast<__nv_bfloat16*>(y),
+                                             cols);
 }
 
 void knee_launch_softmax(const void* x, void* y, int rows, int cols, bool causal, cudaStream_t s) {

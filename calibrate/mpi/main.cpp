@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   if (size < 2) {
-    std::fprintf(stderr, "knee-calibrate-mpi: expected at least 2 MPI ranks (run it under mpirun -np 2), got %d\n", size);
+    std::fprintf(stderr, "knee-calibrate-mpi: expected at least 2 MPI ranks (run it under mpirun -np 2), got %d\n",
+                 size);
     MPI_Finalize();
     return 2;
   }
@@ -82,7 +83,8 @@ int main(int argc, char** argv) {
   const std::size_t max_size = sz.back();
   std::vector<char> buf(max_size, 1);
   if (rank == 0) {
-    const knee::timing::Plan plan = quick ? knee::timing::Plan{0.03, 2e-4, 5, 40} : knee::timing::Plan{0.25, 1e-3, 9, 300};
+    const knee::timing::Plan plan =
+        quick ? knee::timing::Plan{0.03, 2e-4, 5, 40} : knee::timing::Plan{0.25, 1e-3, 9, 300};
     for (std::size_t s : sz) {
       std::fprintf(stderr, "knee-calibrate-mpi [%5.1f s] ping-pong %s\n", knee::timing::now_s() - t_start,
                    knee::format_bytes(static_cast<knee::Bytes>(s)).c_str());
@@ -116,7 +118,8 @@ int main(int argc, char** argv) {
   run.link_notes["host_mpi"] = "MPI ping-pong between rank 0 (" + me + ") and rank 1 (" + peer + "), " +
                                (same ? "same host" : "different hosts") + "; one-way time = round trip / 2; " +
                                std::to_string(size) + " ranks";
-  run.manifest["mpi"] = {{"library", libs}, {"ranks", size}, {"rank0_host", me}, {"rank1_host", std::string(peer)},
+  run.manifest["mpi"] = {{"library", libs},   {"ranks", size},
+                         {"rank0_host", me},  {"rank1_host", std::string(peer)},
                          {"same_host", same}, {"elapsed_s", knee::timing::now_s() - t_start}};
   std::ofstream out(raw_path, std::ios::binary);
   if (!out || !(out << knee::raw_to_json(run).dump(1) << "\n")) {

@@ -18,7 +18,7 @@ struct CollRequest {
   CollAlgo algo = CollAlgo::ring;
   CollProto proto = CollProto::simple;
   int channels = 1;
-  int root = 0;                      // communicator index, for broadcast and reduce
+  int root = 0;  // communicator index, for broadcast and reduce
   // Pipeline slices per channel: 0 picks as many as the step count allows within a task budget.
   int slices = 0;
   // all-to-all-v: bytes from communicator index i to j; empty means bytes / n^2 for every pair.
@@ -31,8 +31,8 @@ inline constexpr std::size_t kTaskBudget = 1u << 18;
 
 // Throws InputError when the algorithm cannot run on the communicator (e.g. nvls across NVLink
 // domains, rhd on a non-power-of-two group, tree for all-gather). `what` prefixes messages.
-std::shared_ptr<CollSchedule> build_schedule(const Topology& topo, const NcclParams& params,
-                                             const CollRequest& req, const std::string& what);
+std::shared_ptr<CollSchedule> build_schedule(const Topology& topo, const NcclParams& params, const CollRequest& req,
+                                             const std::string& what);
 
 // NCCL's double binary tree (ncclGetDtree) over m positions (servers in communicator order):
 // tree 0 is a binary tree whose odd positions are leaves; tree 1 mirrors it (m even) or shifts it

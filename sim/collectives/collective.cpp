@@ -5,8 +5,8 @@
 #include <map>
 #include <set>
 
-#include "sim/collectives/executor.hpp"
 #include "common/error.hpp"
+#include "sim/collectives/executor.hpp"
 
 namespace knee {
 
@@ -27,7 +27,7 @@ namespace {
 struct CommShape {
   std::size_t n = 0, servers = 0, per_server = 0;  // per_server: the largest group
   bool uniform = true;
-  BytesPerSec intra_Bps = 0, inter_Bps = 0;        // effective, per GPU per direction
+  BytesPerSec intra_Bps = 0, inter_Bps = 0;  // effective, per GPU per direction
 };
 
 // Slowest effective rate along the route between two nodes.
@@ -63,8 +63,8 @@ double log2_ceil(double x) { return x <= 1 ? 0 : std::ceil(std::log2(x)); }
 
 }  // namespace
 
-double predict_collective_s(const Topology& topo, const NcclParams& P, CollOp op, CollAlgo algo, CollProto proto,
-                            int C, Bytes bytes, const std::vector<std::uint32_t>& ranks) {
+double predict_collective_s(const Topology& topo, const NcclParams& P, CollOp op, CollAlgo algo, CollProto proto, int C,
+                            Bytes bytes, const std::vector<std::uint32_t>& ranks) {
   CommShape sh = shape_of(topo, P, ranks);
   const double n = static_cast<double>(sh.n), m = static_cast<double>(sh.servers),
                p = static_cast<double>(sh.per_server);
@@ -155,9 +155,8 @@ double predict_collective_s(const Topology& topo, const NcclParams& P, CollOp op
       if (sh.per_server < 2) intra = 0;
       // Stage 2 runs on every local index, so each NIC carries one flow of every channel.
       double r_rail = std::min(ch, sh.inter_Bps / C);
-      double inter = algo == CollAlgo::hierarchical
-                         ? 2 * (m - 1) * h_net + (S / C / p) * 2 * (m - 1) / m / eff / r_rail
-                         : 2 * h_net + (S / C / p) / eff / r_rail;
+      double inter = algo == CollAlgo::hierarchical ? 2 * (m - 1) * h_net + (S / C / p) * 2 * (m - 1) / m / eff / r_rail
+                                                    : 2 * h_net + (S / C / p) / eff / r_rail;
       return base + intra + inter;
     }
     case CollAlgo::pairwise:
@@ -174,8 +173,8 @@ double predict_collective_s(const Topology& topo, const NcclParams& P, CollOp op
         // All pairs at once: a rank's sends across servers share its NIC, those inside share
         // its NVLink; across an oversubscribed fabric the bisection bounds the whole exchange.
         double out_net = sh.servers >= 2 ? S / n * (n - p) : 0, out_nvl = S / n * (p - 1);
-        double t = std::max(out_net > 0 ? out_net / eff / sh.inter_Bps : 0,
-                            out_nvl > 0 ? out_nvl / eff / sh.intra_Bps : 0);
+        double t =
+            std::max(out_net > 0 ? out_net / eff / sh.inter_Bps : 0, out_nvl > 0 ? out_nvl / eff / sh.intra_Bps : 0);
         double bis = topo.bisection_Bps();
         if (sh.n == topo.num_gpus() && bis > 0 && sh.servers >= 2) t = std::max(t, n * S / 4 / bis);
         return base + (sh.servers >= 2 ? h_net : h_in) + t;
@@ -197,9 +196,13 @@ CollChoice select_collective(const Topology& topo, const NcclParams& P, const Co
         // NCCL posts every send at once; past the task budget, pairwise rounds keep it tractable.
         algos = {sh.n * (sh.n - 1) <= kTaskBudget ? CollAlgo::direct : CollAlgo::pairwise};
         break;
-      case CollOp::sendrecv: algos = {CollAlgo::direct}; break;
+      case CollOp::sendrecv:
+        algos = {CollAlgo::direct};
+        break;
       case CollOp::broadcast:
-      case CollOp::reduce: algos = {CollAlgo::ring}; break;
+      case CollOp::reduce:
+        algos = {CollAlgo::ring};
+        break;
       default:
         algos.push_back(CollAlgo::ring);
         if (opt.op == CollOp::allreduce || opt.op == CollOp::barrier) algos.push_back(CollAlgo::tree);
@@ -213,8 +216,8 @@ CollChoice select_collective(const Topology& topo, const NcclParams& P, const Co
   CollOp op = opt.op == CollOp::barrier ? CollOp::allreduce : opt.op;
   for (auto a : algos)
     if (!algo_supports(a, op))
-      throw InputError(what + ": algorithm: expected one that implements " + to_string(op) + ", got '" +
-                       to_string(a) + "'");
+      throw InputError(what + ": algorithm: expected one that implements " + to_string(op) + ", got '" + to_string(a) +
+                       "'");
   std::vector<CollProto> protos;
   if (opt.proto) protos.push_back(*opt.proto);
   else protos = {CollProto::ll, CollProto::ll128, CollProto::simple};

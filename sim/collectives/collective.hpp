@@ -17,15 +17,15 @@ namespace knee {
 struct CollOptions {
   CollOp op = CollOp::allreduce;
   Bytes bytes = 0;
-  std::vector<std::uint32_t> ranks;   // empty: every GPU of the topology
-  std::optional<CollAlgo> algo;       // empty: auto
-  std::optional<CollProto> proto;     // empty: auto
-  int channels = 0;                   // 0: auto
+  std::vector<std::uint32_t> ranks;  // empty: every GPU of the topology
+  std::optional<CollAlgo> algo;      // empty: auto
+  std::optional<CollProto> proto;    // empty: auto
+  int channels = 0;                  // 0: auto
   int root = 0;
   bool in_network_reduction = false;  // allow collnet (SHARP) in auto selection
   int slices = 0;                     // 0: automatic pipeline slicing
   std::vector<std::vector<Bytes>> alltoallv;
-  bool record_transfers = false;      // fill CollResult::transfers (for timelines)
+  bool record_transfers = false;  // fill CollResult::transfers (for timelines)
 };
 
 struct CollChoice {
@@ -55,8 +55,8 @@ std::vector<DirectedLink> effective_links(const Topology& topo, const NcclParams
 
 // Closed-form time of one collective without contention (NCCL's model: latency x steps +
 // bytes / bandwidth, with this topology's link rates). Used by auto-selection.
-double predict_collective_s(const Topology& topo, const NcclParams& params, CollOp op, CollAlgo algo,
-                            CollProto proto, int channels, Bytes bytes, const std::vector<std::uint32_t>& ranks);
+double predict_collective_s(const Topology& topo, const NcclParams& params, CollOp op, CollAlgo algo, CollProto proto,
+                            int channels, Bytes bytes, const std::vector<std::uint32_t>& ranks);
 
 // The algorithm, protocol and channel count that minimize predicted time, fixing what `opt` fixes.
 CollChoice select_collective(const Topology& topo, const NcclParams& params, const CollOptions& opt,

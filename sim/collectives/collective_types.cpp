@@ -10,12 +10,16 @@ const std::vector<std::pair<CollOp, const char*>> kOps = {
     {CollOp::allgather, "allgather"}, {CollOp::broadcast, "broadcast"},
     {CollOp::reduce, "reduce"},       {CollOp::alltoall, "alltoall"},
     {CollOp::sendrecv, "sendrecv"},   {CollOp::barrier, "barrier"}};
-const std::vector<std::pair<CollAlgo, const char*>> kAlgos = {
-    {CollAlgo::ring, "ring"},       {CollAlgo::tree, "tree"},
-    {CollAlgo::rhd, "rhd"},         {CollAlgo::hierarchical, "hierarchical"},
-    {CollAlgo::nvls, "nvls"},       {CollAlgo::collnet, "collnet"},
-    {CollAlgo::pat, "pat"},         {CollAlgo::pairwise, "pairwise"},
-    {CollAlgo::a2a_hierarchical, "a2a-hierarchical"}, {CollAlgo::direct, "direct"}};
+const std::vector<std::pair<CollAlgo, const char*>> kAlgos = {{CollAlgo::ring, "ring"},
+                                                              {CollAlgo::tree, "tree"},
+                                                              {CollAlgo::rhd, "rhd"},
+                                                              {CollAlgo::hierarchical, "hierarchical"},
+                                                              {CollAlgo::nvls, "nvls"},
+                                                              {CollAlgo::collnet, "collnet"},
+                                                              {CollAlgo::pat, "pat"},
+                                                              {CollAlgo::pairwise, "pairwise"},
+                                                              {CollAlgo::a2a_hierarchical, "a2a-hierarchical"},
+                                                              {CollAlgo::direct, "direct"}};
 const std::vector<std::pair<CollProto, const char*>> kProtos = {
     {CollProto::ll, "LL"}, {CollProto::ll128, "LL128"}, {CollProto::simple, "Simple"}};
 
@@ -32,9 +36,8 @@ std::string lower(std::string s) {
 }
 
 template <class E>
-E parse_of(const std::vector<std::pair<E, const char*>>& t, const std::string& text,
-           const std::string& what, const std::vector<std::string>& aliases_from = {},
-           const std::vector<E>& aliases_to = {}) {
+E parse_of(const std::vector<std::pair<E, const char*>>& t, const std::string& text, const std::string& what,
+           const std::vector<std::string>& aliases_from = {}, const std::vector<E>& aliases_to = {}) {
   std::string l = lower(text);
   for (auto& [k, n] : t)
     if (lower(n) == l) return k;
@@ -58,18 +61,19 @@ CollAlgo parse_coll_algo(const std::string& text, const std::string& what) {
   return parse_of(kAlgos, text, what, {"sharp", "halving-doubling", "a2a_hierarchical"},
                   {CollAlgo::collnet, CollAlgo::rhd, CollAlgo::a2a_hierarchical});
 }
-CollProto parse_coll_proto(const std::string& text, const std::string& what) {
-  return parse_of(kProtos, text, what);
-}
+CollProto parse_coll_proto(const std::string& text, const std::string& what) { return parse_of(kProtos, text, what); }
 
 double busbw_factor(CollOp op, int n) {
   if (n <= 1) return 1.0;
   switch (op) {
-    case CollOp::allreduce: return 2.0 * (n - 1) / n;
+    case CollOp::allreduce:
+      return 2.0 * (n - 1) / n;
     case CollOp::reducescatter:
     case CollOp::allgather:
-    case CollOp::alltoall: return static_cast<double>(n - 1) / n;
-    default: return 1.0;
+    case CollOp::alltoall:
+      return static_cast<double>(n - 1) / n;
+    default:
+      return 1.0;
   }
 }
 

@@ -10,15 +10,13 @@ namespace {
 enum Tag : std::uint32_t { kStart = 0, kArrived = 1, kFlowDone = 2, kCutThrough = 3 };
 constexpr std::uint32_t kOrder = CollSchedule::kOrderBit, kStarted = CollSchedule::kStartBit,
                         kMask = CollSchedule::kTaskMask;
-std::uint64_t pack(std::uint32_t inst, std::uint32_t task) {
-  return (static_cast<std::uint64_t>(inst) << 32) | task;
-}
+std::uint64_t pack(std::uint32_t inst, std::uint32_t task) { return (static_cast<std::uint64_t>(inst) << 32) | task; }
 }  // namespace
 
 struct CollectiveExecutor::Impl : EventSink {
   struct Instance {
     std::shared_ptr<const CollSchedule> sched;
-    std::vector<std::uint32_t> waiting;  // unmet dependencies per task
+    std::vector<std::uint32_t> waiting;              // unmet dependencies per task
     std::vector<std::vector<std::uint32_t>> routes;  // per edge, computed on first use
     std::vector<TimePs> phys_latency;
     std::vector<bool> routed;
@@ -38,9 +36,7 @@ struct CollectiveExecutor::Impl : EventSink {
   std::vector<Instance> inst;
   std::vector<std::uint64_t> worklist;
 
-  Impl(Engine& e, FlowNetwork& n, const Topology& t) : engine(e), network(n), topo(t) {
-    self = engine.add_sink(this);
-  }
+  Impl(Engine& e, FlowNetwork& n, const Topology& t) : engine(e), network(n), topo(t) { self = engine.add_sink(this); }
 
   void handle(Engine&, std::uint32_t tag, std::uint64_t payload) override {
     auto i = static_cast<std::uint32_t>(payload >> 32);
@@ -53,10 +49,17 @@ struct CollectiveExecutor::Impl : EventSink {
           if (indeg[k] == 0) begin_task(i, k);
         break;
       }
-      case kFlowDone: sent(i, t); break;
-      case kArrived: worklist.push_back(pack(i, t)); break;
-      case kCutThrough: release_kind(i, t, kStarted); break;
-      default: throw std::logic_error("CollectiveExecutor: unknown event tag");
+      case kFlowDone:
+        sent(i, t);
+        break;
+      case kArrived:
+        worklist.push_back(pack(i, t));
+        break;
+      case kCutThrough:
+        release_kind(i, t, kStarted);
+        break;
+      default:
+        throw std::logic_error("CollectiveExecutor: unknown event tag");
     }
     drain();
   }
@@ -90,13 +93,10 @@ struct CollectiveExecutor::Impl : EventSink {
       in.record_of[t] = static_cast<std::uint32_t>(in.records.size());
       in.records.push_back(TransferRecord{e.src, e.dst, e.channel, task.wire_bytes, engine.now(), 0, 0});
     }
-    network.start_flow(in.routes[task.edge], task.wire_bytes, FlowDone{self, kFlowDone, pack(i, t)},
-                       task.cap_Bps);
+    network.start_flow(in.routes[task.edge], task.wire_bytes, FlowDone{self, kFlowDone, pack(i, t)}, task.cap_Bps);
     if (has_kind(i, t, kStarted)) {
-      if (task.cut_through_ps > 0)
-        engine.schedule_in(task.cut_through_ps, self, kCutThrough, pack(i, t));
-      else
-        release_kind(i, t, kStarted);
+      if (task.cut_through_ps > 0) engine.schedule_in(task.cut_through_ps, self, kCutThrough, pack(i, t));
+      else release_kind(i, t, kStarted);
     }
   }
 
@@ -114,10 +114,8 @@ struct CollectiveExecutor::Impl : EventSink {
       r.sent_ps = engine.now();
       r.arrived_ps = engine.now() + lat;
     }
-    if (lat > 0)
-      engine.schedule_in(lat, self, kArrived, pack(i, t));
-    else
-      worklist.push_back(pack(i, t));
+    if (lat > 0) engine.schedule_in(lat, self, kArrived, pack(i, t));
+    else worklist.push_back(pack(i, t));
   }
 
   bool has_kind(std::uint32_t i, std::uint32_t t, std::uint32_t bit) const {
@@ -154,8 +152,7 @@ struct CollectiveExecutor::Impl : EventSink {
         if (!(succ[k] & (kOrder | kStarted)) || is_join) release(i, succ[k] & kMask);
       if (--in.remaining == 0) {
         in.stats.end_ps = engine.now();
-        if (in.notify.sink != UINT32_MAX)
-          engine.schedule_in(0, in.notify.sink, in.notify.tag, in.notify.payload);
+        if (in.notify.sink != UINT32_MAX) engine.schedule_in(0, in.notify.sink, in.notify.tag, in.notify.payload);
       }
     }
   }
@@ -190,12 +187,8 @@ std::uint32_t CollectiveExecutor::launch(std::shared_ptr<const CollSchedule> sch
   return id;
 }
 
-bool CollectiveExecutor::done(std::uint32_t instance) const {
-  return impl_->inst.at(instance).remaining == 0;
-}
-const CollRunStats& CollectiveExecutor::stats(std::uint32_t instance) const {
-  return impl_->inst.at(instance).stats;
-}
+bool CollectiveExecutor::done(std::uint32_t instance) const { return impl_->inst.at(instance).remaining == 0; }
+const CollRunStats& CollectiveExecutor::stats(std::uint32_t instance) const { return impl_->inst.at(instance).stats; }
 void CollectiveExecutor::record_transfers(bool on) { impl_->recording = on; }
 const std::vector<TransferRecord>& CollectiveExecutor::transfers(std::uint32_t instance) const {
   return impl_->inst.at(instance).records;

@@ -35,8 +35,7 @@ class CollectiveExecutor {
 
   // Starts `schedule` at engine.now(); returns its instance id. When it completes, `notify` (if
   // its sink is valid, i.e. not UINT32_MAX) is delivered as an engine event.
-  std::uint32_t launch(std::shared_ptr<const CollSchedule> schedule,
-                       FlowDone notify = FlowDone{UINT32_MAX, 0, 0});
+  std::uint32_t launch(std::shared_ptr<const CollSchedule> schedule, FlowDone notify = FlowDone{UINT32_MAX, 0, 0});
   bool done(std::uint32_t instance) const;
   const CollRunStats& stats(std::uint32_t instance) const;
   // Instances launched while on keep a TransferRecord of every transfer (joins excluded), in

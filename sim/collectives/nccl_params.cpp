@@ -6,10 +6,14 @@ namespace knee {
 
 int NcclParams::latency_class(CollAlgo a) {
   switch (a) {
-    case CollAlgo::tree: return 1;
-    case CollAlgo::nvls: return 2;
-    case CollAlgo::collnet: return 3;
-    default: return 0;  // ring, rhd, hierarchical, pat, all-to-all and p2p use ring latencies
+    case CollAlgo::tree:
+      return 1;
+    case CollAlgo::nvls:
+      return 2;
+    case CollAlgo::collnet:
+      return 3;
+    default:
+      return 0;  // ring, rhd, hierarchical, pat, all-to-all and p2p use ring latencies
   }
 }
 
@@ -25,9 +29,12 @@ double NcclParams::channel_Bps(CollAlgo a) const {
 }
 double NcclParams::link_efficiency(LinkClass c) const {
   switch (c) {
-    case LinkClass::nvlink: return link_efficiency_nvlink;
-    case LinkClass::pcie: return link_efficiency_pcie;
-    default: return link_efficiency_network;
+    case LinkClass::nvlink:
+      return link_efficiency_nvlink;
+    case LinkClass::pcie:
+      return link_efficiency_pcie;
+    default:
+      return link_efficiency_network;
   }
 }
 

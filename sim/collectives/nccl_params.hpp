@@ -11,8 +11,8 @@
 namespace knee {
 
 struct NcclParams {
-  std::string generation;       // "ampere", "hopper", "blackwell"
-  std::string provenance;       // where the numbers come from
+  std::string generation;  // "ampere", "hopper", "blackwell"
+  std::string provenance;  // where the numbers come from
   // [algo][proto], microseconds. Index algo by latency_class(): 0 ring-like, 1 tree, 2 nvls, 3 collnet.
   double base_latency_us[4][3];
   double hop_latency_nvlink_us[4][3];

@@ -9,13 +9,13 @@ std::uint32_t CollSchedule::add_edge(std::uint32_t src, std::uint32_t dst, std::
   return static_cast<std::uint32_t>(edges_.size() - 1);
 }
 
-std::uint32_t CollSchedule::add_task(std::uint32_t edge, Bytes wire_bytes, TimePs latency_ps,
-                                     BytesPerSec cap_Bps, std::initializer_list<std::uint32_t> deps) {
+std::uint32_t CollSchedule::add_task(std::uint32_t edge, Bytes wire_bytes, TimePs latency_ps, BytesPerSec cap_Bps,
+                                     std::initializer_list<std::uint32_t> deps) {
   return add_task(edge, wire_bytes, latency_ps, cap_Bps, std::vector<std::uint32_t>(deps));
 }
 
-std::uint32_t CollSchedule::add_task(std::uint32_t edge, Bytes wire_bytes, TimePs latency_ps,
-                                     BytesPerSec cap_Bps, const std::vector<std::uint32_t>& deps) {
+std::uint32_t CollSchedule::add_task(std::uint32_t edge, Bytes wire_bytes, TimePs latency_ps, BytesPerSec cap_Bps,
+                                     const std::vector<std::uint32_t>& deps) {
   if (edge >= edges_.size()) throw std::logic_error("CollSchedule: unknown edge");
   if (wire_bytes < 0 || latency_ps < 0) throw std::logic_error("CollSchedule: negative task");
   auto t = static_cast<std::uint32_t>(tasks_.size());

@@ -11,11 +11,11 @@
 namespace knee {
 
 struct CollTask {
-  std::uint32_t edge;      // index into CollSchedule::edges (who sends to whom, on which channel)
-  Bytes wire_bytes;        // bytes on the wire: payload divided by the protocol's efficiency
-  TimePs latency_ps;       // latency before the data is usable at dst (NCCL's per-hop latency);
-                           // the physical path latency is part of it, never added twice
-  BytesPerSec cap_Bps;     // per-flow rate limit (per-channel bandwidth); 0: none
+  std::uint32_t edge;         // index into CollSchedule::edges (who sends to whom, on which channel)
+  Bytes wire_bytes;           // bytes on the wire: payload divided by the protocol's efficiency
+  TimePs latency_ps;          // latency before the data is usable at dst (NCCL's per-hop latency);
+                              // the physical path latency is part of it, never added twice
+  BytesPerSec cap_Bps;        // per-flow rate limit (per-channel bandwidth); 0: none
   TimePs cut_through_ps = 0;  // after the first byte, when start dependents may begin (below)
 };
 

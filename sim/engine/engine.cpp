@@ -7,9 +7,7 @@ namespace knee {
 
 // An EventId packs the slot (low 32 bits) and the slot's generation (high 32 bits), so a stale id
 // for a reused slot never cancels the new event.
-static EventId make_id(std::uint32_t slot, std::uint32_t gen) {
-  return (static_cast<EventId>(gen) << 32) | slot;
-}
+static EventId make_id(std::uint32_t slot, std::uint32_t gen) { return (static_cast<EventId>(gen) << 32) | slot; }
 
 SinkId Engine::add_sink(EventSink* sink) {
   sinks_.push_back(sink);
@@ -114,8 +112,7 @@ bool Engine::step() {
 }
 
 void Engine::run() {
-  while (step()) {
-  }
+  while (step()) {}
 }
 
 bool Engine::run_until(TimePs t) {

@@ -62,9 +62,7 @@ class Engine {
     std::uint32_t generation;
     bool live;
   };
-  static bool before(const Entry& a, const Entry& b) {
-    return a.time < b.time || (a.time == b.time && a.seq < b.seq);
-  }
+  static bool before(const Entry& a, const Entry& b) { return a.time < b.time || (a.time == b.time && a.seq < b.seq); }
   void push(const Entry& e);
   Entry pop();
   void drop_dead_top();

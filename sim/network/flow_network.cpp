@@ -28,9 +28,7 @@ enum class Phase : std::uint8_t { kFree, kLatency, kActive };
 
 const char* kSource = "network";
 
-std::string link_path(std::size_t i, const char* field) {
-  return "links[" + std::to_string(i) + "]." + field;
-}
+std::string link_path(std::size_t i, const char* field) { return "links[" + std::to_string(i) + "]." + field; }
 
 std::string number_text(double v) {
   if (std::isnan(v)) return "nan";
@@ -58,9 +56,9 @@ struct FlowNetwork::Impl final : EventSink {
     double remaining = 0;  // bytes left at last_ps
     TimePs last_ps = 0;
     FlowDone notify{};
-    std::uint64_t seq = 0;          // start order: ties between completions break on it
-    std::uint32_t gen = 0;          // bumped when the slot is freed, so old FlowIds go stale
-    std::uint32_t version = 0;      // bumped when the completion time changes (heap entries)
+    std::uint64_t seq = 0;      // start order: ties between completions break on it
+    std::uint32_t gen = 0;      // bumped when the slot is freed, so old FlowIds go stale
+    std::uint32_t version = 0;  // bumped when the completion time changes (heap entries)
     Phase phase = Phase::kFree;
   };
   struct LinkRef {
@@ -75,7 +73,7 @@ struct FlowNetwork::Impl final : EventSink {
     std::vector<LinkRef> flows;  // flows in the bandwidth phase
     std::uint32_t expanded = 0;  // == epoch: all its flows are in the re-solved set
   };
-  struct LinkSlot {  // kept apart from Link: the solver's hottest per-link data stays in cache
+  struct LinkSlot {           // kept apart from Link: the solver's hottest per-link data stays in cache
     double capacity = 0;      // a copy of Link::capacity
     std::uint32_t round = 0;  // == round: a constraint of the current water-filling
     std::uint32_t local = 0;  // its index in the round's arrays
@@ -112,12 +110,12 @@ struct FlowNetwork::Impl final : EventSink {
   std::vector<std::uint32_t> pending;  // activated flows not yet solved
   std::vector<LinkId> forced;          // links whose flows must all be re-solved
   std::uint32_t epoch = 0, round = 0;
-  std::vector<std::uint32_t> set;      // flows being re-solved
-  std::vector<LinkId> queue;           // links to examine for expansion
-  std::vector<LinkId> constraint;      // links crossed by the set (this round)
-  std::vector<double> rem;             // per constraint link: capacity left
-  std::vector<std::uint32_t> unfrozen; // per constraint link: unfrozen flows of the set
-  std::vector<bool> saturated_now;     // per constraint link: its share was taken
+  std::vector<std::uint32_t> set;       // flows being re-solved
+  std::vector<LinkId> queue;            // links to examine for expansion
+  std::vector<LinkId> constraint;       // links crossed by the set (this round)
+  std::vector<double> rem;              // per constraint link: capacity left
+  std::vector<std::uint32_t> unfrozen;  // per constraint link: unfrozen flows of the set
+  std::vector<bool> saturated_now;      // per constraint link: its share was taken
   std::vector<Share> shares;
   std::vector<std::uint32_t> capped;
   std::size_t unfrozen_flows = 0;
@@ -128,8 +126,7 @@ struct FlowNetwork::Impl final : EventSink {
     for (std::size_t i = 0; i < in.size(); ++i) {
       check_capacity(in[i].capacity_Bps, link_path(i, "capacity_Bps"));
       if (in[i].latency_ps < 0)
-        throw_input_error(kSource, link_path(i, "latency_ps"), "a latency >= 0 ps",
-                          std::to_string(in[i].latency_ps));
+        throw_input_error(kSource, link_path(i, "latency_ps"), "a latency >= 0 ps", std::to_string(in[i].latency_ps));
       links[i].capacity = in[i].capacity_Bps;
       links[i].latency = in[i].latency_ps;
     }
@@ -138,9 +135,7 @@ struct FlowNetwork::Impl final : EventSink {
     sink = engine.add_sink(this);
   }
 
-  static FlowId make_id(std::uint32_t slot, std::uint32_t gen) {
-    return (static_cast<FlowId>(gen) << 32) | slot;
-  }
+  static FlowId make_id(std::uint32_t slot, std::uint32_t gen) { return (static_cast<FlowId>(gen) << 32) | slot; }
   const Flow* find(FlowId id) const {
     std::uint32_t slot = static_cast<std::uint32_t>(id & 0xffffffffu);
     if (slot >= flows.size()) return nullptr;
@@ -150,8 +145,7 @@ struct FlowNetwork::Impl final : EventSink {
   }
   void check_link(LinkId l, const char* what) const {
     if (l >= links.size())
-      throw_input_error(kSource, what, "a link id below " + std::to_string(links.size()),
-                        std::to_string(l));
+      throw_input_error(kSource, what, "a link id below " + std::to_string(links.size()), std::to_string(l));
   }
   bool saturated(const Link& l) const { return l.load >= l.capacity * (1 - kSaturatedTol); }
   static double sent_between(const Flow& f, TimePs now) {
@@ -511,8 +505,7 @@ struct FlowNetwork::Impl final : EventSink {
       return flows[a].cap < flows[b].cap || (flows[a].cap == flows[b].cap && flows[a].seq < flows[b].seq);
     });
     shares.clear();
-    for (std::uint32_t i = 0; i < constraint.size(); ++i)
-      shares.push_back({share_of(i), constraint[i], i});
+    for (std::uint32_t i = 0; i < constraint.size(); ++i) shares.push_back({share_of(i), constraint[i], i});
     std::make_heap(shares.begin(), shares.end(), share_after);
     std::size_t next_cap = 0;
     unfrozen_flows = set.size();
@@ -571,8 +564,7 @@ FlowNetwork::FlowNetwork(Engine& engine, std::vector<DirectedLink> links)
     : impl_(std::make_unique<Impl>(engine, std::move(links))) {}
 FlowNetwork::~FlowNetwork() = default;
 
-FlowId FlowNetwork::start_flow(std::vector<LinkId> path, Bytes size, FlowDone notify,
-                               BytesPerSec max_rate_Bps) {
+FlowId FlowNetwork::start_flow(std::vector<LinkId> path, Bytes size, FlowDone notify, BytesPerSec max_rate_Bps) {
   return impl_->start(std::move(path), size, notify, max_rate_Bps);
 }
 

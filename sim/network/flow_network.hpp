@@ -46,16 +46,15 @@ class FlowNetwork {
   // Starts a flow at engine.now(). max_rate_Bps <= 0 or infinite means uncapped. An empty path
   // (src == dst) takes size / max_rate_Bps when capped, no time otherwise. Throws InputError on a
   // link id out of range, a link repeated in the path, a negative size or a NaN cap.
-  FlowId start_flow(std::vector<LinkId> path, Bytes size, FlowDone notify,
-                    BytesPerSec max_rate_Bps = 0);
+  FlowId start_flow(std::vector<LinkId> path, Bytes size, FlowDone notify, BytesPerSec max_rate_Bps = 0);
 
-  BytesPerSec rate_Bps(FlowId flow) const;        // 0 in the latency phase or once finished
-  double link_bytes(LinkId link) const;           // bytes carried so far, up to date at now()
-  BytesPerSec link_load_Bps(LinkId link) const;   // sum of the rates of the flows crossing it
+  BytesPerSec rate_Bps(FlowId flow) const;       // 0 in the latency phase or once finished
+  double link_bytes(LinkId link) const;          // bytes carried so far, up to date at now()
+  BytesPerSec link_load_Bps(LinkId link) const;  // sum of the rates of the flows crossing it
   BytesPerSec link_capacity_Bps(LinkId link) const;
-  std::size_t active_flows() const;               // started and not yet completed (any phase)
+  std::size_t active_flows() const;  // started and not yet completed (any phase)
   std::uint64_t flows_completed() const;
-  double bytes_delivered() const;                 // over all flows, up to date at now()
+  double bytes_delivered() const;  // over all flows, up to date at now()
   std::size_t num_links() const;
 
   // Changes a link's capacity now (failure or degradation); re-solves the affected flows.

@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "tests/bench/bench_util.hpp"
 #include "sim/collectives/collective.hpp"
+#include "tests/bench/bench_util.hpp"
 #include "topologies/fabric.hpp"
 
 using namespace knee;

@@ -27,8 +27,8 @@ static void BM_HoldModel(benchmark::State& state) {
   for (int i = 0; i < 200000; ++i) e.step();  // warm-up: reach the steady-state distribution
   for (auto _ : state) e.step();
   state.SetItemsProcessed(state.iterations());
-  state.counters["events_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                      benchmark::Counter::kIsRate);
+  state.counters["events_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_HoldModel)->Arg(1000)->Arg(100000)->Arg(1000000);
 

@@ -15,8 +15,8 @@ using namespace knee;
 namespace {
 
 constexpr int kK = 32, kHalf = kK / 2;
-constexpr int kHosts = kK * kK * kK / 4;      // 8192
-constexpr int kEdges = kK * kHalf;            // 512 edge switches (and as many aggregation)
+constexpr int kHosts = kK * kK * kK / 4;  // 8192
+constexpr int kEdges = kK * kHalf;        // 512 edge switches (and as many aggregation)
 constexpr LinkId kHostUp = 0, kHostDown = kHosts;
 constexpr LinkId kEdgeUp = 2 * kHosts, kEdgeDown = kEdgeUp + kEdges * kHalf;
 constexpr LinkId kAggUp = kEdgeDown + kEdges * kHalf, kAggDown = kAggUp + kEdges * kHalf;
@@ -96,9 +96,9 @@ void incremental(benchmark::State& state, bool time_start) {
     int s = int(rng() % kHosts), d = int(rng() % kHosts);
     if (!time_start) state.PauseTiming();
     FlowId id = x.net.start_flow(route(s, d), 64 * kKiB, FlowDone{x.sink_id, 0, 0});
-    while (x.net.rate_Bps(id) == 0 && x.engine.step()) {
-    }
-    if (time_start) state.PauseTiming(); else state.ResumeTiming();
+    while (x.net.rate_Bps(id) == 0 && x.engine.step()) {}
+    if (time_start) state.PauseTiming();
+    else state.ResumeTiming();
     x.engine.step();  // its completion: re-solves what its departure affects
     if (!time_start) state.PauseTiming();
     while (x.engine.next_time() == x.engine.now()) x.engine.step();  // the notification

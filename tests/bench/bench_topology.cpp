@@ -40,7 +40,8 @@ void BM_RingRoutes(benchmark::State& state) {
     }
   }
   benchmark::DoNotOptimize(hops);
-  state.counters["routes_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()) * n, benchmark::Counter::kIsRate);
+  state.counters["routes_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * n, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_RingRoutes)->Arg(16384)->Arg(131072)->Unit(benchmark::kMillisecond);
 
@@ -55,7 +56,8 @@ void BM_RingRoutesBySearch(benchmark::State& state) {
     for (std::uint32_t r = 0; r < n; ++r) hops += t.route_by_search(t.gpu_node(r), t.gpu_node((r + 1) % n), r).size();
   }
   benchmark::DoNotOptimize(hops);
-  state.counters["routes_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()) * n, benchmark::Counter::kIsRate);
+  state.counters["routes_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * n, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_RingRoutesBySearch)->Arg(1024)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RingRoutesBySearch)->Arg(16384)->Iterations(1)->Unit(benchmark::kMillisecond);

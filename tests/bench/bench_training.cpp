@@ -8,10 +8,18 @@ namespace {
 knee::Scenario gpt3(std::int64_t gpus, std::int64_t pp, bool stragglers = false) {
   const std::int64_t nodes = gpus / 8, dp = gpus / (8 * pp);
   nlohmann::json j = {
-      {"system", "dgx-h100"}, {"nodes", nodes}, {"gpus", gpus},
+      {"system", "dgx-h100"},
+      {"nodes", nodes},
+      {"gpus", gpus},
       {"model", {{"layers", 96}, {"hidden", 12288}, {"heads", 96}, {"seq_len", 2048}, {"vocab", 51200}}},
-      {"parallelism", {{"tp", 8}, {"pp", pp}, {"dp", dp}, {"micro_batch", 1}, {"global_batch", 1536 / 16 * dp},
-                       {"sequence_parallel", true}, {"zero", 1}}}};
+      {"parallelism",
+       {{"tp", 8},
+        {"pp", pp},
+        {"dp", dp},
+        {"micro_batch", 1},
+        {"global_batch", 1536 / 16 * dp},
+        {"sequence_parallel", true},
+        {"zero", 1}}}};
   if (stragglers) j["stragglers"] = {{"from_profile", true}};  // one pipeline per replica
   return knee::parse_scenario(j, "<bench>");
 }

@@ -41,10 +41,8 @@ TEST(CudaProbe, ReportsWhyThereIsNoDeviceOrWhatThereIs) {
     EXPECT_FALSE(why.empty());
     EXPECT_TRUE(found.empty()) << found;
     // No driver library at all (this machine's case when dlopen fails): the reason says so.
-    if (why.rfind("no CUDA driver", 0) == 0)
-      EXPECT_NE(why.find("libcuda.so.1 not loadable"), std::string::npos) << why;
-    else
-      EXPECT_EQ(why.rfind("libcuda.so.1 found, but ", 0), 0u) << why;
+    if (why.rfind("no CUDA driver", 0) == 0) EXPECT_NE(why.find("libcuda.so.1 not loadable"), std::string::npos) << why;
+    else EXPECT_EQ(why.rfind("libcuda.so.1 found, but ", 0), 0u) << why;
   } else {
     EXPECT_EQ(found.rfind(std::to_string(n) + (n == 1 ? " GPU: " : " GPUs: "), 0), 0u) << found;
   }

@@ -20,11 +20,15 @@ bool same(uint4 a, uint4 b) { return a.x == b.x && a.y == b.y && a.z == b.z && a
 int main() {
   // Random123 kat_vectors, philox4x32 with 10 rounds.
   check(same(knee_philox(make_uint4(0, 0, 0, 0), make_uint2(0, 0)),
-             make_uint4(0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8)), "philox(0, 0)");
+             make_uint4(0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8)),
+        "philox(0, 0)");
   check(same(knee_philox(make_uint4(~0u, ~0u, ~0u, ~0u), make_uint2(~0u, ~0u)),
-             make_uint4(0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd)), "philox(~0, ~0)");
-  check(same(knee_philox(make_uint4(0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344), make_uint2(0xa4093822, 0x299f31d0)),
-             make_uint4(0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1)), "philox(pi digits)");
+             make_uint4(0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd)),
+        "philox(~0, ~0)");
+  check(
+      same(knee_philox(make_uint4(0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344), make_uint2(0xa4093822, 0x299f31d0)),
+           make_uint4(0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1)),
+      "philox(pi digits)");
   // Keep 0.9 with the backend's seed over 4 Mi elements: within 5 standard errors (0.00073).
   const unsigned thr = knee_keep_threshold(0.9f);
   long kept = 0, n = 0;
@@ -37,7 +41,8 @@ int main() {
   // Kept: x / keep + y; dropped: y (bf16 values exact in these cases).
   const float x = 0.5f, y = 0.25f;
   const float kept_v = __bfloat162float(knee_dropout_add_one(__float2bfloat16(x), __float2bfloat16(y), true, 1 / 0.5f));
-  const float drop_v = __bfloat162float(knee_dropout_add_one(__float2bfloat16(x), __float2bfloat16(y), false, 1 / 0.5f));
+  const float drop_v =
+      __bfloat162float(knee_dropout_add_one(__float2bfloat16(x), __float2bfloat16(y), false, 1 / 0.5f));
   check(kept_v == 1.25f, "kept element = x / keep + y");
   check(drop_v == 0.25f, "dropped element = y");
   if (failures == 0) std::printf("ok\n");

@@ -7,8 +7,8 @@
 #include <fstream>
 
 #include "calibrate/fitter.hpp"
-#include "profile/profile.hpp"
 #include "calibrate/raw.hpp"
+#include "profile/profile.hpp"
 
 using namespace knee;
 
@@ -91,7 +91,10 @@ TEST(CudaRaw, NewKeysRoundTripThroughAFileAndFitExactly) {
   EXPECT_NE(pj["attention"]["note"].get<std::string>().find("fused attention not measured"), std::string::npos);
   EXPECT_GT(p.attention_time_s(8, 16, 1024, 64, true, false), 0);
   // Exact lines: alpha and beta come back to rounding (relative 1e-6).
-  struct L { const char* cls; double alpha, Bps; };
+  struct L {
+    const char* cls;
+    double alpha, Bps;
+  };
   for (L l : {L{"nccl_all_to_all", 20e-6, 300e9}, L{"nccl_send_recv", 10e-6, 350e9}, L{"network", 8e-6, 45e9},
               L{"net_all_reduce", 30e-6, 40e9}}) {
     SCOPED_TRACE(l.cls);

@@ -297,13 +297,15 @@ TEST(Fitter, NcclTestsImportFitsALinkClass) {
   std::string text =
       "# nThread 1 nGpus 8 minBytes 8 maxBytes 1073741824 step: 4(factor) warmup iters: 5 iters: 20\n"
       "#                                                              out-of-place                       in-place\n"
-      "#       size         count      type   redop    root     time   algbw   busbw #wrong     time   algbw   busbw #wrong\n";
+      "#       size         count      type   redop    root     time   algbw   busbw #wrong     time   algbw   busbw "
+      "#wrong\n";
   for (double s = 1024; s <= double(1 << 30); s *= 4) {
     const double bus = s * 1.75, t_us = (20e-6 + bus / 360e9) * 1e6;
     const double alg = s / (t_us * 1e-6) / 1e9;
     char line[256];
-    std::snprintf(line, sizeof line, "%12.0f %12.0f     float     sum      -1 %8.2f %7.2f %7.2f      0 %8.2f %7.2f %7.2f      0\n",
-                  s, s / 4, t_us, alg, alg * 1.75, t_us, alg, alg * 1.75);
+    std::snprintf(line, sizeof line,
+                  "%12.0f %12.0f     float     sum      -1 %8.2f %7.2f %7.2f      0 %8.2f %7.2f %7.2f      0\n", s,
+                  s / 4, t_us, alg, alg * 1.75, t_us, alg, alg * 1.75);
     text += line;
   }
   RawRun run = read_raw_file(kRun1);

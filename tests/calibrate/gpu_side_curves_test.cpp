@@ -9,9 +9,9 @@ namespace knee {
 namespace {
 
 // Medians of calibrate/data/h200-2026-11-27/micro.json (memory[], op "add", bf16 [tokens, hidden]).
-constexpr double kAddSmallBytes = 12582912, kAddSmallS = 22.016e-6;  // 2048 x 1024: host-bound
+constexpr double kAddSmallBytes = 12582912, kAddSmallS = 22.016e-6;   // 2048 x 1024: host-bound
 constexpr double kAddLargeBytes = 201326592, kAddLargeS = 49.824e-6;  // 8192 x 4096: GPU-bound
-constexpr double kTinyKernelS = 13.584e-6;  // launch.median_s: one tiny kernel timed alone
+constexpr double kTinyKernelS = 13.584e-6;                            // launch.median_s: one tiny kernel timed alone
 
 TEST(GpuSideCurves, HostBoundSamplesAreNotTheKernelTime) {
   const Profile p = Profile::builtin("h200");

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "sim/collectives/executor.hpp"
 #include "common/error.hpp"
+#include "sim/collectives/executor.hpp"
 #include "topologies/fabric.hpp"
 
 using namespace knee;
@@ -137,7 +137,10 @@ TEST(Algorithms, RefuseCommunicatorsTheyCannotRunOn) {
 // Every algorithm that applies runs to completion on two servers and is deterministic.
 TEST(Algorithms, AllRunAndAreDeterministic) {
   Topology t = cluster("dgx-h100", 2);
-  struct Case { CollOp op; CollAlgo a; };
+  struct Case {
+    CollOp op;
+    CollAlgo a;
+  };
   for (Case c : {Case{CollOp::allreduce, CollAlgo::ring}, Case{CollOp::allreduce, CollAlgo::tree},
                  Case{CollOp::allreduce, CollAlgo::rhd}, Case{CollOp::allreduce, CollAlgo::hierarchical},
                  Case{CollOp::allreduce, CollAlgo::collnet}, Case{CollOp::allgather, CollAlgo::pat},
@@ -240,8 +243,10 @@ TEST(Tree, DoubleBinaryTreeIsNcclsAndEachServerIsInteriorInAtMostOneTree) {
     auto a = dbt_parents(m, 0), b = dbt_parents(m, 1);
     std::vector<int> kids_a(m, 0), kids_b(m, 0), roots(2, 0);
     for (std::size_t g = 0; g < m; ++g) {
-      if (a[g] < 0) ++roots[0]; else ++kids_a[a[g]];
-      if (b[g] < 0) ++roots[1]; else ++kids_b[b[g]];
+      if (a[g] < 0) ++roots[0];
+      else ++kids_a[a[g]];
+      if (b[g] < 0) ++roots[1];
+      else ++kids_b[b[g]];
     }
     EXPECT_EQ(roots[0], 1);
     EXPECT_EQ(roots[1], 1);

@@ -10,9 +10,7 @@ namespace knee::test {
 inline std::string error_of(const std::function<void()>& f) {
   try {
     f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
+  } catch (const InputError& e) { return e.what(); }
   return "(no InputError)";
 }
 

@@ -1,5 +1,5 @@
-#include "tests/common/error_of.hpp"
 #include "common/json_reader.hpp"
+#include "tests/common/error_of.hpp"
 
 #include <gtest/gtest.h>
 
@@ -29,8 +29,7 @@ TEST(JsonReader, ErrorsNameFilePathAndExpectation) {
             "f.json: $.links[0].bw: expected a finite number > 0, got -5");
   EXPECT_EQ(error_of([&] { o.integer("n", 1); }), "f.json: $.n: expected an integer >= 1, got 2.5");
   EXPECT_EQ(error_of([&] { o.string("name"); }), "f.json: $.name: expected a string, got 3");
-  EXPECT_EQ(error_of([&] { o.number("missing"); }),
-            "f.json: $.missing: expected a value (required key is missing)");
+  EXPECT_EQ(error_of([&] { o.number("missing"); }), "f.json: $.missing: expected a value (required key is missing)");
 }
 
 TEST(JsonReader, MalformedTextIsAnInputError) {

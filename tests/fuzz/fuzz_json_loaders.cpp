@@ -7,13 +7,13 @@
 #include <cstdint>
 #include <string>
 
-#include "profile/profile.hpp"
 #include "calibrate/raw.hpp"
 #include "common/error.hpp"
 #include "common/json_reader.hpp"
 #include "metrics/report.hpp"
-#include "workloads/training/training.hpp"
+#include "profile/profile.hpp"
 #include "topologies/fabric.hpp"
+#include "workloads/training/training.hpp"
 
 using namespace knee;
 

@@ -27,9 +27,7 @@ Json sweep_json() {
 std::string error_of(const Json& j) {
   try {
     render_report_html(j, {"sweep.json", "knee report", ""});
-  } catch (const InputError& e) {
-    return e.what();
-  }
+  } catch (const InputError& e) { return e.what(); }
   return "";
 }
 }  // namespace
@@ -42,13 +40,13 @@ TEST(Report, SaysWhatItIsAndMarksTheKnee) {
   EXPECT_NE(h.find("at <b>32 GPUs</b>"), std::string::npos);
   EXPECT_NE(h.find("exposed dp communication"), std::string::npos);
   EXPECT_NE(h.find("infeasible: memory: 90 GB &gt; 80 GB"), std::string::npos);
-  EXPECT_NE(h.find("<td><code>h200</code></td>"), std::string::npos);  // provenance
+  EXPECT_NE(h.find("<td><code>h200</code></td>"), std::string::npos);           // provenance
   EXPECT_NE(h.find("knee report sweep.json --out r.html"), std::string::npos);  // reproducibility
   int svgs = 0;
   for (auto p = h.find("<svg"); p != std::string::npos; p = h.find("<svg", p + 1)) ++svgs;
   EXPECT_EQ(svgs, 4);
   EXPECT_EQ(h.find("<script"), std::string::npos);  // self-contained, nothing to run
-  EXPECT_EQ(h.find("src="), std::string::npos);   // no external images or resources
+  EXPECT_EQ(h.find("src="), std::string::npos);     // no external images or resources
   EXPECT_EQ(h.find("href="), std::string::npos);
 }
 
@@ -82,9 +80,16 @@ Json with_energy(bool priced) {
   Json j = sweep_json();
   double J[] = {1.5, 1.6, 2.0};
   for (int i = 0; i < 3; ++i) {
-    Json e = {{"gpu_J_per_step", 1e6}, {"avg_power_per_gpu_W", 500.0 + i}, {"facility_J_per_step", 2e6},
-              {"facility_J_per_token", J[i]}, {"pue", 1.3}, {"other_W_per_gpu", 150.0}, {"power_model", "measured"}};
-    Json c = priced ? Json{{"usd_per_gpu_hour", 2.5}, {"usd_per_kWh", nullptr}, {"usd_per_step", 0.1},
+    Json e = {{"gpu_J_per_step", 1e6},
+              {"avg_power_per_gpu_W", 500.0 + i},
+              {"facility_J_per_step", 2e6},
+              {"facility_J_per_token", J[i]},
+              {"pue", 1.3},
+              {"other_W_per_gpu", 150.0},
+              {"power_model", "measured"}};
+    Json c = priced ? Json{{"usd_per_gpu_hour", 2.5},
+                           {"usd_per_kWh", nullptr},
+                           {"usd_per_step", 0.1},
                            {"usd_per_million_tokens", 0.25 * (i + 1)}}
                     : Json(nullptr);
     Json& at = i == 1 ? j["points"][i]["result"] : j["points"][i];
@@ -99,7 +104,7 @@ TEST(Report, EnergyAndCostWhenTheSweepCarriesThem) {
   std::string h = render_report_html(with_energy(true), {"sweep.json", "knee report", ""});
   EXPECT_NE(h.find("<th>W/GPU</th><th>J/token</th><th>$/M tokens</th><th>note</th>"), std::string::npos);
   EXPECT_NE(h.find("<td>0.1</td><td>500</td><td>1.5</td><td>0.25</td>"), std::string::npos);  // 8 GPUs
-  EXPECT_NE(h.find("<td>501</td><td>1.6</td><td>0.5</td>"), std::string::npos);  // read from "result"
+  EXPECT_NE(h.find("<td>501</td><td>1.6</td><td>0.5</td>"), std::string::npos);               // read from "result"
   EXPECT_NE(h.find("<td>-</td><td>-</td><td>-</td><td style=\"text-align:left\">infeasible"), std::string::npos);
   EXPECT_EQ(count_of(h, "<svg"), 5);
   EXPECT_NE(h.find("aria-label=\"Facility energy per token (PUE 1.3)\""), std::string::npos);
@@ -148,8 +153,9 @@ TEST(Report, WithoutEnergyRendersAsBefore) {
 TEST(Report, BadEnergyNamesTheField) {
   Json j = with_energy(true);
   j["points"][1]["result"]["energy"]["facility_J_per_token"] = "lots";
-  EXPECT_EQ(error_of(j), "sweep.json: $.points[1].result.energy.facility_J_per_token: expected a finite number >= 0, "
-                         "got \"lots\"");
+  EXPECT_EQ(error_of(j),
+            "sweep.json: $.points[1].result.energy.facility_J_per_token: expected a finite number >= 0, "
+            "got \"lots\"");
   j = with_energy(true);
   j["points"][0]["energy"] = 3;
   EXPECT_NE(error_of(j).find("$.points[0].energy"), std::string::npos);
@@ -163,7 +169,8 @@ TEST(Report, StragglersGetTheirPartAndSentence) {
   const std::string plain = render_report_html(sweep_json(), ctx);
   EXPECT_NE(plain.find("<li>Stragglers: not modelled; every GPU runs at the calibration profile's speed.</li>"),
             std::string::npos);
-  EXPECT_NE(plain.find("<li>Failures: not modelled (the scenario has no <code>failures</code>).</li>"), std::string::npos);
+  EXPECT_NE(plain.find("<li>Failures: not modelled (the scenario has no <code>failures</code>).</li>"),
+            std::string::npos);
   EXPECT_EQ(plain.find(">stragglers<"), std::string::npos);
   Json j = sweep_json();
   j["points"][1]["result"]["breakdown"]["straggler_s"] = 0.1;  // a breakdown with 0 is as before
@@ -183,10 +190,17 @@ TEST(Report, AWholeRunInDaysDollarsAndEnergy) {
   Json j = sweep_json();
   const double days[3] = {40, 21, 14}, usd[3] = {1e6, 1.05e6, 1.4e6};
   for (int i = 0; i < 3; ++i) {
-    j["points"][i]["result"]["cost"] = {{"usd_per_gpu_hour", 2.0}, {"usd_per_kWh", nullptr},
-                                        {"usd_per_step", 1.0}, {"usd_per_million_tokens", 1.0 + i},
-                                        {"run", {{"train_tokens", 3e11}, {"steps", 1000}, {"days", days[i]},
-                                                 {"gpu_hours", 1e5}, {"facility_MWh", nullptr}, {"usd", usd[i]}}}};
+    j["points"][i]["result"]["cost"] = {{"usd_per_gpu_hour", 2.0},
+                                        {"usd_per_kWh", nullptr},
+                                        {"usd_per_step", 1.0},
+                                        {"usd_per_million_tokens", 1.0 + i},
+                                        {"run",
+                                         {{"train_tokens", 3e11},
+                                          {"steps", 1000},
+                                          {"days", days[i]},
+                                          {"gpu_hours", 1e5},
+                                          {"facility_MWh", nullptr},
+                                          {"usd", usd[i]}}}};
   }
   const std::string h = render_report_html(j, {"sweep.json", "knee report", ""});
   EXPECT_NE(h.find("A run of 300B tokens (no failures modelled): <b>40 days</b> at 8 GPUs "
@@ -216,10 +230,17 @@ std::string answer(const std::string& h) { return section(h, "The answer"); }
 Json with_run(Json j) {
   const double days[3] = {40, 21, 14}, usd[3] = {1e6, 1.05e6, 1.4e6};
   for (int i = 0; i < 3; ++i)
-    j["points"][i]["cost"] = {{"usd_per_gpu_hour", 2.0}, {"usd_per_kWh", nullptr}, {"usd_per_step", 1.0},
+    j["points"][i]["cost"] = {{"usd_per_gpu_hour", 2.0},
+                              {"usd_per_kWh", nullptr},
+                              {"usd_per_step", 1.0},
                               {"usd_per_million_tokens", 1.0 + i},
-                              {"run", {{"train_tokens", 3e11}, {"steps", 1000}, {"days", days[i]},
-                                       {"gpu_hours", 1e5}, {"facility_MWh", nullptr}, {"usd", usd[i]}}}};
+                              {"run",
+                               {{"train_tokens", 3e11},
+                                {"steps", 1000},
+                                {"days", days[i]},
+                                {"gpu_hours", 1e5},
+                                {"facility_MWh", nullptr},
+                                {"usd", usd[i]}}}};
   return j;
 }
 // The scenario's failures on every feasible point: a GPU MTBF of 50,000 hours.
@@ -227,9 +248,12 @@ Json with_failures(Json j) {
   const double goodput[3] = {0.98, 0.97, 0.95};
   for (int i = 0; i < 3; ++i) {
     const double gpus = j["points"][i]["gpus"].get<double>();
-    j["points"][i]["failures"] = {{"system_mtbf_h", 50000 / gpus}, {"checkpoint_bytes", 2.4e12},
-                                  {"checkpoint_write_s", 12.0}, {"checkpoint_interval_s", 2900.0},
-                                  {"interval", "Daly's optimum"}, {"goodput", goodput[i]},
+    j["points"][i]["failures"] = {{"system_mtbf_h", 50000 / gpus},
+                                  {"checkpoint_bytes", 2.4e12},
+                                  {"checkpoint_write_s", 12.0},
+                                  {"checkpoint_interval_s", 2900.0},
+                                  {"interval", "Daly's optimum"},
+                                  {"goodput", goodput[i]},
                                   {"effective_tokens_per_s", 1000 * goodput[i]}};
   }
   return j;
@@ -284,8 +308,8 @@ TEST(Report, AssumptionsSayStragglersWereModelledWhereverTheSweepSaysSo) {
   EXPECT_EQ(a.find("at most"), std::string::npos);  // no straggler part to quote
   // A point's "stragglers" result (as knee simulate --json writes it) names the parameters used.
   j = sweep_json();
-  j["points"][0]["result"]["stragglers"] = {{"gpu_cv", 0.0045}, {"gpu_cv_from", "profile"}, {"op_cv", 0.033},
-                                            {"op_cv_from", "profile"}, {"steps", 1}};
+  j["points"][0]["result"]["stragglers"] = {
+      {"gpu_cv", 0.0045}, {"gpu_cv_from", "profile"}, {"op_cv", 0.033}, {"op_cv_from", "profile"}, {"steps", 1}};
   a = assumptions(render_report_html(j, kCtx));
   EXPECT_NE(a.find("(the scenario's <code>stragglers</code>: gpu_cv 0.0045 (profile), op_cv 0.033 (profile))"),
             std::string::npos)
@@ -308,7 +332,8 @@ TEST(Report, AssumptionsStateThePricesAndTheWholeRunTheAnswerUses) {
   EXPECT_EQ(a.find("No prices given"), std::string::npos);
   // No cost: no prices and no whole run, said as such.
   a = assumptions(render_report_html(sweep_json(), kCtx));
-  EXPECT_NE(a.find("<li>No prices given (the scenario's <code>cost</code>): no dollar figures.</li>"), std::string::npos)
+  EXPECT_NE(a.find("<li>No prices given (the scenario's <code>cost</code>): no dollar figures.</li>"),
+            std::string::npos)
       << a;
   EXPECT_EQ(a.find("Prices: $"), std::string::npos);
   EXPECT_EQ(a.find("A whole run"), std::string::npos);
@@ -349,10 +374,16 @@ TEST(Report, TheKneeStatesItsBaseline) {
 
 TEST(Report, StepSharesSplitCommunicationByKind) {
   Json j = sweep_json();
-  j["points"][0]["result"]["breakdown"]["exposed_comm_by_group_s"] = {{"tp", 0.4}, {"pp", 0}, {"dp", 0.1}, {"cp", 0}, {"ep", 0}};
-  j["points"][1]["result"]["breakdown"]["exposed_comm_by_group_s"] = {{"tp", 0.2}, {"pp", 0.1}, {"dp", 0.2}, {"cp", 0}, {"ep", 0}};
-  j["points"][2]["result"]["breakdown"] = {{"compute_s", 1.5}, {"exposed_comm_s", 1.0}, {"bubble_s", 0.1}, {"optimizer_s", 0.1},
-                                           {"exposed_comm_by_group_s", {{"tp", 0.1}, {"pp", 0.1}, {"dp", 0.8}, {"cp", 0}, {"ep", 0}}}};
+  j["points"][0]["result"]["breakdown"]["exposed_comm_by_group_s"] = {
+      {"tp", 0.4}, {"pp", 0}, {"dp", 0.1}, {"cp", 0}, {"ep", 0}};
+  j["points"][1]["result"]["breakdown"]["exposed_comm_by_group_s"] = {
+      {"tp", 0.2}, {"pp", 0.1}, {"dp", 0.2}, {"cp", 0}, {"ep", 0}};
+  j["points"][2]["result"]["breakdown"] = {
+      {"compute_s", 1.5},
+      {"exposed_comm_s", 1.0},
+      {"bubble_s", 0.1},
+      {"optimizer_s", 0.1},
+      {"exposed_comm_by_group_s", {{"tp", 0.1}, {"pp", 0.1}, {"dp", 0.8}, {"cp", 0}, {"ep", 0}}}};
   const std::string h = render_report_html(j, kCtx);
   const std::string bars = h.substr(h.find("<svg", h.find("Where a step")));
   for (const char* k : {"tp", "pp", "dp"})
@@ -360,7 +391,7 @@ TEST(Report, StepSharesSplitCommunicationByKind) {
   EXPECT_EQ(h.find(">exposed cp communication<"), std::string::npos);  // never exposed: no part
   EXPECT_EQ(h.find(">exposed ep communication<"), std::string::npos);
   EXPECT_EQ(h.find(">exposed communication<"), std::string::npos);
-  EXPECT_NE(h.find("<title>exposed tp communication: 0.05</title>"), std::string::npos);  // 0.4 s of 8 s
+  EXPECT_NE(h.find("<title>exposed tp communication: 0.05</title>"), std::string::npos);   // 0.4 s of 8 s
   EXPECT_NE(h.find("<title>exposed dp communication: 0.296</title>"), std::string::npos);  // 0.8 s of 2.7 s
   // Without the split (older sweep files): one part, as before.
   EXPECT_NE(render_report_html(sweep_json(), kCtx).find(">exposed communication<"), std::string::npos);
@@ -393,8 +424,8 @@ TEST(Report, NumbersAsPeopleWriteThem) {
   j["points"].push_back({{"gpus", 16384}, {"feasible", false}, {"reason", "too big"}});
   const std::string h = render_report_html(j, kCtx);
   EXPECT_NE(h.find("<td>472,000</td>"), std::string::npos);  // tokens/s
-  EXPECT_NE(h.find("<td>1,235</td>"), std::string::npos);   // speedup
-  EXPECT_NE(h.find("<td>16,384</td>"), std::string::npos);  // GPUs
+  EXPECT_NE(h.find("<td>1,235</td>"), std::string::npos);    // speedup
+  EXPECT_NE(h.find("<td>16,384</td>"), std::string::npos);   // GPUs
   EXPECT_NE(h.find("<b>$528,916</b> at 8 GPUs (the baseline), <b>$1,586,749</b> at 32 GPUs"), std::string::npos)
       << answer(h);
   EXPECT_NE(h.find("A run of 300B tokens"), std::string::npos);

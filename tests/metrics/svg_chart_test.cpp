@@ -92,9 +92,9 @@ TEST(SvgChart, LogYPlacesEachDecadeEqually) {
     EXPECT_EQ(ticks[i].first, names[i]);
     EXPECT_NEAR(ticks[i].second, 310 + 4 - 274 * i / 4.0, 0.051) << names[i];  // labels sit 4 below their line
   }
-  EXPECT_NE(s.find("cy=\"310.0\""), std::string::npos);   // 1: the bottom
-  EXPECT_NE(s.find("cy=\"104.5\""), std::string::npos);   // 1000: three decades of four up
-  EXPECT_NE(s.find("cy=\"83.2\""), std::string::npos);    // 2048: log10(2048) / 4 of the way
+  EXPECT_NE(s.find("cy=\"310.0\""), std::string::npos);  // 1: the bottom
+  EXPECT_NE(s.find("cy=\"104.5\""), std::string::npos);  // 1000: three decades of four up
+  EXPECT_NE(s.find("cy=\"83.2\""), std::string::npos);   // 2048: log10(2048) / 4 of the way
   // Values <= 0 cannot be drawn on a log axis: left out, not NaN coordinates.
   c.series[0].y[0] = 0;
   EXPECT_EQ(count(c.svg(), "<circle"), 4);

@@ -18,8 +18,8 @@ TEST(ChromeTrace, WritesValidTraceEventJsonInMicroseconds) {
   ASSERT_EQ(ev.size(), 3u);
   EXPECT_EQ(ev[1]["args"]["name"], "tp \"group\"");
   EXPECT_EQ(ev[2]["ph"], "X");
-  EXPECT_DOUBLE_EQ(ev[2]["ts"].get<double>(), 1.5);         // 1.5 us
-  EXPECT_DOUBLE_EQ(ev[2]["dur"].get<double>(), 2.000001);   // picoseconds survive
+  EXPECT_DOUBLE_EQ(ev[2]["ts"].get<double>(), 1.5);        // 1.5 us
+  EXPECT_DOUBLE_EQ(ev[2]["dur"].get<double>(), 2.000001);  // picoseconds survive
   EXPECT_EQ(ev[2]["args"]["bytes"], 64);
   EXPECT_EQ(j["otherData"]["dropped_events"], 0);
 }

@@ -15,9 +15,7 @@ namespace {
 constexpr double G = 1e9;
 constexpr double kRelTol = 1e-9;
 
-bool close(double a, double b) {
-  return std::abs(a - b) <= kRelTol * std::max(std::abs(a), std::abs(b)) + 1e-6;
-}
+bool close(double a, double b) { return std::abs(a - b) <= kRelTol * std::max(std::abs(a), std::abs(b)) + 1e-6; }
 
 struct FlowSpec {
   std::vector<LinkId> path;
@@ -41,8 +39,7 @@ Scenario make_scenario(std::uint64_t seed, int num_links, int num_flows) {
   auto pick = [&](std::uint64_t n) { return rng() % n; };
   const double caps[] = {10 * G, 25 * G, 40 * G, 50 * G, 100 * G};
   Scenario s;
-  for (int i = 0; i < num_links; ++i)
-    s.links.push_back({caps[pick(5)], static_cast<TimePs>(pick(4)) * 500});
+  for (int i = 0; i < num_links; ++i) s.links.push_back({caps[pick(5)], static_cast<TimePs>(pick(4)) * 500});
   for (int i = 0; i < num_flows; ++i) {
     FlowSpec f;
     std::size_t len = 1 + pick(5);
@@ -56,8 +53,8 @@ Scenario make_scenario(std::uint64_t seed, int num_links, int num_flows) {
     s.flows.push_back(std::move(f));
   }
   for (int i = 0; i < 6; ++i)
-    s.changes.push_back({static_cast<LinkId>(pick(num_links)), caps[pick(5)],
-                         static_cast<TimePs>(pick(200)) * 1'000'000 + 123});
+    s.changes.push_back(
+        {static_cast<LinkId>(pick(num_links)), caps[pick(5)], static_cast<TimePs>(pick(200)) * 1'000'000 + 123});
   return s;
 }
 
@@ -115,17 +112,14 @@ struct Options {
 };
 
 // Void so that ASSERT_* can stop it; results go through the out-parameters.
-void run(const Scenario& sc, Options opt, std::vector<TimePs>* done_at = nullptr,
-         double* delivered = nullptr) {
+void run(const Scenario& sc, Options opt, std::vector<TimePs>* done_at = nullptr, double* delivered = nullptr) {
   Engine engine;
   FlowNetwork net(engine, sc.links);
   Driver d(sc);
   d.net = &net;
   d.self = engine.add_sink(&d);
-  for (std::size_t i = 0; i < sc.flows.size(); ++i)
-    engine.schedule_at(sc.flows[i].start, d.self, Driver::kStart, i);
-  for (std::size_t i = 0; i < sc.changes.size(); ++i)
-    engine.schedule_at(sc.changes[i].at, d.self, Driver::kChange, i);
+  for (std::size_t i = 0; i < sc.flows.size(); ++i) engine.schedule_at(sc.flows[i].start, d.self, Driver::kStart, i);
+  for (std::size_t i = 0; i < sc.changes.size(); ++i) engine.schedule_at(sc.changes[i].at, d.self, Driver::kChange, i);
   int instants = 0;
   while (engine.step()) {
     if (engine.next_time() == engine.now()) continue;  // check once the instant is settled
@@ -140,17 +134,14 @@ void run(const Scenario& sc, Options opt, std::vector<TimePs>* done_at = nullptr
     for (std::size_t i = 0; i < sc.flows.size(); ++i) {
       const FlowSpec& f = sc.flows[i];
       bool started = d.ids[i] != 0;
-      if (started && d.done_at[i] < 0 && f.size > 0 && now >= f.start + path_latency(sc, f))
-        live.push_back(i);
+      if (started && d.done_at[i] < 0 && f.size > 0 && now >= f.start + path_latency(sc, f)) live.push_back(i);
     }
     if (opt.check_invariants) {
       std::vector<double> load(net.num_links(), 0);
       for (std::size_t i : live) {
         double r = net.rate_Bps(d.ids[i]);
         ASSERT_GT(r, 0) << "flow " << i << " in its bandwidth phase has no rate";
-        if (sc.flows[i].cap > 0) {
-          ASSERT_LE(r, sc.flows[i].cap * (1 + kRelTol));
-        }
+        if (sc.flows[i].cap > 0) { ASSERT_LE(r, sc.flows[i].cap * (1 + kRelTol)); }
         for (LinkId l : sc.flows[i].path) load[l] += r;
       }
       for (LinkId l = 0; l < net.num_links(); ++l) ASSERT_TRUE(close(load[l], net.link_load_Bps(l)));
@@ -159,8 +150,8 @@ void run(const Scenario& sc, Options opt, std::vector<TimePs>* done_at = nullptr
       std::vector<double> want = oracle_rates(sc, d, net, live);
       for (std::size_t k = 0; k < live.size(); ++k)
         ASSERT_TRUE(close(net.rate_Bps(d.ids[live[k]]), want[k]))
-            << "flow " << live[k] << " at " << now << " ps: selective " << net.rate_Bps(d.ids[live[k]])
-            << " vs full " << want[k];
+            << "flow " << live[k] << " at " << now << " ps: selective " << net.rate_Bps(d.ids[live[k]]) << " vs full "
+            << want[k];
     }
     if (opt.check_solve_all && instants % 10 == 0 && !live.empty()) {
       std::vector<double> before;

@@ -1,5 +1,5 @@
-#include "tests/common/error_of.hpp"
 #include "sim/network/flow_network.hpp"
+#include "tests/common/error_of.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,9 +17,7 @@ namespace {
 // Records every completion notification: (time, payload).
 struct Recorder : EventSink {
   std::vector<std::pair<TimePs, std::uint64_t>> got;
-  void handle(Engine& e, std::uint32_t, std::uint64_t payload) override {
-    got.push_back({e.now(), payload});
-  }
+  void handle(Engine& e, std::uint32_t, std::uint64_t payload) override { got.push_back({e.now(), payload}); }
   TimePs time_of(std::uint64_t payload) const {
     for (auto& [t, p] : got)
       if (p == payload) return t;
@@ -39,7 +37,6 @@ struct Fixture {
   // Runs every event of the current instant, so that rates of flows started now are solved.
   void settle() { engine.run_until(engine.now()); }
 };
-
 
 constexpr double G = 1e9;
 
@@ -84,8 +81,7 @@ TEST(FlowNetwork, EqualFlowsSplitABottleneckEvenly) {
 TEST(FlowNetwork, ParkingLotGivesEveryFlowHalf) {
   Fixture x({{100 * G, 0}, {100 * G, 0}, {100 * G, 0}});
   FlowId lng = x.start({0, 1, 2}, 1'000'000, 0);
-  FlowId s0 = x.start({0}, 1'000'000, 1), s1 = x.start({1}, 1'000'000, 2),
-         s2 = x.start({2}, 1'000'000, 3);
+  FlowId s0 = x.start({0}, 1'000'000, 1), s1 = x.start({1}, 1'000'000, 2), s2 = x.start({2}, 1'000'000, 3);
   x.settle();
   for (FlowId id : {lng, s0, s1, s2}) EXPECT_EQ(x.net.rate_Bps(id), 50 * G);
   x.engine.run();
@@ -96,9 +92,8 @@ TEST(FlowNetwork, ClassicThreeLinkMaxMin) {
   // L0 = 10, L1 = 20, L2 = 30 GB/s. L0 saturates first at 5 (f0, f1), then L1 at 7.5 (f2, f4),
   // and f3 takes what is left of L2: 30 - 7.5 = 22.5.
   Fixture x({{10 * G, 0}, {20 * G, 0}, {30 * G, 0}});
-  FlowId f0 = x.start({0, 1}, 1 << 30, 0), f1 = x.start({0}, 1 << 30, 1),
-         f2 = x.start({1, 2}, 1 << 30, 2), f3 = x.start({2}, 1 << 30, 3),
-         f4 = x.start({1}, 1 << 30, 4);
+  FlowId f0 = x.start({0, 1}, 1 << 30, 0), f1 = x.start({0}, 1 << 30, 1), f2 = x.start({1, 2}, 1 << 30, 2),
+         f3 = x.start({2}, 1 << 30, 3), f4 = x.start({1}, 1 << 30, 4);
   x.settle();
   EXPECT_EQ(x.net.rate_Bps(f0), 5 * G);
   EXPECT_EQ(x.net.rate_Bps(f1), 5 * G);
@@ -253,17 +248,19 @@ TEST(FlowNetwork, RejectsBadInput) {
             }).find("links[0].latency_ps: expected a latency >= 0 ps, got -1"),
             std::string::npos);
   Fixture x({{100 * G, 0}, {100 * G, 0}});
-  EXPECT_NE(error_of([&] { x.start({0, 2}, 1, 0); }).find("path[1]: expected a link id below 2, got 2"),
+  EXPECT_NE(error_of([&] {
+              x.start({0, 2}, 1, 0);
+            }).find("path[1]: expected a link id below 2, got 2"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { x.start({1, 0, 1}, 1, 0); }).find("path[2]: expected a path without repeated links"),
+  EXPECT_NE(error_of([&] {
+              x.start({1, 0, 1}, 1, 0);
+            }).find("path[2]: expected a path without repeated links"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { x.start({0}, -5, 0); }).find("size: expected a size >= 0 bytes, got -5"),
-            std::string::npos);
+  EXPECT_NE(error_of([&] { x.start({0}, -5, 0); }).find("size: expected a size >= 0 bytes, got -5"), std::string::npos);
   EXPECT_NE(error_of([&] { x.start({0}, 5, 0, std::nan("")); }).find("max_rate_Bps"), std::string::npos);
   EXPECT_NE(error_of([&] { x.net.set_link_capacity(0, -1); }).find("expected a finite capacity > 0"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { x.net.set_link_capacity(9, 1); }).find("expected a link id below 2"),
-            std::string::npos);
+  EXPECT_NE(error_of([&] { x.net.set_link_capacity(9, 1); }).find("expected a link id below 2"), std::string::npos);
   EXPECT_NE(error_of([&] { (void)x.net.link_bytes(2); }).find("got 2"), std::string::npos);
   EXPECT_EQ(x.net.active_flows(), 0u);  // rejected flows leave no trace
   EXPECT_EQ(x.net.rate_Bps(0), 0);

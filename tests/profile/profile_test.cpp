@@ -4,10 +4,10 @@
 #include <fstream>
 #include <tuple>
 
-#include "tests/common/error_of.hpp"
 #include "common/error.hpp"
 #include "common/json_reader.hpp"
 #include "profile/profile.hpp"
+#include "tests/common/error_of.hpp"
 
 using namespace knee;
 using knee::test::error_of;
@@ -160,7 +160,8 @@ TEST(Profile, MalformedProfilesNameFileAndPath) {
   auto neg = write_tmp("neg.json", j.dump());
   e = error_of([&] { Profile::load(neg); });
   EXPECT_NE(e.find(neg + ": $.compute.gemm.bf16.samples[3].median_s: expected a finite number > 0, got -1e-05"),
-            std::string::npos) << e;
+            std::string::npos)
+      << e;
 
   j = OrderedJson::parse(text);
   j["links"]["nvlink"]["alpha_s"]["value"] = "fast";
@@ -187,17 +188,29 @@ Profile with_batched_and_unfused() {
   OrderedJson j = Profile::builtin("h200").json();
   OrderedJson samples = OrderedJson::array();
   for (long b : {8L, 64L, 512L})
-    for (auto [m, n, k] : {std::tuple{128L, 128L, 64L}, std::tuple{1024L, 1024L, 128L}, std::tuple{2048L, 2048L, 128L}}) {
+    for (auto [m, n, k] :
+         {std::tuple{128L, 128L, 64L}, std::tuple{1024L, 1024L, 128L}, std::tuple{2048L, 2048L, 128L}}) {
       const double t = batched_model_s(b, m, n, k);
-      samples.push_back({{"batch", b}, {"m", m}, {"n", n}, {"k", k}, {"label", "batched"}, {"median_s", t},
-                         {"ci95_s", {t, t}}, {"reps", 5}, {"outliers", 0},
+      samples.push_back({{"batch", b},
+                         {"m", m},
+                         {"n", n},
+                         {"k", k},
+                         {"label", "batched"},
+                         {"median_s", t},
+                         {"ci95_s", {t, t}},
+                         {"reps", 5},
+                         {"outliers", 0},
                          {"tflops", 2.0 * b * m * n * k / t / 1e12}});
     }
   j["compute"]["batched_gemm"] = {{"bf16", {{"provenance", "measured"}, {"samples", samples}}}};
   OrderedJson u = OrderedJson::array();
   for (auto [b, h, s, d] : {std::tuple{8, 16, 1024, 64}, std::tuple{4, 16, 2048, 128}, std::tuple{2, 32, 4096, 128},
                             std::tuple{1, 32, 8192, 128}})
-    u.push_back({{"batch", b}, {"heads", h}, {"seq", s}, {"head_dim", d}, {"causal", true},
+    u.push_back({{"batch", b},
+                 {"heads", h},
+                 {"seq", s},
+                 {"head_dim", d},
+                 {"causal", true},
                  {"fwd", {{"value", unfused_model_s(b, h, s, d)}, {"provenance", "measured"}}}});
   j["attention"]["unfused_samples"] = u;
   return Profile::from_json(j, "synthetic.json");
@@ -253,9 +266,7 @@ TEST(Profile, BatchedGemmWithoutSamplesFoldsTheBatchIntoM) {
                             std::tuple{1024L, 128L, 128L, 64L}, std::tuple{7L, 3000L, 5000L, 700L}})
     for (const char* dt : {"bf16", "fp16", "tf32"}) {
       EXPECT_EQ(h200.batched_gemm_time_s(b, m, n, k, dt), expected(h200, b, m, n, k, dt)) << b << " " << m << dt;
-      if (b == 1) {
-        EXPECT_EQ(h200.batched_gemm_time_s(b, m, n, k, dt), h200.gemm_time_s(m, n, k, dt));
-      }
+      if (b == 1) { EXPECT_EQ(h200.batched_gemm_time_s(b, m, n, k, dt), h200.gemm_time_s(m, n, k, dt)); }
     }
   // Many matrix-vector products, each with its own 4096 x 4096 B: bandwidth-bound, 137 GB moved.
   const double bw = 4096.0 * (4096 + 4096.0 * 4096 + 4096) * 2 / h200.memory_bandwidth_Bps();
@@ -277,8 +288,9 @@ TEST(Profile, BatchedGemmRejectsBadArguments) {
     EXPECT_NE(error_of([&] { p.batched_gemm_time_s(4, 64, 64, 64, "int4"); }).find("$.compute.gemm.int4"),
               std::string::npos);
   }
-  EXPECT_NE(error_of([] { Profile::builtin("h200").batched_gemm_time_s(1ll << 40, 1ll << 40, 64, 64, "bf16"); })
-                .find("fit in 64 bits"),
+  EXPECT_NE(error_of([] {
+              Profile::builtin("h200").batched_gemm_time_s(1ll << 40, 1ll << 40, 64, 64, "bf16");
+            }).find("fit in 64 bits"),
             std::string::npos);
 }
 
@@ -299,14 +311,14 @@ TEST(Profile, UnfusedAttentionInterpolatesItsSamples) {
     EXPECT_GE(t, flops / 790e12) << s;
     EXPECT_GE(t, 4 * scores / p.memory_bandwidth_Bps()) << s;
     EXPECT_GE(t, prev) << s;
-    if (s >= 1024) {
-      EXPECT_NEAR(t, unfused_model_s(1, 32, s, 128), 0.3 * t) << s;
-    }
+    if (s >= 1024) { EXPECT_NEAR(t, unfused_model_s(1, 32, s, 128), 0.3 * t) << s; }
     prev = t;
   }
   // The fused path is a different table: the profile's measured flash-attention samples.
   EXPECT_LT(p.attention_time_s(1, 32, 8192, 128, true, false), p.attention_unfused_time_s(1, 32, 8192, 128));
-  EXPECT_NE(error_of([&] { p.attention_unfused_time_s(0, 32, 1024, 128); }).find("expected batch, heads, seq and head_dim >= 1"),
+  EXPECT_NE(error_of([&] {
+              p.attention_unfused_time_s(0, 32, 1024, 128);
+            }).find("expected batch, heads, seq and head_dim >= 1"),
             std::string::npos);
   EXPECT_NE(error_of([&] { p.attention_unfused_time_s(1, 32, -4, 128); }).find(">= 1"), std::string::npos);
 }

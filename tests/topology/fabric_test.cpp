@@ -20,7 +20,7 @@ TEST(FabricCounts, RailFatTreeOneLeafPerRail) {
   Topology t = h100(FabricKind::rail_fat_tree, 4);
   EXPECT_EQ(t.num_gpus(), 32u);
   EXPECT_EQ(t.num_nics(), 32u);
-  EXPECT_EQ(t.num_switches(), 4u + 8u + 32u);  // NVSwitches, 8 rail leaves, 32 shared spines
+  EXPECT_EQ(t.num_switches(), 4u + 8u + 32u);   // NVSwitches, 8 rail leaves, 32 shared spines
   EXPECT_EQ(t.num_links(), 32u * 3 + 8u * 32);  // GPU-NVSwitch, GPU-NIC, NIC-leaf, leaf-spine
   EXPECT_EQ(t.num_hosts(), 0u);
   EXPECT_EQ(t.gpus_per_node(), 8u);
@@ -223,25 +223,41 @@ TEST(FabricBisection, WeakRoutersFallBackToMaxFlow) {
 // ---- options and errors -------------------------------------------------------------------------
 TEST(FabricErrors, BadOptionsNameTheFlag) {
   SystemSpec s = load_system("dgx-h100");
-  EXPECT_NE(error_of([&] { build_topology(s, fabric(FabricKind::rail_fat_tree, 0)); }).find("--nodes: expected an integer >= 1, got 0"),
+  EXPECT_NE(error_of([&] {
+              build_topology(s, fabric(FabricKind::rail_fat_tree, 0));
+            }).find("--nodes: expected an integer >= 1, got 0"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { build_topology(s, fabric(FabricKind::rail_fat_tree, 4, 0.5)); }).find("--oversubscription: expected a finite number >= 1"),
+  EXPECT_NE(error_of([&] {
+              build_topology(s, fabric(FabricKind::rail_fat_tree, 4, 0.5));
+            }).find("--oversubscription: expected a finite number >= 1"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { build_topology(s, fabric(FabricKind::single_node, 2)); }).find("--nodes: expected 1 with --fabric single-node"),
+  EXPECT_NE(error_of([&] {
+              build_topology(s, fabric(FabricKind::single_node, 2));
+            }).find("--nodes: expected 1 with --fabric single-node"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { build_topology(s, fabric(FabricKind::torus, 10, 1, 0, {3, 3})); }).find("--nodes: expected the product of --dims (9), got 10"),
+  EXPECT_NE(error_of([&] {
+              build_topology(s, fabric(FabricKind::torus, 10, 1, 0, {3, 3}));
+            }).find("--nodes: expected the product of --dims (9), got 10"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { build_topology(s, fabric(FabricKind::torus, 4, 1, 0, {4})); }).find("--dims: expected 2 or 3"),
+  EXPECT_NE(
+      error_of([&] { build_topology(s, fabric(FabricKind::torus, 4, 1, 0, {4})); }).find("--dims: expected 2 or 3"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of([&] { build_topology(s, fabric(FabricKind::fat_tree, 4, 1, 8)); }).find("--radix: expected at least 16"),
+      std::string::npos);
+  EXPECT_NE(error_of([&] {
+              build_topology(s, fabric(FabricKind::rail_fat_tree, 4, 1, 7));
+            }).find("--radix: expected an even integer"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { build_topology(s, fabric(FabricKind::fat_tree, 4, 1, 8)); }).find("--radix: expected at least 16"),
+  EXPECT_NE(
+      error_of([&] { build_topology(s, fabric(FabricKind::fat_tree, 1 << 17)); }).find("--nodes: expected at most"),
+      std::string::npos);
+  EXPECT_NE(error_of([&] {
+              build_topology(s, fabric(FabricKind::rail_fat_tree, 1 << 20));
+            }).find("--nodes: expected at most 262144 servers"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { build_topology(s, fabric(FabricKind::rail_fat_tree, 4, 1, 7)); }).find("--radix: expected an even integer"),
+  EXPECT_NE(error_of([] { parse_fabric("dragonfly", "--fabric"); }).find("--fabric: expected one of"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { build_topology(s, fabric(FabricKind::fat_tree, 1 << 17)); }).find("--nodes: expected at most"),
-            std::string::npos);
-  EXPECT_NE(error_of([&] { build_topology(s, fabric(FabricKind::rail_fat_tree, 1 << 20)); }).find("--nodes: expected at most 262144 servers"),
-            std::string::npos);
-  EXPECT_NE(error_of([] { parse_fabric("dragonfly", "--fabric"); }).find("--fabric: expected one of"), std::string::npos);
 }
 
 TEST(FabricSpeed, BuildsLargeSystemsQuickly) {

@@ -97,7 +97,8 @@ TEST(TopologyFile, RoutesAreShortestEcmpAndObeyForwardingRules) {
 
 TEST(TopologyFile, GpusDoNotForwardTraffic) {
   // g0 - g1 - g2 wired in a line: g0 cannot reach g2 without g1 forwarding.
-  std::string text = R"({"nodes": [{"id": "g0", "kind": "gpu"}, {"id": "g1", "kind": "gpu"}, {"id": "g2", "kind": "gpu"}],
+  std::string text =
+      R"({"nodes": [{"id": "g0", "kind": "gpu"}, {"id": "g1", "kind": "gpu"}, {"id": "g2", "kind": "gpu"}],
     "links": [{"a": "g0", "b": "g1", "bandwidth_GBps": 1, "latency_ns": 0},
               {"a": "g1", "b": "g2", "bandwidth_GBps": 1, "latency_ns": 0}]})";
   std::string e = load_error(text, "$.nodes[0]", "a connected topology");
@@ -109,7 +110,8 @@ TEST(TopologyFile, GpusDoNotForwardTraffic) {
 
 TEST(TopologyFile, NicsForwardOnlyForTheirOwnEndpoint) {
   // sw0 - n0 - sw1 with n0 owned by g0: g1 (on sw0) cannot use n0 to reach g2 (on sw1).
-  std::string text = R"({"nodes": [{"id": "g0", "kind": "gpu"}, {"id": "g1", "kind": "gpu"}, {"id": "g2", "kind": "gpu"},
+  std::string text =
+      R"({"nodes": [{"id": "g0", "kind": "gpu"}, {"id": "g1", "kind": "gpu"}, {"id": "g2", "kind": "gpu"},
       {"id": "n0", "kind": "nic"}, {"id": "sw0", "kind": "switch"}, {"id": "sw1", "kind": "switch"}],
     "links": [{"a": "g0", "b": "n0", "bandwidth_GBps": 1, "latency_ns": 0},
               {"a": "n0", "b": "sw0", "bandwidth_GBps": 1, "latency_ns": 0},
@@ -130,9 +132,7 @@ TEST(TopologyFile, BisectionIsMaxFlowOfFirstHalfOfGpus) {
 
 TEST(TopologyFile, ReadsFromDisk) {
   std::string path = std::string(KNEE_BINARY_DIR) + "/topology_file_test.json";
-  {
-    std::ofstream(path) << kTwoServers;
-  }
+  { std::ofstream(path) << kTwoServers; }
   EXPECT_EQ(load_topology_file(path).num_gpus(), 4u);
   std::string e = error_of([] { load_topology_file("/nonexistent/x.json"); });
   EXPECT_EQ(e.rfind("/nonexistent/x.json: expected a readable JSON file", 0), 0u) << e;
@@ -152,50 +152,60 @@ TEST(TopologyFileErrors, NotJson) {
 }
 
 TEST(TopologyFileErrors, UnknownKey) {
-  load_error(replace(kTwoServers, "\"latency_ns\": 350}", "\"latency_ns\": 350, \"bandwith_GBps\": 3}"), "$.links[0].bandwith_GBps",
-             "one of the known keys");
+  load_error(replace(kTwoServers, "\"latency_ns\": 350}", "\"latency_ns\": 350, \"bandwith_GBps\": 3}"),
+             "$.links[0].bandwith_GBps", "one of the known keys");
   load_error(replace(kTwoServers, "\"name\"", "\"nmae\""), "$.nmae", "one of the known keys");
 }
 
 TEST(TopologyFileErrors, WrongType) {
-  load_error(replace(kTwoServers, "\"bandwidth_GBps\": 450", "\"bandwidth_GBps\": \"450\""), "$.links[0].bandwidth_GBps",
-             "a finite number > 0, got \"450\"");
-  load_error(replace(kTwoServers, "\"kind\": \"nic\"", "\"kind\": \"router\""), "$.nodes[6].kind", "one of \"gpu\", \"switch\", \"nic\", \"host\"");
+  load_error(replace(kTwoServers, "\"bandwidth_GBps\": 450", "\"bandwidth_GBps\": \"450\""),
+             "$.links[0].bandwidth_GBps", "a finite number > 0, got \"450\"");
+  load_error(replace(kTwoServers, "\"kind\": \"nic\"", "\"kind\": \"router\""), "$.nodes[6].kind",
+             "one of \"gpu\", \"switch\", \"nic\", \"host\"");
   load_error(replace(kTwoServers, "\"id\": \"g1\"", "\"id\": 1"), "$.nodes[1].id", "a string, got 1");
   load_error(R"({"nodes": {}, "links": []})", "$.nodes", "an array");
 }
 
 TEST(TopologyFileErrors, NonPositiveOrNonFiniteBandwidth) {
-  std::string e = load_error(replace(kTwoServers, "\"bandwidth_GBps\": 64, \"latency_ns\": 500}", "\"bandwidth_GBps\": -5, \"latency_ns\": 500}"),
+  std::string e = load_error(replace(kTwoServers, "\"bandwidth_GBps\": 64, \"latency_ns\": 500}",
+                                     "\"bandwidth_GBps\": -5, \"latency_ns\": 500}"),
                              "$.links[4].bandwidth_GBps", "a finite number > 0");
   EXPECT_EQ(e, "bad.json: $.links[4].bandwidth_GBps: expected a finite number > 0, got -5");
-  load_error(replace(kTwoServers, "\"bandwidth_GBps\": 450", "\"bandwidth_GBps\": 0"), "$.links[0].bandwidth_GBps", "> 0, got 0");
+  load_error(replace(kTwoServers, "\"bandwidth_GBps\": 450", "\"bandwidth_GBps\": 0"), "$.links[0].bandwidth_GBps",
+             "> 0, got 0");
   // 1e400 is no double: the JSON reader refuses it (an InputError, not a crash).
-  e = error_of([&] { parse_topology_json(replace(kTwoServers, "\"bandwidth_GBps\": 450", "\"bandwidth_GBps\": 1e400"), "bad.json"); });
+  e = error_of([&] {
+    parse_topology_json(replace(kTwoServers, "\"bandwidth_GBps\": 450", "\"bandwidth_GBps\": 1e400"), "bad.json");
+  });
   EXPECT_EQ(e.rfind("bad.json: expected valid JSON, got number overflow", 0), 0u) << e;
-  load_error(replace(kTwoServers, "\"bandwidth_GBps\": 450", "\"bandwidth_GBps\": 1e300"), "$.links[0].bandwidth_GBps", "(0, 1e6]");
-  load_error(replace(kTwoServers, "\"bandwidth_ba_GBps\": 20", "\"bandwidth_ba_GBps\": -1"), "$.links[15].bandwidth_ba_GBps",
-             "a finite number > 0");
+  load_error(replace(kTwoServers, "\"bandwidth_GBps\": 450", "\"bandwidth_GBps\": 1e300"), "$.links[0].bandwidth_GBps",
+             "(0, 1e6]");
+  load_error(replace(kTwoServers, "\"bandwidth_ba_GBps\": 20", "\"bandwidth_ba_GBps\": -1"),
+             "$.links[15].bandwidth_ba_GBps", "a finite number > 0");
 }
 
 TEST(TopologyFileErrors, NegativeLatency) {
-  load_error(replace(kTwoServers, "\"latency_ns\": 350}", "\"latency_ns\": -1}"), "$.links[0].latency_ns", "a finite number >= 0, got -1");
-  load_error(replace(kTwoServers, "\"bandwidth_GBps\": 450, \"latency_ns\": 350}", "\"bandwidth_GBps\": 450}"), "$.links[0].latency_ns",
-             "required key is missing");
+  load_error(replace(kTwoServers, "\"latency_ns\": 350}", "\"latency_ns\": -1}"), "$.links[0].latency_ns",
+             "a finite number >= 0, got -1");
+  load_error(replace(kTwoServers, "\"bandwidth_GBps\": 450, \"latency_ns\": 350}", "\"bandwidth_GBps\": 450}"),
+             "$.links[0].latency_ns", "required key is missing");
 }
 
 TEST(TopologyFileErrors, DuplicateId) {
-  std::string e = load_error(replace(kTwoServers, "{\"id\": \"g3\"", "{\"id\": \"g0\""), "$.nodes[3].id", "a unique node id");
+  std::string e =
+      load_error(replace(kTwoServers, "{\"id\": \"g3\"", "{\"id\": \"g0\""), "$.nodes[3].id", "a unique node id");
   EXPECT_NE(e.find("$.nodes[0]"), std::string::npos) << e;
 }
 
 TEST(TopologyFileErrors, LinkToMissingNode) {
-  load_error(replace(kTwoServers, "\"b\": \"spine1\", \"bandwidth_GBps\": 30, \"latency_ns\": 600}", "\"b\": \"spine9\", \"bandwidth_GBps\": 30, \"latency_ns\": 600}"),
+  load_error(replace(kTwoServers, "\"b\": \"spine1\", \"bandwidth_GBps\": 30, \"latency_ns\": 600}",
+                     "\"b\": \"spine9\", \"bandwidth_GBps\": 30, \"latency_ns\": 600}"),
              "$.links[13].b", "the id of a node in $.nodes, got \"spine9\"");
 }
 
 TEST(TopologyFileErrors, SelfLoop) {
-  load_error(replace(kTwoServers, "{\"a\": \"g0\", \"b\": \"nv0\"", "{\"a\": \"g0\", \"b\": \"g0\""), "$.links[0].b", "no self-loops");
+  load_error(replace(kTwoServers, "{\"a\": \"g0\", \"b\": \"nv0\"", "{\"a\": \"g0\", \"b\": \"g0\""), "$.links[0].b",
+             "no self-loops");
 }
 
 TEST(TopologyFileErrors, Disconnected) {
@@ -206,11 +216,13 @@ TEST(TopologyFileErrors, Disconnected) {
 }
 
 TEST(TopologyFileErrors, NoGpus) {
-  load_error(R"({"nodes": [{"id": "s", "kind": "switch"}], "links": []})", "$.nodes", "at least one node of kind \"gpu\", got none");
+  load_error(R"({"nodes": [{"id": "s", "kind": "switch"}], "links": []})", "$.nodes",
+             "at least one node of kind \"gpu\", got none");
 }
 
 TEST(TopologyFileErrors, BadClass) {
-  load_error(replace(kTwoServers, "\"class\": \"network\"", "\"class\": \"ethernet\""), "$.links[15].class", "one of \"nvlink\"");
+  load_error(replace(kTwoServers, "\"class\": \"network\"", "\"class\": \"ethernet\""), "$.links[15].class",
+             "one of \"nvlink\"");
 }
 
 // ---- system files ------------------------------------------------------------------------------
@@ -246,10 +258,17 @@ TEST(SystemFiles, ErrorsNameFilePathAndExpectation) {
   auto err = [&](const std::string& from, const std::string& to) {
     return error_of([&] { parse_system_json(replace(good, from, to), "my.json"); });
   };
-  EXPECT_EQ(err("\"gpus_per_node\": 4", "\"gpus_per_node\": 0"), "my.json: $.gpus_per_node: expected an integer in [1, 4096], got 0");
-  EXPECT_EQ(err("\"nic_bandwidth_Gbps\": 400", "\"nic_bandwidth_Gbps\": -400").rfind("my.json: $.network.nic_bandwidth_Gbps: expected a finite number > 0", 0), 0u);
-  EXPECT_EQ(err("\"latency_ns\": 350}", "\"latency_ns\": 350, \"x\": 1}").rfind("my.json: $.nvlink.x: expected one of the known keys", 0), 0u);
-  EXPECT_EQ(err("\"gpu_model\": \"h100\", ", "").rfind("my.json: $.gpu_model: expected a value (required key is missing)", 0), 0u);
+  EXPECT_EQ(err("\"gpus_per_node\": 4", "\"gpus_per_node\": 0"),
+            "my.json: $.gpus_per_node: expected an integer in [1, 4096], got 0");
+  EXPECT_EQ(err("\"nic_bandwidth_Gbps\": 400", "\"nic_bandwidth_Gbps\": -400")
+                .rfind("my.json: $.network.nic_bandwidth_Gbps: expected a finite number > 0", 0),
+            0u);
+  EXPECT_EQ(err("\"latency_ns\": 350}", "\"latency_ns\": 350, \"x\": 1}")
+                .rfind("my.json: $.nvlink.x: expected one of the known keys", 0),
+            0u);
+  EXPECT_EQ(
+      err("\"gpu_model\": \"h100\", ", "").rfind("my.json: $.gpu_model: expected a value (required key is missing)", 0),
+      0u);
   std::string e = error_of([] { load_system("dgx-h900"); });
   EXPECT_EQ(e.rfind("--system: expected one of dgx-a100, dgx-h100", 0), 0u) << e;
   EXPECT_NE(e.find("got 'dgx-h900'"), std::string::npos) << e;

@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/common/error_of.hpp"
 #include "common/error.hpp"
+#include "tests/common/error_of.hpp"
 #include "topologies/fabric.hpp"
 
 namespace knee::test {
@@ -14,8 +14,7 @@ namespace knee::test {
 using knee::test::error_of;  // tests/common/error_of.hpp
 
 // A small custom system: G GPUs per server, round numbers so that max-flow values are exact.
-inline SystemSpec toy_system(std::uint32_t G, double nvlink_GBps = 100, double pcie_GBps = 40,
-                             double nic_GBps = 25) {
+inline SystemSpec toy_system(std::uint32_t G, double nvlink_GBps = 100, double pcie_GBps = 40, double nic_GBps = 25) {
   SystemSpec s;
   s.name = "toy";
   s.gpu_model = "toy";

@@ -7,10 +7,10 @@
 #include <fstream>
 
 #include "common/error.hpp"
+#include "tests/training/scenario_util.hpp"
 #include "workloads/training/layer_model.hpp"
 #include "workloads/training/memory_model.hpp"
 #include "workloads/training/training.hpp"
-#include "tests/training/scenario_util.hpp"
 
 namespace knee {
 namespace {
@@ -93,8 +93,8 @@ TEST(WorkloadEnergy, BubblesLowerTheAveragePower) {
 
 TEST(WorkloadCost, PricesFacilityAndRunAreExactArithmetic) {
   auto j = one_gpu();
-  j["cost"] = {{"usd_per_gpu_hour", 2.5}, {"usd_per_kWh", 0.08}, {"pue", 1.25}, {"other_W_per_gpu", 150},
-               {"train_tokens", 1e9}};
+  j["cost"] = {
+      {"usd_per_gpu_hour", 2.5}, {"usd_per_kWh", 0.08}, {"pue", 1.25}, {"other_W_per_gpu", 150}, {"train_tokens", 1e9}};
   const SimResult r = simulate(scen(j));
   const double step = r.step_time_s, tokens = 4.0 * 2048;
   const double facility = (r.energy.gpu_J_per_step + 150 * step) * 1.25;
@@ -154,11 +154,11 @@ TEST(WorkloadEnergy, ProfileWithoutPowerModelReportsNoEnergy) {
     simulate(scen(j));
     ADD_FAILURE() << "no error";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("$.cost.usd_per_kWh: expected a profile with a power model"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("$.cost.usd_per_kWh: expected a profile with a power model"),
+              std::string::npos)
         << e.what();
   }
 }
-
 
 TEST(WorkloadFailures, DalysGoodputAndOptimumInterval) {
   auto j = one_gpu();
@@ -194,8 +194,8 @@ TEST(WorkloadFailures, DalysGoodputAndOptimumInterval) {
   EXPECT_DOUBLE_EQ(r.cost.run_usd, steps * r.cost.usd_per_step / f.goodput);
   EXPECT_EQ(r.to_json().at("failures").at("interval"), "Daly's optimum");
   // A given interval, and failures so rare that only the checkpoints cost: tau / (tau + delta).
-  j["failures"] = {{"gpu_mtbf_hours", 1e12}, {"restart_s", 120}, {"checkpoint_write_s", 10},
-                   {"checkpoint_interval_s", 990}};
+  j["failures"] = {
+      {"gpu_mtbf_hours", 1e12}, {"restart_s", 120}, {"checkpoint_write_s", 10}, {"checkpoint_interval_s", 990}};
   const SimResult rare = simulate(scen(j));
   EXPECT_NEAR(rare.failures.goodput, 0.99, 1e-6);
   EXPECT_FALSE(rare.failures.interval_optimal);

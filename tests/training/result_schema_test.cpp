@@ -11,13 +11,29 @@ using namespace knee;
 using Json = nlohmann::ordered_json;
 
 TEST(ResultSchema, SweepColumnsReadTheirPointers) {
-  Json point = {{"gpus", 64}, {"tp", 8}, {"pp", 8}, {"dp", 1}, {"cp", 1}, {"global_batch", 1536}, {"feasible", true},
-                {"step_time_s", 1.5}, {"tokens_per_s", 2.0}, {"speedup", 1.0}, {"efficiency", 0.9}, {"mfu", 0.4},
-                {"comm_to_compute", 0.2}, {"memory_per_gpu_bytes", 7e10}, {"energy", nullptr},
+  Json point = {{"gpus", 64},
+                {"tp", 8},
+                {"pp", 8},
+                {"dp", 1},
+                {"cp", 1},
+                {"global_batch", 1536},
+                {"feasible", true},
+                {"step_time_s", 1.5},
+                {"tokens_per_s", 2.0},
+                {"speedup", 1.0},
+                {"efficiency", 0.9},
+                {"mfu", 0.4},
+                {"comm_to_compute", 0.2},
+                {"memory_per_gpu_bytes", 7e10},
+                {"energy", nullptr},
                 {"cost", {{"usd_per_million_tokens", 3.5}, {"run", {{"days", 12.0}, {"usd", 1e6}}}}},
                 {"failures", {{"goodput", 0.93}}}};
-  point["breakdown"] = {{"compute_s", 1.0}, {"exposed_comm_s", 0.3}, {"bubble_s", 0.1}, {"optimizer_s", 0.05},
-                        {"launch_gap_s", 0.01}, {"straggler_s", 0.0},
+  point["breakdown"] = {{"compute_s", 1.0},
+                        {"exposed_comm_s", 0.3},
+                        {"bubble_s", 0.1},
+                        {"optimizer_s", 0.05},
+                        {"launch_gap_s", 0.01},
+                        {"straggler_s", 0.0},
                         {"exposed_comm_by_group_s", {{"tp", 0.1}, {"pp", 0.05}, {"dp", 0.15}, {"cp", 0}, {"ep", 0}}}};
   std::set<std::string> names;
   for (const auto& c : sweep_columns()) {
@@ -34,12 +50,8 @@ TEST(ResultSchema, SweepColumnsReadTheirPointers) {
     try {
       const Json& x = point.at(jp);
       EXPECT_EQ(v, x) << c.name;
-    } catch (const nlohmann::json::exception&) {
-      present = false;
-    }
-    if (!present) {
-      EXPECT_TRUE(v.is_null()) << c.name;
-    }
+    } catch (const nlohmann::json::exception&) { present = false; }
+    if (!present) { EXPECT_TRUE(v.is_null()) << c.name; }
   }
   EXPECT_TRUE(sweep_column_value(sweep_columns()[26], point, false).is_null());  // energy is null
   EXPECT_EQ(std::string(sweep_columns()[26].name), "avg_power_per_gpu_W");

@@ -3,8 +3,8 @@
 #pragma once
 #include <string>
 
-#include "workloads/training/training.hpp"
 #include "tests/common/error_of.hpp"
+#include "workloads/training/training.hpp"
 
 namespace knee::test {
 

@@ -7,10 +7,10 @@
 #include <cmath>
 #include <fstream>
 
-#include "profile/profile.hpp"
 #include "common/error.hpp"
-#include "workloads/training/training.hpp"
+#include "profile/profile.hpp"
 #include "tests/training/scenario_util.hpp"
+#include "workloads/training/training.hpp"
 
 namespace knee {
 namespace {

@@ -10,10 +10,10 @@
 #include "common/error.hpp"
 #include "common/json_reader.hpp"
 #include "metrics/trace.hpp"
+#include "tests/training/scenario_util.hpp"
 #include "workloads/training/layer_model.hpp"
 #include "workloads/training/memory_model.hpp"
 #include "workloads/training/training.hpp"
-#include "tests/training/scenario_util.hpp"
 
 namespace knee {
 namespace {
@@ -62,14 +62,13 @@ TEST(WorkloadTrace, TracksNestAndSumToTheBreakdown) {
     if (track == "compute") compute_s[pid] += d * 1e-12;
     if (e.at("name") == "bubble") bubble_s[pid] += d * 1e-12;
     if (track == "dp") dp_names.insert(e.at("name").get<std::string>());
-    if (track == "tp") {
-      EXPECT_GT(e.at("args").at("bytes").get<double>(), 0);
-    }
+    if (track == "tp") { EXPECT_GT(e.at("args").at("bytes").get<double>(), 0); }
   }
   // Default: one pipeline, GPUs 0, 4, 8, 12 (tp 0, dp 0 of each stage with tp-cp-dp-pp placement).
   ASSERT_EQ(procs.size(), 4u);
   for (int pid : {0, 4, 8, 12}) ASSERT_TRUE(procs.count(pid)) << pid;
-  for (const char* tr : {"compute", "idle (bubble, waits)", "tp", "pp send forward", "pp send backward", "dp", "optimizer"})
+  for (const char* tr :
+       {"compute", "idle (bubble, waits)", "tp", "pp send forward", "pp send backward", "dp", "optimizer"})
     EXPECT_TRUE(std::any_of(threads.begin(), threads.end(), [&](auto& kv) { return kv.second == tr; })) << tr;
   EXPECT_TRUE(dp_names.count("embedding-gradient all-reduce (allreduce)"));
   // Slices on one track never overlap (Chrome's "X" events must nest).

@@ -4,14 +4,14 @@
 
 #include <cmath>
 
-#include "profile/profile.hpp"
 #include "common/error.hpp"
 #include "metrics/sweep_table.hpp"
+#include "profile/profile.hpp"
+#include "tests/training/scenario_util.hpp"
 #include "workloads/training/layer_model.hpp"
 #include "workloads/training/memory_model.hpp"
 #include "workloads/training/pipeline_schedule.hpp"
 #include "workloads/training/training.hpp"
-#include "tests/training/scenario_util.hpp"
 
 namespace knee {
 namespace {
@@ -51,8 +51,8 @@ TEST(WorkloadMemory, HandComputedSingleGpu) {
   const double h = 1024, sq = 1024;
   const double params = 4 * (12 * h * h + 13 * h);  // Megatron GPT layer: 12h^2 + 13h
   EXPECT_DOUBLE_EQ(m.weights_bytes, 2 * params);
-  EXPECT_DOUBLE_EQ(m.gradients_bytes, 4 * params);    // fp32 main grads
-  EXPECT_DOUBLE_EQ(m.optimizer_bytes, 12 * params);   // fp32 master, Adam m and v
+  EXPECT_DOUBLE_EQ(m.gradients_bytes, 4 * params);         // fp32 main grads
+  EXPECT_DOUBLE_EQ(m.optimizer_bytes, 12 * params);        // fp32 master, Adam m and v
   EXPECT_DOUBLE_EQ(m.activations_bytes, 4 * 34 * sq * h);  // flash attention: no 5as^2b term
   EXPECT_DOUBLE_EQ(m.buffers_bytes, 0.75 * kGiB);
   EXPECT_EQ(m.inflight_microbatches, 1);
@@ -100,7 +100,9 @@ TEST(WorkloadKernels, NoDropoutLaunchesPlainResidualAdds) {
   const Scenario without = scen(j);
   const Profile prof = Profile::builtin("h100");
   const workload::CommTimeFn none = [](int, CollOp, double) { return 0.0; };
-  auto cost = [&](const Scenario& s, bool bwd) { return workload::chunk_cost(s, prof, 1, false, false, bwd, none).compute_s; };
+  auto cost = [&](const Scenario& s, bool bwd) {
+    return workload::chunk_cost(s, prof, 1, false, false, bwd, none).compute_s;
+  };
   const double el = 1024.0 * 1024;
   auto add = [&](double bytes) { return prof.memory_bound_time_s(bytes, "add"); };
   // Dropout's random numbers: the eager pair's per-byte time over 8 bytes per element less a
@@ -209,12 +211,14 @@ TEST(WorkloadScenario, ErrorsNameTheKeys) {
   j = base_json();
   j["gpus"] = 3;
   j["parallelism"]["tp"] = 3;
-  EXPECT_NE(error_of(j).find("$.model.heads: expected divisible by parallelism.tp (3)"), std::string::npos) << error_of(j);
+  EXPECT_NE(error_of(j).find("$.model.heads: expected divisible by parallelism.tp (3)"), std::string::npos)
+      << error_of(j);
   j["model"]["hidden"] = 1536;
   j["model"]["heads"] = 12;
   j["model"]["kv_heads"] = 3;
   j["model"]["ffn_hidden"] = 4000;
-  EXPECT_NE(error_of(j).find("$.model.ffn_hidden: expected divisible by parallelism.tp"), std::string::npos) << error_of(j);
+  EXPECT_NE(error_of(j).find("$.model.ffn_hidden: expected divisible by parallelism.tp"), std::string::npos)
+      << error_of(j);
   j = base_json();
   j["model"]["heads"] = 16;
   j["model"]["kv_heads"] = 3;
@@ -229,7 +233,8 @@ TEST(WorkloadScenario, ErrorsNameTheKeys) {
   j["gpus"] = 8;
   j["parallelism"]["pp"] = 8;
   j["parallelism"]["global_batch"] = 8;
-  EXPECT_NE(error_of(j).find("$.model.layers: expected at least pp x virtual_stages (8)"), std::string::npos) << error_of(j);
+  EXPECT_NE(error_of(j).find("$.model.layers: expected at least pp x virtual_stages (8)"), std::string::npos)
+      << error_of(j);
   j = base_json();
   j["model"]["layerz"] = 3;
   EXPECT_NE(error_of(j).find("$.model.layerz"), std::string::npos) << error_of(j);

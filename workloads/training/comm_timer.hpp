@@ -84,8 +84,8 @@ class CommTimer {
     return end;
   }
 
-  std::shared_ptr<const CollSchedule> coll(CollOp op, Bytes bytes, const std::vector<std::uint32_t>& ranks,
-                                           int slices, CollChoice* choice_io) const {
+  std::shared_ptr<const CollSchedule> coll(CollOp op, Bytes bytes, const std::vector<std::uint32_t>& ranks, int slices,
+                                           CollChoice* choice_io) const {
     CollRequest req;
     req.op = op;
     req.bytes = bytes;

@@ -66,8 +66,9 @@ PipelineRun run_with_contention(const StepPlan& plan, const CommTimer& timer, st
     const Bucket* b0 = nullptr;
     for (const auto& bk : plans[0].buckets)
       if (!bk.empty() && !b0) b0 = &bk.front();
-    if (b0) K = timer.contention(reduce_op, static_cast<Bytes>(std::llround(b0->bytes)),
-                                 static_cast<Bytes>(std::llround(act_bytes)));
+    if (b0)
+      K = timer.contention(reduce_op, static_cast<Bytes>(std::llround(b0->bytes)),
+                           static_cast<Bytes>(std::llround(act_bytes)));
     if (K.dp_dp > 1 || K.dp_pp > 1 || K.pp_dp > 1) {
       const auto& lg = sim->logs();
       bool changed = false;
@@ -92,7 +93,8 @@ PipelineRun run_with_contention(const StepPlan& plan, const CommTimer& timer, st
           pp_near.insert(pp_near.end(), a.begin(), a.end());
           dp_near.insert(dp_near.end(), d.begin(), d.end());
         }
-        dp_scale[su] = 1 + (K.dp_dp - 1) * covered_fraction(mine, others) + (K.dp_pp - 1) * covered_fraction(mine, pp_near);
+        dp_scale[su] =
+            1 + (K.dp_dp - 1) * covered_fraction(mine, others) + (K.dp_pp - 1) * covered_fraction(mine, pp_near);
         const double send_scale = 1 + (K.pp_dp - 1) * covered_fraction(send_intervals(lg[su], -1), dp_near);
         p2p_ps[su] = s_to_ps_ceil(p2p_s * send_scale);
         changed = changed || dp_scale[su] > 1 || send_scale > 1;

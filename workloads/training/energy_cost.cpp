@@ -50,12 +50,14 @@ void energy_and_cost(const Scenario& s, const Profile& prof, const std::vector<s
     f.enabled = true;
     const bool mixed = s.train.precision == Precision::mixed, adam = s.train.optimizer == Optimizer::adamw;
     f.checkpoint_bytes = total_params(s) * (2 + (adam ? (mixed ? 12 : 4) : (mixed ? 8 : 2)));
-    f.checkpoint_write_s = F.checkpoint_write_s > 0 ? F.checkpoint_write_s : f.checkpoint_bytes / (F.storage_write_GBps * 1e9);
+    f.checkpoint_write_s =
+        F.checkpoint_write_s > 0 ? F.checkpoint_write_s : f.checkpoint_bytes / (F.storage_write_GBps * 1e9);
     const double M = F.gpu_mtbf_hours * 3600 / gpus, d = f.checkpoint_write_s, R = F.restart_s;
     f.system_mtbf_s = M;
     f.interval_optimal = !(F.checkpoint_interval_s > 0);
     if (!f.interval_optimal) f.checkpoint_interval_s = F.checkpoint_interval_s;
-    else if (d < 2 * M) f.checkpoint_interval_s = std::sqrt(2 * d * M) * (1 + std::sqrt(d / (2 * M)) / 3 + d / (2 * M) / 9) - d;
+    else if (d < 2 * M)
+      f.checkpoint_interval_s = std::sqrt(2 * d * M) * (1 + std::sqrt(d / (2 * M)) / 3 + d / (2 * M) / 9) - d;
     else f.checkpoint_interval_s = M;
     const double tau = f.checkpoint_interval_s;
     f.goodput = tau / (M * std::exp(R / M) * std::expm1((tau + d) / M));
@@ -66,8 +68,8 @@ void energy_and_cost(const Scenario& s, const Profile& prof, const std::vector<s
   const double kWh_per_step = e.facility_J_per_step / 3.6e6;  // 0 without a power model (then unpriced)
   c.priced = s.cost.usd_per_gpu_hour >= 0 || s.cost.usd_per_kWh >= 0;
   if (c.priced) {
-    c.usd_per_step = std::max(0.0, s.cost.usd_per_gpu_hour) * gpu_hours_per_step +
-                     std::max(0.0, s.cost.usd_per_kWh) * kWh_per_step;
+    c.usd_per_step =
+        std::max(0.0, s.cost.usd_per_gpu_hour) * gpu_hours_per_step + std::max(0.0, s.cost.usd_per_kWh) * kWh_per_step;
     c.usd_per_million_tokens = c.usd_per_step / tokens * 1e6;
   }
   if (s.cost.train_tokens > 0) {

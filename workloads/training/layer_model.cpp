@@ -32,9 +32,9 @@ struct Builder {
   }
   // Strided-batched GEMM (attention scores and context: one product per head and sequence).
   void bgemm(double batch, double m, double n, double kk) {
-    k.push_back({prof.batched_gemm_time_s(std::llround(batch), std::llround(m), std::llround(n), std::llround(kk), dtype),
-                 -1, 0, phase, CollOp::allreduce, 0, true, 2 * batch * m * n * kk,
-                 batch * (m * kk + kk * n + m * n) * elt()});
+    k.push_back(
+        {prof.batched_gemm_time_s(std::llround(batch), std::llround(m), std::llround(n), std::llround(kk), dtype), -1,
+         0, phase, CollOp::allreduce, 0, true, 2 * batch * m * n * kk, batch * (m * kk + kk * n + m * n) * elt()});
   }
   void bgemm_bwd(double batch, double m, double n, double kk) {
     bgemm(batch, m, kk, n);
@@ -60,8 +60,8 @@ struct Builder {
     return std::max(0.0, el * (8 * per_byte_s("dropout_add") - 11 * per_byte_s("add")) / 1e9);
   }
   void fused(double bytes, double dropout_el = 0) {
-    k.push_back({fused_s(bytes) + (dropout_el > 0 ? dropout_extra_s(dropout_el) : 0), -1, 0, phase,
-                 CollOp::allreduce, 0, false, 0, bytes});
+    k.push_back({fused_s(bytes) + (dropout_el > 0 ? dropout_extra_s(dropout_el) : 0), -1, 0, phase, CollOp::allreduce,
+                 0, false, 0, bytes});
   }
   void coll(int group, CollOp op, double bytes) {
     double t = comm(group, op, bytes);
@@ -119,10 +119,24 @@ struct LayerKernels {
   const int heads_local;
 
   explicit LayerKernels(Builder& builder)
-      : b(builder), s(builder.s), m(builder.s.model), t(double(s.par.tp)), h(double(m.hidden)),
-        f(double(m.ffn_hidden)), a(double(m.heads)), d(h / a), kvd(kv_dim(m)), bsz(double(s.par.micro_batch)),
-        seq(double(m.seq_len)), cp(double(s.par.cp)), T(bsz * seq / cp), sp(s.par.sequence_parallel && t > 1),
-        Tsp(sp ? T / t : T), dt(kDt), swiglu(m.ffn == FfnKind::swiglu), drop(m.dropout > 0),
+      : b(builder),
+        s(builder.s),
+        m(builder.s.model),
+        t(double(s.par.tp)),
+        h(double(m.hidden)),
+        f(double(m.ffn_hidden)),
+        a(double(m.heads)),
+        d(h / a),
+        kvd(kv_dim(m)),
+        bsz(double(s.par.micro_batch)),
+        seq(double(m.seq_len)),
+        cp(double(s.par.cp)),
+        T(bsz * seq / cp),
+        sp(s.par.sequence_parallel && t > 1),
+        Tsp(sp ? T / t : T),
+        dt(kDt),
+        swiglu(m.ffn == FfnKind::swiglu),
+        drop(m.dropout > 0),
         heads_local(static_cast<int>(a / t)) {}
 
   // TP collective at a g/f boundary: forward AG (SP) or nothing, backward the dual.
@@ -252,8 +266,10 @@ struct LayerKernels {
     };
     if (!backward) {
       tp_enter(false);
-      if (swiglu && b.eager) { linear(T, f / t, h, false); linear(T, f / t, h, false); }
-      else linear(T, n1, h, false);
+      if (swiglu && b.eager) {
+        linear(T, f / t, h, false);
+        linear(T, f / t, h, false);
+      } else linear(T, n1, h, false);
       act(false);
       linear(T, h, f / t, false);
       tp_exit(false);
@@ -261,8 +277,10 @@ struct LayerKernels {
       tp_exit(true);
       linear(T, h, f / t, true);
       act(true);
-      if (swiglu && b.eager) { linear(T, f / t, h, true); linear(T, f / t, h, true); }
-      else linear(T, n1, h, true);
+      if (swiglu && b.eager) {
+        linear(T, f / t, h, true);
+        linear(T, f / t, h, true);
+      } else linear(T, n1, h, true);
       tp_enter(true);
     }
   }
@@ -332,7 +350,8 @@ struct LayerKernels {
     }
     b.phase = kRecompute;
     if (recompute_fwd_inside) forward();
-    else if (s.train.recompute == Recompute::selective && s.train.attention == Attention::unfused) attention(false);  // scores recomputed
+    else if (s.train.recompute == Recompute::selective && s.train.attention == Attention::unfused)
+      attention(false);  // scores recomputed
     b.phase = kBackward;
     residual(true);
     ffn(true);
@@ -348,9 +367,7 @@ struct LayerKernels {
   }
 };
 
-void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) {
-  LayerKernels(b).run(bwd, recompute_fwd_inside);
-}
+void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) { LayerKernels(b).run(bwd, recompute_fwd_inside); }
 
 void run_on_gpu(const Profile& prof, const std::vector<Kernel>& ks, double launch_s, double& host, double& gpu,
                 OpCost& c, std::vector<OpSlice>* tl, int layer) {
@@ -384,8 +401,8 @@ void run_on_gpu(const Profile& prof, const std::vector<Kernel>& ks, double launc
 
 }  // namespace
 
-OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, bool first, bool last,
-                  bool backward, const CommTimeFn& comm, std::vector<OpSlice>* timeline) {
+OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, bool first, bool last, bool backward,
+                  const CommTimeFn& comm, std::vector<OpSlice>* timeline) {
   // fp16 and bf16 run on the same tensor-core path at the same datasheet rate on every GPU knee
   // ships, and the calibrated layer-shaped GEMMs are bf16 (the fp16 table has squares only): 16-bit
   // GEMMs are timed from the bf16 table when the profile has one.
@@ -422,7 +439,7 @@ OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, b
       o.mem(2 * Tsp * h * dt, "layernorm");
       if (t > 1 && sp) o.coll(kTP, CollOp::allgather, T * h * dt);
       o.gemm(T, V / t, h);
-      o.mem(T * V / t * (dt + 4 + 4), "softmax");  // vocab-parallel cross-entropy in fp32
+      o.mem(T * V / t * (dt + 4 + 4), "softmax");            // vocab-parallel cross-entropy in fp32
       if (t > 1) o.coll(kTP, CollOp::allreduce, T * 4 * 3);  // max, sum and target logit
     } else {
       o.mem(T * V / t * (4 + dt), "softmax");

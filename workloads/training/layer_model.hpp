@@ -20,8 +20,8 @@ enum Phase { kForward = 0, kBackward = 1, kRecompute = 2 };
 // One kernel (or blocking collective) on a GPU's compute stream.
 struct Kernel {
   double gpu_s = 0;
-  int group = -1;       // -1: compute; otherwise the communication group it waits on
-  double comm_s = 0;    // communication time it covers (may exceed gpu_s when overlapped)
+  int group = -1;     // -1: compute; otherwise the communication group it waits on
+  double comm_s = 0;  // communication time it covers (may exceed gpu_s when overlapped)
   int phase = kForward;
   CollOp op = CollOp::allreduce;  // collectives: what and how many bytes (timelines)
   double bytes = 0;
@@ -51,12 +51,12 @@ struct OpSlice {
   int layer = -1;                 // -1: embedding (first) or output layer and loss (last)
   int phase = kForward;
   CollOp op = CollOp::allreduce;
-  double bytes = 0, comm_s = 0;   // collectives: payload, and communication time it covers
+  double bytes = 0, comm_s = 0;  // collectives: payload, and communication time it covers
 };
 // Forward or backward of `layers` layers, with the embedding (first) or output layer and loss (last).
 // With `timeline`, the slices are appended to it (layers numbered from 0 within the chunk).
-OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, bool first, bool last,
-                  bool backward, const CommTimeFn& comm, std::vector<OpSlice>* timeline = nullptr);
+OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, bool first, bool last, bool backward,
+                  const CommTimeFn& comm, std::vector<OpSlice>* timeline = nullptr);
 // Optimizer step on one GPU of virtual stage params (sharded by ZeRO), and its energy (a
 // memory-bound pass; 0 without a power model).
 double optimizer_time_s(const Scenario& s, const Profile& prof, const StageParams& p);

@@ -51,13 +51,37 @@ const char* to_string(Framework e) { return name_of(kFramework, e); }
 const char* to_string(Attention e) { return name_of(kAttention, e); }
 const char* to_string(GradDtype e) { return name_of(kGradDtype, e); }
 
-template <> FfnKind parse_option(const std::string& t, const std::string& w) { return parse_in(kFfn, t, w); }
-template <> Schedule parse_option(const std::string& t, const std::string& w) { return parse_in(kSchedule, t, w); }
-template <> Precision parse_option(const std::string& t, const std::string& w) { return parse_in(kPrecision, t, w); }
-template <> Recompute parse_option(const std::string& t, const std::string& w) { return parse_in(kRecompute, t, w); }
-template <> Optimizer parse_option(const std::string& t, const std::string& w) { return parse_in(kOptimizer, t, w); }
-template <> Framework parse_option(const std::string& t, const std::string& w) { return parse_in(kFramework, t, w); }
-template <> Attention parse_option(const std::string& t, const std::string& w) { return parse_in(kAttention, t, w); }
-template <> GradDtype parse_option(const std::string& t, const std::string& w) { return parse_in(kGradDtype, t, w); }
+template <>
+FfnKind parse_option(const std::string& t, const std::string& w) {
+  return parse_in(kFfn, t, w);
+}
+template <>
+Schedule parse_option(const std::string& t, const std::string& w) {
+  return parse_in(kSchedule, t, w);
+}
+template <>
+Precision parse_option(const std::string& t, const std::string& w) {
+  return parse_in(kPrecision, t, w);
+}
+template <>
+Recompute parse_option(const std::string& t, const std::string& w) {
+  return parse_in(kRecompute, t, w);
+}
+template <>
+Optimizer parse_option(const std::string& t, const std::string& w) {
+  return parse_in(kOptimizer, t, w);
+}
+template <>
+Framework parse_option(const std::string& t, const std::string& w) {
+  return parse_in(kFramework, t, w);
+}
+template <>
+Attention parse_option(const std::string& t, const std::string& w) {
+  return parse_in(kAttention, t, w);
+}
+template <>
+GradDtype parse_option(const std::string& t, const std::string& w) {
+  return parse_in(kGradDtype, t, w);
+}
 
 }  // namespace knee

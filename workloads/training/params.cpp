@@ -31,7 +31,8 @@ StageParams stage_params(const Scenario& s, const std::vector<std::int64_t>& lay
   const int last = static_cast<int>(layers.size()) - 1;
   if (vs == 0) out.dense += embedding_params(s.model) / t;
   if (vs == last && s.model.vocab > 0)  // output layer (a copy when tied and pp > 1), final layernorm
-    out.dense += (layers.size() > 1 || s.model.ffn == FfnKind::swiglu ? embedding_params(s.model) / t : 0) + 2.0 * s.model.hidden;
+    out.dense += (layers.size() > 1 || s.model.ffn == FfnKind::swiglu ? embedding_params(s.model) / t : 0) +
+                 2.0 * s.model.hidden;
   return out;
 }
 

@@ -20,7 +20,10 @@ std::vector<std::vector<PipeOp>> pipeline_ops(int pp, int v, int m, Schedule sch
     auto fop = [&](int k) {
       int chunk = (k % (pp * v)) / pp;
       int mb = (k / (pp * v)) * pp + k % pp;
-      if (v == 1) { chunk = 0; mb = k; }
+      if (v == 1) {
+        chunk = 0;
+        mb = k;
+      }
       return PipeOp{true, mb, chunk};
     };
     auto bop = [&](int k) {

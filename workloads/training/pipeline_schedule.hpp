@@ -2,8 +2,8 @@
 #pragma once
 #include <string>
 
-#include "workloads/training/options.hpp"
 #include <vector>
+#include "workloads/training/options.hpp"
 
 namespace knee::workload {
 

@@ -30,15 +30,15 @@ struct Bucket {
 };
 
 struct StagePlan {
-  std::vector<OpCost> fwd, bwd;                // per chunk
-  std::vector<std::vector<Bucket>> buckets;    // per chunk: reductions after the last backward
+  std::vector<OpCost> fwd, bwd;                            // per chunk
+  std::vector<std::vector<Bucket>> buckets;                // per chunk: reductions after the last backward
   std::vector<double> start_gather_s, start_gather_bytes;  // per chunk: ZeRO-1/2 parameter all-gather
-  std::vector<double> z3_gather_s, z3_scatter_s;  // per chunk: per-layer piece durations
+  std::vector<double> z3_gather_s, z3_scatter_s;           // per chunk: per-layer piece durations
   std::vector<double> z3_gather_bytes, z3_scatter_bytes;
   std::vector<int> z3_pieces;
   double optimizer_s = 0, optimizer_J = 0;
   double emb_s = 0, emb_bytes = 0;  // embedding-gradient all-reduce with the other end stage
-  bool overlap = true;  // reduce buckets during the last backward, else after the backward
+  bool overlap = true;              // reduce buckets during the last backward, else after the backward
 };
 
 struct StageStats {

@@ -16,8 +16,7 @@ struct MemoryReport {
   double per_gpu_bytes = 0, capacity_bytes = 0;
   int worst_stage = 0;
   // Components of the worst stage.
-  double weights_bytes = 0, gradients_bytes = 0, optimizer_bytes = 0, activations_bytes = 0,
-         buffers_bytes = 0;
+  double weights_bytes = 0, gradients_bytes = 0, optimizer_bytes = 0, activations_bytes = 0, buffers_bytes = 0;
   int inflight_microbatches = 0;  // on the worst stage, from the schedule
 };
 
@@ -66,12 +65,12 @@ struct CostReport {
 
 struct FailureReport {
   bool enabled = false;
-  double system_mtbf_s = 0;           // gpu MTBF / gpus
-  double checkpoint_bytes = 0;        // bf16 weights + optimizer state of the whole model
+  double system_mtbf_s = 0;     // gpu MTBF / gpus
+  double checkpoint_bytes = 0;  // bf16 weights + optimizer state of the whole model
   double checkpoint_write_s = 0;
-  double checkpoint_interval_s = 0;   // of training between checkpoints
-  bool interval_optimal = false;      // Daly's optimum (none was given)
-  double goodput = 1;                 // useful training time / wall time
+  double checkpoint_interval_s = 0;  // of training between checkpoints
+  bool interval_optimal = false;     // Daly's optimum (none was given)
+  double goodput = 1;                // useful training time / wall time
 };
 
 struct SimResult {
@@ -93,7 +92,7 @@ struct SimResult {
   std::int64_t gpus = 0, dp = 0, global_batch = 0, microbatches = 0;
   int critical_stage = 0;
   std::uint64_t events = 0, comm_timings = 0;
-  nlohmann::ordered_json provenance;  // profile, system, network, layout
+  nlohmann::ordered_json provenance;      // profile, system, network, layout
   nlohmann::ordered_json trace_metadata;  // traced ranks, folding, event counts (with a trace)
   nlohmann::ordered_json to_json() const;
 };

@@ -10,8 +10,7 @@ namespace {
 
 std::string str(std::int64_t v) { return std::to_string(v); }
 
-[[noreturn]] void bad(const Scenario& s, const std::string& path, const std::string& expected,
-                      const std::string& got) {
+[[noreturn]] void bad(const Scenario& s, const std::string& path, const std::string& expected, const std::string& got) {
   throw_input_error(s.source, path, expected, got);
 }
 
@@ -64,7 +63,8 @@ void parse_training(JsonObject& root, Scenario& s) {
   if (root.has("training")) {
     JsonObject t = root.object("training");
     s.train.precision = parse_option<Precision>(t.one_of_or("precision", {"bf16", "mixed"}, "mixed"), s.source);
-    s.train.recompute = parse_option<Recompute>(t.one_of_or("recompute", {"none", "selective", "full"}, "none"), s.source);
+    s.train.recompute =
+        parse_option<Recompute>(t.one_of_or("recompute", {"none", "selective", "full"}, "none"), s.source);
     s.train.optimizer = parse_option<Optimizer>(t.one_of_or("optimizer", {"adamw", "sgd"}, "adamw"), s.source);
     s.train.framework = parse_option<Framework>(t.one_of_or("framework", {"eager", "megatron"}, "megatron"), s.source);
     // flash in both frameworks: eager PyTorch calls scaled_dot_product_attention, one op and one
@@ -94,8 +94,7 @@ void parse_placement(JsonObject& root, Scenario& s, const std::string& source) {
     std::vector<std::string> sorted = parts;
     std::sort(sorted.begin(), sorted.end());
     if (sorted != std::vector<std::string>{"cp", "dp", "pp", "tp"})
-      throw_input_error(source, "$.placement", "an order of tp, cp, dp, pp such as \"tp-cp-dp-pp\"",
-                        "'" + order + "'");
+      throw_input_error(source, "$.placement", "an order of tp, cp, dp, pp such as \"tp-cp-dp-pp\"", "'" + order + "'");
     s.placement = parts;
   } else {
     s.placement = {"tp", "cp", "dp", "pp"};  // Megatron's default (ep lives inside dp)
@@ -166,9 +165,7 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
   s.system_name = root.string("system");
   try {
     s.system = load_system(s.system_name);
-  } catch (const InputError& e) {
-    throw InputError(source + ": $.system: " + e.what());
-  }
+  } catch (const InputError& e) { throw InputError(source + ": $.system: " + e.what()); }
   const std::int64_t gpn = s.system.gpus_per_node;
   if (!root.has("nodes") && !root.has("gpus"))
     throw_input_error(source, "$.nodes", "nodes or gpus (or both)", "neither");
@@ -179,15 +176,16 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
     throw_input_error(source, "$.gpus", "at most nodes x GPUs per node (" + str(s.nodes) + " x " + str(gpn) + ")",
                       str(s.gpus));
 
-  s.fabric.kind = s.nodes > 1 ? parse_fabric(s.system.default_fabric, source + ": system default fabric")
-                              : FabricKind::single_node;
+  s.fabric.kind =
+      s.nodes > 1 ? parse_fabric(s.system.default_fabric, source + ": system default fabric") : FabricKind::single_node;
   s.fabric.nodes = s.nodes;
   if (root.has("fabric")) {
     JsonObject f = root.object("fabric");
     if (f.has("type")) s.fabric.kind = parse_fabric(f.string("type"), source + ": $.fabric.type");
     s.fabric.oversubscription = f.number_or("oversubscription", 1.0);
     if (s.fabric.oversubscription < 1)
-      throw_input_error(source, "$.fabric.oversubscription", "a number >= 1", describe_json(j["fabric"]["oversubscription"]));
+      throw_input_error(source, "$.fabric.oversubscription", "a number >= 1",
+                        describe_json(j["fabric"]["oversubscription"]));
     s.fabric.radix = f.integer_or("radix", 0, 0, 1 << 16);
     if (f.has("dims")) {
       JsonArray d = f.array("dims");
@@ -243,14 +241,12 @@ void validate_scenario(const Scenario& s) {
     bad(s, "$.gpus", "at most nodes x GPUs per node (" + str(s.nodes * gpn) + ")", str(s.gpus));
   if (p.tp * p.pp * p.dp * p.cp != s.gpus)
     bad(s, "$.parallelism", "tp x pp x dp x cp = gpus (" + str(s.gpus) + ")",
-        str(p.tp) + " x " + str(p.pp) + " x " + str(p.dp) + " x " + str(p.cp) + " = " +
-            str(p.tp * p.pp * p.dp * p.cp));
+        str(p.tp) + " x " + str(p.pp) + " x " + str(p.dp) + " x " + str(p.cp) + " = " + str(p.tp * p.pp * p.dp * p.cp));
   if (m.hidden % m.heads != 0)
     bad(s, "$.model.hidden", "a multiple of model.heads (" + str(m.heads) + ")", str(m.hidden));
   if (m.kv_heads > m.heads || m.heads % m.kv_heads != 0)
     bad(s, "$.model.kv_heads", "a divisor of model.heads (" + str(m.heads) + ")", str(m.kv_heads));
-  if (m.heads % p.tp != 0)
-    bad(s, "$.model.heads", "divisible by parallelism.tp (" + str(p.tp) + ")", str(m.heads));
+  if (m.heads % p.tp != 0) bad(s, "$.model.heads", "divisible by parallelism.tp (" + str(p.tp) + ")", str(m.heads));
   if (m.kv_heads % p.tp != 0)
     bad(s, "$.model.kv_heads", "divisible by parallelism.tp (" + str(p.tp) + ")", str(m.kv_heads));
   if (m.ffn_hidden % p.tp != 0)
@@ -307,8 +303,8 @@ void validate_scenario(const Scenario& s) {
       bad(s, "$.stragglers.slow_gpus[" + std::to_string(i) + "].gpu", "a GPU below gpus (" + str(s.gpus) + ")",
           str(s.stragglers.slow[i].gpu));
   if (s.train.tp_comm_overlap && (!p.sequence_parallel || s.train.framework != Framework::megatron))
-    bad(s, "$.training.tp_comm_overlap", "false unless parallelism.sequence_parallel and framework megatron (as Megatron-Core requires)",
-        "true");
+    bad(s, "$.training.tp_comm_overlap",
+        "false unless parallelism.sequence_parallel and framework megatron (as Megatron-Core requires)", "true");
 }
 
 std::vector<std::int64_t> stage_layers(const Scenario& s) {
@@ -322,7 +318,10 @@ std::vector<std::int64_t> stage_layers(const Scenario& s) {
   std::int64_t deficit = base * n - L;
   for (std::int64_t i = 0; deficit > 0; ++i) {
     std::int64_t k = i / 2, idx = (i % 2 == 0) ? k : n - 1 - k;
-    if (k >= n) { i = -1; continue; }
+    if (k >= n) {
+      i = -1;
+      continue;
+    }
     if (out[static_cast<std::size_t>(idx)] > 1) {
       --out[static_cast<std::size_t>(idx)];
       --deficit;

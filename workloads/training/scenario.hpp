@@ -68,11 +68,11 @@ struct CostSpec {
 // Failures over a whole run (docs/workloads.md, "Failures"): exponential failures, checkpoint and
 // restart (Daly 2006). Off when gpu_mtbf_hours is 0.
 struct FailureSpec {
-  double gpu_mtbf_hours = 0;        // mean time between job-stopping failures per GPU (its node's share included)
-  double restart_s = 0;             // detect, reschedule, reload the last checkpoint
-  double checkpoint_write_s = 0;    // time the job stops to write a checkpoint; 0: from storage_write_GBps
-  double storage_write_GBps = 0;    // aggregate write bandwidth for the checkpoint
-  double checkpoint_interval_s = 0; // 0: Daly's optimum
+  double gpu_mtbf_hours = 0;         // mean time between job-stopping failures per GPU (its node's share included)
+  double restart_s = 0;              // detect, reschedule, reload the last checkpoint
+  double checkpoint_write_s = 0;     // time the job stops to write a checkpoint; 0: from storage_write_GBps
+  double storage_write_GBps = 0;     // aggregate write bandwidth for the checkpoint
+  double checkpoint_interval_s = 0;  // 0: Daly's optimum
   bool enabled() const { return gpu_mtbf_hours > 0; }
 };
 

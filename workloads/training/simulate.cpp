@@ -37,8 +37,8 @@ int fill_breakdown(const StepPlan& plan, const PipelineRun& run, std::unique_ptr
   const double pw = X.partner_wait_s;
   double bubble = idle;
   if (pp > 1 && p2p_s > 0) {
-    *free_sim = std::make_unique<PipelineSim>(ops, plans, pp, v, m, std::vector<TimePs>(static_cast<std::size_t>(pp), 0),
-                                             run.dp_scale);
+    *free_sim = std::make_unique<PipelineSim>(ops, plans, pp, v, m,
+                                              std::vector<TimePs>(static_cast<std::size_t>(pp), 0), run.dp_scale);
     (*free_sim)->run(&r.events);
     const StageLog& YL = (*free_sim)->logs()[static_cast<std::size_t>(crit)];
     TimePs b = 0;

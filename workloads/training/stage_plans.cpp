@@ -54,7 +54,8 @@ StepPlan plan_step(const Scenario& s, const Profile& prof, CommTimer& timer, boo
         }
         if (s.par.zero >= 1) {
           double g = 0;
-          for (int k = 0; k < nb; ++k) g += timer.time(kDP, CollOp::allgather, std::min(bucket_params, params - k * bucket_params) * 2);
+          for (int k = 0; k < nb; ++k)
+            g += timer.time(kDP, CollOp::allgather, std::min(bucket_params, params - k * bucket_params) * 2);
           P2.start_gather_s.push_back(g);
           P2.start_gather_bytes.push_back(params * 2);
         }
@@ -83,7 +84,8 @@ StepPlan plan_step(const Scenario& s, const Profile& prof, CommTimer& timer, boo
 
   out.ops = pipeline_ops(pp, v, m, s.par.schedule);
   // Megatron scatters the activation over the TP ranks for the transfer (each sends 1/tp).
-  const double act_bytes = out.act_bytes = double(s.par.micro_batch) * s.model.seq_len / s.par.cp * s.model.hidden * 2 / s.par.tp;
+  const double act_bytes = out.act_bytes =
+      double(s.par.micro_batch) * s.model.seq_len / s.par.cp * s.model.hidden * 2 / s.par.tp;
   out.p2p_s = pp > 1 ? timer.time(kPP, CollOp::sendrecv, act_bytes) : 0;
   return out;
 }

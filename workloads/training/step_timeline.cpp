@@ -11,9 +11,19 @@
 namespace knee::workload {
 namespace {
 
-enum Track { kTrackCompute = 0, kTrackIdle, kTrackTP, kTrackPPFwd, kTrackPPBwd, kTrackDP, kTrackCP, kTrackEP, kTrackOptimizer };
-constexpr const char* kTrackNames[] = {"compute", "idle (bubble, waits)", "tp", "pp send forward", "pp send backward",
-                                       "dp", "cp", "ep", "optimizer"};
+enum Track {
+  kTrackCompute = 0,
+  kTrackIdle,
+  kTrackTP,
+  kTrackPPFwd,
+  kTrackPPBwd,
+  kTrackDP,
+  kTrackCP,
+  kTrackEP,
+  kTrackOptimizer
+};
+constexpr const char* kTrackNames[] = {
+    "compute", "idle (bubble, waits)", "tp", "pp send forward", "pp send backward", "dp", "cp", "ep", "optimizer"};
 int comm_track(int group) {
   return group == kTP ? kTrackTP : group == kCP ? kTrackCP : group == kEP ? kTrackEP : kTrackDP;
 }
@@ -23,7 +33,8 @@ int comm_track(int group) {
 class TrackWriter {
  public:
   TrackWriter(Timeline& t, int pid) : t_(t), pid_(pid) {}
-  void slice(int tid, const std::string& name, const char* cat, TimePs start, TimePs end, const std::string& args = "") {
+  void slice(int tid, const std::string& name, const char* cat, TimePs start, TimePs end,
+             const std::string& args = "") {
     TimePs& last = last_[static_cast<std::size_t>(tid)];
     start = std::max(start, last);
     if (end <= start) return;
@@ -68,7 +79,8 @@ void trace_stage(Timeline& trace, int pid, int st, const TraceInput& in) {
     // for the transfer; then a parameter gather it may wait for.
     const TimePs idle0 = o.start - o.data_wait - o.gate_wait;
     const TimePs bub = i < F.ops.size() ? std::min(o.data_wait, F.ops[i].data_wait) : 0;
-    const std::string margs = "{\"microbatch\":" + std::to_string(po.mb) + ",\"chunk\":" + std::to_string(po.chunk) + "}";
+    const std::string margs =
+        "{\"microbatch\":" + std::to_string(po.mb) + ",\"chunk\":" + std::to_string(po.chunk) + "}";
     w.slice(kTrackIdle, "bubble", "bubble", idle0, idle0 + bub, margs);
     w.slice(kTrackIdle, "wait: pipeline transfer", "wait", idle0 + bub, idle0 + o.data_wait, margs);
     w.slice(kTrackIdle, "wait: dp parameter gather", "wait", idle0 + o.data_wait, o.start, margs);
@@ -77,7 +89,8 @@ void trace_stage(Timeline& trace, int pid, int st, const TraceInput& in) {
     bool seen_layer = false;
     for (const OpSlice& x : sl) {
       const TimePs a = o.run_start + static_cast<TimePs>(std::llround(x.start_s * 1e12));
-      const TimePs b = std::min(o.run_end, o.run_start + static_cast<TimePs>(std::llround((x.start_s + x.dur_s) * 1e12)));
+      const TimePs b =
+          std::min(o.run_end, o.run_start + static_cast<TimePs>(std::llround((x.start_s + x.dur_s) * 1e12)));
       std::string where;
       if (x.layer >= 0) {
         seen_layer = true;
@@ -96,8 +109,8 @@ void trace_stage(Timeline& trace, int pid, int st, const TraceInput& in) {
         // Blocking collectives occupy [a, b); ring attention's exchanges (cp) overlap the
         // attention before them and show their whole communication time.
         const TimePs ca = x.group == kCP ? b - static_cast<TimePs>(std::llround(x.comm_s * 1e12)) : a;
-        w.slice(comm_track(x.group), std::string(to_string(x.op)) + " (" + where + " " + phase + ")", kGroupNames[x.group],
-                ca, b, args);
+        w.slice(comm_track(x.group), std::string(to_string(x.op)) + " (" + where + " " + phase + ")",
+                kGroupNames[x.group], ca, b, args);
       }
     }
     w.slice(kTrackIdle, "wait: dp layer gather", "wait", o.run_end, o.end, margs);
@@ -112,7 +125,8 @@ void trace_stage(Timeline& trace, int pid, int st, const TraceInput& in) {
   if (L.partner_wait > 0) {  // part of the bubble: the other end stage finishes its backward later
     const TimePs a = L.partner_from, b = L.partner_from + L.partner_wait;
     w.slice(kTrackIdle, "wait: dp gradient reduction", "wait", L.finish, a);
-    w.slice(kTrackIdle, "bubble", "bubble", a, b, "{\"waiting_for\":\"the other end stage's gradients (tied embedding)\"}");
+    w.slice(kTrackIdle, "bubble", "bubble", a, b,
+            "{\"waiting_for\":\"the other end stage's gradients (tied embedding)\"}");
     w.slice(kTrackIdle, "wait: dp gradient reduction", "wait", b, L.dp_done);
   } else {
     w.slice(kTrackIdle, "wait: dp gradient reduction", "wait", L.finish, L.dp_done);
@@ -131,15 +145,16 @@ void write_step_timeline(const Scenario& s, const StepPlan& plan, const CommTime
     first_layer.push_back(acc);
     acc += nl;
   }
-    const TraceInput in{s, plan.ops, real, free, plan.slices, first_layer, plan.act_bytes};
+  const TraceInput in{s, plan.ops, real, free, plan.slices, first_layer, plan.act_bytes};
   std::vector<std::uint32_t> ranks = opt.trace_ranks;
   if (ranks.empty())  // one pipeline: tp 0, cp 0, dp 0 of every stage
     for (int st = 0; st < plan.pp; ++st) ranks.push_back(timer.rank(0, 0, 0, st));
   auto& meta = r.trace_metadata;
   meta["traced_ranks"] = ranks.size();
   meta["critical_stage"] = critical_stage;
-  meta["folding"] = "each traced GPU shows the events of the GPU of its pipeline stage with tp, cp and dp index 0 "
-                    "(its TP, CP and DP peers run identical kernels in the model)";
+  meta["folding"] =
+      "each traced GPU shows the events of the GPU of its pipeline stage with tp, cp and dp index 0 "
+      "(its TP, CP and DP peers run identical kernels in the model)";
   nlohmann::ordered_json folded = nlohmann::ordered_json::object();
   for (auto rk : ranks) {
     if (rk >= static_cast<std::uint64_t>(s.gpus))

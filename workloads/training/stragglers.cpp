@@ -145,7 +145,8 @@ void apply_stragglers(const Scenario& s, const Profile& prof, const CommTimer& t
   G.op_cv = spec.op_cv;
   G.enabled = true;
   G.nominal_step_time_s = r.step_time_s;
-  const std::vector<TimePs> steps = run_stragglers(s, spec, timer, plan.ops, plan.stages, plan.pp, plan.v, plan.m, run.p2p_ps, run.dp_scale, G, &r.events);
+  const std::vector<TimePs> steps = run_stragglers(s, spec, timer, plan.ops, plan.stages, plan.pp, plan.v, plan.m,
+                                                   run.p2p_ps, run.dp_scale, G, &r.events);
   // Over the simulated steps: the mean is the step time; the spread says how steps vary.
   std::vector<double> t;
   for (TimePs x : steps) t.push_back(ps_to_s(x));

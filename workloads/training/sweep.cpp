@@ -19,14 +19,23 @@ struct ScalingInput {
   double costs[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};  // in kCostNames order
 };
 constexpr int kCosts = 9;
-const char* const kCostNames[kCosts] = {"exposed tp communication", "exposed pp communication",
-                                        "exposed dp communication", "exposed cp communication",
-                                        "exposed ep communication", "pipeline bubble", "optimizer", "launch gaps",
+const char* const kCostNames[kCosts] = {"exposed tp communication",
+                                        "exposed pp communication",
+                                        "exposed dp communication",
+                                        "exposed cp communication",
+                                        "exposed ep communication",
+                                        "pipeline bubble",
+                                        "optimizer",
+                                        "launch gaps",
                                         "stragglers"};
 
 ScalingInput scaling_input(const SweepPoint& p) {
   const Breakdown& b = p.result.breakdown;
-  ScalingInput in{p.gpus, p.feasible, p.reason, p.result.tokens_per_s, p.result.step_time_s,
+  ScalingInput in{p.gpus,
+                  p.feasible,
+                  p.reason,
+                  p.result.tokens_per_s,
+                  p.result.step_time_s,
                   {b.tp_s, b.pp_s, b.dp_s, b.cp_s, b.ep_s, b.bubble_s, b.optimizer_s, b.launch_gap_s, b.straggler_s}};
   return in;
 }
@@ -76,12 +85,11 @@ Scaling derive_scaling(const std::vector<ScalingInput>& pts, std::int64_t baseli
       break;
     }
   if (baseline > 0 && out.baseline < 0)
-    throw InputError("sweep: --baseline: expected a feasible point, got " + std::to_string(baseline) + " GPUs (" +
-                     [&] {
-                       for (auto& p : pts)
-                         if (p.gpus == baseline) return p.reason;
-                       return std::string();
-                     }() + ")");
+    throw InputError("sweep: --baseline: expected a feasible point, got " + std::to_string(baseline) + " GPUs (" + [&] {
+      for (auto& p : pts)
+        if (p.gpus == baseline) return p.reason;
+      return std::string();
+    }() + ")");
   if (out.baseline < 0) return out;
   const ScalingInput& b = pts[static_cast<std::size_t>(out.baseline)];
   for (std::size_t i = 0; i < pts.size(); ++i) {
@@ -172,9 +180,7 @@ SweepPoint sweep_point(const Scenario& base, std::int64_t n, const std::string& 
     } else {
       pt.feasible = true;
     }
-  } catch (const InputError& e) {
-    pt.reason = e.what();
-  }
+  } catch (const InputError& e) { pt.reason = e.what(); }
   return pt;
 }
 
@@ -183,7 +189,8 @@ SweepResult sweep(const Scenario& base, const std::vector<std::int64_t>& gpus, c
   SweepResult out;
   out.mode = mode;
   out.threshold = threshold;
-  for (std::int64_t n : check_sweep_args(gpus, mode, baseline, threshold)) out.points.push_back(sweep_point(base, n, mode));
+  for (std::int64_t n : check_sweep_args(gpus, mode, baseline, threshold))
+    out.points.push_back(sweep_point(base, n, mode));
   std::vector<ScalingInput> in;
   for (const auto& p : out.points) in.push_back(scaling_input(p));
   Scaling sc = derive_scaling(in, baseline, threshold);
@@ -211,10 +218,10 @@ nlohmann::ordered_json assemble_sweep_json(const std::vector<nlohmann::ordered_j
   std::vector<ScalingInput> in;
   for (const auto& q : points) in.push_back(scaling_input(q));
   Scaling sc = derive_scaling(in, baseline, threshold);
-  nlohmann::ordered_json j = sweep_header(mode, sc.baseline >= 0 ? in[static_cast<std::size_t>(sc.baseline)].gpus : 0,
-                                          threshold);
-  j["knee_gpus"] = sc.knee >= 0 ? nlohmann::ordered_json(in[static_cast<std::size_t>(sc.knee)].gpus)
-                                : nlohmann::ordered_json();
+  nlohmann::ordered_json j =
+      sweep_header(mode, sc.baseline >= 0 ? in[static_cast<std::size_t>(sc.baseline)].gpus : 0, threshold);
+  j["knee_gpus"] =
+      sc.knee >= 0 ? nlohmann::ordered_json(in[static_cast<std::size_t>(sc.knee)].gpus) : nlohmann::ordered_json();
   j["knee_cause"] = sc.knee_cause;
   j["points"] = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < points.size(); ++i) {
@@ -260,7 +267,8 @@ nlohmann::ordered_json sweep_point_json(const SweepPoint& p) {
 
 nlohmann::ordered_json SweepResult::to_json() const {
   nlohmann::ordered_json j = sweep_header(mode, baseline_gpus, threshold);
-  j["knee_gpus"] = knee >= 0 ? nlohmann::ordered_json(points[static_cast<std::size_t>(knee)].gpus) : nlohmann::ordered_json();
+  j["knee_gpus"] =
+      knee >= 0 ? nlohmann::ordered_json(points[static_cast<std::size_t>(knee)].gpus) : nlohmann::ordered_json();
   j["knee_cause"] = knee_cause;
   j["points"] = nlohmann::ordered_json::array();
   for (const auto& p : points) j["points"].push_back(sweep_point_json(p));

@@ -26,8 +26,8 @@ struct SweepResult {
   std::int64_t baseline_gpus = 0;
   double threshold = 0.8;
   std::vector<SweepPoint> points;
-  int knee = -1;  // index of the first point below threshold, -1 if none
-  std::string knee_cause;  // the cost that grew most from the baseline to the knee
+  int knee = -1;                           // index of the first point below threshold, -1 if none
+  std::string knee_cause;                  // the cost that grew most from the baseline to the knee
   nlohmann::ordered_json to_json() const;  // rendered as a table or CSV by metrics/sweep_table.hpp
 };
 
