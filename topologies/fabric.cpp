@@ -84,8 +84,8 @@ SystemSpec load_system(const std::string& name_or_path) {
       if (n == name_or_path) return parse_system_json(t, "topologies/systems/" + std::string(n) + ".json");
     std::string names;
     for (const auto& n : builtin_systems()) names += (names.empty() ? "" : ", ") + n;
-    throw InputError("--system: expected one of " + names + " or a path to a system JSON file, got '" +
-                     name_or_path + "'");
+    throw InputError("--system: expected one of " + names + " or a path to a system JSON file, got '" + name_or_path +
+                     "'");
   }
   return system_from_json(parse_json_file(name_or_path), name_or_path);  // file errors name the file
 }
@@ -98,10 +98,14 @@ const std::vector<std::string>& fabric_names() {
 
 const char* to_string(FabricKind k) {
   switch (k) {
-    case FabricKind::single_node: return "single-node";
-    case FabricKind::rail_fat_tree: return "rail-fat-tree";
-    case FabricKind::fat_tree: return "fat-tree";
-    case FabricKind::torus: return "torus";
+    case FabricKind::single_node:
+      return "single-node";
+    case FabricKind::rail_fat_tree:
+      return "rail-fat-tree";
+    case FabricKind::fat_tree:
+      return "fat-tree";
+    case FabricKind::torus:
+      return "torus";
   }
   return "?";
 }
@@ -148,25 +152,298 @@ struct CutTree {
   throw InputError("--" + flag + ": expected " + expected + ", got " + got);
 }
 
-}  // namespace
-
-Topology build_topology(const SystemSpec& sys, const FabricOptions& opt) {
+// Checks that hold for every fabric kind; each kind's sizing checks its own.
+void check_options(const SystemSpec& sys, const FabricOptions& opt) {
   const std::uint32_t G = sys.gpus_per_node;
   if (G == 0) bad_option("system", "a system with gpus_per_node >= 1", "0");
   if (opt.nodes < 1) bad_option("nodes", "an integer >= 1", std::to_string(opt.nodes));
   if (opt.nodes > kMaxGpus / G)
-    bad_option("nodes", "at most " + std::to_string(kMaxGpus / G) + " servers (" + std::to_string(kMaxGpus) +
-                            " GPUs)", std::to_string(opt.nodes));
+    bad_option("nodes", "at most " + std::to_string(kMaxGpus / G) + " servers (" + std::to_string(kMaxGpus) + " GPUs)",
+               std::to_string(opt.nodes));
   if (!std::isfinite(opt.oversubscription) || opt.oversubscription < 1)
     bad_option("oversubscription", "a finite number >= 1", std::to_string(opt.oversubscription));
   if (opt.radix != 0 && (opt.radix < 4 || opt.radix % 2 != 0 || opt.radix > 65536))
     bad_option("radix", "an even integer in [4, 65536]", std::to_string(opt.radix));
   if (opt.kind != FabricKind::torus && !opt.dims.empty())
     bad_option("dims", "no --dims except with --fabric torus", "--dims");
+}
 
+// ---- sizing: switch counts of each kind into the layout, and the parameters the topology reports
+void size_rail_fat_tree(const FabricOptions& opt, detail::FabricLayout& L, nlohmann::ordered_json& params) {
+  const std::uint32_t G = L.gpn, N = L.servers;
+  const auto radix = static_cast<std::uint32_t>(opt.radix ? opt.radix : 64);
+  L.per_leaf = radix / 2;
+  L.leaves_per_rail = (N + L.per_leaf - 1) / L.per_leaf;
+  L.spines = N > 1 ? radix / 2 : 0;  // spines carry inter-leaf and cross-rail traffic
+  params["oversubscription"] = opt.oversubscription;
+  params["radix"] = radix;
+  params["leaves"] = G * L.leaves_per_rail;
+  params["spines"] = L.spines;
+}
+
+void size_fat_tree(const FabricOptions& opt, detail::FabricLayout& L, nlohmann::ordered_json& params) {
+  const std::uint32_t G = L.gpn, N = L.servers;
+  const auto radix = static_cast<std::uint32_t>(opt.radix ? opt.radix : std::max<std::int64_t>(64, 2 * G));
+  L.half = radix / 2;
+  if (G > L.half)
+    bad_option("radix",
+               "at least " + std::to_string(2 * G) + " so that the " + std::to_string(G) +
+                   " NICs of a server fit on one edge switch",
+               std::to_string(radix));
+  L.per_edge = L.half / G;
+  L.edges = (N + L.per_edge - 1) / L.per_edge;
+  L.pods = (L.edges + L.half - 1) / L.half;
+  std::uint64_t max_servers = std::uint64_t{radix} * L.half * L.per_edge;
+  if (L.pods > radix)
+    bad_option("nodes",
+               "at most " + std::to_string(max_servers) + " servers for a 3-tier fat-tree of radix " +
+                   std::to_string(radix) + " (raise --radix)",
+               std::to_string(N));
+  L.has_aggs = L.edges > 1;
+  L.has_cores = L.pods > 1;
+  params["oversubscription"] = opt.oversubscription;
+  params["radix"] = radix;
+  params["edges"] = L.edges;
+  params["pods"] = L.has_aggs ? L.pods : 0;
+  params["cores"] = L.has_cores ? L.half * L.half : 0;
+}
+
+void size_torus(const FabricOptions& opt, detail::FabricLayout& L, nlohmann::ordered_json& params) {
+  if (opt.dims.size() != 2 && opt.dims.size() != 3)
+    bad_option("dims", "2 or 3 torus sizes such as 4,4,4", std::to_string(opt.dims.size()) + " sizes");
+  std::vector<std::uint32_t> dims;
+  std::int64_t prod = 1;
+  for (auto d : opt.dims) {
+    if (d < 1 || d > kMaxGpus) bad_option("dims", "sizes >= 1", std::to_string(d));
+    prod *= d;
+    if (prod > kMaxGpus) bad_option("dims", "a product of at most " + std::to_string(kMaxGpus), "more");
+    dims.push_back(static_cast<std::uint32_t>(d));
+  }
+  if (prod != opt.nodes)
+    bad_option("nodes", "the product of --dims (" + std::to_string(prod) + ")", std::to_string(opt.nodes));
+  L.dims = dims;
+  nlohmann::ordered_json jd = nlohmann::ordered_json::array();
+  for (auto d : dims) jd.push_back(d);
+  params["dims"] = jd;
+}
+
+// ---- nodes and links, in the id order the layout (fabric_layout.hpp) promises -------------------
+// Node ids: GPUs, NVSwitches, NICs, fabric switches.
+void add_nodes(Topology& t, detail::FabricLayout& L) {
+  const std::uint32_t G = L.gpn, N = L.servers, ngpu = N * G;
+  std::size_t n_fabric_sw = 0;
+  if (L.kind == FabricKind::rail_fat_tree) n_fabric_sw = std::size_t{G} * L.leaves_per_rail + L.spines;
+  if (L.kind == FabricKind::fat_tree)
+    n_fabric_sw =
+        L.edges + (L.has_aggs ? std::size_t{L.pods} * L.half : 0) + (L.has_cores ? std::size_t{L.half} * L.half : 0);
+  if (L.kind == FabricKind::torus) n_fabric_sw = N;
+  t.reserve(std::size_t{ngpu} * 2 + (L.nvswitch ? N : 0) + n_fabric_sw, std::size_t{ngpu} * 3 + n_fabric_sw * 32);
+
+  for (std::uint32_t s = 0; s < N; ++s)
+    for (std::uint32_t i = 0; i < G; ++i)
+      t.add_node(NodeKind::gpu, "s" + std::to_string(s) + ".gpu" + std::to_string(i));
+  L.nvsw_base = static_cast<std::uint32_t>(t.num_nodes());
+  if (L.nvswitch)
+    for (std::uint32_t s = 0; s < N; ++s) t.add_node(NodeKind::sw, "s" + std::to_string(s) + ".nvswitch");
+  L.nic_base = static_cast<std::uint32_t>(t.num_nodes());
+  for (std::uint32_t s = 0; s < N; ++s)
+    for (std::uint32_t i = 0; i < G; ++i)
+      t.add_node(NodeKind::nic, "s" + std::to_string(s) + ".nic" + std::to_string(i));
+  L.sw_base = static_cast<std::uint32_t>(t.num_nodes());
+  switch (L.kind) {
+    case FabricKind::single_node:
+      break;
+    case FabricKind::rail_fat_tree:
+      for (std::uint32_t r = 0; r < G; ++r)
+        for (std::uint32_t l = 0; l < L.leaves_per_rail; ++l)
+          t.add_node(NodeKind::sw, "rail" + std::to_string(r) + ".leaf" + std::to_string(l));
+      for (std::uint32_t k = 0; k < L.spines; ++k) t.add_node(NodeKind::sw, "spine" + std::to_string(k));
+      break;
+    case FabricKind::fat_tree:
+      for (std::uint32_t e = 0; e < L.edges; ++e) t.add_node(NodeKind::sw, "edge" + std::to_string(e));
+      if (L.has_aggs)
+        for (std::uint32_t p = 0; p < L.pods; ++p)
+          for (std::uint32_t j = 0; j < L.half; ++j)
+            t.add_node(NodeKind::sw, "pod" + std::to_string(p) + ".agg" + std::to_string(j));
+      if (L.has_cores)
+        for (std::uint32_t j = 0; j < L.half; ++j)
+          for (std::uint32_t m = 0; m < L.half; ++m)
+            t.add_node(NodeKind::sw, "core" + std::to_string(j) + "." + std::to_string(m));
+      break;
+    case FabricKind::torus:
+      for (std::uint32_t s = 0; s < N; ++s) t.add_node(NodeKind::sw, "s" + std::to_string(s) + ".router");
+      break;
+  }
+}
+
+// The first switch of GPU g's NIC.
+std::uint32_t nic_switch(const detail::FabricLayout& L, std::uint32_t g) {
+  const std::uint32_t s = g / L.gpn, i = g % L.gpn;
+  switch (L.kind) {
+    case FabricKind::rail_fat_tree:
+      return L.sw_base + i * L.leaves_per_rail + s / L.per_leaf;
+    case FabricKind::fat_tree:
+      return L.sw_base + s / L.per_edge;
+    case FabricKind::torus:
+      return L.sw_base + s;
+    case FabricKind::single_node:
+      break;
+  }
+  return 0;
+}
+
+// Edge-to-aggregation links (at the oversubscribed `up` rate), then aggregation-to-core links.
+void add_fat_tree_links(Topology& t, detail::FabricLayout& L, BytesPerSec up, BytesPerSec nic, TimePs net_lat) {
+  const std::uint32_t agg0 = L.sw_base + L.edges;
+  for (std::uint32_t e = 0; e < L.edges; ++e)
+    for (std::uint32_t j = 0; j < L.half; ++j)
+      t.add_link(L.sw_base + e, agg0 + (e / L.half) * L.half + j, up, net_lat, LinkClass::network);
+  L.l_agg_core = static_cast<std::uint32_t>(t.num_links());
+  if (L.has_cores) {
+    const std::uint32_t core0 = agg0 + L.pods * L.half;
+    for (std::uint32_t p = 0; p < L.pods; ++p)
+      for (std::uint32_t j = 0; j < L.half; ++j)
+        for (std::uint32_t m = 0; m < L.half; ++m)
+          t.add_link(agg0 + p * L.half + j, core0 + j * L.half + m, nic, net_lat, LinkClass::network);
+  }
+}
+
+// Each router to its +1 neighbour along every dimension, recorded in L.torus_link for routing.
+void add_torus_links(Topology& t, detail::FabricLayout& L, BytesPerSec nic, TimePs net_lat) {
+  const std::uint32_t N = L.servers;
+  const std::vector<std::uint32_t>& dims = L.dims;
+  const std::uint32_t D = static_cast<std::uint32_t>(dims.size());
+  L.torus_link.assign(std::size_t{N} * D, detail::FabricLayout::kNone);
+  std::vector<std::uint32_t> stride(D, 1);
+  for (std::uint32_t d = D - 1; d-- > 0;) stride[d] = stride[d + 1] * dims[d + 1];
+  for (std::uint32_t s = 0; s < N; ++s)
+    for (std::uint32_t d = 0; d < D; ++d) {
+      const std::uint32_t c = s / stride[d] % dims[d];
+      if (dims[d] == 1 || (dims[d] == 2 && c == 1)) continue;  // no self-loops, no double links
+      const std::uint32_t next = s - c * stride[d] + ((c + 1) % dims[d]) * stride[d];
+      L.torus_link[std::size_t{s} * D + d] =
+          t.add_link(L.sw_base + s, L.sw_base + next, nic, net_lat, LinkClass::network);
+    }
+}
+
+void add_links(Topology& t, const SystemSpec& sys, const FabricOptions& opt, detail::FabricLayout& L) {
+  const std::uint32_t G = L.gpn, ngpu = L.servers * G;
+  const BytesPerSec nic = sys.nic_Bps, up = sys.nic_Bps / opt.oversubscription;
+  const TimePs net_lat = sys.network_latency_ps;
+  L.l_gpu_nvsw = 0;
+  if (L.nvswitch)
+    for (std::uint32_t g = 0; g < ngpu; ++g)
+      t.add_link(g, L.nvsw_base + g / G, sys.nvlink_Bps, sys.nvlink_latency_ps, LinkClass::nvlink);
+  L.l_gpu_nic = static_cast<std::uint32_t>(t.num_links());
+  for (std::uint32_t g = 0; g < ngpu; ++g)
+    t.add_link(g, L.nic_base + g, sys.pcie_Bps, sys.pcie_latency_ps, LinkClass::pcie);
+  L.l_nic_sw = static_cast<std::uint32_t>(t.num_links());
+  if (L.kind != FabricKind::single_node)
+    for (std::uint32_t g = 0; g < ngpu; ++g)
+      t.add_link(L.nic_base + g, nic_switch(L, g), nic, net_lat, LinkClass::network);
+  L.l_fabric = static_cast<std::uint32_t>(t.num_links());
+  if (L.kind == FabricKind::rail_fat_tree) {
+    const std::uint32_t leaves = G * L.leaves_per_rail;
+    for (std::uint32_t l = 0; l < leaves; ++l)
+      for (std::uint32_t k = 0; k < L.spines; ++k)
+        t.add_link(L.sw_base + l, L.sw_base + leaves + k, up, net_lat, LinkClass::network);
+  }
+  if (L.kind == FabricKind::fat_tree && L.has_aggs) add_fat_tree_links(t, L, up, nic, net_lat);
+  if (L.kind == FabricKind::torus) add_torus_links(t, L, nic, net_lat);
+}
+
+// ---- bisection: max flow from the first half of the servers (GPUs) to the rest -------------------
+// Of `count` servers from `first`, the GPU egress `e` of those in the first `half_servers` (a)
+// and of the rest (b).
+void split_count(std::uint32_t half_servers, double e, std::uint32_t first, std::uint32_t count, double& a, double& b) {
+  std::uint32_t end = first + count;
+  std::uint32_t in_a = end <= half_servers ? count : (first >= half_servers ? 0 : half_servers - first);
+  a = in_a * e;
+  b = (count - in_a) * e;
+}
+
+double rail_fat_tree_bisection(const detail::FabricLayout& L, double e, BytesPerSec up) {
+  const std::uint32_t G = L.gpn, N = L.servers, half_servers = N / 2;
+  CutTree ct;
+  ct.add(-1, 0);  // all spines merged
+  for (std::uint32_t r = 0; r < G; ++r)
+    for (std::uint32_t l = 0; l < L.leaves_per_rail; ++l) {
+      auto i = ct.add(0, L.spines * up);
+      std::uint32_t first = l * L.per_leaf, count = std::min(L.per_leaf, N - first);
+      split_count(half_servers, e, first, count, ct.nodes[i].from_s, ct.nodes[i].to_t);
+    }
+  return ct.min_cut();
+}
+
+double fat_tree_bisection(const detail::FabricLayout& L, double e, BytesPerSec up, BytesPerSec nic) {
+  const std::uint32_t G = L.gpn, N = L.servers, half_servers = N / 2;
+  CutTree ct;
+  if (L.has_cores) ct.add(-1, 0);  // all cores merged
+  std::vector<std::size_t> pod_node(L.pods);
+  for (std::uint32_t p = 0; p < L.pods; ++p) {
+    if (!L.has_aggs) break;  // single edge switch: it is the root
+    // A pod's aggregation switches merged; half*half core links per pod.
+    pod_node[p] = ct.add(L.has_cores ? 0 : -1, L.has_cores ? double(L.half) * L.half * nic : 0);
+    if (!L.has_cores) break;  // one pod and no core: that pod is the root
+  }
+  for (std::uint32_t ed = 0; ed < L.edges; ++ed) {
+    std::size_t i = L.has_aggs ? ct.add(static_cast<std::int64_t>(pod_node[ed / L.half]), L.half * up) : ct.add(-1, 0);
+    std::uint32_t first = ed * L.per_edge, count = std::min(L.per_edge, N - first);
+    double a, b;
+    split_count(half_servers, e, first, count, a, b);
+    ct.nodes[i].from_s = a * G;
+    ct.nodes[i].to_t = b * G;
+  }
+  return ct.min_cut();
+}
+
+// When a router's NICs carry more than all its torus links, the cheapest cut keeps every router
+// with its server, so it is the torus links between the halves. Otherwise -1: max-flow decides.
+double torus_bisection(const Topology& t, const detail::FabricLayout& L, double e, BytesPerSec nic) {
+  const std::uint32_t G = L.gpn, N = L.servers, half_servers = N / 2;
+  double bis = -1;
+  std::size_t crossing = 0, max_degree = 0;
+  std::vector<std::size_t> degree(N, 0);
+  for (std::size_t l = L.l_fabric; l < t.num_links(); ++l) {
+    auto sa = t.link(static_cast<std::uint32_t>(l)).a - L.sw_base,
+         sb = t.link(static_cast<std::uint32_t>(l)).b - L.sw_base;
+    crossing += (sa < half_servers) != (sb < half_servers);
+    max_degree = std::max({max_degree, ++degree[sa], ++degree[sb]});
+  }
+  if (G * e >= max_degree * nic) bis = crossing * nic;  // otherwise max-flow (bis < 0)
+  return bis;
+}
+
+// Analytic bisection: max flow from the GPUs of the first floor(N/2) servers to the rest (from
+// the first floor(G/2) GPUs to the rest when N == 1); sets L.bisection_split. Negative when no
+// closed form applies. docs/topologies.md derives each case.
+double bisection(const Topology& t, const SystemSpec& sys, const FabricOptions& opt, detail::FabricLayout& L) {
+  const std::uint32_t G = L.gpn, N = L.servers;
+  const BytesPerSec nic = sys.nic_Bps, up = sys.nic_Bps / opt.oversubscription;
+  const double e = std::min(sys.pcie_Bps, sys.nic_Bps);  // one GPU's way out: PCIe then NIC
+  double bis = -1;
+  if (N == 1) {
+    const std::uint32_t a = G / 2;
+    L.bisection_split = a;
+    bis = a * sys.nvlink_Bps;  // through the NVSwitch
+    bool shared_switch = L.kind == FabricKind::fat_tree || L.kind == FabricKind::torus;
+    if (shared_switch) bis += a * e;  // and through the NICs' common edge switch or router
+    if (G == 1) bis = 0;
+  } else {
+    L.bisection_split = N / 2 * G;
+    if (L.kind == FabricKind::rail_fat_tree) bis = rail_fat_tree_bisection(L, e, up);
+    else if (L.kind == FabricKind::fat_tree) bis = fat_tree_bisection(L, e, up, nic);
+    else if (L.kind == FabricKind::torus) bis = torus_bisection(t, L, e, nic);
+  }
+  return bis;
+}
+
+}  // namespace
+
+Topology build_topology(const SystemSpec& sys, const FabricOptions& opt) {
+  check_options(sys, opt);
+  const std::uint32_t G = sys.gpus_per_node;
   const auto N = static_cast<std::uint32_t>(opt.nodes);
-  const double o = opt.oversubscription;
-  const std::uint32_t ngpu = N * G;
   auto L = std::make_unique<detail::FabricLayout>();
   L->kind = opt.kind;
   L->servers = N;
@@ -174,230 +451,25 @@ Topology build_topology(const SystemSpec& sys, const FabricOptions& opt) {
   L->nvswitch = G > 1;
 
   nlohmann::ordered_json params = nlohmann::ordered_json::object();
-  std::uint32_t radix = 0;
-  std::vector<std::uint32_t> dims;
   switch (opt.kind) {
     case FabricKind::single_node:
       if (N != 1) bad_option("nodes", "1 with --fabric single-node", std::to_string(N));
       break;
-    case FabricKind::rail_fat_tree: {
-      radix = static_cast<std::uint32_t>(opt.radix ? opt.radix : 64);
-      L->per_leaf = radix / 2;
-      L->leaves_per_rail = (N + L->per_leaf - 1) / L->per_leaf;
-      L->spines = N > 1 ? radix / 2 : 0;  // spines carry inter-leaf and cross-rail traffic
-      params["oversubscription"] = o;
-      params["radix"] = radix;
-      params["leaves"] = G * L->leaves_per_rail;
-      params["spines"] = L->spines;
+    case FabricKind::rail_fat_tree:
+      size_rail_fat_tree(opt, *L, params);
       break;
-    }
-    case FabricKind::fat_tree: {
-      radix = static_cast<std::uint32_t>(opt.radix ? opt.radix : std::max<std::int64_t>(64, 2 * G));
-      L->half = radix / 2;
-      if (G > L->half)
-        bad_option("radix", "at least " + std::to_string(2 * G) + " so that the " + std::to_string(G) +
-                                " NICs of a server fit on one edge switch", std::to_string(radix));
-      L->per_edge = L->half / G;
-      L->edges = (N + L->per_edge - 1) / L->per_edge;
-      L->pods = (L->edges + L->half - 1) / L->half;
-      std::uint64_t max_servers = std::uint64_t{radix} * L->half * L->per_edge;
-      if (L->pods > radix)
-        bad_option("nodes", "at most " + std::to_string(max_servers) + " servers for a 3-tier fat-tree of radix " +
-                                std::to_string(radix) + " (raise --radix)", std::to_string(N));
-      L->has_aggs = L->edges > 1;
-      L->has_cores = L->pods > 1;
-      params["oversubscription"] = o;
-      params["radix"] = radix;
-      params["edges"] = L->edges;
-      params["pods"] = L->has_aggs ? L->pods : 0;
-      params["cores"] = L->has_cores ? L->half * L->half : 0;
+    case FabricKind::fat_tree:
+      size_fat_tree(opt, *L, params);
       break;
-    }
-    case FabricKind::torus: {
-      if (opt.dims.size() != 2 && opt.dims.size() != 3)
-        bad_option("dims", "2 or 3 torus sizes such as 4,4,4", std::to_string(opt.dims.size()) + " sizes");
-      std::int64_t prod = 1;
-      for (auto d : opt.dims) {
-        if (d < 1 || d > kMaxGpus) bad_option("dims", "sizes >= 1", std::to_string(d));
-        prod *= d;
-        if (prod > kMaxGpus) bad_option("dims", "a product of at most " + std::to_string(kMaxGpus), "more");
-        dims.push_back(static_cast<std::uint32_t>(d));
-      }
-      if (prod != opt.nodes)
-        bad_option("nodes", "the product of --dims (" + std::to_string(prod) + ")", std::to_string(opt.nodes));
-      L->dims = dims;
-      nlohmann::ordered_json jd = nlohmann::ordered_json::array();
-      for (auto d : dims) jd.push_back(d);
-      params["dims"] = jd;
+    case FabricKind::torus:
+      size_torus(opt, *L, params);
       break;
-    }
   }
 
   Topology t;
-  // Node ids: GPUs, NVSwitches, NICs, fabric switches.
-  std::size_t n_fabric_sw = 0;
-  if (opt.kind == FabricKind::rail_fat_tree) n_fabric_sw = std::size_t{G} * L->leaves_per_rail + L->spines;
-  if (opt.kind == FabricKind::fat_tree)
-    n_fabric_sw = L->edges + (L->has_aggs ? std::size_t{L->pods} * L->half : 0) +
-                  (L->has_cores ? std::size_t{L->half} * L->half : 0);
-  if (opt.kind == FabricKind::torus) n_fabric_sw = N;
-  t.reserve(std::size_t{ngpu} * 2 + (L->nvswitch ? N : 0) + n_fabric_sw, std::size_t{ngpu} * 3 + n_fabric_sw * 32);
-
-  for (std::uint32_t s = 0; s < N; ++s)
-    for (std::uint32_t i = 0; i < G; ++i) t.add_node(NodeKind::gpu, "s" + std::to_string(s) + ".gpu" + std::to_string(i));
-  L->nvsw_base = static_cast<std::uint32_t>(t.num_nodes());
-  if (L->nvswitch)
-    for (std::uint32_t s = 0; s < N; ++s) t.add_node(NodeKind::sw, "s" + std::to_string(s) + ".nvswitch");
-  L->nic_base = static_cast<std::uint32_t>(t.num_nodes());
-  for (std::uint32_t s = 0; s < N; ++s)
-    for (std::uint32_t i = 0; i < G; ++i) t.add_node(NodeKind::nic, "s" + std::to_string(s) + ".nic" + std::to_string(i));
-  L->sw_base = static_cast<std::uint32_t>(t.num_nodes());
-  switch (opt.kind) {
-    case FabricKind::single_node: break;
-    case FabricKind::rail_fat_tree:
-      for (std::uint32_t r = 0; r < G; ++r)
-        for (std::uint32_t l = 0; l < L->leaves_per_rail; ++l)
-          t.add_node(NodeKind::sw, "rail" + std::to_string(r) + ".leaf" + std::to_string(l));
-      for (std::uint32_t k = 0; k < L->spines; ++k) t.add_node(NodeKind::sw, "spine" + std::to_string(k));
-      break;
-    case FabricKind::fat_tree:
-      for (std::uint32_t e = 0; e < L->edges; ++e) t.add_node(NodeKind::sw, "edge" + std::to_string(e));
-      if (L->has_aggs)
-        for (std::uint32_t p = 0; p < L->pods; ++p)
-          for (std::uint32_t j = 0; j < L->half; ++j)
-            t.add_node(NodeKind::sw, "pod" + std::to_string(p) + ".agg" + std::to_string(j));
-      if (L->has_cores)
-        for (std::uint32_t j = 0; j < L->half; ++j)
-          for (std::uint32_t m = 0; m < L->half; ++m)
-            t.add_node(NodeKind::sw, "core" + std::to_string(j) + "." + std::to_string(m));
-      break;
-    case FabricKind::torus:
-      for (std::uint32_t s = 0; s < N; ++s) t.add_node(NodeKind::sw, "s" + std::to_string(s) + ".router");
-      break;
-  }
-
-  // Links in the order the layout promises.
-  const BytesPerSec nic = sys.nic_Bps, up = sys.nic_Bps / o;
-  const TimePs net_lat = sys.network_latency_ps;
-  L->l_gpu_nvsw = 0;
-  if (L->nvswitch)
-    for (std::uint32_t g = 0; g < ngpu; ++g)
-      t.add_link(g, L->nvsw_base + g / G, sys.nvlink_Bps, sys.nvlink_latency_ps, LinkClass::nvlink);
-  L->l_gpu_nic = static_cast<std::uint32_t>(t.num_links());
-  for (std::uint32_t g = 0; g < ngpu; ++g)
-    t.add_link(g, L->nic_base + g, sys.pcie_Bps, sys.pcie_latency_ps, LinkClass::pcie);
-  L->l_nic_sw = static_cast<std::uint32_t>(t.num_links());
-  auto attach = [&](std::uint32_t g) -> std::uint32_t {  // first switch of GPU g's NIC
-    const std::uint32_t s = g / G, i = g % G;
-    switch (opt.kind) {
-      case FabricKind::rail_fat_tree: return L->sw_base + i * L->leaves_per_rail + s / L->per_leaf;
-      case FabricKind::fat_tree: return L->sw_base + s / L->per_edge;
-      case FabricKind::torus: return L->sw_base + s;
-      case FabricKind::single_node: break;
-    }
-    return 0;
-  };
-  if (opt.kind != FabricKind::single_node)
-    for (std::uint32_t g = 0; g < ngpu; ++g) t.add_link(L->nic_base + g, attach(g), nic, net_lat, LinkClass::network);
-  L->l_fabric = static_cast<std::uint32_t>(t.num_links());
-  if (opt.kind == FabricKind::rail_fat_tree) {
-    const std::uint32_t leaves = G * L->leaves_per_rail;
-    for (std::uint32_t l = 0; l < leaves; ++l)
-      for (std::uint32_t k = 0; k < L->spines; ++k)
-        t.add_link(L->sw_base + l, L->sw_base + leaves + k, up, net_lat, LinkClass::network);
-  }
-  if (opt.kind == FabricKind::fat_tree && L->has_aggs) {
-    const std::uint32_t agg0 = L->sw_base + L->edges;
-    for (std::uint32_t e = 0; e < L->edges; ++e)
-      for (std::uint32_t j = 0; j < L->half; ++j)
-        t.add_link(L->sw_base + e, agg0 + (e / L->half) * L->half + j, up, net_lat, LinkClass::network);
-    L->l_agg_core = static_cast<std::uint32_t>(t.num_links());
-    if (L->has_cores) {
-      const std::uint32_t core0 = agg0 + L->pods * L->half;
-      for (std::uint32_t p = 0; p < L->pods; ++p)
-        for (std::uint32_t j = 0; j < L->half; ++j)
-          for (std::uint32_t m = 0; m < L->half; ++m)
-            t.add_link(agg0 + p * L->half + j, core0 + j * L->half + m, nic, net_lat, LinkClass::network);
-    }
-  }
-  if (opt.kind == FabricKind::torus) {
-    const std::uint32_t D = static_cast<std::uint32_t>(dims.size());
-    L->torus_link.assign(std::size_t{N} * D, detail::FabricLayout::kNone);
-    std::vector<std::uint32_t> stride(D, 1);
-    for (std::uint32_t d = D - 1; d-- > 0;) stride[d] = stride[d + 1] * dims[d + 1];
-    for (std::uint32_t s = 0; s < N; ++s)
-      for (std::uint32_t d = 0; d < D; ++d) {
-        const std::uint32_t c = s / stride[d] % dims[d];
-        if (dims[d] == 1 || (dims[d] == 2 && c == 1)) continue;  // no self-loops, no double links
-        const std::uint32_t next = s - c * stride[d] + ((c + 1) % dims[d]) * stride[d];
-        L->torus_link[std::size_t{s} * D + d] =
-            t.add_link(L->sw_base + s, L->sw_base + next, nic, net_lat, LinkClass::network);
-      }
-  }
-
-  // Analytic bisection: max flow from the GPUs of the first floor(N/2) servers to the rest (from
-  // the first floor(G/2) GPUs to the rest when N == 1). docs/topologies.md derives each case.
-  const double e = std::min(sys.pcie_Bps, sys.nic_Bps);  // one GPU's way out: PCIe then NIC
-  double bis = -1;
-  if (N == 1) {
-    const std::uint32_t a = G / 2;
-    L->bisection_split = a;
-    bis = a * sys.nvlink_Bps;  // through the NVSwitch
-    bool shared_switch = opt.kind == FabricKind::fat_tree || opt.kind == FabricKind::torus;
-    if (shared_switch) bis += a * e;  // and through the NICs' common edge switch or router
-    if (G == 1) bis = 0;
-  } else {
-    const std::uint32_t half_servers = N / 2;
-    L->bisection_split = half_servers * G;
-    auto split_count = [&](std::uint32_t first, std::uint32_t count, double& a, double& b) {
-      std::uint32_t end = first + count;
-      std::uint32_t in_a = end <= half_servers ? count : (first >= half_servers ? 0 : half_servers - first);
-      a = in_a * e;
-      b = (count - in_a) * e;
-    };
-    if (opt.kind == FabricKind::rail_fat_tree) {
-      CutTree ct;
-      ct.add(-1, 0);  // all spines merged
-      for (std::uint32_t r = 0; r < G; ++r)
-        for (std::uint32_t l = 0; l < L->leaves_per_rail; ++l) {
-          auto i = ct.add(0, L->spines * up);
-          std::uint32_t first = l * L->per_leaf, count = std::min(L->per_leaf, N - first);
-          split_count(first, count, ct.nodes[i].from_s, ct.nodes[i].to_t);
-        }
-      bis = ct.min_cut();
-    } else if (opt.kind == FabricKind::fat_tree) {
-      CutTree ct;
-      if (L->has_cores) ct.add(-1, 0);  // all cores merged
-      std::vector<std::size_t> pod_node(L->pods);
-      for (std::uint32_t p = 0; p < L->pods; ++p) {
-        if (!L->has_aggs) break;  // single edge switch: it is the root
-        // A pod's aggregation switches merged; half*half core links per pod.
-        pod_node[p] = ct.add(L->has_cores ? 0 : -1, L->has_cores ? double(L->half) * L->half * nic : 0);
-        if (!L->has_cores) break;  // one pod and no core: that pod is the root
-      }
-      for (std::uint32_t ed = 0; ed < L->edges; ++ed) {
-        std::size_t i = L->has_aggs ? ct.add(static_cast<std::int64_t>(pod_node[ed / L->half]), L->half * up)
-                                    : ct.add(-1, 0);
-        std::uint32_t first = ed * L->per_edge, count = std::min(L->per_edge, N - first);
-        double a, b;
-        split_count(first, count, a, b);
-        ct.nodes[i].from_s = a * G;
-        ct.nodes[i].to_t = b * G;
-      }
-      bis = ct.min_cut();
-    } else if (opt.kind == FabricKind::torus) {
-      // When a router's NICs carry more than all its torus links, the cheapest cut keeps every
-      // router with its server, so it is the torus links between the halves.
-      std::size_t crossing = 0, max_degree = 0;
-      std::vector<std::size_t> degree(N, 0);
-      for (std::size_t l = L->l_fabric; l < t.num_links(); ++l) {
-        auto sa = t.link(static_cast<std::uint32_t>(l)).a - L->sw_base, sb = t.link(static_cast<std::uint32_t>(l)).b - L->sw_base;
-        crossing += (sa < half_servers) != (sb < half_servers);
-        max_degree = std::max({max_degree, ++degree[sa], ++degree[sb]});
-      }
-      if (G * e >= max_degree * nic) bis = crossing * nic;  // otherwise max-flow (bis < 0)
-    }
-  }
+  add_nodes(t, *L);
+  add_links(t, sys, opt, *L);
+  const double bis = bisection(t, sys, opt, *L);
   t.set_gpus_per_node(G);
   t.set_description(sys.name, sys.gpu_model, to_string(opt.kind), params);
   t.set_layout(std::move(L), bis);

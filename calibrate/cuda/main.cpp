@@ -59,7 +59,8 @@ void ck(cudaError_t e, const char* what) {
   if (e != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
 }
 void ck(cublasStatus_t e, const char* what) {
-  if (e != CUBLAS_STATUS_SUCCESS) throw std::runtime_error(std::string(what) + ": cuBLAS status " + std::to_string(int(e)));
+  if (e != CUBLAS_STATUS_SUCCESS)
+    throw std::runtime_error(std::string(what) + ": cuBLAS status " + std::to_string(int(e)));
 }
 #if KNEE_HAVE_NCCL
 void ck(ncclResult_t e, const char* what) {
@@ -176,8 +177,8 @@ void gemm_case(Ctx& x, long m, long n, long k, const std::string& dt, const std:
   const float one = 1, zero = 0;
   // Row-major C[m,n] = A[m,k] B[k,n] is column-major C^T = B^T A^T.
   auto fn = [&] {
-    CK(cublasGemmEx(x.h, CUBLAS_OP_N, CUBLAS_OP_N, int(n), int(m), int(k), &one, x.buf.b, t, int(n), x.buf.a, t,
-                    int(k), &zero, x.buf.c, t, int(n), ct, CUBLAS_GEMM_DEFAULT));
+    CK(cublasGemmEx(x.h, CUBLAS_OP_N, CUBLAS_OP_N, int(n), int(m), int(k), &one, x.buf.b, t, int(n), x.buf.a, t, int(k),
+                    &zero, x.buf.c, t, int(n), ct, CUBLAS_GEMM_DEFAULT));
   };
   progress("gemm " + dt + " " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k));
   const double target = g_quick ? 0.05 : label == "square" ? 0.2 : 0.08;
@@ -192,9 +193,8 @@ void gemm_noise(Ctx& x, RawRun& run) {
   if (size_t(n * n) * 2 > x.buf.bytes) return;
   const float one = 1, zero = 0;
   auto fn = [&] {
-    CK(cublasGemmEx(x.h, CUBLAS_OP_N, CUBLAS_OP_N, int(n), int(n), int(n), &one, x.buf.b, CUDA_R_16BF, int(n),
-                    x.buf.a, CUDA_R_16BF, int(n), &zero, x.buf.c, CUDA_R_16BF, int(n), CUBLAS_COMPUTE_32F,
-                    CUBLAS_GEMM_DEFAULT));
+    CK(cublasGemmEx(x.h, CUBLAS_OP_N, CUBLAS_OP_N, int(n), int(n), int(n), &one, x.buf.b, CUDA_R_16BF, int(n), x.buf.a,
+                    CUDA_R_16BF, int(n), &zero, x.buf.c, CUDA_R_16BF, int(n), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
   };
   const int reps = g_quick ? 200 : 1000;
   progress("gemm noise: bf16 4096^3 x " + std::to_string(reps) + " back to back");
@@ -254,8 +254,8 @@ void fp8_cases(Ctx& x, const std::vector<long>& sizes, RawRun& run) {
     if (found == 0) throw std::runtime_error("cuBLASLt has no fp8 algorithm for " + std::to_string(n) + "^3");
     const float one = 1, zero = 0;
     auto fn = [&] {
-      CK(cublasLtMatmul(lt, op, &one, x.buf.a, la, x.buf.b, lb, &zero, x.buf.c, lc, x.buf.c, lc, &heur.algo, ws, ws_bytes,
-                        x.s));
+      CK(cublasLtMatmul(lt, op, &one, x.buf.a, la, x.buf.b, lb, &zero, x.buf.c, lc, x.buf.c, lc, &heur.algo, ws,
+                        ws_bytes, x.s));
     };
     progress("gemm fp8 (cuBLASLt e4m3) " + std::to_string(n) + "^3");
     run.gemm.push_back({n, n, n, "fp8", "square", Reps::of(timed(fn, x.s, g_quick ? 0.05 : 0.2))});
@@ -339,8 +339,8 @@ std::string utc_now() {
 // ---- NCCL collectives ------------------------------------------------------------------------------
 #if KNEE_HAVE_NCCL
 struct Collectives {
-  int nranks = 1;                      // ranks in the communicator
-  std::vector<ncclComm_t> comms;       // one per GPU this process drives
+  int nranks = 1;                 // ranks in the communicator
+  std::vector<ncclComm_t> comms;  // one per GPU this process drives
   std::vector<cudaStream_t> st;
   std::vector<void*> sb, rb;
   std::vector<int> dev, rank;
@@ -352,11 +352,16 @@ struct Collectives {
 enum class Op { all_reduce, all_gather, reduce_scatter, all_to_all, send_recv };
 const char* op_name(Op o) {
   switch (o) {
-    case Op::all_reduce: return "all_reduce";
-    case Op::all_gather: return "all_gather";
-    case Op::reduce_scatter: return "reduce_scatter";
-    case Op::all_to_all: return "all_to_all";
-    default: return "send_recv";
+    case Op::all_reduce:
+      return "all_reduce";
+    case Op::all_gather:
+      return "all_gather";
+    case Op::reduce_scatter:
+      return "reduce_scatter";
+    case Op::all_to_all:
+      return "all_to_all";
+    default:
+      return "send_recv";
   }
 }
 
@@ -388,9 +393,15 @@ void issue(const Collectives& c, Op op, size_t bytes) {
     char* s = static_cast<char*>(c.sb[i]);
     char* r = static_cast<char*>(c.rb[i]);
     switch (op) {
-      case Op::all_reduce: CK(ncclAllReduce(s, r, bytes / 4, ncclFloat, ncclSum, c.comms[i], c.st[i])); break;
-      case Op::all_gather: CK(ncclAllGather(s, r, chunk, ncclFloat, c.comms[i], c.st[i])); break;
-      case Op::reduce_scatter: CK(ncclReduceScatter(s, r, chunk, ncclFloat, ncclSum, c.comms[i], c.st[i])); break;
+      case Op::all_reduce:
+        CK(ncclAllReduce(s, r, bytes / 4, ncclFloat, ncclSum, c.comms[i], c.st[i]));
+        break;
+      case Op::all_gather:
+        CK(ncclAllGather(s, r, chunk, ncclFloat, c.comms[i], c.st[i]));
+        break;
+      case Op::reduce_scatter:
+        CK(ncclReduceScatter(s, r, chunk, ncclFloat, ncclSum, c.comms[i], c.st[i]));
+        break;
       case Op::all_to_all:  // grouped send/recv, as nccl-tests' alltoall
         for (size_t p = 0; p < n; ++p) {
           CK(ncclSend(s + p * chunk * 4, chunk, ncclFloat, int(p), c.comms[i], c.st[i]));
@@ -453,7 +464,8 @@ void collective_sweep(const Collectives& c, RawRun& run) {
       run.links[cls].push_back({double(eff) * bus, Reps::of(std::move(t))});
     }
     std::string note = "NCCL " + name + " over " + std::to_string(c.nranks) + " GPUs (" + std::to_string(c.hosts) +
-                       " host" + (c.hosts > 1 ? "s" : "") + ", " + (c.mpi ? "one rank per GPU, MPI bootstrap" : "one process") +
+                       " host" + (c.hosts > 1 ? "s" : "") + ", " +
+                       (c.mpi ? "one rank per GPU, MPI bootstrap" : "one process") +
                        "); bytes are bus bytes, alpha is the collective's latency";
     if (op == Op::send_recv)
       note = net ? "NCCL send/recv, every GPU to the same local GPU of the next host at once (" +
@@ -462,7 +474,9 @@ void collective_sweep(const Collectives& c, RawRun& run) {
                  : "NCCL send/recv, every GPU to the next in a ring (" + std::to_string(c.nranks) + " GPUs, one host)";
     run.link_notes[cls] = note;
   }
-  run.manifest["collectives"] = {{"ranks", c.nranks}, {"hosts", c.hosts}, {"gpus_per_host", c.per_host},
+  run.manifest["collectives"] = {{"ranks", c.nranks},
+                                 {"hosts", c.hosts},
+                                 {"gpus_per_host", c.per_host},
                                  {"bootstrap", c.mpi ? "MPI (ncclGetUniqueId on rank 0, MPI_Bcast, ncclCommInitRank)"
                                                      : "ncclCommInitAll (one process)"}};
 }
@@ -533,12 +547,12 @@ void collectives_mpi(int rank, int size, int device, int hosts, int per_host, Ra
 #endif  // KNEE_HAVE_NCCL
 
 // ---- one GPU ---------------------------------------------------------------------------------------
-void single_gpu(Ctx& x, int device, RawRun& run) {
-  const cudaDeviceProp& prop = x.prop;
-  // GEMM: the squares and transformer linear-layer shapes of calibrate/data/h200-2026-11-27, so a
-  // new GPU compares shape by shape (scripts/compare-profiles.py).
-  std::vector<long> squares = g_quick ? std::vector<long>{256, 1024, 4096, 8192}
-                                      : std::vector<long>{64, 128, 256, 512, 1024, 2048, 3072, 4096, 6144, 8192, 12288, 16384};
+// GEMM: the squares and transformer linear-layer shapes of calibrate/data/h200-2026-11-27, so a
+// new GPU compares shape by shape (scripts/compare-profiles.py).
+void gemm_shapes(Ctx& x, RawRun& run) {
+  std::vector<long> squares =
+      g_quick ? std::vector<long>{256, 1024, 4096, 8192}
+              : std::vector<long>{64, 128, 256, 512, 1024, 2048, 3072, 4096, 6144, 8192, 12288, 16384};
   for (const char* dt : {"bf16", "fp16", "tf32", "fp32"})
     for (long n : squares) {
       if (std::string(dt) == "fp32" && n > 8192) continue;
@@ -556,6 +570,12 @@ void single_gpu(Ctx& x, int device, RawRun& run) {
         gemm_case(x, t, din, dout, "bf16", base + "bwd_data" + tail, run);
         gemm_case(x, din, dout, t, "bf16", base + "bwd_weight" + tail, run);
       }
+}
+
+// The sections a GPU or library may lack (fp8 needs compute capability 8.9+): each failure is a
+// manifest error, not the end of the run.
+void optional_matmul_sections(Ctx& x, RawRun& run) {
+  const cudaDeviceProp& prop = x.prop;
   if (prop.major * 10 + prop.minor >= 89)
     optional_section(run, "gemm fp8", [&] {
       fp8_cases(x, g_quick ? std::vector<long>{4096} : std::vector<long>{1024, 4096, 8192, 16384}, run);
@@ -567,42 +587,48 @@ void single_gpu(Ctx& x, int device, RawRun& run) {
   optional_section(run, "batched gemm", [&] {
     using B = std::tuple<long, long, long, long>;
     std::vector<B> cases = g_quick ? std::vector<B>{{64, 1024, 1024, 128}, {256, 128, 128, 128}}
-                                   : std::vector<B>{{1024, 128, 128, 64}, {256, 128, 128, 128}, {64, 1024, 1024, 128},
+                                   : std::vector<B>{{1024, 128, 128, 64},  {256, 128, 128, 128}, {64, 1024, 1024, 128},
                                                     {32, 2048, 2048, 128}, {128, 512, 512, 512}, {8, 4096, 4096, 4096}};
     for (auto [b, m, n, k] : cases) batched_case(x, b, m, n, k, run);
   });
   optional_section(run, "attention_unfused", [&] {
     using A = std::tuple<int, int, int, int>;
-    std::vector<A> cases = g_quick ? std::vector<A>{{8, 16, 1024, 64}, {4, 16, 2048, 128}}
-                                   : std::vector<A>{{8, 16, 1024, 64}, {4, 16, 2048, 128}, {2, 32, 4096, 128},
-                                                    {1, 32, 8192, 128}, {1, 64, 16384, 128}};
+    std::vector<A> cases =
+        g_quick
+            ? std::vector<A>{{8, 16, 1024, 64}, {4, 16, 2048, 128}}
+            : std::vector<A>{
+                  {8, 16, 1024, 64}, {4, 16, 2048, 128}, {2, 32, 4096, 128}, {1, 32, 8192, 128}, {1, 64, 16384, 128}};
     for (auto [b, h, s, d] : cases) attention_case(x, b, h, s, d, run);
   });
+}
 
-  // Device memory: copies from 1 KiB to the buffer size, which is at least 32 x L2, so the
-  // asymptote is HBM bandwidth, not L2.
+// Device memory: copies from 1 KiB to the buffer size, which is at least 32 x L2, so the
+// asymptote is HBM bandwidth, not L2.
+void device_copies(Ctx& x, RawRun& run) {
   for (size_t b = 1024; b <= x.buf.bytes; b *= g_quick ? 8 : 2) {
     progress("d2d copy " + knee::format_bytes(knee::Bytes(b)));
     auto t = timed([&] { CK(cudaMemcpyAsync(x.buf.c, x.buf.a, b, cudaMemcpyDeviceToDevice, x.s)); }, x.s,
                    g_quick ? 0.03 : 0.1);
     run.copy.push_back({2.0 * double(b), Reps::of(std::move(t))});
   }
-  run.manifest["copy_max_over_l2"] = double(x.buf.bytes) / std::max(1.0, double(prop.l2CacheSize));
+  run.manifest["copy_max_over_l2"] = double(x.buf.bytes) / std::max(1.0, double(x.prop.l2CacheSize));
+}
 
-  // Elementwise and normalization kernels, bf16, at (tokens, hidden) shapes including those of the
-  // H200 data; bytes are the least traffic each op needs, counted as bytes_moved_min there
-  // (knee::op_bytes_min). dropout_add is one fused kernel (PyTorch eager runs dropout, then add):
-  // keep 0.9, output and a 1-byte mask, the mask placed in c after the output.
+// Elementwise and normalization kernels, bf16, at (tokens, hidden) shapes including those of the
+// H200 data; bytes are the least traffic each op needs, counted as bytes_moved_min there
+// (knee::op_bytes_min). dropout_add is one fused kernel (PyTorch eager runs dropout, then add):
+// keep 0.9, output and a 1-byte mask, the mask placed in c after the output.
+void memory_bound_ops(Ctx& x, RawRun& run) {
   using TH = std::pair<long, long>;
   std::vector<TH> shapes = g_quick ? std::vector<TH>{{64, 4096}, {2048, 1024}, {8192, 4096}}
-                                   : std::vector<TH>{{16, 4096}, {64, 4096}, {256, 4096}, {1024, 4096}, {2048, 1024},
-                                                     {8192, 4096}, {8192, 8192}, {16384, 12288}};
-  const int sms = prop.multiProcessorCount;
+                                   : std::vector<TH>{{16, 4096},   {64, 4096},   {256, 4096},  {1024, 4096},
+                                                     {2048, 1024}, {8192, 4096}, {8192, 8192}, {16384, 12288}};
+  const int sms = x.prop.multiProcessorCount;
   const double op_s = g_quick ? 0.03 : 0.06;
   for (auto [t, hd] : shapes) {
     const size_t n = size_t(t) * size_t(hd);
-    progress("add/gelu/layernorm/softmax/dropout_add bf16 tokens=" + std::to_string(t) + " hidden=" +
-             std::to_string(hd));
+    progress("add/gelu/layernorm/softmax/dropout_add bf16 tokens=" + std::to_string(t) +
+             " hidden=" + std::to_string(hd));
     if (n * 2 <= x.buf.bytes) {
       auto ta = timed([&] { knee_launch_add(x.buf.a, x.buf.b, x.buf.c, n, sms, x.s); }, x.s, op_s);
       run.ops["add"].push_back({knee::op_bytes_min("add", t, hd), Reps::of(std::move(ta))});
@@ -614,8 +640,9 @@ void single_gpu(Ctx& x, int device, RawRun& run) {
     const size_t mask_at = (n * 2 + 255) / 256 * 256;  // output, then the mask, both in c
     if (mask_at + n <= x.buf.bytes) {
       void* mask = static_cast<char*>(x.buf.c) + mask_at;
-      auto td = timed([&] { knee_launch_dropout_add(x.buf.a, x.buf.b, x.buf.c, mask, n, 0.9f, 0x6b6e6565ull, sms, x.s); },
-                      x.s, op_s);
+      auto td =
+          timed([&] { knee_launch_dropout_add(x.buf.a, x.buf.b, x.buf.c, mask, n, 0.9f, 0x6b6e6565ull, sms, x.s); },
+                x.s, op_s);
       run.ops["dropout_add"].push_back({knee::op_bytes_min("dropout_add", t, hd), Reps::of(std::move(td))});
     }
     if (4 * n * 2 <= x.buf.bytes) {  // GELU on the 4h-wide MLP activation
@@ -623,8 +650,10 @@ void single_gpu(Ctx& x, int device, RawRun& run) {
       run.ops["gelu"].push_back({knee::op_bytes_min("gelu", t, hd), Reps::of(std::move(tg))});
     }
   }
+}
 
-  // Launch overhead: host throughput of back-to-back launches, one kernel event-timed, graph replay.
+// Launch overhead: host throughput of back-to-back launches, one kernel event-timed, graph replay.
+void launch_overhead(Ctx& x, RawRun& run) {
   progress("launch overhead, CUDA graph replay");
   std::vector<double> host;
   for (int r = 0; r < (g_quick ? 5 : 11); ++r) {
@@ -636,37 +665,37 @@ void single_gpu(Ctx& x, int device, RawRun& run) {
     CK(cudaStreamSynchronize(x.s));
   }
   run.host_launch = Reps::of(host);
-  {
-    cudaEvent_t a, b;
-    CK(cudaEventCreate(&a));
-    CK(cudaEventCreate(&b));
-    std::vector<double> t;
-    for (int r = 0; r < 200; ++r) {
-      CK(cudaEventRecord(a, x.s));
-      knee_launch_empty(x.s);
-      CK(cudaEventRecord(b, x.s));
-      CK(cudaEventSynchronize(b));
-      float ms = 0;
-      CK(cudaEventElapsedTime(&ms, a, b));
-      t.push_back(ms * 1e-3);
-    }
-    run.tiny_kernel = Reps::of(t);
-    cudaGraph_t g;
-    cudaGraphExec_t ge;
-    CK(cudaStreamBeginCapture(x.s, cudaStreamCaptureModeGlobal));
-    for (int i = 0; i < 100; ++i) knee_launch_empty(x.s);
-    CK(cudaStreamEndCapture(x.s, &g));
-    CK(cudaGraphInstantiate(&ge, g, 0));
-    auto tg = timed([&] { CK(cudaGraphLaunch(ge, x.s)); }, x.s, 0.05);
-    for (double& v : tg) v /= 100;
-    run.graph_per_kernel = Reps::of(tg);
-    cudaGraphExecDestroy(ge);
-    cudaGraphDestroy(g);
-    cudaEventDestroy(a);
-    cudaEventDestroy(b);
+  cudaEvent_t a, b;
+  CK(cudaEventCreate(&a));
+  CK(cudaEventCreate(&b));
+  std::vector<double> t;
+  for (int r = 0; r < 200; ++r) {
+    CK(cudaEventRecord(a, x.s));
+    knee_launch_empty(x.s);
+    CK(cudaEventRecord(b, x.s));
+    CK(cudaEventSynchronize(b));
+    float ms = 0;
+    CK(cudaEventElapsedTime(&ms, a, b));
+    t.push_back(ms * 1e-3);
   }
+  run.tiny_kernel = Reps::of(t);
+  cudaGraph_t g;
+  cudaGraphExec_t ge;
+  CK(cudaStreamBeginCapture(x.s, cudaStreamCaptureModeGlobal));
+  for (int i = 0; i < 100; ++i) knee_launch_empty(x.s);
+  CK(cudaStreamEndCapture(x.s, &g));
+  CK(cudaGraphInstantiate(&ge, g, 0));
+  auto tg = timed([&] { CK(cudaGraphLaunch(ge, x.s)); }, x.s, 0.05);
+  for (double& v : tg) v /= 100;
+  run.graph_per_kernel = Reps::of(tg);
+  cudaGraphExecDestroy(ge);
+  cudaGraphDestroy(g);
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+}
 
-  // Host links: pinned and pageable, both directions, 1 B .. 1 GiB by 4x (the H200 data's sizes).
+// Host links: pinned and pageable, both directions, 1 B .. 1 GiB by 4x (the H200 data's sizes).
+void host_links(Ctx& x, RawRun& run) {
   const size_t htop = g_quick ? (size_t(64) << 20) : (size_t(1) << 30);
   void* pinned = nullptr;
   CK(cudaMallocHost(&pinned, htop));
@@ -683,67 +712,86 @@ void single_gpu(Ctx& x, int device, RawRun& run) {
       run.links[cls + "d2h"].push_back({double(b), Reps::of(std::move(d2h))});
     }
   CK(cudaFreeHost(pinned));
+}
 
-  // Power: NVML samples every 100 ms over idle, compute-bound and memory-bound phases.
-  Nvml nvml;
-  if (nvml.open(unsigned(device))) {
-    std::mutex mu;
-    std::string phase = "idle";
-    std::atomic<bool> stop{false};
-    std::thread sampler([&] {
-      while (!stop) {
-        double w = nvml.watts();
-        {
-          std::lock_guard<std::mutex> lk(mu);
-          run.power.push_back({now_s() - g_t0, phase, w});
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-    });
-    auto set_phase = [&](const char* p) {
-      std::lock_guard<std::mutex> lk(mu);
-      phase = p;
-    };
-    const double idle_s = g_quick ? 1.5 : 3, busy_s = g_quick ? 2.5 : 8;
-    progress("power: idle");
-    std::this_thread::sleep_for(std::chrono::duration<double>(idle_s));
-    progress("power: bf16 GEMM 8192");
-    set_phase("compute");
-    double t0 = now_s();
-    long iters = 0;
-    const float one = 1, zero = 0;
-    while (now_s() - t0 < busy_s) {
-      for (int i = 0; i < 10; ++i)
-        CK(cublasGemmEx(x.h, CUBLAS_OP_N, CUBLAS_OP_N, 8192, 8192, 8192, &one, x.buf.b, CUDA_R_16BF, 8192, x.buf.a,
-                        CUDA_R_16BF, 8192, &zero, x.buf.c, CUDA_R_16BF, 8192, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-      CK(cudaStreamSynchronize(x.s));
-      iters += 10;
-    }
-    run.power_gemm_tflops = iters * 2.0 * 8192.0 * 8192 * 8192 / (now_s() - t0) / 1e12;
-    progress("power: device copy");
-    set_phase("memory");
-    t0 = now_s();
-    iters = 0;
-    while (now_s() - t0 < busy_s) {
-      for (int i = 0; i < 10; ++i) CK(cudaMemcpyAsync(x.buf.c, x.buf.a, x.buf.bytes, cudaMemcpyDeviceToDevice, x.s));
-      CK(cudaStreamSynchronize(x.s));
-      iters += 10;
-    }
-    run.power_copy_Bps = iters * 2.0 * double(x.buf.bytes) / (now_s() - t0);
-    set_phase("idle_after");
-    std::this_thread::sleep_for(std::chrono::duration<double>(idle_s));
-    stop = true;
-    sampler.join();
-    unsigned lim = 0;
-    if (nvml.limit && nvml.limit(nvml.dev, &lim) == 0) run.power_limit_W = lim / 1000.0;
-    unsigned sm = 0, mem = 0;
-    if (nvml.max_clock && nvml.max_clock(nvml.dev, 1, &sm) == 0 && nvml.max_clock(nvml.dev, 2, &mem) == 0)
-      run.manifest["clocks"] = {{"sm_max_MHz", sm}, {"mem_max_MHz", mem}};
-    char drv[96] = {};
-    if (nvml.driver && nvml.driver(drv, sizeof drv) == 0) run.manifest["driver"] = drv;
-  } else {
-    run.manifest["errors"].push_back("power: libnvidia-ml.so.1 not available; no power samples");
+// The two busy phases of the power measurement, each for busy_s seconds: bf16 GEMMs (compute
+// bound), then device copies (memory bound). `set_phase` labels the sampler's readings.
+void power_load(Ctx& x, RawRun& run, double busy_s, const std::function<void(const char*)>& set_phase) {
+  progress("power: bf16 GEMM 8192");
+  set_phase("compute");
+  double t0 = now_s();
+  long iters = 0;
+  const float one = 1, zero = 0;
+  while (now_s() - t0 < busy_s) {
+    for (int i = 0; i < 10; ++i)
+      CK(cublasGemmEx(x.h, CUBLAS_OP_N, CUBLAS_OP_N, 8192, 8192, 8192, &one, x.buf.b, CUDA_R_16BF, 8192, x.buf.a,
+                      CUDA_R_16BF, 8192, &zero, x.buf.c, CUDA_R_16BF, 8192, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    CK(cudaStreamSynchronize(x.s));
+    iters += 10;
   }
+  run.power_gemm_tflops = iters * 2.0 * 8192.0 * 8192 * 8192 / (now_s() - t0) / 1e12;
+  progress("power: device copy");
+  set_phase("memory");
+  t0 = now_s();
+  iters = 0;
+  while (now_s() - t0 < busy_s) {
+    for (int i = 0; i < 10; ++i) CK(cudaMemcpyAsync(x.buf.c, x.buf.a, x.buf.bytes, cudaMemcpyDeviceToDevice, x.s));
+    CK(cudaStreamSynchronize(x.s));
+    iters += 10;
+  }
+  run.power_copy_Bps = iters * 2.0 * double(x.buf.bytes) / (now_s() - t0);
+}
+
+// Power: NVML samples every 100 ms over idle, compute-bound and memory-bound phases.
+void measure_power(Ctx& x, int device, RawRun& run) {
+  Nvml nvml;
+  if (!nvml.open(unsigned(device))) {
+    run.manifest["errors"].push_back("power: libnvidia-ml.so.1 not available; no power samples");
+    return;
+  }
+  std::mutex mu;
+  std::string phase = "idle";
+  std::atomic<bool> stop{false};
+  std::thread sampler([&] {
+    while (!stop) {
+      double w = nvml.watts();
+      {
+        std::lock_guard<std::mutex> lk(mu);
+        run.power.push_back({now_s() - g_t0, phase, w});
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  auto set_phase = [&](const char* p) {
+    std::lock_guard<std::mutex> lk(mu);
+    phase = p;
+  };
+  const double idle_s = g_quick ? 1.5 : 3, busy_s = g_quick ? 2.5 : 8;
+  progress("power: idle");
+  std::this_thread::sleep_for(std::chrono::duration<double>(idle_s));
+  power_load(x, run, busy_s, set_phase);
+  set_phase("idle_after");
+  std::this_thread::sleep_for(std::chrono::duration<double>(idle_s));
+  stop = true;
+  sampler.join();
+  unsigned lim = 0;
+  if (nvml.limit && nvml.limit(nvml.dev, &lim) == 0) run.power_limit_W = lim / 1000.0;
+  unsigned sm = 0, mem = 0;
+  if (nvml.max_clock && nvml.max_clock(nvml.dev, 1, &sm) == 0 && nvml.max_clock(nvml.dev, 2, &mem) == 0)
+    run.manifest["clocks"] = {{"sm_max_MHz", sm}, {"mem_max_MHz", mem}};
+  char drv[96] = {};
+  if (nvml.driver && nvml.driver(drv, sizeof drv) == 0) run.manifest["driver"] = drv;
+}
+
+// Everything measured on one GPU, in the order the raw file records it.
+void single_gpu(Ctx& x, int device, RawRun& run) {
+  gemm_shapes(x, run);
+  optional_matmul_sections(x, run);
+  device_copies(x, run);
+  memory_bound_ops(x, run);
+  launch_overhead(x, run);
+  host_links(x, run);
+  measure_power(x, device, run);
 }
 
 int usage() {
@@ -751,147 +799,187 @@ int usage() {
   return 2;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+struct Options {
   std::string raw_path, cmdline;
   bool mpi = false;
-  for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
+};
+
+// Reads the command line into `o` (and g_quick). Returns -1 to go on, else the exit status.
+int parse_args(int argc, char** argv, Options& o) {
+  for (int i = 0; i < argc; ++i) o.cmdline += (i ? " " : "") + std::string(argv[i]);
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--quick") g_quick = true;
-    else if (a == "--mpi") mpi = true;
-    else if (a == "--raw" && i + 1 < argc) raw_path = argv[++i];
+    else if (a == "--mpi") o.mpi = true;
+    else if (a == "--raw" && i + 1 < argc) o.raw_path = argv[++i];
     else return usage();
   }
-  if (raw_path.empty()) {
+  if (o.raw_path.empty()) {
     std::fprintf(stderr, "knee-calibrate-cuda: --raw: expected an output path, got none\n");
     return 2;
   }
 #if !KNEE_HAVE_MPI
-  if (mpi) {
-    std::fprintf(stderr, "knee-calibrate-cuda: --mpi: expected a build with MPI, got one without (CMake found no MPI)\n");
+  if (o.mpi) {
+    std::fprintf(stderr,
+                 "knee-calibrate-cuda: --mpi: expected a build with MPI, got one without (CMake found no MPI)\n");
     return 2;
   }
 #endif
-  g_t0 = now_s();
+  return -1;
+}
+
+// Where this process runs: rank of `size` (MPI_COMM_WORLD), index among the `per_host` ranks of its
+// host, and the number of hosts. Without --mpi: one process on one host.
+struct Placement {
   int rank = 0, size = 1, local_rank = 0, per_host = 1, hosts = 1;
+};
+
 #if KNEE_HAVE_MPI
-  if (mpi) {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    MPI_Comm node;
-    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
-    int local_size = 1, lo = 0, hi = 0, leader = 0;
-    MPI_Comm_rank(node, &local_rank);
-    MPI_Comm_size(node, &local_size);
-    leader = local_rank == 0;
-    MPI_Allreduce(&leader, &hosts, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-    MPI_Allreduce(&local_size, &lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    MPI_Allreduce(&local_size, &hi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    MPI_Comm_free(&node);
-    per_host = local_size;
-    g_rank = rank;
-    if (lo != hi) {
-      if (rank == 0)
-        std::fprintf(stderr, "knee-calibrate-cuda: --mpi: expected the same number of ranks on every host, got %d to %d\n",
-                     lo, hi);
-      MPI_Finalize();
-      return 2;
+// Starts MPI and finds the hosts (ranks sharing memory). Returns -1 to go on, else the exit status
+// (MPI already finalized): NCCL's partner choice needs the same number of ranks on every host.
+int start_mpi(int* argc, char*** argv, Placement& pl) {
+  MPI_Init(argc, argv);
+  MPI_Comm_rank(MPI_COMM_WORLD, &pl.rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &pl.size);
+  MPI_Comm node;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, pl.rank, MPI_INFO_NULL, &node);
+  int local_size = 1, lo = 0, hi = 0, leader = 0;
+  MPI_Comm_rank(node, &pl.local_rank);
+  MPI_Comm_size(node, &local_size);
+  leader = pl.local_rank == 0;
+  MPI_Allreduce(&leader, &pl.hosts, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  MPI_Allreduce(&local_size, &lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Allreduce(&local_size, &hi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  MPI_Comm_free(&node);
+  pl.per_host = local_size;
+  g_rank = pl.rank;
+  if (lo != hi) {
+    if (pl.rank == 0)
+      std::fprintf(stderr,
+                   "knee-calibrate-cuda: --mpi: expected the same number of ranks on every host, got %d to %d\n", lo,
+                   hi);
+    MPI_Finalize();
+    return 2;
+  }
+  return -1;
+}
+#endif
+
+// NCCL collectives over every GPU given, first, while every rank is busy.
+void measure_collectives([[maybe_unused]] bool mpi, const Placement& pl, int ndev, [[maybe_unused]] int device,
+                         RawRun& run) {
+#if KNEE_HAVE_NCCL
+  if (mpi && pl.size > 1) {
+#if KNEE_HAVE_MPI
+    // Then MPI ends, the other ranks exit and rank 0 measures its GPU alone. A failure here would
+    // leave the other ranks waiting: abort all.
+    try {
+      collectives_mpi(pl.rank, pl.size, device, pl.hosts, pl.per_host, run);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "knee-calibrate-cuda: rank %d: NCCL over MPI failed: %s\n", pl.rank, e.what());
+      MPI_Abort(MPI_COMM_WORLD, 1);
     }
+#endif
+  } else if (!mpi && ndev >= 2) {
+    optional_section(run, "nccl", [&] { collectives_single_process(ndev, run); });
+  }
+  int nccl_version = 0;
+  ncclGetVersion(&nccl_version);
+  run.manifest["nccl"] = std::to_string(nccl_version);
+#else
+  if (ndev >= 2 || pl.size > 1) run.manifest["errors"].push_back("nccl: built without NCCL; no collectives measured");
+#endif
+}
+
+// Opens `device` for the single-GPU measurements: stream, cuBLAS handle and the three buffers.
+void open_device(Ctx& x, int device, RawRun& run) {
+  CK(cudaSetDevice(device));
+  CK(cudaGetDeviceProperties(&x.prop, device));
+  CK(cudaStreamCreate(&x.s));
+  CK(cublasCreate(&x.h));
+  CK(cublasSetStream(x.h, x.s));
+  run.capacity_bytes = double(x.prop.totalGlobalMem);
+  run.l2_bytes = double(x.prop.l2CacheSize);
+  // Buffers: at least 2 GiB and 32 x L2 (a power of two), at most a quarter of free memory each.
+  size_t free_b = 0, total_b = 0;
+  CK(cudaMemGetInfo(&free_b, &total_b));
+  size_t want = size_t(2) << 30;
+  while (want < size_t(32) * size_t(x.prop.l2CacheSize)) want *= 2;
+  while (want > free_b / 4 && want > (size_t(64) << 20)) want /= 2;
+  x.buf.bytes = want;
+  CK(cudaMalloc(&x.buf.a, x.buf.bytes));
+  CK(cudaMalloc(&x.buf.b, x.buf.bytes));
+  CK(cudaMalloc(&x.buf.c, x.buf.bytes));
+  CK(cudaMemset(x.buf.a, 0x3c, x.buf.bytes));  // ~0.0115 in bf16/fp16, 1.5 in fp8 e4m3: non-zero data
+  CK(cudaMemset(x.buf.b, 0x3c, x.buf.bytes));
+}
+
+// The manifest's description of the machine, the software and how this run measured.
+void describe_run(const Ctx& x, const Options& o, int gpu_count, RawRun& run) {
+  int rt = 0, drv = 0, cb = 0;
+  cudaRuntimeGetVersion(&rt);
+  cudaDriverGetVersion(&drv);
+  cublasGetVersion(x.h, &cb);
+  char hostname[256] = {};
+  gethostname(hostname, sizeof hostname - 1);
+  auto& m = run.manifest;
+  m["gpu_name"] = x.prop.name;
+  m["gpu_count"] = gpu_count;
+  m["capability"] = std::to_string(x.prop.major) + "." + std::to_string(x.prop.minor);
+  m["sm_count"] = x.prop.multiProcessorCount;
+  m["cuda"] = std::to_string(rt / 1000) + "." + std::to_string(rt % 1000 / 10);
+  if (!m.contains("driver")) m["driver"] = "CUDA driver API " + std::to_string(drv);
+  m["cublas"] = std::to_string(cb);
+  m["host"] = hostname;
+  m["date"] = utc_now();
+  m["command_line"] = o.cmdline;
+  m["git_revision"] = knee::knee_git_revision();
+  m["method"] = std::string("knee-calibrate-cuda") + (g_quick ? " --quick" : "") +
+                ": CUDA events around each repetition, 2 warm-up calls excluded, tiny cases timed in batches of up "
+                "to 100; cuBLAS GemmEx, fp8 through cuBLASLt (e4m3, scale pointers), strided-batched GEMM, "
+                "unfused attention (cuBLAS QK^T, softmax kernel, PV); memory-bound ops are knee's own kernels "
+                "(dropout_add one fused kernel); NCCL timed by wall clock, slowest rank";
+  m["measurement_window"] = {{"elapsed_s", now_s() - g_t0}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  if (int rc = parse_args(argc, argv, opt); rc >= 0) return rc;
+  g_t0 = now_s();
+  Placement pl;
+#if KNEE_HAVE_MPI
+  if (opt.mpi) {
+    if (int rc = start_mpi(&argc, &argv, pl); rc >= 0) return rc;
   }
 #endif
   int ndev = 0;
   if (cudaGetDeviceCount(&ndev) != cudaSuccess || ndev == 0) {
-    if (rank == 0) std::fprintf(stderr, "knee-calibrate-cuda: expected a CUDA device, got none (no CUDA device)\n");
+    if (pl.rank == 0) std::fprintf(stderr, "knee-calibrate-cuda: expected a CUDA device, got none (no CUDA device)\n");
 #if KNEE_HAVE_MPI
-    if (mpi) MPI_Finalize();
+    if (opt.mpi) MPI_Finalize();
 #endif
     return 2;
   }
-  const int device = local_rank % ndev;  // one rank per GPU: the i-th rank of a host takes GPU i
+  const int device = pl.local_rank % ndev;  // one rank per GPU: the i-th rank of a host takes GPU i
   RawRun run;
   run.device_kind = "gpu";
   try {
-#if KNEE_HAVE_NCCL
-    if (mpi && size > 1) {
+    measure_collectives(opt.mpi, pl, ndev, device, run);
 #if KNEE_HAVE_MPI
-      // Collectives first, with every rank busy; then MPI ends, the other ranks exit and rank 0
-      // measures its GPU alone. A failure here would leave the other ranks waiting: abort all.
-      try {
-        collectives_mpi(rank, size, device, hosts, per_host, run);
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "knee-calibrate-cuda: rank %d: NCCL over MPI failed: %s\n", rank, e.what());
-        MPI_Abort(MPI_COMM_WORLD, 1);
-      }
-#endif
-    } else if (!mpi && ndev >= 2) {
-      optional_section(run, "nccl", [&] { collectives_single_process(ndev, run); });
-    }
-    int nccl_version = 0;
-    ncclGetVersion(&nccl_version);
-    run.manifest["nccl"] = std::to_string(nccl_version);
-#else
-    if (ndev >= 2 || size > 1) run.manifest["errors"].push_back("nccl: built without NCCL; no collectives measured");
-#endif
-#if KNEE_HAVE_MPI
-    if (mpi) {
+    if (opt.mpi) {
       MPI_Finalize();
-      if (rank != 0) return 0;  // rank 0 alone measures its GPU and writes the raw file
+      if (pl.rank != 0) return 0;  // rank 0 alone measures its GPU and writes the raw file
     }
 #endif
     Ctx x;
-    CK(cudaSetDevice(device));
-    CK(cudaGetDeviceProperties(&x.prop, device));
-    CK(cudaStreamCreate(&x.s));
-    CK(cublasCreate(&x.h));
-    CK(cublasSetStream(x.h, x.s));
-    run.capacity_bytes = double(x.prop.totalGlobalMem);
-    run.l2_bytes = double(x.prop.l2CacheSize);
-    // Buffers: at least 2 GiB and 32 x L2 (a power of two), at most a quarter of free memory each.
-    size_t free_b = 0, total_b = 0;
-    CK(cudaMemGetInfo(&free_b, &total_b));
-    size_t want = size_t(2) << 30;
-    while (want < size_t(32) * size_t(x.prop.l2CacheSize)) want *= 2;
-    while (want > free_b / 4 && want > (size_t(64) << 20)) want /= 2;
-    x.buf.bytes = want;
-    CK(cudaMalloc(&x.buf.a, x.buf.bytes));
-    CK(cudaMalloc(&x.buf.b, x.buf.bytes));
-    CK(cudaMalloc(&x.buf.c, x.buf.bytes));
-    CK(cudaMemset(x.buf.a, 0x3c, x.buf.bytes));  // ~0.0115 in bf16/fp16, 1.5 in fp8 e4m3: non-zero data
-    CK(cudaMemset(x.buf.b, 0x3c, x.buf.bytes));
+    open_device(x, device, run);
     single_gpu(x, device, run);
-
-    int rt = 0, drv = 0, cb = 0;
-    cudaRuntimeGetVersion(&rt);
-    cudaDriverGetVersion(&drv);
-    cublasGetVersion(x.h, &cb);
-    char hostname[256] = {};
-    gethostname(hostname, sizeof hostname - 1);
-    auto& m = run.manifest;
-    m["gpu_name"] = x.prop.name;
-    m["gpu_count"] = mpi ? size : ndev;
-    m["capability"] = std::to_string(x.prop.major) + "." + std::to_string(x.prop.minor);
-    m["sm_count"] = x.prop.multiProcessorCount;
-    m["cuda"] = std::to_string(rt / 1000) + "." + std::to_string(rt % 1000 / 10);
-    if (!m.contains("driver")) m["driver"] = "CUDA driver API " + std::to_string(drv);
-    m["cublas"] = std::to_string(cb);
-    m["host"] = hostname;
-    m["date"] = utc_now();
-    m["command_line"] = cmdline;
-    m["git_revision"] = knee::knee_git_revision();
-    m["method"] = std::string("knee-calibrate-cuda") + (g_quick ? " --quick" : "") +
-                  ": CUDA events around each repetition, 2 warm-up calls excluded, tiny cases timed in batches of up "
-                  "to 100; cuBLAS GemmEx, fp8 through cuBLASLt (e4m3, scale pointers), strided-batched GEMM, "
-                  "unfused attention (cuBLAS QK^T, softmax kernel, PV); memory-bound ops are knee's own kernels "
-                  "(dropout_add one fused kernel); NCCL timed by wall clock, slowest rank";
-    m["measurement_window"] = {{"elapsed_s", now_s() - g_t0}};
-    std::ofstream out(raw_path, std::ios::binary);
-    if (!out || !(out << knee::raw_to_json(run).dump(1) << "\n")) die("cannot write " + raw_path);
-  } catch (const std::exception& e) {
-    die(e.what());
-  }
+    describe_run(x, opt, opt.mpi ? pl.size : ndev, run);
+    std::ofstream out(opt.raw_path, std::ios::binary);
+    if (!out || !(out << knee::raw_to_json(run).dump(1) << "\n")) die("cannot write " + opt.raw_path);
+  } catch (const std::exception& e) { die(e.what()); }
   progress("done");
   return 0;
 }

@@ -32,8 +32,7 @@ struct Ctx {
   // Whether a transfer between nodes a and b leaves the NVLink domain (uses NCCL's network
   // latencies). GPU pairs: different servers; otherwise: the route crosses a network link.
   bool crosses_servers(std::uint32_t a, std::uint32_t b) const {
-    if (topo.kind(a) == NodeKind::gpu && topo.kind(b) == NodeKind::gpu)
-      return server_of_node(a) != server_of_node(b);
+    if (topo.kind(a) == NodeKind::gpu && topo.kind(b) == NodeKind::gpu) return server_of_node(a) != server_of_node(b);
     for (auto d : topo.route(a, b, 0))
       if (topo.link(d / 2).cls == LinkClass::network) return true;
     return false;
@@ -124,8 +123,8 @@ struct Tree {
 // Pipelined reduce (up) and/or broadcast (down) over a tree, `payload` bytes per edge in k slices.
 // Up slice j of v->parent waits for up slice j of v's children; down slice j of parent->v waits
 // for the parent's own down slice j (or, at the root, all up slices j). Returns every last task.
-std::vector<std::uint32_t> append_tree(Ctx& c, const Tree& t, std::uint32_t channel, double payload, int k,
-                                       bool up, bool down, const std::vector<TimePs>* hop_override = nullptr,
+std::vector<std::uint32_t> append_tree(Ctx& c, const Tree& t, std::uint32_t channel, double payload, int k, bool up,
+                                       bool down, const std::vector<TimePs>* hop_override = nullptr,
                                        std::uint32_t gate = kNone) {
   const std::size_t n = t.v.size();
   std::vector<std::vector<int>> children(n);
@@ -284,23 +283,41 @@ bool algo_supports(CollAlgo a, CollOp op) {
     case CollAlgo::ring:
       return op == CollOp::allreduce || op == CollOp::reducescatter || op == CollOp::allgather ||
              op == CollOp::broadcast || op == CollOp::reduce;
-    case CollAlgo::tree: return op == CollOp::allreduce || op == CollOp::broadcast || op == CollOp::reduce;
-    case CollAlgo::rhd: return op == CollOp::allreduce || op == CollOp::reducescatter || op == CollOp::allgather;
-    case CollAlgo::hierarchical: return op == CollOp::allreduce;
-    case CollAlgo::nvls: return op == CollOp::allreduce || op == CollOp::reducescatter || op == CollOp::allgather;
-    case CollAlgo::collnet: return op == CollOp::allreduce;
-    case CollAlgo::pat: return op == CollOp::allgather || op == CollOp::reducescatter;
+    case CollAlgo::tree:
+      return op == CollOp::allreduce || op == CollOp::broadcast || op == CollOp::reduce;
+    case CollAlgo::rhd:
+      return op == CollOp::allreduce || op == CollOp::reducescatter || op == CollOp::allgather;
+    case CollAlgo::hierarchical:
+      return op == CollOp::allreduce;
+    case CollAlgo::nvls:
+      return op == CollOp::allreduce || op == CollOp::reducescatter || op == CollOp::allgather;
+    case CollAlgo::collnet:
+      return op == CollOp::allreduce;
+    case CollAlgo::pat:
+      return op == CollOp::allgather || op == CollOp::reducescatter;
     case CollAlgo::pairwise:
-    case CollAlgo::a2a_hierarchical: return op == CollOp::alltoall;
-    case CollAlgo::direct: return op == CollOp::sendrecv || op == CollOp::alltoall;
+    case CollAlgo::a2a_hierarchical:
+      return op == CollOp::alltoall;
+    case CollAlgo::direct:
+      return op == CollOp::sendrecv || op == CollOp::alltoall;
   }
   return false;
 }
 
-std::shared_ptr<CollSchedule> build_schedule(const Topology& topo, const NcclParams& P, const CollRequest& req,
-                                             const std::string& what) {
-  auto sched = std::make_shared<CollSchedule>();
-  Ctx c{topo, P, req, *sched, what, {}};
+namespace {
+
+// What every builder needs to know about the communicator, computed once by build_schedule.
+struct Comm {
+  std::size_t n;                                   // ranks
+  int C;                                           // channels
+  double S, dn;                                    // the request's bytes, and n, as doubles
+  std::vector<std::vector<std::uint32_t>> groups;  // ranks by server (group_by_server)
+};
+
+// Input checks that do not depend on the algorithm's shape (each builder checks its own).
+void check_request(Ctx& c) {
+  const Topology& topo = c.topo;
+  const CollRequest& req = c.req;
   const std::size_t n = req.ranks.size();
   if (n == 0) c.cannot("a communicator of at least one GPU", "none");
   for (auto r : req.ranks) {
@@ -326,378 +343,484 @@ std::shared_ptr<CollSchedule> build_schedule(const Topology& topo, const NcclPar
         if (b < 0) c.cannot("non-negative all-to-all-v sizes", std::to_string(b));
     }
   }
+}
+
+// Ring: broadcast and reduce run as a pipelined chain from (to) the root along the ring order;
+// the other ops as the pipelined ring itself.
+void build_ring(Ctx& c, const Comm& cm) {
+  const CollRequest& req = c.req;
+  const std::size_t n = cm.n;
+  const int C = cm.C;
+  const double S = cm.S, dn = cm.dn;
+  if (req.op == CollOp::broadcast || req.op == CollOp::reduce) {
+    if (req.root < 0 || static_cast<std::size_t>(req.root) >= n)
+      c.cannot("a root within the communicator (0.." + std::to_string(n - 1) + ")", std::to_string(req.root));
+    for (int ch = 0; ch < C; ++ch) {
+      auto order = ring_order(c, cm.groups, ch);
+      // Rotate so the root's node comes first, then make the chain (reduce: reversed).
+      auto it = std::find(order.begin(), order.end(), c.node(req.ranks[req.root]));
+      std::rotate(order.begin(), it, order.end());
+      if (req.op == CollOp::reduce)
+        std::reverse(order.begin() + 1, order.end()), std::reverse(order.begin(), order.end());
+      Tree chain;
+      for (std::size_t i = 0; i < n; ++i) {
+        chain.v.push_back(order[i]);
+        chain.parent.push_back(static_cast<int>(i) - 1);
+      }
+      if (req.op == CollOp::reduce) {  // data flows toward the root: the root is the chain's end
+        std::reverse(chain.v.begin(), chain.v.end());
+      }
+      double payload = S / C;
+      int k = c.auto_slices(0, n * C, c.wire(payload));
+      append_tree(c, chain, ch, payload, k, req.op == CollOp::reduce, req.op == CollOp::broadcast);
+    }
+  } else {
+    double steps = req.op == CollOp::allreduce ? 2.0 * (dn - 1) : dn - 1;
+    double per_edge = (S / C) * steps / dn;
+    int k = c.auto_slices(steps, n * C, 0);
+    for (int ch = 0; ch < C; ++ch) append_ring(c, ring_order(c, cm.groups, ch), ch, steps, per_edge, k);
+  }
+}
+
+// Channel ch's tree for build_tree: each server's chain of GPUs (starting at its head GPU) hung
+// below the head of its parent server in `par`, in the pre-order append_tree needs.
+Tree server_tree(const Ctx& c, const Comm& cm, const std::vector<int>& par, int ch) {
+  const auto& groups = cm.groups;
+  const std::size_t m = groups.size();
+  Tree t;
+  std::vector<std::vector<std::uint32_t>> chains(m);
+  for (std::size_t g = 0; g < m; ++g) {
+    // Channels 2i and 2i+1 (one per tree) share a head GPU, hence a NIC, as NCCL's
+    // duplicated tree channels do: the server is interior in at most one of them.
+    auto l = groups[g];
+    std::rotate(l.begin(), l.begin() + tree_head(ch, l.size()), l.end());
+    for (auto r : l) chains[g].push_back(c.node(r));
+  }
+  std::vector<std::vector<std::size_t>> kids(m);
+  std::size_t root = 0;
+  for (std::size_t g = 0; g < m; ++g) {
+    if (par[g] < 0) root = g;
+    else kids[static_cast<std::size_t>(par[g])].push_back(g);
+  }
+  auto add_server = [&](std::size_t g, int parent_head) {
+    int head = static_cast<int>(t.v.size());
+    t.v.push_back(chains[g][0]);
+    t.parent.push_back(parent_head);
+    for (std::size_t i = 1; i < chains[g].size(); ++i) {
+      t.v.push_back(chains[g][i]);
+      t.parent.push_back(static_cast<int>(t.v.size()) - 2);
+    }
+    return head;
+  };
+  // Breadth-first over servers: parents are added before their children (pre-order
+  // property append_tree needs).
+  std::vector<std::pair<std::size_t, int>> queue{{root, -1}};
+  for (std::size_t qi = 0; qi < queue.size(); ++qi) {
+    int head = add_server(queue[qi].first, queue[qi].second);
+    for (auto kid : kids[queue[qi].first]) queue.push_back({kid, head});
+  }
+  return t;
+}
+
+void build_tree(Ctx& c, const Comm& cm) {
+  const CollRequest& req = c.req;
+  const std::size_t n = cm.n;
+  const int C = cm.C;
+  // NCCL's double binary tree over servers, a chain inside each server; channel parity picks
+  // the tree (all-reduce only: broadcast and reduce use tree 0, rooted at the first server).
+  const std::size_t m = cm.groups.size();
+  double payload = cm.S / C;
+  const std::vector<int> parents[2] = {dbt_parents(m, 0), dbt_parents(m, 1)};
+  for (int ch = 0; ch < C; ++ch) {
+    Tree t = server_tree(c, cm, parents[req.op == CollOp::allreduce ? ch % 2 : 0], ch);
+    int k = c.auto_slices(0, 2 * n * C, c.wire(payload));
+    bool up = req.op != CollOp::broadcast, down = req.op != CollOp::reduce;
+    if (req.op != CollOp::allreduce && req.root != 0)
+      c.cannot("root 0 for tree broadcast and reduce", std::to_string(req.root));
+    append_tree(c, t, ch, payload, k, up, down);
+  }
+}
+
+// Recursive halving (reduce-scatter) and doubling (all-gather) between partners r ^ dist.
+void build_rhd(Ctx& c, const Comm& cm) {
+  const CollRequest& req = c.req;
+  const std::size_t n = cm.n;
+  const int C = cm.C;
+  const double S = cm.S;
+  if (!is_pow2(n)) c.cannot("a power-of-two communicator for rhd", std::to_string(n) + " ranks");
+  int logn = 0;
+  while ((std::size_t(1) << logn) < n) ++logn;
+  for (int ch = 0; ch < C; ++ch) {
+    double P_ch = S / C;
+    // last[r]: the latest transfer into rank r (what its next send waits for)
+    std::vector<std::uint32_t> last(n, kNone), sent(n, kNone);
+    auto phase = [&](int step, double bytes) {
+      std::vector<std::uint32_t> nl(n), ns(n);
+      std::size_t dist = n >> (step + 1);
+      for (std::size_t r = 0; r < n; ++r) {
+        std::size_t p = r ^ dist;
+        auto a = c.node(req.ranks[r]), b = c.node(req.ranks[p]);
+        auto e = c.s.add_edge(a, b, ch);
+        ns[r] = c.s.add_task(e, c.wire(bytes), c.hop_ps(a, b), c.cap(), {last[r]});
+        c.s.add_order_dep(ns[r], sent[r]);
+        c.s.payload_bytes += bytes;
+      }
+      for (std::size_t r = 0; r < n; ++r) nl[r ^ dist] = ns[r];
+      last = nl;
+      sent = ns;
+    };
+    if (req.op != CollOp::allgather)  // reduce-scatter by recursive halving
+      for (int st = 0; st < logn; ++st) phase(st, P_ch / double(std::size_t(2) << st));
+    if (req.op == CollOp::allreduce)  // all-gather by recursive doubling: mirror the halving
+      for (int st = logn - 1; st >= 0; --st) phase(st, P_ch / double(std::size_t(2) << st));
+    if (req.op == CollOp::allgather)
+      for (int st = logn - 1; st >= 0; --st) phase(st, P_ch / double(std::size_t(2) << st));
+  }
+}
+
+// The in-network reduction tree of collnet for the GPUs `o` (one per server): the union of the
+// routes from each member to the switch at the top of the route between the first and last
+// member, that switch (the apex) first, in pre-order.
+Tree collnet_tree(Ctx& c, const std::vector<std::uint32_t>& o, int ch) {
+  const Topology& topo = c.topo;
+  auto path = topo.route(o.front(), o.back(), static_cast<std::uint64_t>(ch));
+  std::vector<std::uint32_t> nodes{o.front()};
+  for (auto d : path) {
+    const Link& lk = topo.link(d / 2);
+    nodes.push_back(d % 2 == 0 ? lk.b : lk.a);
+  }
+  std::uint32_t apex = nodes[nodes.size() / 2];
+  if (topo.kind(apex) != NodeKind::sw)
+    c.cannot("a switched fabric for collnet (in-network reduction)", "no switch between servers");
+  std::map<std::uint32_t, std::uint32_t> parent_of;  // node -> parent node
+  for (auto member : o) {
+    std::uint32_t cur = member;
+    auto r = topo.route(member, apex, static_cast<std::uint64_t>(ch));
+    for (auto d : r) {
+      const Link& lk = topo.link(d / 2);
+      std::uint32_t nx = d % 2 == 0 ? lk.b : lk.a;
+      if (topo.kind(nx) != NodeKind::sw) continue;            // NICs are not aggregation points
+      if (parent_of.emplace(cur, nx).second == false) break;  // joined an existing branch
+      cur = nx;
+    }
+  }
+  Tree t;
+  std::map<std::uint32_t, int> index{{apex, 0}};
+  t.v.push_back(apex);
+  t.parent.push_back(-1);
+  // pre-order by repeated passes (trees are shallow: a few levels)
+  bool added = true;
+  while (added) {
+    added = false;
+    for (auto& [child, par] : parent_of) {
+      if (index.count(child) || !index.count(par)) continue;
+      index[child] = static_cast<int>(t.v.size());
+      t.v.push_back(child);
+      t.parent.push_back(index[par]);
+      added = true;
+    }
+  }
+  return t;
+}
+
+// Stage 2 of collnet for one local index: the switches reduce the share of the GPUs `o` (gated by
+// stage 1, `join1`) and multicast it back. Returns the join on the apex that stage 3 waits for.
+std::uint32_t collnet_share(Ctx& c, const Comm& cm, const std::vector<std::uint32_t>& o, int ch,
+                            const std::vector<std::uint32_t>& join1, double P_ch) {
+  const Topology& topo = c.topo;
+  const NcclParams& P = c.P;
+  const CollRequest& req = c.req;
+  const int C = cm.C;
+  const std::size_t p = cm.groups[0].size();
+  const double dp = static_cast<double>(p);
+  Tree t = collnet_tree(c, o, ch);
+  const std::uint32_t apex = t.v[0];
+  std::vector<TimePs> lat(t.v.size(), 0);
+  for (std::size_t i = 1; i < t.v.size(); ++i)
+    if (topo.kind(t.v[i]) == NodeKind::gpu) lat[i] = us_to_ps(P.hop_latency_us(req.algo, req.proto, true));
+  double payload = P_ch / dp;
+  int k2 = c.auto_slices(0, 2 * t.v.size() * C * p, c.wire(payload));
+  auto gate = c.s.add_join(apex, join1);
+  auto outs = append_tree(c, t, ch, payload, k2, true, true, &lat, gate);
+  return c.s.add_join(apex, outs);
+}
+
+// Hierarchical all-reduce and collnet: reduce-scatter inside each server, all-reduce of each
+// 1/p share across servers (a ring, or in-network reduction), all-gather inside each server.
+void build_hierarchical(Ctx& c, const Comm& cm) {
+  const CollRequest& req = c.req;
+  const std::size_t n = cm.n;
+  const int C = cm.C;
+  const double S = cm.S;
+  const auto& groups = cm.groups;
+  const std::size_t m = groups.size(), p = groups[0].size();
+  if (m < 2)
+    c.cannot(std::string("a communicator spanning at least two servers for ") + to_string(req.algo), "one server");
+  for (auto& g : groups)
+    if (g.size() != p)
+      c.cannot(std::string("the same number of GPUs in every server for ") + to_string(req.algo),
+               std::to_string(g.size()) + " and " + std::to_string(p));
+  const double dp = static_cast<double>(p), dm = static_cast<double>(m);
+  for (int ch = 0; ch < C; ++ch) {
+    const double P_ch = S / C;
+    auto local_order = [&](std::size_t g) {
+      std::vector<std::uint32_t> o;
+      for (std::size_t i = 0; i < p; ++i) o.push_back(c.node(groups[g][(i + ch) % p]));
+      return o;
+    };
+    int k1 = c.auto_slices(dp - 1, n * C, 0);
+    // Stage 1: reduce-scatter inside each server.
+    std::vector<std::uint32_t> join1(m);
+    for (std::size_t g = 0; g < m; ++g) {
+      auto o = local_order(g);
+      join1[g] = c.s.add_join(o[0], append_ring(c, o, ch, dp - 1, P_ch * (dp - 1) / dp, k1));
+    }
+    // Stage 2: each local index all-reduces its 1/p share across servers.
+    std::vector<std::vector<std::uint32_t>> into(m);
+    for (std::size_t l = 0; l < p; ++l) {
+      std::vector<std::uint32_t> o;
+      for (std::size_t g = 0; g < m; ++g) o.push_back(c.node(groups[g][(l + ch) % p]));
+      if (req.algo == CollAlgo::hierarchical) {
+        int k2 = c.auto_slices(2 * (dm - 1), n * C, 0);
+        auto last = append_ring(c, o, ch, 2 * (dm - 1), (P_ch / dp) * 2 * (dm - 1) / dm, k2, join1);
+        for (std::size_t g = 0; g < m; ++g) into[g].push_back(last[g]);
+      } else {
+        auto done = collnet_share(c, cm, o, ch, join1, P_ch);
+        for (std::size_t g = 0; g < m; ++g) into[g].push_back(done);
+      }
+    }
+    // Stage 3: all-gather inside each server.
+    for (std::size_t g = 0; g < m; ++g) {
+      auto o = local_order(g);
+      auto j2 = c.s.add_join(o[0], into[g]);
+      append_ring(c, o, ch, dp - 1, P_ch * (dp - 1) / dp, k1, std::vector<std::uint32_t>(p, j2));
+    }
+  }
+}
+
+void build_nvls(Ctx& c, const Comm& cm) {
+  const Topology& topo = c.topo;
+  const NcclParams& P = c.P;
+  const CollRequest& req = c.req;
+  const std::size_t n = cm.n;
+  const int C = cm.C;
+  const double S = cm.S, dn = cm.dn;
+  if (cm.groups.size() != 1)
+    c.cannot("a communicator inside one NVLink domain for nvls", std::to_string(cm.groups.size()) + " servers");
+  std::uint32_t sw = nvswitch_of(topo, c.node(req.ranks[0]));
+  if (sw == UINT32_MAX) c.cannot("GPUs attached to an NVSwitch for nvls", "no NVSwitch");
+  // The switch reduces (multimem.ld_reduce) and multicasts (multimem.st): per GPU, the
+  // reduce-scatter sends its whole buffer up and receives 1/n back; the all-gather sends 1/n
+  // up and receives the whole result.
+  const Link* nv = nullptr;
+  for (auto d : topo.route(c.node(req.ranks[0]), sw, 0)) nv = &topo.link(d / 2);
+  BytesPerSec nv_cap = P.nvls_efficiency * (nv ? nv->bw_ab_Bps : 0) / C;
+  TimePs hop = us_to_ps(P.hop_latency_us(req.algo, req.proto, false));
+  for (int ch = 0; ch < C; ++ch) {
+    double P_ch = S / C;
+    int k = c.auto_slices(0, 4 * n * C, c.wire(P_ch));
+    std::vector<std::uint32_t> up_e(n), dn_e(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto g = c.node(req.ranks[i]);
+      up_e[i] = c.s.add_edge(g, sw, ch);
+      dn_e[i] = c.s.add_edge(sw, g, ch);
+    }
+    bool rs = req.op != CollOp::allgather, ag = req.op != CollOp::reducescatter;
+    std::vector<std::uint32_t> up(n, kNone), down(n, kNone), up2(n, kNone), down2(n, kNone);
+    Bytes full = c.wire(P_ch), share = c.wire(P_ch / dn);
+    // One pass through the switch: every GPU sends up (after `ready[i]`, in order after its
+    // previous send), the switch combines, every GPU receives.
+    auto through_switch = [&](Bytes up_b, Bytes down_b, TimePs up_lat, const std::vector<std::uint32_t>& ready,
+                              std::vector<std::uint32_t>& up_prev, std::vector<std::uint32_t>& down_prev) {
+      std::vector<std::uint32_t> ups(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        auto t = c.s.add_task(up_e[i], up_b, up_lat, nv_cap, {ready[i]});
+        c.s.add_order_dep(t, up_prev[i]);
+        ups[i] = up_prev[i] = t;
+      }
+      auto combined = c.s.add_join(sw, ups);
+      for (std::size_t i = 0; i < n; ++i) {
+        auto t = c.s.add_task(dn_e[i], down_b, 0, nv_cap, {combined});
+        c.s.add_order_dep(t, down_prev[i]);
+        down_prev[i] = t;
+      }
+    };
+    const std::vector<std::uint32_t> none(n, kNone);
+    for (int j = 0; j < k; ++j) {
+      if (rs) through_switch(part(full, k, j), part(share, k, j), part_ps(hop, k, j), none, up, down);
+      // The all-gather sends the share it received from the reduce-scatter (none without one).
+      if (ag) through_switch(part(share, k, j), part(full, k, j), rs ? 0 : part_ps(hop, k, j), down, up2, down2);
+    }
+    c.s.payload_bytes += (rs ? dn * (P_ch + P_ch / dn) : 0) + (ag ? dn * (P_ch + P_ch / dn) : 0);
+  }
+}
+
+void build_pat(Ctx& c, const Comm& cm) {
+  const CollRequest& req = c.req;
+  const std::size_t n = cm.n;
+  const int C = cm.C;
+  const double S = cm.S, dn = cm.dn;
+  // Log-step (Bruck-like) exchange: step d sends min(d, n-d) chunks to the rank d behind.
+  for (int ch = 0; ch < C; ++ch) {
+    double chunk = S / C / dn;
+    std::vector<std::size_t> dists;
+    for (std::size_t d = 1; d < n; d *= 2) dists.push_back(d);
+    if (req.op == CollOp::reducescatter) std::reverse(dists.begin(), dists.end());
+    std::vector<std::uint32_t> last(n, kNone), sent(n, kNone);
+    for (auto d : dists) {
+      std::vector<std::uint32_t> ns(n), nl(n);
+      double bytes = chunk * static_cast<double>(std::min(d, n - d));
+      for (std::size_t r = 0; r < n; ++r) {
+        std::size_t to = (r + n - d) % n;
+        auto a = c.node(req.ranks[r]), b = c.node(req.ranks[to]);
+        ns[r] = c.s.add_task(c.s.add_edge(a, b, ch), c.wire(bytes), c.hop_ps(a, b), c.cap(), {last[r]});
+        c.s.add_order_dep(ns[r], sent[r]);
+        nl[to] = ns[r];
+        c.s.payload_bytes += bytes;
+      }
+      last = nl;
+      sent = ns;
+    }
+  }
+}
+
+// Bytes communicator index i sends to j in an all-to-all.
+double pair_bytes(const Ctx& c, const Comm& cm, std::size_t i, std::size_t j) {
+  if (!c.req.alltoallv.empty()) return static_cast<double>(c.req.alltoallv[i][j]);
+  return cm.S / cm.dn;  // nccl-tests: the per-rank buffer holds n equal blocks
+}
+
+void build_pairwise(Ctx& c, const Comm& cm) {
+  const CollRequest& req = c.req;
+  const std::size_t n = cm.n;
+  // n-1 rounds; in round k rank r sends to r+k once it has finished round k-1 both ways.
+  std::vector<std::uint32_t> sent(n, kNone), recv(n, kNone);
+  for (std::size_t k = 1; k < n; ++k) {
+    std::vector<std::uint32_t> ns(n), nr(n);
+    for (std::size_t r = 0; r < n; ++r) {
+      std::size_t to = (r + k) % n;
+      auto a = c.node(req.ranks[r]), b = c.node(req.ranks[to]);
+      double bytes = pair_bytes(c, cm, r, to);
+      ns[r] =
+          c.s.add_task(c.s.add_edge(a, b, static_cast<std::uint32_t>(k)), c.wire(bytes), c.hop_ps(a, b), 0, {recv[r]});
+      c.s.add_order_dep(ns[r], sent[r]);
+      nr[to] = ns[r];
+      c.s.payload_bytes += bytes;
+    }
+    sent = ns;
+    recv = nr;
+  }
+}
+
+void build_a2a_hierarchical(Ctx& c, const Comm& cm) {
+  const CollRequest& req = c.req;
+  const std::size_t n = cm.n;
+  const auto& groups = cm.groups;
+  // Two phases: inside each server, GPU i hands GPU j everything bound for local index j
+  // elsewhere; then GPU j exchanges those aggregates with GPU j of every other server, on
+  // its own rail.
+  const std::size_t m = groups.size(), p = groups[0].size();
+  for (auto& g : groups)
+    if (g.size() != p)
+      c.cannot("the same number of GPUs in every server for a2a-hierarchical", std::to_string(g.size()));
+  std::map<std::uint32_t, std::size_t> pos;  // rank -> communicator index
+  for (std::size_t i = 0; i < n; ++i) pos[req.ranks[i]] = i;
+  std::vector<std::vector<std::uint32_t>> into(n);
+  for (std::size_t g = 0; g < m; ++g)
+    for (std::size_t i = 0; i < p; ++i)
+      for (std::size_t j = 0; j < p; ++j) {
+        if (i == j) continue;
+        std::size_t src = pos[groups[g][i]];
+        double bytes = 0;
+        for (std::size_t b = 0; b < m; ++b) bytes += pair_bytes(c, cm, src, pos[groups[b][j]]);
+        auto a = c.node(groups[g][i]), d = c.node(groups[g][j]);
+        auto t = c.s.add_task(c.s.add_edge(a, d, 0), c.wire(bytes), c.hop_ps(a, d), 0, {});
+        into[pos[groups[g][j]]].push_back(t);
+        c.s.payload_bytes += bytes;
+      }
+  std::vector<std::uint32_t> ready(n);
+  for (std::size_t i = 0; i < n; ++i) ready[i] = c.s.add_join(c.node(req.ranks[i]), into[i]);
+  for (std::size_t g = 0; g < m; ++g)
+    for (std::size_t j = 0; j < p; ++j)
+      for (std::size_t b = 0; b < m; ++b) {
+        if (b == g) continue;
+        double bytes = 0;
+        for (std::size_t i = 0; i < p; ++i) bytes += pair_bytes(c, cm, pos[groups[g][i]], pos[groups[b][j]]);
+        auto a = c.node(groups[g][j]), d = c.node(groups[b][j]);
+        c.s.add_task(c.s.add_edge(a, d, 0), c.wire(bytes), c.hop_ps(a, d), 0, {ready[pos[groups[g][j]]]});
+        c.s.payload_bytes += bytes;
+      }
+}
+
+void build_direct(Ctx& c, const Comm& cm) {
+  const CollRequest& req = c.req;
+  const std::size_t n = cm.n;
+  const int C = cm.C;
+  const double S = cm.S, dn = cm.dn;
+  if (req.op == CollOp::alltoall) {
+    // NCCL's all-to-all: every send and receive posted in one group, all in flight at once;
+    // the links (max-min) decide who gets what.
+    for (std::size_t r = 0; r < n; ++r)
+      for (std::size_t k = 1; k < n; ++k) {
+        std::size_t to = (r + k) % n;
+        auto a = c.node(req.ranks[r]), b = c.node(req.ranks[to]);
+        double bytes = req.alltoallv.empty() ? S / dn : static_cast<double>(req.alltoallv[r][to]);
+        c.s.add_task(c.s.add_edge(a, b, static_cast<std::uint32_t>(k)), c.wire(bytes), c.hop_ps(a, b), 0, {});
+        c.s.payload_bytes += bytes;
+      }
+    return;
+  }
+  // send/recv as nccl-tests runs it: every rank sends to the next
+  for (int ch = 0; ch < C; ++ch)
+    for (std::size_t r = 0; r < n; ++r) {
+      auto a = c.node(req.ranks[r]), b = c.node(req.ranks[(r + 1) % n]);
+      c.s.add_task(c.s.add_edge(a, b, ch), c.wire(S / C), c.hop_ps(a, b), c.cap(), {});
+      c.s.payload_bytes += S / C;
+    }
+}
+
+}  // namespace
+
+std::shared_ptr<CollSchedule> build_schedule(const Topology& topo, const NcclParams& P, const CollRequest& req,
+                                             const std::string& what) {
+  auto sched = std::make_shared<CollSchedule>();
+  Ctx c{topo, P, req, *sched, what, {}};
+  check_request(c);
+  const std::size_t n = req.ranks.size();
   sched->start_latency_ps = us_to_ps(P.base_latency_us_of(req.algo, req.proto));
   if (n == 1 || req.bytes == 0) return sched;  // nothing crosses a link
 
-  const int C = req.channels;
-  const auto groups = group_by_server(topo, req.ranks);
-  const double S = static_cast<double>(req.bytes);
-  const double dn = static_cast<double>(n);
-
+  const Comm cm{n, req.channels, static_cast<double>(req.bytes), static_cast<double>(n),
+                group_by_server(topo, req.ranks)};
   switch (req.algo) {
-    case CollAlgo::ring: {
-      if (req.op == CollOp::broadcast || req.op == CollOp::reduce) {
-        if (req.root < 0 || static_cast<std::size_t>(req.root) >= n)
-          c.cannot("a root within the communicator (0.." + std::to_string(n - 1) + ")", std::to_string(req.root));
-        for (int ch = 0; ch < C; ++ch) {
-          auto order = ring_order(c, groups, ch);
-          // Rotate so the root's node comes first, then make the chain (reduce: reversed).
-          auto it = std::find(order.begin(), order.end(), c.node(req.ranks[req.root]));
-          std::rotate(order.begin(), it, order.end());
-          if (req.op == CollOp::reduce) std::reverse(order.begin() + 1, order.end()), std::reverse(order.begin(), order.end());
-          Tree chain;
-          for (std::size_t i = 0; i < n; ++i) {
-            chain.v.push_back(order[i]);
-            chain.parent.push_back(static_cast<int>(i) - 1);
-          }
-          if (req.op == CollOp::reduce) {  // data flows toward the root: the root is the chain's end
-            std::reverse(chain.v.begin(), chain.v.end());
-          }
-          double payload = S / C;
-          int k = c.auto_slices(0, n * C, c.wire(payload));
-          append_tree(c, chain, ch, payload, k, req.op == CollOp::reduce, req.op == CollOp::broadcast);
-        }
-      } else {
-        double steps = req.op == CollOp::allreduce ? 2.0 * (dn - 1) : dn - 1;
-        double per_edge = (S / C) * steps / dn;
-        int k = c.auto_slices(steps, n * C, 0);
-        for (int ch = 0; ch < C; ++ch) append_ring(c, ring_order(c, groups, ch), ch, steps, per_edge, k);
-      }
+    case CollAlgo::ring:
+      build_ring(c, cm);
       break;
-    }
-    case CollAlgo::tree: {
-      // NCCL's double binary tree over servers, a chain inside each server; channel parity picks
-      // the tree (all-reduce only: broadcast and reduce use tree 0, rooted at the first server).
-      const std::size_t m = groups.size();
-      double payload = S / C;
-      const std::vector<int> parents[2] = {dbt_parents(m, 0), dbt_parents(m, 1)};
-      for (int ch = 0; ch < C; ++ch) {
-        Tree t;
-        std::vector<std::vector<std::uint32_t>> chains(m);
-        for (std::size_t g = 0; g < m; ++g) {
-          // Channels 2i and 2i+1 (one per tree) share a head GPU, hence a NIC, as NCCL's
-          // duplicated tree channels do: the server is interior in at most one of them.
-          auto l = groups[g];
-          std::rotate(l.begin(), l.begin() + tree_head(ch, l.size()), l.end());
-          for (auto r : l) chains[g].push_back(c.node(r));
-        }
-        const std::vector<int>& par = parents[req.op == CollOp::allreduce ? ch % 2 : 0];
-        std::vector<std::vector<std::size_t>> kids(m);
-        std::size_t root = 0;
-        for (std::size_t g = 0; g < m; ++g) {
-          if (par[g] < 0) root = g;
-          else kids[static_cast<std::size_t>(par[g])].push_back(g);
-        }
-        auto add_server = [&](std::size_t g, int parent_head) {
-          int head = static_cast<int>(t.v.size());
-          t.v.push_back(chains[g][0]);
-          t.parent.push_back(parent_head);
-          for (std::size_t i = 1; i < chains[g].size(); ++i) {
-            t.v.push_back(chains[g][i]);
-            t.parent.push_back(static_cast<int>(t.v.size()) - 2);
-          }
-          return head;
-        };
-        // Breadth-first over servers: parents are added before their children (pre-order
-        // property append_tree needs).
-        std::vector<std::pair<std::size_t, int>> queue{{root, -1}};
-        for (std::size_t qi = 0; qi < queue.size(); ++qi) {
-          int head = add_server(queue[qi].first, queue[qi].second);
-          for (auto kid : kids[queue[qi].first]) queue.push_back({kid, head});
-        }
-        int k = c.auto_slices(0, 2 * n * C, c.wire(payload));
-        bool up = req.op != CollOp::broadcast, down = req.op != CollOp::reduce;
-        if (req.op != CollOp::allreduce && req.root != 0)
-          c.cannot("root 0 for tree broadcast and reduce", std::to_string(req.root));
-        append_tree(c, t, ch, payload, k, up, down);
-      }
+    case CollAlgo::tree:
+      build_tree(c, cm);
       break;
-    }
-    case CollAlgo::rhd: {
-      if (!is_pow2(n)) c.cannot("a power-of-two communicator for rhd", std::to_string(n) + " ranks");
-      int logn = 0;
-      while ((std::size_t(1) << logn) < n) ++logn;
-      for (int ch = 0; ch < C; ++ch) {
-        double P_ch = S / C;
-        // last[r]: the latest transfer into rank r (what its next send waits for)
-        std::vector<std::uint32_t> last(n, kNone), sent(n, kNone);
-        auto phase = [&](int step, double bytes) {
-          std::vector<std::uint32_t> nl(n), ns(n);
-          std::size_t dist = n >> (step + 1);
-          for (std::size_t r = 0; r < n; ++r) {
-            std::size_t p = r ^ dist;
-            auto a = c.node(req.ranks[r]), b = c.node(req.ranks[p]);
-            auto e = c.s.add_edge(a, b, ch);
-            ns[r] = c.s.add_task(e, c.wire(bytes), c.hop_ps(a, b), c.cap(), {last[r]});
-            c.s.add_order_dep(ns[r], sent[r]);
-            c.s.payload_bytes += bytes;
-          }
-          for (std::size_t r = 0; r < n; ++r) nl[r ^ dist] = ns[r];
-          last = nl;
-          sent = ns;
-        };
-        if (req.op != CollOp::allgather)  // reduce-scatter by recursive halving
-          for (int st = 0; st < logn; ++st) phase(st, P_ch / double(std::size_t(2) << st));
-        if (req.op == CollOp::allreduce)  // all-gather by recursive doubling: mirror the halving
-          for (int st = logn - 1; st >= 0; --st) phase(st, P_ch / double(std::size_t(2) << st));
-        if (req.op == CollOp::allgather)
-          for (int st = logn - 1; st >= 0; --st) phase(st, P_ch / double(std::size_t(2) << st));
-      }
+    case CollAlgo::rhd:
+      build_rhd(c, cm);
       break;
-    }
     case CollAlgo::hierarchical:
-    case CollAlgo::collnet: {
-      const std::size_t m = groups.size(), p = groups[0].size();
-      if (m < 2)
-        c.cannot(std::string("a communicator spanning at least two servers for ") + to_string(req.algo), "one server");
-      for (auto& g : groups)
-        if (g.size() != p)
-          c.cannot(std::string("the same number of GPUs in every server for ") + to_string(req.algo),
-                   std::to_string(g.size()) + " and " + std::to_string(p));
-      const double dp = static_cast<double>(p), dm = static_cast<double>(m);
-      for (int ch = 0; ch < C; ++ch) {
-        const double P_ch = S / C;
-        auto local_order = [&](std::size_t g) {
-          std::vector<std::uint32_t> o;
-          for (std::size_t i = 0; i < p; ++i) o.push_back(c.node(groups[g][(i + ch) % p]));
-          return o;
-        };
-        int k1 = c.auto_slices(dp - 1, n * C, 0);
-        // Stage 1: reduce-scatter inside each server.
-        std::vector<std::uint32_t> join1(m);
-        for (std::size_t g = 0; g < m; ++g) {
-          auto o = local_order(g);
-          join1[g] = c.s.add_join(o[0], append_ring(c, o, ch, dp - 1, P_ch * (dp - 1) / dp, k1));
-        }
-        // Stage 2: each local index all-reduces its 1/p share across servers.
-        std::vector<std::vector<std::uint32_t>> into(m);
-        for (std::size_t l = 0; l < p; ++l) {
-          std::vector<std::uint32_t> o;
-          for (std::size_t g = 0; g < m; ++g) o.push_back(c.node(groups[g][(l + ch) % p]));
-          if (req.algo == CollAlgo::hierarchical) {
-            int k2 = c.auto_slices(2 * (dm - 1), n * C, 0);
-            auto last = append_ring(c, o, ch, 2 * (dm - 1), (P_ch / dp) * 2 * (dm - 1) / dm, k2, join1);
-            for (std::size_t g = 0; g < m; ++g) into[g].push_back(last[g]);
-          } else {
-            // In-network reduction: the reduction tree is the union of the routes from each member
-            // to the switch at the top of the route between the first and last member.
-            auto path = topo.route(o.front(), o.back(), static_cast<std::uint64_t>(ch));
-            std::vector<std::uint32_t> nodes{o.front()};
-            for (auto d : path) {
-              const Link& lk = topo.link(d / 2);
-              nodes.push_back(d % 2 == 0 ? lk.b : lk.a);
-            }
-            std::uint32_t apex = nodes[nodes.size() / 2];
-            if (topo.kind(apex) != NodeKind::sw)
-              c.cannot("a switched fabric for collnet (in-network reduction)", "no switch between servers");
-            std::map<std::uint32_t, std::uint32_t> parent_of;  // node -> parent node
-            for (auto member : o) {
-              std::uint32_t cur = member;
-              auto r = topo.route(member, apex, static_cast<std::uint64_t>(ch));
-              for (auto d : r) {
-                const Link& lk = topo.link(d / 2);
-                std::uint32_t nx = d % 2 == 0 ? lk.b : lk.a;
-                if (topo.kind(nx) != NodeKind::sw) continue;  // NICs are not aggregation points
-                if (parent_of.emplace(cur, nx).second == false) break;  // joined an existing branch
-                cur = nx;
-              }
-            }
-            Tree t;
-            std::map<std::uint32_t, int> index{{apex, 0}};
-            t.v.push_back(apex);
-            t.parent.push_back(-1);
-            // pre-order by repeated passes (trees are shallow: a few levels)
-            bool added = true;
-            while (added) {
-              added = false;
-              for (auto& [child, par] : parent_of) {
-                if (index.count(child) || !index.count(par)) continue;
-                index[child] = static_cast<int>(t.v.size());
-                t.v.push_back(child);
-                t.parent.push_back(index[par]);
-                added = true;
-              }
-            }
-            std::vector<TimePs> lat(t.v.size(), 0);
-            for (std::size_t i = 1; i < t.v.size(); ++i)
-              if (topo.kind(t.v[i]) == NodeKind::gpu) lat[i] = us_to_ps(P.hop_latency_us(req.algo, req.proto, true));
-            double payload = P_ch / dp;
-            int k2 = c.auto_slices(0, 2 * t.v.size() * C * p, c.wire(payload));
-            auto gate = c.s.add_join(apex, join1);
-            auto outs = append_tree(c, t, ch, payload, k2, true, true, &lat, gate);
-            auto done = c.s.add_join(apex, outs);
-            for (std::size_t g = 0; g < m; ++g) into[g].push_back(done);
-          }
-        }
-        // Stage 3: all-gather inside each server.
-        for (std::size_t g = 0; g < m; ++g) {
-          auto o = local_order(g);
-          auto j2 = c.s.add_join(o[0], into[g]);
-          append_ring(c, o, ch, dp - 1, P_ch * (dp - 1) / dp, k1, std::vector<std::uint32_t>(p, j2));
-        }
-      }
+    case CollAlgo::collnet:
+      build_hierarchical(c, cm);
       break;
-    }
-    case CollAlgo::nvls: {
-      if (groups.size() != 1)
-        c.cannot("a communicator inside one NVLink domain for nvls", std::to_string(groups.size()) + " servers");
-      std::uint32_t sw = nvswitch_of(topo, c.node(req.ranks[0]));
-      if (sw == UINT32_MAX) c.cannot("GPUs attached to an NVSwitch for nvls", "no NVSwitch");
-      // The switch reduces (multimem.ld_reduce) and multicasts (multimem.st): per GPU, the
-      // reduce-scatter sends its whole buffer up and receives 1/n back; the all-gather sends 1/n
-      // up and receives the whole result.
-      const Link* nv = nullptr;
-      for (auto d : topo.route(c.node(req.ranks[0]), sw, 0)) nv = &topo.link(d / 2);
-      BytesPerSec nv_cap = P.nvls_efficiency * (nv ? nv->bw_ab_Bps : 0) / C;
-      TimePs hop = us_to_ps(P.hop_latency_us(req.algo, req.proto, false));
-      for (int ch = 0; ch < C; ++ch) {
-        double P_ch = S / C;
-        int k = c.auto_slices(0, 4 * n * C, c.wire(P_ch));
-        std::vector<std::uint32_t> up_e(n), dn_e(n);
-        for (std::size_t i = 0; i < n; ++i) {
-          auto g = c.node(req.ranks[i]);
-          up_e[i] = c.s.add_edge(g, sw, ch);
-          dn_e[i] = c.s.add_edge(sw, g, ch);
-        }
-        bool rs = req.op != CollOp::allgather, ag = req.op != CollOp::reducescatter;
-        std::vector<std::uint32_t> up(n, kNone), down(n, kNone), up2(n, kNone), down2(n, kNone);
-        Bytes full = c.wire(P_ch), share = c.wire(P_ch / dn);
-        // One pass through the switch: every GPU sends up (after `ready[i]`, in order after its
-        // previous send), the switch combines, every GPU receives.
-        auto through_switch = [&](Bytes up_b, Bytes down_b, TimePs up_lat, const std::vector<std::uint32_t>& ready,
-                                  std::vector<std::uint32_t>& up_prev, std::vector<std::uint32_t>& down_prev) {
-          std::vector<std::uint32_t> ups(n);
-          for (std::size_t i = 0; i < n; ++i) {
-            auto t = c.s.add_task(up_e[i], up_b, up_lat, nv_cap, {ready[i]});
-            c.s.add_order_dep(t, up_prev[i]);
-            ups[i] = up_prev[i] = t;
-          }
-          auto combined = c.s.add_join(sw, ups);
-          for (std::size_t i = 0; i < n; ++i) {
-            auto t = c.s.add_task(dn_e[i], down_b, 0, nv_cap, {combined});
-            c.s.add_order_dep(t, down_prev[i]);
-            down_prev[i] = t;
-          }
-        };
-        const std::vector<std::uint32_t> none(n, kNone);
-        for (int j = 0; j < k; ++j) {
-          if (rs) through_switch(part(full, k, j), part(share, k, j), part_ps(hop, k, j), none, up, down);
-          // The all-gather sends the share it received from the reduce-scatter (none without one).
-          if (ag) through_switch(part(share, k, j), part(full, k, j), rs ? 0 : part_ps(hop, k, j), down, up2, down2);
-        }
-        c.s.payload_bytes += (rs ? dn * (P_ch + P_ch / dn) : 0) + (ag ? dn * (P_ch + P_ch / dn) : 0);
-      }
+    case CollAlgo::nvls:
+      build_nvls(c, cm);
       break;
-    }
-    case CollAlgo::pat: {
-      // Log-step (Bruck-like) exchange: step d sends min(d, n-d) chunks to the rank d behind.
-      for (int ch = 0; ch < C; ++ch) {
-        double chunk = S / C / dn;
-        std::vector<std::size_t> dists;
-        for (std::size_t d = 1; d < n; d *= 2) dists.push_back(d);
-        if (req.op == CollOp::reducescatter) std::reverse(dists.begin(), dists.end());
-        std::vector<std::uint32_t> last(n, kNone), sent(n, kNone);
-        for (auto d : dists) {
-          std::vector<std::uint32_t> ns(n), nl(n);
-          double bytes = chunk * static_cast<double>(std::min(d, n - d));
-          for (std::size_t r = 0; r < n; ++r) {
-            std::size_t to = (r + n - d) % n;
-            auto a = c.node(req.ranks[r]), b = c.node(req.ranks[to]);
-            ns[r] = c.s.add_task(c.s.add_edge(a, b, ch), c.wire(bytes), c.hop_ps(a, b), c.cap(), {last[r]});
-            c.s.add_order_dep(ns[r], sent[r]);
-            nl[to] = ns[r];
-            c.s.payload_bytes += bytes;
-          }
-          last = nl;
-          sent = ns;
-        }
-      }
+    case CollAlgo::pat:
+      build_pat(c, cm);
       break;
-    }
     case CollAlgo::pairwise:
-    case CollAlgo::a2a_hierarchical: {
-      auto pair_bytes = [&](std::size_t i, std::size_t j) -> double {
-        if (!req.alltoallv.empty()) return static_cast<double>(req.alltoallv[i][j]);
-        return S / dn;  // nccl-tests: the per-rank buffer holds n equal blocks
-      };
-      if (req.algo == CollAlgo::pairwise) {
-        // n-1 rounds; in round k rank r sends to r+k once it has finished round k-1 both ways.
-        std::vector<std::uint32_t> sent(n, kNone), recv(n, kNone);
-        for (std::size_t k = 1; k < n; ++k) {
-          std::vector<std::uint32_t> ns(n), nr(n);
-          for (std::size_t r = 0; r < n; ++r) {
-            std::size_t to = (r + k) % n;
-            auto a = c.node(req.ranks[r]), b = c.node(req.ranks[to]);
-            double bytes = pair_bytes(r, to);
-            ns[r] = c.s.add_task(c.s.add_edge(a, b, static_cast<std::uint32_t>(k)), c.wire(bytes), c.hop_ps(a, b), 0,
-                                 {recv[r]});
-            c.s.add_order_dep(ns[r], sent[r]);
-            nr[to] = ns[r];
-            c.s.payload_bytes += bytes;
-          }
-          sent = ns;
-          recv = nr;
-        }
-      } else {
-        // Two phases: inside each server, GPU i hands GPU j everything bound for local index j
-        // elsewhere; then GPU j exchanges those aggregates with GPU j of every other server, on
-        // its own rail.
-        const std::size_t m = groups.size(), p = groups[0].size();
-        for (auto& g : groups)
-          if (g.size() != p) c.cannot("the same number of GPUs in every server for a2a-hierarchical", std::to_string(g.size()));
-        std::map<std::uint32_t, std::size_t> pos;  // rank -> communicator index
-        for (std::size_t i = 0; i < n; ++i) pos[req.ranks[i]] = i;
-        std::vector<std::vector<std::uint32_t>> into(n);
-        for (std::size_t g = 0; g < m; ++g)
-          for (std::size_t i = 0; i < p; ++i)
-            for (std::size_t j = 0; j < p; ++j) {
-              if (i == j) continue;
-              std::size_t src = pos[groups[g][i]];
-              double bytes = 0;
-              for (std::size_t b = 0; b < m; ++b) bytes += pair_bytes(src, pos[groups[b][j]]);
-              auto a = c.node(groups[g][i]), d = c.node(groups[g][j]);
-              auto t = c.s.add_task(c.s.add_edge(a, d, 0), c.wire(bytes), c.hop_ps(a, d), 0, {});
-              into[pos[groups[g][j]]].push_back(t);
-              c.s.payload_bytes += bytes;
-            }
-        std::vector<std::uint32_t> ready(n);
-        for (std::size_t i = 0; i < n; ++i) ready[i] = c.s.add_join(c.node(req.ranks[i]), into[i]);
-        for (std::size_t g = 0; g < m; ++g)
-          for (std::size_t j = 0; j < p; ++j)
-            for (std::size_t b = 0; b < m; ++b) {
-              if (b == g) continue;
-              double bytes = 0;
-              for (std::size_t i = 0; i < p; ++i) bytes += pair_bytes(pos[groups[g][i]], pos[groups[b][j]]);
-              auto a = c.node(groups[g][j]), d = c.node(groups[b][j]);
-              c.s.add_task(c.s.add_edge(a, d, 0), c.wire(bytes), c.hop_ps(a, d), 0, {ready[pos[groups[g][j]]]});
-              c.s.payload_bytes += bytes;
-            }
-      }
+      build_pairwise(c, cm);
       break;
-    }
-    case CollAlgo::direct: {
-      if (req.op == CollOp::alltoall) {
-        // NCCL's all-to-all: every send and receive posted in one group, all in flight at once;
-        // the links (max-min) decide who gets what.
-        for (std::size_t r = 0; r < n; ++r)
-          for (std::size_t k = 1; k < n; ++k) {
-            std::size_t to = (r + k) % n;
-            auto a = c.node(req.ranks[r]), b = c.node(req.ranks[to]);
-            double bytes = req.alltoallv.empty() ? S / dn : static_cast<double>(req.alltoallv[r][to]);
-            c.s.add_task(c.s.add_edge(a, b, static_cast<std::uint32_t>(k)), c.wire(bytes), c.hop_ps(a, b), 0, {});
-            c.s.payload_bytes += bytes;
-          }
-        break;
-      }
-      // send/recv as nccl-tests runs it: every rank sends to the next
-      for (int ch = 0; ch < C; ++ch)
-        for (std::size_t r = 0; r < n; ++r) {
-          auto a = c.node(req.ranks[r]), b = c.node(req.ranks[(r + 1) % n]);
-          c.s.add_task(c.s.add_edge(a, b, ch), c.wire(S / C), c.hop_ps(a, b), c.cap(), {});
-          c.s.payload_bytes += S / C;
-        }
+    case CollAlgo::a2a_hierarchical:
+      build_a2a_hierarchical(c, cm);
       break;
-    }
+    case CollAlgo::direct:
+      build_direct(c, cm);
+      break;
     default:
       c.cannot("an implemented algorithm", to_string(req.algo));
   }
