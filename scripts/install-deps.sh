@@ -8,7 +8,7 @@ pkgs=(cmake g++ make libeigen3-dev libboost-graph-dev nlohmann-json3-dev libgtes
 if [ "${1:-}" = "--test" ]; then
   # pytest and a Jupyter kernel for the Python tests and notebooks; Chromium renders the report;
   # pip, setuptools and wheel for the `pip install .` test (tests/python/install_test.sh).
-  pkgs+=(python3-pytest python3-ipykernel python3-nbformat python3-jupyter-client chromium
+  pkgs+=(clang-format python3-pytest python3-ipykernel python3-nbformat python3-jupyter-client chromium
          python3-pip python3-setuptools python3-wheel)
 fi
 missing=()
