@@ -23,10 +23,7 @@ int run_collective(const Args& args) {
   o.op = parse_coll_op(args.value_or("op", "allreduce"), args.what("op"));
   std::string algo = args.value_or("algo", "auto");
   if (algo != "auto") o.algo = parse_coll_algo(algo, args.what("algo"));
-  // A barrier runs as an all-reduce of one element.
-  if (o.algo && !algo_supports(*o.algo, o.op == CollOp::barrier ? CollOp::allreduce : o.op))
-    throw InputError(args.what("algo") + ": expected an algorithm that implements " + to_string(o.op) + ", got '" +
-                     algo + "'");
+  if (o.algo) require_algo_supports(*o.algo, o.op, args.what("algo"));
   std::string proto = args.value_or("proto", "auto");
   if (proto != "auto") o.proto = parse_coll_proto(proto, args.what("proto"));
   o.channels = static_cast<int>(args.integer_or("channels", 0, 1, params.max_channels));

@@ -23,10 +23,7 @@ py::list collectives(const Cluster& c, const std::string& op, const std::vector<
   CollOptions o;
   o.op = parse_coll_op(op, what("op"));
   if (algo != "auto") o.algo = parse_coll_algo(algo, what("algo"));
-  // A barrier runs as an all-reduce of one element.
-  if (o.algo && !algo_supports(*o.algo, o.op == CollOp::barrier ? CollOp::allreduce : o.op))
-    throw InputError(what("algo") + ": expected an algorithm that implements " + to_string(o.op) + ", got '" + algo +
-                     "'");
+  if (o.algo) require_algo_supports(*o.algo, o.op, what("algo"));
   if (proto != "auto") o.proto = parse_coll_proto(proto, what("proto"));
   // 0 is auto, as an absent --channels.
   o.channels =

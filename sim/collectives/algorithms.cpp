@@ -304,6 +304,12 @@ bool algo_supports(CollAlgo a, CollOp op) {
   return false;
 }
 
+void require_algo_supports(CollAlgo algo, CollOp op, const std::string& what) {
+  if (!algo_supports(algo, op == CollOp::barrier ? CollOp::allreduce : op))
+    throw InputError(what + ": expected an algorithm that implements " + to_string(op) + ", got '" + to_string(algo) +
+                     "'");
+}
+
 namespace {
 
 // What every builder needs to know about the communicator, computed once by build_schedule.

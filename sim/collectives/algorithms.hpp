@@ -46,5 +46,8 @@ std::size_t tree_head(int channel, std::size_t gpus_per_server);
 
 // Whether `algo` implements `op` at all (independent of the communicator).
 bool algo_supports(CollAlgo algo, CollOp op);
+// InputError "WHAT: expected an algorithm that implements OP, got 'ALGO'" unless algo_supports
+// (a barrier runs as an all-reduce of one element); `what` names the option for the caller.
+void require_algo_supports(CollAlgo algo, CollOp op, const std::string& what);
 
 }  // namespace knee

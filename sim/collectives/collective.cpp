@@ -214,10 +214,7 @@ CollChoice select_collective(const Topology& topo, const NcclParams& P, const Co
     }
   }
   CollOp op = opt.op == CollOp::barrier ? CollOp::allreduce : opt.op;
-  for (auto a : algos)
-    if (!algo_supports(a, op))
-      throw InputError(what + ": algorithm: expected one that implements " + to_string(op) + ", got '" + to_string(a) +
-                       "'");
+  for (auto a : algos) require_algo_supports(a, opt.op, what + ": algorithm");
   std::vector<CollProto> protos;
   if (opt.proto) protos.push_back(*opt.proto);
   else protos = {CollProto::ll, CollProto::ll128, CollProto::simple};
