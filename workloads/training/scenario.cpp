@@ -211,11 +211,12 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
   root.ignore("name");
   root.finish();
   validate_scenario(s);
-  load_scenario_profile(s);
+  s.loaded_profile = load_scenario_profile(s);
   return s;
 }
 
 Profile load_scenario_profile(const Scenario& s) {
+  if (s.loaded_profile) return *s.loaded_profile;
   const bool path = s.profile.find('/') != std::string::npos || s.profile.find(".json") != std::string::npos;
   Profile p = path ? Profile::load(s.profile) : Profile::builtin(s.profile);
   if (!p.measured_on_cpu()) return p;

@@ -3,6 +3,7 @@
 // these structs, never the JSON.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -100,7 +101,10 @@ struct Scenario {
   ModelSpec model;
   ParallelSpec par;
   TrainingSpec train;
-  std::string profile;                 // builtin name or path
+  std::string profile;  // builtin name or path
+  // The profile `profile` named, loaded and checked once by parse_scenario (copies of the
+  // scenario, such as a sweep's points, share it); empty for a Scenario built by hand.
+  std::optional<Profile> loaded_profile;
   std::vector<std::string> placement;  // rank order, fastest varying first: tp, cp, dp, pp
   std::vector<std::int64_t> stages;    // layers per virtual stage; empty: the default split
   std::uint64_t seed = 0;
@@ -114,8 +118,8 @@ struct Scenario {
 Scenario parse_scenario(const nlohmann::json& j, const std::string& source);
 Scenario load_scenario(const std::string& path);
 // The profile a scenario names ($.profile: a path when it contains '/' or ".json", else a built-in
-// name). A profile measured on a CPU is an InputError naming $.profile and what to use instead
-// (parse_scenario checks it, so a scenario that parses has a GPU profile).
+// name): s.loaded_profile when parse_scenario loaded it, else loaded now. A profile measured on a
+// CPU is an InputError naming $.profile and what to use instead.
 Profile load_scenario_profile(const Scenario& s);
 // Re-checks the layout after a change (the sweep edits gpus, nodes, dp, global_batch).
 void validate_scenario(const Scenario& s);
