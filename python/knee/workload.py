@@ -132,9 +132,9 @@ def _row(p, knee_gpus):
     row = {}
     for c in SWEEP_COLUMN_SPECS:
         v = p["gpus"] == knee_gpus if c["name"] == "knee" else _at(p, c["pointer"])
-        row[c["name"]] = math.nan if v is None else v
-    if row["reason"] is math.nan:
-        row["reason"] = ""
+        if v is None:
+            v = "" if c["name"] == "reason" else math.nan  # feasible points have no reason
+        row[c["name"]] = v
     return row
 
 
