@@ -1,22 +1,14 @@
 // Reading raw calibration files (calibrate/raw.hpp): malformed files name the file and $.path.
 #include <gtest/gtest.h>
 
-#include <fstream>
-
 #include "calibrate/raw.hpp"
 #include "common/json_reader.hpp"
 #include "tests/common/error_of.hpp"
+#include "tests/common/write_tmp.hpp"
 
 using namespace knee;
 using knee::test::error_of;
-
-namespace {
-std::string write_tmp(const std::string& name, const std::string& text) {
-  std::string path = testing::TempDir() + name;
-  std::ofstream(path) << text;
-  return path;
-}
-}  // namespace
+using knee::test::write_tmp;
 
 TEST(RawImport, MalformedRawFilesNameFileAndPath) {
   const std::string run1 = std::string(KNEE_SOURCE_DIR) + "/calibrate/data/h200-2026-11-27/micro.json";

@@ -8,16 +8,13 @@
 #include "common/json_reader.hpp"
 #include "profile/profile.hpp"
 #include "tests/common/error_of.hpp"
+#include "tests/common/write_tmp.hpp"
 
 using namespace knee;
 using knee::test::error_of;
+using knee::test::write_tmp;
 
 namespace {
-std::string write_tmp(const std::string& name, const std::string& text) {
-  std::string path = testing::TempDir() + name;
-  std::ofstream(path) << text;
-  return path;
-}
 const std::string kProfiles = std::string(KNEE_SOURCE_DIR) + "/profile/shipped/";
 }  // namespace
 
