@@ -29,6 +29,7 @@ int run_collective(const Args& args) {
   o.channels = static_cast<int>(args.integer_or("channels", 0, 1, params.max_channels));
   o.root = static_cast<int>(args.integer_or("root", 0, 0));
   o.in_network_reduction = args.flag("sharp");
+  o.selection = parse_coll_selection(args.value_or("selection", "simulated"), args.what("selection"));
   o.slices = static_cast<int>(args.integer_or("slices", 0, 1, 1 << 20));
   std::int64_t gpus = args.integer_or("gpus", static_cast<std::int64_t>(topo.num_gpus()), 1,
                                       static_cast<std::int64_t>(topo.num_gpus()));
@@ -99,13 +100,31 @@ int run_collective(const Args& args) {
               meta["system"].get<std::string>().c_str(), meta["topology"].value("fabric", std::string("file")).c_str(),
               params.provenance.c_str());
   std::printf(
-      "# simulated, not measured: time is the flow-level simulation; algbw = size / time; busbw as nccl-tests\n");
-  std::printf("%14s %12s %14s %10s %10s  %-14s %-7s %s\n", "size(B)", "count(fp32)", "time(us)", "algbw(GB/s)",
-              "busbw(GB/s)", "algorithm", "proto", "channels");
+      "# simulated, not measured: time is the flow-level simulation; algbw = size / time; busbw as nccl-tests;\n"
+      "# bound = alpha-beta lower bound of the links and latencies the schedule used\n");
+  std::printf("%14s %12s %14s %14s %10s %10s  %-14s %-7s %s\n", "size(B)", "count(fp32)", "time(us)", "bound(us)",
+              "algbw(GB/s)", "busbw(GB/s)", "algorithm", "proto", "channels");
   for (auto& r : results)
-    std::printf("%14lld %12lld %14.2f %10.2f %10.2f  %-14s %-7s %d\n", static_cast<long long>(r.bytes),
-                static_cast<long long>(r.bytes / 4), r.time_s * 1e6, r.algbw_GBps, r.busbw_GBps,
+    std::printf("%14lld %12lld %14.2f %14.2f %10.2f %10.2f  %-14s %-7s %d\n", static_cast<long long>(r.bytes),
+                static_cast<long long>(r.bytes / 4), r.time_s * 1e6, r.lower_bound_s * 1e6, r.algbw_GBps, r.busbw_GBps,
                 to_string(r.choice.algo), to_string(r.choice.proto), r.choice.channels);
+  // The bound is the alpha-beta floor of the links the schedule used (docs/collectives.md); a
+  // note says why a size is more than the tolerance above it.
+  for (auto& r : results)
+    if (!r.bound_note.empty())
+      std::printf("# %lld B above the bound: %s\n", static_cast<long long>(r.bytes), r.bound_note.c_str());
+  if (results.size() == 1 && results[0].choice.candidates.size() > 1) {
+    std::string line;
+    for (const CollCandidate& c : results[0].choice.candidates) {
+      char buf[160];
+      std::snprintf(
+          buf, sizeof buf, "%s%s/%s x%d %.2f us %s", line.empty() ? "" : "; ", to_string(c.algo), to_string(c.proto),
+          c.channels, (c.simulated_s >= 0 ? c.simulated_s : c.scored_s) * 1e6,
+          c.simulated_s >= 0 ? "simulated" : (o.selection == CollSelection::nccl ? "NCCL model" : "scored, not run"));
+      line += buf;
+    }
+    std::printf("# auto selection (%s): %s\n", to_string(o.selection), line.c_str());
+  }
   std::printf("# simulated in %.3f s wall\n", wall_s);
   return 0;
 }
@@ -126,6 +145,9 @@ std::vector<FlagSpec> collective_flags() {
       {"trace", true, "write a Chrome trace-event JSON timeline (Perfetto, chrome://tracing) of the transfers"},
       {"trace-ranks", true, "GPUs to trace, e.g. 0-7,64 (default 0-7): keeps traces of large runs small"},
       {"sharp", false, "let auto choose in-network reduction (collnet) on switches that support it"},
+      {"selection", true,
+       "how auto decides: simulated (default: the shortlist runs on the flow network, the fastest wins) or "
+       "nccl (NCCL's tuner model, what NCCL would pick)"},
       {"json", false, "print JSON instead of a table"}};
   f.insert(f.end(), own.begin(), own.end());
   return f;

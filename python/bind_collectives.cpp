@@ -16,8 +16,8 @@ namespace {
 // One dict per size, with the keys of `knee collective --json` results (plus wire_bytes).
 py::list collectives(const Cluster& c, const std::string& op, const std::vector<Bytes>& sizes, const std::string& algo,
                      const std::string& proto, std::int64_t channels, std::int64_t root, bool sharp,
-                     std::int64_t slices, std::optional<std::variant<std::int64_t, std::vector<std::int64_t>>> gpus,
-                     const std::string& fn) {
+                     std::int64_t slices, const std::string& selection,
+                     std::optional<std::variant<std::int64_t, std::vector<std::int64_t>>> gpus, const std::string& fn) {
   auto what = [&](const std::string& key) { return fn + ": " + key; };
   NcclParams params = nccl_params_for_gpu(c.gpu_model());
   CollOptions o;
@@ -30,6 +30,7 @@ py::list collectives(const Cluster& c, const std::string& op, const std::vector<
       channels == 0 ? 0 : static_cast<int>(checked_integer(channels, what("channels"), 1, params.max_channels));
   o.root = static_cast<int>(checked_integer(root, what("root"), 0, INT32_MAX));
   o.in_network_reduction = sharp;
+  o.selection = parse_coll_selection(selection, what("selection"));
   o.slices = slices == 0 ? 0 : static_cast<int>(checked_integer(slices, what("slices"), 1, 1 << 20));
   const auto n = static_cast<std::int64_t>(c.topo.num_gpus());
   if (!gpus) {
@@ -62,8 +63,8 @@ py::list collectives(const Cluster& c, const std::string& op, const std::vector<
 void add_collectives(py::module_& m) {
   m.def("collectives", &collectives, py::arg("cluster"), py::kw_only(), py::arg("op"), py::arg("sizes"),
         py::arg("algo") = "auto", py::arg("proto") = "auto", py::arg("channels") = 0, py::arg("root") = 0,
-        py::arg("sharp") = false, py::arg("slices") = 0, py::arg("gpus") = py::none(),
-        py::arg("what") = "knee.collective",
+        py::arg("sharp") = false, py::arg("slices") = 0, py::arg("selection") = "simulated",
+        py::arg("gpus") = py::none(), py::arg("what") = "knee.collective",
         "Simulates one collective at each size; a list of result dicts (use knee.collective).");
   m.def(
       "nccl_provenance", [](const Cluster& c) { return nccl_params_for_gpu(c.gpu_model()).provenance; },

@@ -9,7 +9,8 @@ from . import _knee
 from ._parallel import cached_cluster, map_points
 
 _RESULT_KEYS = ("op", "bytes", "ranks", "time_s", "algbw_GBps", "busbw_GBps", "algorithm", "protocol",
-                "channels", "predicted_time_s", "flows")
+                "channels", "predicted_time_s", "selection", "candidates", "flows",
+                "lower_bound_s", "bound_note")
 SWEEP_COLUMNS = ["size", "count", "time_us", "algbw_GBps", "busbw_GBps", "algorithm", "protocol", "channels"]
 
 
@@ -26,8 +27,13 @@ class CollectiveResult:
     protocol: str
     channels: int
     predicted_time_s: float   # the tuner's closed-form estimate (no contention)
+    selection: str            # how auto selection decided: simulated or nccl
+    candidates: list          # what auto weighed: dicts of algorithm, protocol, channels, predicted,
+                              # scored and simulated time (None: not run)
     flows: int
     wire_bytes: float
+    lower_bound_s: float      # alpha-beta lower bound of the links and latencies used: <= time_s
+    bound_note: str           # why time_s is over 5% above the bound, in one line ("" when not)
     system: str
     nccl_params: str          # provenance of the NCCL model parameters
 
@@ -49,7 +55,8 @@ class CollectiveResult:
         return d
 
 
-def _options(what, algo="auto", proto="auto", channels=0, root=0, gpus=None, sharp=False, slices=0):
+def _options(what, algo="auto", proto="auto", channels=0, root=0, gpus=None, sharp=False, slices=0,
+             selection="simulated"):
     """Collective options checked for type (values are checked by the simulator)."""
     if gpus is not None and not (isinstance(gpus, int) and not isinstance(gpus, bool)):
         gpus = _args.integer_list(what, "gpus", gpus)
@@ -58,10 +65,11 @@ def _options(what, algo="auto", proto="auto", channels=0, root=0, gpus=None, sha
     return {"algo": _args.string(what, "algo", algo), "proto": _args.string(what, "proto", proto),
             "channels": _args.integer(what, "channels", channels), "root": _args.integer(what, "root", root),
             "gpus": gpus, "sharp": _args.boolean(what, "sharp", sharp),
-            "slices": _args.integer(what, "slices", slices)}
+            "slices": _args.integer(what, "slices", slices),
+            "selection": _args.string(what, "selection", selection)}
 
 
-_OPTION_NAMES = ("algo", "proto", "channels", "root", "gpus", "sharp", "slices")
+_OPTION_NAMES = ("algo", "proto", "channels", "root", "gpus", "sharp", "slices", "selection")
 
 
 def _check_options(what, options):

@@ -19,7 +19,7 @@ def _cluster_of(what, cluster, system, nodes, fabric, oversubscription, radix, d
 
 def collective(op="allreduce", bytes="1GiB", *, system=None, nodes=None, fabric=None, oversubscription=None,
                radix=None, dims=None, file=None, cluster=None, algo="auto", proto="auto", channels=0, root=0,
-               gpus=None, sharp=False, slices=0):
+               gpus=None, sharp=False, slices=0, selection="simulated"):
     """Simulates one collective, as `knee collective --json` does.
 
     op: allreduce, reducescatter, allgather, broadcast, reduce, alltoall, sendrecv, barrier
@@ -30,16 +30,20 @@ def collective(op="allreduce", bytes="1GiB", *, system=None, nodes=None, fabric=
     proto: auto, LL, LL128, Simple; channels: 0 = auto; root: for broadcast and reduce
     gpus: the first N GPUs (int) or a list of ranks (default: all); sharp: let auto choose collnet
     slices: pipeline slices per channel (0 = automatic)
+    selection: how auto decides: "simulated" (the shortlist runs on the flow network, the fastest
+    wins) or "nccl" (NCCL's tuner model: what NCCL would pick); see docs/collectives.md
     """
     what = "knee.collective"
     c = _cluster_of(what, cluster, system, nodes, fabric, oversubscription, radix, dims, file)
-    options = dict(algo=algo, proto=proto, channels=channels, root=root, gpus=gpus, sharp=sharp, slices=slices)
+    options = dict(algo=algo, proto=proto, channels=channels, root=root, gpus=gpus, sharp=sharp, slices=slices,
+                   selection=selection)
     return _run(c._c, what, op, [_args.size(what, "bytes", bytes)], options)[0]
 
 
 def collective_sweep(op="allreduce", sizes="8B:8GiB", *, system=None, nodes=None, fabric=None,
                      oversubscription=None, radix=None, dims=None, file=None, cluster=None, algo="auto",
-                     proto="auto", channels=0, root=0, gpus=None, sharp=False, slices=0, processes=None,
+                     proto="auto", channels=0, root=0, gpus=None, sharp=False, slices=0, selection="simulated",
+                     processes=None,
                      client=None, progress=None):
     """A size sweep as nccl-tests prints it: a pandas.DataFrame with one row per size and columns
     size, count, time_us, algbw_GBps, busbw_GBps, algorithm, protocol, channels (df.attrs holds
@@ -53,4 +57,5 @@ def collective_sweep(op="allreduce", sizes="8B:8GiB", *, system=None, nodes=None
     what = "knee.collective_sweep"
     c = _cluster_of(what, cluster, system, nodes, fabric, oversubscription, radix, dims, file)
     return _sweep(c, op, sizes, processes=processes, client=client, progress=progress, algo=algo, proto=proto,
-                  channels=channels, root=root, gpus=gpus, sharp=sharp, slices=slices)
+                  channels=channels, root=root, gpus=gpus, sharp=sharp, slices=slices,
+                  selection=selection)

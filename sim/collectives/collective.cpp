@@ -184,6 +184,61 @@ double predict_collective_s(const Topology& topo, const NcclParams& P, CollOp op
   return base;
 }
 
+double nccl_model_s(const Topology& topo, const NcclParams& P, CollOp op, CollAlgo algo, CollProto proto, int C,
+                    Bytes bytes, const std::vector<std::uint32_t>& ranks) {
+  const double pred = predict_collective_s(topo, P, op, algo, proto, C, bytes, ranks);
+  if (ranks.size() <= 1 || bytes == 0) return pred;
+  CommShape sh = shape_of(topo, P, ranks);
+  const double n = static_cast<double>(sh.n);
+  if (algo == CollAlgo::ring && sh.per_server == 1 && sh.servers >= 2 &&
+      (op == CollOp::allreduce || op == CollOp::allgather || op == CollOp::reducescatter)) {
+    // "With ppn=1 latencies are fully exposed, use the Tree network latency": every ring step
+    // crosses the network at the tree's hop latency (NCCL tuning.cc, recalled).
+    const double steps = op == CollOp::allreduce ? 2 * (n - 1) : n - 1;
+    return pred + steps * (P.hop_latency_us(CollAlgo::tree, proto, true) - P.hop_latency_us(algo, proto, true)) * 1e-6;
+  }
+  if (algo != CollAlgo::pat) return pred;
+  // NCCL 2.23+ scores PAT at 3/4 of the ring-like bus bandwidth ("busBw *= .75") with latency
+  // 8 us + log2(nodes) x (network hop latency / 3.5) + 2.8 us per rank, the network hop being the
+  // tree's for one GPU per node. Recalled from src/graph/tuning.cc without network access.
+  const double h =
+      (sh.servers >= 2 ? P.hop_latency_us(algo, proto, true) : P.hop_latency_us(algo, proto, false)) * 1e-6;
+  const double bandwidth_s = pred - P.base_latency_us_of(algo, proto) * 1e-6 - log2_ceil(n) * h;
+  const double nodes = static_cast<double>(sh.servers);
+  const double latency_s =
+      (8 + std::floor(std::log2(std::max(1.0, nodes))) * P.hop_latency_us(CollAlgo::tree, proto, true) / 3.5 +
+       2.8 * n) *
+      1e-6;
+  return latency_s + bandwidth_s / 0.75;
+}
+
+namespace {
+
+// The candidate alone on an idle network, at full fidelity: the time selection simulated compares.
+double simulate_alone(const Topology& topo, const NcclParams& P, const CollOptions& opt, CollOp op,
+                      const CollCandidate& c, const std::vector<std::uint32_t>& ranks, const std::string& what) {
+  CollRequest req;
+  req.op = op;
+  req.bytes = opt.bytes;
+  req.ranks = ranks;
+  req.algo = c.algo;
+  req.proto = c.proto;
+  req.channels = c.channels;
+  req.root = opt.root;
+  req.slices = opt.slices;
+  req.alltoallv = opt.alltoallv;
+  auto sched = build_schedule(topo, P, req, what);
+  Engine engine;
+  FlowNetwork network(engine, effective_links(topo, P));
+  CollectiveExecutor ex(engine, network, topo);
+  auto id = ex.launch(sched);
+  engine.run();
+  const CollRunStats& st = ex.stats(id);
+  return ps_to_s(st.end_ps - st.start_ps);
+}
+
+}  // namespace
+
 CollChoice select_collective(const Topology& topo, const NcclParams& P, const CollOptions& opt,
                              const std::vector<std::uint32_t>& ranks, const std::string& what) {
   std::vector<CollAlgo> algos;
@@ -223,21 +278,51 @@ CollChoice select_collective(const Topology& topo, const NcclParams& P, const Co
   else
     for (int c = 1; c <= P.max_channels; c *= 2) chans.push_back(c);
 
-  std::optional<CollChoice> best;
-  for (auto a : algos)
+  // Each algorithm's protocol and channel count by its score: fewer channels win unless more are
+  // at least 1% faster (NCCL also scales channels with size).
+  const bool nccl = opt.selection == CollSelection::nccl;
+  std::vector<CollCandidate> cands;
+  for (auto a : algos) {
+    std::optional<CollCandidate> best;
     for (auto pr : protos) {
       if ((a == CollAlgo::nvls || a == CollAlgo::collnet || a == CollAlgo::pairwise ||
-           a == CollAlgo::a2a_hierarchical || (a == CollAlgo::direct && opt.op == CollOp::alltoall)) &&
+           a == CollAlgo::a2a_hierarchical || (a == CollAlgo::direct && opt.op == CollOp::alltoall) ||
+           (a == CollAlgo::pat && nccl)) &&
           pr != CollProto::simple && !opt.proto)
         continue;
       for (int c : chans) {
-        double t = predict_collective_s(topo, P, op, a, pr, c, opt.bytes, ranks);
-        // Fewer channels win unless more are at least 1% faster (NCCL also scales channels
-        // with size).
-        if (!best || t < best->predicted_s * 0.99) best = CollChoice{a, pr, c, t};
+        const double t = predict_collective_s(topo, P, op, a, pr, c, opt.bytes, ranks);
+        const double score = nccl ? nccl_model_s(topo, P, op, a, pr, c, opt.bytes, ranks) : t;
+        if (!best || score < best->scored_s * 0.99) best = CollCandidate{a, pr, c, t, score};
       }
     }
-  return *best;
+    if (best) cands.push_back(*best);
+  }
+  // Across algorithms the list order breaks ties within 1% (ring first, as before shortlisting).
+  std::size_t pick = 0;
+  for (std::size_t i = 1; i < cands.size(); ++i)
+    if (cands[i].scored_s < cands[pick].scored_s * 0.99) pick = i;
+  if (!nccl && cands.size() > 1) {
+    // Simulate in score order; skip a candidate scored beyond kSelectionPruneFactor of the fastest
+    // simulated so far.
+    std::vector<std::size_t> order(cands.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return cands[a].scored_s < cands[b].scored_s; });
+    double fastest = INFINITY;
+    for (std::size_t i : order) {
+      if (cands[i].scored_s > kSelectionPruneFactor * fastest) continue;
+      cands[i].simulated_s = simulate_alone(topo, P, opt, op, cands[i], ranks, what);
+      if (cands[i].simulated_s < fastest) {
+        fastest = cands[i].simulated_s;
+        pick = i;
+      }
+    }
+  }
+  const CollCandidate& c = cands[pick];
+  CollChoice out{c.algo, c.proto, c.channels, c.predicted_s, opt.selection, {}};
+  if (!(opt.algo && opt.proto && opt.channels > 0)) out.candidates = std::move(cands);
+  return out;
 }
 
 nlohmann::ordered_json CollResult::to_json() const {
@@ -252,8 +337,23 @@ nlohmann::ordered_json CollResult::to_json() const {
   j["protocol"] = to_string(choice.proto);
   j["channels"] = choice.channels;
   j["predicted_time_s"] = choice.predicted_s;
+  j["selection"] = to_string(choice.selection);
+  j["candidates"] = nlohmann::ordered_json::array();
+  for (const CollCandidate& c : choice.candidates) {
+    nlohmann::ordered_json cj;
+    cj["algorithm"] = to_string(c.algo);
+    cj["protocol"] = to_string(c.proto);
+    cj["channels"] = c.channels;
+    cj["predicted_time_s"] = c.predicted_s;
+    cj["scored_time_s"] = c.scored_s;
+    if (c.simulated_s >= 0) cj["simulated_time_s"] = c.simulated_s;
+    else cj["simulated_time_s"] = nullptr;
+    j["candidates"].push_back(cj);
+  }
   j["flows"] = flows;
   j["wire_bytes"] = wire_bytes;
+  j["lower_bound_s"] = lower_bound_s;
+  j["bound_note"] = bound_note;
   return j;
 }
 
@@ -278,10 +378,17 @@ CollResult simulate_collective(const Topology& topo, const NcclParams& P, const 
   req.alltoallv = o.alltoallv;
   auto sched = build_schedule(topo, P, req, what);
 
+  std::vector<DirectedLink> links = effective_links(topo, P);
+  // The bound needs only the schedule and its routes; the route hash includes the executor's
+  // instance number, 0 for the first (only) launch below.
+  CollBound bound = collective_lower_bound(topo, links, *sched, 0);
+  // The note's crowding sweep reads the transfers as they ran, and only where bandwidth binds:
+  // recording costs time, so latency-bound runs skip it.
+  const bool bandwidth_binds = bound.bandwidth_s >= bound.latency_path_s;
   Engine engine;
-  FlowNetwork network(engine, effective_links(topo, P));
+  FlowNetwork network(engine, links);
   CollectiveExecutor ex(engine, network, topo);
-  ex.record_transfers(o.record_transfers);
+  ex.record_transfers(o.record_transfers || bandwidth_binds);
   auto id = ex.launch(sched);
   engine.run();
   const CollRunStats& st = ex.stats(id);
@@ -295,6 +402,13 @@ CollResult simulate_collective(const Topology& topo, const NcclParams& P, const 
   r.busbw_GBps = r.algbw_GBps * busbw_factor(req.op, r.nranks);
   r.flows = st.flows;
   r.wire_bytes = st.wire_bytes;
+  r.bound = bound;
+  r.lower_bound_s = bound.bound_s;
+  if (r.time_s > r.lower_bound_s * (1 + kBoundTolerance)) {
+    LinkCrowding crowding;
+    if (bandwidth_binds) crowding = peak_crowding(topo, links, ex.transfers(id), id);
+    r.bound_note = bound_note(topo, r.bound, r.time_s, bandwidth_binds ? &crowding : nullptr);
+  }
   if (o.record_transfers) r.transfers = ex.transfers(id);
   return r;
 }

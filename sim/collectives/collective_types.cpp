@@ -22,6 +22,8 @@ const std::vector<std::pair<CollAlgo, const char*>> kAlgos = {{CollAlgo::ring, "
                                                               {CollAlgo::direct, "direct"}};
 const std::vector<std::pair<CollProto, const char*>> kProtos = {
     {CollProto::ll, "LL"}, {CollProto::ll128, "LL128"}, {CollProto::simple, "Simple"}};
+const std::vector<std::pair<CollSelection, const char*>> kSelections = {{CollSelection::simulated, "simulated"},
+                                                                        {CollSelection::nccl, "nccl"}};
 
 template <class E>
 const char* name_of(const std::vector<std::pair<E, const char*>>& t, E e) {
@@ -52,6 +54,7 @@ E parse_of(const std::vector<std::pair<E, const char*>>& t, const std::string& t
 const char* to_string(CollOp o) { return name_of(kOps, o); }
 const char* to_string(CollAlgo a) { return name_of(kAlgos, a); }
 const char* to_string(CollProto p) { return name_of(kProtos, p); }
+const char* to_string(CollSelection s) { return name_of(kSelections, s); }
 
 CollOp parse_coll_op(const std::string& text, const std::string& what) {
   return parse_of(kOps, text, what, {"all_reduce", "reduce_scatter", "all_gather", "all_to_all", "alltoallv"},
@@ -62,6 +65,9 @@ CollAlgo parse_coll_algo(const std::string& text, const std::string& what) {
                   {CollAlgo::collnet, CollAlgo::rhd, CollAlgo::a2a_hierarchical});
 }
 CollProto parse_coll_proto(const std::string& text, const std::string& what) { return parse_of(kProtos, text, what); }
+CollSelection parse_coll_selection(const std::string& text, const std::string& what) {
+  return parse_of(kSelections, text, what);
+}
 
 double busbw_factor(CollOp op, int n) {
   if (n <= 1) return 1.0;

@@ -23,10 +23,14 @@ j = json.loads(sys.argv[1])
 assert j["ranks"] == 16, j["ranks"]
 assert abs(j["busbw_GBps"] - j["algbw_GBps"] * 2 * 15 / 16) < 1e-9 * j["busbw_GBps"], j
 assert abs(j["algbw_GBps"] - 64 * 2**20 / j["time_s"] / 1e9) < 1e-6 * j["algbw_GBps"], j
+# The alpha-beta lower bound never exceeds the simulated time; a note only above the 5% tolerance.
+assert 0 < j["lower_bound_s"] <= j["time_s"], j
+assert (j["bound_note"] == "") == (j["time_s"] <= j["lower_bound_s"] * 1.05), j
 PY
 table=$("$knee" collective --system dgx-h100 --nodes 1 --op allgather --sweep 1KiB:1MiB) || { echo "FAIL: sweep"; exit 1; }
 check "sweep has 11 rows" "[ \$(grep -cE '^ +[0-9]+ ' <<<\"\$table\") -eq 11 ]"
 check "sweep names columns" "grep -q 'busbw' <<<\"\$table\""
+check "sweep has the bound column" "grep -q 'bound(us)' <<<\"\$table\""
 sweep=$("$knee" collective --system dgx-h100 --nodes 1 --op reducescatter --sweep 8B:64B --json)
 check "sweep json has 4 results" "/usr/bin/python3 -c 'import json,sys; assert len(json.load(sys.stdin)[\"results\"])==4' <<<\"\$sweep\""
 

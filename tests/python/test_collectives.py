@@ -31,8 +31,9 @@ def test_collective_equals_cli(cli_json, kw):
     assert r.time_s == expected["time_s"]  # bit-equal: same model, same double
     d = r.to_dict()
     for key in ("op", "bytes", "ranks", "time_s", "algbw_GBps", "busbw_GBps", "algorithm", "protocol", "channels",
-                "predicted_time_s", "flows", "system", "nccl_params"):
+                "predicted_time_s", "flows", "lower_bound_s", "bound_note", "system", "nccl_params"):
         assert d[key] == expected[key], key
+    assert 0 < r.lower_bound_s <= r.time_s and isinstance(r.bound_note, str)
     assert r.time_us == r.time_s * 1e6 and r.count == r.bytes // 4
 
 
