@@ -615,6 +615,8 @@ void build_nvls(Ctx& c, const Comm& cm) {
     c.cannot("a communicator inside one NVLink domain for nvls", std::to_string(cm.groups.size()) + " servers");
   std::uint32_t sw = nvswitch_of(topo, c.node(req.ranks[0]));
   if (sw == UINT32_MAX) c.cannot("GPUs attached to an NVSwitch for nvls", "no NVSwitch");
+  if (!P.nvls_supported)
+    c.cannot("an NVSwitch with NVLink SHARP for nvls (Hopper or later)", P.generation + "'s NVSwitch");
   // The switch reduces (multimem.ld_reduce) and multicasts (multimem.st): per GPU, the
   // reduce-scatter sends its whole buffer up and receives 1/n back; the all-gather sends 1/n
   // up and receives the whole result.
@@ -636,17 +638,24 @@ void build_nvls(Ctx& c, const Comm& cm) {
     Bytes full = c.wire(P_ch), share = c.wire(P_ch / dn);
     // One pass through the switch: every GPU sends up (after `ready[i]`, in order after its
     // previous send), the switch combines, every GPU receives.
+    // The port's NVLS rate is shared by the two passes of an all-reduce, which overlap slice by
+    // slice in each direction: each pass's flows get the share of its bytes (the whole buffer, or
+    // 1/n of it), so a direction moves S (1 + 1/n) at the NVLS rate.
+    const bool both = rs && ag;
+    const BytesPerSec cap_full = both ? nv_cap * dn / (dn + 1) : nv_cap, cap_share = both ? nv_cap / (dn + 1) : nv_cap;
     auto through_switch = [&](Bytes up_b, Bytes down_b, TimePs up_lat, const std::vector<std::uint32_t>& ready,
                               std::vector<std::uint32_t>& up_prev, std::vector<std::uint32_t>& down_prev) {
       std::vector<std::uint32_t> ups(n);
+      const BytesPerSec up_cap = up_b >= down_b ? cap_full : cap_share,
+                        down_cap = up_b >= down_b ? cap_share : cap_full;
       for (std::size_t i = 0; i < n; ++i) {
-        auto t = c.s.add_task(up_e[i], up_b, up_lat, nv_cap, {ready[i]});
+        auto t = c.s.add_task(up_e[i], up_b, up_lat, up_cap, {ready[i]});
         c.s.add_order_dep(t, up_prev[i]);
         ups[i] = up_prev[i] = t;
       }
       auto combined = c.s.add_join(sw, ups);
       for (std::size_t i = 0; i < n; ++i) {
-        auto t = c.s.add_task(dn_e[i], down_b, 0, nv_cap, {combined});
+        auto t = c.s.add_task(dn_e[i], down_b, 0, down_cap, {combined});
         c.s.add_order_dep(t, down_prev[i]);
         down_prev[i] = t;
       }

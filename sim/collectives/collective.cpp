@@ -261,7 +261,7 @@ CollChoice select_collective(const Topology& topo, const NcclParams& P, const Co
       default:
         algos.push_back(CollAlgo::ring);
         if (opt.op == CollOp::allreduce || opt.op == CollOp::barrier) algos.push_back(CollAlgo::tree);
-        if (sh.servers == 1 && sh.n > 2 && topo.num_switches() > 0) algos.push_back(CollAlgo::nvls);
+        if (P.nvls_supported && sh.servers == 1 && sh.n > 2 && topo.num_switches() > 0) algos.push_back(CollAlgo::nvls);
         if ((opt.op == CollOp::allgather || opt.op == CollOp::reducescatter) && sh.per_server == 1 && sh.n > 2)
           algos.push_back(CollAlgo::pat);
         if (opt.in_network_reduction && opt.op == CollOp::allreduce && sh.servers >= 2 && sh.uniform)
@@ -290,7 +290,9 @@ CollChoice select_collective(const Topology& topo, const NcclParams& P, const Co
            (a == CollAlgo::pat && nccl)) &&
           pr != CollProto::simple && !opt.proto)
         continue;
-      for (int c : chans) {
+      // NVLS runs on NCCL's NVLS channel count (NCCL_NVLS_NCHANNELS), not a searched one.
+      const std::vector<int> nvls_chans = {P.nvls_channels};
+      for (int c : a == CollAlgo::nvls && opt.channels <= 0 ? nvls_chans : chans) {
         const double t = predict_collective_s(topo, P, op, a, pr, c, opt.bytes, ranks);
         const double score = nccl ? nccl_model_s(topo, P, op, a, pr, c, opt.bytes, ranks) : t;
         if (!best || score < best->scored_s * 0.99) best = CollCandidate{a, pr, c, t, score};

@@ -76,25 +76,36 @@ CollBound collective_lower_bound(const Topology& topo, const std::vector<Directe
   // start dependent cut_through_ps after the start; a join's dependents as soon as it begins.
   const auto& idx = sched.succ_index();
   const auto& succ = sched.successors();
-  std::vector<TimePs> ready(tasks.size(), 0);
-  TimePs longest_ps = 0;
-  for (std::uint32_t t = 0; t < tasks.size(); ++t) {
-    const CollTask& task = tasks[t];
-    const CollEdge& e = edges[task.edge];
-    bool join = e.src == e.dst && task.wire_bytes == 0 && task.latency_ps == 0;
-    TimePs arrive = ready[t] + (join ? 0 : std::max(task.latency_ps, phys_ps[task.edge]));
-    longest_ps = std::max(longest_ps, arrive);
-    for (std::uint32_t k = idx[t]; k < idx[t + 1]; ++k) {
-      std::uint32_t s = succ[k] & CollSchedule::kTaskMask;
-      TimePs at = arrive;
-      if (!join && (succ[k] & CollSchedule::kOrderBit)) at = ready[t];
-      if (!join && (succ[k] & CollSchedule::kStartBit)) at = ready[t] + task.cut_through_ps;
-      ready[s] = std::max(ready[s], at);
+  // The same walk twice: with instant transfers (latency path), and with each capped task taking
+  // at least its bytes at its per-flow cap (rate path: NCCL's per-channel bandwidth, the NVLS
+  // rate), which a flow never beats whatever the links allow.
+  auto longest_path = [&](bool with_caps) {
+    std::vector<TimePs> ready(tasks.size(), 0);
+    TimePs longest_ps = 0;
+    for (std::uint32_t t = 0; t < tasks.size(); ++t) {
+      const CollTask& task = tasks[t];
+      const CollEdge& e = edges[task.edge];
+      bool join = e.src == e.dst && task.wire_bytes == 0 && task.latency_ps == 0;
+      const TimePs send = with_caps && !join && task.cap_Bps > 0
+                              ? static_cast<TimePs>(static_cast<double>(task.wire_bytes) / task.cap_Bps *
+                                                    static_cast<double>(kPsPerS) * (1 - 1e-9))
+                              : 0;
+      TimePs arrive = ready[t] + send + (join ? 0 : std::max(task.latency_ps, phys_ps[task.edge]));
+      longest_ps = std::max(longest_ps, arrive);
+      for (std::uint32_t k = idx[t]; k < idx[t + 1]; ++k) {
+        std::uint32_t s = succ[k] & CollSchedule::kTaskMask;
+        TimePs at = arrive;
+        if (!join && (succ[k] & CollSchedule::kOrderBit)) at = ready[t] + send;
+        if (!join && (succ[k] & CollSchedule::kStartBit)) at = ready[t] + task.cut_through_ps;
+        ready[s] = std::max(ready[s], at);
+      }
     }
-  }
-  b.latency_path_s = ps_to_s(longest_ps);
-  // Both terms follow the start latency: the executor starts no flow before it.
-  b.bound_s = b.start_latency_s + std::max(b.bandwidth_s, b.latency_path_s);
+    return ps_to_s(longest_ps);
+  };
+  b.latency_path_s = longest_path(false);
+  b.rate_path_s = longest_path(true);
+  // All terms follow the start latency: the executor starts no flow before it.
+  b.bound_s = b.start_latency_s + std::max(b.bandwidth_s, b.rate_path_s);
   return b;
 }
 

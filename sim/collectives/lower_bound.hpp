@@ -6,7 +6,9 @@
 // - bandwidth: every byte a task sends crosses every link of its route, and no link carries more
 //   than its capacity, so the busiest link needs bytes / capacity after the start latency;
 // - latency: no task starts before the tasks it depends on allow, even with instant transfers,
-//   so the longest chain of task latencies (zero transfer time) follows the start latency.
+//   so the longest chain of task latencies (zero transfer time) follows the start latency; and
+//   no flow beats its per-flow cap (NCCL's per-channel bandwidth, the NVLS rate), so the same
+//   chain with each capped task at least bytes / cap is a bound too (the rate path).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -29,7 +31,9 @@ struct CollBound {
   double ideal_bandwidth_s = 0;             // busiest link touching a GPU or a NIC: what a fabric without
                                             // ECMP collisions would allow (those bytes do not depend on hashing)
   double latency_path_s = 0;                // longest latency-only path through the DAG (after the start)
-  double bound_s = 0;                       // start_latency_s + max(bandwidth_s, latency_path_s)
+  double rate_path_s = 0;                   // the same path with each capped task at least bytes / cap
+                                            // (>= latency_path_s)
+  double bound_s = 0;                       // start_latency_s + max(bandwidth_s, rate_path_s)
   std::uint32_t busiest_link = UINT32_MAX;  // directed link id behind bandwidth_s (none: UINT32_MAX)
   std::uint32_t busiest_link_flows = 0;     // distinct routes (src, dst, channel) crossing it
   double busiest_link_bytes = 0;

@@ -38,6 +38,14 @@ double NcclParams::link_efficiency(LinkClass c) const {
   }
 }
 
+namespace {
+// NVLS all-reduce moves S (1 + 1/n) per GPU port and direction; nccl-tests reports about 480 GB/s
+// busbw for it on a DGX H100 at large sizes (recalled, NCCL 2.18-2.21; the ring gives about 360,
+// which knee's NVLink efficiency 0.8 reproduces), so the port sustains
+// 480 x (1 + 1/8) / (2 x 7/8) = 308.6 GB/s = 0.686 of the 450 GB/s NVLink rate.
+constexpr double kHopperNvlsEfficiency = 480.0 * (1 + 1.0 / 8) / (2 * 7.0 / 8) / 450.0;
+}  // namespace
+
 NcclParams nccl_params_for_gpu(const std::string& gpu_model) {
   NcclParams p{};
   // NCCL tuning.cc: baseLat {LL, LL128, Simple}; hwLat for NVLink and network paths.
@@ -61,12 +69,17 @@ NcclParams nccl_params_for_gpu(const std::string& gpu_model) {
     p.channel_GBps_tree = 2 * 38.7 / 0.92;
     p.max_channels = 64;
     p.provenance = "derived: Hopper tables with per-channel bandwidth scaled by the NVLink ratio (900/450)";
+    p.nvls_supported = true;
+    p.nvls_efficiency = kHopperNvlsEfficiency;  // assumed: Hopper's, until measured
+    p.nvls_channels = 32;
   } else {
     p.generation = "hopper";
     p.channel_GBps_ring = 36.7 / 0.92;
     p.channel_GBps_tree = 38.7 / 0.92;
     p.max_channels = 32;
     p.provenance = "published: NCCL tuning.cc tables for Hopper (SM90)";
+    p.nvls_supported = true;
+    p.nvls_efficiency = kHopperNvlsEfficiency;
   }
   return p;
 }

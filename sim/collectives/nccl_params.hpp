@@ -21,7 +21,12 @@ struct NcclParams {
   double channel_GBps_ring = 0, channel_GBps_tree = 0;
   // Payload bytes per wire byte: LL carries 8 bytes of data with 8 of flags, LL128 120 of 128.
   double proto_efficiency[3] = {0.5, 0.92, 1.0};
-  double nvls_efficiency = 0.85;  // fraction of NVLink rate the NVSwitch reduction sustains
+  // NVLink SHARP (NVLS): the NVSwitch reduces and multicasts; third-generation NVSwitch (Hopper)
+  // and later only. Its rate per GPU port and direction, as a fraction of the NVLink wire rate, is
+  // its own: one NVLink efficiency cannot give both the ring's and NVLS's busbw (docs/collectives.md).
+  bool nvls_supported = false;
+  double nvls_efficiency = 0;
+  int nvls_channels = 16;  // NCCL_NVLS_NCHANNELS' default: NVLS runs on this many channels (CTAs)
   // Fraction of each link class's wire rate NCCL's copy kernels reach (applied to link capacity).
   double link_efficiency_nvlink = 0.8, link_efficiency_pcie = 0.86, link_efficiency_network = 0.94;
   int max_channels = 32;
