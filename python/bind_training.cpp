@@ -1,12 +1,14 @@
-// knee._knee.simulate / sweep / sweep_point: the training-workload library (workloads/training) behind
-// `knee simulate` and `knee sweep`. Scenarios arrive as JSON text plus the name messages use (the
-// file path, or "<dict>"), so a worker process parses exactly what the caller read. Results are
-// the CLI's JSON as Python dicts; the GIL is released while C++ simulates.
+// knee._knee.simulate / sweep / sweep_point / explain: the training-workload library
+// (workloads/training) behind `knee simulate`, `knee sweep` and `knee explain`. Scenarios arrive
+// as JSON text plus the name messages use (the file path, or "<dict>"), so a worker process
+// parses exactly what the caller read. Results are the CLI's JSON as Python dicts; the GIL is
+// released while C++ simulates.
 #include <pybind11/stl.h>
 
 #include "common/json_reader.hpp"
 #include "metrics/trace.hpp"
 #include "python/bindings.hpp"
+#include "workloads/training/explain.hpp"
 #include "workloads/training/result_schema.hpp"
 #include "workloads/training/training.hpp"
 
@@ -44,6 +46,16 @@ py::object sweep_scenario(const std::string& text, const std::string& source, co
   {
     py::gil_scoped_release release;
     j = sweep(scenario_of(text, source), gpus, mode, baseline, threshold).to_json();
+  }
+  return json_to_py(j);
+}
+
+// knee explain's JSON (workloads/training/explain.hpp): the baseline and one row per mechanism.
+py::object explain_scenario(const std::string& text, const std::string& source) {
+  nlohmann::ordered_json j;
+  {
+    py::gil_scoped_release release;
+    j = explain_json(explain(scenario_of(text, source)));
   }
   return json_to_py(j);
 }
@@ -95,7 +107,33 @@ py::list sweep_column_list() {
   return out;
 }
 
+// Explain's definition (workloads/training/explain.hpp): what Python's DataFrame columns and
+// attrs are made from.
+py::list explain_field_list(bool rows) {
+  py::list out;
+  auto add = [&](const char* key, const char* unit, const char* meaning) {
+    py::dict d;
+    d["key"] = key;
+    d["unit"] = unit;
+    d["meaning"] = meaning;
+    out.append(d);
+  };
+  if (rows)
+    for (const auto& f : explain_row_fields()) add(f.key, f.unit, f.meaning);
+  else
+    for (const auto& f : explain_fields()) add(f.key, f.unit, f.meaning);
+  return out;
+}
+
 void add_workload(py::module_& m) {
+  m.def(
+      "explain_row_fields", [] { return explain_field_list(true); },
+      "The fields of one row of `knee explain --json`: key, unit, meaning.");
+  m.def(
+      "explain_fields", [] { return explain_field_list(false); },
+      "The top-level fields of `knee explain --json`: key, unit, meaning.");
+  m.def("explain", &explain_scenario, py::arg("text"), py::arg("source"),
+        "The error budget of a scenario (JSON text): the dict of `knee explain --json`.");
   m.def("simulate_fields", &simulate_fields, "The top-level fields of `knee simulate --json`: key, unit, meaning.");
   m.def(
       "sweep_columns", &sweep_column_list,

@@ -9,6 +9,7 @@
     r = knee.simulate("examples/scenarios/gpt3-175b-1024.json")   # r.step_time_s, r.mfu, r.breakdown
     df = knee.sweep("examples/scenarios/gpt-h200-study.json", gpus=[1024, 2048, 4096], processes=2)
     knee.plot.efficiency(df); knee.report(df, out="report.html")
+    knee.explain("examples/scenarios/gpt3-175b-1024.json")       # DataFrame: each mechanism off, alone
 
 Bad input raises knee.InputError (a ValueError) naming the argument or the JSON path.
 Reference: docs/python.md.
@@ -17,7 +18,7 @@ from ._knee import InputError, __version__, git_revision, builtin_systems
 from .cluster import Cluster, topology
 from .collectives import CollectiveResult, collective, collective_sweep
 from .calibrate import Profile, fit, derive
-from .workload import DoesNotFitError, SimulationResult, simulate, sweep
+from .workload import DoesNotFitError, SimulationResult, explain, simulate, sweep
 from .report import report
 from . import plot
 
@@ -26,5 +27,5 @@ __all__ = [
     "Cluster", "topology",
     "CollectiveResult", "collective", "collective_sweep",
     "Profile", "fit", "derive",
-    "DoesNotFitError", "SimulationResult", "simulate", "sweep", "report", "plot",
+    "DoesNotFitError", "SimulationResult", "explain", "simulate", "sweep", "report", "plot",
 ]

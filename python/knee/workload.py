@@ -18,6 +18,11 @@ SIMULATE_FIELDS = tuple(_knee.simulate_fields())
 SIMULATE_KEYS = tuple(f["key"] for f in SIMULATE_FIELDS)
 SWEEP_COLUMN_SPECS = tuple(_knee.sweep_columns())
 SWEEP_COLUMNS = [c["name"] for c in SWEEP_COLUMN_SPECS]
+# knee explain's definition (workloads/training/explain.hpp): the columns of a row and the
+# top-level fields (attrs of knee.explain's DataFrame, but for "rows").
+EXPLAIN_ROW_FIELDS = tuple(_knee.explain_row_fields())
+EXPLAIN_COLUMNS = [f["key"] for f in EXPLAIN_ROW_FIELDS]
+EXPLAIN_FIELDS = tuple(_knee.explain_fields())
 GROUPS = ("tp", "pp", "dp", "cp", "ep")
 
 
@@ -202,3 +207,27 @@ def sweep(scenario, gpus, mode="strong", baseline=None, threshold=0.8, *, proces
     j["scenario_json"] = json.loads(text)  # for the report's scenario table, as knee sweep --json
     j["simulated_wall_s"] = time.perf_counter() - t0
     return sweep_frame(j)
+
+
+def explain(scenario):
+    """The error budget of one prediction, as `knee explain --json`: a pandas.DataFrame with one
+    row per modelled mechanism that applies to the scenario, each turned off alone (every other
+    mechanism on; rows are not additive), sorted by |delta_s|, largest first.
+
+    Columns (knee.workload.EXPLAIN_ROW_FIELDS gives each one's unit and meaning): id, mechanism,
+    step_time_s (the step with it off), delta_s and delta_pct (against the baseline), provenance
+    (measured, fitted, derived, datasheet or assumed), off (what off means) and basis (the
+    parameters and their source). df.attrs: step_time_s (the baseline), fits (a layout that does
+    not fit is explained anyway), reading (how to read the budget), baseline (the dict of
+    `knee simulate --json`), scenario (the path or "<dict>") and explain_json (the CLI's JSON).
+
+    scenario: a dict equal to a scenario file (docs/scenarios.md) or the path of one. Bad input
+    raises knee.InputError naming the key.
+    """
+    import pandas as pd
+    text, source = _scenario("knee.explain", scenario)
+    j = _knee.explain(text, source)
+    df = pd.DataFrame([{k: row[k] for k in EXPLAIN_COLUMNS} for row in j["rows"]], columns=EXPLAIN_COLUMNS)
+    df.attrs.update({f["key"]: j[f["key"]] for f in EXPLAIN_FIELDS if f["key"] != "rows"})
+    df.attrs["explain_json"] = j
+    return df

@@ -94,6 +94,7 @@ class CommTimer {
       CollOptions o;
       o.op = op;
       o.bytes = bytes;
+      o.selection = s_.train.collective_selection;
       *choice_io = select_collective(topo_, P_, o, ranks, s_.source);
     }
     req.algo = choice_io->algo;
@@ -132,7 +133,7 @@ class CommTimer {
     CollChoice ch{};
     ch.channels = 0;
     double alone = run({coll(op, bytes, gs[0], 0, &ch)});
-    if (gs.size() == 1) return alone;
+    if (gs.size() == 1 || s_.ablate.no_group_contention) return alone;
     std::vector<std::shared_ptr<const CollSchedule>> all;
     std::size_t tasks = 0;
     for (const auto& g : gs) {

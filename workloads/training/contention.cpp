@@ -46,7 +46,8 @@ Intervals send_intervals(const StageLog& L, int dir) {  // dir: 1 forward, 0 bac
 
 }  // namespace
 
-PipelineRun run_with_contention(const StepPlan& plan, const CommTimer& timer, std::uint64_t* events) {
+PipelineRun run_with_contention(const StepPlan& plan, const CommTimer& timer, const Ablation& ablate,
+                                std::uint64_t* events) {
   PipelineRun out;
   const int pp = plan.pp, v = plan.v, m = plan.m;
   const auto& ops = plan.ops;
@@ -62,7 +63,7 @@ PipelineRun run_with_contention(const StepPlan& plan, const CommTimer& timer, st
   sim = std::make_unique<PipelineSim>(ops, plans, pp, v, m, p2p_ps, dp_scale);
   out.stats = sim->run(events);
   CommTimer::Contention& K = out.contention;
-  if (pp > 1 && dp_comm) {
+  if (pp > 1 && dp_comm && !ablate.no_traffic_contention) {
     const Bucket* b0 = nullptr;
     for (const auto& bk : plans[0].buckets)
       if (!bk.empty() && !b0) b0 = &bk.front();

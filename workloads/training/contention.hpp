@@ -20,6 +20,8 @@ struct PipelineRun {
   CommTimer::Contention contention;
 };
 
-PipelineRun run_with_contention(const StepPlan& plan, const CommTimer& timer, std::uint64_t* events);
+// ablate.no_traffic_contention: pass 1 only, the factors left at 1 (knee explain).
+PipelineRun run_with_contention(const StepPlan& plan, const CommTimer& timer, const Ablation& ablate,
+                                std::uint64_t* events);
 
 }  // namespace knee::workload

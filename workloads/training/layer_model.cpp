@@ -418,7 +418,8 @@ OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, b
   const double dt = kDt;
   OpCost c;
   double host = 0, gpu = 0;
-  const double launch = prof.launch_overhead_s();
+  // Ablated (knee explain): the host issues in no time, so the GPU never waits for a launch.
+  const double launch = s.ablate.no_launch_gaps ? 0.0 : prof.launch_overhead_s();
 
   // Embedding (first stage) and output layer + loss (last stage): vocabulary-parallel over tp.
   std::vector<Kernel> head, tail;

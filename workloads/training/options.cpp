@@ -22,6 +22,8 @@ constexpr Names<Framework, 2> kFramework{{{Framework::eager, "eager"}, {Framewor
 constexpr Names<Attention, 2> kAttention{{{Attention::flash, "flash"}, {Attention::unfused, "unfused"}}};
 constexpr Names<GradDtype, 3> kGradDtype{
     {{GradDtype::fp32, "fp32"}, {GradDtype::bf16, "bf16"}, {GradDtype::fp16, "fp16"}}};
+constexpr Names<GradSync, 2> kGradSync{
+    {{GradSync::last_microbatch, "last_microbatch"}, {GradSync::every_microbatch, "every_microbatch"}}};
 
 template <class E, std::size_t N>
 const char* name_of(const Names<E, N>& names, E e) {
@@ -50,6 +52,7 @@ const char* to_string(Optimizer e) { return name_of(kOptimizer, e); }
 const char* to_string(Framework e) { return name_of(kFramework, e); }
 const char* to_string(Attention e) { return name_of(kAttention, e); }
 const char* to_string(GradDtype e) { return name_of(kGradDtype, e); }
+const char* to_string(GradSync e) { return name_of(kGradSync, e); }
 
 template <>
 FfnKind parse_option(const std::string& t, const std::string& w) {
@@ -82,6 +85,11 @@ Attention parse_option(const std::string& t, const std::string& w) {
 template <>
 GradDtype parse_option(const std::string& t, const std::string& w) {
   return parse_in(kGradDtype, t, w);
+}
+
+template <>
+GradSync parse_option(const std::string& t, const std::string& w) {
+  return parse_in(kGradSync, t, w);
 }
 
 }  // namespace knee

@@ -14,6 +14,10 @@ enum class Optimizer { adamw, sgd };
 enum class Framework { eager, megatron };  // eager PyTorch (a host launch per op) or Megatron-Core
 enum class Attention { flash, unfused };
 enum class GradDtype { fp32, bf16, fp16 };  // of gradient buffers and their reduction
+// When data-parallel gradients are reduced under gradient accumulation: during the last
+// microbatch's backward only (Megatron-Core, DDP's no_sync on the others) or during every one
+// (PyTorch DDP/FSDP without no_sync).
+enum class GradSync { last_microbatch, every_microbatch };
 
 const char* to_string(FfnKind);
 const char* to_string(Schedule);
@@ -23,6 +27,7 @@ const char* to_string(Optimizer);
 const char* to_string(Framework);
 const char* to_string(Attention);
 const char* to_string(GradDtype);
+const char* to_string(GradSync);
 
 // The enum value whose to_string is `text`; InputError "WHAT: expected one of ..., got 'TEXT'".
 template <class E>

@@ -29,16 +29,26 @@ struct Bucket {
   CollOp op;
 };
 
+// A ZeRO-1/2 parameter all-gather of one bucket, queued at the step start in forward order; the
+// first forward of its chunk waits for it before the layers it holds.
+struct Gather {
+  double need_frac;  // of the chunk's forward at which its parameters are first used
+  double dur_s;
+  double bytes;
+};
+
 struct StagePlan {
-  std::vector<OpCost> fwd, bwd;                            // per chunk
-  std::vector<std::vector<Bucket>> buckets;                // per chunk: reductions after the last backward
-  std::vector<double> start_gather_s, start_gather_bytes;  // per chunk: ZeRO-1/2 parameter all-gather
-  std::vector<double> z3_gather_s, z3_scatter_s;           // per chunk: per-layer piece durations
+  std::vector<OpCost> fwd, bwd;                   // per chunk
+  std::vector<std::vector<Bucket>> buckets;       // per chunk: reductions after the last backward
+  std::vector<std::vector<Gather>> gathers;       // per chunk: ZeRO-1/2 parameter all-gathers
+  std::vector<double> z3_gather_s, z3_scatter_s;  // per chunk: per-layer piece durations
   std::vector<double> z3_gather_bytes, z3_scatter_bytes;
   std::vector<int> z3_pieces;
   double optimizer_s = 0, optimizer_J = 0;
-  double emb_s = 0, emb_bytes = 0;  // embedding-gradient all-reduce with the other end stage
-  bool overlap = true;              // reduce buckets during the last backward, else after the backward
+  double emb_s = 0, emb_bytes = 0;   // embedding-gradient all-reduce with the other end stage
+  bool overlap = true;               // reduce buckets during the last backward, else after the backward
+  bool every_microbatch = false;     // with overlap: reduce during every microbatch's backward, not the last only
+  bool overlap_param_gather = true;  // gathers overlap the forward, else run after the optimizer
 };
 
 struct StageStats {
@@ -97,14 +107,15 @@ class PipelineSim : public EventSink {
       for (std::size_t i = 0; i < ops.size(); ++i)
         if (!ops[i].fwd) last_bwd_[static_cast<std::size_t>(s)][static_cast<std::size_t>(ops[i].chunk)] = i;
       State& S = st_[static_cast<std::size_t>(s)];
-      S.gate.assign(static_cast<std::size_t>(v_), 0);
-      // ZeRO-1/2: parameters gathered after the previous step's optimizer, chunk by chunk,
-      // overlapping this step's forward (Megatron's overlap_param_gather).
+      S.gate.assign(static_cast<std::size_t>(v_), {});
+      // ZeRO-1/2: parameters gathered after the previous step's optimizer, bucket by bucket in
+      // forward order, overlapping this step's forward (Megatron's overlap_param_gather): each
+      // bucket gates only the layers it holds.
       const StagePlan& P = plans_[static_cast<std::size_t>(s)];
-      for (int c = 0; c < v_ && !P.start_gather_s.empty(); ++c)
-        S.gate[static_cast<std::size_t>(c)] =
-            dp_enqueue(s, 0, P.start_gather_s[static_cast<std::size_t>(c)], kParamGather,
-                       P.start_gather_bytes[static_cast<std::size_t>(c)], CollOp::allgather);
+      for (int c = 0; c < v_ && !P.gathers.empty() && P.overlap_param_gather; ++c)
+        for (const Gather& g : P.gathers[static_cast<std::size_t>(c)])
+          S.gate[static_cast<std::size_t>(c)].push_back(
+              {g.need_frac, dp_enqueue(s, 0, g.dur_s, kParamGather, g.bytes, CollOp::allgather)});
     }
     for (int s = 0; s < pp_; ++s) try_start(s);
     engine_.run();
@@ -134,7 +145,8 @@ class PipelineSim : public EventSink {
     std::size_t idx = 0;
     bool busy = false, wake_pending = false, finished = false;
     TimePs free_at = 0, dp_free = 0, send_f = 0, send_b = 0;
-    std::vector<TimePs> gate;
+    // Per chunk: (fraction of the forward, time its parameters are gathered), in forward order.
+    std::vector<std::vector<std::pair<double, TimePs>>> gate;
   };
 
   std::size_t key(int vs, int mb) const { return static_cast<std::size_t>(vs) * m_ + mb; }
@@ -156,7 +168,16 @@ class PipelineSim : public EventSink {
     StageStats& X = stats_[static_cast<std::size_t>(s)];
     X.dp_exposed_s += ps_to_s(dp_done - L.finish) - X.partner_wait_s;
     L.dp_done = dp_done;
-    L.end = dp_done + s_to_ps_ceil(plans_[static_cast<std::size_t>(s)].optimizer_s);
+    const StagePlan& P = plans_[static_cast<std::size_t>(s)];
+    L.end = dp_done + s_to_ps_ceil(P.optimizer_s);
+    if (!P.overlap_param_gather) {  // the distributed optimizer gathers its updated parameters, blocking
+      State& S = st_[static_cast<std::size_t>(s)];
+      S.dp_free = std::max(S.dp_free, L.end);
+      for (const auto& gs : P.gathers)
+        for (const Gather& g : gs) dp_enqueue(s, L.end, g.dur_s, kParamGather, g.bytes, CollOp::allgather);
+      X.dp_exposed_s += ps_to_s(S.dp_free - L.end);
+      L.end = S.dp_free;
+    }
     X.end_s = ps_to_s(L.end);
   }
 
@@ -199,7 +220,8 @@ class PipelineSim : public EventSink {
     if (!o.fwd && vs < last) ready = bwd_ready_[key(vs, o.mb)];
     if (ready < 0) return;  // its input has not arrived; the arrival retries
     const TimePs data_at = std::max(ready, S.free_at);
-    const TimePs gate = o.fwd ? S.gate[static_cast<std::size_t>(o.chunk)] : 0;
+    const auto& gates = S.gate[static_cast<std::size_t>(o.chunk)];
+    const TimePs gate = o.fwd && !gates.empty() ? gates.front().second : 0;
     const TimePs t0 = std::max(data_at, gate);
     if (t0 > now) {
       S.wake_pending = true;
@@ -213,6 +235,17 @@ class PipelineSim : public EventSink {
     const TimePs dur = s_to_ps_ceil(scale == 1.0 ? c.total_s : c.total_s + (scale - 1) * c.compute_s);
     TimePs end = now + dur, run_start = now;
     const std::size_t ci = static_cast<std::size_t>(o.chunk);
+    if (o.fwd && gates.size() > 1) {  // the forward reaches each bucket's layers, waiting if not gathered
+      TimePs t = now;
+      double at = gates.front().first;
+      for (const auto& [frac, ready] : gates) {
+        t = std::max(t + static_cast<TimePs>(std::llround(static_cast<double>(dur) * (frac - at))), ready);
+        at = frac;
+      }
+      end = t + static_cast<TimePs>(std::llround(static_cast<double>(dur) * (1 - at)));
+      end = std::max(end, now + dur);
+      X.dp_exposed_s += ps_to_s(end - now - dur);
+    }
     if (!P.z3_pieces.empty() && P.z3_pieces[ci] > 0) {  // ZeRO-3: gather each layer before use
       const int n = P.z3_pieces[ci];
       TimePs first = 0, lastp = 0;
@@ -230,7 +263,7 @@ class PipelineSim : public EventSink {
                      CollOp::reducescatter);
     }
     L.ops.push_back({now, run_start, run_start + dur, end, data_at - S.free_at, std::max<TimePs>(0, gate - data_at)});
-    if (P.overlap && !o.fwd && S.idx == last_bwd_[static_cast<std::size_t>(s)][ci])
+    if (P.overlap && !o.fwd && (P.every_microbatch || S.idx == last_bwd_[static_cast<std::size_t>(s)][ci]))
       for (const Bucket& b : P.buckets[ci])
         dp_enqueue(s, now + static_cast<TimePs>(std::llround(static_cast<double>(dur) * b.ready_frac)), b.dur_s,
                    kGradReduce, b.bytes, b.op);

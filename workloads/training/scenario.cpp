@@ -72,8 +72,15 @@ void parse_training(JsonObject& root, Scenario& s) {
     s.train.attention = parse_option<Attention>(t.one_of_or("attention", {"flash", "unfused"}, "flash"), s.source);
     s.train.overlap_grad_reduce = t.boolean_or("overlap_grad_reduce", true);
     s.train.tp_comm_overlap = t.boolean_or("tp_comm_overlap", false);
+    s.train.overlap_param_gather = t.boolean_or("overlap_param_gather", true);
+    if (t.has("ddp_bucket_params")) s.train.ddp_bucket_params = t.positive("ddp_bucket_params");
+    s.train.grad_sync = parse_option<GradSync>(
+        t.one_of_or("grad_sync", {"last_microbatch", "every_microbatch"}, "last_microbatch"), s.source);
     s.train.grad_reduce_dtype = parse_option<GradDtype>(
         t.one_of_or("grad_reduce_dtype", {"fp32", "bf16", "fp16"}, to_string(grad_default())), s.source);
+    s.train.collective_selection =
+        parse_coll_selection(t.one_of_or("collective_selection", {"simulated", "nccl"}, "simulated"),
+                             s.source + ": $.training.collective_selection");
     t.finish();
   } else {
     s.train.grad_reduce_dtype = grad_default();

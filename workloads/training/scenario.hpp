@@ -10,7 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "profile/profile.hpp"
+#include "sim/collectives/collective_types.hpp"
 #include "topologies/fabric.hpp"
+#include "workloads/training/ablation.hpp"
 #include "workloads/training/options.hpp"
 
 namespace knee {
@@ -46,6 +48,14 @@ struct TrainingSpec {
   // Data-parallel gradient reduction in buckets during the last backward (true) or after the
   // whole backward (false, as Megatron-LM did before its distributed data-parallel rewrite).
   bool overlap_grad_reduce = true;
+  // Megatron-Core's --overlap-param-gather (ZeRO >= 1, distributed optimizer): the next step's
+  // parameter all-gathers overlap its forward, bucket by bucket; false: they run after the
+  // optimizer step, exposed.
+  bool overlap_param_gather = true;
+  // Parameters per gradient bucket (Megatron-Core's --ddp-bucket-size); 0: its default
+  // max(40M, 1M x data-parallel size).
+  double ddp_bucket_params = 0;
+  GradSync grad_sync = GradSync::last_microbatch;
   // Megatron-Core's --tp-comm-overlap (0.5 and later, with sequence parallelism): TP all-gathers
   // and reduce-scatters overlapped with the GEMMs next to them. Off by default, as in Megatron.
   bool tp_comm_overlap = false;
@@ -54,6 +64,9 @@ struct TrainingSpec {
   // fp32 accumulation and all-reduce for bf16); mixed with fp16 -> fp16 (its default
   // accumulate_allreduce_grads_in_fp32 = false keeps the main gradients in the parameter dtype).
   GradDtype grad_reduce_dtype = GradDtype::fp32;
+  // How each parallel group's collectives are chosen (docs/collectives.md, "Auto selection"):
+  // simulated (the fastest of the shortlist on this fabric) or nccl (NCCL's tuner model).
+  CollSelection collective_selection = CollSelection::simulated;
 };
 
 // Energy and cost assumptions (docs/scenarios.md, "cost"): none is a default price; what is not
@@ -111,6 +124,7 @@ struct Scenario {
   CostSpec cost;
   StragglerSpec stragglers;
   FailureSpec failures;
+  Ablation ablate;  // mechanisms turned off by knee explain; never parsed (all off: the full model)
   std::int64_t microbatches() const { return par.global_batch / (par.micro_batch * par.dp); }
 };
 

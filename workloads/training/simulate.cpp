@@ -109,7 +109,7 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
   CommTimer timer(s, topo, P);
   const bool tracing = opt.trace != nullptr;
   const StepPlan plan = plan_step(s, prof, timer, tracing);
-  const PipelineRun run = run_with_contention(plan, timer, &r.events);
+  const PipelineRun run = run_with_contention(plan, timer, s.ablate, &r.events);
   r.provenance["contention"] = {{"dp_with_other_stages_dp", run.contention.dp_dp},
                                 {"dp_with_pp", run.contention.dp_pp},
                                 {"pp_with_dp", run.contention.pp_dp}};

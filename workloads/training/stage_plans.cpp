@@ -18,7 +18,9 @@ StepPlan plan_step(const Scenario& s, const Profile& prof, CommTimer& timer, boo
   const auto& layers = out.layers = stage_layers(s);
   const int last = pp * v - 1;
   const double gb = grad_bytes_per_param(s);
-  const double bucket_params = std::max(40e6, 1e6 * double(s.par.dp * s.par.cp));  // Megatron DDP
+  // Megatron-Core's DDP default bucket (distributed_data_parallel.py), or --ddp-bucket-size.
+  const double bucket_params =
+      s.train.ddp_bucket_params > 0 ? s.train.ddp_bucket_params : std::max(40e6, 1e6 * double(s.par.dp * s.par.cp));
   const bool dp_comm = out.dp_comm = s.par.dp * s.par.cp > 1;
   const CollOp reduce_op = out.reduce_op = s.par.zero == 0 ? CollOp::allreduce : CollOp::reducescatter;
   // Tied output layer (GPT-style, as stage_params counts it): with pp > 1 the first and last
@@ -53,11 +55,20 @@ StepPlan plan_step(const Scenario& s, const Profile& prof, CommTimer& timer, boo
           bk.push_back({done / params, timer.time(kDP, reduce_op, p * gb), p * gb, reduce_op});
         }
         if (s.par.zero >= 1) {
-          double g = 0;
-          for (int k = 0; k < nb; ++k)
-            g += timer.time(kDP, CollOp::allgather, std::min(bucket_params, params - k * bucket_params) * 2);
-          P2.start_gather_s.push_back(g);
-          P2.start_gather_bytes.push_back(params * 2);
+          // Bf16 parameters gathered per bucket, in forward order (the buckets reversed): a
+          // bucket is first used where the backward finishes with it, counted from the other end
+          // (forward time taken as proportional to parameters, an assumption).
+          std::vector<Gather> gs;
+          for (int k = nb - 1; k >= 0; --k) {
+            const Bucket& b = bk[static_cast<std::size_t>(k)];
+            gs.push_back({1 - b.ready_frac, timer.time(kDP, CollOp::allgather, b.bytes / gb * 2), b.bytes / gb * 2});
+          }
+          if (s.ablate.whole_chunk_param_gather) {  // one gate for the chunk (knee explain's "off")
+            Gather all{0, 0, 0};
+            for (const Gather& g : gs) all.dur_s += g.dur_s, all.bytes += g.bytes;
+            gs = {all};
+          }
+          P2.gathers.push_back(std::move(gs));
         }
       }
       P2.buckets.push_back(bk);
@@ -73,6 +84,8 @@ StepPlan plan_step(const Scenario& s, const Profile& prof, CommTimer& timer, boo
     P2.optimizer_s = optimizer_time_s(s, prof, tot);
     P2.optimizer_J = optimizer_energy_J(s, prof, tot);
     P2.overlap = s.train.overlap_grad_reduce;
+    P2.every_microbatch = s.train.grad_sync == GradSync::every_microbatch;
+    P2.overlap_param_gather = s.train.overlap_param_gather;
   }
   if (tied) {
     const double bytes = embedding_params(s.model) / s.par.tp * gb;
