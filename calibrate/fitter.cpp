@@ -15,12 +15,16 @@ namespace {
 const std::vector<Datasheet>& datasheets() {
   // Dense (no sparsity) tensor-core peaks; fp32 is the non-tensor-core rate. B200: the HGX B200
   // datasheet's 8-GPU figures per GPU: FP32 600 TFLOPS / 8 = 75, TF32 tensor core 18 PFLOPS with
-  // sparsity / 2 (dense) / 8 = 1125; fp16 = bf16.
+  // sparsity / 2 (dense) / 8 = 1125; fp16 = bf16. Capacity is what CUDA reports as the total (the
+  // H200's measured 139.8 GiB is 150.1e9 bytes, not its "141 GB"): an "80 GB" H100 or A100 has
+  // 80 GiB of HBM of which CUDA shows about 79.1 GiB = 84.93e9 bytes (PyTorch's "total capacity
+  // of 79.1x GiB", recalled); B200's 192e9 bytes is 178.8 GiB, what CUDA shows (recalled).
   static const std::vector<Datasheet> d = {
-      {"h200", "NVIDIA H200 SXM", 989, 989, 1979, 495, 67, 4.8e12, 141e9, 60.0 * kMiB, 900e9, 400e9, 700, 5},
-      {"h100", "NVIDIA H100 SXM", 989, 989, 1979, 495, 67, 3.35e12, 80e9, 50.0 * kMiB, 900e9, 400e9, 700, 5},
-      {"a100", "NVIDIA A100 SXM 80GB", 312, 312, 0, 156, 19.5, 2.04e12, 80e9, 40.0 * kMiB, 600e9, 200e9, 400, 4},
-      {"b200", "NVIDIA B200", 2250, 2250, 4500, 1125, 75, 8e12, 192e9, 0, 1800e9, 400e9, 1000, 5},
+      {"h200", "NVIDIA H200 SXM", 989, 989, 1979, 495, 67, 4.8e12, 141e9, 60.0 * kMiB, 900e9, 400e9, 700, 5, 132},
+      {"h100", "NVIDIA H100 SXM", 989, 989, 1979, 495, 67, 3.35e12, 84.93e9, 50.0 * kMiB, 900e9, 400e9, 700, 5, 132},
+      {"a100", "NVIDIA A100 SXM 80GB", 312, 312, 0, 156, 19.5, 2.04e12, 84.93e9, 40.0 * kMiB, 600e9, 200e9, 400, 4,
+       108},
+      {"b200", "NVIDIA B200", 2250, 2250, 4500, 1125, 75, 8e12, 192e9, 0, 1800e9, 400e9, 1000, 5, 148},
   };
   return d;
 }
@@ -395,6 +399,102 @@ OrderedJson fit_power(const RawRun& a, const RawRun* b, double settle_s, const D
   return p;
 }
 
+// ---- communication beside compute ---------------------------------------------------------------
+// Least squares through the origin, y = c x: c = sum(x y) / sum(x^2), and the t interval of c from
+// the residuals (df = points - 1; none for one point).
+struct OriginFit {
+  double c = 0, lo = 0, hi = 0;
+};
+OriginFit fit_through_origin(const std::vector<double>& x, const std::vector<double>& y) {
+  double sxx = 0, sxy = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    sxx += x[i] * x[i];
+    sxy += x[i] * y[i];
+  }
+  OriginFit f;
+  f.c = f.lo = f.hi = sxy / sxx;
+  if (x.size() >= 2) {
+    double r2 = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) r2 += (y[i] - f.c * x[i]) * (y[i] - f.c * x[i]);
+    const int df = static_cast<int>(x.size()) - 1;
+    const double half = student_t975(df) * std::sqrt(r2 / df / sxx);
+    f.lo = f.c - half;
+    f.hi = f.c + half;
+  }
+  return f;
+}
+
+// The slowdown model the simulator applies (workloads/training/sm_sharing.*), fitted per cost:
+//   compute-bound: t_beside / t_alone = n / (n - a k)     <=>  1 - t_alone / t_beside = a (k / n)
+//   memory-bound:  t_beside / t_alone = 1 / (1 - b H / B)  <=>  1 - t_alone / t_beside = b (H / B)
+// with k the side kernel's CTAs, n the SMs, H its bytes/s beside the memory-bound kernel and B
+// `copy_Bps` (the profile's device-copy bandwidth). Both are linear in the cost, so a and b are
+// least squares through the origin over the cases. ci95: the wider of the regression's t interval
+// and the fits of the slowdowns taken at the ends of their medians' 95% intervals (all at once).
+OrderedJson fit_interference(const InterferenceRun& r, double copy_Bps, const std::string& source) {
+  if (!(copy_Bps > 0))
+    throw InputError(source + ": interference: expected a device copy bandwidth to scale H by, got none");
+  const double n = r.sm_count;
+  struct Series {
+    std::vector<double> x, y, lo, hi;
+  } sa, sb;
+  // 1 - alone / beside: from the medians, and at the ends of their intervals.
+  auto add = [](Series& s, double x, const Reps& alone, const Reps& beside) {
+    s.x.push_back(x);
+    s.y.push_back(1 - alone.summary.median / beside.summary.median);
+    s.lo.push_back(1 - alone.summary.ci_hi / beside.summary.ci_lo);
+    s.hi.push_back(1 - alone.summary.ci_lo / beside.summary.ci_hi);
+  };
+  OrderedJson samples = OrderedJson::array();
+  int min_reps = 1 << 30;
+  bool shared_sms = false;
+  for (const auto& c : r.cases) {
+    const double H = c.side_beside_copy_Bps.summary.median;
+    add(sa, c.side_ctas / n, c.gemm_alone, c.gemm_beside);
+    add(sb, H / copy_Bps, c.copy_alone, c.copy_beside);
+    for (const Reps* x : {&c.gemm_alone, &c.gemm_beside, &c.copy_alone, &c.copy_beside})
+      min_reps = std::min(min_reps, x->summary.reps);
+    shared_sms = shared_sms || c.distinct_sms < c.side_ctas;
+    samples.push_back({{"side_ctas", c.side_ctas},
+                       {"distinct_sms", c.distinct_sms},
+                       {"gemm_alone_s", c.gemm_alone.summary.median},
+                       {"gemm_beside_s", c.gemm_beside.summary.median},
+                       {"copy_alone_s", c.copy_alone.summary.median},
+                       {"copy_beside_s", c.copy_beside.summary.median},
+                       {"side_alone_Bps", c.side_alone_Bps.summary.median},
+                       {"side_beside_gemm_Bps", c.side_beside_gemm_Bps.summary.median},
+                       {"side_beside_copy_Bps", H},
+                       {"held_sm_cost", sa.y.back() / sa.x.back()},
+                       {"hbm_share_cost", sb.y.back() / sb.x.back()}});
+  }
+  const std::string cases = std::to_string(r.cases.size()) + " case" + (r.cases.size() > 1 ? "s" : "");
+  auto cost = [&](const Series& s, const std::string& what) {
+    const OriginFit f = fit_through_origin(s.x, s.y);
+    const OriginFit lo = fit_through_origin(s.x, s.lo), hi = fit_through_origin(s.x, s.hi);
+    OrderedJson q = param(std::max(0.0, f.c), "measured", std::min(f.lo, lo.c), std::max(f.hi, hi.c));
+    q["reps"] = min_reps;
+    std::string note = what + "; least squares through the origin over " + cases +
+                       " (samples), ci95 the wider of the regression's t interval and the fits at the ends of the "
+                       "medians' intervals; reps: the fewest repetitions of any median";
+    if (f.c < 0) note += "; fitted " + std::to_string(f.c) + " clamped to 0 (the kernel ran no slower beside)";
+    q["note"] = note;
+    return q;
+  };
+  OrderedJson j;
+  j["held_sm_cost"] = cost(
+      sa, "a in t_beside / t_alone = n / (n - a k): a " + std::to_string(r.gemm_m) + "x" + std::to_string(r.gemm_n) +
+              "x" + std::to_string(r.gemm_k) + " " + r.gemm_dtype + " cuBLAS GEMM beside k CTAs of a copy loop (" +
+              std::to_string(r.side_threads) + " threads each, one per SM, as NCCL runs one CTA per channel)" +
+              (shared_sms ? "; in some cases CTAs shared an SM (samples[].distinct_sms < side_ctas)" : ""));
+  j["hbm_share_cost"] = cost(sb, "b in t_beside / t_alone = 1 / (1 - b H / B): the '" + r.copy_kernel + "' kernel (" +
+                                     format_bytes(Bytes(r.copy_bytes_moved)) +
+                                     " moved per call) beside the copy loop, H the loop's bytes/s beside it, B the "
+                                     "device-copy bandwidth (memory.copy.bandwidth_Bps)");
+  j["sm_count"] = r.sm_count;
+  j["samples"] = samples;
+  return j;
+}
+
 }  // namespace
 
 const Datasheet* find_datasheet(const std::string& key_or_name) {
@@ -492,6 +592,8 @@ OrderedJson fit_profile(const RawRun& a, const RawRun* b, const FitOptions& opt)
   }
   mem["ops"] = ops;
   p["memory"] = mem;
+  if (a.interference.sm_count > 0)  // absent raw section: no $.interference (the simulator assumes 1, 1)
+    p["interference"] = fit_interference(a.interference, mem["copy"]["bandwidth_Bps"]["value"].get<double>(), a.source);
 
   OrderedJson att = {{"provenance", "measured"}, {"samples", OrderedJson::array()}};
   for (std::size_t i = 0; i < a.attention.size(); ++i) {
@@ -715,6 +817,16 @@ OrderedJson derive_profile(const OrderedJson& base, const std::string& target, c
     for (auto it = base["variability"].begin(); it != base["variability"].end(); ++it)
       v[it.key()] = derived(it.value()["value"].get<double>(), "taken from the base profile (not scaled)");
     p["variability"] = v;
+  }
+  if (base.contains("interference")) {  // dimensionless costs: assumed the same on the target
+    const OrderedJson& bi = base["interference"];
+    OrderedJson in;
+    for (const char* k : {"held_sm_cost", "hbm_share_cost"})
+      in[k] = derived(bi[k]["value"].get<double>(),
+                      "taken from the base profile (a cost per held SM or per byte of "
+                      "HBM share, not scaled)");
+    in["sm_count"] = to->sm_count;
+    p["interference"] = in;
   }
   return p;
 }

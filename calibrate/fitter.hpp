@@ -23,6 +23,7 @@ struct Datasheet {
   std::string key, gpu;
   double bf16, fp16, fp8, tf32, fp32;  // TFLOP/s, 0 = not supported / not published
   double hbm_Bps, capacity_bytes, l2_bytes, nvlink_total_Bps, nic_bps, tdp_W, pcie_gen;
+  int sm_count = 0;  // streaming multiprocessors (SXM parts)
 };
 const Datasheet* find_datasheet(const std::string& key_or_gpu_name);
 std::vector<std::string> datasheet_keys();

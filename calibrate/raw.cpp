@@ -312,6 +312,44 @@ std::vector<SizeCase> read_size_cases(JsonArray a, const std::string& size_key) 
   return out;
 }
 
+// The "interference" section (optional; the CUDA backend's communication-beside-compute
+// measurement). Every field is required and checked: the fitter divides by these.
+InterferenceRun read_interference(JsonObject o) {
+  InterferenceRun r;
+  r.sm_count = static_cast<int>(o.integer("sm_count", 2, 1 << 20));
+  r.side_threads = static_cast<int>(o.integer("side_threads", 32, 1024));
+  r.side_buffer_bytes = o.positive("side_buffer_bytes");
+  JsonObject g = o.object("gemm");
+  r.gemm_m = g.integer("m", 1);
+  r.gemm_n = g.integer("n", 1);
+  r.gemm_k = g.integer("k", 1);
+  r.gemm_dtype = g.one_of("dtype", {"bf16", "fp16", "fp8", "tf32", "fp32", "fp64"});
+  g.finish();
+  JsonObject c = o.object("copy");
+  r.copy_kernel = c.one_of("kernel", {"add", "copy"});
+  r.copy_bytes_moved = c.positive("bytes_moved");
+  c.finish();
+  JsonArray a = o.array("cases");
+  if (a.empty()) a.fail_here("at least one case (side_ctas and its timings)");
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    JsonObject e = a.object(i);
+    InterferenceCase k;
+    k.side_ctas = static_cast<int>(e.integer("side_ctas", 1, r.sm_count - 1));  // fewer than every SM
+    k.distinct_sms = static_cast<int>(e.integer("distinct_sms", 1, k.side_ctas));
+    k.gemm_alone = Reps::of(positive_array(e, "gemm_alone_s"));
+    k.gemm_beside = Reps::of(positive_array(e, "gemm_beside_s"));
+    k.copy_alone = Reps::of(positive_array(e, "copy_alone_s"));
+    k.copy_beside = Reps::of(positive_array(e, "copy_beside_s"));
+    k.side_alone_Bps = Reps::of(positive_array(e, "side_alone_Bps"));
+    k.side_beside_gemm_Bps = Reps::of(positive_array(e, "side_beside_gemm_Bps"));
+    k.side_beside_copy_Bps = Reps::of(positive_array(e, "side_beside_copy_Bps"));
+    e.finish();
+    r.cases.push_back(std::move(k));
+  }
+  o.finish();
+  return r;
+}
+
 RawRun read_knee_raw(const Json& j, const std::string& source) {
   RawRun run;
   run.source = source;
@@ -409,6 +447,7 @@ RawRun read_knee_raw(const Json& j, const std::string& source) {
     run.power_copy_Bps = p.positive("copy_Bps_during");
     p.finish();
   }
+  if (root.has("interference")) run.interference = read_interference(root.object("interference"));
   root.finish();
   return run;
 }
@@ -496,6 +535,26 @@ OrderedJson raw_to_json(const RawRun& run) {
     for (const auto& p : run.power) s.push_back({{"t_s", p.t_s}, {"phase", p.phase}, {"W", p.watts}});
     j["power"] = {
         {"samples", s}, {"gemm_tflops_during", run.power_gemm_tflops}, {"copy_Bps_during", run.power_copy_Bps}};
+  }
+  if (run.interference.sm_count > 0) {
+    const InterferenceRun& r = run.interference;
+    OrderedJson cases = OrderedJson::array();
+    for (const auto& c : r.cases)
+      cases.push_back({{"side_ctas", c.side_ctas},
+                       {"distinct_sms", c.distinct_sms},
+                       {"gemm_alone_s", c.gemm_alone.times_s},
+                       {"gemm_beside_s", c.gemm_beside.times_s},
+                       {"copy_alone_s", c.copy_alone.times_s},
+                       {"copy_beside_s", c.copy_beside.times_s},
+                       {"side_alone_Bps", c.side_alone_Bps.times_s},
+                       {"side_beside_gemm_Bps", c.side_beside_gemm_Bps.times_s},
+                       {"side_beside_copy_Bps", c.side_beside_copy_Bps.times_s}});
+    j["interference"] = {{"sm_count", r.sm_count},
+                         {"side_threads", r.side_threads},
+                         {"side_buffer_bytes", r.side_buffer_bytes},
+                         {"gemm", {{"m", r.gemm_m}, {"n", r.gemm_n}, {"k", r.gemm_k}, {"dtype", r.gemm_dtype}}},
+                         {"copy", {{"kernel", r.copy_kernel}, {"bytes_moved", r.copy_bytes_moved}}},
+                         {"cases", cases}};
   }
   return j;
 }

@@ -42,6 +42,28 @@ struct PowerSample {
   double watts = 0;
 };
 
+// Communication beside compute on one GPU (the CUDA backend's "interference" section): a side
+// kernel imitating NCCL's copy loop holds `side_ctas` SMs (one CTA each, as NCCL runs one CTA per
+// channel) and streams a large buffer through HBM, while the main stream runs a compute-bound
+// GEMM and a memory-bound kernel, each timed alone and beside it. The side kernel's own rate
+// (bytes read + written per second) is sampled alone and beside each main kernel.
+struct InterferenceCase {
+  int side_ctas = 0;     // CTAs of the side kernel, one per SM
+  int distinct_sms = 0;  // SMs its CTAs were seen on (%smid): side_ctas when one per SM
+  Reps gemm_alone, gemm_beside, copy_alone, copy_beside;            // seconds per call
+  Reps side_alone_Bps, side_beside_gemm_Bps, side_beside_copy_Bps;  // bytes/s per window
+};
+struct InterferenceRun {
+  int sm_count = 0;  // 0: not measured (no section)
+  int side_threads = 0;
+  double side_buffer_bytes = 0;  // bytes the side kernel reads per pass (and writes as many)
+  std::int64_t gemm_m = 0, gemm_n = 0, gemm_k = 0;
+  std::string gemm_dtype;
+  std::string copy_kernel;      // the memory-bound kernel ("add": c = a + b, bf16)
+  double copy_bytes_moved = 0;  // per call, read + write
+  std::vector<InterferenceCase> cases;
+};
+
 struct RawRun {
   std::string source, format;
   std::string device_kind = "gpu";  // gpu or cpu
@@ -60,6 +82,7 @@ struct RawRun {
   // One GEMM repeated back to back, every time kept in order (label "noise"; m = 0: not measured):
   // how kernel times vary over the duration of an op, for the straggler parameters.
   GemmCase noise;
+  InterferenceRun interference;  // sm_count 0: not measured
 };
 
 // The least bytes a bf16 memory-bound op on a [tokens, hidden] tensor moves, as the shared H200
@@ -74,7 +97,8 @@ double op_bytes_min(const std::string& op, std::int64_t tokens, std::int64_t hid
 RawRun read_raw_file(const std::string& path);
 RawRun read_raw_json(const Json& j, const std::string& source);
 // knee-raw/1, the format the backends write. Optional keys beyond the first version (gemm[].batch,
-// attention, attention_unfused) are absent when unused, so older readers' files still read.
+// attention, attention_unfused, gemm_noise, interference) are absent when unused, so older
+// readers' files still read.
 OrderedJson raw_to_json(const RawRun& run);
 // nccl-tests output (all_reduce_perf and friends): the size/time table becomes links[cls], with
 // bytes = size * busbw/algbw (bus bytes) and the out-of-place and in-place times as repetitions.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -119,6 +120,9 @@ struct Profile::Impl {
   double idle_W = 0, compute_W = 0, memory_W = 0, tdp_W = 0;
   double calib_flops_per_s = 0, calib_memory_Bps = 0;  // 0: not measured
   std::map<std::string, double> variability;           // op_cv, gpu_cv when present
+  bool has_interference = false;                       // $.interference present
+  CommInterference interference;                       // its values when present
+  int manifest_sm_count = 0;                           // $.manifest.extra.sm_count; 0: absent
   Profile::PowerReference power_ref{0, 0};             // filled once the profile is built
 
   [[noreturn]] void fail(const std::string& path, const std::string& expected, const std::string& got) const {
@@ -169,7 +173,7 @@ Profile::Impl::Curve read_curve(JsonObject o) {
   return c;
 }
 
-void read_manifest(JsonObject m) {
+void read_manifest(JsonObject m, Profile::Impl& p) {
   m.string("gpu_name");
   m.integer("gpu_count", 0);
   for (const char* k :
@@ -179,8 +183,41 @@ void read_manifest(JsonObject m) {
   m.non_negative("power_limit_W");
   JsonArray src = m.array("source_files");
   for (std::size_t i = 0; i < src.size(); ++i) src.string(i);
-  if (m.has("extra")) m.object("extra");  // free-form
+  if (m.has("extra")) {  // free-form, but for the keys the simulator reads
+    JsonObject e = m.object("extra");
+    if (e.has("sm_count")) p.manifest_sm_count = static_cast<int>(e.integer("sm_count", 1, 1 << 20));
+  }
   m.finish();
+}
+
+// $.interference: what knee fit writes from the CUDA backend's interference section (or derives).
+void read_interference(JsonObject o, Profile::Impl& p) {
+  CommInterference& c = p.interference;
+  std::string pa, pb;
+  c.held_sm_cost = read_param(o, "held_sm_cost", Sign::non_negative, &pa);
+  c.hbm_share_cost = read_param(o, "hbm_share_cost", Sign::non_negative, &pb);
+  c.sm_count = static_cast<int>(o.integer("sm_count", 2, 1 << 20));
+  const auto rank = [](const std::string& v) { return std::find(kProvenances.begin(), kProvenances.end(), v); };
+  c.provenance = rank(pa) >= rank(pb) ? pa : pb;  // the less certain of the two
+  o.string_or("note", "");
+  if (o.has("samples")) {  // per case, as knee fit writes them; read so that typos still fail
+    JsonArray a = o.array("samples");
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      JsonObject s = a.object(i);
+      const std::int64_t k = s.integer("side_ctas", 1, c.sm_count - 1);
+      s.integer("distinct_sms", 1, k);
+      for (const char* key : {"gemm_alone_s", "gemm_beside_s", "copy_alone_s", "copy_beside_s", "side_alone_Bps",
+                              "side_beside_gemm_Bps", "side_beside_copy_Bps"})
+        s.positive(key);
+      s.number("held_sm_cost");
+      s.number("hbm_share_cost");
+      s.finish();
+    }
+  }
+  o.finish();
+  c.note = "$.interference (" + c.provenance + "): held_sm_cost " + std::to_string(c.held_sm_cost) +
+           ", hbm_share_cost " + std::to_string(c.hbm_share_cost) + ", sm_count " + std::to_string(c.sm_count);
+  p.has_interference = true;
 }
 
 void check_dtype_keys(const JsonObject& o, const Json& raw) {
@@ -357,7 +394,7 @@ Profile::Impl parse(const nlohmann::ordered_json& doc, const std::string& source
   p.name = root.string("name");
   p.gpu = root.string("gpu");
   root.string_or("description", "");
-  read_manifest(root.object("manifest"));
+  read_manifest(root.object("manifest"), p);
   read_compute(root.object("compute"), p);
   read_memory(root.object("memory"), p);
   if (root.has("attention")) read_attention(root.object("attention"), p);
@@ -381,6 +418,7 @@ Profile::Impl parse(const nlohmann::ordered_json& doc, const std::string& source
       }
     v.finish();
   }
+  if (root.has("interference")) read_interference(root.object("interference"), p);
   root.finish();
   p.doc = doc;
   p.description = doc.value("description", std::string());
@@ -684,5 +722,51 @@ double Profile::variability_cv(const std::string& which) const {
 }
 
 Profile::PowerReference Profile::power_reference() const { return impl_->power_ref; }
+
+namespace {
+// SMs by GPU model (SXM unless named), matched in this order against the lower-cased $.gpu, then
+// the profile's name: the first key the name contains wins (gb200 before b200, h100 pcie before h100).
+int datasheet_sm_count(const std::string& name, std::string* model) {
+  static const std::vector<std::pair<std::string, int>> table = {{"gb200", 148},     {"b200", 148}, {"h200", 132},
+                                                                 {"h100 pcie", 114}, {"h100", 132}, {"a100", 108}};
+  std::string low;
+  for (char ch : name) low += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (const auto& [key, sms] : table)
+    if (low.find(key) != std::string::npos) {
+      *model = key;
+      return sms;
+    }
+  return 0;
+}
+}  // namespace
+
+CommInterference Profile::comm_interference() const {
+  const Impl& p = *impl_;
+  if (p.has_interference) return p.interference;
+  CommInterference c;
+  c.held_sm_cost = 1;
+  c.hbm_share_cost = 1;
+  c.provenance = "assumed";
+  std::string from;
+  if (p.manifest_sm_count > 0) {
+    c.sm_count = p.manifest_sm_count;
+    from = "$.manifest.extra.sm_count (measured)";
+  } else {
+    std::string model;
+    c.sm_count = datasheet_sm_count(p.gpu, &model);
+    if (c.sm_count == 0) c.sm_count = datasheet_sm_count(p.name, &model);
+    if (c.sm_count == 0)
+      p.fail("$.interference",
+             "an interference measurement, $.manifest.extra.sm_count or a GPU whose SM count knee knows (H100, "
+             "H200, A100, B200, GB200) to model communication beside compute",
+             "none for gpu '" + p.gpu + "'");
+    from = "the datasheet (" + model + ")";
+  }
+  c.note =
+      "held_sm_cost and hbm_share_cost assumed 1 (no $.interference in this profile; knee calibrate "
+      "--backend cuda measures them); sm_count ";
+  c.note += std::to_string(c.sm_count) + " from " + from;
+  return c;
+}
 
 }  // namespace knee

@@ -15,6 +15,19 @@
 
 namespace knee {
 
+// How communication kernels slow the compute they overlap on one GPU (Profile::comm_interference):
+// a compute-bound kernel beside a collective holding k of the n = sm_count SMs runs at
+// (n - held_sm_cost k) / n of its rate; a memory-bound kernel beside communication moving H bytes/s
+// through HBM runs at (1 - hbm_share_cost H / B) of its rate, B the device-copy bandwidth.
+struct CommInterference {
+  int sm_count = 0;
+  double held_sm_cost = 1, hbm_share_cost = 1;
+  // Of the two costs: "measured" (or as the profile writes them), "assumed" without a measurement;
+  // when the two differ, the less certain (measured < fitted < derived < datasheet < assumed).
+  std::string provenance;
+  std::string note;  // where the costs and sm_count came from, in words
+};
+
 class Profile {
  public:
   // Strict: unknown keys, wrong types, negative times are InputErrors naming the file and $.path.
@@ -94,6 +107,12 @@ class Profile {
   PowerReference power_reference() const;
   // $.variability.<which> ("op_cv", "gpu_cv": the straggler model's parameters); -1 when absent.
   double variability_cv(const std::string& which) const;
+  // $.interference when present (held_sm_cost, hbm_share_cost, sm_count: measured by the CUDA
+  // backend's "interference" section, or derived); else both costs assumed 1, provenance
+  // "assumed", with sm_count from $.manifest.extra.sm_count, else the datasheet of the GPU model
+  // ($.gpu: H100 and H200 132, H100 PCIe 114, A100 108, B200 and GB200 148), else an InputError
+  // naming the profile (a CPU profile, an unknown GPU).
+  CommInterference comm_interference() const;
 
   // The whole document, for writers of profiles (calibrate/) and for showing it (Python's
   // Profile.json()); the simulator asks the methods above instead.

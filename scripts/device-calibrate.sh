@@ -10,7 +10,9 @@
 # runs `knee calibrate --backend cuda` (full, under a timeout; QUICK=1 for --quick), refits the raw
 # file with `knee fit`, and compares the result with the shipped reference profile
 # (scripts/compare-profiles.py). Writes profile-<gpu>.json, raw-<gpu>.json, calibrate-<gpu>.log,
-# refit-<gpu>.json and compare-<gpu>.txt into OUT_DIR. Exit status: that of the first failing step.
+# refit-<gpu>.json, compare-<gpu>.txt and interference-<gpu>.txt (the fitted costs of communication
+# beside compute, $.interference, per side-CTA count) into OUT_DIR. Exit status: that of the first
+# failing step.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -84,3 +86,25 @@ if [ "$ref" != "$here/profile/shipped/h200.json" ]; then  # a derived reference:
   "$pyc" "$here/scripts/compare-profiles.py" "$out/profile-$gpu.json" "$here/profile/shipped/h200.json" |
     tail -1 | sed 's/^/vs h200: /' | tee -a "$out/compare-$gpu.txt"
 fi
+
+# Communication beside compute (knee-calibrate-cuda's "interference" section, part of the run
+# above): the fitted held_sm_cost and hbm_share_cost, each case, or why the section is missing.
+"$pyc" - "$out/profile-$gpu.json" "$out/raw-$gpu.json" <<'EOF' | tee "$out/interference-$gpu.txt"
+import json, sys
+prof, raw = (json.load(open(f)) for f in sys.argv[1:3])
+inf = prof.get("interference")
+if not inf:
+    why = [e for e in raw.get("manifest", {}).get("errors", []) if e.startswith("interference")]
+    print("interference: not measured (" + ("; ".join(why) or "no interference section in the raw file") + ")")
+    sys.exit(0)
+print("interference: %d SMs" % inf["sm_count"])
+print("  k  SMs  gemm x  copy x  side alone GB/s  beside gemm  beside copy      a      b")
+for s in inf["samples"]:
+    print("%3d  %3d  %6.3f  %6.3f  %15.0f  %11.0f  %11.0f  %5.3f  %5.3f" % (
+        s["side_ctas"], s["distinct_sms"], s["gemm_beside_s"] / s["gemm_alone_s"],
+        s["copy_beside_s"] / s["copy_alone_s"], s["side_alone_Bps"] / 1e9, s["side_beside_gemm_Bps"] / 1e9,
+        s["side_beside_copy_Bps"] / 1e9, s["held_sm_cost"], s["hbm_share_cost"]))
+for k in ("held_sm_cost", "hbm_share_cost"):
+    q = inf[k]
+    print("%s = %.3f (95%%: %.3f to %.3f, %s)" % (k, q["value"], q["ci95"][0], q["ci95"][1], q["provenance"]))
+EOF

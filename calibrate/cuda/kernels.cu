@@ -161,3 +161,55 @@ void knee_launch_softmax(const void* x, void* y, int rows, int cols, bool causal
   knee_softmax_kernel<<<rows, 256, 0, s>>>(static_cast<const __nv_bfloat16*>(x), static_cast<__nv_bfloat16*>(y), cols,
                                            causal ? 1 : 0);
 }
+
+// The side kernel of the interference section: an imitation of NCCL's copy loop. NCCL runs one CTA
+// per channel, each CTA copying its share of the buffer chunk by chunk for as long as the
+// collective lasts; while it runs, those SMs are not the GEMM's and its traffic is not the
+// memory-bound kernels'. Here each CTA (one per SM: launched on an idle GPU, the scheduler places
+// them on distinct SMs, which `smid` records) copies its slice of src to dst, `chunks` chunks of
+// `chunk` int4 (16 bytes), block-stride within the chunk with four 16-byte loads in flight per
+// thread (NCCL's loops unroll likewise), round and round. After every chunk thread 0 publishes
+// the CTA's count of chunks done (`done`: mapped host memory, so the host reads the rate while the
+// kernel runs) and reads the stop flag (device memory, set by a cudaMemcpyAsync on another
+// stream); the kernel also ends by itself after `limit_ns` (%globaltimer), so an abandoned run
+// cannot hold the GPU. chunk must be a multiple of 4 * blockDim.x.
+__global__ void knee_side_copy_kernel(const int4* __restrict__ src, int4* __restrict__ dst, size_t chunk, size_t chunks,
+                                      const volatile int* stop, volatile unsigned long long* done, int* smid,
+                                      unsigned long long limit_ns) {
+  __shared__ int quit;
+  unsigned long long t0 = 0;
+  if (threadIdx.x == 0) {
+    unsigned sm = 0;
+    asm volatile("mov.u32 %0, %%smid;" : "=r"(sm));
+    smid[blockIdx.x] = int(sm);
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
+  }
+  const size_t base = size_t(blockIdx.x) * chunks * chunk, step = blockDim.x;
+  for (unsigned long long c = 0;; ++c) {
+    const size_t off = base + (c % chunks) * chunk;
+    for (size_t i = threadIdx.x; i < chunk; i += 4 * step) {
+      int4 v[4];
+#pragma unroll
+      for (int u = 0; u < 4; ++u) v[u] = src[off + i + u * step];
+#pragma unroll
+      for (int u = 0; u < 4; ++u) dst[off + i + u * step] = v[u];
+    }
+    __syncthreads();  // the whole chunk is copied before it is counted
+    if (threadIdx.x == 0) {
+      done[blockIdx.x] = c + 1;
+      unsigned long long t = 0;
+      asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+      quit = *stop != 0 || t - t0 > limit_ns;
+    }
+    __syncthreads();
+    if (quit) break;
+  }
+}
+
+void knee_launch_side_copy(const void* src, void* dst, size_t chunk_bytes, size_t chunks_per_cta, const int* stop,
+                           unsigned long long* done, int* smid, unsigned long long limit_ns, int ctas, int threads,
+                           cudaStream_t s) {
+  knee_side_copy_kernel<<<ctas, threads, 0, s>>>(static_cast<const int4*>(src), static_cast<int4*>(dst),
+                                                 chunk_bytes / sizeof(int4), chunks_per_cta, stop, done, smid,
+                                                 limit_ns);
+}

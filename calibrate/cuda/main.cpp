@@ -1,6 +1,7 @@
 // knee-calibrate-cuda: the CUDA calibration backend. Measures one GPU (cuBLAS/cuBLASLt GEMMs,
-// batched GEMM, unfused attention, copies, elementwise and normalization kernels, launch and graph
-// replay, host links, power) and NCCL collectives over every GPU it is given: all GPUs of the node
+// batched GEMM, unfused attention, copies, elementwise and normalization kernels, how a copy loop
+// on a few SMs (as NCCL's) slows a GEMM and a memory-bound kernel, launch and graph replay, host
+// links, power) and NCCL collectives over every GPU it is given: all GPUs of the node
 // in one process, or one GPU per rank under mpirun with --mpi (NCCL bootstrapped over MPI as
 // nccl-tests does). Writes every repetition as knee-raw/1 (rank 0 only); `knee calibrate --backend
 // cuda` runs it and fits the result. Exit 2 when there is no CUDA device or on bad arguments.
@@ -43,6 +44,9 @@ void knee_launch_layernorm(const void* x, void* y, int rows, int cols, cudaStrea
 void knee_launch_dropout_add(const void* x, const void* y, void* out, void* mask, size_t n, float keep,
                              unsigned long long seed, int sms, cudaStream_t s);
 void knee_launch_softmax(const void* x, void* y, int rows, int cols, bool causal, cudaStream_t s);
+void knee_launch_side_copy(const void* src, void* dst, size_t chunk_bytes, size_t chunks_per_cta, const int* stop,
+                           unsigned long long* done, int* smid, unsigned long long limit_ns, int ctas, int threads,
+                           cudaStream_t s);
 
 namespace {
 
@@ -53,8 +57,8 @@ using knee::Reps;
   std::fprintf(stderr, "knee-calibrate-cuda: %s\n", what.c_str());
   std::exit(1);
 }
-// Failures throw: an optional section (fp8, batched GEMM, attention, NCCL) that fails is recorded
-// in manifest.errors and the run goes on; main() turns any other failure into exit 1.
+// Failures throw: an optional section (fp8, batched GEMM, attention, interference, NCCL) that fails is
+// recorded in manifest.errors and the run goes on; main() turns any other failure into exit 1.
 void ck(cudaError_t e, const char* what) {
   if (e != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
 }
@@ -652,6 +656,196 @@ void memory_bound_ops(Ctx& x, RawRun& run) {
   }
 }
 
+// ---- communication beside compute ----------------------------------------------------------------
+// While an NCCL kernel runs it holds SMs (NCCL runs one CTA per channel, each on its own SM, for the
+// whole collective) and HBM bandwidth (it streams the payload through device memory), so a GEMM or
+// a memory-bound kernel overlapping it slows down. The simulator models a compute-bound kernel
+// beside k held SMs of n at (n - a k)/n of its rate and a memory-bound kernel beside communication
+// moving H bytes/s at (1 - b H/B); this section measures what a and b are on this GPU, without a
+// second GPU: a side kernel imitating NCCL's copy loop (knee_side_copy_kernel, k CTAs of 512
+// threads, one per SM) runs on its own stream for the whole measurement while the main stream
+// times a bf16 8192^3 cuBLAS GEMM (compute-bound) and the add kernel of memory_bound_ops on 2 GiB
+// tensors (memory-bound), each alone and beside it, k = 8, 16, 32 (NCCL's usual channel counts).
+// The side kernel's own bytes/s (read + write) is sampled alone and beside each main kernel. About
+// 2 s in all (1 s with --quick).
+class SideLoop {
+ public:
+  static constexpr size_t kChunk = size_t(1) << 20;  // bytes per chunk, counted when copied
+  static constexpr int kThreads = 512;
+  SideLoop(size_t buffer_bytes, int max_ctas) : bytes_(buffer_bytes), max_ctas_(max_ctas) {
+    try {
+      CK(cudaStreamCreateWithFlags(&side_, cudaStreamNonBlocking));
+      CK(cudaStreamCreateWithFlags(&ctl_, cudaStreamNonBlocking));
+      CK(cudaMalloc(&src_, bytes_));
+      CK(cudaMalloc(&dst_, bytes_));
+      CK(cudaMemset(src_, 0x3c, bytes_));
+      CK(cudaMalloc(&stop_, sizeof(int)));
+      CK(cudaMalloc(&smid_, sizeof(int) * size_t(max_ctas)));
+      CK(cudaHostAlloc(&done_, sizeof(unsigned long long) * size_t(max_ctas), cudaHostAllocMapped));
+      CK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&done_dev_), done_, 0));
+      CK(cudaHostAlloc(&one_, sizeof(int), cudaHostAllocDefault));
+      *one_ = 1;
+      CK(cudaDeviceSynchronize());
+    } catch (...) {
+      release();  // no destructor runs after a failed constructor
+      throw;
+    }
+  }
+  SideLoop(const SideLoop&) = delete;
+  SideLoop& operator=(const SideLoop&) = delete;
+  ~SideLoop() {
+    if (ctas_ > 0) {  // left running by a failure: stop it (its own time limit ends it otherwise)
+      cudaMemcpyAsync(stop_, one_, sizeof(int), cudaMemcpyHostToDevice, ctl_);
+      cudaStreamSynchronize(ctl_);
+    }
+    release();
+  }
+  // Launches k CTAs and returns once every one of them has copied a chunk (all k SMs held).
+  void start(int k) {
+    if (k < 1 || k > max_ctas_) throw std::runtime_error("side loop: bad CTA count " + std::to_string(k));
+    for (int i = 0; i < k; ++i) done_[i] = 0;
+    CK(cudaMemsetAsync(stop_, 0, sizeof(int), side_));
+    const size_t chunks = bytes_ / kChunk / size_t(k);  // each CTA's slice, in chunks
+    knee_launch_side_copy(src_, dst_, kChunk, chunks, stop_, done_dev_, smid_, 20'000'000'000ull, k, kThreads, side_);
+    CK(cudaGetLastError());
+    ctas_ = k;
+    const double t0 = now_s();
+    for (;;) {
+      int started = 0;
+      for (int i = 0; i < k; ++i) started += volatile_done(i) > 0;
+      if (started == k) break;
+      if (now_s() - t0 > 5) throw std::runtime_error("side loop: not all " + std::to_string(k) + " CTAs ran in 5 s");
+      std::this_thread::yield();
+    }
+  }
+  // Bytes the side kernel has moved (read + write) since start().
+  double bytes_moved() const {
+    double c = 0;
+    for (int i = 0; i < ctas_; ++i) c += double(volatile_done(i));
+    return c * 2.0 * double(kChunk);
+  }
+  // Sets the stop flag from another stream and waits for the kernel; returns the distinct SMs its
+  // CTAs ran on.
+  int stop() {
+    const int k = ctas_;
+    ctas_ = 0;
+    CK(cudaMemcpyAsync(stop_, one_, sizeof(int), cudaMemcpyHostToDevice, ctl_));
+    CK(cudaStreamSynchronize(ctl_));
+    CK(cudaStreamSynchronize(side_));
+    std::vector<int> sm(static_cast<size_t>(k));
+    CK(cudaMemcpy(sm.data(), smid_, sizeof(int) * size_t(k), cudaMemcpyDeviceToHost));
+    std::sort(sm.begin(), sm.end());
+    return int(std::unique(sm.begin(), sm.end()) - sm.begin());
+  }
+  size_t buffer_bytes() const { return bytes_; }
+
+ private:
+  void release() {
+    if (side_) cudaStreamSynchronize(side_);
+    for (void* p : {src_, dst_, static_cast<void*>(stop_), static_cast<void*>(smid_)})
+      if (p) cudaFree(p);
+    if (done_) cudaFreeHost(done_);
+    if (one_) cudaFreeHost(one_);
+    if (side_) cudaStreamDestroy(side_);
+    if (ctl_) cudaStreamDestroy(ctl_);
+  }
+  unsigned long long volatile_done(int i) const { return static_cast<volatile unsigned long long*>(done_)[i]; }
+  size_t bytes_;
+  int max_ctas_, ctas_ = 0;
+  cudaStream_t side_ = nullptr, ctl_ = nullptr;
+  void *src_ = nullptr, *dst_ = nullptr;
+  int *stop_ = nullptr, *smid_ = nullptr, *one_ = nullptr;
+  unsigned long long *done_ = nullptr, *done_dev_ = nullptr;
+};
+
+// `windows` x `per_window` repetitions of fn on x.s, each timed by CUDA events (one warm-up call
+// first). With `side` running, the side kernel's bytes/s over each window (host clock, between
+// the synchronizations) goes to side_Bps.
+template <class F>
+std::vector<double> timed_windows(F&& fn, cudaStream_t s, int windows, int per_window, const SideLoop* side,
+                                  std::vector<double>* side_Bps) {
+  fn();
+  CK(cudaStreamSynchronize(s));
+  std::vector<cudaEvent_t> ev(2 * size_t(per_window));
+  for (auto& e : ev) CK(cudaEventCreate(&e));
+  std::vector<double> out;
+  for (int w = 0; w < windows; ++w) {
+    const double b0 = side ? side->bytes_moved() : 0, t0 = now_s();
+    for (int r = 0; r < per_window; ++r) {
+      CK(cudaEventRecord(ev[2 * size_t(r)], s));
+      fn();
+      CK(cudaEventRecord(ev[2 * size_t(r) + 1], s));
+    }
+    CK(cudaStreamSynchronize(s));
+    if (side) side_Bps->push_back((side->bytes_moved() - b0) / (now_s() - t0));
+    for (int r = 0; r < per_window; ++r) {
+      float ms = 0;
+      CK(cudaEventElapsedTime(&ms, ev[2 * size_t(r)], ev[2 * size_t(r) + 1]));
+      out.push_back(ms * 1e-3);
+    }
+  }
+  for (auto& e : ev) cudaEventDestroy(e);
+  return out;
+}
+
+void interference(Ctx& x, RawRun& run) {
+  const int sms = x.prop.multiProcessorCount;
+  const long g = 8192;
+  if (size_t(g) * size_t(g) * 2 > x.buf.bytes) throw std::runtime_error("buffers too small for an 8192^2 GEMM");
+  // The side buffer: 2 x 512 MiB, at least 8 x L2 on H100/H200 so that the loop streams HBM.
+  size_t side_bytes = size_t(512) << 20, free_b = 0, total_b = 0;
+  CK(cudaMemGetInfo(&free_b, &total_b));
+  while (2 * side_bytes > free_b / 2 && side_bytes > (size_t(64) << 20)) side_bytes /= 2;
+  const std::vector<int> ks = {8, 16, 32};
+  SideLoop side(side_bytes, ks.back());
+  const float one = 1, zero = 0;
+  auto gemm = [&] {
+    CK(cublasGemmEx(x.h, CUBLAS_OP_N, CUBLAS_OP_N, int(g), int(g), int(g), &one, x.buf.b, CUDA_R_16BF, int(g), x.buf.a,
+                    CUDA_R_16BF, int(g), &zero, x.buf.c, CUDA_R_16BF, int(g), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+  };
+  const size_t tensor = std::min(x.buf.bytes, size_t(2) << 30), n = tensor / 2;  // bf16 elements
+  auto copy = [&] { knee_launch_add(x.buf.a, x.buf.b, x.buf.c, n, sms, x.s); };
+  const int windows = g_quick ? 4 : 8, per = g_quick ? 4 : 5;
+  knee::InterferenceRun r;  // into run only when complete: a failure leaves no partial section
+  r.sm_count = sms;
+  r.side_threads = SideLoop::kThreads;
+  r.side_buffer_bytes = double(side.buffer_bytes());
+  r.gemm_m = r.gemm_n = r.gemm_k = g;
+  r.gemm_dtype = "bf16";
+  r.copy_kernel = "add";
+  r.copy_bytes_moved = 3.0 * double(tensor);
+  for (int k : ks) {
+    if (k >= sms) continue;
+    progress("interference: bf16 GEMM 8192 and add " + knee::format_bytes(knee::Bytes(tensor)) + " beside " +
+             std::to_string(k) + " copy-loop CTAs");
+    knee::InterferenceCase c;
+    c.side_ctas = k;
+    std::vector<double> alone_Bps, gemm_Bps, copy_Bps;
+    side.start(k);
+    for (int w = 0; w < windows; ++w) {  // the side kernel alone: ~20 ms windows
+      const double b0 = side.bytes_moved(), t0 = now_s();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      alone_Bps.push_back((side.bytes_moved() - b0) / (now_s() - t0));
+    }
+    c.distinct_sms = side.stop();
+    // Alone, then beside, per k: drift in clocks or temperature between the two stays small.
+    c.gemm_alone = Reps::of(timed_windows(gemm, x.s, windows, per, nullptr, nullptr));
+    side.start(k);
+    c.gemm_beside = Reps::of(timed_windows(gemm, x.s, windows, per, &side, &gemm_Bps));
+    side.stop();
+    c.copy_alone = Reps::of(timed_windows(copy, x.s, windows, per, nullptr, nullptr));
+    side.start(k);
+    c.copy_beside = Reps::of(timed_windows(copy, x.s, windows, per, &side, &copy_Bps));
+    c.distinct_sms = std::min(c.distinct_sms, side.stop());
+    c.side_alone_Bps = Reps::of(std::move(alone_Bps));
+    c.side_beside_gemm_Bps = Reps::of(std::move(gemm_Bps));
+    c.side_beside_copy_Bps = Reps::of(std::move(copy_Bps));
+    r.cases.push_back(std::move(c));
+  }
+  if (r.cases.empty()) throw std::runtime_error("no side CTA count below the GPU's " + std::to_string(sms) + " SMs");
+  run.interference = std::move(r);
+}
+
 // Launch overhead: host throughput of back-to-back launches, one kernel event-timed, graph replay.
 void launch_overhead(Ctx& x, RawRun& run) {
   progress("launch overhead, CUDA graph replay");
@@ -789,6 +983,7 @@ void single_gpu(Ctx& x, int device, RawRun& run) {
   optional_matmul_sections(x, run);
   device_copies(x, run);
   memory_bound_ops(x, run);
+  optional_section(run, "interference", [&] { interference(x, run); });
   launch_overhead(x, run);
   host_links(x, run);
   measure_power(x, device, run);
@@ -938,7 +1133,9 @@ void describe_run(const Ctx& x, const Options& o, int gpu_count, RawRun& run) {
                 ": CUDA events around each repetition, 2 warm-up calls excluded, tiny cases timed in batches of up "
                 "to 100; cuBLAS GemmEx, fp8 through cuBLASLt (e4m3, scale pointers), strided-batched GEMM, "
                 "unfused attention (cuBLAS QK^T, softmax kernel, PV); memory-bound ops are knee's own kernels "
-                "(dropout_add one fused kernel); NCCL timed by wall clock, slowest rank";
+                "(dropout_add one fused kernel); interference: a copy-loop side kernel on k SMs (one CTA each, "
+                "as NCCL's channels) beside a bf16 8192^3 GEMM and the add kernel; NCCL timed by wall clock, "
+                "slowest rank";
   m["measurement_window"] = {{"elapsed_s", now_s() - g_t0}};
 }
 

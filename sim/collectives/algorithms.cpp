@@ -44,19 +44,24 @@ struct Ctx {
   // Latency of one pipeline step over edge a->b (node ids), in ps.
   TimePs hop_ps(std::uint32_t a, std::uint32_t b, double steps = 1.0) const {
     bool net = crosses_servers(a, b);
-    return us_to_ps(steps * P.hop_latency_us(req.algo, req.proto, net));
+    // With one GPU per server every step's network latency is exposed: NCCL charges the tree's
+    // network hop for any algorithm then (tuning.cc: "with ppn=1 latencies are fully exposed").
+    const CollAlgo lat_algo = net && one_per_server ? CollAlgo::tree : req.algo;
+    return us_to_ps(steps * P.hop_latency_us(lat_algo, req.proto, net));
   }
   [[noreturn]] void cannot(const std::string& expected, const std::string& got) const {
     throw InputError(what + ": expected " + expected + ", got " + got);
   }
-  int auto_slices(double steps, std::size_t edges_per_slice, Bytes wire_total) const {
+  int auto_slices(double steps, std::size_t edges_per_slice, Bytes wire_total,
+                  double chunk_bytes = 256.0 * kKiB) const {
     if (req.slices > 0) return req.slices;
     std::size_t budget = std::max<std::size_t>(1, kTaskBudget / std::max<std::size_t>(1, edges_per_slice));
-    double want = steps > 0 ? steps : std::ceil(static_cast<double>(wire_total) / (256.0 * kKiB));
+    double want = steps > 0 ? steps : std::ceil(static_cast<double>(wire_total) / chunk_bytes);
     want = std::max(1.0, want);
     return static_cast<int>(std::min<double>(want, static_cast<double>(budget)));
   }
   std::map<std::uint32_t, std::uint32_t> rank_of_node;
+  bool one_per_server = false;  // the communicator has one GPU per server (set once grouped)
 };
 
 // Pipelined ring over `order` (node ids). Each edge carries `payload_edge` bytes in total over
@@ -437,9 +442,16 @@ void build_tree(Ctx& c, const Comm& cm) {
   const std::size_t m = cm.groups.size();
   double payload = cm.S / C;
   const std::vector<int> parents[2] = {dbt_parents(m, 0), dbt_parents(m, 1)};
+  // NCCL halves a tree's chunk (from its Simple step) while the pipeline would hold fewer than
+  // about 8 chunks per hop of depth, down to a floor (enqueue.cc's chunk-size loops for trees,
+  // recalled): a 1 MB all-reduce over 16 servers is pipelined, not sent whole at every level.
+  const double depth = double(cm.groups.front().size() - 1) + std::ceil(std::log2(std::max<double>(1, double(m))));
+  const double chunk_floor = (req.proto == CollProto::ll ? 8.0 : 32.0) * kKiB;
+  double chunk = 256.0 * kKiB;
+  while (static_cast<double>(c.wire(payload)) / chunk < 8 * depth && chunk > chunk_floor) chunk /= 2;
   for (int ch = 0; ch < C; ++ch) {
     Tree t = server_tree(c, cm, parents[req.op == CollOp::allreduce ? ch % 2 : 0], ch);
-    int k = c.auto_slices(0, 2 * n * C, c.wire(payload));
+    int k = c.auto_slices(0, 2 * n * C, c.wire(payload), chunk);
     bool up = req.op != CollOp::broadcast, down = req.op != CollOp::reduce;
     if (req.op != CollOp::allreduce && req.root != 0)
       c.cannot("root 0 for tree broadcast and reduce", std::to_string(req.root));
@@ -626,7 +638,9 @@ void build_nvls(Ctx& c, const Comm& cm) {
   TimePs hop = us_to_ps(P.hop_latency_us(req.algo, req.proto, false));
   for (int ch = 0; ch < C; ++ch) {
     double P_ch = S / C;
-    int k = c.auto_slices(0, 4 * n * C, c.wire(P_ch));
+    // NCCL's NVLS chunk is 128 KiB (NCCL_NVLS_CHUNKSIZE's default, recalled): finer than the ring's
+    // 256 KiB slices, so the two passes fill their pipeline sooner.
+    int k = c.auto_slices(0, 4 * n * C, c.wire(P_ch), 128.0 * kKiB);
     std::vector<std::uint32_t> up_e(n), dn_e(n);
     for (std::size_t i = 0; i < n; ++i) {
       auto g = c.node(req.ranks[i]);
@@ -807,6 +821,7 @@ std::shared_ptr<CollSchedule> build_schedule(const Topology& topo, const NcclPar
 
   const Comm cm{n, req.channels, static_cast<double>(req.bytes), static_cast<double>(n),
                 group_by_server(topo, req.ranks)};
+  c.one_per_server = cm.groups.size() == n && n > 1;
   switch (req.algo) {
     case CollAlgo::ring:
       build_ring(c, cm);

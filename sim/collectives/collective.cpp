@@ -71,7 +71,9 @@ double predict_collective_s(const Topology& topo, const NcclParams& P, CollOp op
   const double S = static_cast<double>(bytes);
   const double eff = P.proto_efficiency[static_cast<int>(proto)];
   const double base = P.base_latency_us_of(algo, proto) * 1e-6;
-  const double h_in = P.hop_latency_us(algo, proto, false) * 1e-6, h_net = P.hop_latency_us(algo, proto, true) * 1e-6;
+  // One GPU per server: the tree's network hop for every algorithm, as the builders (and NCCL) charge.
+  const double h_in = P.hop_latency_us(algo, proto, false) * 1e-6,
+               h_net = P.hop_latency_us(sh.per_server == 1 ? CollAlgo::tree : algo, proto, true) * 1e-6;
   if (sh.n <= 1 || bytes == 0) return base;
   const double ch = P.channel_Bps(algo);
   const double nics_per_channel = std::ceil(C / std::max(1.0, p));  // channels sharing one NIC
@@ -188,21 +190,16 @@ double nccl_model_s(const Topology& topo, const NcclParams& P, CollOp op, CollAl
                     Bytes bytes, const std::vector<std::uint32_t>& ranks) {
   const double pred = predict_collective_s(topo, P, op, algo, proto, C, bytes, ranks);
   if (ranks.size() <= 1 || bytes == 0) return pred;
+  if (algo != CollAlgo::pat) return pred;
   CommShape sh = shape_of(topo, P, ranks);
   const double n = static_cast<double>(sh.n);
-  if (algo == CollAlgo::ring && sh.per_server == 1 && sh.servers >= 2 &&
-      (op == CollOp::allreduce || op == CollOp::allgather || op == CollOp::reducescatter)) {
-    // "With ppn=1 latencies are fully exposed, use the Tree network latency": every ring step
-    // crosses the network at the tree's hop latency (NCCL tuning.cc, recalled).
-    const double steps = op == CollOp::allreduce ? 2 * (n - 1) : n - 1;
-    return pred + steps * (P.hop_latency_us(CollAlgo::tree, proto, true) - P.hop_latency_us(algo, proto, true)) * 1e-6;
-  }
-  if (algo != CollAlgo::pat) return pred;
   // NCCL 2.23+ scores PAT at 3/4 of the ring-like bus bandwidth ("busBw *= .75") with latency
   // 8 us + log2(nodes) x (network hop latency / 3.5) + 2.8 us per rank, the network hop being the
   // tree's for one GPU per node. Recalled from src/graph/tuning.cc without network access.
-  const double h =
-      (sh.servers >= 2 ? P.hop_latency_us(algo, proto, true) : P.hop_latency_us(algo, proto, false)) * 1e-6;
+  // knee's closed form: log2(n) hops, at the tree's network hop with one GPU per server.
+  const double h = (sh.servers >= 2 ? P.hop_latency_us(sh.per_server == 1 ? CollAlgo::tree : algo, proto, true)
+                                    : P.hop_latency_us(algo, proto, false)) *
+                   1e-6;
   const double bandwidth_s = pred - P.base_latency_us_of(algo, proto) * 1e-6 - log2_ceil(n) * h;
   const double nodes = static_cast<double>(sh.servers);
   const double latency_s =

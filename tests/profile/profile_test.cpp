@@ -129,7 +129,7 @@ TEST(Profile, DerivedProfilesScaleByTheDatasheet) {
   EXPECT_DOUBLE_EQ(1 / b200.link("nvlink").beta_s_per_byte, 900e9);
   EXPECT_NE(error_of([&] { a100.gemm_time_s(64, 64, 64, "fp8"); }).find("$.compute.gemm.fp8"), std::string::npos);
   EXPECT_EQ(h100.json()["compute"]["gemm"]["bf16"]["provenance"], "derived");
-  EXPECT_NEAR(h100.hbm_capacity_bytes(), 80e9, 1);
+  EXPECT_NEAR(h100.hbm_capacity_bytes(), 84.93e9, 1);  // 79.1 GiB, what CUDA shows of 80 GiB
   // B200 fp32 and tf32 from the HGX B200 datasheet (per GPU: 600/8 and 18000/2/8 TFLOP/s).
   const auto& bpk = b200.json()["compute"]["peak_tflops"];
   EXPECT_EQ(bpk["fp32"]["datasheet"]["value"].get<double>(), 75);

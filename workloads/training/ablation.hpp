@@ -17,8 +17,11 @@ struct Ablation {
   // plan_step (stage_plans.cpp): ZeRO-1/2 parameter all-gathers gate the whole chunk's first forward,
   // as one gather, instead of each bucket gating the layers it holds.
   bool whole_chunk_param_gather = false;
+  // simulate (sm_sharing.cpp): communication kernels take no SMs or HBM bandwidth from the
+  // compute they overlap.
+  bool no_sm_sharing = false;
   bool any() const {
-    return no_group_contention || no_traffic_contention || no_launch_gaps || whole_chunk_param_gather;
+    return no_group_contention || no_traffic_contention || no_launch_gaps || whole_chunk_param_gather || no_sm_sharing;
   }
 };
 

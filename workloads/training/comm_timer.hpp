@@ -57,9 +57,19 @@ class CommTimer {
     auto key = std::make_tuple(group, static_cast<int>(op), bytes);
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;
+    last_channels_ = 2;  // point-to-point kinds: NCCL's two channels per peer
     double t = measure(group, op, bytes);
     cache_.emplace(key, t);
+    channels_.emplace(key, last_channels_);
     return t;
+  }
+  // Channels (CTAs, so SMs held) of the collective time() timed for (group, op, bytes).
+  int channels(int group, CollOp op, double bytes_d) {
+    const Bytes bytes = static_cast<Bytes>(std::llround(bytes_d));
+    if (bytes <= 0) return 0;
+    const auto key = std::make_tuple(group, static_cast<int>(op), bytes);
+    if (!cache_.count(key)) time(group, op, bytes_d);
+    return channels_.at(key);
   }
   std::size_t timings() const { return cache_.size(); }
 
@@ -132,7 +142,14 @@ class CommTimer {
   double groups(CollOp op, Bytes bytes, const std::vector<std::vector<std::uint32_t>>& gs) const {
     CollChoice ch{};
     ch.channels = 0;
-    double alone = run({coll(op, bytes, gs[0], 0, &ch)});
+    auto first = coll(op, bytes, gs[0], 0, &ch);
+    last_channels_ = ch.channels;
+    // Selection simulated the chosen candidate alone already: the same schedule on an idle network.
+    double alone = -1;
+    for (const CollCandidate& c : ch.candidates)
+      if (c.algo == ch.algo && c.proto == ch.proto && c.channels == ch.channels && c.simulated_s >= 0)
+        alone = c.simulated_s;
+    if (alone < 0) alone = run({first});
     if (gs.size() == 1 || s_.ablate.no_group_contention) return alone;
     std::vector<std::shared_ptr<const CollSchedule>> all;
     std::size_t tasks = 0;
@@ -265,6 +282,8 @@ class CommTimer {
   std::vector<DirectedLink> links_;
   std::int64_t stride_[4] = {1, 1, 1, 1};
   std::map<std::tuple<int, int, Bytes>, double> cache_;
+  std::map<std::tuple<int, int, Bytes>, int> channels_;
+  mutable int last_channels_ = 0;
 };
 
 }  // namespace knee::workload

@@ -18,6 +18,9 @@ struct PipelineRun {
   std::vector<TimePs> p2p_ps;    // per stage: one send's duration, contention included
   std::vector<double> dp_scale;  // per stage: DP jobs' slowdown from contention
   CommTimer::Contention contention;
+  // Per stage, per op: the kernel-time multiplier `sim` ran with (SM sharing, sm_sharing.hpp);
+  // empty: none. Straggler runs multiply theirs by it.
+  std::vector<std::vector<double>> op_scale;
 };
 
 // ablate.no_traffic_contention: pass 1 only, the factors left at 1 (knee explain).

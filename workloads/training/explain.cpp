@@ -156,6 +156,16 @@ const std::vector<Mechanism>& mechanisms() {
                            "parameters); times from the " +
                                network_basis(s)};
        }},
+      {"sm_sharing", "communication kernels sharing the GPU",
+       "overlapped communication takes no SMs or HBM bandwidth from the compute beside it",
+       [](const Scenario& s) { return s.gpus > 1; }, [](Scenario& s) { s.ablate.no_sm_sharing = true; },
+       [](const Scenario&, const Profile& prof) {
+         const CommInterference ci = prof.comm_interference();
+         return Provenance{ci.provenance, "one CTA per channel on " + std::to_string(ci.sm_count) +
+                                              " SMs: compute-bound kernels at (n - " + fmt("%.3g", ci.held_sm_cost) +
+                                              " k)/n, memory-bound at (1 - " + fmt("%.3g", ci.hbm_share_cost) +
+                                              " H/B) while communication overlaps them (profile " + prof.name() + ")"};
+       }},
       {"oversubscription", "fabric oversubscription", "a full-bisection fabric (fabric.oversubscription 1)",
        [](const Scenario& s) { return s.fabric.oversubscription > 1 && s.nodes > 1; },
        [](Scenario& s) { s.fabric.oversubscription = 1; },

@@ -369,8 +369,8 @@ struct LayerKernels {
 
 void layer_kernels(Builder& b, bool bwd, bool recompute_fwd_inside) { LayerKernels(b).run(bwd, recompute_fwd_inside); }
 
-void run_on_gpu(const Profile& prof, const std::vector<Kernel>& ks, double launch_s, double& host, double& gpu,
-                OpCost& c, std::vector<OpSlice>* tl, int layer) {
+void run_on_gpu(const Profile& prof, const std::vector<Kernel>& ks, double launch_s, double ridge, double& host,
+                double& gpu, OpCost& c, std::vector<OpSlice>* tl, int layer) {
   const bool power = prof.has_power();
   const double idle_W = power ? prof.power_W(0, 0) : 0;
   for (const Kernel& k : ks) {
@@ -391,8 +391,10 @@ void run_on_gpu(const Profile& prof, const std::vector<Kernel>& ks, double launc
       else tl->push_back({start, k.gpu_s, k.group, layer, k.phase, k.op, k.bytes, k.comm_s});
     }
     gpu = start + k.gpu_s;
-    if (k.group < 0) c.compute_s += k.gpu_s;
-    else {
+    if (k.group < 0) {
+      c.compute_s += k.gpu_s;
+      if (k.flops > ridge * k.hbm_bytes) c.compute_bound_s += k.gpu_s;
+    } else {
       c.comm_exposed_s[k.group] += k.gpu_s;
       c.comm_busy_s[k.group] += k.comm_s;
     }
@@ -420,6 +422,8 @@ OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, b
   double host = 0, gpu = 0;
   // Ablated (knee explain): the host issues in no time, so the GPU never waits for a launch.
   const double launch = s.ablate.no_launch_gaps ? 0.0 : prof.launch_overhead_s();
+  // FLOPs per HBM byte above which a kernel is limited by the SMs' math rate, not by memory.
+  const double ridge = prof.peak_tflops(gemm_dtype) * 1e12 / prof.memory_bandwidth_Bps();
 
   // Embedding (first stage) and output layer + loss (last stage): vocabulary-parallel over tp.
   std::vector<Kernel> head, tail;
@@ -451,14 +455,14 @@ OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, b
     }
     (backward ? head : tail) = o.k;
   }
-  run_on_gpu(prof, head, launch, host, gpu, c, timeline, -1);
+  run_on_gpu(prof, head, launch, ridge, host, gpu, c, timeline, -1);
   if (layers > 0) {
     layer_kernels(b, backward, backward && s.train.recompute == Recompute::full);
     // Backward walks the layers last to first.
     for (std::int64_t i = 0; i < layers; ++i)
-      run_on_gpu(prof, b.k, launch, host, gpu, c, timeline, static_cast<int>(backward ? layers - 1 - i : i));
+      run_on_gpu(prof, b.k, launch, ridge, host, gpu, c, timeline, static_cast<int>(backward ? layers - 1 - i : i));
   }
-  run_on_gpu(prof, tail, launch, host, gpu, c, timeline, -1);
+  run_on_gpu(prof, tail, launch, ridge, host, gpu, c, timeline, -1);
   c.total_s = gpu;
   return c;
 }

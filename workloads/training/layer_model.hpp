@@ -37,6 +37,9 @@ using CommTimeFn = std::function<double(int group, CollOp op, double bytes)>;
 // outruns the host (eager PyTorch with small kernels), the host runs ahead otherwise.
 struct OpCost {
   double total_s = 0, compute_s = 0, launch_gap_s = 0;
+  // Of compute_s, the kernels whose arithmetic intensity (FLOPs per HBM byte) exceeds the GPU's
+  // ridge point (datasheet peak / copy bandwidth): they slow with the SMs communication holds.
+  double compute_bound_s = 0;
   double comm_exposed_s[5] = {0, 0, 0, 0, 0};
   double comm_busy_s[5] = {0, 0, 0, 0, 0};
   // Energy of one GPU over total_s (kernels at the profile's power for their utilization, launch

@@ -53,6 +53,7 @@ struct StagePlan {
 
 struct StageStats {
   double busy_s = 0, compute_s = 0, gap_s = 0, dp_exposed_s = 0, end_s = 0, dp_busy_s = 0, pp_busy_s = 0;
+  double scaled_extra_s = 0;  // kernel time added by the op scales (SM sharing), part of compute_s
   // An end stage's wait for the other end stage's gradients before the tied-embedding all-reduce:
   // the schedule's doing (the first stage finishes its backward last), reported as bubble.
   double partner_wait_s = 0;
@@ -267,8 +268,9 @@ class PipelineSim : public EventSink {
       for (const Bucket& b : P.buckets[ci])
         dp_enqueue(s, now + static_cast<TimePs>(std::llround(static_cast<double>(dur) * b.ready_frac)), b.dur_s,
                    kGradReduce, b.bytes, b.op);
-    X.busy_s += c.total_s;
-    X.compute_s += c.compute_s;
+    X.busy_s += c.total_s + (scale - 1) * c.compute_s;
+    X.compute_s += scale * c.compute_s;
+    X.scaled_extra_s += (scale - 1) * c.compute_s;
     X.gap_s += c.launch_gap_s;
     for (int g = 0; g < 5; ++g) {
       X.exposed[g] += c.comm_exposed_s[g];

@@ -22,6 +22,7 @@ Json breakdown_json(const SimResult& r) {
   b["bubble_s"] = breakdown.bubble_s;
   b["optimizer_s"] = breakdown.optimizer_s;
   b["launch_gap_s"] = breakdown.launch_gap_s;
+  b["sm_sharing_s"] = breakdown.sm_sharing_s;
   b["straggler_s"] = breakdown.straggler_s;
   b["critical_stage"] = r.critical_stage;
   return b;

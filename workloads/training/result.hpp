@@ -24,6 +24,9 @@ struct Breakdown {
   // Of the stage that finishes last without stragglers; compute + exposed comm + bubble + optimizer
   // + straggler = step time.
   double compute_s = 0, launch_gap_s = 0, bubble_s = 0, optimizer_s = 0;
+  // Of compute_s: kernel time added by communication kernels holding SMs and HBM bandwidth while
+  // they overlap it (docs/workloads.md, "SM sharing").
+  double sm_sharing_s = 0;
   double tp_s = 0, pp_s = 0, dp_s = 0, cp_s = 0, ep_s = 0;  // exposed, by group
   // Step time with per-GPU variation less the step without (0 without a straggler model; negative
   // when the sampled GPUs happen to be faster than the profiled one).

@@ -28,6 +28,8 @@ const std::vector<SweepColumn>& sweep_columns() {
       {"bubble_s", "/breakdown/bubble_s", "s", "pipeline bubble"},
       {"optimizer_s", "/breakdown/optimizer_s", "s", "optimizer step"},
       {"launch_gap_s", "/breakdown/launch_gap_s", "s", "GPU idle waiting for host launches (part of compute_s)"},
+      {"sm_sharing_s", "/breakdown/sm_sharing_s", "s",
+       "compute slowed by communication kernels holding SMs and HBM bandwidth (part of compute_s)"},
       {"straggler_s", "/breakdown/straggler_s", "s", "step time with per-GPU variation less the step without"},
       {"memory_per_gpu_bytes", "/memory_per_gpu_bytes", "bytes", "of the worst stage's GPU"},
       {"avg_power_per_gpu_W", "/energy/avg_power_per_gpu_W", "W", "average GPU power over the step"},

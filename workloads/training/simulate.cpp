@@ -10,6 +10,7 @@
 #include "workloads/training/energy_cost.hpp"
 #include "workloads/training/memory_model.hpp"
 #include "workloads/training/params.hpp"
+#include "workloads/training/sm_sharing.hpp"
 #include "workloads/training/stage_plans.hpp"
 #include "workloads/training/step_timeline.hpp"
 #include "workloads/training/stragglers.hpp"
@@ -39,6 +40,7 @@ int fill_breakdown(const StepPlan& plan, const PipelineRun& run, std::unique_ptr
   if (pp > 1 && p2p_s > 0) {
     *free_sim = std::make_unique<PipelineSim>(ops, plans, pp, v, m,
                                               std::vector<TimePs>(static_cast<std::size_t>(pp), 0), run.dp_scale);
+    if (!run.op_scale.empty()) (*free_sim)->set_op_scale(&run.op_scale);
     (*free_sim)->run(&r.events);
     const StageLog& YL = (*free_sim)->logs()[static_cast<std::size_t>(crit)];
     TimePs b = 0;
@@ -52,6 +54,7 @@ int fill_breakdown(const StepPlan& plan, const PipelineRun& run, std::unique_ptr
   Breakdown& B = r.breakdown;
   B.compute_s = X.compute_s + X.gap_s;
   B.launch_gap_s = X.gap_s;
+  B.sm_sharing_s = X.scaled_extra_s;
   B.optimizer_s = plans[static_cast<std::size_t>(crit)].optimizer_s;
   B.bubble_s = std::max(0.0, bubble);
   B.pp_s = std::max(0.0, idle - B.bubble_s);
@@ -109,7 +112,16 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
   CommTimer timer(s, topo, P);
   const bool tracing = opt.trace != nullptr;
   const StepPlan plan = plan_step(s, prof, timer, tracing);
-  const PipelineRun run = run_with_contention(plan, timer, s.ablate, &r.events);
+  PipelineRun run = run_with_contention(plan, timer, s.ablate, &r.events);
+  if (!s.ablate.no_sm_sharing) apply_sm_sharing(s, prof, plan, timer, run, &r.events);
+  {
+    const CommInterference ci = prof.comm_interference();
+    r.provenance["sm_sharing"] = {{"sm_count", ci.sm_count},
+                                  {"held_sm_cost", ci.held_sm_cost},
+                                  {"hbm_share_cost", ci.hbm_share_cost},
+                                  {"provenance", ci.provenance},
+                                  {"applied", !s.ablate.no_sm_sharing}};
+  }
   r.provenance["contention"] = {{"dp_with_other_stages_dp", run.contention.dp_dp},
                                 {"dp_with_pp", run.contention.dp_pp},
                                 {"pp_with_dp", run.contention.pp_dp}};
@@ -124,7 +136,8 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
   r.comm_timings = timer.timings();
   energy_and_cost(s, prof, plan.ops, plan.stages, r);
   if (tracing)
-    write_step_timeline(s, plan, timer, run.sim->logs(), free_sim ? free_sim->logs() : run.sim->logs(), crit, opt, r);
+    write_step_timeline(s, plan, timer, run.sim->logs(), free_sim ? free_sim->logs() : run.sim->logs(), crit,
+                        run.op_scale.empty() ? nullptr : &run.op_scale, opt, r);
   return r;
 }
 

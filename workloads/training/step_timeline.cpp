@@ -63,6 +63,9 @@ struct TraceInput {
   const std::vector<std::vector<ChunkSlices>>& slices;
   const std::vector<std::int64_t>& first_layer;  // global index of each virtual stage's first layer
   double act_bytes;                              // of one pipeline send
+  const std::vector<StagePlan>& plans;
+  // Per stage, per op: the kernel-time multiplier the step ran with (SM sharing); null: none.
+  const std::vector<std::vector<double>>* op_scale;
 };
 
 void trace_stage(Timeline& trace, int pid, int st, const TraceInput& in) {
@@ -86,11 +89,23 @@ void trace_stage(Timeline& trace, int pid, int st, const TraceInput& in) {
     w.slice(kTrackIdle, "wait: dp parameter gather", "wait", idle0 + o.data_wait, o.start, margs);
     w.slice(kTrackIdle, "wait: dp layer gather", "wait", o.start, o.run_start, margs);
     const auto& sl = in.slices[static_cast<std::size_t>(st)][static_cast<std::size_t>(po.chunk)][po.fwd ? 0 : 1];
+    // An op slowed by SM sharing stretches its compute slices (kernels and launch gaps) so that
+    // they add (scale - 1) x its kernel time, as the schedule ran it; collectives keep theirs.
+    double stretch = 1;
+    if (in.op_scale && !in.op_scale->empty()) {
+      const StagePlan& P = in.plans[static_cast<std::size_t>(st)];
+      const OpCost& c = (po.fwd ? P.fwd : P.bwd)[static_cast<std::size_t>(po.chunk)];
+      const double f = (*in.op_scale)[static_cast<std::size_t>(st)][i], d = c.compute_s + c.launch_gap_s;
+      if (d > 0) stretch = 1 + (f - 1) * c.compute_s / d;
+    }
+    double shift_s = 0;
     bool seen_layer = false;
     for (const OpSlice& x : sl) {
-      const TimePs a = o.run_start + static_cast<TimePs>(std::llround(x.start_s * 1e12));
+      const double dur_s = x.group < 0 ? x.dur_s * stretch : x.dur_s;
+      const TimePs a = o.run_start + static_cast<TimePs>(std::llround((x.start_s + shift_s) * 1e12));
       const TimePs b =
-          std::min(o.run_end, o.run_start + static_cast<TimePs>(std::llround((x.start_s + x.dur_s) * 1e12)));
+          std::min(o.run_end, o.run_start + static_cast<TimePs>(std::llround((x.start_s + shift_s + dur_s) * 1e12)));
+      shift_s += dur_s - x.dur_s;
       std::string where;
       if (x.layer >= 0) {
         seen_layer = true;
@@ -138,14 +153,14 @@ void trace_stage(Timeline& trace, int pid, int st, const TraceInput& in) {
 
 void write_step_timeline(const Scenario& s, const StepPlan& plan, const CommTimer& timer,
                          const std::vector<StageLog>& real, const std::vector<StageLog>& free, int critical_stage,
-                         const SimOptions& opt, SimResult& r) {
+                         const std::vector<std::vector<double>>* op_scale, const SimOptions& opt, SimResult& r) {
   std::vector<std::int64_t> first_layer;
   std::int64_t acc = 0;
   for (auto nl : plan.layers) {
     first_layer.push_back(acc);
     acc += nl;
   }
-  const TraceInput in{s, plan.ops, real, free, plan.slices, first_layer, plan.act_bytes};
+  const TraceInput in{s, plan.ops, real, free, plan.slices, first_layer, plan.act_bytes, plan.stages, op_scale};
   std::vector<std::uint32_t> ranks = opt.trace_ranks;
   if (ranks.empty())  // one pipeline: tp 0, cp 0, dp 0 of every stage
     for (int st = 0; st < plan.pp; ++st) ranks.push_back(timer.rank(0, 0, 0, st));

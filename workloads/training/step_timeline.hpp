@@ -14,6 +14,6 @@ namespace knee::workload {
 // free transfers (the bubble part of each input wait).
 void write_step_timeline(const Scenario& s, const StepPlan& plan, const CommTimer& timer,
                          const std::vector<StageLog>& real, const std::vector<StageLog>& free, int critical_stage,
-                         const SimOptions& opt, SimResult& r);
+                         const std::vector<std::vector<double>>* op_scale, const SimOptions& opt, SimResult& r);
 
 }  // namespace knee::workload

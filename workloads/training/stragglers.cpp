@@ -21,7 +21,9 @@ namespace {
 std::vector<TimePs> run_stragglers(const Scenario& s, const StragglerSpec& g, const CommTimer& timer,
                                    const std::vector<std::vector<PipeOp>>& ops, const std::vector<StagePlan>& plans,
                                    int pp, int v, int m, const std::vector<TimePs>& p2p_ps,
-                                   const std::vector<double>& dp_scale, StragglerReport& out, std::uint64_t* events) {
+                                   const std::vector<double>& dp_scale,
+                                   const std::vector<std::vector<double>>& sm_scale, StragglerReport& out,
+                                   std::uint64_t* events) {
   Random rng(s.seed);
   std::vector<TimePs> steps;
   // Static factors in GPU order, then the named stragglers: the same GPUs in every step.
@@ -57,6 +59,8 @@ std::vector<TimePs> run_stragglers(const Scenario& s, const StragglerSpec& g, co
             x = 0;
             for (double fm : member) x = std::max(x, fm * jitter.multiplier(g.op_cv));
           }
+        if (!sm_scale.empty())  // SM sharing, as the step without stragglers ran
+          for (std::size_t i = 0; i < scale[st].size(); ++i) scale[st][i] *= sm_scale[st][i];
       }
       PipelineSim sim(ops, plans, pp, v, m, p2p_ps, dp_scale);
       sim.set_op_scale(&scale);
@@ -146,7 +150,7 @@ void apply_stragglers(const Scenario& s, const Profile& prof, const CommTimer& t
   G.enabled = true;
   G.nominal_step_time_s = r.step_time_s;
   const std::vector<TimePs> steps = run_stragglers(s, spec, timer, plan.ops, plan.stages, plan.pp, plan.v, plan.m,
-                                                   run.p2p_ps, run.dp_scale, G, &r.events);
+                                                   run.p2p_ps, run.dp_scale, run.op_scale, G, &r.events);
   // Over the simulated steps: the mean is the step time; the spread says how steps vary.
   std::vector<double> t;
   for (TimePs x : steps) t.push_back(ps_to_s(x));
