@@ -10,6 +10,9 @@ std::vector<FlagSpec> cluster_flags() {
       {"fabric", true, "single-node, rail-fat-tree, fat-tree or torus (default: the system's)"},
       {"oversubscription", true, "leaf/edge oversubscription >= 1 (default 1: non-blocking)"},
       {"radix", true, "switch ports, even (default 64; fat-tree: at least 2 x GPUs per server)"},
+      {"pod-gpus", true,
+       "GPUs per pod (rail-fat-tree, fat-tree): pods joined by a core tier; 0 = no pod tier (default)"},
+      {"pod-oversubscription", true, "core uplinks of a pod = its spine downlinks / this, >= 1 (default 1)"},
       {"dims", true, "torus sizes, e.g. 4,4,4 (product = --nodes)"}};
 }
 
@@ -21,7 +24,7 @@ Topology topology_from_args(const Args& args, SystemSpec* system) {
     throw InputError(cmd + ": --system/--file: expected exactly one of --system NAME and --file PATH, got " +
                      std::string(sys_name ? "both" : "neither"));
   if (file) {
-    for (const char* f : {"nodes", "fabric", "oversubscription", "radix", "dims"})
+    for (const char* f : {"nodes", "fabric", "oversubscription", "radix", "dims", "pod-gpus", "pod-oversubscription"})
       if (args.value(f)) throw InputError(args.what(f) + ": expected no fabric options with --file, got one");
     if (system) *system = SystemSpec{};
     return load_topology_file(*file);
@@ -46,6 +49,11 @@ Topology topology_from_args(const Args& args, SystemSpec* system) {
     throw InputError(args.what("oversubscription") + ": expected a number >= 1, got '" +
                      *args.value("oversubscription") + "'");
   opt.radix = args.integer_or("radix", 0, 4, 65536);
+  opt.pod_gpus = args.integer_or("pod-gpus", 0, 0);
+  opt.pod_oversubscription = args.number_or("pod-oversubscription", 1.0);
+  if (opt.pod_oversubscription < 1)
+    throw InputError(args.what("pod-oversubscription") + ": expected a number >= 1, got '" +
+                     *args.value("pod-oversubscription") + "'");
   if (system) *system = sys;
   try {
     return build_topology(sys, opt);

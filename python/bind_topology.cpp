@@ -18,6 +18,8 @@ struct ClusterArgs {
   std::optional<std::int64_t> nodes, radix;
   std::optional<double> oversubscription;
   std::optional<std::vector<std::int64_t>> dims;
+  std::optional<std::int64_t> pod_gpus;
+  std::optional<double> pod_oversubscription;
 };
 
 Cluster build_cluster(const ClusterArgs& a, const std::string& fn) {
@@ -41,6 +43,9 @@ Cluster build_cluster(const ClusterArgs& a, const std::string& fn) {
       throw InputError(what("oversubscription") + ": expected no fabric options with file, got one");
     if (a.radix) throw InputError(what("radix") + ": expected no fabric options with file, got one");
     if (a.dims) throw InputError(what("dims") + ": expected no fabric options with file, got one");
+    if (a.pod_gpus) throw InputError(what("pod_gpus") + ": expected no fabric options with file, got one");
+    if (a.pod_oversubscription)
+      throw InputError(what("pod_oversubscription") + ": expected no fabric options with file, got one");
     py::gil_scoped_release release;
     c.topo = a.file ? load_topology_file(*a.file) : parse_topology_json(*a.file_json, "<dict>");
   } else {
@@ -62,6 +67,11 @@ Cluster build_cluster(const ClusterArgs& a, const std::string& fn) {
       throw InputError(what("oversubscription") + ": expected a number >= 1, got " +
                        std::to_string(opt.oversubscription));
     opt.radix = a.radix ? checked_integer(*a.radix, what("radix"), 4, 65536) : 0;
+    opt.pod_gpus = a.pod_gpus ? checked_integer(*a.pod_gpus, what("pod_gpus"), 0) : 0;
+    opt.pod_oversubscription = a.pod_oversubscription.value_or(1.0);
+    if (!(opt.pod_oversubscription >= 1) || !std::isfinite(opt.pod_oversubscription))
+      throw InputError(what("pod_oversubscription") + ": expected a number >= 1, got " +
+                       std::to_string(opt.pod_oversubscription));
     try {
       py::gil_scoped_release release;
       c.topo = build_topology(c.system, opt);
@@ -77,14 +87,17 @@ void add_topology(py::module_& m) {
                        std::optional<std::string> file, std::optional<std::string> file_json,
                        std::optional<std::int64_t> nodes, std::optional<std::string> fabric,
                        std::optional<double> oversubscription, std::optional<std::int64_t> radix,
-                       std::optional<std::vector<std::int64_t>> dims, const std::string& fn) {
-             return build_cluster({system, system_json, file, file_json, fabric, nodes, radix, oversubscription, dims},
+                       std::optional<std::vector<std::int64_t>> dims, std::optional<std::int64_t> pod_gpus,
+                       std::optional<double> pod_oversubscription, const std::string& fn) {
+             return build_cluster({system, system_json, file, file_json, fabric, nodes, radix, oversubscription, dims,
+                                   pod_gpus, pod_oversubscription},
                                   fn);
            }),
            py::kw_only(), py::arg("system") = py::none(), py::arg("system_json") = py::none(),
            py::arg("file") = py::none(), py::arg("file_json") = py::none(), py::arg("nodes") = py::none(),
            py::arg("fabric") = py::none(), py::arg("oversubscription") = py::none(), py::arg("radix") = py::none(),
-           py::arg("dims") = py::none(), py::arg("what") = "knee.Cluster")
+           py::arg("dims") = py::none(), py::arg("pod_gpus") = py::none(), py::arg("pod_oversubscription") = py::none(),
+           py::arg("what") = "knee.Cluster")
       .def(
           "summary", [](const Cluster& c) { return json_to_py(c.topo.summary()); },
           "Counts, system and fabric, bisection (the keys of `knee topology --json`).")

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 
 #include "common/json_reader.hpp"
 #include "topologies/fabric_layout.hpp"
@@ -152,6 +153,12 @@ struct CutTree {
   throw InputError("--" + flag + ": expected " + expected + ", got " + got);
 }
 
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 // Checks that hold for every fabric kind; each kind's sizing checks its own.
 void check_options(const SystemSpec& sys, const FabricOptions& opt) {
   const std::uint32_t G = sys.gpus_per_node;
@@ -166,6 +173,29 @@ void check_options(const SystemSpec& sys, const FabricOptions& opt) {
     bad_option("radix", "an even integer in [4, 65536]", std::to_string(opt.radix));
   if (opt.kind != FabricKind::torus && !opt.dims.empty())
     bad_option("dims", "no --dims except with --fabric torus", "--dims");
+  if (opt.pod_gpus < 0 || opt.pod_gpus > kMaxGpus)
+    bad_option("pod-gpus", "an integer in [0, " + std::to_string(kMaxGpus) + "] (0: no pod tier)",
+               std::to_string(opt.pod_gpus));
+  if (!std::isfinite(opt.pod_oversubscription) || opt.pod_oversubscription < 1)
+    bad_option("pod-oversubscription", "a finite number >= 1", number_text(opt.pod_oversubscription));
+  if (opt.pod_gpus == 0 && opt.pod_oversubscription != 1)
+    bad_option("pod-oversubscription", "1 without --pod-gpus (there is no pod tier to oversubscribe)",
+               number_text(opt.pod_oversubscription));
+  if (opt.pod_gpus > 0 && opt.kind == FabricKind::torus)
+    bad_option("pod-gpus", "0 (no pod tier) with --fabric torus: pods exist in rail-fat-tree and fat-tree",
+               std::to_string(opt.pod_gpus));
+}
+
+// The pod size in servers from --pod-gpus, which must be a multiple of `block` GPUs (`what`).
+std::uint32_t pod_servers_of(const FabricOptions& opt, std::uint32_t G, std::uint32_t block_servers,
+                             const std::string& what) {
+  const std::int64_t block = std::int64_t{G} * block_servers;
+  if (opt.pod_gpus % block != 0)
+    bad_option("pod-gpus",
+               "a multiple of " + std::to_string(block) + " (" + what + ": " + std::to_string(block_servers) +
+                   " servers x " + std::to_string(G) + " GPUs)",
+               std::to_string(opt.pod_gpus));
+  return static_cast<std::uint32_t>(opt.pod_gpus / G);
 }
 
 // ---- sizing: switch counts of each kind into the layout, and the parameters the topology reports
@@ -175,10 +205,22 @@ void size_rail_fat_tree(const FabricOptions& opt, detail::FabricLayout& L, nlohm
   L.per_leaf = radix / 2;
   L.leaves_per_rail = (N + L.per_leaf - 1) / L.per_leaf;
   L.spines = N > 1 ? radix / 2 : 0;  // spines carry inter-leaf and cross-rail traffic
+  L.pods = 1;
+  L.leaves_per_pod = L.leaves_per_rail;
+  if (opt.pod_gpus > 0) {  // pods of whole leaf groups, each with its own spines
+    L.pod_servers = pod_servers_of(opt, G, L.per_leaf, "the GPUs under one leaf of every rail, radix/2");
+    L.leaves_per_pod = L.pod_servers / L.per_leaf;
+    L.pods = (L.leaves_per_rail + L.leaves_per_pod - 1) / L.leaves_per_pod;
+    L.pod_oversubscription = opt.pod_oversubscription;
+  }
   params["oversubscription"] = opt.oversubscription;
   params["radix"] = radix;
   params["leaves"] = G * L.leaves_per_rail;
-  params["spines"] = L.spines;
+  params["spines"] = L.pods * L.spines;
+  if (opt.pod_gpus > 0) {
+    params["pods"] = L.pods;
+    params["cores"] = L.pods > 1 ? L.spines : 0;
+  }
 }
 
 void size_fat_tree(const FabricOptions& opt, detail::FabricLayout& L, nlohmann::ordered_json& params) {
@@ -192,9 +234,24 @@ void size_fat_tree(const FabricOptions& opt, detail::FabricLayout& L, nlohmann::
                std::to_string(radix));
   L.per_edge = L.half / G;
   L.edges = (N + L.per_edge - 1) / L.per_edge;
-  L.pods = (L.edges + L.half - 1) / L.half;
+  L.edges_per_pod = L.half;
+  if (opt.pod_gpus > 0) {  // pods of whole edge switches, as many as --pod-gpus says
+    L.pod_servers = pod_servers_of(opt, G, L.per_edge, "the GPUs of one edge switch, floor(radix/2 / G)");
+    L.edges_per_pod = L.pod_servers / L.per_edge;
+    L.pod_oversubscription = opt.pod_oversubscription;
+  }
+  L.pods = (L.edges + L.edges_per_pod - 1) / L.edges_per_pod;
   std::uint64_t max_servers = std::uint64_t{radix} * L.half * L.per_edge;
-  if (L.pods > radix)
+  // Small pods on a large radix multiply core links (pods x (radix/2)^2): keep them within the
+  // plain fat-tree's reach (about one per GPU, at most 2^21) times four.
+  constexpr std::uint64_t kMaxCoreLinks = std::uint64_t{4} * kMaxGpus;
+  if (opt.pod_gpus > 0 && L.pods > 1 && std::uint64_t{L.pods} * L.half * L.half > kMaxCoreLinks)
+    bad_option("pod-gpus",
+               "pods large enough that pods x (radix/2)^2 core links stay within " + std::to_string(kMaxCoreLinks) +
+                   " (raise --pod-gpus or lower --radix)",
+               std::to_string(opt.pod_gpus) + " (" + std::to_string(L.pods) + " pods x " +
+                   std::to_string(std::uint64_t{L.half} * L.half) + ")");
+  if (L.pods > radix && opt.pod_gpus == 0)
     bad_option("nodes",
                "at most " + std::to_string(max_servers) + " servers for a 3-tier fat-tree of radix " +
                    std::to_string(radix) + " (raise --radix)",
@@ -232,7 +289,8 @@ void size_torus(const FabricOptions& opt, detail::FabricLayout& L, nlohmann::ord
 void add_nodes(Topology& t, detail::FabricLayout& L) {
   const std::uint32_t G = L.gpn, N = L.servers, ngpu = N * G;
   std::size_t n_fabric_sw = 0;
-  if (L.kind == FabricKind::rail_fat_tree) n_fabric_sw = std::size_t{G} * L.leaves_per_rail + L.spines;
+  if (L.kind == FabricKind::rail_fat_tree)
+    n_fabric_sw = std::size_t{G} * L.leaves_per_rail + std::size_t{L.pods} * L.spines + (L.pods > 1 ? L.spines : 0);
   if (L.kind == FabricKind::fat_tree)
     n_fabric_sw =
         L.edges + (L.has_aggs ? std::size_t{L.pods} * L.half : 0) + (L.has_cores ? std::size_t{L.half} * L.half : 0);
@@ -257,7 +315,14 @@ void add_nodes(Topology& t, detail::FabricLayout& L) {
       for (std::uint32_t r = 0; r < G; ++r)
         for (std::uint32_t l = 0; l < L.leaves_per_rail; ++l)
           t.add_node(NodeKind::sw, "rail" + std::to_string(r) + ".leaf" + std::to_string(l));
-      for (std::uint32_t k = 0; k < L.spines; ++k) t.add_node(NodeKind::sw, "spine" + std::to_string(k));
+      if (L.pods == 1)
+        for (std::uint32_t k = 0; k < L.spines; ++k) t.add_node(NodeKind::sw, "spine" + std::to_string(k));
+      else {
+        for (std::uint32_t p = 0; p < L.pods; ++p)
+          for (std::uint32_t k = 0; k < L.spines; ++k)
+            t.add_node(NodeKind::sw, "pod" + std::to_string(p) + ".spine" + std::to_string(k));
+        for (std::uint32_t k = 0; k < L.spines; ++k) t.add_node(NodeKind::sw, "core" + std::to_string(k));
+      }
       break;
     case FabricKind::fat_tree:
       for (std::uint32_t e = 0; e < L.edges; ++e) t.add_node(NodeKind::sw, "edge" + std::to_string(e));
@@ -292,19 +357,35 @@ std::uint32_t nic_switch(const detail::FabricLayout& L, std::uint32_t g) {
   return 0;
 }
 
+// Bandwidth of one core link of pod p. Pod tier: the downlink capacity of the pod's spine
+// (aggregation) switch divided by the pod oversubscription, spread over its core links (rail: one
+// link, to core k; fat-tree: half links, to cores (j, 0 .. half-1)). Without one: the NIC rate
+// (fat-tree; a rail-fat-tree has no core then).
+BytesPerSec core_link_Bps(const detail::FabricLayout& L, BytesPerSec up, BytesPerSec nic, std::uint32_t p) {
+  if (L.kind == FabricKind::rail_fat_tree) {
+    const std::uint32_t leaves = std::min(L.leaves_per_pod, L.leaves_per_rail - p * L.leaves_per_pod);
+    return double(L.gpn) * leaves * up / L.pod_oversubscription;
+  }
+  if (L.pod_servers == 0) return nic;
+  const std::uint32_t edges = std::min(L.edges_per_pod, L.edges - p * L.edges_per_pod);
+  return double(edges) * up / L.pod_oversubscription / L.half;
+}
+
 // Edge-to-aggregation links (at the oversubscribed `up` rate), then aggregation-to-core links.
 void add_fat_tree_links(Topology& t, detail::FabricLayout& L, BytesPerSec up, BytesPerSec nic, TimePs net_lat) {
   const std::uint32_t agg0 = L.sw_base + L.edges;
   for (std::uint32_t e = 0; e < L.edges; ++e)
     for (std::uint32_t j = 0; j < L.half; ++j)
-      t.add_link(L.sw_base + e, agg0 + (e / L.half) * L.half + j, up, net_lat, LinkClass::network);
+      t.add_link(L.sw_base + e, agg0 + (e / L.edges_per_pod) * L.half + j, up, net_lat, LinkClass::network);
   L.l_agg_core = static_cast<std::uint32_t>(t.num_links());
   if (L.has_cores) {
     const std::uint32_t core0 = agg0 + L.pods * L.half;
-    for (std::uint32_t p = 0; p < L.pods; ++p)
+    for (std::uint32_t p = 0; p < L.pods; ++p) {
+      const BytesPerSec cap = core_link_Bps(L, up, nic, p);
       for (std::uint32_t j = 0; j < L.half; ++j)
         for (std::uint32_t m = 0; m < L.half; ++m)
-          t.add_link(agg0 + p * L.half + j, core0 + j * L.half + m, nic, net_lat, LinkClass::network);
+          t.add_link(agg0 + p * L.half + j, core0 + j * L.half + m, cap, net_lat, LinkClass::network);
+    }
   }
 }
 
@@ -343,10 +424,21 @@ void add_links(Topology& t, const SystemSpec& sys, const FabricOptions& opt, det
       t.add_link(L.nic_base + g, nic_switch(L, g), nic, net_lat, LinkClass::network);
   L.l_fabric = static_cast<std::uint32_t>(t.num_links());
   if (L.kind == FabricKind::rail_fat_tree) {
-    const std::uint32_t leaves = G * L.leaves_per_rail;
-    for (std::uint32_t l = 0; l < leaves; ++l)
+    const std::uint32_t leaves = G * L.leaves_per_rail, spine0 = L.sw_base + leaves;
+    for (std::uint32_t l = 0; l < leaves; ++l) {
+      const std::uint32_t first = spine0 + (l % L.leaves_per_rail) / L.leaves_per_pod * L.spines;
       for (std::uint32_t k = 0; k < L.spines; ++k)
-        t.add_link(L.sw_base + l, L.sw_base + leaves + k, up, net_lat, LinkClass::network);
+        t.add_link(L.sw_base + l, first + k, up, net_lat, LinkClass::network);
+    }
+    L.l_core = static_cast<std::uint32_t>(t.num_links());
+    if (L.pods > 1) {  // spine k of every pod to core k
+      const std::uint32_t core0 = spine0 + L.pods * L.spines;
+      for (std::uint32_t p = 0; p < L.pods; ++p) {
+        const BytesPerSec cap = core_link_Bps(L, up, nic, p);
+        for (std::uint32_t k = 0; k < L.spines; ++k)
+          t.add_link(spine0 + p * L.spines + k, core0 + k, cap, net_lat, LinkClass::network);
+      }
+    }
   }
   if (L.kind == FabricKind::fat_tree && L.has_aggs) add_fat_tree_links(t, L, up, nic, net_lat);
   if (L.kind == FabricKind::torus) add_torus_links(t, L, nic, net_lat);
@@ -362,32 +454,41 @@ void split_count(std::uint32_t half_servers, double e, std::uint32_t first, std:
   b = (count - in_a) * e;
 }
 
-double rail_fat_tree_bisection(const detail::FabricLayout& L, double e, BytesPerSec up) {
-  const std::uint32_t G = L.gpn, N = L.servers, half_servers = N / 2;
+// The two fat-trees below: max flow from the GPUs of servers [0, half_servers) to the rest.
+double rail_fat_tree_bisection(const detail::FabricLayout& L, double e, BytesPerSec up, BytesPerSec nic,
+                               std::uint32_t half_servers) {
+  const std::uint32_t G = L.gpn, N = L.servers;
   CutTree ct;
-  ct.add(-1, 0);  // all spines merged
+  ct.add(-1, 0);  // all spines merged (one pod), or all cores merged
+  std::vector<std::int64_t> pod_node(L.pods, 0);
+  if (L.pods > 1)  // a pod's spines merged; its core links carry the pod's uplink capacity
+    for (std::uint32_t p = 0; p < L.pods; ++p)
+      pod_node[p] = static_cast<std::int64_t>(ct.add(0, L.spines * core_link_Bps(L, up, nic, p)));
   for (std::uint32_t r = 0; r < G; ++r)
     for (std::uint32_t l = 0; l < L.leaves_per_rail; ++l) {
-      auto i = ct.add(0, L.spines * up);
+      auto i = ct.add(pod_node[l / L.leaves_per_pod], L.spines * up);
       std::uint32_t first = l * L.per_leaf, count = std::min(L.per_leaf, N - first);
       split_count(half_servers, e, first, count, ct.nodes[i].from_s, ct.nodes[i].to_t);
     }
   return ct.min_cut();
 }
 
-double fat_tree_bisection(const detail::FabricLayout& L, double e, BytesPerSec up, BytesPerSec nic) {
-  const std::uint32_t G = L.gpn, N = L.servers, half_servers = N / 2;
+double fat_tree_bisection(const detail::FabricLayout& L, double e, BytesPerSec up, BytesPerSec nic,
+                          std::uint32_t half_servers) {
+  const std::uint32_t G = L.gpn, N = L.servers;
   CutTree ct;
   if (L.has_cores) ct.add(-1, 0);  // all cores merged
   std::vector<std::size_t> pod_node(L.pods);
   for (std::uint32_t p = 0; p < L.pods; ++p) {
     if (!L.has_aggs) break;  // single edge switch: it is the root
     // A pod's aggregation switches merged; half*half core links per pod.
-    pod_node[p] = ct.add(L.has_cores ? 0 : -1, L.has_cores ? double(L.half) * L.half * nic : 0);
+    pod_node[p] =
+        ct.add(L.has_cores ? 0 : -1, L.has_cores ? double(L.half) * L.half * core_link_Bps(L, up, nic, p) : 0);
     if (!L.has_cores) break;  // one pod and no core: that pod is the root
   }
   for (std::uint32_t ed = 0; ed < L.edges; ++ed) {
-    std::size_t i = L.has_aggs ? ct.add(static_cast<std::int64_t>(pod_node[ed / L.half]), L.half * up) : ct.add(-1, 0);
+    std::size_t i =
+        L.has_aggs ? ct.add(static_cast<std::int64_t>(pod_node[ed / L.edges_per_pod]), L.half * up) : ct.add(-1, 0);
     std::uint32_t first = ed * L.per_edge, count = std::min(L.per_edge, N - first);
     double a, b;
     split_count(half_servers, e, first, count, a, b);
@@ -431,11 +532,30 @@ double bisection(const Topology& t, const SystemSpec& sys, const FabricOptions& 
     if (G == 1) bis = 0;
   } else {
     L.bisection_split = N / 2 * G;
-    if (L.kind == FabricKind::rail_fat_tree) bis = rail_fat_tree_bisection(L, e, up);
-    else if (L.kind == FabricKind::fat_tree) bis = fat_tree_bisection(L, e, up, nic);
+    if (L.kind == FabricKind::rail_fat_tree) bis = rail_fat_tree_bisection(L, e, up, nic, N / 2);
+    else if (L.kind == FabricKind::fat_tree) bis = fat_tree_bisection(L, e, up, nic, N / 2);
     else if (L.kind == FabricKind::torus) bis = torus_bisection(t, L, e, nic);
   }
   return bis;
+}
+
+// The pod tier's figures for the summary: a full pod's uplink capacity to the core, and the max
+// flow from the GPUs of the first floor(pods / 2) pods to the others (0 with one pod).
+void pod_summary(const SystemSpec& sys, const FabricOptions& opt, const detail::FabricLayout& L,
+                 nlohmann::ordered_json& params) {
+  const BytesPerSec nic = sys.nic_Bps, up = sys.nic_Bps / opt.oversubscription;
+  const double e = std::min(sys.pcie_Bps, sys.nic_Bps);
+  const bool rail = L.kind == FabricKind::rail_fat_tree, cores = rail ? L.pods > 1 : L.has_cores;
+  double uplink = 0, between = 0;
+  if (cores) {
+    uplink = rail ? L.spines * core_link_Bps(L, up, nic, 0) : double(L.half) * L.half * core_link_Bps(L, up, nic, 0);
+    const std::uint32_t split = L.pods / 2 * L.pod_servers;
+    between = rail ? rail_fat_tree_bisection(L, e, up, nic, split) : fat_tree_bisection(L, e, up, nic, split);
+  }
+  params["pod_gpus"] = opt.pod_gpus;
+  params["pod_oversubscription"] = opt.pod_oversubscription;
+  params["pod_uplink_GBps"] = Bps_to_GBps(uplink);
+  params["pod_bisection_GBps"] = Bps_to_GBps(between);
 }
 
 }  // namespace
@@ -470,6 +590,7 @@ Topology build_topology(const SystemSpec& sys, const FabricOptions& opt) {
   add_nodes(t, *L);
   add_links(t, sys, opt, *L);
   const double bis = bisection(t, sys, opt, *L);
+  if (opt.pod_gpus > 0 && opt.kind != FabricKind::single_node) pod_summary(sys, opt, *L, params);
   t.set_gpus_per_node(G);
   t.set_description(sys.name, sys.gpu_model, to_string(opt.kind), params);
   t.set_layout(std::move(L), bis);

@@ -40,6 +40,13 @@ struct FabricOptions {
   double oversubscription = 1.0;   // >= 1: leaf/edge uplink bandwidth = downlink / this
   std::int64_t radix = 0;          // switch ports; 0 = default (64, at least 2 x gpus_per_node)
   std::vector<std::int64_t> dims;  // torus only: 2 or 3 sizes whose product is nodes
+  // Pod tier (rail-fat-tree, fat-tree; docs/topologies.md "Pods"): GPUs per pod, 0 = none. A
+  // multiple of the GPUs under one leaf per rail (rail-fat-tree: radix/2 servers) or of one edge
+  // switch (fat-tree); servers fill pods in rank order, the last pod may be partial. Pods are
+  // joined by a core tier whose per-pod uplink capacity is the pod's spine (aggregation) downlink
+  // capacity / pod_oversubscription (>= 1; other than 1 only with pod_gpus > 0).
+  std::int64_t pod_gpus = 0;
+  double pod_oversubscription = 1.0;
 };
 
 // Builds the topology; invalid options are InputErrors naming the option ("--nodes", ...).

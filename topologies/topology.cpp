@@ -373,6 +373,13 @@ std::vector<std::uint32_t> Topology::structured_route(std::uint32_t src, std::ui
       if (la != lb) {
         std::uint32_t k = static_cast<std::uint32_t>(ecmp_hash(src, dst, h, hop) % L.spines);
         p.push_back(2 * (L.l_fabric + la * L.spines + k));
+        if (L.pods > 1) {  // pod tier: spine k of one pod -> core k -> spine k of the other
+          std::uint32_t pa = s1 / L.pod_servers, pb = s2 / L.pod_servers;
+          if (pa != pb) {
+            p.push_back(2 * (L.l_core + pa * L.spines + k));
+            p.push_back(2 * (L.l_core + pb * L.spines + k) + 1);
+          }
+        }
         p.push_back(2 * (L.l_fabric + lb * L.spines + k) + 1);
       }
       break;
@@ -381,7 +388,7 @@ std::vector<std::uint32_t> Topology::structured_route(std::uint32_t src, std::ui
       std::uint32_t ea = s1 / L.per_edge, eb = s2 / L.per_edge;
       if (ea != eb) {
         std::uint32_t j = static_cast<std::uint32_t>(ecmp_hash(src, dst, h, hop) % L.half);
-        std::uint32_t pa = ea / L.half, pb = eb / L.half;
+        std::uint32_t pa = ea / L.edges_per_pod, pb = eb / L.edges_per_pod;
         p.push_back(2 * (L.l_fabric + ea * L.half + j));
         if (pa != pb) {
           std::uint32_t m = static_cast<std::uint32_t>(ecmp_hash(src, dst, h, hop + 1) % L.half);

@@ -18,6 +18,8 @@ class Cluster:
     fabric: "single-node", "rail-fat-tree", "fat-tree" or "torus" (default: the system's)
     oversubscription: leaf/edge oversubscription >= 1 (default 1: non-blocking)
     radix: switch ports (default 64); dims: torus sizes, e.g. [4, 4, 4]
+    pod_gpus: GPUs per pod (rail-fat-tree, fat-tree): pods joined by a core tier; 0/None = none
+    pod_oversubscription: a pod's core uplinks = its spine downlinks / this, >= 1 (default 1)
     file: a topology JSON file or a dict of one (docs/topologies.md), instead of system + fabric
 
     Building is done once; collectives on the same Cluster reuse it. Picklable: a copy rebuilds
@@ -25,8 +27,9 @@ class Cluster:
     """
 
     def __init__(self, system=None, nodes=None, fabric=None, oversubscription=None, radix=None,
-                 dims=None, file=None, *, _what="knee.Cluster"):
-        self._spec = _normalize(_what, system, nodes, fabric, oversubscription, radix, dims, file)
+                 dims=None, file=None, *, pod_gpus=None, pod_oversubscription=None, _what="knee.Cluster"):
+        self._spec = _normalize(_what, system, nodes, fabric, oversubscription, radix, dims, file, pod_gpus,
+                                pod_oversubscription)
         self._c = _knee.Cluster(**self._spec, what=_what)
 
     @property
@@ -76,7 +79,8 @@ class Cluster:
                 f"{s.get('switches')} switches, {s.get('links')} links>")
 
 
-def _normalize(what, system, nodes, fabric, oversubscription, radix, dims, file):
+def _normalize(what, system, nodes, fabric, oversubscription, radix, dims, file, pod_gpus=None,
+               pod_oversubscription=None):
     spec = {"system": None, "system_json": None, "file": None, "file_json": None,
             "nodes": _args.optional_integer(what, "nodes", nodes),
             "fabric": None if fabric is None else _args.string(what, "fabric", fabric),
@@ -84,6 +88,11 @@ def _normalize(what, system, nodes, fabric, oversubscription, radix, dims, file)
             else _args.number(what, "oversubscription", oversubscription),
             "radix": _args.optional_integer(what, "radix", radix),
             "dims": None if dims is None else _args.integer_list(what, "dims", dims)}
+    # Only when given, so that the spec_key of clusters without a pod tier is unchanged.
+    if pod_gpus is not None:
+        spec["pod_gpus"] = _args.integer(what, "pod_gpus", pod_gpus)
+    if pod_oversubscription is not None:
+        spec["pod_oversubscription"] = _args.number(what, "pod_oversubscription", pod_oversubscription)
     if system is None and file is None:
         system = DEFAULT_SYSTEM
     if system is not None:
@@ -99,8 +108,9 @@ def _normalize(what, system, nodes, fabric, oversubscription, radix, dims, file)
 
 
 def topology(system=None, nodes=None, fabric=None, oversubscription=None, radix=None, dims=None,
-             file=None):
+             file=None, *, pod_gpus=None, pod_oversubscription=None):
     """The summary of a cluster, as `knee topology --json` prints it (without build_time_s):
     system, gpu_model, fabric, nodes, gpus_per_node, gpus, switches, nics, hosts, links,
     bisection_GBps and the fabric's parameters. Arguments: see knee.Cluster."""
-    return Cluster(system, nodes, fabric, oversubscription, radix, dims, file, _what="knee.topology").summary()
+    return Cluster(system, nodes, fabric, oversubscription, radix, dims, file, pod_gpus=pod_gpus,
+                   pod_oversubscription=pod_oversubscription, _what="knee.topology").summary()

@@ -5,13 +5,16 @@ from . import _knee
 from ._collective_runs import CollectiveResult, SWEEP_COLUMNS, _run, _sweep  # noqa: F401 (re-exported)
 from .cluster import Cluster
 
-def _cluster_of(what, cluster, system, nodes, fabric, oversubscription, radix, dims, file):
+def _cluster_of(what, cluster, system, nodes, fabric, oversubscription, radix, dims, file, pod_gpus=None,
+                pod_oversubscription=None):
     if cluster is None:
-        return Cluster(system, nodes, fabric, oversubscription, radix, dims, file, _what=what)
+        return Cluster(system, nodes, fabric, oversubscription, radix, dims, file, pod_gpus=pod_gpus,
+                       pod_oversubscription=pod_oversubscription, _what=what)
     if not isinstance(cluster, Cluster):
         raise _knee.InputError(f"{what}: cluster: expected a knee.Cluster, got {cluster!r}")
     given = [k for k, v in dict(system=system, nodes=nodes, fabric=fabric, oversubscription=oversubscription,
-                                radix=radix, dims=dims, file=file).items() if v is not None]
+                                radix=radix, dims=dims, file=file, pod_gpus=pod_gpus,
+                                pod_oversubscription=pod_oversubscription).items() if v is not None]
     if given:
         raise _knee.InputError(f"{what}: {given[0]}: expected no cluster options with cluster, got one")
     return cluster
@@ -19,12 +22,13 @@ def _cluster_of(what, cluster, system, nodes, fabric, oversubscription, radix, d
 
 def collective(op="allreduce", bytes="1GiB", *, system=None, nodes=None, fabric=None, oversubscription=None,
                radix=None, dims=None, file=None, cluster=None, algo="auto", proto="auto", channels=0, root=0,
-               gpus=None, sharp=False, slices=0, selection="simulated"):
+               gpus=None, sharp=False, slices=0, selection="simulated", pod_gpus=None, pod_oversubscription=None):
     """Simulates one collective, as `knee collective --json` does.
 
     op: allreduce, reducescatter, allgather, broadcast, reduce, alltoall, sendrecv, barrier
     bytes: size as nccl-tests counts it: an int or "8B", "4KiB", "1GB", ...
-    system/nodes/fabric/oversubscription/radix/dims/file: the cluster (see knee.Cluster), or
+    system/nodes/fabric/oversubscription/radix/dims/file/pod_gpus/pod_oversubscription: the cluster
+    (see knee.Cluster), or
     cluster: a knee.Cluster already built
     algo: auto, ring, tree, rhd, hierarchical, nvls, collnet, pat, pairwise, a2a-hierarchical, direct
     proto: auto, LL, LL128, Simple; channels: 0 = auto; root: for broadcast and reduce
@@ -34,7 +38,8 @@ def collective(op="allreduce", bytes="1GiB", *, system=None, nodes=None, fabric=
     wins) or "nccl" (NCCL's tuner model: what NCCL would pick); see docs/collectives.md
     """
     what = "knee.collective"
-    c = _cluster_of(what, cluster, system, nodes, fabric, oversubscription, radix, dims, file)
+    c = _cluster_of(what, cluster, system, nodes, fabric, oversubscription, radix, dims, file, pod_gpus,
+                    pod_oversubscription)
     options = dict(algo=algo, proto=proto, channels=channels, root=root, gpus=gpus, sharp=sharp, slices=slices,
                    selection=selection)
     return _run(c._c, what, op, [_args.size(what, "bytes", bytes)], options)[0]
@@ -44,7 +49,7 @@ def collective_sweep(op="allreduce", sizes="8B:8GiB", *, system=None, nodes=None
                      oversubscription=None, radix=None, dims=None, file=None, cluster=None, algo="auto",
                      proto="auto", channels=0, root=0, gpus=None, sharp=False, slices=0, selection="simulated",
                      processes=None,
-                     client=None, progress=None):
+                     client=None, progress=None, pod_gpus=None, pod_oversubscription=None):
     """A size sweep as nccl-tests prints it: a pandas.DataFrame with one row per size and columns
     size, count, time_us, algbw_GBps, busbw_GBps, algorithm, protocol, channels (df.attrs holds
     op, system, ranks, nccl_params and the topology summary).
@@ -55,7 +60,8 @@ def collective_sweep(op="allreduce", sizes="8B:8GiB", *, system=None, nodes=None
     parallel). Results are identical however they are run. Other arguments: see knee.collective.
     """
     what = "knee.collective_sweep"
-    c = _cluster_of(what, cluster, system, nodes, fabric, oversubscription, radix, dims, file)
+    c = _cluster_of(what, cluster, system, nodes, fabric, oversubscription, radix, dims, file, pod_gpus,
+                    pod_oversubscription)
     return _sweep(c, op, sizes, processes=processes, client=client, progress=progress, algo=algo, proto=proto,
                   channels=channels, root=root, gpus=gpus, sharp=sharp, slices=slices,
                   selection=selection)

@@ -12,13 +12,15 @@ CASES = [
     dict(system="hgx-b200", nodes=40, radix=32),
     dict(system="gb200-nvl72", nodes=2),
     dict(system="dgx-h100"),
+    dict(system="dgx-h100", nodes=64, pod_gpus=256, pod_oversubscription=7),
+    dict(system="dgx-h100", nodes=16, fabric="fat-tree", pod_gpus=64, pod_oversubscription=4.0),
 ]
 
 
 def cli_args(kw):
     args = []
     for k, v in kw.items():
-        args += [f"--{k}", ",".join(map(str, v)) if isinstance(v, list) else v]
+        args += [f"--{k.replace('_', '-')}", ",".join(map(str, v)) if isinstance(v, list) else v]
     return args
 
 
@@ -70,6 +72,13 @@ def test_cluster_object_and_pickle():
     (dict(system="dgx-h100", nodes=True), "knee.topology: nodes: expected an integer, got True"),
     (dict(system="dgx-h100", fabric="ring"), "knee.topology: fabric: expected one of single-node"),
     (dict(system="dgx-h100", oversubscription=0.5), "knee.topology: oversubscription: expected a number >= 1"),
+    (dict(system="dgx-h100", nodes=64, pod_gpus=100), "knee.topology: pod_gpus: expected a multiple of 256"),
+    (dict(system="dgx-h100", nodes=64, pod_gpus=256, pod_oversubscription=0.5),
+     "knee.topology: pod_oversubscription: expected a number >= 1"),
+    (dict(system="dgx-h100", nodes=64, pod_oversubscription=7),
+     "knee.topology: pod_oversubscription: expected 1 without pod_gpus"),
+    (dict(system="dgx-h100", nodes=64, pod_gpus="many"), "knee.topology: pod_gpus: expected an integer"),
+    (dict(file="x.json", pod_gpus=256), "knee.topology: pod_gpus: expected no fabric options with file"),
     (dict(system="dgx-h100", nodes=3, fabric="torus", dims=[2, 2]), "knee.topology: nodes: expected the product of dims (4), got 3"),
     (dict(system="dgx-h100", file="x.json"), "knee.topology: system/file: expected exactly one"),
     (dict(file="/nonexistent/topo.json"), "/nonexistent/topo.json"),

@@ -82,22 +82,7 @@ TEST(FabricCounts, SingleNodeAndNvl72) {
   EXPECT_EQ(g.num_switches(), 1u);
 }
 
-// ---- routing -----------------------------------------------------------------------------------
-namespace {
-void expect_routes_valid_and_shortest(const Topology& t, std::uint64_t hashes = 3) {
-  ASSERT_TRUE(t.connected());
-  for (std::uint32_t a = 0; a < t.num_gpus(); ++a)
-    for (std::uint32_t b = 0; b < t.num_gpus(); ++b)
-      for (std::uint64_t h = 0; h < hashes; ++h) {
-        auto p = t.route(t.gpu_node(a), t.gpu_node(b), h);
-        ASSERT_EQ(check_path(t, t.gpu_node(a), t.gpu_node(b), p), "") << a << "->" << b;
-        auto ref = t.route_by_search(t.gpu_node(a), t.gpu_node(b), h);
-        ASSERT_EQ(check_path(t, t.gpu_node(a), t.gpu_node(b), ref), "") << a << "->" << b;
-        ASSERT_EQ(p.size(), ref.size()) << a << "->" << b << " structured route is not a shortest path";
-      }
-}
-}  // namespace
-
+// ---- routing (expect_routes_valid_and_shortest: tests/topology/test_util.hpp) ------------------
 TEST(FabricRouting, RailFatTreeRoutesAreValidAndShortest) {
   expect_routes_valid_and_shortest(build_topology(toy_system(2), fabric(FabricKind::rail_fat_tree, 7, 1, 4)));
   expect_routes_valid_and_shortest(build_topology(toy_system(4), fabric(FabricKind::rail_fat_tree, 3)), 2);
@@ -165,16 +150,7 @@ TEST(FabricRouting, DirectedLinksFollowTheIdConvention) {
   EXPECT_DOUBLE_EQ(d[p[2]].capacity_Bps, GBps_to_Bps(12.5));
 }
 
-// ---- bisection ---------------------------------------------------------------------------------
-namespace {
-void expect_analytic_equals_max_flow(const Topology& t) {
-  double analytic = t.bisection_Bps();
-  double flow = t.max_flow_Bps(t.bisection_split());
-  EXPECT_EQ(analytic, flow) << t.summary().dump();  // integer capacities: exact
-  EXPECT_GT(flow, 0);
-}
-}  // namespace
-
+// ---- bisection (expect_analytic_equals_max_flow: tests/topology/test_util.hpp) ------------------
 TEST(FabricBisection, RailFatTreeAnalyticEqualsMaxFlow) {
   for (double over : {1.0, 2.0, 4.0}) {
     expect_analytic_equals_max_flow(build_topology(toy_system(2), fabric(FabricKind::rail_fat_tree, 10, over, 8)));

@@ -67,4 +67,27 @@ inline std::string check_path(const Topology& t, std::uint32_t src, std::uint32_
   return "";
 }
 
+// Every GPU pair (and `hashes` flow hashes): the structured route is valid, the BFS route is
+// valid, and both have the same hop count (structured routes are shortest paths).
+inline void expect_routes_valid_and_shortest(const Topology& t, std::uint64_t hashes = 3) {
+  ASSERT_TRUE(t.connected());
+  for (std::uint32_t a = 0; a < t.num_gpus(); ++a)
+    for (std::uint32_t b = 0; b < t.num_gpus(); ++b)
+      for (std::uint64_t h = 0; h < hashes; ++h) {
+        auto p = t.route(t.gpu_node(a), t.gpu_node(b), h);
+        ASSERT_EQ(check_path(t, t.gpu_node(a), t.gpu_node(b), p), "") << a << "->" << b;
+        auto ref = t.route_by_search(t.gpu_node(a), t.gpu_node(b), h);
+        ASSERT_EQ(check_path(t, t.gpu_node(a), t.gpu_node(b), ref), "") << a << "->" << b;
+        ASSERT_EQ(p.size(), ref.size()) << a << "->" << b << " structured route is not a shortest path";
+      }
+}
+
+// The analytic bisection of a built fabric equals Boost's max-flow over the same cut.
+inline void expect_analytic_equals_max_flow(const Topology& t) {
+  double analytic = t.bisection_Bps();
+  double flow = t.max_flow_Bps(t.bisection_split());
+  EXPECT_EQ(analytic, flow) << t.summary().dump();  // integer capacities: exact
+  EXPECT_GT(flow, 0);
+}
+
 }  // namespace knee::test

@@ -166,11 +166,16 @@ const std::vector<Mechanism>& mechanisms() {
                                               " k)/n, memory-bound at (1 - " + fmt("%.3g", ci.hbm_share_cost) +
                                               " H/B) while communication overlaps them (profile " + prof.name() + ")"};
        }},
-      {"oversubscription", "fabric oversubscription", "a full-bisection fabric (fabric.oversubscription 1)",
-       [](const Scenario& s) { return s.fabric.oversubscription > 1 && s.nodes > 1; },
-       [](Scenario& s) { s.fabric.oversubscription = 1; },
+      {"oversubscription", "fabric oversubscription",
+       "a full-bisection fabric (fabric.oversubscription and pod_oversubscription 1)",
+       [](const Scenario& s) {
+         return (s.fabric.oversubscription > 1 || s.fabric.pod_oversubscription > 1) && s.nodes > 1;
+       },
+       [](Scenario& s) { s.fabric.oversubscription = s.fabric.pod_oversubscription = 1; },
        [](const Scenario& s, const Profile&) {
-         return Provenance{"assumed", "the scenario's fabric.oversubscription " + fmt("%g", s.fabric.oversubscription)};
+         return Provenance{"assumed", "the scenario's fabric.oversubscription " + fmt("%g", s.fabric.oversubscription) +
+                                          ", pod_oversubscription " + fmt("%g", s.fabric.pod_oversubscription) +
+                                          " between pods of " + std::to_string(s.fabric.pod_gpus) + " GPUs"};
        }},
   };
   return table;

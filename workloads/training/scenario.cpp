@@ -194,6 +194,11 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
       throw_input_error(source, "$.fabric.oversubscription", "a number >= 1",
                         describe_json(j["fabric"]["oversubscription"]));
     s.fabric.radix = f.integer_or("radix", 0, 0, 1 << 16);
+    s.fabric.pod_gpus = f.integer_or("pod_gpus", 0, 0, 1 << 21);
+    s.fabric.pod_oversubscription = f.number_or("pod_oversubscription", 1.0);
+    if (s.fabric.pod_oversubscription < 1)
+      throw_input_error(source, "$.fabric.pod_oversubscription", "a number >= 1",
+                        describe_json(j["fabric"]["pod_oversubscription"]));
     if (f.has("dims")) {
       JsonArray d = f.array("dims");
       for (std::size_t i = 0; i < d.size(); ++i) s.fabric.dims.push_back(d.integer(i, 1));
