@@ -211,33 +211,51 @@ double nccl_model_s(const Topology& topo, const NcclParams& P, CollOp op, CollAl
 
 namespace {
 
-// The candidate alone on an idle network, at full fidelity: the time selection simulated compares.
-double simulate_alone(const Topology& topo, const NcclParams& P, const CollOptions& opt, CollOp op,
-                      const CollCandidate& c, const std::vector<std::uint32_t>& ranks, const std::string& what) {
+// What `opt` asks for, run as (algo, proto, channels): op is opt.op with a barrier as all-reduce.
+CollRequest request_for(const CollOptions& opt, CollOp op, CollAlgo algo, CollProto proto, int channels,
+                        const std::vector<std::uint32_t>& ranks) {
   CollRequest req;
   req.op = op;
   req.bytes = opt.bytes;
   req.ranks = ranks;
-  req.algo = c.algo;
-  req.proto = c.proto;
-  req.channels = c.channels;
+  req.algo = algo;
+  req.proto = proto;
+  req.channels = channels;
   req.root = opt.root;
   req.slices = opt.slices;
   req.alltoallv = opt.alltoallv;
-  auto sched = build_schedule(topo, P, req, what);
-  Engine engine;
-  FlowNetwork network(engine, effective_links(topo, P));
-  CollectiveExecutor ex(engine, network, topo);
-  auto id = ex.launch(sched);
-  engine.run();
-  const CollRunStats& st = ex.stats(id);
-  return ps_to_s(st.end_ps - st.start_ps);
+  return req;
 }
 
-}  // namespace
+// One schedule alone on an idle network, at full fidelity, as executor instance 0 (the route hash
+// includes it): what selection compares and simulate_collective reports, so one run serves both.
+struct AloneRun {
+  std::shared_ptr<CollSchedule> sched;  // null: not run
+  CollRunStats stats;
+  std::vector<TransferRecord> transfers;  // when recorded
+  double time_s() const { return ps_to_s(stats.end_ps - stats.start_ps); }
+};
+AloneRun run_alone(const Topology& topo, const std::vector<DirectedLink>& links, std::shared_ptr<CollSchedule> sched,
+                   bool record_transfers) {
+  AloneRun out;
+  Engine engine;
+  FlowNetwork network(engine, links);
+  CollectiveExecutor ex(engine, network, topo);
+  ex.record_transfers(record_transfers);
+  auto id = ex.launch(sched);
+  engine.run();
+  out.stats = ex.stats(id);
+  if (record_transfers) out.transfers = ex.transfers(id);
+  out.sched = std::move(sched);
+  return out;
+}
 
-CollChoice select_collective(const Topology& topo, const NcclParams& P, const CollOptions& opt,
-                             const std::vector<std::uint32_t>& ranks, const std::string& what) {
+// select_collective; with `chosen_run`, the run of the chosen candidate when selection simulated it.
+CollChoice select_impl(const Topology& topo, const NcclParams& P, const CollOptions& opt,
+                       const std::vector<std::uint32_t>& ranks, const std::string& what, AloneRun* chosen_run);
+
+CollChoice select_impl(const Topology& topo, const NcclParams& P, const CollOptions& opt,
+                       const std::vector<std::uint32_t>& ranks, const std::string& what, AloneRun* chosen_run) {
   std::vector<CollAlgo> algos;
   if (opt.algo) {
     algos.push_back(*opt.algo);
@@ -308,13 +326,18 @@ CollChoice select_collective(const Topology& topo, const NcclParams& P, const Co
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return cands[a].scored_s < cands[b].scored_s; });
+    const std::vector<DirectedLink> links = effective_links(topo, P);
     double fastest = INFINITY;
     for (std::size_t i : order) {
       if (cands[i].scored_s > kSelectionPruneFactor * fastest) continue;
-      cands[i].simulated_s = simulate_alone(topo, P, opt, op, cands[i], ranks, what);
+      const CollCandidate& k = cands[i];
+      AloneRun run = run_alone(
+          topo, links, build_schedule(topo, P, request_for(opt, op, k.algo, k.proto, k.channels, ranks), what), false);
+      cands[i].simulated_s = run.time_s();
       if (cands[i].simulated_s < fastest) {
         fastest = cands[i].simulated_s;
         pick = i;
+        if (chosen_run) *chosen_run = std::move(run);
       }
     }
   }
@@ -322,6 +345,13 @@ CollChoice select_collective(const Topology& topo, const NcclParams& P, const Co
   CollChoice out{c.algo, c.proto, c.channels, c.predicted_s, opt.selection, {}};
   if (!(opt.algo && opt.proto && opt.channels > 0)) out.candidates = std::move(cands);
   return out;
+}
+
+}  // namespace
+
+CollChoice select_collective(const Topology& topo, const NcclParams& P, const CollOptions& opt,
+                             const std::vector<std::uint32_t>& ranks, const std::string& what) {
+  return select_impl(topo, P, opt, ranks, what, nullptr);
 }
 
 nlohmann::ordered_json CollResult::to_json() const {
@@ -364,18 +394,11 @@ CollResult simulate_collective(const Topology& topo, const NcclParams& P, const 
     for (std::uint32_t r = 0; r < topo.num_gpus(); ++r) ranks.push_back(r);
   CollOptions o = opt;
   if (o.op == CollOp::barrier) o.bytes = 8;  // a barrier is an all-reduce of one element
-  CollChoice choice = select_collective(topo, P, o, ranks, what);
-  CollRequest req;
-  req.op = o.op == CollOp::barrier ? CollOp::allreduce : o.op;
-  req.bytes = o.bytes;
-  req.ranks = ranks;
-  req.algo = choice.algo;
-  req.proto = choice.proto;
-  req.channels = choice.channels;
-  req.root = o.root;
-  req.slices = o.slices;
-  req.alltoallv = o.alltoallv;
-  auto sched = build_schedule(topo, P, req, what);
+  AloneRun run;                              // the chosen candidate's run, when selection simulated it
+  CollChoice choice = select_impl(topo, P, o, ranks, what, &run);
+  const CollRequest req = request_for(o, o.op == CollOp::barrier ? CollOp::allreduce : o.op, choice.algo, choice.proto,
+                                      choice.channels, ranks);
+  auto sched = run.sched ? run.sched : build_schedule(topo, P, req, what);
 
   std::vector<DirectedLink> links = effective_links(topo, P);
   // The bound needs only the schedule and its routes; the route hash includes the executor's
@@ -384,13 +407,12 @@ CollResult simulate_collective(const Topology& topo, const NcclParams& P, const 
   // The note's crowding sweep reads the transfers as they ran, and only where bandwidth binds:
   // recording costs time, so latency-bound runs skip it.
   const bool bandwidth_binds = bound.bandwidth_s >= bound.latency_path_s;
-  Engine engine;
-  FlowNetwork network(engine, links);
-  CollectiveExecutor ex(engine, network, topo);
-  ex.record_transfers(o.record_transfers || bandwidth_binds);
-  auto id = ex.launch(sched);
-  engine.run();
-  const CollRunStats& st = ex.stats(id);
+  // Run again (the same run) only where selection's run lacks transfers that are needed: a
+  // timeline's, or the note's where bandwidth binds and the time exceeds the bound.
+  const bool need_transfers =
+      o.record_transfers || (bandwidth_binds && (!run.sched || run.time_s() > bound.bound_s * (1 + kBoundTolerance)));
+  if (!run.sched || need_transfers) run = run_alone(topo, links, sched, o.record_transfers || bandwidth_binds);
+  const CollRunStats& st = run.stats;
   CollResult r;
   r.op = opt.op;
   r.bytes = opt.bytes;
@@ -405,10 +427,10 @@ CollResult simulate_collective(const Topology& topo, const NcclParams& P, const 
   r.lower_bound_s = bound.bound_s;
   if (r.time_s > r.lower_bound_s * (1 + kBoundTolerance)) {
     LinkCrowding crowding;
-    if (bandwidth_binds) crowding = peak_crowding(topo, links, ex.transfers(id), id);
+    if (bandwidth_binds) crowding = peak_crowding(topo, links, run.transfers, 0);
     r.bound_note = bound_note(topo, r.bound, r.time_s, bandwidth_binds ? &crowding : nullptr);
   }
-  if (o.record_transfers) r.transfers = ex.transfers(id);
+  if (o.record_transfers) r.transfers = std::move(run.transfers);
   return r;
 }
 
