@@ -54,26 +54,31 @@ class CommTimer {
   double time(int group, CollOp op, double bytes_d) {
     const Bytes bytes = static_cast<Bytes>(std::llround(bytes_d));
     if (bytes <= 0) return 0;
-    auto key = std::make_tuple(group, static_cast<int>(op), bytes);
-    auto it = cache_.find(key);
-    if (it != cache_.end()) return it->second;
-    last_channels_ = 2;  // point-to-point kinds: NCCL's two channels per peer
-    double t = measure(group, op, bytes);
-    cache_.emplace(key, t);
-    channels_.emplace(key, last_channels_);
-    return t;
+    return timed(group, op, bytes).s;
   }
   // Channels (CTAs, so SMs held) of the collective time() timed for (group, op, bytes).
   int channels(int group, CollOp op, double bytes_d) {
     const Bytes bytes = static_cast<Bytes>(std::llround(bytes_d));
     if (bytes <= 0) return 0;
-    const auto key = std::make_tuple(group, static_cast<int>(op), bytes);
-    if (!cache_.count(key)) time(group, op, bytes_d);
-    return channels_.at(key);
+    return timed(group, op, bytes).channels;
   }
   std::size_t timings() const { return cache_.size(); }
 
  private:
+  // A timing and the channels of the collective that gave it.
+  struct Timed {
+    double s;
+    int channels;
+  };
+  // NCCL's point-to-point sends use two channels per peer.
+  static constexpr int kP2pChannels = 2;
+
+  Timed timed(int group, CollOp op, Bytes bytes) {
+    const auto key = std::make_tuple(group, static_cast<int>(op), bytes);
+    auto it = cache_.find(key);
+    if (it == cache_.end()) it = cache_.emplace(key, measure(group, op, bytes)).first;
+    return it->second;
+  }
   static constexpr std::size_t kFlowBudget = 1u << 17;
 
   // Runs schedules together on one network; seconds from the first start to each one's end.
@@ -123,7 +128,7 @@ class CommTimer {
                                                    Bytes bytes) const {
     auto sc = std::make_shared<CollSchedule>();
     sc->start_latency_ps = us_to_ps(P_.base_latency_us_of(CollAlgo::direct, CollProto::simple));
-    const int C = 2;
+    const int C = kP2pChannels;
     for (auto [a, b] : pairs) {
       const auto na = topo_.gpu_node(a), nb = topo_.gpu_node(b);
       const bool net = topo_.node_of_gpu(a) != topo_.node_of_gpu(b);
@@ -139,18 +144,17 @@ class CommTimer {
 
   // A communicator kind: one representative group alone at full fidelity, scaled by the
   // slowdown the concurrent groups cause each other (measured with unsliced schedules).
-  double groups(CollOp op, Bytes bytes, const std::vector<std::vector<std::uint32_t>>& gs) const {
+  Timed groups(CollOp op, Bytes bytes, const std::vector<std::vector<std::uint32_t>>& gs) const {
     CollChoice ch{};
     ch.channels = 0;
     auto first = coll(op, bytes, gs[0], 0, &ch);
-    last_channels_ = ch.channels;
     // Selection simulated the chosen candidate alone already: the same schedule on an idle network.
     double alone = -1;
     for (const CollCandidate& c : ch.candidates)
       if (c.algo == ch.algo && c.proto == ch.proto && c.channels == ch.channels && c.simulated_s >= 0)
         alone = c.simulated_s;
     if (alone < 0) alone = run({first});
-    if (gs.size() == 1 || s_.ablate.no_group_contention) return alone;
+    if (gs.size() == 1 || s_.ablate.no_group_contention) return {alone, ch.channels};
     std::vector<std::shared_ptr<const CollSchedule>> all;
     std::size_t tasks = 0;
     for (const auto& g : gs) {
@@ -159,7 +163,7 @@ class CommTimer {
       if (tasks > kFlowBudget) break;  // enough groups to load the shared links
     }
     const double coarse_all = run(all), coarse_one = run({all[0]});
-    return coarse_one > 0 ? alone * std::max(1.0, coarse_all / coarse_one) : alone;
+    return {coarse_one > 0 ? alone * std::max(1.0, coarse_all / coarse_one) : alone, ch.channels};
   }
 
   // Data-parallel groups of pipeline stage p: one per TP rank, over dp x cp.
@@ -235,7 +239,7 @@ class CommTimer {
   }
 
  private:
-  double measure(int group, CollOp op, Bytes bytes) const {
+  Timed measure(int group, CollOp op, Bytes bytes) const {
     const auto& p = s_.par;
     switch (group) {
       case kEmbeddingGroup: {  // first and last stage of every (tp, cp, dp) replica, all at once
@@ -268,12 +272,12 @@ class CommTimer {
         for (std::int64_t t = 0; t < p.tp && pairs.size() < kFlowBudget / 2; ++t)
           for (std::int64_t d = 0; d < p.dp; ++d)
             for (std::int64_t c = 0; c < p.cp; ++c) pairs.push_back({rank(t, c, d, 0), rank(t, (c + 1) % p.cp, d, 0)});
-        return p2p(pairs, bytes);
+        return {p2p(pairs, bytes), kP2pChannels};
       }
       case kPP:  // stage 0 -> 1 of every (tp, cp, dp) replica at once
-        return p2p(pp_pairs(0, 1), bytes);
+        return {p2p(pp_pairs(0, 1), bytes), kP2pChannels};
     }
-    return 0;
+    return {0, 0};
   }
 
   const Scenario& s_;
@@ -281,9 +285,7 @@ class CommTimer {
   const NcclParams& P_;
   std::vector<DirectedLink> links_;
   std::int64_t stride_[4] = {1, 1, 1, 1};
-  std::map<std::tuple<int, int, Bytes>, double> cache_;
-  std::map<std::tuple<int, int, Bytes>, int> channels_;
-  mutable int last_channels_ = 0;
+  std::map<std::tuple<int, int, Bytes>, Timed> cache_;
 };
 
 }  // namespace knee::workload
