@@ -7,24 +7,14 @@
 
 #include "common/error.hpp"
 #include "sim/collectives/executor.hpp"
+#include "tests/collectives/collective_util.hpp"
 #include "topologies/fabric.hpp"
 
 using namespace knee;
+using test::cluster;
 
 namespace {
-Topology cluster(const std::string& system, int nodes, FabricKind kind = FabricKind::rail_fat_tree,
-                 double oversub = 1.0) {
-  FabricOptions o;
-  o.kind = kind;
-  o.nodes = nodes;
-  o.oversubscription = oversub;
-  return build_topology(load_system(system), o);
-}
-std::vector<std::uint32_t> first(std::uint32_t n) {
-  std::vector<std::uint32_t> r(n);
-  for (std::uint32_t i = 0; i < n; ++i) r[i] = i;
-  return r;
-}
+std::vector<std::uint32_t> first(std::uint32_t n) { return test::strided(n); }
 CollResult run(const Topology& t, CollOp op, Bytes bytes, CollAlgo a, CollProto p, int channels,
                std::vector<std::uint32_t> ranks = {}, int slices = 0) {
   CollOptions o;

@@ -8,22 +8,14 @@
 #include "common/error.hpp"
 #include "sim/collectives/collective.hpp"
 #include "sim/collectives/executor.hpp"
+#include "tests/collectives/collective_util.hpp"
 #include "topologies/fabric.hpp"
 
 using namespace knee;
+using test::strided;
 
 namespace {
-Topology cluster(int nodes) {
-  FabricOptions o;
-  o.kind = FabricKind::rail_fat_tree;
-  o.nodes = nodes;
-  return build_topology(load_system("dgx-h100"), o);
-}
-std::vector<std::uint32_t> strided(std::uint32_t n, std::uint32_t stride) {
-  std::vector<std::uint32_t> r(n);
-  for (std::uint32_t i = 0; i < n; ++i) r[i] = i * stride;
-  return r;
-}
+Topology cluster(int nodes) { return test::cluster("dgx-h100", nodes); }
 CollOptions options(CollOp op, Bytes bytes, CollAlgo a, CollProto p, int channels, std::vector<std::uint32_t> ranks) {
   CollOptions o;
   o.op = op;

@@ -6,8 +6,8 @@
 #include <optional>
 
 #include "common/error.hpp"
-
 #include "sim/collectives/collective.hpp"
+#include "tests/collectives/collective_util.hpp"
 #include "topologies/fabric.hpp"
 
 using namespace knee;
@@ -15,22 +15,11 @@ using namespace knee;
 namespace {
 
 Topology cluster(const std::string& system, int nodes) {
-  FabricOptions o;
-  o.nodes = nodes;
-  if (nodes == 1) o.kind = FabricKind::single_node;
-  return build_topology(load_system(system), o);
+  return test::cluster(system, nodes, nodes == 1 ? FabricKind::single_node : FabricKind::rail_fat_tree);
 }
 // One GPU per server (a data-parallel group under tensor parallelism 8).
-std::vector<std::uint32_t> one_per_server(int nodes) {
-  std::vector<std::uint32_t> r;
-  for (int i = 0; i < nodes; ++i) r.push_back(static_cast<std::uint32_t>(8 * i));
-  return r;
-}
-std::vector<std::uint32_t> all(int gpus) {
-  std::vector<std::uint32_t> r;
-  for (int i = 0; i < gpus; ++i) r.push_back(static_cast<std::uint32_t>(i));
-  return r;
-}
+std::vector<std::uint32_t> one_per_server(int nodes) { return test::strided(static_cast<std::uint32_t>(nodes), 8); }
+std::vector<std::uint32_t> all(int gpus) { return test::strided(static_cast<std::uint32_t>(gpus)); }
 
 CollResult run(const Topology& t, CollOp op, Bytes bytes, const std::vector<std::uint32_t>& ranks,
                std::optional<CollAlgo> algo = std::nullopt, CollSelection sel = CollSelection::simulated) {
