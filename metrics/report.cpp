@@ -6,6 +6,7 @@
 
 #include "common/json_reader.hpp"
 #include "common/parse.hpp"
+#include "common/printf.hpp"
 #include "metrics/format.hpp"
 #include "metrics/svg_chart.hpp"
 
@@ -14,12 +15,7 @@ namespace knee {
 namespace {
 
 // Fixed-point formats ("%.3f", "%.1f") for shares and efficiencies; format.hpp for the rest.
-std::string fmt(double v, const char* f) {
-  if (!std::isfinite(v)) return "-";
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
+std::string fmt(double v, const char* f) { return std::isfinite(v) ? printf_double(f, v) : "-"; }
 std::string gpus_of(double gpus) { return format_count(gpus) + " GPUs"; }
 
 const char* const kKinds[5] = {"tp", "pp", "dp", "cp", "ep"};  // breakdown.exposed_comm_by_group_s

@@ -4,26 +4,19 @@
 #include <cstdio>
 #include <sstream>
 
+#include "common/printf.hpp"
 #include "metrics/format.hpp"
 #include "workloads/training/result_schema.hpp"
 
 namespace knee {
-namespace {
-
-std::string fmt(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string sweep_table(const SweepResult& sw) {
   std::ostringstream o;
   char buf[512];
   const std::string base = std::to_string(sw.baseline_gpus);
   o << "# " << sw.mode << " scaling: " << (sw.mode == "strong" ? "global batch fixed" : "global batch grows with dp")
-    << "; baseline " << base << " GPUs; knee threshold " << fmt("%.2f", sw.threshold) << " efficiency\n";
+    << "; baseline " << base << " GPUs; knee threshold " << printf_double("%.2f", sw.threshold) << " efficiency\n";
   // A stragglers column only when the scenario has them (the table stays as it was otherwise).
   const bool strag =
       std::any_of(sw.points.begin(), sw.points.end(), [](const SweepPoint& p) { return p.result.stragglers.enabled; });
@@ -42,8 +35,8 @@ std::string sweep_table(const SweepResult& sw) {
     }
     const auto& r = p.result;
     const auto& b = r.breakdown;
-    const std::string jtok = r.energy.available ? fmt("%6.3f", r.energy.facility_J_per_token) : "     -";
-    const std::string sg = strag ? fmt(" %7.4f", b.straggler_s) : "";
+    const std::string jtok = r.energy.available ? printf_double("%6.3f", r.energy.facility_J_per_token) : "     -";
+    const std::string sg = strag ? printf_double(" %7.4f", b.straggler_s) : "";
     std::snprintf(buf, sizeof buf,
                   "%7lld %3lld %3lld %5lld %6lld %9.4f %12s %8.2f %6.3f %6.3f %6.3f %7.4f %7.4f %7.4f %7.4f %s%s%s\n",
                   static_cast<long long>(p.gpus), static_cast<long long>(p.tp), static_cast<long long>(p.pp),
@@ -55,7 +48,7 @@ std::string sweep_table(const SweepResult& sw) {
   }
   if (sw.knee >= 0)
     o << "# knee at " << sw.points[static_cast<std::size_t>(sw.knee)].gpus << " GPUs: " << sw.knee_cause << "\n";
-  else o << "# no knee: every feasible point keeps efficiency >= " << fmt("%.2f", sw.threshold) << "\n";
+  else o << "# no knee: every feasible point keeps efficiency >= " << printf_double("%.2f", sw.threshold) << "\n";
   // Every column once, in words (the same meanings as the CSV's and the DataFrame's columns).
   o << "# batch: global batch (samples); step_s: simulated step time (s); tokens/s: throughput; speedup: tokens/s\n"
     << "#   over the " << base << "-GPU baseline's; eff: speedup / (gpus / " << base

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/printf.hpp"
 #include "sim/collectives/nccl_params.hpp"
 #include "workloads/training/training.hpp"
 
@@ -26,12 +27,6 @@ struct Mechanism {
   void (*switch_off)(Scenario&);
   Provenance (*provenance)(const Scenario&, const Profile&);
 };
-
-std::string fmt(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
 
 // A parameter's provenance in the profile ($.section.key.provenance), "" when absent.
 std::string profile_provenance(const Profile& prof, const char* section, const char* key) {
@@ -87,11 +82,11 @@ const std::vector<Mechanism>& mechanisms() {
            const bool given = gpu ? g.gpu_cv_given : g.op_cv_given;
            if (given || !g.from_profile) {
              const double v = gpu ? g.gpu_cv : g.op_cv;
-             if (v > 0) note("assumed", std::string(key) + " " + fmt("%.3g", v) + " from the scenario");
+             if (v > 0) note("assumed", std::string(key) + " " + printf_double("%.3g", v) + " from the scenario");
            } else {
              const std::string w = profile_provenance(prof, "variability", key);
-             note(w.empty() ? "assumed" : w,
-                  std::string(key) + " " + fmt("%.3g", prof.variability_cv(key)) + " from profile " + prof.name());
+             note(w.empty() ? "assumed" : w, std::string(key) + " " + printf_double("%.3g", prof.variability_cv(key)) +
+                                                 " from profile " + prof.name());
            }
          }
          if (!g.slow.empty()) note("assumed", std::to_string(g.slow.size()) + " slow GPU(s) named in the scenario");
@@ -129,7 +124,8 @@ const std::vector<Mechanism>& mechanisms() {
        [](const Scenario&) { return true; }, [](Scenario& s) { s.ablate.no_launch_gaps = true; },
        [](const Scenario&, const Profile& prof) {
          const std::string w = profile_provenance(prof, "launch", "host_launch_s");
-         return Provenance{w.empty() ? "assumed" : w, "host_launch_s " + fmt("%.3g", prof.launch_overhead_s() * 1e6) +
+         return Provenance{w.empty() ? "assumed" : w, "host_launch_s " +
+                                                          printf_double("%.3g", prof.launch_overhead_s() * 1e6) +
                                                           " us per kernel (profile " + prof.name() + ")"};
        }},
       {"collective_selection", "collectives chosen by simulation",
@@ -162,8 +158,9 @@ const std::vector<Mechanism>& mechanisms() {
        [](const Scenario&, const Profile& prof) {
          const CommInterference ci = prof.comm_interference();
          return Provenance{ci.provenance, "one CTA per channel on " + std::to_string(ci.sm_count) +
-                                              " SMs: compute-bound kernels at (n - " + fmt("%.3g", ci.held_sm_cost) +
-                                              " k)/n, memory-bound at (1 - " + fmt("%.3g", ci.hbm_share_cost) +
+                                              " SMs: compute-bound kernels at (n - " +
+                                              printf_double("%.3g", ci.held_sm_cost) + " k)/n, memory-bound at (1 - " +
+                                              printf_double("%.3g", ci.hbm_share_cost) +
                                               " H/B) while communication overlaps them (profile " + prof.name() + ")"};
        }},
       {"oversubscription", "fabric oversubscription",
@@ -173,9 +170,10 @@ const std::vector<Mechanism>& mechanisms() {
        },
        [](Scenario& s) { s.fabric.oversubscription = s.fabric.pod_oversubscription = 1; },
        [](const Scenario& s, const Profile&) {
-         return Provenance{"assumed", "the scenario's fabric.oversubscription " + fmt("%g", s.fabric.oversubscription) +
-                                          ", pod_oversubscription " + fmt("%g", s.fabric.pod_oversubscription) +
-                                          " between pods of " + std::to_string(s.fabric.pod_gpus) + " GPUs"};
+         return Provenance{"assumed", "the scenario's fabric.oversubscription " +
+                                          printf_double("%g", s.fabric.oversubscription) + ", pod_oversubscription " +
+                                          printf_double("%g", s.fabric.pod_oversubscription) + " between pods of " +
+                                          std::to_string(s.fabric.pod_gpus) + " GPUs"};
        }},
   };
   return table;

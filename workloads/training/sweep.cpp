@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/error.hpp"
+#include "common/printf.hpp"
 #include "workloads/training/sweep.hpp"
 #include "workloads/training/training.hpp"
 
@@ -67,12 +68,6 @@ struct Scaling {
   std::vector<double> speedup, efficiency;
 };
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 // Speedup and efficiency against the baseline (the given GPU count, or the first feasible point),
 // the knee (the first later point below the threshold) and the cost whose share grew most.
 Scaling derive_scaling(const std::vector<ScalingInput>& pts, std::int64_t baseline, double threshold) {
@@ -104,8 +99,8 @@ Scaling derive_scaling(const std::vector<ScalingInput>& pts, std::int64_t baseli
         const double before = b.costs[c] / b.step_time_s, after = p.costs[c] / p.step_time_s;
         if (after - before > best) {
           best = after - before;
-          out.knee_cause = std::string(kCostNames[c]) + " grew from " + fmt("%.1f", 100 * before) + "% to " +
-                           fmt("%.1f", 100 * after) + "% of the step";
+          out.knee_cause = std::string(kCostNames[c]) + " grew from " + printf_double("%.1f", 100 * before) + "% to " +
+                           printf_double("%.1f", 100 * after) + "% of the step";
         }
       }
     }
@@ -129,7 +124,7 @@ std::vector<std::int64_t> check_sweep_args(const std::vector<std::int64_t>& gpus
   if (mode != "strong" && mode != "weak")
     throw InputError("sweep: --mode: expected one of strong, weak, got '" + mode + "'");
   if (!(threshold > 0 && threshold <= 1))
-    throw InputError("sweep: --threshold: expected a number in (0, 1], got " + fmt("%g", threshold));
+    throw InputError("sweep: --threshold: expected a number in (0, 1], got " + printf_double("%g", threshold));
   if (gpus.empty()) throw InputError("sweep: --gpus: expected at least one GPU count, got none");
   std::vector<std::int64_t> sorted = gpus;
   std::sort(sorted.begin(), sorted.end());
@@ -175,8 +170,8 @@ SweepPoint sweep_point(const Scenario& base, std::int64_t n, const std::string& 
     validate_scenario(s);
     pt.result = simulate(s, {});
     if (!pt.result.memory.fits) {
-      pt.reason = "memory: " + fmt("%.1f", pt.result.memory.per_gpu_bytes / double(1 << 30)) + " GiB per GPU > " +
-                  fmt("%.1f", pt.result.memory.capacity_bytes / double(1 << 30)) + " GiB";
+      pt.reason = "memory: " + printf_double("%.1f", pt.result.memory.per_gpu_bytes / double(1 << 30)) +
+                  " GiB per GPU > " + printf_double("%.1f", pt.result.memory.capacity_bytes / double(1 << 30)) + " GiB";
     } else {
       pt.feasible = true;
     }
