@@ -9,6 +9,7 @@
 
 #include "common/printf.hpp"
 #include "sim/collectives/nccl_params.hpp"
+#include "workloads/training/params.hpp"
 #include "workloads/training/training.hpp"
 
 namespace knee {
@@ -42,9 +43,6 @@ std::string network_basis(const Scenario& s) {
 }
 
 std::int64_t dp_cp(const Scenario& s) { return s.par.dp * s.par.cp; }
-bool tied_embedding(const Scenario& s) {  // as stage_plans.cpp decides it
-  return s.model.vocab > 0 && s.model.ffn != FfnKind::swiglu && s.par.pp > 1;
-}
 
 const std::vector<Mechanism>& mechanisms() {
   static const std::vector<Mechanism> table = {
@@ -101,7 +99,7 @@ const std::vector<Mechanism>& mechanisms() {
          // Kinds timed by CommTimer::groups with more than one group at once (PP and CP are
          // point-to-point, all pairs on the network together: not this mechanism).
          return (dp_cp(s) > 1 && p.tp > 1) || (p.ep > 1 && p.tp * p.cp * (p.dp / p.ep) > 1) ||
-                (tied_embedding(s) && p.tp * dp_cp(s) > 1);
+                (workload::tied_embedding_across_stages(s) && p.tp * dp_cp(s) > 1);
        },
        [](Scenario& s) { s.ablate.no_group_contention = true; },
        [](const Scenario& s, const Profile&) {

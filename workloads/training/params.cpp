@@ -22,6 +22,10 @@ LayerParams layer_params(const ModelSpec& m) {
 
 double embedding_params(const ModelSpec& m) { return double(m.vocab) * m.hidden; }
 
+bool tied_embedding_across_stages(const Scenario& s) {
+  return s.model.vocab > 0 && s.model.ffn != FfnKind::swiglu && s.par.pp > 1;
+}
+
 StageParams stage_params(const Scenario& s, const std::vector<std::int64_t>& layers, int vs) {
   const LayerParams lp = layer_params(s.model);
   const double t = s.par.tp;

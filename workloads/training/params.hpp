@@ -14,6 +14,9 @@ struct LayerParams {
 };
 LayerParams layer_params(const ModelSpec& m);
 double embedding_params(const ModelSpec& m);  // V x h (one copy)
+// GPT-style (gelu) models tie the output layer to the embedding; with pp > 1 the first and last
+// stage each hold a copy and all-reduce its gradient after the data-parallel reduction.
+bool tied_embedding_across_stages(const Scenario& s);
 // Parameters held by one GPU of virtual stage `vs` (dense ones over tp; experts over ep).
 struct StageParams {
   double dense = 0, experts = 0;

@@ -23,9 +23,7 @@ StepPlan plan_step(const Scenario& s, const Profile& prof, CommTimer& timer, boo
       s.train.ddp_bucket_params > 0 ? s.train.ddp_bucket_params : std::max(40e6, 1e6 * double(s.par.dp * s.par.cp));
   const bool dp_comm = out.dp_comm = s.par.dp * s.par.cp > 1;
   const CollOp reduce_op = out.reduce_op = s.par.zero == 0 ? CollOp::allreduce : CollOp::reducescatter;
-  // Tied output layer (GPT-style, as stage_params counts it): with pp > 1 the first and last
-  // stage each hold a copy and all-reduce its gradient after the data-parallel reduction.
-  const bool tied = s.model.vocab > 0 && s.model.ffn != FfnKind::swiglu && pp > 1;
+  const bool tied = tied_embedding_across_stages(s);
   auto& slices = out.slices;
   slices.resize(static_cast<std::size_t>(pp));
 
