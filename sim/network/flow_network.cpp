@@ -22,6 +22,11 @@ constexpr double kDoneTol = 1e-11;
 // Durations are rounded up to whole ps after shaving this relative amount, so that a quotient
 // such as 1e7 + 2e-9 that is exact in the model does not become 1e7 + 1 ps.
 constexpr double kCeilTol = 1e-13;
+// Links with at most this many flows get their load summed afresh when a rate on them changes;
+// busier links are updated by the difference, so that a departure from a link shared by thousands
+// of flows costs O(1) there rather than a pass over all of them. The drift that incremental sums
+// accumulate stays many orders below kSaturatedTol, and an emptied link restarts from 0.
+constexpr std::size_t kExactLoadFlows = 16;
 
 enum Tag : std::uint32_t { kActivate = 1, kResolve = 2, kComplete = 3 };
 enum class Phase : std::uint8_t { kFree, kLatency, kActive };
@@ -47,7 +52,6 @@ struct FlowNetwork::Impl final : EventSink {
     // What the solver reads comes first, to share a cache line.
     std::vector<LinkId> path;
     std::uint32_t in_set = 0;  // == epoch: the flow's rate is being re-solved
-    std::uint32_t frozen = 0;  // == round: its rate is fixed in this water-filling round
     double new_rate = 0;       // the solver's result, committed into rate
     double rate = 0;           // committed rate
     double cap = kInf;
@@ -116,8 +120,21 @@ struct FlowNetwork::Impl final : EventSink {
   std::vector<double> rem;              // per constraint link: capacity left
   std::vector<std::uint32_t> unfrozen;  // per constraint link: unfrozen flows of the set
   std::vector<bool> saturated_now;      // per constraint link: its share was taken
+  std::vector<double> set_rate;         // per constraint link: committed rates of its set flows
+  std::vector<double> cap_sum;          // per constraint link: caps of its set flows (inf: uncapped)
   std::vector<Share> shares;
-  std::vector<std::uint32_t> capped;
+  struct Capped {
+    double cap;
+    std::uint64_t seq;
+    std::uint32_t local;
+  };
+  std::vector<Capped> capped;
+  // Compact copy of the set for one water-filling (local flow j = set[j], local link i).
+  std::vector<std::uint32_t> path_begin, path_local;  // flow j's links: path_local[path_begin[j]..]
+  std::vector<std::uint32_t> link_begin, link_flows;  // link i's set flows: link_flows[link_begin[i]..]
+  std::vector<std::uint32_t> fill_at;
+  std::vector<double> local_rate;
+  std::vector<std::uint8_t> local_frozen;
   std::size_t unfrozen_flows = 0;
   std::vector<std::uint32_t> finishing;
 
@@ -266,6 +283,11 @@ struct FlowNetwork::Impl final : EventSink {
     for (const LinkRef& r : l.flows) s += flows[r.slot].rate;
     l.load = s;
   }
+  // A rate on the link changed by delta (its flow list already updated).
+  void adjust_load(Link& l, double delta) {
+    if (l.flows.size() <= kExactLoadFlows) recompute_load(l);
+    else l.load += delta;
+  }
 
   // ---- Completion heap and the one pending engine event ------------------------------------
 
@@ -358,10 +380,10 @@ struct FlowNetwork::Impl final : EventSink {
         if (saturated(links[l])) forced.push_back(l);
     for (std::uint32_t s : finishing) {
       detach(s);
+      const double r = flows[s].rate;
       flows[s].rate = 0;
+      for (LinkId l : flows[s].path) adjust_load(links[l], -r);
     }
-    for (std::uint32_t s : finishing)
-      for (LinkId l : flows[s].path) recompute_load(links[l]);
     for (std::uint32_t s : finishing) finish(s);
     update();
   }
@@ -439,13 +461,13 @@ struct FlowNetwork::Impl final : EventSink {
   };
   static constexpr ShareAfter share_after{};
   double share_of(std::uint32_t i) const { return (rem[i] > 0 ? rem[i] : 0) / unfrozen[i]; }
-  void freeze(std::uint32_t slot, double rate) {
-    Flow& f = flows[slot];
-    f.new_rate = rate;
-    f.frozen = round;
+  // Fixes local flow j (index into set) at `rate` and takes it off its links.
+  void freeze(std::uint32_t j, double rate) {
+    local_rate[j] = rate;
+    local_frozen[j] = 1;
     --unfrozen_flows;
-    for (LinkId id : f.path) {
-      std::uint32_t i = link_slot[id].local;
+    for (std::uint32_t k = path_begin[j]; k < path_begin[j + 1]; ++k) {
+      const std::uint32_t i = path_local[k];
       rem[i] -= rate;
       --unfrozen[i];
     }
@@ -471,9 +493,10 @@ struct FlowNetwork::Impl final : EventSink {
   }
 
   // Progressive filling of the set's rates; the other flows' rates are subtracted from capacity.
+  // The set is first copied into compact arrays (each flow's path as local link indices, each
+  // link's set flows as local flow indices), so that filling touches no Flow or Link record.
   void water_fill() {
     if (++round == 0) {
-      for (Flow& f : flows) f.frozen = 0;
       for (LinkSlot& l : link_slot) l.round = 0;
       round = 1;
     }
@@ -482,9 +505,14 @@ struct FlowNetwork::Impl final : EventSink {
     unfrozen.clear();
     saturated_now.clear();
     capped.clear();
-    for (std::uint32_t s : set) {
-      const Flow& f = flows[s];
-      if (f.cap != kInf) capped.push_back(s);
+    set_rate.clear();
+    cap_sum.clear();
+    path_begin.clear();
+    path_local.clear();
+    for (std::uint32_t j = 0; j < set.size(); ++j) {
+      const Flow& f = flows[set[j]];
+      if (f.cap != kInf) capped.push_back({f.cap, f.seq, j});
+      path_begin.push_back(static_cast<std::uint32_t>(path_local.size()));
       for (LinkId id : f.path) {
         LinkSlot& l = link_slot[id];
         if (l.round != round) {
@@ -494,42 +522,69 @@ struct FlowNetwork::Impl final : EventSink {
           rem.push_back(l.capacity);
           unfrozen.push_back(0);
           saturated_now.push_back(false);
+          set_rate.push_back(0);
+          cap_sum.push_back(0);
         }
-        ++unfrozen[l.local];
+        const std::uint32_t i = l.local;
+        path_local.push_back(i);
+        ++unfrozen[i];
+        set_rate[i] += f.rate;
+        cap_sum[i] += f.cap;
       }
     }
-    for (std::size_t i = 0; i < constraint.size(); ++i)
-      for (const LinkRef& r : links[constraint[i]].flows)
-        if (flows[r.slot].in_set != epoch) rem[i] -= flows[r.slot].rate;
-    std::sort(capped.begin(), capped.end(), [&](std::uint32_t a, std::uint32_t b) {
-      return flows[a].cap < flows[b].cap || (flows[a].cap == flows[b].cap && flows[a].seq < flows[b].seq);
-    });
+    path_begin.push_back(static_cast<std::uint32_t>(path_local.size()));
+    // Each link's set flows, in set order (a counting sort of path_local).
+    const std::size_t L = constraint.size();
+    link_begin.assign(L + 1, 0);
+    for (std::size_t i = 0; i < L; ++i) link_begin[i + 1] = link_begin[i] + unfrozen[i];
+    link_flows.resize(path_local.size());
+    fill_at.assign(link_begin.begin(), link_begin.end() - 1);
+    for (std::uint32_t j = 0; j < set.size(); ++j)
+      for (std::uint32_t k = path_begin[j]; k < path_begin[j + 1]; ++k) link_flows[fill_at[path_local[k]]++] = j;
+    // Capacity left by the flows outside the set: summed over them on quiet links, from the
+    // link's load on busy ones (where only a few of thousands of flows may be outside the set).
+    for (std::size_t i = 0; i < L; ++i) {
+      const Link& l = links[constraint[i]];
+      if (unfrozen[i] == l.flows.size()) continue;
+      if (l.flows.size() <= kExactLoadFlows) {
+        for (const LinkRef& r : l.flows)
+          if (flows[r.slot].in_set != epoch) rem[i] -= flows[r.slot].rate;
+      } else {
+        rem[i] -= std::max(0.0, l.load - set_rate[i]);
+      }
+    }
+    std::sort(capped.begin(), capped.end(),
+              [](const Capped& a, const Capped& b) { return a.cap < b.cap || (a.cap == b.cap && a.seq < b.seq); });
+    // A link that keeps slack with every set flow at its cap can bind none of them: it stays out
+    // of the share heap (its rem is still tracked, for the closure test in update()).
     shares.clear();
-    for (std::uint32_t i = 0; i < constraint.size(); ++i) shares.push_back({share_of(i), constraint[i], i});
+    for (std::uint32_t i = 0; i < L; ++i)
+      if (!(rem[i] - cap_sum[i] > link_slot[constraint[i]].capacity * kSaturatedTol))
+        shares.push_back({share_of(i), constraint[i], i});
     std::make_heap(shares.begin(), shares.end(), share_after);
+    local_rate.assign(set.size(), 0.0);
+    local_frozen.assign(set.size(), 0);
     std::size_t next_cap = 0;
     unfrozen_flows = set.size();
-    while (unfrozen_flows > 0) {  // links left in the heap then have slack: skip popping them
+    while (unfrozen_flows > 0) {
       settle_top();
-      while (next_cap < capped.size() && flows[capped[next_cap]].frozen == round) ++next_cap;
+      while (next_cap < capped.size() && local_frozen[capped[next_cap].local]) ++next_cap;
       bool have_link = !shares.empty(), have_cap = next_cap < capped.size();
       if (!have_link && !have_cap) break;
-      if (have_cap && (!have_link || flows[capped[next_cap]].cap <= shares.front().share)) {
-        std::uint32_t s = capped[next_cap++];
-        freeze(s, flows[s].cap);
+      if (have_cap && (!have_link || capped[next_cap].cap <= shares.front().share)) {
+        const Capped& c = capped[next_cap++];
+        freeze(c.local, c.cap);
         continue;
       }
-      LinkId top = shares.front().link;
       std::uint32_t i = shares.front().local;
       std::pop_heap(shares.begin(), shares.end(), share_after);
       shares.pop_back();
       double level = share_of(i);  // never above the key: no rounding past capacity
       saturated_now[i] = true;
-      for (const LinkRef& r : links[top].flows) {
-        const Flow& f = flows[r.slot];
-        if (f.in_set == epoch && f.frozen != round) freeze(r.slot, level);
-      }
+      for (std::uint32_t k = link_begin[i]; k < link_begin[i + 1]; ++k)
+        if (!local_frozen[link_flows[k]]) freeze(link_flows[k], level);
     }
+    for (std::uint32_t j = 0; j < set.size(); ++j) flows[set[j]].new_rate = local_rate[j];
   }
 
   void commit() {
@@ -537,10 +592,11 @@ struct FlowNetwork::Impl final : EventSink {
       Flow& f = flows[s];
       if (f.new_rate == f.rate && f.rate > 0) continue;  // unchanged: keep its lazy state
       advance(f);
+      const double delta = f.new_rate - f.rate;
       f.rate = f.new_rate;
+      for (LinkId l : f.path) adjust_load(links[l], delta);
       schedule_finish(s);
     }
-    for (LinkId l : constraint) recompute_load(links[l]);
   }
 
   void solve_all() {

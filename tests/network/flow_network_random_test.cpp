@@ -202,6 +202,13 @@ TEST(FlowNetworkRandom, SelectiveUpdateMatchesFullSolve) {
   run(make_scenario(13, 8, 200), {.check_oracle = true});
 }
 
+// Links carrying hundreds of flows at once keep their loads by differences rather than sums
+// (kExactLoadFlows in flow_network.cpp) and take the set's spare capacity from those loads.
+TEST(FlowNetworkRandom, BusyLinksMatchFullSolveAndKeepInvariants) {
+  run(make_scenario(41, 6, 1200), {.check_invariants = true, .check_oracle = true});
+  run(make_scenario(42, 6, 1200), {.check_invariants = true, .check_solve_all = true});
+}
+
 TEST(FlowNetworkRandom, SolveAllAgreesWithIncrementalRates) {
   run(make_scenario(21, 30, 300), {.check_invariants = true, .check_solve_all = true});
 }
