@@ -1,41 +1,25 @@
 #include "calibrate/fitter.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 
 #include "calibrate/fit.hpp"
 #include "common/parse.hpp"
+#include "profile/profile.hpp"
 
 namespace knee {
 
 namespace {
 
-const std::vector<Datasheet>& datasheets() {
-  // Dense (no sparsity) tensor-core peaks; fp32 is the non-tensor-core rate. B200: the HGX B200
-  // datasheet's 8-GPU figures per GPU: FP32 600 TFLOPS / 8 = 75, TF32 tensor core 18 PFLOPS with
-  // sparsity / 2 (dense) / 8 = 1125; fp16 = bf16. Capacity is what CUDA reports as the total (the
-  // H200's measured 139.8 GiB is 150.1e9 bytes, not its "141 GB"): an "80 GB" H100 or A100 has
-  // 80 GiB of HBM of which CUDA shows about 79.1 GiB = 84.93e9 bytes (PyTorch's "total capacity
-  // of 79.1x GiB", recalled); B200's 192e9 bytes is 178.8 GiB, what CUDA shows (recalled).
-  static const std::vector<Datasheet> d = {
-      {"h200", "NVIDIA H200 SXM", 989, 989, 1979, 495, 67, 4.8e12, 141e9, 60.0 * kMiB, 900e9, 400e9, 700, 5, 132},
-      {"h100", "NVIDIA H100 SXM", 989, 989, 1979, 495, 67, 3.35e12, 84.93e9, 50.0 * kMiB, 900e9, 400e9, 700, 5, 132},
-      {"a100", "NVIDIA A100 SXM 80GB", 312, 312, 0, 156, 19.5, 2.04e12, 84.93e9, 40.0 * kMiB, 600e9, 200e9, 400, 4,
-       108},
-      {"b200", "NVIDIA B200", 2250, 2250, 4500, 1125, 75, 8e12, 192e9, 0, 1800e9, 400e9, 1000, 5, 148},
-  };
-  return d;
-}
-
-double datasheet_peak(const Datasheet& d, const std::string& dtype) {
-  if (dtype == "bf16") return d.bf16;
-  if (dtype == "fp16") return d.fp16;
-  if (dtype == "fp8") return d.fp8;
-  if (dtype == "tf32") return d.tf32;
-  if (dtype == "fp32") return d.fp32;
-  return 0;
+// "%.6g" of v: the numbers quoted in notes (deterministic, short).
+std::string num(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.6g", v);
+  return b;
 }
 
 OrderedJson param(double v, const std::string& prov) { return {{"value", v}, {"provenance", prov}}; }
@@ -50,6 +34,10 @@ OrderedJson param(const Summary& s, const std::string& prov) {
   p["outliers"] = s.outliers;
   if (s.ci_method != "order-statistic") p["ci_method"] = s.ci_method;
   return p;
+}
+// A datasheet figure as a parameter: provenance "datasheet", the note its citation.
+OrderedJson sheet_param(const Datasheet& d, const std::string& field, double v) {
+  return {{"value", v}, {"provenance", "datasheet"}, {"note", field + " of datasheet " + d.key + ": " + d.cite(field)}};
 }
 void add_run_to_run(OrderedJson& p, double other) {
   const double v = p["value"].get<double>();
@@ -201,12 +189,13 @@ OrderedJson curve_json(const std::vector<SizeCase>& all_cases, const std::vector
   return j;
 }
 
-OrderedJson datasheet_link(double alpha_s, const std::string& alpha_note, double Bps, const std::string& note) {
+OrderedJson datasheet_link(double alpha_s, const std::string& alpha_note, double Bps, const std::string& note,
+                           const std::string& bw_note) {
   return {{"provenance", "datasheet"},
           {"note", note},
           {"alpha_s", {{"value", alpha_s}, {"provenance", "assumed"}, {"note", alpha_note}}},
-          {"beta_s_per_byte", param(1 / Bps, "datasheet")},
-          {"bandwidth_Bps", param(Bps, "datasheet")}};
+          {"beta_s_per_byte", {{"value", 1 / Bps}, {"provenance", "datasheet"}, {"note", "1 / bandwidth_Bps"}}},
+          {"bandwidth_Bps", {{"value", Bps}, {"provenance", "datasheet"}, {"note", bw_note}}}};
 }
 
 void add_datasheet_links(OrderedJson& links, const Datasheet& d) {
@@ -215,11 +204,14 @@ void add_datasheet_links(OrderedJson& links, const Datasheet& d) {
         1e-6, "not on the datasheet; ~1 us is the order of NCCL's NVLink base latency, measure it with nccl-tests",
         d.nvlink_total_Bps / 2,
         "per direction: half of the datasheet's " + std::to_string(int(d.nvlink_total_Bps / 1e9)) +
-            " GB/s bidirectional total (one GPU cannot measure it)");
+            " GB/s bidirectional total (one GPU cannot measure it)",
+        "half of nvlink_total_Bps " + num(d.nvlink_total_Bps) + " B/s of datasheet " + d.key + ": " +
+            d.cite("nvlink_total_Bps"));
   if (!links.contains("network"))
     links["network"] = datasheet_link(
         5e-6, "not on the datasheet; ~5 us is the order of an InfiniBand NCCL hop, measure it with nccl-tests",
-        d.nic_bps / 8, "one " + std::to_string(int(d.nic_bps / 1e9)) + " Gb/s NIC per GPU");
+        d.nic_bps / 8, "one " + std::to_string(int(d.nic_bps / 1e9)) + " Gb/s NIC per GPU",
+        "nic_bps " + num(d.nic_bps) + " b/s / 8 of datasheet " + d.key + ": " + d.cite("nic_bps"));
 }
 
 std::string manifest_string(const OrderedJson& m, const char* key) {
@@ -337,7 +329,7 @@ OrderedJson fit_compute(const RawRun& a, const RawRun* b, const Datasheet* ds) {
                        std::to_string(best->k) + " (" + best->label + ")";
     if (auto it = other.find(gemm_key(*best)); it != other.end()) add_run_to_run(achieved, flops / it->second / 1e12);
     OrderedJson pk = {{"achieved", achieved}};
-    if (ds && datasheet_peak(*ds, dt) > 0) pk["datasheet"] = param(datasheet_peak(*ds, dt), "datasheet");
+    if (ds && ds->peak(dt) > 0) pk["datasheet"] = sheet_param(*ds, "dense_TFLOPs." + dt, ds->peak(dt));
     peak[dt] = pk;
     OrderedJson fl = param(floor, "measured");
     fl["note"] = "shortest median of any GEMM of this dtype: launch-bound, a lower bound for every call";
@@ -387,7 +379,7 @@ OrderedJson fit_power(const RawRun& a, const RawRun* b, double settle_s, const D
     if (wb.count(phase) && !wb[phase].empty()) add_run_to_run(q, median_of(wb[phase]));
     p[key] = q;
   }
-  if (ds) p["tdp_W"] = param(ds->tdp_W, "datasheet");
+  if (ds) p["tdp_W"] = sheet_param(*ds, "tdp_W", ds->tdp_W);
   else p["tdp_W"] = param(a.power_limit_W > 0 ? a.power_limit_W : p["compute_W"]["value"].get<double>(), "measured");
   p["calibration_rates"] = {{"compute_tflops", a.power_gemm_tflops}, {"memory_Bps", a.power_copy_Bps}};
   p["settle_s"] = settle_s;
@@ -497,20 +489,6 @@ OrderedJson fit_interference(const InterferenceRun& r, double copy_Bps, const st
 
 }  // namespace
 
-const Datasheet* find_datasheet(const std::string& key_or_name) {
-  std::string low;
-  for (char c : key_or_name) low += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const auto& d : datasheets())
-    if (low == d.key || low.find(d.key) != std::string::npos) return &d;
-  return nullptr;
-}
-
-std::vector<std::string> datasheet_keys() {
-  std::vector<std::string> k;
-  for (const auto& d : datasheets()) k.push_back(d.key);
-  return k;
-}
-
 // Variation for the straggler model (docs/workloads.md, "Stragglers"). op_cv: of the mean time of
 // consecutive repetitions of the noise GEMM, in blocks of about one op (10 ms): variation that lasts
 // that long is what stretches an op. gpu_cv: GPU to GPU, from the GEMMs longer than 1 ms measured on
@@ -580,7 +558,7 @@ OrderedJson fit_profile(const RawRun& a, const RawRun* b, const FitOptions& opt)
   OrderedJson mem;
   if (a.capacity_bytes > 0) mem["capacity_bytes"] = param(a.capacity_bytes, "measured");
   if (a.l2_bytes > 0) mem["l2_bytes"] = param(a.l2_bytes, "measured");
-  if (ds) mem["datasheet_bandwidth_Bps"] = param(ds->hbm_Bps, "datasheet");
+  if (ds) mem["datasheet_bandwidth_Bps"] = sheet_param(*ds, "hbm_bandwidth_Bps", ds->hbm_bandwidth_Bps);
   const GpuSide kernel_side{a.tiny_kernel.summary.median, a.graph_per_kernel.summary.median};
   mem["copy"] = curve_json(a.copy, b ? &b->copy : nullptr,
                            "device-to-device copy; bytes are bytes moved (read + write)", kernel_side);
@@ -665,6 +643,7 @@ OrderedJson fit_profile(const RawRun& a, const RawRun* b, const FitOptions& opt)
   p["links"] = links;
   p["power"] = fit_power(a, b, opt.power_settle_s, ds);
   if (OrderedJson v = fit_variability(a, b); !v.empty()) p["variability"] = v;
+  stamp_parameters_digest(p);
   return p;
 }
 
@@ -673,59 +652,142 @@ namespace {
 OrderedJson derived(double v, const std::string& note) {
   return {{"value", v}, {"provenance", "derived"}, {"note", note}};
 }
-OrderedJson scale_curve(const OrderedJson& c, double beta_scale, const std::string& note) {
-  OrderedJson o = {{"provenance", "derived"}, {"note", note}};
-  o["alpha_s"] =
-      derived(c["alpha_s"]["value"].get<double>(), "alpha of the base profile (latency is host/launch-bound)");
-  const double beta = c["beta_s_per_byte"]["value"].get<double>() * beta_scale;
-  o["beta_s_per_byte"] = derived(beta, "base beta scaled by the bandwidth ratio");
-  o["bandwidth_Bps"] = derived(1 / beta, "1 / beta");
+
+// How a derivation scales: the base profile's name, the two datasheets, and the notes' wording.
+struct Derivation {
+  std::string base;  // "h200's" in notes
+  const Datasheet &from, &to;
+  // "989/2250 (dense_TFLOPs.bf16 of datasheets h200 / b200)": the factor a base value is multiplied by.
+  std::string ratio(const std::string& field, double num_v, double den_v, bool from_over_to) const {
+    return num(num_v) + "/" + num(den_v) + " (" + field + " of datasheets " + (from_over_to ? from.key : to.key) +
+           " / " + (from_over_to ? to.key : from.key) + ")";
+  }
+};
+
+OrderedJson scale_curve(const OrderedJson& c, const std::string& path, double beta_scale, const std::string& ratio,
+                        const Derivation& dv) {
+  const std::string of = "derived from " + dv.base + " " + path;
+  OrderedJson o = {{"provenance", "derived"}, {"note", of + " curve: beta x " + ratio + ", alpha not scaled"}};
+  const double alpha = c["alpha_s"]["value"].get<double>(), base_beta = c["beta_s_per_byte"]["value"].get<double>();
+  o["alpha_s"] = derived(alpha, of + ".alpha_s " + num(alpha) + " s, not scaled (latency is host/launch-bound)");
+  const double beta = base_beta * beta_scale;
+  o["beta_s_per_byte"] = derived(beta, of + ".beta_s_per_byte " + num(base_beta) + " s/B x " + ratio);
+  o["bandwidth_Bps"] = derived(1 / beta, "1 / beta_s_per_byte (" + of + ".beta_s_per_byte x " + ratio + ")");
   OrderedJson segs = OrderedJson::array();
-  for (const auto& s : c["segments"])
+  for (std::size_t i = 0; i < c["segments"].size(); ++i) {
+    const auto& s = c["segments"][i];
+    const std::string sp = of + ".segments[" + std::to_string(i) + "]";
+    const double sa = s["alpha_s"]["value"].get<double>(), sb = s["beta_s_per_byte"]["value"].get<double>();
     segs.push_back(
         {{"from_bytes", s["from_bytes"]},
          {"to_bytes", s["to_bytes"]},
          {"points", s["points"]},
-         {"alpha_s", derived(s["alpha_s"]["value"].get<double>(), "base")},
-         {"beta_s_per_byte", derived(s["beta_s_per_byte"]["value"].get<double>() * beta_scale, "base x ratio")}});
+         {"alpha_s", derived(sa, sp + ".alpha_s " + num(sa) + " s, not scaled")},
+         {"beta_s_per_byte", derived(sb * beta_scale, sp + ".beta_s_per_byte " + num(sb) + " s/B x " + ratio)}});
+  }
   o["segments"] = segs;
   return o;
 }
 // Compute-bound time above the launch floor scales by the peak ratio; the floor itself does not.
 double scale_time(double t, double floor, double ratio) { return floor + std::max(0.0, t - floor) / ratio; }
+
+std::string dtype_list(const OrderedJson& gemm) {
+  std::string s;
+  for (auto it = gemm.begin(); it != gemm.end(); ++it) s += (s.empty() ? "" : ", ") + it.key();
+  return s.empty() ? "none" : s;
+}
 }  // namespace
 
 OrderedJson derive_profile(const OrderedJson& base, const std::string& target, const FitOptions& opt) {
-  const Datasheet* to = find_datasheet(target);
-  if (!to) throw InputError("knee fit: --derive: expected one of h200, h100, a100, b200, got '" + target + "'");
-  const Datasheet* from = find_datasheet(base.value("gpu", std::string()));
-  if (!from)
-    throw InputError("knee fit: base profile: $.gpu: expected a GPU with a datasheet (H200, H100, A100, B200), got '" +
-                     base.value("gpu", std::string()) + "'");
-  const std::string why = "derived from profile '" + base.value("name", std::string()) + "' (" + from->gpu +
-                          ") by datasheet ratios; see docs/calibration.md";
+  std::string key;
+  for (char c : target) key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const Datasheet* to = find_datasheet(key);
+  if (!to || to->key != key) {  // a key, not a GPU name
+    std::string keys;
+    for (const auto& k : datasheet_keys()) keys += (keys.empty() ? "" : ", ") + k;
+    throw InputError("knee fit: --derive: expected a built-in datasheet (" + keys + ") or --datasheet FILE, got '" +
+                     target + "'");
+  }
+  return derive_profile(base, *to, opt, nullptr, true);
+}
+
+OrderedJson derive_profile(const OrderedJson& base, const Datasheet& to, const FitOptions& opt,
+                           const Datasheet* from_sheet, bool skip_unmeasured) {
+  const std::string base_name = base.value("name", std::string()), base_gpu = base.value("gpu", std::string());
+  const Datasheet* fp = from_sheet ? from_sheet : find_datasheet(base_gpu);
+  if (!fp) {
+    std::string keys;
+    for (const auto& k : datasheet_keys()) keys += (keys.empty() ? "" : ", ") + k;
+    throw InputError("knee fit: base profile: $.gpu: expected a GPU with a built-in datasheet (" + keys +
+                     ") or --base-datasheet FILE, got '" + base_gpu + "'");
+  }
+  const Datasheet& from = *fp;
+  const Derivation dv{"'" + base_name + "'", from, to};
+  const OrderedJson& bc = base["compute"];
+
+  // Every dtype the base measured needs both peaks; every dtype the target has, a base table.
+  for (auto it = bc["gemm"].begin(); it != bc["gemm"].end(); ++it) {
+    const std::string dt = it.key();
+    if (!to.gives_peak(dt))
+      throw_input_error(
+          to.origin, "$.dense_TFLOPs." + dt,
+          "the dense " + dt + " TFLOP/s (0 if the GPU has none): base profile '" + base_name + "' measured " + dt,
+          "no such field");
+    if (to.peak(dt) > 0 && !(from.peak(dt) > 0))
+      throw_input_error(
+          from.origin, "$.dense_TFLOPs." + dt,
+          "the base GPU's dense " + dt + " TFLOP/s > 0 (base profile '" + base_name + "' measured " + dt + ")",
+          from.gives_peak(dt) ? num(from.peak(dt)) : "no such field");
+  }
+  std::string skipped;
+  for (const auto& [dt, v] : to.dense_TFLOPs)
+    if (v > 0 && !bc["gemm"].contains(dt) && skip_unmeasured) skipped += (skipped.empty() ? "" : ", ") + dt;
+    else if (v > 0 && !bc["gemm"].contains(dt))
+      throw_input_error(to.origin, "$.dense_TFLOPs." + dt,
+                        "a dtype base profile '" + base_name + "' measured (" + dtype_list(bc["gemm"]) +
+                            "), or 0 to derive without " + dt,
+                        num(v) + " for " + dt + ", which the base never measured");
+  const bool has_attention = base.contains("attention") && !base["attention"]["samples"].empty();
+  if (has_attention && !(to.peak("bf16") > 0 && from.peak("bf16") > 0))
+    throw_input_error(to.origin, "$.dense_TFLOPs.bf16",
+                      "a dense bf16 TFLOP/s > 0 in both datasheets (attention scales by the bf16 ratio)",
+                      num(to.peak("bf16")));
+
   OrderedJson p;
   p["schema_version"] = 1;
-  p["name"] = opt.name.empty() ? to->key : opt.name;
-  p["gpu"] = to->gpu;
-  p["description"] = why;
+  p["name"] = opt.name.empty() ? to.key : opt.name;
+  p["gpu"] = to.gpu;
+  p["description"] = "derived from profile '" + base_name + "' (" + base_gpu + ") by the ratios of datasheets " +
+                     from.origin + " and " + to.origin + "; see docs/calibration.md";
+  p["derivation"] = {{"method", "datasheet ratios (docs/calibration.md, \"Derived profiles\")"},
+                     {"base_profile", base_name},
+                     {"base_gpu", base_gpu},
+                     {"base_state", parameters_state_of(base)},
+                     {"base_datasheet", from.origin},
+                     {"datasheet", to.origin},
+                     {"datasheet_gpu", to.gpu}};
+  if (!skipped.empty())
+    p["derivation"]["dtypes_not_derived"] =
+        skipped + ": the datasheet gives them, base profile '" + base_name + "' never measured them";
   OrderedJson m = base["manifest"];
-  m["gpu_name"] = to->gpu;
+  m.erase("parameters_digest");
+  m["gpu_name"] = to.gpu;
   m["command_line"] = opt.command_line;
   m["git_revision"] = opt.git_revision;
-  m["power_limit_W"] = to->tdp_W;
-  m["clocks"] = OrderedJson::object();
-  m["extra"] = {{"derived_from", base.value("name", std::string())}, {"base_manifest_date", m["date"]}};
+  m["power_limit_W"] = to.tdp_W;
+  m["clocks"] = {{"datasheet_boost_MHz", to.boost_clock_MHz}};
+  if (to.base_clock_MHz > 0) m["clocks"]["datasheet_base_MHz"] = to.base_clock_MHz;
+  m["extra"] = {{"derived_from", base_name}, {"base_manifest_date", m["date"]}};
   p["manifest"] = m;
 
   // compute
   OrderedJson peak = OrderedJson::object(), gemm = OrderedJson::object();
-  const OrderedJson& bc = base["compute"];
-  double bf16_floor = 0, bf16_ratio = to->bf16 / from->bf16;
+  double bf16_floor = 0;
   for (auto it = bc["gemm"].begin(); it != bc["gemm"].end(); ++it) {
     const std::string dt = it.key();
-    const double pt = datasheet_peak(*to, dt), pf = datasheet_peak(*from, dt);
-    if (pt <= 0 || pf <= 0) continue;  // the target has no such tensor-core mode
+    const double pt = to.peak(dt), pf = from.peak(dt);
+    if (pt <= 0) continue;  // the target has no such tensor-core mode
+    const std::string field = "dense_TFLOPs." + dt;
     const double ratio = pt / pf;
     const double floor = it.value()["floor_s"]["value"].get<double>();
     if (dt == "bf16") bf16_floor = floor;
@@ -745,89 +807,113 @@ OrderedJson derive_profile(const OrderedJson& base, const std::string& target, c
                          {"outliers", 0},
                          {"tflops", flops / t / 1e12}});
     }
-    OrderedJson fl = derived(floor, "launch floor of the base profile (host-bound)");
+    const std::string of = "derived from " + dv.base + " compute.gemm." + dt;
+    OrderedJson fl = derived(floor, of + ".floor_s " + num(floor) + " s, not scaled (the launch floor is host time)");
     gemm[dt] = {{"provenance", "derived"},
                 {"floor_s", fl},
                 {"samples", samples},
-                {"note", "base medians: floor + (t - floor) * " + std::to_string(pf) + "/" + std::to_string(pt)}};
-    peak[dt] = {{"achieved", derived(bc["peak_tflops"][dt]["achieved"]["value"].get<double>() * ratio,
-                                     "base achieved x datasheet ratio")},
-                {"datasheet", param(pt, "datasheet")}};
+                {"note", of + ".samples: each median and interval end t as floor_s + (t - floor_s) x " +
+                             dv.ratio(field, pf, pt, true)}};
+    const double achieved = bc["peak_tflops"][dt]["achieved"]["value"].get<double>();
+    peak[dt] = {
+        {"achieved", derived(achieved * ratio, "derived from " + dv.base + " compute.peak_tflops." + dt + ".achieved " +
+                                                   num(achieved) + " TFLOP/s x " + dv.ratio(field, pt, pf, false))},
+        {"datasheet", sheet_param(to, field, pt)}};
   }
   p["compute"] = {{"interpolation", bc["interpolation"]}, {"peak_tflops", peak}, {"gemm", gemm}};
 
   // memory
-  const double hbm = from->hbm_Bps / to->hbm_Bps;
+  const double hbm = from.hbm_bandwidth_Bps / to.hbm_bandwidth_Bps;
+  const std::string hbm_ratio = dv.ratio("hbm_bandwidth_Bps", from.hbm_bandwidth_Bps, to.hbm_bandwidth_Bps, true);
   const OrderedJson& bm = base["memory"];
   OrderedJson mem;
-  mem["capacity_bytes"] = param(to->capacity_bytes, "datasheet");
-  if (to->l2_bytes > 0) mem["l2_bytes"] = param(to->l2_bytes, "datasheet");
-  mem["datasheet_bandwidth_Bps"] = param(to->hbm_Bps, "datasheet");
-  const std::string hbm_note = "base curve, beta x " + std::to_string(from->hbm_Bps / 1e12) + "/" +
-                               std::to_string(to->hbm_Bps / 1e12) + " (HBM TB/s ratio)";
-  mem["copy"] = scale_curve(bm["copy"], hbm, hbm_note);
+  mem["capacity_bytes"] = sheet_param(to, "hbm_capacity_bytes", to.hbm_capacity_bytes);
+  if (to.l2_bytes > 0) mem["l2_bytes"] = sheet_param(to, "l2_bytes", to.l2_bytes);
+  mem["datasheet_bandwidth_Bps"] = sheet_param(to, "hbm_bandwidth_Bps", to.hbm_bandwidth_Bps);
+  mem["copy"] = scale_curve(bm["copy"], "memory.copy", hbm, hbm_ratio, dv);
   OrderedJson ops = OrderedJson::object();
-  for (auto it = bm["ops"].begin(); it != bm["ops"].end(); ++it) ops[it.key()] = scale_curve(it.value(), hbm, hbm_note);
+  for (auto it = bm["ops"].begin(); it != bm["ops"].end(); ++it)
+    ops[it.key()] = scale_curve(it.value(), "memory.ops." + it.key(), hbm, hbm_ratio, dv);
   mem["ops"] = ops;
   p["memory"] = mem;
 
   // attention: like a bf16 GEMM
+  const std::string bf16_ratio_text =
+      has_attention ? dv.ratio("dense_TFLOPs.bf16", from.peak("bf16"), to.peak("bf16"), true) : "";
+  const double bf16_ratio = has_attention ? to.peak("bf16") / from.peak("bf16") : 1;
   OrderedJson att = {{"provenance", "derived"},
                      {"samples", OrderedJson::array()},
-                     {"note", "base times: floor + (t - floor) x bf16 peak ratio"}};
-  for (const auto& s : base["attention"]["samples"]) {
-    OrderedJson e = {{"batch", s["batch"]},
-                     {"heads", s["heads"]},
-                     {"seq", s["seq"]},
-                     {"head_dim", s["head_dim"]},
-                     {"causal", s["causal"]}};
-    for (const char* k : {"fwd", "fwd_bwd"})
-      e[k] = derived(scale_time(s[k]["value"].get<double>(), bf16_floor, bf16_ratio), "base x bf16 ratio");
-    att["samples"].push_back(e);
-  }
+                     {"note", "derived from " + dv.base + " attention.samples: t as the bf16 floor_s " +
+                                  num(bf16_floor) + " s + (t - floor_s) x " + bf16_ratio_text}};
+  if (base.contains("attention"))
+    for (std::size_t i = 0; i < base["attention"]["samples"].size(); ++i) {
+      const auto& s = base["attention"]["samples"][i];
+      OrderedJson e = {{"batch", s["batch"]},
+                       {"heads", s["heads"]},
+                       {"seq", s["seq"]},
+                       {"head_dim", s["head_dim"]},
+                       {"causal", s["causal"]}};
+      for (const char* k : {"fwd", "fwd_bwd"}) {
+        const double t = s[k]["value"].get<double>();
+        e[k] = derived(scale_time(t, bf16_floor, bf16_ratio), "derived from " + dv.base + " attention.samples[" +
+                                                                  std::to_string(i) + "]." + k + " " + num(t) +
+                                                                  " s: floor_s + (t - floor_s) x " + bf16_ratio_text);
+      }
+      att["samples"].push_back(e);
+    }
   p["attention"] = att;
 
   OrderedJson launch = OrderedJson::object();
-  for (auto it = base["launch"].begin(); it != base["launch"].end(); ++it)
-    launch[it.key()] = derived(it.value()["value"].get<double>(), "host-side cost, taken from the base profile");
+  for (auto it = base["launch"].begin(); it != base["launch"].end(); ++it) {
+    const double v = it.value()["value"].get<double>();
+    launch[it.key()] = derived(
+        v, "derived from " + dv.base + " launch." + it.key() + " " + num(v) + " s, not scaled (host-side cost)");
+  }
   p["launch"] = launch;
 
   OrderedJson links = OrderedJson::object();
+  const double pcie = std::pow(2.0, from.pcie_gen - to.pcie_gen);  // each PCIe generation doubles the rate
+  const std::string pcie_ratio = "2^(" + std::to_string(from.pcie_gen) + " - " + std::to_string(to.pcie_gen) +
+                                 ") (pcie_gen of datasheets " + from.key + " / " + to.key + ")";
   for (auto it = base["links"].begin(); it != base["links"].end(); ++it) {
     if (it.key().rfind("host_", 0) != 0) continue;
-    const double r = std::pow(2.0, from->pcie_gen - to->pcie_gen);  // each PCIe generation doubles the rate
-    links[it.key()] =
-        scale_curve(it.value(), r,
-                    "base host link; beta x PCIe generation ratio (gen " + std::to_string(int(from->pcie_gen)) +
-                        " -> " + std::to_string(int(to->pcie_gen)) + ")");
+    links[it.key()] = scale_curve(it.value(), "links." + it.key(), pcie, pcie_ratio, dv);
   }
-  add_datasheet_links(links, *to);
+  add_datasheet_links(links, to);
   p["links"] = links;
 
   const OrderedJson& bp = base["power"];
   OrderedJson pw;
-  const double pr = to->tdp_W / from->tdp_W;
-  for (const char* k : {"idle_W", "compute_W", "memory_W"})
-    pw[k] = derived(bp[k]["value"].get<double>() * pr, "base x TDP ratio");
-  pw["tdp_W"] = param(to->tdp_W, "datasheet");
+  const double pr = to.tdp_W / from.tdp_W;
+  for (const char* k : {"idle_W", "compute_W", "memory_W"}) {
+    const double v = bp[k]["value"].get<double>();
+    pw[k] = derived(v * pr, "derived from " + dv.base + " power." + k + " " + num(v) + " W x " +
+                                dv.ratio("tdp_W", to.tdp_W, from.tdp_W, false));
+  }
+  pw["tdp_W"] = sheet_param(to, "tdp_W", to.tdp_W);
   pw["note"] = bp["note"];
   p["power"] = pw;
   if (base.contains("variability")) {  // assumed the same on the target: a fleet's spread, not the chip's
     OrderedJson v = OrderedJson::object();
-    for (auto it = base["variability"].begin(); it != base["variability"].end(); ++it)
-      v[it.key()] = derived(it.value()["value"].get<double>(), "taken from the base profile (not scaled)");
+    for (auto it = base["variability"].begin(); it != base["variability"].end(); ++it) {
+      const double x = it.value()["value"].get<double>();
+      v[it.key()] = derived(x, "derived from " + dv.base + " variability." + it.key() + " " + num(x) +
+                                   ", not scaled (a fleet's spread, not the chip's)");
+    }
     p["variability"] = v;
   }
   if (base.contains("interference")) {  // dimensionless costs: assumed the same on the target
     const OrderedJson& bi = base["interference"];
     OrderedJson in;
-    for (const char* k : {"held_sm_cost", "hbm_share_cost"})
-      in[k] = derived(bi[k]["value"].get<double>(),
-                      "taken from the base profile (a cost per held SM or per byte of "
-                      "HBM share, not scaled)");
-    in["sm_count"] = to->sm_count;
+    for (const char* k : {"held_sm_cost", "hbm_share_cost"}) {
+      const double x = bi[k]["value"].get<double>();
+      in[k] = derived(x, "derived from " + dv.base + " interference." + k + " " + num(x) +
+                             ", not scaled (a cost per held SM or per byte of HBM share)");
+    }
+    in["sm_count"] = to.sm_count;
     p["interference"] = in;
   }
+  stamp_parameters_digest(p);
   return p;
 }
 

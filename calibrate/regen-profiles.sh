@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the shipped profiles: h200 fitted from the measured data in calibrate/data, the
-# others derived from it by datasheet ratios. Usage: calibrate/regen-profiles.sh [path/to/knee]
-# (default build/knee). Rebuild knee afterwards: the profiles are embedded in the binary.
+# others derived from it by the ratios of the built-in datasheets (profile/datasheets/*.json).
+# Usage: calibrate/regen-profiles.sh [path/to/knee] (default build/knee). Rebuild knee afterwards:
+# the profiles are embedded in the binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 knee=${1:-build/knee}

@@ -2,6 +2,7 @@
 // profile of another GPU by datasheet ratios.
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "calibrate/fitter.hpp"
@@ -29,14 +30,37 @@ int run_fit(const Args& a) {
   opt.name = a.value_or("name", "");
   opt.command_line = command_line();
   opt.git_revision = knee_git_revision();
-  if (auto target = a.value("derive")) {
-    if (a.positional().size() != 1)
-      throw InputError("knee fit --derive: expected one base profile file, got " +
-                       std::to_string(a.positional().size()));
-    Profile base = Profile::load(a.positional()[0]);
-    write_profile(derive_profile(base.json(), *target, opt), a.value("out"));
+  if (auto derive = a.value("derive")) {
+    // knee fit --derive BASE.json --datasheet GPU.json, or the older --derive GPU BASE.json (a
+    // built-in datasheet by key).
+    std::string base_path;
+    std::optional<Datasheet> to;
+    if (auto sheet = a.value("datasheet")) {
+      if (!a.positional().empty())
+        throw InputError("knee fit --derive BASE.json --datasheet GPU.json: expected no other file, got '" +
+                         a.positional()[0] + "'");
+      base_path = *derive;
+      to = datasheet_arg(*sheet, a.what("datasheet"));
+    } else {
+      if (a.positional().size() != 1)
+        throw InputError(
+            "knee fit --derive: expected --derive BASE.json --datasheet GPU.json, or --derive GPU "
+            "BASE.json with one base profile file, got " +
+            std::to_string(a.positional().size()) + " files");
+      base_path = a.positional()[0];
+    }
+    std::optional<Datasheet> from;
+    if (auto b = a.value("base-datasheet")) from = datasheet_arg(*b, a.what("base-datasheet"));
+    Profile base = Profile::load(base_path);
+    const OrderedJson p = to ? derive_profile(base.json(), *to, opt, from ? &*from : nullptr)
+                          : from
+                              ? derive_profile(base.json(), datasheet_arg(*derive, a.what("derive")), opt, &*from, true)
+                              : derive_profile(base.json(), *derive, opt);
+    write_profile(p, a.value("out"));
     return 0;
   }
+  for (const char* f : {"datasheet", "base-datasheet"})
+    if (a.value(f)) throw InputError(a.what(f) + ": expected it with --derive BASE.json, got no --derive");
   std::vector<RawRun> runs;
   std::vector<std::string> nccl;
   for (const auto& path : a.positional()) {
@@ -66,12 +90,19 @@ int run_fit(const Args& a) {
 }  // namespace
 
 KNEE_COMMAND("fit", "fit raw calibration measurements into a profile",
-             "RAW.json [RAW2.json] [NCCL_TESTS.txt ...] [--out profile.json] [--name NAME] | --derive GPU BASE.json",
+             "RAW.json [RAW2.json] [NCCL_TESTS.txt ...] [--out profile.json] [--name NAME] | --derive BASE.json "
+             "--datasheet GPU.json [--base-datasheet BASE_GPU.json] [--out profile.json] | --derive GPU BASE.json",
              {{"out", true, "write the profile here (default: standard output)"},
               {"name", true, "profile name (default: the GPU's short name, e.g. h200)"},
               {"nccl-class", true, "link class that nccl-tests output is fitted into (default nvlink)"},
               {"power-settle-s", true, "power samples this soon after a phase change are excluded (default 1)"},
-              {"derive", true, "derive a profile of GPU h200|h100|a100|b200 from the base profile given"}},
+              {"derive", true,
+               "derive a profile from base profile BASE.json by datasheet ratios (with --datasheet), or of built-in "
+               "datasheet GPU (a100, b200, gb200, h100, h100-pcie, h200) from the base profile given"},
+              {"datasheet", true,
+               "the target GPU's datasheet: a file (docs/calibration.md, \"Datasheet files\") or a built-in key"},
+              {"base-datasheet", true,
+               "the base GPU's datasheet (default: the built-in one matching the base profile's $.gpu)"}},
              run_fit);
 
 }  // namespace knee::cli

@@ -121,6 +121,10 @@ int run_simulate(const Args& args) {
         static_cast<long long>(p.global_batch));
     std::printf("# simulated, not measured; profile %s (%s)\n", r.provenance.value("profile", std::string()).c_str(),
                 r.provenance.value("profile_description", std::string()).c_str());
+    if (r.provenance.value("profile_parameters", std::string()) == "edited")
+      std::printf(
+          "# profile EDITED: its parameters differ from what knee fit wrote ($.manifest.parameters_digest), so their "
+          "provenance (measured, fitted, derived) may no longer hold\n");
     print_memory(r.memory);
     if (r.simulated) {
       const auto& b = r.breakdown;

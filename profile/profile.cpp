@@ -4,12 +4,15 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <map>
 #include <sstream>
 
 #include "common/json_reader.hpp"
+#include "profile/datasheet.hpp"
 #include "profile/embedded_profiles.hpp"
 
 namespace knee {
@@ -111,6 +114,8 @@ struct Profile::Impl {
   nlohmann::ordered_json doc;
   std::string description;
   std::string name, gpu, source;
+  std::string state = "no digest";  // parameters_state()
+  std::string derivation_datasheet;
   std::map<std::string, GemmTable> gemm, batched;  // batched: floor and peak filled after parsing
   Curve copy;
   std::map<std::string, Curve> ops, links;
@@ -183,6 +188,13 @@ void read_manifest(JsonObject m, Profile::Impl& p) {
   m.non_negative("power_limit_W");
   JsonArray src = m.array("source_files");
   for (std::size_t i = 0; i < src.size(); ++i) src.string(i);
+  if (m.has("parameters_digest")) {
+    const std::string d = m.string("parameters_digest");
+    const bool ok = d.size() == 24 && d.rfind("fnv1a64:", 0) == 0 && std::all_of(d.begin() + 8, d.end(), [](char c) {
+                      return std::isxdigit(static_cast<unsigned char>(c));
+                    });
+    if (!ok) m.fail("parameters_digest", "\"fnv1a64:\" and 16 hex digits (what knee fit writes)");
+  }
   if (m.has("extra")) {  // free-form, but for the keys the simulator reads
     JsonObject e = m.object("extra");
     if (e.has("sm_count")) p.manifest_sm_count = static_cast<int>(e.integer("sm_count", 1, 1 << 20));
@@ -394,6 +406,14 @@ Profile::Impl parse(const nlohmann::ordered_json& doc, const std::string& source
   p.name = root.string("name");
   p.gpu = root.string("gpu");
   root.string_or("description", "");
+  if (root.has("derivation")) {  // a derived profile: what it was derived from, by which datasheets
+    JsonObject d = root.object("derivation");
+    for (const char* k : {"method", "base_profile", "base_gpu", "base_state", "base_datasheet", "datasheet_gpu"})
+      d.string(k);
+    p.derivation_datasheet = d.string("datasheet");
+    d.string_or("dtypes_not_derived", "");
+    d.finish();
+  }
   read_manifest(root.object("manifest"), p);
   read_compute(root.object("compute"), p);
   read_memory(root.object("memory"), p);
@@ -422,10 +442,42 @@ Profile::Impl parse(const nlohmann::ordered_json& doc, const std::string& source
   root.finish();
   p.doc = doc;
   p.description = doc.value("description", std::string());
+  p.state = parameters_state_of(doc);
   return p;
 }
 
 }  // namespace
+
+std::string parameters_digest(const nlohmann::ordered_json& profile) {
+  Json j(profile);  // std::map keys: sorted, so the key order of the file does not matter
+  if (j.is_object()) {
+    j.erase("name");
+    j.erase("description");
+    if (j.contains("manifest") && j["manifest"].is_object())  // how it was invoked is not a parameter
+      for (const char* k : {"parameters_digest", "command_line", "git_revision"}) j["manifest"].erase(k);
+  }
+  std::uint64_t h = 14695981039346656037ull;  // FNV-1a 64
+  for (unsigned char c : j.dump()) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "fnv1a64:%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+void stamp_parameters_digest(nlohmann::ordered_json& profile) {
+  // Of the document as it reads back from its text (numbers round-trip exactly through dump).
+  profile["manifest"]["parameters_digest"] = parameters_digest(nlohmann::ordered_json::parse(profile.dump()));
+}
+
+std::string parameters_state_of(const nlohmann::ordered_json& profile) {
+  if (!profile.contains("manifest") || !profile["manifest"].is_object() ||
+      !profile["manifest"].contains("parameters_digest") || !profile["manifest"]["parameters_digest"].is_string())
+    return "no digest";
+  return profile["manifest"]["parameters_digest"].get<std::string>() == parameters_digest(profile) ? "unedited"
+                                                                                                   : "edited";
+}
 
 double elt_bytes(const std::string& dtype) {
   if (dtype == "fp8") return 1;
@@ -549,6 +601,8 @@ const std::string& Profile::gpu() const { return impl_->gpu; }
 const nlohmann::ordered_json& Profile::json() const { return impl_->doc; }
 
 const std::string& Profile::description() const { return impl_->description; }
+const std::string& Profile::parameters_state() const { return impl_->state; }
+const std::string& Profile::derivation_datasheet() const { return impl_->derivation_datasheet; }
 
 bool Profile::measured_on_cpu() const {
   const auto& doc = impl_->doc;
@@ -723,23 +777,6 @@ double Profile::variability_cv(const std::string& which) const {
 
 Profile::PowerReference Profile::power_reference() const { return impl_->power_ref; }
 
-namespace {
-// SMs by GPU model (SXM unless named), matched in this order against the lower-cased $.gpu, then
-// the profile's name: the first key the name contains wins (gb200 before b200, h100 pcie before h100).
-int datasheet_sm_count(const std::string& name, std::string* model) {
-  static const std::vector<std::pair<std::string, int>> table = {{"gb200", 148},     {"b200", 148}, {"h200", 132},
-                                                                 {"h100 pcie", 114}, {"h100", 132}, {"a100", 108}};
-  std::string low;
-  for (char ch : name) low += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  for (const auto& [key, sms] : table)
-    if (low.find(key) != std::string::npos) {
-      *model = key;
-      return sms;
-    }
-  return 0;
-}
-}  // namespace
-
 CommInterference Profile::comm_interference() const {
   const Impl& p = *impl_;
   if (p.has_interference) return p.interference;
@@ -752,15 +789,19 @@ CommInterference Profile::comm_interference() const {
     c.sm_count = p.manifest_sm_count;
     from = "$.manifest.extra.sm_count (measured)";
   } else {
-    std::string model;
-    c.sm_count = datasheet_sm_count(p.gpu, &model);
-    if (c.sm_count == 0) c.sm_count = datasheet_sm_count(p.name, &model);
-    if (c.sm_count == 0)
+    // The built-in datasheet of the GPU model, by $.gpu, else by the profile's name.
+    const Datasheet* d = find_datasheet(p.gpu);
+    if (!d) d = find_datasheet(p.name);
+    if (!d) {
+      std::string keys;
+      for (const auto& k : datasheet_keys()) keys += (keys.empty() ? "" : ", ") + k;
       p.fail("$.interference",
-             "an interference measurement, $.manifest.extra.sm_count or a GPU whose SM count knee knows (H100, "
-             "H200, A100, B200, GB200) to model communication beside compute",
+             "an interference measurement, $.manifest.extra.sm_count or a GPU with a built-in datasheet (" + keys +
+                 ") to model communication beside compute",
              "none for gpu '" + p.gpu + "'");
-    from = "the datasheet (" + model + ")";
+    }
+    c.sm_count = d->sm_count;
+    from = "the datasheet (" + d->origin + ")";
   }
   c.note =
       "held_sm_cost and hbm_share_cost assumed 1 (no $.interference in this profile; knee calibrate "

@@ -40,6 +40,13 @@ class Profile {
   const std::string& name() const;
   const std::string& gpu() const;
   const std::string& description() const;  // $.description, "" when absent
+  // Whether the parameters are what knee fit wrote: "unedited" ($.manifest.parameters_digest
+  // matches them), "edited" (it does not: something was changed after knee fit wrote the profile,
+  // so its provenance words may no longer hold), "no digest" (none recorded). See
+  // parameters_digest below and docs/calibration.md, "Edited profiles".
+  const std::string& parameters_state() const;
+  // $.derivation.datasheet of a derived profile (the datasheet file or "builtin:KEY"), else "".
+  const std::string& derivation_datasheet() const;
   // Measured on a CPU, not a GPU (what knee calibrate --backend cpu writes: $.gpu "cpu: ..." or
   // $.manifest.gpu_count 0): its times say nothing about a GPU.
   bool measured_on_cpu() const;
@@ -109,8 +116,8 @@ class Profile {
   double variability_cv(const std::string& which) const;
   // $.interference when present (held_sm_cost, hbm_share_cost, sm_count: measured by the CUDA
   // backend's "interference" section, or derived); else both costs assumed 1, provenance
-  // "assumed", with sm_count from $.manifest.extra.sm_count, else the datasheet of the GPU model
-  // ($.gpu: H100 and H200 132, H100 PCIe 114, A100 108, B200 and GB200 148), else an InputError
+  // "assumed", with sm_count from $.manifest.extra.sm_count, else the built-in datasheet of the
+  // GPU model (profile/datasheets, find_datasheet of $.gpu, else of $.name), else an InputError
   // naming the profile (a CPU profile, an unknown GPU).
   CommInterference comm_interference() const;
 
@@ -123,6 +130,16 @@ class Profile {
  private:
   std::shared_ptr<const Impl> impl_;
 };
+
+// The digest knee fit writes into $.manifest.parameters_digest: "fnv1a64:" and 16 hex digits of
+// FNV-1a 64 over the compact JSON text (keys sorted) of the whole profile less $.name,
+// $.description and, of $.manifest, parameters_digest, command_line and git_revision (how it was
+// invoked). A check against accidental edits, not a signature: anyone can recompute it.
+std::string parameters_digest(const nlohmann::ordered_json& profile);
+// Sets $.manifest.parameters_digest of `profile` (as it will read back from its JSON text).
+void stamp_parameters_digest(nlohmann::ordered_json& profile);
+// "unedited", "edited" or "no digest" of a profile document, as Profile::parameters_state.
+std::string parameters_state_of(const nlohmann::ordered_json& profile);
 
 // Bytes of one element of a GEMM dtype: fp8 1, bf16 and fp16 2, fp64 8, the rest (tf32, fp32) 4.
 double elt_bytes(const std::string& dtype);

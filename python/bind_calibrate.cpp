@@ -1,6 +1,7 @@
 // knee._knee.Profile (profile/profile.hpp) and knee._knee.fit, the library behind `knee fit`
 // (cli/cmd_fit.cpp): raw measurements -> profile JSON, or a derived profile of another GPU.
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <utility>
 
@@ -57,12 +58,21 @@ py::object fit(const std::vector<std::pair<std::string, std::string>>& inputs, c
   return json_to_py(profile);
 }
 
-py::object derive(const std::string& base_json, const std::string& target, const std::string& command_line) {
+// `target`: a built-in datasheet key, or "" with `datasheet` a file or key; `base_datasheet`: the
+// base GPU's ("" for the built-in one matching the base's $.gpu).
+py::object derive(const std::string& base_json, const std::string& target, const std::string& datasheet,
+                  const std::string& base_datasheet, const std::string& command_line) {
   FitOptions opt;
   opt.command_line = command_line;
   opt.git_revision = knee_git_revision();
   Profile base = Profile::from_json(OrderedJson::parse(base_json), "<base profile>");
-  OrderedJson p = derive_profile(base.json(), target, opt);
+  std::optional<Datasheet> from;
+  if (!base_datasheet.empty()) from = datasheet_arg(base_datasheet, "knee.derive: base_datasheet");
+  OrderedJson p;
+  if (!datasheet.empty())
+    p = derive_profile(base.json(), datasheet_arg(datasheet, "knee.derive: datasheet"), opt, from ? &*from : nullptr);
+  else if (from) p = derive_profile(base.json(), datasheet_arg(target, "knee.derive: target"), opt, &*from, true);
+  else p = derive_profile(base.json(), target, opt);
   Profile::from_json(p, "derived profile");
   return json_to_py(p);
 }
@@ -80,6 +90,7 @@ void add_calibrate(py::module_& m) {
           py::arg("text"), py::arg("source"))
       .def_property_readonly("name", &Profile::name)
       .def_property_readonly("gpu", &Profile::gpu)
+      .def_property_readonly("parameters_state", &Profile::parameters_state)
       .def("gemm_time_s", &Profile::gemm_time_s, py::arg("m"), py::arg("n"), py::arg("k"), py::arg("dtype"))
       .def("gemm_tflops", &Profile::gemm_tflops, py::arg("m"), py::arg("n"), py::arg("k"), py::arg("dtype"))
       .def("gemm_dtypes", &Profile::gemm_dtypes)
@@ -122,7 +133,8 @@ void add_calibrate(py::module_& m) {
       .def("json", [](const Profile& p) { return json_to_py(p.json()); });
   m.def("fit", &fit, py::arg("inputs"), py::kw_only(), py::arg("name"), py::arg("nccl_class"),
         py::arg("power_settle_s"), py::arg("command_line"));
-  m.def("derive", &derive, py::arg("base_json"), py::arg("target"), py::arg("command_line"));
+  m.def("derive", &derive, py::arg("base_json"), py::arg("target"), py::arg("datasheet"), py::arg("base_datasheet"),
+        py::arg("command_line"));
   m.def("datasheet_keys", &datasheet_keys);
 }
 

@@ -56,6 +56,12 @@ class Profile:
     def gpu(self):
         return self._p.gpu
 
+    @property
+    def parameters_state(self):
+        """"unedited" (the parameters digest knee fit wrote matches), "edited" (it does not: changed
+        after knee fit wrote the profile) or "no digest" (docs/calibration.md, "Edited profiles")."""
+        return self._p.parameters_state
+
     def gemm_time_s(self, m, n, k, dtype="bf16"):
         """Seconds of C[m,n] = A[m,k] B[k,n], launch floor included."""
         return self._p.gemm_time_s(*self._mnk(m, n, k), _args.string("gemm_time_s", "dtype", dtype))
@@ -169,9 +175,21 @@ def fit(raw, name=None, nccl_class="nvlink", power_settle_s=1.0):
                      command_line=f"knee.fit({len(inputs)} inputs, name={name!r})")
 
 
-def derive(base, target):
-    """A profile dict of GPU `target` ("h100", "a100", "b200", ...) derived from `base` (a
-    Profile, dict or file) by datasheet ratios, as `knee fit --derive TARGET BASE.json`."""
+def derive(base, target=None, datasheet=None, base_datasheet=None):
+    """A profile dict derived from `base` (a Profile, dict or file) by datasheet ratios.
+
+    target: a built-in datasheet key ("h100", "a100", "b200", "gb200", ...), as `knee fit --derive
+    TARGET BASE.json`; or datasheet: a datasheet file (docs/calibration.md, "Datasheet files") or
+    key, as `knee fit --derive BASE.json --datasheet FILE`. base_datasheet: the base GPU's datasheet
+    (default: the built-in one matching the base's gpu). Bad input raises knee.InputError.
+    """
+    what = "knee.derive"
+    if (target is None) == (datasheet is None):
+        raise _knee.InputError(f"{what}: target, datasheet: expected exactly one of them, got "
+                               f"{'both' if target is not None else 'neither'}")
     p = base if isinstance(base, Profile) else Profile(base)
-    return _knee.derive(_args.json_text("knee.derive", "base", p.to_dict()),
-                        _args.string("knee.derive", "target", target), f"knee.derive(target={target!r})")
+    t = "" if target is None else _args.string(what, "target", target)
+    d = "" if datasheet is None else os.fspath(datasheet) if isinstance(datasheet, os.PathLike) else _args.string(what, "datasheet", datasheet)
+    b = "" if base_datasheet is None else os.fspath(base_datasheet) if isinstance(base_datasheet, os.PathLike) else _args.string(what, "base_datasheet", base_datasheet)
+    return _knee.derive(_args.json_text(what, "base", p.to_dict()), t, d, b,
+                        f"knee.derive(target={target!r}, datasheet={datasheet!r})")

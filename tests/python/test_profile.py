@@ -144,3 +144,32 @@ def test_power_reference_and_variability():
     assert 0 < p.variability_cv("gpu_cv") < 0.02
     del d["variability"]
     assert knee.Profile.from_dict(d).variability_cv("op_cv") is None
+
+
+def test_derive_with_a_datasheet_file(src_dir, knee_bin, tmp_path):
+    sheet = src_dir / "profile/datasheets/h100.json"
+    got = knee.derive(knee.Profile.builtin("h200"), datasheet=sheet)
+    assert got["derivation"]["datasheet"] == str(sheet)
+    out = tmp_path / "h100.json"
+    subprocess.run([knee_bin, "fit", "--derive", src_dir / "profile/shipped/h200.json", "--datasheet", sheet,
+                    "--out", out], check=True)
+    cli = json.loads(out.read_text())
+    strip = [copy.deepcopy(d) for d in (got, cli)]
+    for d in strip:
+        d["manifest"].pop("command_line")  # how it was invoked differs, nothing else
+    assert strip[0] == strip[1]
+    assert got["manifest"]["parameters_digest"] == cli["manifest"]["parameters_digest"]
+    assert knee.Profile(got).parameters_state == "unedited"
+    hypo = knee.derive("h200", datasheet=src_dir / "examples/datasheets/h200-2x-hbm.json")
+    assert hypo["memory"]["copy"]["bandwidth_Bps"]["value"] == 2 * knee.Profile("h200").memory_bandwidth_Bps()
+    edited = copy.deepcopy(got)
+    edited["power"]["idle_W"]["value"] += 1
+    assert knee.Profile(edited).parameters_state == "edited"
+    bad = json.loads(sheet.read_text())
+    bad["tdp_W"] = "700 W"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    with pytest.raises(knee.InputError, match=r"bad\.json: \$\.tdp_W: expected a number > 0"):
+        knee.derive("h200", datasheet=path)
+    with pytest.raises(knee.InputError, match="expected exactly one of them"):
+        knee.derive("h200", "h100", datasheet=sheet)

@@ -92,6 +92,9 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
   r.provenance["profile"] = prof.name();
   r.provenance["profile_gpu"] = prof.gpu();
   r.provenance["profile_description"] = prof.description();
+  // "edited" when the parameters no longer match the digest knee fit wrote (docs/calibration.md).
+  r.provenance["profile_parameters"] = prof.parameters_state();
+  if (!prof.derivation_datasheet().empty()) r.provenance["profile_datasheet"] = prof.derivation_datasheet();
   r.provenance["peak_tflops_datasheet"] = prof.peak_tflops(s.model.dtype);
   r.provenance["system"] = s.system.name;
   r.provenance["placement"] = [&] {
