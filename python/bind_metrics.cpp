@@ -1,6 +1,10 @@
-// knee._knee.render_report: the HTML capacity-planning report of `knee report` (metrics).
+// knee._knee.render_report: the HTML capacity-planning report of `knee report` (metrics);
+// knee._knee.analyze and the analysis schema: `knee analyze` (metrics/run_analysis*.hpp).
 #include "common/json_reader.hpp"
 #include "metrics/report.hpp"
+#include "metrics/run_analysis.hpp"
+#include "metrics/run_analysis_schema.hpp"
+#include "metrics/run_input.hpp"
 #include "python/bindings.hpp"
 
 namespace knee::python {
@@ -17,7 +21,50 @@ py::bytes render_report(const std::string& sweep_text, const std::string& source
   return py::bytes(html);
 }
 
+// Runs as CSV or JSON text (a DataFrame or records arrive as JSON rows) -> `knee analyze --json`.
+py::object analyze_runs_text(const std::string& text, const std::string& source, bool strict, std::int64_t baseline,
+                             double precision, std::int64_t resamples, std::int64_t seed) {
+  AnalyzeOptions opt;
+  opt.baseline_gpus = checked_integer(baseline, "knee.analyze: baseline", 0);
+  opt.precision = precision;
+  opt.resamples = static_cast<int>(checked_integer(resamples, "knee.analyze: resamples", 100, 1000000));
+  opt.seed = static_cast<std::uint64_t>(checked_integer(seed, "knee.analyze: seed", 0));
+  nlohmann::ordered_json j;
+  {
+    py::gil_scoped_release release;
+    j = analysis_json(analyze_runs(parse_runs_text(text, source, strict), opt));
+  }
+  return json_to_py(j);
+}
+
+// The analysis schema (metrics/run_analysis_schema.hpp): what knee.analyze's DataFrames are made from.
+template <class T>
+py::list field_list(const std::vector<AnalysisField<T>>& fields) {
+  py::list out;
+  for (const auto& f : fields) {
+    py::dict d;
+    d["key"] = f.key;
+    d["unit"] = f.unit;
+    d["meaning"] = f.meaning;
+    out.append(d);
+  }
+  return out;
+}
+
 void add_metrics(py::module_& m) {
+  m.def("analyze", &analyze_runs_text, py::arg("text"), py::arg("source"), py::arg("strict"), py::arg("baseline"),
+        py::arg("precision"), py::arg("resamples"), py::arg("seed"),
+        "Measured runs (CSV or JSON text) analysed: the dict of `knee analyze --json`.");
+  m.def(
+      "analysis_fields",
+      [](const std::string& part) {
+        if (part == "counts") return field_list(analysis_count_fields());
+        if (part == "fits") return field_list(analysis_fit_fields());
+        if (part == "predictions") return field_list(analysis_prediction_fields());
+        return field_list(analysis_fields());
+      },
+      py::arg("part"),
+      "The fields of `knee analyze --json` (part: top, counts, fits, predictions): key, unit, meaning.");
   m.def("render_report", &render_report, py::arg("sweep_text"), py::arg("source"), py::arg("command_line"),
         py::arg("question"), "The HTML of `knee report` for sweep JSON text.");
 }

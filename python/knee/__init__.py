@@ -10,6 +10,7 @@
     df = knee.sweep("examples/scenarios/gpt-h200-study.json", gpus=[1024, 2048, 4096], processes=2)
     knee.plot.efficiency(df); knee.report(df, out="report.html")
     knee.explain("examples/scenarios/gpt3-175b-1024.json")       # DataFrame: each mechanism off, alone
+    a = knee.analyze("examples/runs/synthetic-strong.csv")         # measured runs: a.counts, a.fits DataFrames
 
 Bad input raises knee.InputError (a ValueError) naming the argument or the JSON path.
 Reference: docs/python.md.
@@ -20,6 +21,7 @@ from .collectives import CollectiveResult, collective, collective_sweep
 from .calibrate import Profile, fit, derive
 from .workload import DoesNotFitError, SimulationResult, explain, simulate, sweep
 from .report import report
+from .analyze import RunAnalysis, analyze
 from . import plot
 
 __all__ = [
@@ -28,4 +30,5 @@ __all__ = [
     "CollectiveResult", "collective", "collective_sweep",
     "Profile", "fit", "derive",
     "DoesNotFitError", "SimulationResult", "explain", "simulate", "sweep", "report", "plot",
+    "RunAnalysis", "analyze",
 ]

@@ -1,0 +1,48 @@
+// knee analyze: measured step times (or throughputs) at one or more GPU counts, analysed with a
+// reviewer's discipline (docs/analyze.md): warm-up, outliers, intervals, speedup against a stated
+// baseline, the kind of scaling, and Amdahl, Gustafson and USL fits with their knees.
+#include <iostream>
+#include <string>
+
+#include "cli/command.hpp"
+#include "metrics/run_analysis.hpp"
+#include "metrics/run_analysis_schema.hpp"
+#include "metrics/run_analysis_table.hpp"
+#include "metrics/run_input.hpp"
+
+namespace knee::cli {
+namespace {
+
+int run_analyze(const Args& args) {
+  if (args.positional().size() != 1)
+    throw InputError("knee analyze: expected one file of runs (RUNS.csv or RUNS.json), got " +
+                     std::to_string(args.positional().size()) + " arguments");
+  AnalyzeOptions opt;
+  opt.baseline_gpus = args.integer_or("baseline", 0, 1);
+  opt.precision = args.number_or("precision", 0.01);
+  if (!(opt.precision > 0 && opt.precision < 1))
+    throw InputError("knee analyze: --precision: expected a share in (0, 1), e.g. 0.01 for 1%, got " +
+                     *args.value("precision"));
+  opt.resamples = static_cast<int>(args.integer_or("resamples", 2000, 100, 1000000));
+  opt.seed = static_cast<std::uint64_t>(args.integer_or("seed", 1, 0));
+  const RunTable t = load_runs(args.positional()[0], args.flag("strict"));
+  const RunAnalysis a = analyze_runs(t, opt);
+  if (args.flag("json")) std::cout << analysis_json(a).dump(2) << "\n";
+  else std::cout << analysis_table(a);
+  return 0;
+}
+
+KNEE_COMMAND("analyze",
+             "measured runs analysed: warm-up (MSER-5), outliers, bootstrap intervals, speedup and efficiency "
+             "against a baseline, strong/weak/unfair scaling, Amdahl, Gustafson and USL fits",
+             "RUNS.csv|RUNS.json [--baseline GPUS] [--precision 0.01] [--json]",
+             {{"baseline", true, "GPU count speedup and efficiency are relative to (default: the smallest measured)"},
+              {"precision", true, "wanted half-width of the mean's 95% interval, a share of the mean (default 0.01)"},
+              {"resamples", true, "bootstrap resamples of each interval (default 2000)"},
+              {"seed", true, "seed of the bootstrap streams (default 1)"},
+              {"strict", false, "refuse unknown CSV columns (JSON keys are always checked)"},
+              {"json", false, "print JSON"}},
+             run_analyze);
+
+}  // namespace
+}  // namespace knee::cli
