@@ -151,10 +151,11 @@ int run_simulate(const Args& args) {
       std::printf("comm/compute     %.3f\n", r.comm_to_compute);
       print_energy_and_cost(s, r);
       std::printf(
-          "breakdown (stage %d): compute %.4f s (launch gaps %.4f, SM sharing %.4f), exposed comm %.4f s "
+          "breakdown (stage %d): compute %.4f s (forward %.4f, backward %.4f; launch gaps %.4f, SM sharing %.4f), "
+          "exposed comm %.4f s "
           "[tp %.4f pp %.4f dp %.4f cp %.4f ep %.4f], bubble %.4f s, optimizer %.4f s",
-          r.critical_stage, b.compute_s, b.launch_gap_s, b.sm_sharing_s, b.exposed_comm_s(), b.tp_s, b.pp_s, b.dp_s,
-          b.cp_s, b.ep_s, b.bubble_s, b.optimizer_s);
+          r.critical_stage, b.compute_s, b.forward_s, b.backward_s, b.launch_gap_s, b.sm_sharing_s, b.exposed_comm_s(),
+          b.tp_s, b.pp_s, b.dp_s, b.cp_s, b.ep_s, b.bubble_s, b.optimizer_s);
       if (r.stragglers.enabled) std::printf(", stragglers %+.4f s", b.straggler_s);
       std::printf("\n");
       std::printf("# simulated in %.3f s wall (%llu events, %llu collective timings)\n", wall,

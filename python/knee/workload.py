@@ -161,7 +161,7 @@ def sweep(scenario, gpus, mode="strong", baseline=None, threshold=0.8, *, proces
     Columns: those of `knee sweep --csv`, from one schema (knee.workload.SWEEP_COLUMN_SPECS gives
     each column's unit and meaning): gpus, tp, pp, dp, cp, global_batch, feasible, reason (why
     not feasible), step_time_s, tokens_per_s, speedup, efficiency (speedup / (gpus / baseline)),
-    mfu, comm_to_compute, the step's breakdown (compute_s, exposed_comm_s,
+    mfu, comm_to_compute, the step's breakdown (compute_s, forward_s, backward_s, exposed_comm_s,
     exposed_{tp,pp,dp,cp,ep}_s, bubble_s, optimizer_s, launch_gap_s, straggler_s),
     memory_per_gpu_bytes, avg_power_per_gpu_W and facility_J_per_token (NaN without a power
     model), usd_per_million_tokens (NaN without a price in the scenario's cost), run_days and

@@ -53,7 +53,8 @@ struct StagePlan {
 
 struct StageStats {
   double busy_s = 0, compute_s = 0, gap_s = 0, dp_exposed_s = 0, end_s = 0, dp_busy_s = 0, pp_busy_s = 0;
-  double scaled_extra_s = 0;  // kernel time added by the op scales (SM sharing), part of compute_s
+  double scaled_extra_s = 0;    // kernel time added by the op scales (SM sharing), part of compute_s
+  double fwd_s = 0, bwd_s = 0;  // compute_s + gap_s split by phase (recompute counts as backward)
   // An end stage's wait for the other end stage's gradients before the tied-embedding all-reduce:
   // the schedule's doing (the first stage finishes its backward last), reported as bubble.
   double partner_wait_s = 0;
@@ -272,6 +273,7 @@ class PipelineSim : public EventSink {
     X.compute_s += scale * c.compute_s;
     X.scaled_extra_s += (scale - 1) * c.compute_s;
     X.gap_s += c.launch_gap_s;
+    (o.fwd ? X.fwd_s : X.bwd_s) += scale * c.compute_s + c.launch_gap_s;
     for (int g = 0; g < 5; ++g) {
       X.exposed[g] += c.comm_exposed_s[g];
       X.busy[g] += c.comm_busy_s[g];

@@ -13,6 +13,8 @@ Json breakdown_json(const SimResult& r) {
   const Breakdown& breakdown = r.breakdown;
   Json b;
   b["compute_s"] = breakdown.compute_s;
+  b["forward_s"] = breakdown.forward_s;
+  b["backward_s"] = breakdown.backward_s;
   b["exposed_comm_s"] = breakdown.exposed_comm_s();
   b["exposed_comm_by_group_s"] = {{"tp", breakdown.tp_s},
                                   {"pp", breakdown.pp_s},

@@ -27,6 +27,10 @@ struct Breakdown {
   // Of compute_s: kernel time added by communication kernels holding SMs and HBM bandwidth while
   // they overlap it (docs/workloads.md, "SM sharing").
   double sm_sharing_s = 0;
+  // compute_s by phase: forward ops and backward ops (activation recomputation runs inside the
+  // backward op, so it counts there), launch gaps and SM sharing included; forward_s + backward_s
+  // = compute_s. The optimizer step is optimizer_s.
+  double forward_s = 0, backward_s = 0;
   double tp_s = 0, pp_s = 0, dp_s = 0, cp_s = 0, ep_s = 0;  // exposed, by group
   // Step time with per-GPU variation less the step without (0 without a straggler model; negative
   // when the sampled GPUs happen to be faster than the profiled one).

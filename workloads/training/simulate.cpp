@@ -55,6 +55,8 @@ int fill_breakdown(const StepPlan& plan, const PipelineRun& run, std::unique_ptr
   B.compute_s = X.compute_s + X.gap_s;
   B.launch_gap_s = X.gap_s;
   B.sm_sharing_s = X.scaled_extra_s;
+  B.forward_s = X.fwd_s;
+  B.backward_s = X.bwd_s;
   B.optimizer_s = plans[static_cast<std::size_t>(crit)].optimizer_s;
   B.bubble_s = std::max(0.0, bubble);
   B.pp_s = std::max(0.0, idle - B.bubble_s);
