@@ -2,10 +2,7 @@
 # knee analyze: the shipped example (synthetic strong-scaling runs) prints its table and exits 0;
 # --json agrees with the generating law and is bit-identical run to run; bad input exits 2 with
 # one line naming the file, the row and the field.
-set -u
-knee=$1; src=$2
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ex="$src/examples/runs/synthetic-strong.csv"
 "$knee" analyze "$ex" > "$tmp/out" 2> "$tmp/err" || fail "analyze exit $?: $(cat $tmp/err)"

@@ -1,12 +1,7 @@
 #!/usr/bin/env bash
 # knee fit / knee calibrate: a successful fit from the project's data, a derived profile, the CPU
 # backend end to end, and exit status 2 with one line naming file and path on bad input.
-set -u
-knee=$1
-src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 d=$src/calibrate/data/h200-2026-11-27
 
 "$knee" fit "$d/micro.json" "$d/run2/micro.json" --name h200 --out "$tmp/h200.json" || fail "fit exited $?"
@@ -15,13 +10,6 @@ grep -q '"run_to_run"' "$tmp/h200.json" || fail "fit: no run_to_run from the sec
 "$knee" fit --derive a100 "$tmp/h200.json" --out "$tmp/a100.json" || fail "derive exited $?"
 grep -q '"NVIDIA A100 SXM 80GB"' "$tmp/a100.json" || fail "derive: wrong gpu"
 
-expect2() {  # expect2 PATTERN CMD... : exit status 2 and one stderr line containing PATTERN
-  "${@:2}" >"$tmp/out" 2>"$tmp/err"
-  local rc=$?
-  [ $rc -eq 2 ] || fail "expected exit 2, got $rc: ${*:2}"
-  [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "expected one error line: $(cat "$tmp/err")"
-  grep -qF -- "$1" "$tmp/err" || fail "expected '$1' in: $(cat "$tmp/err")"
-}
 head -c 5000 "$d/micro.json" >"$tmp/trunc.json"
 expect2 "$tmp/trunc.json: expected valid JSON" "$knee" fit "$tmp/trunc.json" --out "$tmp/x.json"
 sed '0,/{/s//{"elapsed_secs": 1, /' "$d/micro.json" >"$tmp/unknown.json"

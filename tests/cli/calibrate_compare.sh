@@ -3,13 +3,7 @@
 # profile (whose run_to_run came from that same run) flags nothing, by construction; perturbed
 # copies of it are flagged exactly where they go beyond the recorded variation; bad input exits 2.
 # Also checks that scripts/device-calibrate.sh parses and refuses a missing bundle binary.
-set -u
-knee=$1
-src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-py=/usr/bin/python3
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cmp=$src/scripts/compare-profiles.py
 ref=$src/profile/shipped/h200.json
 "$knee" fit "$src/calibrate/data/h200-2026-11-27/run2/micro.json" --name h200 --out "$tmp/r2.json" || fail "fit run2 exited $?"

@@ -2,13 +2,7 @@
 # knee fit --derive BASE.json --datasheet GPU.json: the shipped datasheet files, the older
 # --derive GPU form, a hypothetical datasheet, exit 2 with one line naming the file and the field
 # on bad datasheets, and a hand-edited profile reported as edited by knee simulate.
-set -u
-knee=$1
-src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-py=/usr/bin/python3
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 base=$src/profile/shipped/h200.json
 sheets=$src/profile/datasheets
 
@@ -48,13 +42,6 @@ P
 grep -q '"note": "derived from '"'"'h200'"'"' memory.copy.beta_s_per_byte [0-9.e+-]* s/B x 4.8e+12/3.35e+12 (hbm_bandwidth_Bps of datasheets h200 / h100)"' \
   "$tmp/h100-key.json" || fail "no specific provenance note for memory.copy.beta_s_per_byte"
 
-expect2() {  # expect2 PATTERN CMD... : exit status 2 and one stderr line containing PATTERN
-  "${@:2}" >"$tmp/out" 2>"$tmp/err"
-  local rc=$?
-  [ $rc -eq 2 ] || fail "expected exit 2, got $rc: ${*:2}"
-  [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "expected one error line: $(cat "$tmp/err")"
-  grep -qF -- "$1" "$tmp/err" || fail "expected '$1' in: $(cat "$tmp/err")"
-}
 edit() {  # edit OUT PYTHON-STATEMENT : the h100 datasheet with `d` changed by the statement
   $py -c "import json, sys; d = json.load(open('$sheets/h100.json')); $2; json.dump(d, open('$1', 'w'))"
 }

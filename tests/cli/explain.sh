@@ -1,10 +1,7 @@
 #!/bin/bash
 # knee explain: the error budget prints its rows and exits 0; --json rows match the text; bad input
 # exits 2 with one line; a layout that does not fit is explained anyway (exit 3, as simulate --force).
-set -u
-knee=$1; src=$2
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ex="$src/examples/scenarios/gpt3-175b-1024.json"
 "$knee" explain "$ex" > "$tmp/out" 2> "$tmp/err" || fail "explain exit $?: $(cat $tmp/err)"

@@ -1,9 +1,6 @@
 #!/bin/bash
 # knee simulate / sweep: JSON keys, exit 3 when memory does not fit, exit 2 naming the key on bad input.
-set -u
-knee=$1; src=$2
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 out=$("$knee" simulate "$src/examples/scenarios/gpt3-175b-1024.json" --json) || fail "simulate exit $?"
 for k in step_time_s tokens_per_s model_flops_per_step tflops_per_gpu mfu memory_per_gpu_bytes comm_to_compute \

@@ -2,11 +2,8 @@
 # A profile measured on a CPU (knee calibrate --backend cpu) named by a GPU scenario: knee simulate
 # and knee sweep exit 2 with one line saying it was measured on a CPU and what to use instead; GPU
 # profiles, built in or as files, still run.
-set -u
-knee=$1; src=$2
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-expect2() {  # expect2 CMD... : exit status 2, nothing on stdout, one line on stderr (in $tmp/err)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+expect2_silent() {  # expect2_silent CMD... : exit status 2, nothing on stdout, one line on stderr (in $tmp/err)
   "$@" >"$tmp/out" 2>"$tmp/err"
   local rc=$?
   [ $rc -eq 2 ] || fail "expected exit 2, got $rc: $* ($(head -2 "$tmp/err"))"
@@ -28,14 +25,14 @@ P
 }
 scenario "$tmp/cpu.json" "$tmp/on-cpu.json"
 
-expect2 "$knee" simulate "$tmp/on-cpu.json"
+expect2_silent "$knee" simulate "$tmp/on-cpu.json"
 has "$tmp/on-cpu.json: \$.profile: expected a profile measured on a GPU, got '$tmp/cpu.json', measured on a CPU, not a GPU"
 has "knee calibrate --backend cpu"
 has 'use a shipped GPU profile ("profile": "h100"'   # dgx-h100's own GPU, a built-in profile
 has "calibrate on the GPU with knee calibrate --backend cuda"
-expect2 "$knee" simulate "$tmp/on-cpu.json" --json
+expect2_silent "$knee" simulate "$tmp/on-cpu.json" --json
 has "measured on a CPU, not a GPU"
-expect2 "$knee" sweep "$tmp/on-cpu.json" --gpus 512,1024 --json
+expect2_silent "$knee" sweep "$tmp/on-cpu.json" --gpus 512,1024 --json
 has "$tmp/on-cpu.json: \$.profile: expected a profile measured on a GPU"
 
 # The name does not matter: a CPU profile renamed h200 is still a CPU's.
@@ -46,7 +43,7 @@ j["name"] = "h200"
 json.dump(j, open(sys.argv[2], "w"))
 P
 scenario "$tmp/renamed.json" "$tmp/on-renamed.json"
-expect2 "$knee" simulate "$tmp/on-renamed.json"
+expect2_silent "$knee" simulate "$tmp/on-renamed.json"
 has "measured on a CPU, not a GPU"
 
 # GPU profiles run: built in, and the shipped H200 profile as a file.

@@ -1,10 +1,7 @@
 #!/bin/bash
 # knee simulate --trace: writes a Chrome trace (valid JSON, one process per traced GPU), bad
 # --trace-ranks exits 2 with one line naming the flag.
-set -u
-knee=$1; src=$2
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "$knee" simulate "$src/examples/scenarios/gpt3-175b-1024.json" --trace "$tmp/t.json" --trace-ranks 0,8,1023 \
   > "$tmp/out" 2> "$tmp/err" || fail "simulate --trace exit $?"
