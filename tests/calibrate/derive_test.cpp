@@ -10,15 +10,16 @@
 #include "common/json_reader.hpp"
 #include "profile/profile.hpp"
 #include "tests/common/error_of.hpp"
+#include "tests/common/source_path.hpp"
 #include "tests/common/write_tmp.hpp"
 
 using namespace knee;
 using knee::test::error_of;
+using knee::test::kExample;
+using knee::test::kSheets;
 using knee::test::write_tmp;
 
 namespace {
-const std::string kSheets = std::string(KNEE_SOURCE_DIR) + "/profile/datasheets/";
-const std::string kExample = std::string(KNEE_SOURCE_DIR) + "/examples/datasheets/h200-2x-hbm.json";
 const FitOptions kOpt{"", "test", "test", 1.0};
 
 const OrderedJson& h200() {

@@ -10,15 +10,16 @@
 #include "profile/datasheet.hpp"
 #include "profile/profile.hpp"
 #include "tests/common/error_of.hpp"
+#include "tests/common/source_path.hpp"
 #include "tests/common/write_tmp.hpp"
 
 using namespace knee;
 using knee::test::error_of;
+using knee::test::kExample;
+using knee::test::kSheets;
 using knee::test::write_tmp;
 
 namespace {
-const std::string kSheets = std::string(KNEE_SOURCE_DIR) + "/profile/datasheets/";
-const std::string kExample = std::string(KNEE_SOURCE_DIR) + "/examples/datasheets/h200-2x-hbm.json";
 
 void expect_same_figures(const Datasheet& a, const Datasheet& b) {
   EXPECT_EQ(a.key, b.key);
