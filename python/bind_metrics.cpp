@@ -37,20 +37,6 @@ py::object analyze_runs_text(const std::string& text, const std::string& source,
   return json_to_py(j);
 }
 
-// The analysis schema (metrics/run_analysis_schema.hpp): what knee.analyze's DataFrames are made from.
-template <class T>
-py::list field_list(const std::vector<AnalysisField<T>>& fields) {
-  py::list out;
-  for (const auto& f : fields) {
-    py::dict d;
-    d["key"] = f.key;
-    d["unit"] = f.unit;
-    d["meaning"] = f.meaning;
-    out.append(d);
-  }
-  return out;
-}
-
 void add_metrics(py::module_& m) {
   m.def("analyze", &analyze_runs_text, py::arg("text"), py::arg("source"), py::arg("strict"), py::arg("baseline"),
         py::arg("precision"), py::arg("resamples"), py::arg("seed"),

@@ -82,17 +82,7 @@ py::object assemble_points(const std::string& points_text, const std::string& mo
 
 // The result schema (workloads/training/result_schema.hpp) as lists of dicts: what Python's
 // SimulationResult fields and sweep DataFrame columns are made from.
-py::list simulate_fields() {
-  py::list out;
-  for (const auto& f : simulate_result_fields()) {
-    py::dict d;
-    d["key"] = f.key;
-    d["unit"] = f.unit;
-    d["meaning"] = f.meaning;
-    out.append(d);
-  }
-  return out;
-}
+py::list simulate_fields() { return field_list(simulate_result_fields()); }
 
 py::list sweep_column_list() {
   py::list out;

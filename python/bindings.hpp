@@ -33,6 +33,21 @@ std::string python_message(const std::string& cli_message);
 // "WHAT: expected an integer >= MIN [and <= MAX], got V".
 std::int64_t checked_integer(std::int64_t v, const std::string& what, std::int64_t min, std::int64_t max = INT64_MAX);
 
+// A result's field definitions (any struct with key, unit and meaning: the result schemas) as a
+// list of dicts, which Python's dataclass fields and DataFrame columns are made from.
+template <class Fields>
+py::list field_list(const Fields& fields) {
+  py::list out;
+  for (const auto& f : fields) {
+    py::dict d;
+    d["key"] = f.key;
+    d["unit"] = f.unit;
+    d["meaning"] = f.meaning;
+    out.append(d);
+  }
+  return out;
+}
+
 }  // namespace knee::python
 
 #define KNEE_PY_CONCAT2(a, b) a##b
