@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "common/student_t.hpp"  // student_t975, which the fitter's intervals use
+
 namespace knee {
 
 struct Summary {
@@ -18,7 +20,5 @@ double median_of(std::vector<double> v);
 // Summary of repetitions. CI: the order statistics x(j), x(k) with j, k = n/2 -/+ 1.96 sqrt(n)/2
 // (the normal approximation of the binomial(n, 1/2) interval); for n < 6 it is [min, max].
 Summary summarize(const std::vector<double>& xs);
-// Two-sided 97.5% quantile of Student's t with `df` degrees of freedom (df >= 1).
-double student_t975(int df);
 
 }  // namespace knee

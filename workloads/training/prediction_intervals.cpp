@@ -1,0 +1,172 @@
+#include "workloads/training/prediction_intervals.hpp"
+
+#include <cmath>
+
+#include "common/error.hpp"
+#include "common/random.hpp"
+#include "common/student_t.hpp"
+#include "profile/profile.hpp"
+
+namespace knee {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+const Json* at_pointer(const Json& j, const std::string& pointer) {
+  const Json* at = &j;
+  std::size_t i = 1;
+  while (i <= pointer.size()) {
+    const std::size_t e = std::min(pointer.find('/', i), pointer.size());
+    const std::string key = pointer.substr(i, e - i);
+    if (!at->is_object() || !at->contains(key)) return nullptr;
+    at = &at->at(key);
+    i = e + 1;
+  }
+  return at->is_number() ? at : nullptr;
+}
+
+void put_at_pointer(Json& j, const std::string& pointer, Json v) {
+  Json* at = &j;
+  std::size_t i = 1;
+  while (true) {
+    const std::size_t e = std::min(pointer.find('/', i), pointer.size());
+    const std::string key = pointer.substr(i, e - i);
+    if (e == pointer.size()) {
+      (*at)[key] = std::move(v);
+      return;
+    }
+    at = &(*at)[key];
+    i = e + 1;
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& interval_figures() {
+  static const std::vector<std::string> f = {
+      "/step_time_s",
+      "/tokens_per_s",
+      "/samples_per_s",
+      "/tflops_per_gpu",
+      "/mfu",
+      "/comm_to_compute",
+      "/breakdown/compute_s",
+      "/breakdown/forward_s",
+      "/breakdown/backward_s",
+      "/breakdown/exposed_comm_s",
+      "/breakdown/exposed_comm_by_group_s/tp",
+      "/breakdown/exposed_comm_by_group_s/pp",
+      "/breakdown/exposed_comm_by_group_s/dp",
+      "/breakdown/exposed_comm_by_group_s/cp",
+      "/breakdown/exposed_comm_by_group_s/ep",
+      "/breakdown/bubble_s",
+      "/breakdown/optimizer_s",
+      "/breakdown/launch_gap_s",
+      "/breakdown/sm_sharing_s",
+      "/breakdown/straggler_s",
+      "/energy/gpu_J_per_step",
+      "/energy/avg_power_per_gpu_W",
+      "/energy/facility_J_per_step",
+      "/energy/facility_J_per_token",
+      "/cost/usd_per_step",
+      "/cost/usd_per_million_tokens",
+      "/cost/run/days",
+      "/cost/run/usd",
+      "/failures/goodput",
+  };
+  return f;
+}
+
+void interval_of(const std::vector<double>& values, FigureInterval& out) {
+  const std::size_t n = values.size();
+  if (n < 2) throw std::logic_error("interval_of: fewer than 2 values");
+  double sum = 0;
+  for (double v : values) sum += v;
+  const double mean = sum / n;
+  double ss = 0;
+  for (double v : values) ss += (v - mean) * (v - mean);
+  const double sd = std::sqrt(ss / (n - 1));
+  const double half = student_t975(static_cast<int>(n - 1)) * sd * std::sqrt(1 + 1.0 / n);
+  out.mean = mean;
+  out.sd = sd;
+  out.lo = mean - half;
+  out.hi = mean + half;
+}
+
+const FigureInterval* PredictionIntervals::find(const std::string& pointer) const {
+  for (const auto& f : figures)
+    if (f.pointer == pointer) return &f;
+  return nullptr;
+}
+
+Json PredictionIntervals::to_json() const {
+  if (samples == 0) return nullptr;
+  Json j;
+  j["level"] = 0.95;
+  j["samples"] = samples;
+  j["method"] =
+      "Monte Carlo over profile draws: mean -/+ t(0.975, samples - 1) x sd x sqrt(1 + 1/samples) of each figure "
+      "(docs/uncertainty.md)";
+  j["sources"] = sources;
+  j["excluded"] = excluded;
+  j["parameters_drawn"] = parameters_drawn;
+  j["parameters_fixed"] = parameters_fixed;
+  for (const auto& f : figures) put_at_pointer(j, f.pointer, Json::array({f.lo, f.hi}));
+  return j;
+}
+
+PredictionIntervals prediction_intervals(const Scenario& s, const SimOptions& opt, const SimResult& nominal,
+                                         const IntervalOptions& o) {
+  PredictionIntervals out;
+  if (o.samples == 0 || !nominal.simulated) return out;
+  if (o.samples < 2) throw InputError("samples: expected 0 (no intervals) or an integer >= 2, got 1");
+  const Profile base = load_scenario_profile(s);
+  const Json nominal_json = nominal.to_json();
+  std::vector<std::string> pointers;
+  for (const auto& p : interval_figures())
+    if (at_pointer(nominal_json, p)) pointers.push_back(p);
+  std::vector<std::vector<double>> values(pointers.size());
+
+  SimOptions draw_opt = opt;
+  draw_opt.trace = nullptr;
+  draw_opt.trace_ranks.clear();
+  Random seeds(s.seed ^ 0x9d1f7c3a5b2e4f61ULL);
+  DrawCounts counts;
+  for (int i = 0; i < o.samples; ++i) {
+    Scenario d = s;
+    d.loaded_profile =
+        Profile::from_json(draw_profile(base.json(), seeds.next(), o.sources, &counts), base.name() + " (a draw)");
+    if (s.stragglers.enabled()) d.seed = s.seed + 1 + static_cast<std::uint64_t>(i);
+    const SimResult r = simulate(d, draw_opt);
+    if (!r.simulated) throw std::logic_error("prediction_intervals: a draw did not simulate");
+    const Json j = r.to_json();
+    for (std::size_t k = 0; k < pointers.size(); ++k) {
+      const Json* v = at_pointer(j, pointers[k]);
+      if (!v) throw std::logic_error("prediction_intervals: a draw lacks " + pointers[k]);
+      values[k].push_back(v->get<double>());
+    }
+  }
+  out.samples = o.samples;
+  out.parameters_drawn = counts.drawn;
+  out.parameters_fixed = counts.without_interval;
+  if (o.sources.parameters) out.sources.push_back("the profile's ci95 of each measured or fitted value");
+  if (o.sources.run_to_run) out.sources.push_back("the profile's run-to-run differences (two calibration runs)");
+  if (s.stragglers.enabled()) out.sources.push_back("straggler seeds (seed + 1 + draw)");
+  out.excluded.push_back("the model's own error against real runs (docs/validation.md)");
+  if (!base.derivation_datasheet().empty())
+    out.excluded.push_back("the datasheet ratios this profile was derived by (" + base.derivation_datasheet() +
+                           "): the error of those ratios is not quantified");
+  if (counts.without_interval > 0)
+    out.excluded.push_back(std::to_string(counts.without_interval) +
+                           " profile values without a ci95 or a second run (held fixed)");
+  for (std::size_t k = 0; k < pointers.size(); ++k) {
+    FigureInterval f;
+    f.pointer = pointers[k];
+    f.nominal = at_pointer(nominal_json, pointers[k])->get<double>();
+    interval_of(values[k], f);
+    out.figures.push_back(f);
+  }
+  return out;
+}
+
+}  // namespace knee
