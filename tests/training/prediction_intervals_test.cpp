@@ -10,6 +10,7 @@
 #include "tests/common/source_path.hpp"
 #include "tests/training/scenario_util.hpp"
 #include "workloads/training/prediction_intervals.hpp"
+#include "workloads/training/sweep_intervals.hpp"
 
 using namespace knee;
 using knee::test::scen;
@@ -117,4 +118,31 @@ TEST(PredictionIntervals, ZeroSamplesNoneOneSampleAnError) {
   const Scenario s = scen(knee::test::pipe_json());
   EXPECT_TRUE(intervals_of(s, {0, {}}).to_json().is_null());
   EXPECT_THROW(intervals_of(s, {1, {}}), InputError);
+}
+
+// A sweep's intervals: one draw per sweep, so at the baseline every draw's speedup and efficiency
+// are exactly 1 (an interval of [1, 1]); elsewhere they move. The knee's shares sum to 1.
+TEST(PredictionIntervals, SweepPointsAndTheKneeAsADistribution) {
+  const Scenario s = scen(knee::test::pipe_json());
+  const std::vector<std::int64_t> gpus = {16, 32, 64};
+  const Json nominal = sweep(s, gpus, "strong", 0, 0.8).to_json();
+  const Json j = with_sweep_intervals(nominal, s, gpus, "strong", 0, 0.8, {4, {}});
+  EXPECT_EQ(j["intervals"]["samples"], 4);
+  const Json& p0 = j["points"][0];
+  ASSERT_TRUE(p0["feasible"].get<bool>());
+  EXPECT_EQ(p0["intervals"]["speedup"][0].get<double>(), 1.0);
+  EXPECT_EQ(p0["intervals"]["efficiency"][1].get<double>(), 1.0);
+  for (const auto& p : j["points"]) {
+    if (!p["feasible"].get<bool>()) continue;
+    const auto& st = p["intervals"]["step_time_s"];
+    EXPECT_LT(st[0].get<double>(), st[1].get<double>()) << p.dump();
+    EXPECT_TRUE(p["intervals"]["breakdown"]["compute_s"].is_array());
+  }
+  const Json& last = j["points"][2];
+  EXPECT_LT(last["intervals"]["efficiency"][0].get<double>(), last["intervals"]["efficiency"][1].get<double>());
+  double share = 0;
+  for (const auto& k : j["knee_distribution"]) share += k["share"].get<double>();
+  EXPECT_DOUBLE_EQ(share, 1.0);
+  EXPECT_EQ(with_sweep_intervals(nominal, s, gpus, "strong", 0, 0.8, {4, {}}).dump(), j.dump());
+  EXPECT_EQ(with_sweep_intervals(nominal, s, gpus, "strong", 0, 0.8, {0, {}}).dump(), nominal.dump());
 }

@@ -12,7 +12,7 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-const Json* at_pointer(const Json& j, const std::string& pointer) {
+const Json* at_pointer_impl(const Json& j, const std::string& pointer) {
   const Json* at = &j;
   std::size_t i = 1;
   while (i <= pointer.size()) {
@@ -25,7 +25,7 @@ const Json* at_pointer(const Json& j, const std::string& pointer) {
   return at->is_number() ? at : nullptr;
 }
 
-void put_at_pointer(Json& j, const std::string& pointer, Json v) {
+void put_number_at(Json& j, const std::string& pointer, Json v) {
   Json* at = &j;
   std::size_t i = 1;
   while (true) {
@@ -41,6 +41,10 @@ void put_at_pointer(Json& j, const std::string& pointer, Json v) {
 }
 
 }  // namespace
+
+const Json* number_at(const Json& j, const std::string& pointer) { return at_pointer_impl(j, pointer); }
+
+void put_interval(Json& j, const FigureInterval& f) { put_number_at(j, f.pointer, Json::array({f.lo, f.hi})); }
 
 const std::vector<std::string>& interval_figures() {
   static const std::vector<std::string> f = {
@@ -99,20 +103,61 @@ const FigureInterval* PredictionIntervals::find(const std::string& pointer) cons
   return nullptr;
 }
 
-Json PredictionIntervals::to_json() const {
-  if (samples == 0) return nullptr;
+Json intervals_header(const PredictionIntervals& p) {
   Json j;
   j["level"] = 0.95;
-  j["samples"] = samples;
+  j["samples"] = p.samples;
   j["method"] =
       "Monte Carlo over profile draws: mean -/+ t(0.975, samples - 1) x sd x sqrt(1 + 1/samples) of each figure "
       "(docs/uncertainty.md)";
-  j["sources"] = sources;
-  j["excluded"] = excluded;
-  j["parameters_drawn"] = parameters_drawn;
-  j["parameters_fixed"] = parameters_fixed;
-  for (const auto& f : figures) put_at_pointer(j, f.pointer, Json::array({f.lo, f.hi}));
+  j["sources"] = p.sources;
+  j["excluded"] = p.excluded;
+  j["parameters_drawn"] = p.parameters_drawn;
+  j["parameters_fixed"] = p.parameters_fixed;
   return j;
+}
+
+Json PredictionIntervals::to_json() const {
+  if (samples == 0) return nullptr;
+  Json j = intervals_header(*this);
+  for (const auto& f : figures) put_interval(j, f);
+  return j;
+}
+
+std::vector<std::uint64_t> draw_seeds(const Scenario& s, int samples) {
+  Random r(s.seed ^ 0x9d1f7c3a5b2e4f61ULL);
+  std::vector<std::uint64_t> out;
+  for (int i = 0; i < samples; ++i) out.push_back(r.next());
+  return out;
+}
+
+Scenario scenario_draw(const Scenario& s, const Profile& base, int draw, std::uint64_t profile_seed,
+                       const DrawSources& sources, DrawCounts* counts) {
+  Scenario d = s;
+  d.loaded_profile =
+      Profile::from_json(draw_profile(base.json(), profile_seed, sources, counts), base.name() + " (a draw)");
+  if (s.stragglers.enabled()) d.seed = s.seed + 1 + static_cast<std::uint64_t>(draw);
+  return d;
+}
+
+void describe_draws(const Scenario& s, const Profile& base, const DrawCounts& counts, const IntervalOptions& o,
+                    PredictionIntervals& out) {
+  out.samples = o.samples;
+  out.parameters_drawn = counts.drawn;
+  out.parameters_fixed = counts.without_interval;
+  out.sources.clear();
+  out.excluded.clear();
+  if (o.sources.parameters) out.sources.push_back("the profile's ci95 of each measured or fitted value");
+  if (o.sources.run_to_run) out.sources.push_back("the profile's run-to-run differences (two calibration runs)");
+  if (s.stragglers.enabled()) out.sources.push_back("straggler seeds (seed + 1 + draw)");
+  out.excluded.push_back("the model's own error against real runs (docs/validation.md)");
+  if (!base.derivation_datasheet().empty())
+    out.excluded.push_back("the datasheet ratios this profile was derived by (" + base.derivation_datasheet() +
+                           "): the error of those ratios is not quantified");
+  if (counts.without_interval > 0)
+    out.excluded.push_back(std::to_string(counts.without_interval) +
+                           " profile values without a ci95 or a second run (held fixed)");
+  out.excluded.push_back("the fabric's link parameters (datasheet values, no interval)");
 }
 
 PredictionIntervals prediction_intervals(const Scenario& s, const SimOptions& opt, const SimResult& nominal,
@@ -124,45 +169,30 @@ PredictionIntervals prediction_intervals(const Scenario& s, const SimOptions& op
   const Json nominal_json = nominal.to_json();
   std::vector<std::string> pointers;
   for (const auto& p : interval_figures())
-    if (at_pointer(nominal_json, p)) pointers.push_back(p);
+    if (number_at(nominal_json, p)) pointers.push_back(p);
   std::vector<std::vector<double>> values(pointers.size());
 
   SimOptions draw_opt = opt;
   draw_opt.trace = nullptr;
   draw_opt.trace_ranks.clear();
-  Random seeds(s.seed ^ 0x9d1f7c3a5b2e4f61ULL);
   DrawCounts counts;
+  const auto seeds = draw_seeds(s, o.samples);
   for (int i = 0; i < o.samples; ++i) {
-    Scenario d = s;
-    d.loaded_profile =
-        Profile::from_json(draw_profile(base.json(), seeds.next(), o.sources, &counts), base.name() + " (a draw)");
-    if (s.stragglers.enabled()) d.seed = s.seed + 1 + static_cast<std::uint64_t>(i);
-    const SimResult r = simulate(d, draw_opt);
+    const SimResult r =
+        simulate(scenario_draw(s, base, i, seeds[static_cast<std::size_t>(i)], o.sources, &counts), draw_opt);
     if (!r.simulated) throw std::logic_error("prediction_intervals: a draw did not simulate");
     const Json j = r.to_json();
     for (std::size_t k = 0; k < pointers.size(); ++k) {
-      const Json* v = at_pointer(j, pointers[k]);
+      const Json* v = number_at(j, pointers[k]);
       if (!v) throw std::logic_error("prediction_intervals: a draw lacks " + pointers[k]);
       values[k].push_back(v->get<double>());
     }
   }
-  out.samples = o.samples;
-  out.parameters_drawn = counts.drawn;
-  out.parameters_fixed = counts.without_interval;
-  if (o.sources.parameters) out.sources.push_back("the profile's ci95 of each measured or fitted value");
-  if (o.sources.run_to_run) out.sources.push_back("the profile's run-to-run differences (two calibration runs)");
-  if (s.stragglers.enabled()) out.sources.push_back("straggler seeds (seed + 1 + draw)");
-  out.excluded.push_back("the model's own error against real runs (docs/validation.md)");
-  if (!base.derivation_datasheet().empty())
-    out.excluded.push_back("the datasheet ratios this profile was derived by (" + base.derivation_datasheet() +
-                           "): the error of those ratios is not quantified");
-  if (counts.without_interval > 0)
-    out.excluded.push_back(std::to_string(counts.without_interval) +
-                           " profile values without a ci95 or a second run (held fixed)");
+  describe_draws(s, base, counts, o, out);
   for (std::size_t k = 0; k < pointers.size(); ++k) {
     FigureInterval f;
     f.pointer = pointers[k];
-    f.nominal = at_pointer(nominal_json, pointers[k])->get<double>();
+    f.nominal = number_at(nominal_json, pointers[k])->get<double>();
     interval_of(values[k], f);
     out.figures.push_back(f);
   }

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "profile/profile.hpp"
 #include "profile/profile_draw.hpp"
 #include "workloads/training/result.hpp"
 #include "workloads/training/scenario.hpp"
@@ -48,6 +49,22 @@ const std::vector<std::string>& interval_figures();
 // sqrt(1 + 1/n), the normal-theory prediction interval for one more draw, which covers 95% of
 // the figure's distribution under the draws (for n of a few, it is wide: that is its honesty).
 void interval_of(const std::vector<double>& values, FigureInterval& out);
+
+// Draw `draw` of the scenario: its profile drawn from `base` with `profile_seed` (counts in
+// `counts`), and with stragglers the straggler seed s.seed + 1 + draw.
+Scenario scenario_draw(const Scenario& s, const Profile& base, int draw, std::uint64_t profile_seed,
+                       const DrawSources& sources, DrawCounts* counts);
+// The profile seed of each draw, from the scenario's seed.
+std::vector<std::uint64_t> draw_seeds(const Scenario& s, int samples);
+// What draws of `s` vary and what they cannot, in words (sources, excluded), and the counts.
+void describe_draws(const Scenario& s, const Profile& base, const DrawCounts& counts, const IntervalOptions& o,
+                    PredictionIntervals& out);
+// The header of an "intervals" object (level, samples, method, sources, excluded, counts).
+nlohmann::ordered_json intervals_header(const PredictionIntervals& p);
+// Sets [lo, hi] of `f` at its pointer in `j`.
+void put_interval(nlohmann::ordered_json& j, const FigureInterval& f);
+// The number at a JSON pointer of `j` (objects only), or nullptr.
+const nlohmann::ordered_json* number_at(const nlohmann::ordered_json& j, const std::string& pointer);
 
 // Simulates o.samples draws of `s` (its profile drawn with seed s.seed x sample; stragglers with
 // seed s.seed + 1 + sample) with `opt` less its trace, and returns each figure of `nominal`
