@@ -48,6 +48,8 @@ struct Point {
   bool failures = false;
   double goodput = NAN, system_mtbf_h = NAN, checkpoint_write_s = NAN, checkpoint_interval_s = NAN;
   std::string interval;  // "Daly's optimum" or "given"
+  // 95% intervals (knee sweep --samples N: the point's "intervals"); NAN without them.
+  double step_lo = NAN, step_hi = NAN, speedup_lo = NAN, speedup_hi = NAN, eff_lo = NAN, eff_hi = NAN;
 };
 
 const Json* find(const Json& p, const char* key) {
@@ -160,6 +162,16 @@ Point read_point(const Json& j, const std::string& source, const std::string& pa
   }
   read_breakdown(j, p);
   read_extras(j, source, path, p);
+  if (j.contains("intervals") && j["intervals"].is_object()) {
+    const Json& iv = j["intervals"];
+    auto pair = [&](const char* k, double& lo, double& hi) {
+      if (iv.contains(k) && iv[k].is_array() && iv[k].size() == 2 && iv[k][0].is_number() && iv[k][1].is_number())
+        lo = iv[k][0].get<double>(), hi = iv[k][1].get<double>();
+    };
+    pair("step_time_s", p.step_lo, p.step_hi);
+    pair("speedup", p.speedup_lo, p.speedup_hi);
+    pair("efficiency", p.eff_lo, p.eff_hi);
+  }
   return p;
 }
 
@@ -185,6 +197,9 @@ struct Study {
   std::vector<Point> points;
   const Json* scenario = nullptr;  // "scenario" or "scenario_json" (knee sweep --json), an object
   Modelled m;
+  // knee sweep --samples N: the draws, and where the knee fell in them (GPUs, NAN: no knee; share).
+  int samples = 0;
+  std::vector<std::pair<double, double>> knee_shares;
   const Point* knee_point() const { return knee >= 0 ? &points[static_cast<std::size_t>(knee)] : nullptr; }
   const Point* baseline_point() const {
     for (const auto& p : points)
@@ -234,6 +249,14 @@ Study read_study(const Json& sweep, const ReportContext& ctx) {
   if (sweep.contains("knee_cause") && sweep["knee_cause"].is_string()) s.cause = sweep["knee_cause"].get<std::string>();
   for (const char* k : {"scenario", "scenario_json"})
     if (!s.scenario && sweep.contains(k) && sweep[k].is_object()) s.scenario = &sweep[k];
+  if (sweep.contains("intervals") && sweep["intervals"].is_object() && sweep["intervals"].contains("samples") &&
+      sweep["intervals"]["samples"].is_number_integer())
+    s.samples = sweep["intervals"]["samples"].get<int>();
+  if (sweep.contains("knee_distribution") && sweep["knee_distribution"].is_array())
+    for (const auto& k : sweep["knee_distribution"])
+      if (k.is_object() && k.contains("share") && k["share"].is_number())
+        s.knee_shares.emplace_back(k.contains("gpus") && k["gpus"].is_number() ? k["gpus"].get<double>() : NAN,
+                                   k["share"].get<double>());
   s.m = read_modelled(s.points, s.scenario);
   s.question = ctx.question;
   if (s.question.empty())
@@ -295,6 +318,20 @@ std::string knee_sentence(const Study& s) {
 
 std::string pct(double share) { return fmt(100 * share, "%.1f") + "%"; }
 
+// "Over 8 profile draws the knee is at 4,096 GPUs in 75% of draws, at 2,048 in 25%."
+std::string knee_distribution_sentence(const Study& s) {
+  if (s.knee_shares.empty() || s.samples == 0) return "";
+  std::string h = "<p>The knee is itself uncertain. Over " + format_count(s.samples) +
+                  " draws of the profile within its measured intervals (docs/uncertainty.md) it is ";
+  for (std::size_t i = 0; i < s.knee_shares.size(); ++i) {
+    const auto& [g, share] = s.knee_shares[i];
+    h += std::string(i ? (i + 1 == s.knee_shares.size() ? " and " : ", ") : "") +
+         (std::isfinite(g) ? "at " + gpus_of(g) : "absent (no knee)") + " in " + fmt(100 * share, "%.0f") +
+         "% of draws";
+  }
+  return h + ". The shaded bands on the charts are the 95% intervals of each point.</p>\n";
+}
+
 // Energy, cost, a whole run and goodput at the baseline and at the knee (or the largest point with them).
 std::string answer_costs(const Study& s) {
   const Modelled& m = s.m;
@@ -353,7 +390,8 @@ std::string answer_costs(const Study& s) {
 }
 
 std::string section_answer(const Study& s) {
-  return "<h2>The answer: where the curve bends</h2>\n" + knee_sentence(s) + answer_costs(s);
+  return "<h2>The answer: where the curve bends</h2>\n" + knee_sentence(s) + knee_distribution_sentence(s) +
+         answer_costs(s);
 }
 
 std::string section_table(const Study& s) {
@@ -372,8 +410,9 @@ std::string section_table(const Study& s) {
                        : knee      ? "knee"
                                    : (p.gpus == s.baseline ? "baseline" : "");
     h += "<tr" + cls + "><td>" + format_count(p.gpus) + "</td><td>" + html_escape(p.layout) + "</td><td>" +
-         format_count(p.global_batch) + "</td><td>" + format_sig(p.step_time_s, 4) + "</td><td>" +
-         format_count(p.tokens_per_s) + "</td><td>" + format_sig(p.speedup, 3) + "</td><td>" +
+         format_count(p.global_batch) + "</td><td>" + format_sig(p.step_time_s, 4) +
+         (std::isfinite(p.step_lo) ? " (" + format_sig(p.step_lo, 4) + "-" + format_sig(p.step_hi, 4) + ")" : "") +
+         "</td><td>" + format_count(p.tokens_per_s) + "</td><td>" + format_sig(p.speedup, 3) + "</td><td>" +
          fmt(p.efficiency, "%.3f") + "</td><td>" + fmt(p.mfu, "%.3f") + "</td><td>" + format_sig(p.c2c, 3) + "</td>" +
          (energy ? "<td>" + format_count(p.avg_power_W) + "</td><td>" + format_sig(p.J_per_token, 3) + "</td>" : "") +
          (priced ? "<td>" + format_sig(p.usd_per_million_tokens, 3) + "</td>" : "") + "<td style=\"text-align:left\">" +
@@ -407,17 +446,31 @@ Series series_of(const Study& s, const std::string& name, double (*value)(const 
   return r;
 }
 
+// The series with its band from each point's interval (when every point drawn has one).
+Series with_band(const Study& s, Series r, double Point::*lo, double Point::*hi) {
+  for (const auto& p : s.points) {
+    if (!p.feasible || std::find(r.x.begin(), r.x.end(), p.gpus) == r.x.end()) continue;
+    if (!std::isfinite(p.*lo)) break;
+    r.lo.push_back(p.*lo);
+    r.hi.push_back(p.*hi);
+  }
+  if (r.lo.size() != r.x.size()) r.lo.clear(), r.hi.clear();
+  return r;
+}
+
 // Speedup (log-log), efficiency and the communication-to-computation ratio.
 std::vector<LineChart> scaling_charts(const Study& s) {
   const std::string base = format_count(s.baseline) + "-GPU baseline";
   LineChart speed = gpu_chart(s, "Speedup against the " + base + " (log-log)", "speedup");
   speed.log_y = true;
-  speed.series = {series_of(s, "simulated", [](const Study&, const Point& p) { return p.speedup; }),
+  speed.series = {with_band(s, series_of(s, "simulated", [](const Study&, const Point& p) { return p.speedup; }),
+                            &Point::speedup_lo, &Point::speedup_hi),
                   series_of(
                       s, "ideal (linear)", [](const Study& t, const Point& p) { return p.gpus / t.baseline; }, true)};
   LineChart eff = gpu_chart(
       s, "Scaling efficiency against the " + base + " (threshold " + fmt(s.threshold, "%.2f") + ")", "efficiency");
-  eff.series = {series_of(s, "simulated", [](const Study&, const Point& p) { return p.efficiency; }),
+  eff.series = {with_band(s, series_of(s, "simulated", [](const Study&, const Point& p) { return p.efficiency; }),
+                          &Point::eff_lo, &Point::eff_hi),
                 series_of(
                     s, "threshold", [](const Study& t, const Point&) { return t.threshold; }, true)};
   LineChart c2c = gpu_chart(s, "Communication-to-computation ratio", "comm / compute");

@@ -68,6 +68,11 @@ std::pair<double, double> y_range(const std::vector<Series>& series, bool right,
       if (s.right == right && std::isfinite(s.y[i]) && !(log2_x && s.x[i] <= 0) && !(log_y && !right && s.y[i] <= 0)) {
         lo = std::min(lo, s.y[i]);
         hi = std::max(hi, s.y[i]);
+        if (i < s.lo.size() && i < s.hi.size() && std::isfinite(s.lo[i]) && std::isfinite(s.hi[i]) &&
+            !(log_y && !right && s.lo[i] <= 0)) {
+          lo = std::min(lo, s.lo[i]);
+          hi = std::max(hi, s.hi[i]);
+        }
       }
   return {lo, hi};
 }
@@ -205,6 +210,18 @@ std::string LineChart::svg(int W, int H) const {
       pts += num(px(s.x[i])) + "," + num(py(s.y[i], s.right)) + " ";
       dots +=
           "<circle cx=\"" + num(px(s.x[i])) + "\" cy=\"" + num(py(s.y[i], s.right)) + "\" r=\"3\" fill=\"" + c + "\"/>";
+    }
+    if (s.lo.size() == s.x.size() && s.hi.size() == s.x.size()) {
+      std::string up, down;
+      for (std::size_t i = 0; i < s.x.size(); ++i) {
+        if (!drawn(s, i) || !std::isfinite(s.lo[i]) || !std::isfinite(s.hi[i]) || (log_y && !s.right && s.lo[i] <= 0))
+          continue;
+        up += num(px(s.x[i])) + "," + num(py(s.hi[i], s.right)) + " ";
+        down = num(px(s.x[i])) + "," + num(py(s.lo[i], s.right)) + " " + down;
+      }
+      if (!up.empty())
+        o += "<polygon class=\"band\" fill=\"" + std::string(c) + "\" fill-opacity=\"0.18\" stroke=\"none\" points=\"" +
+             up + down + "\"><title>" + html_escape(s.name) + ": 95% interval</title></polygon>";
     }
     o += "<polyline fill=\"none\" stroke=\"" + std::string(c) + "\" stroke-width=\"2\"" +
          (s.dashed ? " stroke-dasharray=\"6,4\"" : "") + " points=\"" + pts + "\"/>" + dots +

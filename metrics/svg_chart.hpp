@@ -13,6 +13,8 @@ struct Series {
   std::vector<double> x, y;
   bool dashed = false;
   bool right = false;  // drawn against the right-hand y axis (LineChart::y2_label)
+  // A band from lo to hi at each x (an interval), shaded under the line; empty: none.
+  std::vector<double> lo, hi;
 };
 
 struct LineChart {

@@ -431,3 +431,29 @@ TEST(Report, NumbersAsPeopleWriteThem) {
   EXPECT_NE(h.find("A run of 300B tokens"), std::string::npos);
   for (const char* e : {"e+0", "e+1", "e-0"}) EXPECT_EQ(h.find(e), std::string::npos) << e;
 }
+
+// A sweep with intervals (knee sweep --samples N): the knee's distribution in words, the step
+// time's interval in the table, and a shaded band on the speedup and efficiency charts; without
+// them, no band.
+TEST(Report, IntervalsGiveBandsAndTheKneeAsADistribution) {
+  EXPECT_EQ(render_report_html(sweep_json(), {"sweep.json", "knee report", ""}).find("class=\"band\""),
+            std::string::npos);
+  Json j = sweep_json();
+  for (auto& p : j["points"]) {
+    if (!p["feasible"].get<bool>()) continue;
+    const double st = p["result"]["step_time_s"].get<double>(), sp = p["speedup"].get<double>(),
+                 ef = p["efficiency"].get<double>();
+    p["intervals"] = {{"step_time_s", {0.9 * st, 1.1 * st}},
+                      {"speedup", {0.9 * sp, 1.1 * sp}},
+                      {"efficiency", {0.9 * ef, 1.1 * ef}}};
+  }
+  j["intervals"] = {{"level", 0.95}, {"samples", 8}};
+  j["knee_distribution"] = Json::array({{{"gpus", 32}, {"share", 0.75}}, {{"gpus", nullptr}, {"share", 0.25}}});
+  const std::string h = render_report_html(j, {"sweep.json", "knee report", ""});
+  EXPECT_NE(h.find("Over 8 draws of the profile"), std::string::npos);
+  EXPECT_NE(h.find("at 32 GPUs in 75% of draws and absent (no knee) in 25% of draws"), std::string::npos);
+  EXPECT_NE(h.find("<td>8 (7.2-8.8)</td>"), std::string::npos);
+  int bands = 0;
+  for (auto p = h.find("class=\"band\""); p != std::string::npos; p = h.find("class=\"band\"", p + 1)) ++bands;
+  EXPECT_EQ(bands, 2);
+}
