@@ -443,9 +443,8 @@ TEST(Report, IntervalsGiveBandsAndTheKneeAsADistribution) {
     if (!p["feasible"].get<bool>()) continue;
     const double st = p["result"]["step_time_s"].get<double>(), sp = p["speedup"].get<double>(),
                  ef = p["efficiency"].get<double>();
-    p["intervals"] = {{"step_time_s", {0.9 * st, 1.1 * st}},
-                      {"speedup", {0.9 * sp, 1.1 * sp}},
-                      {"efficiency", {0.9 * ef, 1.1 * ef}}};
+    p["intervals"] = {
+        {"step_time_s", {0.9 * st, 1.1 * st}}, {"speedup", {0.9 * sp, 1.1 * sp}}, {"efficiency", {0.9 * ef, 1.1 * ef}}};
   }
   j["intervals"] = {{"level", 0.95}, {"samples", 8}};
   j["knee_distribution"] = Json::array({{{"gpus", 32}, {"share", 0.75}}, {{"gpus", nullptr}, {"share", 0.25}}});
