@@ -27,11 +27,15 @@ LAYERS = {
     "sim/network": GROUND + ["sim/engine"],
     "sim/collectives": GROUND + ["topologies", "sim/engine", "sim/network"],
     # One room per kind of job; a kind never reaches into another kind's room.
-    "workloads/training": GROUND + ["topologies"] + SIM,
-    "workloads/serving": GROUND + ["topologies"] + SIM,
-    "metrics": GROUND + ["topologies"] + SIM + ["workloads/training", "workloads/serving"],
-    "cli": GROUND + ["topologies", "calibrate"] + SIM + ["workloads/training", "workloads/serving", "metrics"],
-    "python": GROUND + ["topologies", "calibrate"] + SIM + ["workloads/training", "workloads/serving", "metrics"],
+    # The model description every kind of job shares (ModelSpec, its parsing, shape facts).
+    "workloads/model": GROUND,
+    "workloads/training": GROUND + ["topologies"] + SIM + ["workloads/model"],
+    "workloads/serving": GROUND + ["topologies"] + SIM + ["workloads/model"],
+    "metrics": GROUND + ["topologies"] + SIM + ["workloads/model", "workloads/training", "workloads/serving"],
+    "cli": GROUND + ["topologies", "calibrate"] + SIM + ["workloads/model", "workloads/training", "workloads/serving",
+                                                        "metrics"],
+    "python": GROUND + ["topologies", "calibrate"] + SIM + ["workloads/model", "workloads/training",
+                                                           "workloads/serving", "metrics"],
 }
 SOURCE_SUFFIXES = {".cpp", ".hpp", ".cu", ".h"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)

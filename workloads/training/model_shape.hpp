@@ -1,14 +1,16 @@
 // Shape facts of a model that the parameter count, the memory model and the layer kernels all
 // use (internal to workloads/training).
 #pragma once
+#include "workloads/model/model_shape.hpp"
 #include "workloads/training/scenario.hpp"
 
 namespace knee::workload {
 
-inline double kv_dim(const ModelSpec& m) { return double(m.hidden) / m.heads * m.kv_heads; }
-inline bool moe(const ModelSpec& m) { return m.experts > 0; }
-inline double ffn_mats(const ModelSpec& m) { return m.ffn == FfnKind::swiglu ? 3 : 2; }
-inline constexpr double kDt = 2;  // bytes of a bf16/fp16 activation
+// The shared shape facts (workloads/model/model_shape.hpp), by their names here.
+using model::ffn_mats;
+using model::kDt;
+using model::kv_dim;
+using model::moe;
 
 // Per-token forward FLOPs of one layer's matrix multiplies and attention (Megatron's count:
 // attention scores counted in full, not halved for causal masking).

@@ -4,9 +4,10 @@
 #pragma once
 #include <string>
 
+#include "workloads/model/model_spec.hpp"  // FfnKind
+
 namespace knee {
 
-enum class FfnKind { gelu, swiglu };               // two matrices, or three (gated)
 enum class Schedule { f1b1, interleaved, gpipe };  // "1f1b", "interleaved", "gpipe"
 enum class Precision { bf16, mixed };              // pure bf16, or mixed with fp32 master weights
 enum class Recompute { none, selective, full };

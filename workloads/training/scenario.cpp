@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "common/json_reader.hpp"
+#include "topologies/cluster_spec.hpp"
 #include "workloads/training/scenario.hpp"
 
 namespace knee {
@@ -14,27 +15,7 @@ std::string str(std::int64_t v) { return std::to_string(v); }
   throw_input_error(s.source, path, expected, got);
 }
 
-void parse_model(JsonObject& root, Scenario& s) {
-  JsonObject m = root.object("model");
-  s.model.layers = m.integer("layers", 1, 1 << 20);
-  s.model.hidden = m.integer("hidden", 1, 1 << 24);
-  s.model.heads = m.integer("heads", 1, 1 << 20);
-  s.model.kv_heads = m.integer_or("kv_heads", s.model.heads, 1, 1 << 20);
-  s.model.ffn_hidden = m.integer_or("ffn_hidden", 4 * s.model.hidden, 1, 1 << 26);
-  s.model.ffn = parse_option<FfnKind>(m.one_of_or("ffn", {"gelu", "swiglu"}, "gelu"), s.source);
-  s.model.seq_len = m.integer("seq_len", 1, 1 << 24);
-  s.model.vocab = m.integer("vocab", 0, 1 << 26);
-  s.model.dtype = m.one_of_or("dtype", {"bf16", "fp16"}, "bf16");
-  s.model.dropout = m.number_or("dropout", 0.1);
-  if (s.model.dropout < 0 || s.model.dropout >= 1) m.fail("dropout", "a probability in [0, 1)");
-  if (m.has("moe")) {
-    JsonObject e = m.object("moe");
-    s.model.experts = e.integer_or("experts", 0, 0, 1 << 16);
-    s.model.top_k = e.integer_or("top_k", 0, 0, 1 << 16);
-    e.finish();
-  }
-  m.finish();
-}
+void parse_model(JsonObject& root, Scenario& s) { s.model = parse_model_spec(root); }
 
 void parse_parallelism(JsonObject& root, Scenario& s) {
   JsonObject p = root.object("parallelism");
@@ -169,41 +150,13 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
   Scenario s;
   s.source = source;
   JsonObject root = JsonObject::root(j, s.source);
-  s.system_name = root.string("system");
-  try {
-    s.system = load_system(s.system_name);
-  } catch (const InputError& e) { throw InputError(source + ": $.system: " + e.what()); }
-  const std::int64_t gpn = s.system.gpus_per_node;
-  if (!root.has("nodes") && !root.has("gpus"))
-    throw_input_error(source, "$.nodes", "nodes or gpus (or both)", "neither");
-  s.gpus = root.integer_or("gpus", 0, 1, 1 << 22);
-  s.nodes = root.integer_or("nodes", (s.gpus + gpn - 1) / gpn, 1, 1 << 20);
-  if (!root.has("gpus")) s.gpus = s.nodes * gpn;
-  if (s.gpus > s.nodes * gpn)
-    throw_input_error(source, "$.gpus", "at most nodes x GPUs per node (" + str(s.nodes) + " x " + str(gpn) + ")",
-                      str(s.gpus));
-
-  s.fabric.kind =
-      s.nodes > 1 ? parse_fabric(s.system.default_fabric, source + ": system default fabric") : FabricKind::single_node;
-  s.fabric.nodes = s.nodes;
-  if (root.has("fabric")) {
-    JsonObject f = root.object("fabric");
-    if (f.has("type")) s.fabric.kind = parse_fabric(f.string("type"), source + ": $.fabric.type");
-    s.fabric.oversubscription = f.number_or("oversubscription", 1.0);
-    if (s.fabric.oversubscription < 1)
-      throw_input_error(source, "$.fabric.oversubscription", "a number >= 1",
-                        describe_json(j["fabric"]["oversubscription"]));
-    s.fabric.radix = f.integer_or("radix", 0, 0, 1 << 16);
-    s.fabric.pod_gpus = f.integer_or("pod_gpus", 0, 0, 1 << 21);
-    s.fabric.pod_oversubscription = f.number_or("pod_oversubscription", 1.0);
-    if (s.fabric.pod_oversubscription < 1)
-      throw_input_error(source, "$.fabric.pod_oversubscription", "a number >= 1",
-                        describe_json(j["fabric"]["pod_oversubscription"]));
-    if (f.has("dims")) {
-      JsonArray d = f.array("dims");
-      for (std::size_t i = 0; i < d.size(); ++i) s.fabric.dims.push_back(d.integer(i, 1));
-    }
-    f.finish();
+  {
+    ClusterSpec c = parse_cluster_spec(root, j, source);
+    s.system_name = std::move(c.system_name);
+    s.system = std::move(c.system);
+    s.nodes = c.nodes;
+    s.gpus = c.gpus;
+    s.fabric = std::move(c.fabric);
   }
 
   parse_model(root, s);
@@ -216,6 +169,23 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
     for (std::size_t i = 0; i < st.size(); ++i) s.stages.push_back(st.integer(i, 0, 1 << 20));
   }
   s.seed = static_cast<std::uint64_t>(root.integer_or("seed", 0, 0));
+  if (root.has("simulation")) {  // folded (the default) or every rank on one network
+    JsonObject sim = root.object("simulation");
+    s.simulation.every_rank = sim.boolean_or("every_rank", false);
+    if (sim.has("degraded_links")) {  // resolved against the topology when simulated
+      JsonArray a = sim.array("degraded_links");
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        JsonObject e = a.object(i);
+        JsonArray ends = e.array("between");
+        if (ends.size() != 2) ends.fail_here("two node names, e.g. [\"s0.nic0\", \"rail0.leaf0\"]");
+        SimulationSpec::Degraded d{ends.string(0), ends.string(1), e.number("factor")};
+        if (!(d.factor > 0 && d.factor <= 1)) e.fail("factor", "a fraction of the link's bandwidth in (0, 1]");
+        e.finish();
+        s.simulation.degraded_links.push_back(d);
+      }
+    }
+    sim.finish();
+  }
   parse_stragglers(root, s);
   parse_failures(root, s);
   parse_cost(root, s);

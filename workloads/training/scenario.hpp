@@ -12,21 +12,11 @@
 #include "profile/profile.hpp"
 #include "sim/collectives/collective_types.hpp"
 #include "topologies/fabric.hpp"
+#include "workloads/model/model_spec.hpp"
 #include "workloads/training/ablation.hpp"
 #include "workloads/training/options.hpp"
 
 namespace knee {
-
-struct ModelSpec {
-  std::int64_t layers = 0, hidden = 0, heads = 0, kv_heads = 0, ffn_hidden = 0;
-  FfnKind ffn = FfnKind::gelu;
-  std::int64_t seq_len = 0, vocab = 0;  // vocab 0: a bare layer stack
-  std::string dtype = "bf16";
-  // Dropout probability of the attention scores and of the two residual branches (GPT: 0.1;
-  // Llama: 0, which launches no dropout kernel and stores no masks).
-  double dropout = 0.1;
-  std::int64_t experts = 0, top_k = 0;  // mixture of experts when experts > 0
-};
 
 struct ParallelSpec {
   std::int64_t tp = 1, pp = 1, dp = 1, cp = 1, ep = 1;
@@ -105,6 +95,19 @@ struct StragglerSpec {
   bool enabled() const { return from_profile || gpu_cv > 0 || op_cv > 0 || !slow.empty(); }
 };
 
+// How the step is simulated (docs/workloads.md, "Folding and its limits"): folded (one
+// representative per stage, timings cached) or every rank on one network.
+struct SimulationSpec {
+  bool every_rank = false;
+  // Links at a fraction of their bandwidth, both directions, named by the topology nodes they join
+  // (every-rank mode only: a scenario with any runs every rank).
+  struct Degraded {
+    std::string a, b;
+    double factor;
+  };
+  std::vector<Degraded> degraded_links;
+};
+
 struct Scenario {
   std::string source;       // file name or "<json>", for messages
   std::string system_name;  // as written ("dgx-h100" or a path)
@@ -124,6 +127,7 @@ struct Scenario {
   CostSpec cost;
   StragglerSpec stragglers;
   FailureSpec failures;
+  SimulationSpec simulation;
   Ablation ablate;  // mechanisms turned off by knee explain; never parsed (all off: the full model)
   std::int64_t microbatches() const { return par.global_batch / (par.micro_batch * par.dp); }
 };

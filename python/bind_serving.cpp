@@ -1,0 +1,67 @@
+// knee._knee serving functions: the serving-workload library (workloads/serving) behind `knee
+// simulate` on a scenario with a "serving" object. Scenarios arrive as JSON text plus the name
+// messages use; results are the CLI's JSON as dicts, with the per-request table as columns of
+// lists (for a DataFrame). The GIL is released while C++ simulates.
+#include <pybind11/stl.h>
+
+#include "common/json_reader.hpp"
+#include "python/bindings.hpp"
+#include "workloads/serving/serving.hpp"
+#include "workloads/serving/serving_result_schema.hpp"
+
+namespace knee::python {
+namespace {
+
+py::object simulate_serving_text(const std::string& text, const std::string& source, bool goodput) {
+  nlohmann::ordered_json result, requests;
+  {
+    py::gil_scoped_release release;
+    const auto s = serving::parse_serving_scenario(parse_json_text(text, source), source);
+    serving::ServingOptions opt;
+    opt.goodput = goodput;
+    const auto r = serving::simulate_serving(s, opt);
+    result = serving::to_json(r);
+    requests = serving::requests_json(r);
+  }
+  py::dict d;
+  d["result"] = json_to_py(result);
+  d["requests"] = json_to_py(requests);
+  return d;
+}
+
+template <class Spec>
+py::list spec_list(const std::vector<Spec>& specs) {
+  py::list l;
+  for (const auto& f : specs) {
+    py::dict d;
+    if constexpr (requires { f.key; }) d["key"] = f.key;
+    else d["key"] = f.name;
+    d["unit"] = f.unit;
+    d["meaning"] = f.meaning;
+    l.append(d);
+  }
+  return l;
+}
+
+void add_serving(py::module_& m) {
+  m.def(
+      "is_serving_scenario",
+      [](const std::string& text, const std::string& source) {
+        return serving::is_serving_scenario(parse_json_text(text, source));
+      },
+      py::arg("text"), py::arg("source"), "Whether a scenario's JSON text has a \"serving\" object.");
+  m.def("simulate_serving", &simulate_serving_text, py::arg("text"), py::arg("source"), py::arg("goodput") = true,
+        "A serving scenario simulated: {'result': the fields of `knee simulate --json`, 'requests': {column: list}}.");
+  m.def(
+      "serving_fields", [] { return spec_list(serving::serving_result_fields()); },
+      "The fields of a serving result (`knee simulate --json` on a serving scenario): key, unit, meaning.");
+  m.def(
+      "serving_request_columns", [] { return spec_list(serving::request_columns()); },
+      "The columns of a serving result's per-request table: key, unit, meaning.");
+}
+
+}  // namespace
+
+KNEE_PY_BINDING("serving", add_serving);
+
+}  // namespace knee::python

@@ -1,0 +1,70 @@
+#!/bin/bash
+# knee simulate on serving scenarios: every shipped serving example runs, the summary has vllm bench
+# serve's layout, --json the promised keys, the same seed the same output; bad input exits 2 naming
+# the field.
+. "$(dirname "$0")/lib.sh"
+
+n=0
+for f in "$src"/examples/scenarios/*serving*.json; do
+  "$knee" simulate "$f" > "$tmp/out" || fail "simulate $f exit $?"
+  for l in "============ Serving Benchmark Result ============" "Successful requests:" "Benchmark duration (s):" \
+           "Total input tokens:" "Total generated tokens:" "Request throughput (req/s):" \
+           "Output token throughput (tok/s):" "Total Token throughput (tok/s):" \
+           "---------------Time to First Token----------------" "Mean TTFT (ms):" "Median TTFT (ms):" "P99 TTFT (ms):" \
+           "-----Time per Output Token (excl. 1st token)------" "Mean TPOT (ms):" "Median TPOT (ms):" "P99 TPOT (ms):" \
+           "---------------Inter-token Latency----------------" "Mean ITL (ms):" "Median ITL (ms):" "P99 ITL (ms):" \
+           "# knee: simulated, not measured; profile h200" "# measurement window:"; do
+    grep -qF -- "$l" "$tmp/out" || fail "$f: no '$l' in: $(cat "$tmp/out")"
+  done
+  n=$((n + 1))
+done
+[ $n -ge 3 ] || fail "expected three serving examples (two co-located, one disaggregated), found $n"
+"$knee" simulate "$src/examples/scenarios/llama3-8b-disaggregated-serving.json" > "$tmp/out" || fail "disaggregated exit"
+grep -q '^# disaggregated: 8 prefill and 8 decode replicas; KV cache transfer mean [0-9.]* ms' "$tmp/out" ||
+  fail "no KV transfer line: $(cat "$tmp/out")"
+
+ex=$src/examples/scenarios/llama3-8b-serving-dgx-h200.json
+"$knee" simulate "$ex" --json > "$tmp/a.json" || fail "--json exit $?"
+$py - "$tmp/a.json" <<'P' || fail "JSON keys"
+import json, sys
+j = json.load(open(sys.argv[1]))
+for k in ("ttft_s", "tpot_s", "itl_s", "e2e_s"):
+    assert set(("mean", "p50", "p90", "p99", "p999")) <= set(j[k]), k
+    assert j[k]["p50"] <= j[k]["p99"] <= j[k]["p999"], k
+assert j["completed"] == 4000 and j["throughput_tokens_per_s"] > 0
+assert j["goodput_rps"] > 0 and j["goodput"]["upper_rps"] > j["goodput"]["lower_rps"]
+assert 0 < j["kv_cache"]["peak_fraction"] <= 1
+P
+"$knee" simulate "$ex" --json > "$tmp/b.json" || fail "second run exit $?"
+diff <(grep -v simulated_wall_s "$tmp/a.json") <(grep -v simulated_wall_s "$tmp/b.json") > /dev/null ||
+  fail "the same scenario and seed gave different JSON"
+
+# Bad input: one line naming file and field, exit 2.
+edit() {  # edit OUT PYTHON-STATEMENTS-ON-j
+  $py - "$ex" "$1" "$2" <<'P'
+import json, sys
+j = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+json.dump(j, open(sys.argv[2], "w"))
+P
+}
+edit "$tmp/rate.json" 'j["serving"]["arrivals"]["rate_per_s"] = -3'
+expect2 "$tmp/rate.json: \$.serving.arrivals.rate_per_s: expected a finite number > 0" "$knee" simulate "$tmp/rate.json"
+edit "$tmp/kv.json" 'j["serving"]["kv_cache"]["num_blocks"] = 100'
+expect2 "$tmp/kv.json: \$.serving.kv_cache.num_blocks: expected a KV cache that holds the longest request" \
+  "$knee" simulate "$tmp/kv.json"
+edit "$tmp/pp.json" 'j["serving"]["pp"] = 2'
+expect2 "\$.serving.pp: expected 1 (pipeline-parallel serving is not simulated yet)" "$knee" simulate "$tmp/pp.json"
+edit "$tmp/key.json" 'j["serving"]["batching"]["max_num_seqs"] = 8'
+expect2 "\$.serving.batching.max_num_seqs" "$knee" simulate "$tmp/key.json"
+printf 'arrival_s,prompt_tokens,output_tokens\n0,100,10\n2.5,100,10\n1.0,100,10\n' > "$tmp/trace.csv"
+edit "$tmp/trace.json" 'j["serving"]["arrivals"] = {"kind": "trace", "file": "trace.csv"}; del j["serving"]["lengths"]; del j["serving"]["requests"]'
+expect2 "$tmp/trace.csv: line 4.arrival_s: expected arrival times in order" "$knee" simulate "$tmp/trace.json"
+expect2 "knee simulate: --trace: expected a training scenario, got a serving scenario" \
+  "$knee" simulate "$ex" --trace "$tmp/t.json"
+
+# A trace in order runs, relative to the scenario's folder.
+printf 'arrival_s,prompt_tokens,output_tokens\n0,100,10\n1.0,100,10\n2.5,300,1\n' > "$tmp/trace.csv"
+"$knee" simulate "$tmp/trace.json" --json > "$tmp/out" || fail "trace run exit $?"
+grep -q '"completed": 3' "$tmp/out" || fail "trace run: $(head -5 "$tmp/out")"
+echo "ok: $n serving examples"

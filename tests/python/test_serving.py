@@ -1,0 +1,47 @@
+"""knee.simulate on serving scenarios: the same numbers as `knee simulate --json`, a per-request
+DataFrame whose columns come from the schema and whose rows add up to the aggregates, bad input."""
+import json
+import subprocess
+
+import pytest
+
+import knee
+from knee import serving
+
+
+@pytest.fixture(scope="module")
+def example(src_dir):
+    return src_dir / "examples" / "scenarios" / "llama3-8b-serving-dgx-h200.json"
+
+
+def test_serving_equals_cli(example, knee_bin):
+    r = knee.simulate(str(example))
+    assert isinstance(r, knee.ServingResult)
+    cli = json.loads(subprocess.run([knee_bin, "simulate", str(example), "--json"], check=True, capture_output=True,
+                                    text=True).stdout)
+    d = r.to_dict()
+    for k in serving.SERVING_KEYS:
+        assert d[k] == cli[k], k
+    for k in ("ttft_s", "tpot_s", "itl_s", "e2e_s"):
+        assert set(("mean", "p50", "p90", "p99", "p999")) <= set(d[k])
+
+
+def test_requests_frame(example):
+    r = knee.simulate(str(example))
+    df = r.requests
+    assert list(df.columns) == serving.REQUEST_COLUMNS
+    assert len(df) == r.completed
+    assert int(df["output_tokens"].sum()) == r.total_output_tokens
+    assert int(df["prompt_tokens"].sum()) == r.total_input_tokens
+    assert df["ttft_s"].mean() == pytest.approx(r.ttft_s["mean"], rel=1e-12)
+    assert (df["e2e_s"] >= df["ttft_s"]).all() and (df["ttft_s"] >= df["queue_s"]).all()
+
+
+def test_serving_bad_input(example):
+    j = json.loads(example.read_text())
+    j["serving"]["lengths"]["output_tokens"] = {"kind": "lognormal", "mean": 5, "cv": -1}
+    with pytest.raises(knee.InputError, match=r"<dict>: \$\.serving\.lengths\.output_tokens\.cv"):
+        knee.simulate(j)
+    j = json.loads(example.read_text())
+    with pytest.raises(knee.InputError, match="expected none with a serving scenario"):
+        knee.simulate(j, force=True)

@@ -1,0 +1,267 @@
+// Continuous batching on one replica: general iterations and decode segments.
+#include "workloads/serving/replica.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+
+namespace knee::serving {
+
+namespace {
+// Iterations planned per segment at most: a longer run is planned again at its end (bounds the
+// work an arrival's cut throws away).
+constexpr std::int64_t kMaxSegment = 4096;
+constexpr TimePs kMaxKvBins = 4096;  // bins of the KV-use series at most
+}  // namespace
+
+Replica::Replica(const ServingSpec& spec, std::int64_t blocks, IterationCost& cost, std::vector<ReqState>& reqs,
+                 RunCounters& counters, bool prefill_only)
+    : spec_(spec),
+      blocks_(blocks),
+      free_(blocks),
+      cost_(cost),
+      reqs_(reqs),
+      counters_(counters),
+      prefill_only_(prefill_only) {}
+
+TimePs Replica::start(TimePs now) {
+  busy_ = false;
+  if (running_.empty() && waiting_.empty()) return -1;
+  const bool all_decoding = !running_.empty() && std::all_of(running_.begin(), running_.end(),
+                                                             [&](std::int32_t id) { return reqs_[id].decoding; });
+  if (all_decoding) {
+    const std::int64_t budget = spec_.max_tokens_per_iter - std::int64_t(running_.size());
+    const bool admit = !waiting_.empty() && std::int64_t(running_.size()) < spec_.max_batch && budget > 0 &&
+                       can_admit_front(budget, free_ - segment_blocks(1));
+    if (!admit) {
+      const TimePs end = start_segment(now);
+      if (end >= 0) return end;
+    }
+  }
+  return start_general(now);
+}
+
+bool Replica::can_admit_front(std::int64_t budget, std::int64_t free_blocks) const {
+  const ReqState& r = reqs_[waiting_.front()];
+  if (r.kv_ready) return blocks_for(std::int64_t(r.prompt) + 1) <= free_blocks;
+  const std::int64_t rem = r.target - r.computed;
+  if (!spec_.chunked_prefill && rem > budget) return false;
+  return blocks_for(r.computed + std::min(rem, budget)) - r.held <= free_blocks;
+}
+
+std::int64_t Replica::segment_blocks(std::int64_t j) const {
+  std::int64_t n = 0;
+  for (std::int32_t id : running_) n += blocks_for(reqs_[id].computed + j) - reqs_[id].held;
+  return n;
+}
+
+TimePs Replica::start_segment(TimePs now) {
+  std::int64_t k = kMaxSegment;
+  for (std::int32_t id : running_) k = std::min<std::int64_t>(k, reqs_[id].output - reqs_[id].generated);
+  if (segment_blocks(k) > free_) {  // the largest j whose blocks are there (monotone in j)
+    std::int64_t lo = 0, hi = k;
+    while (hi - lo > 1) {
+      const std::int64_t mid = (lo + hi) / 2;
+      (segment_blocks(mid) <= free_ ? lo : hi) = mid;
+    }
+    k = lo;
+  }
+  if (k <= 0) return -1;
+  const std::int64_t D = std::int64_t(running_.size());
+  double ctx = 0;
+  for (std::int32_t id : running_) ctx += double(reqs_[id].computed) + 1;
+  seg_end_.clear();
+  seg_dt_s_.clear();
+  TimePs t = now;
+  for (std::int64_t j = 0; j < k; ++j) {
+    const double dt = cost_.iteration_s(D, cost_.decode_attention_s(ctx + double(j * D)), D, true);
+    t += s_to_ps_ceil(dt);
+    seg_end_.push_back(t);
+    seg_dt_s_.push_back(dt);
+  }
+  used_at_start_ = blocks_ - free_ + segment_blocks(1);
+  segment_ = busy_ = true;
+  start_ps_ = now;
+  return t;
+}
+
+TimePs Replica::start_general(TimePs now) {
+  std::int64_t budget = spec_.max_tokens_per_iter, tokens = 0, sampled = 0, chunks = 0;
+  double ctx = 0, attn = 0;
+  bool preempted = false;
+  sched_.clear();
+  auto take = [&](std::int32_t id, ReqState& r, std::int64_t need, std::int64_t nb) {
+    free_ -= nb;
+    r.held += std::int32_t(nb);
+    sched_.push_back({id, std::int32_t(need)});
+    budget -= need;
+    tokens += need;
+    if (r.decoding) {
+      ctx += double(r.computed) + 1;
+      ++sampled;
+    } else {
+      attn += cost_.prefill_attention_s(need, r.computed);
+      ++chunks;
+      if (r.computed + need == r.target) ++sampled;
+    }
+  };
+  for (std::size_t i = 0; i < running_.size() && budget > 0;) {
+    const std::int32_t id = running_[i];
+    ReqState& r = reqs_[id];
+    const std::int64_t need = r.decoding ? 1 : std::min<std::int64_t>(r.target - r.computed, budget);
+    const std::int64_t nb = blocks_for(r.computed + need) - r.held;
+    bool self = false;
+    while (nb > free_ && !self) {  // vLLM v1: preempt the newest running request
+      const std::int32_t victim = running_.back();
+      running_.pop_back();
+      preempt(victim);
+      preempted = true;
+      self = victim == id;
+    }
+    if (self) break;
+    take(id, r, need, nb);
+    ++i;
+  }
+  // No admissions in a step that preempted (vLLM v1's rule).
+  while (!preempted && !waiting_.empty() && std::int64_t(running_.size()) < spec_.max_batch && budget > 0) {
+    const std::int32_t id = waiting_.front();
+    ReqState& r = reqs_[id];
+    if (r.kv_ready) {  // its prompt's KV arrived: blocks for it and a decode token, no recomputation
+      const std::int64_t nb = blocks_for(std::int64_t(r.prompt) + 1);
+      if (nb > free_) break;
+      waiting_.pop_front();
+      running_.push_back(id);
+      r.kv_ready = false;
+      r.computed = r.target = r.prompt;
+      r.decoding = true;
+      take(id, r, 1, nb);
+      continue;
+    }
+    const std::int64_t rem = r.target - r.computed;
+    if (!spec_.chunked_prefill && rem > budget) break;
+    const std::int64_t need = std::min(rem, budget);
+    const std::int64_t nb = blocks_for(r.computed + need) - r.held;
+    if (nb > free_) break;
+    waiting_.pop_front();
+    running_.push_back(id);
+    if (r.first_sched < 0) r.first_sched = now;
+    take(id, r, need, nb);
+  }
+  if (sched_.empty()) throw std::logic_error("serving replica: nothing schedulable with requests waiting");
+  const double dt = cost_.iteration_s(tokens, cost_.decode_attention_s(ctx) + attn, sampled, chunks == 0);
+  used_at_start_ = blocks_ - free_;
+  busy_ = true;
+  segment_ = false;
+  start_ps_ = now;
+  return now + s_to_ps_ceil(dt);
+}
+
+void Replica::preempt(std::int32_t id) {
+  ReqState& r = reqs_[id];
+  free_ += r.held;
+  r.held = 0;
+  r.computed = 0;
+  r.decoding = false;
+  r.target = r.prompt + r.generated;  // recomputation: prompt and the tokens generated so far
+  ++r.preemptions;
+  ++counters_.preemptions;
+  waiting_.push_front(id);
+}
+
+void Replica::emit(ReqState& r, TimePs now) {
+  ++r.generated;
+  if (r.first_token < 0) r.first_token = now;
+  else counters_.itl.add(ps_to_s(now - r.last_token));
+  r.last_token = now;
+}
+
+void Replica::complete(ReqState& r, TimePs now) {
+  free_ += r.held;
+  r.held = 0;
+  r.finish = now;
+  outstanding_tokens -= std::int64_t(r.prompt) + r.output;
+}
+
+void Replica::hand_off(ReqState& r, std::int32_t id) {
+  free_ += r.held;
+  r.held = 0;
+  outstanding_tokens -= std::int64_t(r.prompt) + r.output;
+  handoffs_.push_back(id);
+}
+
+// Blocks in use from start_ps_ to `end`, going from a to b linearly (a segment's blocks grow a
+// token at a time; an iteration's are allocated at its start): the trapezoid, and its mean spread
+// over the time bins the interval overlaps.
+void Replica::account_kv(TimePs end, std::int64_t a, std::int64_t b) {
+  const double mean = 0.5 * double(a + b);
+  kv_block_seconds += mean * ps_to_s(end - start_ps_);
+  kv_peak_blocks = std::max({kv_peak_blocks, a, b});
+  auto& bins = counters_.kv_block_ps;
+  TimePs& w = counters_.kv_bin_ps;
+  while (end / w >= kMaxKvBins) {  // twice as wide, half as many
+    for (std::size_t i = 0; i < bins.size(); ++i) bins[i / 2] = (i % 2 ? bins[i / 2] : 0) + bins[i];
+    bins.resize((bins.size() + 1) / 2);
+    w *= 2;
+  }
+  for (TimePs t = start_ps_; t < end;) {
+    const std::size_t i = std::size_t(t / w);
+    const TimePs stop = std::min(end, TimePs(i + 1) * w);
+    if (bins.size() <= i) bins.resize(i + 1, 0);
+    bins[i] += mean * double(stop - t);
+    t = stop;
+  }
+}
+
+void Replica::finish(TimePs now) {
+  busy_ = false;
+  if (segment_) {
+    const std::int32_t k = std::int32_t(seg_end_.size());
+    const double D = double(running_.size());
+    for (double dt : seg_dt_s_) counters_.itl.add(dt, D);  // every running request, every iteration
+    counters_.iterations += k;
+    ++counters_.segments;
+    for (std::int32_t id : running_) {
+      ReqState& r = reqs_[id];
+      r.computed += k;
+      r.generated += k;
+      const std::int32_t held = blocks_for(r.computed);
+      free_ -= held - r.held;
+      r.held = held;
+      r.last_token = now;
+    }
+    account_kv(now, used_at_start_, blocks_ - free_);
+    segment_ = false;
+  } else {
+    for (auto [id, n] : sched_) {
+      ReqState& r = reqs_[id];
+      r.computed += n;
+      if (r.decoding) {
+        emit(r, now);
+      } else if (r.computed == r.target) {
+        r.decoding = true;
+        emit(r, now);
+      }
+    }
+    account_kv(now, used_at_start_, used_at_start_);
+    ++counters_.iterations;
+  }
+  std::size_t w = 0;
+  for (std::int32_t id : running_) {
+    ReqState& r = reqs_[id];
+    if (r.generated >= r.output) complete(r, now);
+    else if (prefill_only_ && r.decoding) hand_off(r, id);
+    else running_[w++] = id;
+  }
+  running_.resize(w);
+}
+
+TimePs Replica::cut(TimePs now) {
+  if (!busy_ || !segment_) return -1;
+  const std::size_t j = std::size_t(std::lower_bound(seg_end_.begin(), seg_end_.end(), now) - seg_end_.begin());
+  if (j + 1 >= seg_end_.size()) return -1;
+  seg_end_.resize(j + 1);
+  seg_dt_s_.resize(j + 1);
+  return seg_end_.back();
+}
+
+}  // namespace knee::serving

@@ -1,0 +1,99 @@
+// One serving replica's continuous-batching scheduler, as vLLM v1 runs it (docs/serving.md,
+// "Scheduler"): every iteration the running requests first (decodes, and prefills going on in
+// chunks), then waiting requests within the token budget; paged KV blocks per request; when
+// blocks run out, the newest running request is preempted and recomputed later.
+//
+// Runs of decode-only iterations in which nothing can change (no request finishes, none can be
+// admitted, no block runs out) are planned as one segment: the same iterations, timed one by one,
+// with one engine event at the end; an arrival cuts the segment at the iteration then running.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "common/units.hpp"
+#include "workloads/serving/iteration_cost.hpp"
+#include "workloads/serving/latency_stats.hpp"
+
+namespace knee::serving {
+
+struct ReqState {
+  TimePs arrival = 0, first_sched = -1, first_token = -1, last_token = -1, finish = -1;
+  std::int32_t prompt = 0, output = 0;
+  std::int32_t generated = 0;  // output tokens emitted
+  std::int32_t computed = 0;   // tokens whose KV is in the cache
+  std::int32_t target = 0;     // while prefilling: tokens to compute before the next token
+  std::int32_t held = 0;       // KV blocks held
+  std::int32_t preemptions = 0, replica = -1;
+  bool decoding = false;
+  // Disaggregated: the KV cache of the prompt arrived from a prefill replica (admission takes
+  // its blocks and decodes; nothing is recomputed); when it left and arrived.
+  bool kv_ready = false;
+  TimePs kv_sent = -1, kv_arrived = -1;
+};
+
+// Counters shared by the replicas of a run.
+struct RunCounters {
+  std::int64_t iterations = 0, segments = 0, preemptions = 0;
+  LogHistogram itl;
+  // KV blocks in use over time, all replicas: block-picoseconds per bin of kv_bin_ps (grows).
+  TimePs kv_bin_ps = 1;
+  std::vector<double> kv_block_ps;
+};
+
+class Replica {
+ public:
+  // prefill_only: a disaggregated prefill replica; a request leaves it with its first token
+  // (handoffs()), for a decode replica.
+  Replica(const ServingSpec& spec, std::int64_t blocks, IterationCost& cost, std::vector<ReqState>& reqs,
+          RunCounters& counters, bool prefill_only = false);
+
+  void enqueue(std::int32_t req) { waiting_.push_back(req); }
+  bool busy() const { return busy_; }
+  // Starts the next iteration (or decode segment) at `now`; its end time, or -1 when idle.
+  TimePs start(TimePs now);
+  // Completes the iteration or segment that ends at `now`.
+  void finish(TimePs now);
+  // A request arrived during a decode segment: the segment ends with the iteration running at
+  // `now`. The new end time, or -1 when the end is unchanged.
+  TimePs cut(TimePs now);
+  // Requests whose prefill finished here (prefill_only), since the last call; the caller clears it.
+  std::vector<std::int32_t>& handoffs() { return handoffs_; }
+
+  std::int64_t outstanding_tokens = 0;  // prompt + output of requests routed here, not finished
+  double kv_block_seconds = 0;          // integral of blocks in use over time
+  std::int64_t kv_peak_blocks = 0;
+
+ private:
+  std::int32_t blocks_for(std::int64_t tokens) const {
+    return std::int32_t((tokens + spec_.block_tokens - 1) / spec_.block_tokens);
+  }
+  TimePs start_segment(TimePs now);
+  TimePs start_general(TimePs now);
+  bool can_admit_front(std::int64_t budget, std::int64_t free_blocks) const;
+  std::int64_t segment_blocks(std::int64_t j) const;  // new blocks the running decodes need for j more
+  void preempt(std::int32_t req);
+  void emit(ReqState& r, TimePs now);
+  void complete(ReqState& r, TimePs now);
+  void hand_off(ReqState& r, std::int32_t id);
+  void account_kv(TimePs end, std::int64_t used_start, std::int64_t used_end);
+
+  const ServingSpec& spec_;
+  const std::int64_t blocks_;
+  std::int64_t free_;
+  IterationCost& cost_;
+  std::vector<ReqState>& reqs_;
+  RunCounters& counters_;
+  std::vector<std::int32_t> running_;
+  std::deque<std::int32_t> waiting_;
+  bool busy_ = false, segment_ = false;
+  TimePs start_ps_ = 0;
+  std::vector<std::pair<std::int32_t, std::int32_t>> sched_;  // general step: (request, tokens)
+  std::vector<TimePs> seg_end_;                               // segment: end of each iteration
+  std::vector<double> seg_dt_s_;
+  std::int64_t used_at_start_ = 0;
+  const bool prefill_only_;
+  std::vector<std::int32_t> handoffs_;
+};
+
+}  // namespace knee::serving

@@ -1,0 +1,207 @@
+// Arrivals (Poisson, gamma, trace) and lengths (fixed, uniform, lognormal), seeded.
+#include "workloads/serving/requests.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "common/json_reader.hpp"
+#include "common/random.hpp"
+
+namespace knee::serving {
+namespace {
+
+// Independent streams per quantity, so the i-th request's lengths do not depend on the rate.
+constexpr std::uint64_t kArrivalStream = 0x6172726976616C73ULL, kPromptStream = 0x70726F6D70747321ULL,
+                        kOutputStream = 0x6F75747075747321ULL;
+
+// Gamma(shape k, scale 1) by Marsaglia and Tsang (2000); k < 1 by the boost G(k+1) U^(1/k).
+double gamma_draw(Random& r, double k) {
+  if (k < 1) return gamma_draw(r, k + 1) * std::pow(r.uniform(), 1 / k);
+  const double d = k - 1.0 / 3, c = 1 / std::sqrt(9 * d);
+  for (;;) {
+    double x, v;
+    do {
+      x = r.normal();
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const double u = r.uniform();
+    if (std::log(u) < 0.5 * x * x + d - d * v + d * std::log(v)) return d * v;
+  }
+}
+
+// A gap of mean 1: exponential (Poisson) or gamma with coefficient of variation cv.
+double unit_gap(Random& r, const ArrivalSpec& a) {
+  if (a.kind == ArrivalKind::poisson) return -std::log(r.uniform());
+  const double k = 1 / (a.cv * a.cv);
+  return gamma_draw(r, k) / k;
+}
+
+std::int32_t draw_length(Random& r, const LengthSpec& L, std::int64_t cap) {
+  double v = L.mean;
+  if (L.kind == LengthKind::uniform) {
+    v = double(L.min) + std::floor(r.uniform() * double(L.max - L.min + 1));
+  } else if (L.kind == LengthKind::lognormal) {
+    const double s2 = std::log1p(L.cv * L.cv);
+    v = std::round(std::exp(std::log(L.mean) - s2 / 2 + std::sqrt(s2) * r.normal()));
+  }
+  const std::int64_t hi = std::max<std::int64_t>(1, std::min(L.max, cap));
+  return static_cast<std::int32_t>(std::clamp<std::int64_t>(std::llround(v), std::min(L.min, hi), hi));
+}
+
+std::string resolve(const std::string& path, const std::string& source) {
+  if (path.empty() || path[0] == '/') return path;
+  const auto slash = source.rfind('/');
+  return slash == std::string::npos ? path : source.substr(0, slash + 1) + path;
+}
+
+void check_row(const Request& q, const Request* prev, std::int64_t seq_len, const std::string& where,
+               const std::string& file) {
+  if (!(q.arrival_s >= 0)) throw_input_error(file, where + ".arrival_s", "a time >= 0 in seconds", "negative");
+  if (prev && q.arrival_s < prev->arrival_s)
+    throw_input_error(file, where + ".arrival_s",
+                      "arrival times in order (not before the row above, " + std::to_string(prev->arrival_s) + " s)",
+                      std::to_string(q.arrival_s));
+  if (q.prompt_tokens < 1) throw_input_error(file, where + ".prompt_tokens", "at least 1 token", "less");
+  if (q.output_tokens < 1) throw_input_error(file, where + ".output_tokens", "at least 1 token", "less");
+  if (std::int64_t(q.prompt_tokens) + q.output_tokens > seq_len)
+    throw_input_error(file, where + ".output_tokens",
+                      "prompt_tokens + output_tokens <= model.seq_len (" + std::to_string(seq_len) + ")",
+                      std::to_string(q.prompt_tokens + q.output_tokens));
+}
+
+std::vector<Request> read_csv(const std::string& text, std::int64_t seq_len, const std::string& file) {
+  std::istringstream in(text);
+  std::string line;
+  std::vector<Request> out;
+  int col[3] = {-1, -1, -1};
+  std::size_t lineno = 0, ncols = 0;
+  auto split = [](const std::string& l) {
+    std::vector<std::string> f;
+    std::string cell;
+    std::istringstream ls(l);
+    while (std::getline(ls, cell, ',')) {
+      cell.erase(0, cell.find_first_not_of(" \t\r"));
+      cell.erase(cell.find_last_not_of(" \t\r") + 1);
+      f.push_back(cell);
+    }
+    return f;
+  };
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.find_first_not_of(" \t\r") == std::string::npos || line[0] == '#') continue;
+    const auto f = split(line);
+    if (ncols == 0) {  // the header names the columns
+      ncols = f.size();
+      for (std::size_t i = 0; i < f.size(); ++i) {
+        if (f[i] == "arrival_s") col[0] = int(i);
+        else if (f[i] == "prompt_tokens") col[1] = int(i);
+        else if (f[i] == "output_tokens") col[2] = int(i);
+        else if (f[i] != "session_id")
+          throw_input_error(file, "line " + std::to_string(lineno),
+                            "a header of arrival_s, prompt_tokens, output_tokens (and session_id)", "'" + f[i] + "'");
+      }
+      if (col[0] < 0 || col[1] < 0 || col[2] < 0)
+        throw_input_error(file, "line " + std::to_string(lineno),
+                          "a header naming arrival_s, prompt_tokens and output_tokens", "'" + line + "'");
+      continue;
+    }
+    const std::string where = "line " + std::to_string(lineno);
+    if (f.size() != ncols)
+      throw_input_error(file, where, std::to_string(ncols) + " comma-separated fields", std::to_string(f.size()));
+    Request q;
+    try {
+      std::size_t used = 0;
+      q.arrival_s = std::stod(f[std::size_t(col[0])], &used);
+      if (used != f[std::size_t(col[0])].size()) throw std::invalid_argument("x");
+      q.prompt_tokens = std::stoi(f[std::size_t(col[1])]);
+      q.output_tokens = std::stoi(f[std::size_t(col[2])]);
+    } catch (const std::exception&) {
+      throw_input_error(file, where, "a number of seconds and two token counts", "'" + line + "'");
+    }
+    check_row(q, out.empty() ? nullptr : &out.back(), seq_len, where, file);
+    out.push_back(q);
+  }
+  return out;
+}
+
+std::vector<Request> read_json(const Json& j, std::int64_t seq_len, const std::string& file) {
+  const Json* rows = &j;
+  std::string path = "$";
+  if (j.is_object()) {
+    JsonObject root = JsonObject::root(j, file);
+    rows = &root.raw("requests");
+    root.finish();
+    path = "$.requests";
+  }
+  if (!rows->is_array())
+    throw_input_error(file, path, "an array of {arrival_s, prompt_tokens, output_tokens}", describe_json(*rows));
+  JsonArray a(*rows, file, path);
+  std::vector<Request> out;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    JsonObject o = a.object(i);
+    Request q;
+    q.arrival_s = o.number("arrival_s");
+    q.prompt_tokens = static_cast<std::int32_t>(o.integer("prompt_tokens", 1, seq_len));
+    q.output_tokens = static_cast<std::int32_t>(o.integer("output_tokens", 1, seq_len));
+    o.ignore("session_id");
+    o.finish();
+    check_row(q, out.empty() ? nullptr : &out.back(), seq_len, a.path_of(i), file);
+    out.push_back(q);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Request> read_trace(const std::string& path, std::int64_t seq_len, const std::string& what) {
+  const std::string text = read_text_file(path, "trace file (" + what + ")");
+  const auto first = text.find_first_not_of(" \t\r\n");
+  std::vector<Request> rows = first != std::string::npos && (text[first] == '[' || text[first] == '{')
+                                  ? read_json(parse_json_text(text, path), seq_len, path)
+                                  : read_csv(text, seq_len, path);
+  if (rows.empty()) throw_input_error(path, "$", "at least one request", "none");
+  return rows;
+}
+
+std::vector<Request> make_requests(const ServingScenario& s, double rate_scale) {
+  const ServingSpec& S = s.serving;
+  std::vector<Request> out;
+  if (S.arrivals.kind == ArrivalKind::trace) {
+    const auto rows =
+        read_trace(resolve(S.arrivals.file, s.source), s.model.seq_len, s.source + ": $.serving.arrivals.file");
+    const double t0 = rows.front().arrival_s;
+    for (const Request& q : rows) {
+      Request r = q;
+      r.arrival_s = (q.arrival_s - t0) / rate_scale;
+      if (S.duration_s > 0 && r.arrival_s > S.duration_s) break;
+      out.push_back(r);
+      if (S.requests > 0 && std::int64_t(out.size()) == S.requests) break;
+    }
+    return out;
+  }
+  Random arr(S.seed ^ kArrivalStream), pr(S.seed ^ kPromptStream), outr(S.seed ^ kOutputStream);
+  const double rate = S.arrivals.rate_per_s * rate_scale;
+  double unit_t = 0;
+  for (std::int64_t i = 0;; ++i) {
+    if (S.requests > 0 && i == S.requests) break;
+    Request q;
+    q.arrival_s = unit_t / rate;
+    if (S.duration_s > 0 && q.arrival_s > S.duration_s) break;
+    q.prompt_tokens = draw_length(pr, S.prompt, s.model.seq_len - 1);
+    q.output_tokens = draw_length(outr, S.output, s.model.seq_len - q.prompt_tokens);
+    out.push_back(q);
+    unit_t += unit_gap(arr, S.arrivals);
+  }
+  return out;
+}
+
+double offered_rate_per_s(const ServingScenario& s) {
+  if (s.serving.arrivals.kind != ArrivalKind::trace) return s.serving.arrivals.rate_per_s;
+  const auto r = make_requests(s, 1);
+  const double span = r.back().arrival_s - r.front().arrival_s;
+  return span > 0 ? double(r.size() - 1) / span : 0;
+}
+
+}  // namespace knee::serving

@@ -1,0 +1,30 @@
+// The requests a serving run sends: arrival times and lengths, drawn from the scenario's seeded
+// distributions or read from a trace file (CSV or JSON rows of arrival_s, prompt_tokens,
+// output_tokens).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "workloads/serving/serving_scenario.hpp"
+
+namespace knee::serving {
+
+struct Request {
+  double arrival_s = 0;
+  std::int32_t prompt_tokens = 0, output_tokens = 0;
+};
+
+// The requests of a scenario with its arrival rate multiplied by `rate_scale` (the goodput
+// search): the i-th request keeps its lengths and its arrival time is divided by rate_scale
+// (common random numbers), so runs at different rates differ only by the rate. Sorted by arrival.
+std::vector<Request> make_requests(const ServingScenario& s, double rate_scale = 1);
+
+// A trace's rows, checked: times non-decreasing, lengths >= 1, prompt + output <= seq_len. The
+// path is taken relative to the scenario file's folder when not absolute.
+std::vector<Request> read_trace(const std::string& path, std::int64_t seq_len, const std::string& what);
+
+// Arrival rate the requests were made at (requests per second of the arrival span).
+double offered_rate_per_s(const ServingScenario& s);
+
+}  // namespace knee::serving

@@ -1,0 +1,60 @@
+// What a serving simulation gives: every request's latencies and the aggregates serving people
+// read (vllm bench serve's), KV-cache use, goodput under the SLOs, and where each number came from.
+// Its JSON fields and Python columns are defined once in serving_result_schema.hpp.
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "workloads/serving/iteration_cost.hpp"
+#include "workloads/serving/latency_stats.hpp"
+
+namespace knee::serving {
+
+struct RequestRecord {
+  double arrival_s = 0;
+  double queue_s = 0;        // arrival to first scheduled (its first prefill chunk)
+  double ttft_s = 0;         // arrival to first output token
+  double tpot_s = 0;         // (e2e - ttft) / (output_tokens - 1); NaN for one-token outputs
+  double e2e_s = 0;          // arrival to last token
+  double kv_transfer_s = 0;  // disaggregated: prefill end to KV arrival at the decode replica; else NaN
+  std::int32_t prompt_tokens = 0, output_tokens = 0, replica = 0, preemptions = 0;
+};
+
+// DistServe's goodput: the highest request rate at which at least `share` of the requests meet
+// every SLO, found by re-simulating at scaled rates (docs/serving.md, "Goodput").
+struct GoodputResult {
+  bool computed = false;
+  double goodput_rps = std::numeric_limits<double>::quiet_NaN();
+  double lower_rps = 0, upper_rps = 0;  // the bracket: met at lower, missed at upper (0: not found)
+  int runs = 0;
+  std::string note;  // how the bracket ended
+};
+
+struct ServingResult {
+  std::vector<RequestRecord> requests;
+  std::int64_t completed = 0;
+  double duration_s = 0;  // first arrival to last token, as vllm bench serve's benchmark duration
+  std::int64_t total_input_tokens = 0, total_output_tokens = 0;
+  double offered_rate_per_s = 0;
+  double request_throughput_rps = 0, input_throughput_tokens_per_s = 0, output_throughput_tokens_per_s = 0,
+         throughput_tokens_per_s = 0;  // the last: input + output ("Total Token throughput")
+  LatencySummary queue, ttft, tpot, itl, e2e, kv_transfer;
+  std::int64_t preemptions = 0, requests_preempted = 0;
+  std::int64_t replicas = 0;
+  ReplicaMemory memory;
+  double kv_peak_fraction = 0, kv_mean_fraction = 0;  // of a replica's blocks; mean over time and replicas
+  // Share of all replicas' blocks in use, mean over each bin of kv_series_bin_s from time 0.
+  double kv_series_bin_s = 0;
+  std::vector<double> kv_series_fraction;
+  std::int64_t iterations = 0, decode_segments = 0;
+  std::uint64_t events = 0;
+  double slo_attainment = std::numeric_limits<double>::quiet_NaN();  // share meeting every SLO
+  GoodputResult goodput;
+  nlohmann::ordered_json provenance;
+};
+
+}  // namespace knee::serving

@@ -1,0 +1,128 @@
+// The serving result's fields and per-request columns, and the JSON made from them.
+#include "workloads/serving/serving_result_schema.hpp"
+
+#include <cmath>
+
+namespace knee::serving {
+
+using OJ = nlohmann::ordered_json;
+
+namespace {
+// NaN (no such value: no SLO, no interval) is null, in the CLI's JSON and in Python alike.
+OJ num(double v) { return std::isnan(v) ? OJ(nullptr) : OJ(v); }
+}  // namespace
+
+OJ latency_json(const LatencySummary& s) {
+  OJ ci;
+  const char* names[5] = {"mean", "p50", "p90", "p99", "p999"};
+  for (int i = 0; i < 5; ++i) ci[names[i]] = {num(s.ci95[std::size_t(i)][0]), num(s.ci95[std::size_t(i)][1])};
+  return OJ{{"mean", num(s.mean)}, {"p50", num(s.p50)}, {"p90", num(s.p90)}, {"p99", num(s.p99)},
+            {"p999", num(s.p999)}, {"count", s.count},  {"ci95", ci}};
+}
+
+const std::vector<ServingField>& serving_result_fields() {
+  using R = ServingResult;
+  static const std::vector<ServingField> f = {
+      {"completed", "", "requests completed (every request sent completes)",
+       [](const R& r) { return OJ(r.completed); }},
+      {"duration_s", "s", "first arrival to last token (vllm bench serve's benchmark duration)",
+       [](const R& r) { return OJ(r.duration_s); }},
+      {"total_input_tokens", "tokens", "prompt tokens of all requests",
+       [](const R& r) { return OJ(r.total_input_tokens); }},
+      {"total_output_tokens", "tokens", "output tokens of all requests",
+       [](const R& r) { return OJ(r.total_output_tokens); }},
+      {"offered_rate_per_s", "req/s", "arrival rate sent", [](const R& r) { return OJ(r.offered_rate_per_s); }},
+      {"request_throughput_rps", "req/s", "completed / duration_s",
+       [](const R& r) { return OJ(r.request_throughput_rps); }},
+      {"input_throughput_tokens_per_s", "tokens/s", "prompt tokens / duration_s",
+       [](const R& r) { return OJ(r.input_throughput_tokens_per_s); }},
+      {"output_throughput_tokens_per_s", "tokens/s", "output tokens / duration_s",
+       [](const R& r) { return OJ(r.output_throughput_tokens_per_s); }},
+      {"throughput_tokens_per_s", "tokens/s", "input + output tokens / duration_s (Total Token throughput)",
+       [](const R& r) { return OJ(r.throughput_tokens_per_s); }},
+      {"queue_s", "s", "arrival to first scheduled, over requests", [](const R& r) { return latency_json(r.queue); }},
+      {"ttft_s", "s", "time to first token, over requests", [](const R& r) { return latency_json(r.ttft); }},
+      {"tpot_s", "s", "time per output token after the first, over requests with 2+ output tokens",
+       [](const R& r) { return latency_json(r.tpot); }},
+      {"itl_s", "s", "inter-token latency, over every gap between consecutive tokens",
+       [](const R& r) { return latency_json(r.itl); }},
+      {"e2e_s", "s", "arrival to last token, over requests", [](const R& r) { return latency_json(r.e2e); }},
+      {"kv_transfer_s", "s",
+       "disaggregated: prefill end to the KV cache's arrival at a decode replica (count 0 co-located)",
+       [](const R& r) { return latency_json(r.kv_transfer); }},
+      {"preemptions", "", "preemptions (by recomputation) of all requests",
+       [](const R& r) { return OJ(r.preemptions); }},
+      {"requests_preempted", "", "requests preempted at least once",
+       [](const R& r) { return OJ(r.requests_preempted); }},
+      {"slo_attainment", "share", "requests meeting every SLO (null without SLOs)",
+       [](const R& r) { return num(r.slo_attainment); }},
+      {"goodput_rps", "req/s", "highest rate at which goodput.share of requests meet every SLO (null: not searched)",
+       [](const R& r) { return r.goodput.computed ? num(r.goodput.goodput_rps) : OJ(nullptr); }},
+      {"goodput", "", "the goodput search: bracket, runs, how it ended",
+       [](const R& r) {
+         if (!r.goodput.computed) return OJ(nullptr);
+         return OJ{{"lower_rps", r.goodput.lower_rps},
+                   {"upper_rps", r.goodput.upper_rps},
+                   {"runs", r.goodput.runs},
+                   {"note", r.goodput.note}};
+       }},
+      {"kv_cache", "",
+       "KV-cache blocks per replica and their use: peak, time mean, and a series of the share in use per time bin",
+       [](const R& r) {
+         return OJ{{"blocks_per_replica", r.memory.blocks}, {"kv_bytes_per_token_per_gpu", r.memory.kv_bytes_per_token},
+                   {"peak_fraction", r.kv_peak_fraction},   {"mean_fraction", r.kv_mean_fraction},
+                   {"series_bin_s", r.kv_series_bin_s},     {"series_fraction", r.kv_series_fraction}};
+       }},
+      {"memory", "", "one GPU of a replica: capacity, usable share, weights, activation reserve (bytes)",
+       [](const R& r) {
+         return OJ{{"capacity_bytes", r.memory.capacity_bytes},
+                   {"usable_bytes", r.memory.usable_bytes},
+                   {"weights_bytes", r.memory.weights_bytes},
+                   {"activation_bytes", r.memory.activation_bytes}};
+       }},
+      {"replicas", "", "serving replicas", [](const R& r) { return OJ(r.replicas); }},
+      {"iterations", "", "forward iterations of all replicas", [](const R& r) { return OJ(r.iterations); }},
+      {"decode_segments", "", "runs of decode-only iterations simulated as one event",
+       [](const R& r) { return OJ(r.decode_segments); }},
+      {"events", "", "engine events processed", [](const R& r) { return OJ(r.events); }},
+      {"provenance", "", "profile, system, seed, measurement window, how each mechanism is costed",
+       [](const R& r) { return r.provenance; }},
+  };
+  return f;
+}
+
+const std::vector<RequestColumn>& request_columns() {
+  using Q = RequestRecord;
+  static const std::vector<RequestColumn> c = {
+      {"arrival_s", "s", "arrival time", [](const Q& q) { return q.arrival_s; }},
+      {"replica", "", "replica the router chose", [](const Q& q) { return double(q.replica); }},
+      {"prompt_tokens", "tokens", "prompt length", [](const Q& q) { return double(q.prompt_tokens); }},
+      {"output_tokens", "tokens", "output length", [](const Q& q) { return double(q.output_tokens); }},
+      {"queue_s", "s", "arrival to first scheduled", [](const Q& q) { return q.queue_s; }},
+      {"ttft_s", "s", "time to first token", [](const Q& q) { return q.ttft_s; }},
+      {"tpot_s", "s", "time per output token after the first (NaN for one token)", [](const Q& q) { return q.tpot_s; }},
+      {"e2e_s", "s", "arrival to last token", [](const Q& q) { return q.e2e_s; }},
+      {"preemptions", "", "times preempted and recomputed", [](const Q& q) { return double(q.preemptions); }},
+      {"kv_transfer_s", "s", "KV cache transfer, prefill to decode replica (NaN co-located)",
+       [](const Q& q) { return q.kv_transfer_s; }},
+  };
+  return c;
+}
+
+OJ to_json(const ServingResult& r) {
+  OJ j;
+  for (const auto& f : serving_result_fields()) j[f.key] = f.value(r);
+  return j;
+}
+
+OJ requests_json(const ServingResult& r) {
+  OJ j;
+  for (const auto& c : request_columns()) {
+    OJ col = OJ::array();
+    for (const auto& q : r.requests) col.push_back(c.value(q));
+    j[c.name] = std::move(col);
+  }
+  return j;
+}
+
+}  // namespace knee::serving

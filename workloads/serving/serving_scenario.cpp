@@ -1,0 +1,206 @@
+// Strict reading of a serving scenario and the checks that need the whole of it.
+#include "workloads/serving/serving_scenario.hpp"
+
+#include <algorithm>
+
+#include "common/json_reader.hpp"
+#include "workloads/serving/requests.hpp"
+
+namespace knee::serving {
+namespace {
+
+std::string str(std::int64_t v) { return std::to_string(v); }
+
+// A length: a bare integer (fixed) or {"kind": "fixed"|"uniform"|"lognormal", ...}.
+LengthSpec parse_length(JsonObject& parent, const std::string& key, std::int64_t seq_len) {
+  LengthSpec L;
+  L.max = seq_len;
+  const Json& raw = parent.raw(key);
+  if (raw.is_number_integer()) {
+    if (raw.get<std::int64_t>() < 1 || raw.get<std::int64_t>() > seq_len)
+      parent.fail(key, "a token count between 1 and model.seq_len (" + str(seq_len) + ")");
+    L.mean = double(raw.get<std::int64_t>());
+    return L;
+  }
+  if (!raw.is_object())
+    parent.fail(key, "a token count or an object {\"kind\": \"fixed\" | \"uniform\" | \"lognormal\", ...}");
+  JsonObject o(raw, parent.source(), parent.path_of(key));
+  const std::string kind = o.one_of("kind", {"fixed", "uniform", "lognormal"});
+  if (kind == "fixed") {
+    L.mean = double(o.integer("value", 1, seq_len));
+  } else if (kind == "uniform") {
+    L.kind = LengthKind::uniform;
+    L.min = o.integer("min", 1, seq_len);
+    L.max = o.integer("max", L.min, seq_len);
+    L.mean = 0.5 * double(L.min + L.max);
+  } else {
+    L.kind = LengthKind::lognormal;
+    L.mean = o.positive("mean");
+    L.cv = o.positive("cv");
+    L.min = o.integer_or("min", 1, 1, seq_len);
+    L.max = o.integer_or("max", seq_len, L.min, seq_len);
+    if (L.mean < double(L.min) || L.mean > double(L.max)) o.fail("mean", "a mean within [min, max]");
+  }
+  o.finish();
+  return L;
+}
+
+void parse_arrivals(JsonObject& sv, ServingSpec& S) {
+  JsonObject a = sv.object("arrivals");
+  const std::string kind = a.one_of("kind", {"poisson", "gamma", "trace"});
+  if (kind == "trace") {
+    S.arrivals.kind = ArrivalKind::trace;
+    S.arrivals.file = a.string("file");
+  } else {
+    S.arrivals.kind = kind == "poisson" ? ArrivalKind::poisson : ArrivalKind::gamma;
+    S.arrivals.rate_per_s = a.positive("rate_per_s");
+    if (kind == "gamma") S.arrivals.cv = a.positive("cv");
+  }
+  a.finish();
+}
+
+void parse_layout(JsonObject& sv, const ServingScenario& s, ServingSpec& S) {
+  S.tp = sv.integer_or("tp", 1, 1, 1 << 10);
+  S.pp = sv.integer_or("pp", 1, 1, 1 << 10);
+  if (S.pp != 1) sv.fail("pp", "1 (pipeline-parallel serving is not simulated yet)");
+  const std::int64_t gpn = s.cluster.system.gpus_per_node;
+  // TP groups live inside one server, as vLLM places them (over NVLink).
+  if (S.tp > gpn || gpn % S.tp != 0)
+    sv.fail("tp", "a divisor of the GPUs per server (" + str(gpn) + "): a TP group lives in one server");
+  if (sv.has("disaggregated")) {
+    if (sv.has("replicas")) sv.fail("replicas", "no replicas with disaggregated (its pools give them)");
+    JsonObject d = sv.object("disaggregated");
+    S.prefill_replicas = d.integer("prefill_replicas", 1, 1 << 20);
+    S.decode_replicas = d.integer("decode_replicas", 1, 1 << 20);
+    d.finish();
+    S.replicas = S.prefill_replicas + S.decode_replicas;
+  } else {
+    S.replicas = sv.integer_or("replicas", std::max<std::int64_t>(1, s.cluster.gpus / S.tp), 1, 1 << 20);
+  }
+  if (S.replicas * S.tp > s.cluster.gpus)
+    sv.fail(S.disaggregated() ? "disaggregated" : "replicas",
+            "at most gpus / tp (" + str(s.cluster.gpus) + " / " + str(S.tp) + ") replicas");
+  const ModelSpec& m = s.model;
+  if (m.heads % S.tp != 0) sv.fail("tp", "a divisor of model.heads (" + str(m.heads) + ")");
+  if (m.kv_heads % S.tp != 0) sv.fail("tp", "a divisor of model.kv_heads (" + str(m.kv_heads) + ")");
+  if (m.ffn_hidden % S.tp != 0) sv.fail("tp", "a divisor of model.ffn_hidden (" + str(m.ffn_hidden) + ")");
+}
+
+void parse_batching(JsonObject& sv, ServingSpec& S) {
+  if (sv.has("batching")) {
+    JsonObject b = sv.object("batching");
+    S.max_batch = b.integer_or("max_batch", 256, 1, 1 << 16);
+    S.max_tokens_per_iter = b.integer_or("max_tokens_per_iter", 8192, 1, 1 << 22);
+    S.chunked_prefill = b.boolean_or("chunked_prefill", true);
+    // vLLM refuses a token budget below the batch: each running sequence needs one token a step.
+    if (S.max_tokens_per_iter < S.max_batch)
+      b.fail("max_tokens_per_iter", "at least max_batch (" + str(S.max_batch) + ") tokens");
+    b.finish();
+  }
+  if (sv.has("kv_cache")) {
+    JsonObject k = sv.object("kv_cache");
+    S.block_tokens = k.integer_or("block_tokens", 16, 1, 1 << 12);
+    S.gpu_memory_utilization = k.number_or("gpu_memory_utilization", 0.9);
+    if (!(S.gpu_memory_utilization > 0 && S.gpu_memory_utilization <= 1))
+      k.fail("gpu_memory_utilization", "a share of GPU memory in (0, 1]");
+    S.num_blocks = k.integer_or("num_blocks", 0, 1, 1LL << 40);
+    k.finish();
+  }
+}
+
+void parse_slo(JsonObject& sv, ServingSpec& S) {
+  if (sv.has("slo")) {
+    JsonObject o = sv.object("slo");
+    if (!o.has("ttft_s") && !o.has("tpot_s")) o.fail_here("ttft_s or tpot_s (or both), in seconds");
+    S.slo_ttft_s = o.has("ttft_s") ? o.positive("ttft_s") : 0;
+    S.slo_tpot_s = o.has("tpot_s") ? o.positive("tpot_s") : 0;
+    o.finish();
+  }
+  if (sv.has("goodput")) {
+    JsonObject g = sv.object("goodput");
+    S.goodput_share = g.number_or("share", 0.9);
+    if (!(S.goodput_share > 0 && S.goodput_share <= 1)) g.fail("share", "a share of requests in (0, 1]");
+    S.goodput_runs = static_cast<int>(g.integer_or("runs", 8, 0, 64));
+    g.finish();
+  }
+}
+
+Profile load_profile(const ServingScenario& s, const std::string& name) {
+  const bool path = name.find('/') != std::string::npos || name.find(".json") != std::string::npos;
+  Profile p = path ? Profile::load(name) : Profile::builtin(name);
+  if (p.measured_on_cpu())
+    throw_input_error(s.source, "$.profile", "a profile measured on a GPU (a shipped one such as \"h200\")",
+                      "'" + name + "', measured on a CPU");
+  return p;
+}
+
+}  // namespace
+
+bool is_serving_scenario(const nlohmann::json& j) { return j.is_object() && j.contains("serving"); }
+
+ServingScenario parse_serving_scenario(const nlohmann::json& j, const std::string& source) {
+  ServingScenario s;
+  s.source = source;
+  JsonObject root = JsonObject::root(j, source);
+  s.cluster = parse_cluster_spec(root, j, source);
+  s.model = parse_model_spec(root);
+  if (s.model.experts > 0) root.fail("model", "a dense model (mixture-of-experts serving is not simulated yet)");
+  if (s.model.hidden % s.model.heads != 0)
+    throw_input_error(source, "$.model.hidden", "a multiple of model.heads (" + str(s.model.heads) + ")",
+                      str(s.model.hidden));
+  if (s.model.kv_heads > s.model.heads || s.model.heads % s.model.kv_heads != 0)
+    throw_input_error(source, "$.model.kv_heads", "a divisor of model.heads (" + str(s.model.heads) + ")",
+                      str(s.model.kv_heads));
+  s.profile_name = root.string_or("profile", s.cluster.system.gpu_model);
+
+  ServingSpec& S = s.serving;
+  JsonObject sv = root.object("serving");
+  parse_layout(sv, s, S);
+  parse_batching(sv, S);
+  parse_arrivals(sv, S);
+  const bool trace = S.arrivals.kind == ArrivalKind::trace;
+  if (sv.has("lengths")) {
+    if (trace) sv.fail("lengths", "no lengths with a trace (its rows give prompt_tokens and output_tokens)");
+    JsonObject l = sv.object("lengths");
+    S.prompt = parse_length(l, "prompt_tokens", s.model.seq_len - 1);
+    S.output = parse_length(l, "output_tokens", s.model.seq_len - 1);
+    // vLLM refuses a request longer than max_model_len; drawn lengths are clipped to it instead.
+    if (S.prompt.kind == LengthKind::fixed && S.output.kind == LengthKind::fixed &&
+        S.prompt.mean + S.output.mean > double(s.model.seq_len))
+      l.fail("output_tokens", "prompt_tokens + output_tokens <= model.seq_len (" + str(s.model.seq_len) + ")");
+    l.finish();
+  } else if (!trace) {
+    sv.fail("lengths", "{\"prompt_tokens\": ..., \"output_tokens\": ...} (fixed counts or distributions)");
+  }
+  S.router = sv.one_of_or("router", {"round_robin", "least_outstanding_tokens"}, "round_robin") == "round_robin"
+                 ? RouterKind::round_robin
+                 : RouterKind::least_outstanding_tokens;
+  parse_slo(sv, S);
+  S.requests = sv.integer_or("requests", 0, 1, 1LL << 31);
+  S.duration_s = sv.has("duration_s") ? sv.positive("duration_s") : 0;
+  if (!trace && S.requests == 0 && S.duration_s == 0)
+    sv.fail("requests", "requests (a count) or duration_s (seconds of arrivals)");
+  S.seed = static_cast<std::uint64_t>(sv.integer_or("seed", 0, 0));
+  S.cuda_graphs = sv.boolean_or("cuda_graphs", true);
+  sv.finish();
+  root.ignore("comment");
+  root.ignore("name");
+  root.finish();
+  s.profile = load_profile(s, s.profile_name);
+  // A trace is read now, so a bad row is bad input of the scenario, before anything runs.
+  if (trace) (void)make_requests(s, 1);
+  return s;
+}
+
+ServingScenario load_serving_scenario(const std::string& path) {
+  return parse_serving_scenario(parse_json_file(path), path);
+}
+
+const char* to_string(ArrivalKind k) {
+  return k == ArrivalKind::poisson ? "poisson" : k == ArrivalKind::gamma ? "gamma" : "trace";
+}
+const char* to_string(RouterKind k) {
+  return k == RouterKind::round_robin ? "round_robin" : "least_outstanding_tokens";
+}
+
+}  // namespace knee::serving

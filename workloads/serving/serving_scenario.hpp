@@ -1,0 +1,80 @@
+// A serving scenario (docs/scenarios.md, "Serving scenarios"): the cluster, model and profile keys
+// of a training scenario plus a "serving" object (replicas, batching, KV cache, arrivals, lengths,
+// router, SLOs), read strictly once; the simulation reads these structs, never the JSON.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "profile/profile.hpp"
+#include "topologies/cluster_spec.hpp"
+#include "workloads/model/model_spec.hpp"
+
+namespace knee::serving {
+
+enum class ArrivalKind { poisson, gamma, trace };
+enum class LengthKind { fixed, uniform, lognormal };
+enum class RouterKind { round_robin, least_outstanding_tokens };
+
+// Tokens of a prompt or an output: fixed (mean), uniform on [min, max], or lognormal with `mean`
+// and coefficient of variation `cv`, rounded to an integer and kept in [min, max].
+struct LengthSpec {
+  LengthKind kind = LengthKind::fixed;
+  double mean = 0, cv = 0;
+  std::int64_t min = 1, max = 0;  // max 0: the model's seq_len
+};
+
+struct ArrivalSpec {
+  ArrivalKind kind = ArrivalKind::poisson;
+  double rate_per_s = 0;  // poisson, gamma; a trace's own rate otherwise
+  double cv = 1;          // gamma: coefficient of variation of the gaps (1 is Poisson)
+  std::string file;       // trace: CSV or JSON of arrival_s, prompt_tokens, output_tokens
+};
+
+struct ServingSpec {
+  std::int64_t replicas = 1, tp = 1, pp = 1;
+  // Disaggregated prefill and decode (DistServe, Splitwise): replicas [0, prefill_replicas) only
+  // prefill, the others only decode, each request's KV cache sent between them over the fabric.
+  // 0: co-located (every replica does both).
+  std::int64_t prefill_replicas = 0, decode_replicas = 0;
+  bool disaggregated() const { return prefill_replicas > 0; }
+  // vLLM --max-num-seqs, --max-num-batched-tokens, --enable-chunked-prefill.
+  std::int64_t max_batch = 256, max_tokens_per_iter = 8192;
+  bool chunked_prefill = true;
+  // vLLM --block-size, --gpu-memory-utilization, --num-gpu-blocks-override (0: from memory).
+  std::int64_t block_tokens = 16;
+  double gpu_memory_utilization = 0.9;
+  std::int64_t num_blocks = 0;
+  ArrivalSpec arrivals;
+  LengthSpec prompt, output;
+  RouterKind router = RouterKind::round_robin;
+  double slo_ttft_s = 0, slo_tpot_s = 0;  // 0: no such SLO
+  double goodput_share = 0.9;             // DistServe's attainment target
+  int goodput_runs = 8;                   // simulations of the goodput search (0: none)
+  std::int64_t requests = 0;              // requests to send; 0: all of duration_s (or the trace)
+  double duration_s = 0;                  // arrivals within this time; 0: `requests` of them
+  std::uint64_t seed = 0;
+  bool cuda_graphs = true;  // vLLM's default; false is --enforce-eager
+  bool has_slo() const { return slo_ttft_s > 0 || slo_tpot_s > 0; }
+};
+
+struct ServingScenario {
+  std::string source;  // file name or "<json>", for messages
+  ClusterSpec cluster;
+  ModelSpec model;
+  std::string profile_name;  // as written, or the system's GPU model
+  Profile profile;
+  ServingSpec serving;
+};
+
+// A scenario file with a "serving" object is a serving scenario (knee simulate dispatches on it).
+bool is_serving_scenario(const nlohmann::json& j);
+// Strict: unknown keys and every inconsistency are InputErrors naming $.serving.KEY.
+ServingScenario parse_serving_scenario(const nlohmann::json& j, const std::string& source);
+ServingScenario load_serving_scenario(const std::string& path);
+
+const char* to_string(ArrivalKind);
+const char* to_string(RouterKind);
+
+}  // namespace knee::serving

@@ -1,0 +1,277 @@
+// A serving run as events: arrivals, the router, each replica's iterations; then the aggregates.
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <stdexcept>
+
+#include "common/error.hpp"
+#include "sim/collectives/collective.hpp"
+#include "sim/collectives/nccl_params.hpp"
+#include "sim/engine/engine.hpp"
+#include "sim/network/flow_network.hpp"
+#include "topologies/topology.hpp"
+#include "workloads/model/model_shape.hpp"
+#include "workloads/serving/replica.hpp"
+#include "workloads/serving/requests.hpp"
+#include "workloads/serving/serving.hpp"
+
+namespace knee::serving {
+namespace {
+
+constexpr std::uint32_t kArrive = 0, kStep = 1, kKvDone = 2;
+constexpr TimePs kKvBins = 100;
+
+// The cluster's fabric as flows, for disaggregated KV transfers: NCCL's link efficiencies (the
+// transfer libraries use the same copy engines and NICs), routes as the topology gives them.
+struct Fabric {
+  Topology topo;
+  std::unique_ptr<FlowNetwork> net;
+};
+
+class Run : public EventSink {
+ public:
+  Run(const ServingScenario& s, const std::vector<Request>& requests, IterationCost& cost)
+      : s_(s), in_(requests), cost_(cost) {
+    reqs_.resize(in_.size());
+    for (std::size_t i = 0; i < in_.size(); ++i) {
+      ReqState& r = reqs_[i];
+      r.arrival = s_to_ps_ceil(in_[i].arrival_s);
+      r.prompt = in_[i].prompt_tokens;
+      r.output = in_[i].output_tokens;
+      r.target = r.prompt;
+    }
+    const std::int64_t n = s.serving.replicas, np = s.serving.prefill_replicas;
+    for (std::int64_t i = 0; i < n; ++i)
+      replicas_.push_back(std::make_unique<Replica>(s.serving, cost.memory().blocks, cost, reqs_, counters_, i < np));
+    events_.assign(std::size_t(n), 0);
+    sink_ = engine_.add_sink(this);
+    // KV use over time: 100 bins over the arrivals, at least 1 ms each (later bins are added as
+    // the run goes on; the replicas coarsen them when there get to be too many).
+    if (!reqs_.empty()) counters_.kv_bin_ps = std::max<TimePs>(kPsPerMs, reqs_.back().arrival / kKvBins + 1);
+    if (s.serving.disaggregated()) {
+      FabricOptions fo = s.cluster.fabric;
+      fo.nodes = s.cluster.nodes;
+      if (s.cluster.nodes == 1) fo.kind = FabricKind::single_node;
+      fabric_.topo = build_topology(s.cluster.system, fo);
+      fabric_.net = std::make_unique<FlowNetwork>(
+          engine_, effective_links(fabric_.topo, nccl_params_for_gpu(s.cluster.system.gpu_model)));
+      flows_left_.assign(reqs_.size(), 0);
+    }
+  }
+
+  void run() {
+    if (!reqs_.empty()) engine_.schedule_at(reqs_[0].arrival, sink_, kArrive, 0);
+    engine_.run();
+  }
+
+  void handle(Engine& e, std::uint32_t tag, std::uint64_t payload) override {
+    if (tag == kArrive) {
+      const std::size_t i = std::size_t(payload);
+      if (i + 1 < reqs_.size()) e.schedule_at(reqs_[i + 1].arrival, sink_, kArrive, i + 1);
+      const std::size_t pool = s_.serving.disaggregated() ? std::size_t(s_.serving.prefill_replicas) : replicas_.size();
+      deliver(i, route(0, pool, rr_prefill_), e.now());
+    } else if (tag == kKvDone) {  // one TP rank's share of a request's KV cache arrived
+      const std::size_t i = std::size_t(payload);
+      if (--flows_left_[i] > 0) return;
+      reqs_[i].kv_arrived = e.now();
+      reqs_[i].kv_ready = true;
+      deliver(i, std::size_t(reqs_[i].replica), e.now());
+    } else {
+      const std::size_t k = std::size_t(payload);
+      replicas_[k]->finish(e.now());
+      for (std::int32_t id : replicas_[k]->handoffs()) send_kv(std::size_t(id), k, e.now());
+      replicas_[k]->handoffs().clear();
+      start(k, e.now());
+    }
+  }
+
+  const ServingScenario& s_;
+  const std::vector<Request>& in_;
+  IterationCost& cost_;
+  std::vector<ReqState> reqs_;
+  RunCounters counters_;
+  std::vector<std::unique_ptr<Replica>> replicas_;
+  std::vector<EventId> events_;
+  Engine engine_;
+  SinkId sink_ = 0;
+  std::size_t rr_prefill_ = 0, rr_decode_ = 0;
+  Fabric fabric_;
+  std::vector<std::int32_t> flows_left_;
+
+ private:
+  void start(std::size_t k, TimePs now) {
+    const TimePs end = replicas_[k]->start(now);
+    if (end >= 0) events_[k] = engine_.schedule_at(end, sink_, kStep, k);
+  }
+  void deliver(std::size_t i, std::size_t k, TimePs now) {
+    Replica& rep = *replicas_[k];
+    reqs_[i].replica = std::int32_t(k);
+    if (!reqs_[i].kv_ready) rep.outstanding_tokens += std::int64_t(reqs_[i].prompt) + reqs_[i].output;
+    rep.enqueue(std::int32_t(i));
+    if (!rep.busy()) {
+      start(k, now);
+    } else if (const TimePs end = rep.cut(now); end >= 0) {
+      engine_.cancel(events_[k]);
+      events_[k] = engine_.schedule_at(end, sink_, kStep, k);
+    }
+  }
+  // The prompt's KV cache from prefill replica `from` to a decode replica: each TP rank sends its
+  // kv_heads / tp share to the same rank of the other replica, as flows on the fabric.
+  void send_kv(std::size_t i, std::size_t from, TimePs now) {
+    const std::size_t to = route(std::size_t(s_.serving.prefill_replicas), replicas_.size(), rr_decode_);
+    ReqState& r = reqs_[i];
+    r.replica = std::int32_t(to);
+    r.kv_sent = now;
+    replicas_[to]->outstanding_tokens += std::int64_t(r.prompt) + r.output;  // the router sees it in flight
+    const std::int64_t tp = s_.serving.tp;
+    const Bytes bytes =
+        static_cast<Bytes>(std::ceil(double(r.prompt) * model::kv_bytes_per_token(s_.model) / double(tp)));
+    flows_left_[i] = std::int32_t(tp);
+    for (std::int64_t t = 0; t < tp; ++t) {
+      const auto a = fabric_.topo.gpu_node(std::uint32_t(std::int64_t(from) * tp + t));
+      const auto b = fabric_.topo.gpu_node(std::uint32_t(std::int64_t(to) * tp + t));
+      fabric_.net->start_flow(fabric_.topo.route(a, b, i), bytes, FlowDone{sink_, kKvDone, i});
+    }
+  }
+  // A replica of [lo, hi) by the scenario's router.
+  std::size_t route(std::size_t lo, std::size_t hi, std::size_t& rr) {
+    if (s_.serving.router == RouterKind::round_robin) return lo + rr++ % (hi - lo);
+    std::size_t best = lo;  // least outstanding tokens; ties to the lowest index
+    for (std::size_t k = lo + 1; k < hi; ++k)
+      if (replicas_[k]->outstanding_tokens < replicas_[best]->outstanding_tokens) best = k;
+    return best;
+  }
+};
+
+void check_kv_holds(const ServingScenario& s, const std::vector<Request>& reqs, const ReplicaMemory& mem) {
+  std::int64_t longest = 0;
+  for (const Request& q : reqs)
+    longest = std::max<std::int64_t>(longest, std::int64_t(q.prompt_tokens) + q.output_tokens);
+  // Without chunking a prompt (and a recomputation: prompt and output so far) is one iteration.
+  if (!s.serving.chunked_prefill && s.serving.max_tokens_per_iter < longest)
+    throw_input_error(s.source, "$.serving.batching.max_tokens_per_iter",
+                      "a token budget that holds the longest request (" + std::to_string(longest) +
+                          " tokens) without chunked_prefill",
+                      std::to_string(s.serving.max_tokens_per_iter));
+  const std::int64_t cap = mem.blocks * s.serving.block_tokens;
+  if (cap < longest)
+    throw_input_error(s.source, s.serving.num_blocks > 0 ? "$.serving.kv_cache.num_blocks" : "$.serving.kv_cache",
+                      "a KV cache that holds the longest request (" + std::to_string(longest) + " tokens)",
+                      std::to_string(mem.blocks) + " blocks of " + std::to_string(s.serving.block_tokens) +
+                          " tokens (" + std::to_string(cap) + " tokens)");
+}
+
+}  // namespace
+
+double slo_attainment(const ServingScenario& s, const std::vector<RequestRecord>& requests) {
+  if (requests.empty()) return std::nan("");
+  std::int64_t ok = 0;
+  for (const RequestRecord& r : requests) {
+    const bool ttft = s.serving.slo_ttft_s <= 0 || r.ttft_s <= s.serving.slo_ttft_s;
+    const bool tpot = s.serving.slo_tpot_s <= 0 || std::isnan(r.tpot_s) || r.tpot_s <= s.serving.slo_tpot_s;
+    ok += ttft && tpot;
+  }
+  return double(ok) / double(requests.size());
+}
+
+ServingResult simulate_once(const ServingScenario& s, double rate_scale) {
+  const std::vector<Request> in = make_requests(s, rate_scale);
+  IterationCost cost(s);
+  check_kv_holds(s, in, cost.memory());
+  Run run(s, in, cost);
+  run.run();
+
+  ServingResult R;
+  R.replicas = s.serving.replicas;
+  R.memory = cost.memory();
+  R.offered_rate_per_s =
+      s.serving.arrivals.kind == ArrivalKind::trace
+          ? (in.size() > 1 && in.back().arrival_s > 0 ? double(in.size() - 1) / in.back().arrival_s : 0)
+          : s.serving.arrivals.rate_per_s * rate_scale;
+  TimePs first = kTimeNever, last = 0;
+  std::vector<double> q, ttft, tpot, e2e, kv;
+  R.requests.reserve(in.size());
+  for (const ReqState& r : run.reqs_) {
+    if (r.finish < 0) throw std::logic_error("serving: a request never finished");
+    RequestRecord x;
+    x.arrival_s = ps_to_s(r.arrival);
+    x.queue_s = ps_to_s(r.first_sched - r.arrival);
+    x.ttft_s = ps_to_s(r.first_token - r.arrival);
+    x.e2e_s = ps_to_s(r.finish - r.arrival);
+    x.tpot_s = r.output > 1 ? ps_to_s(r.finish - r.first_token) / double(r.output - 1) : std::nan("");
+    x.prompt_tokens = r.prompt;
+    x.output_tokens = r.output;
+    x.replica = r.replica;
+    x.preemptions = r.preemptions;
+    x.kv_transfer_s = r.kv_sent >= 0 ? ps_to_s(r.kv_arrived - r.kv_sent) : std::nan("");
+    kv.push_back(x.kv_transfer_s);
+    R.total_input_tokens += r.prompt;
+    R.total_output_tokens += r.output;
+    R.requests_preempted += r.preemptions > 0;
+    first = std::min(first, r.arrival);
+    last = std::max(last, r.finish);
+    q.push_back(x.queue_s);
+    ttft.push_back(x.ttft_s);
+    tpot.push_back(x.tpot_s);
+    e2e.push_back(x.e2e_s);
+    R.requests.push_back(x);
+  }
+  R.completed = std::int64_t(R.requests.size());
+  R.duration_s = R.completed > 0 ? ps_to_s(last - first) : 0;
+  if (R.duration_s > 0) {
+    R.request_throughput_rps = double(R.completed) / R.duration_s;
+    R.input_throughput_tokens_per_s = double(R.total_input_tokens) / R.duration_s;
+    R.output_throughput_tokens_per_s = double(R.total_output_tokens) / R.duration_s;
+    R.throughput_tokens_per_s = R.input_throughput_tokens_per_s + R.output_throughput_tokens_per_s;
+  }
+  R.queue = summarize(std::move(q));
+  R.ttft = summarize(std::move(ttft));
+  R.tpot = summarize(std::move(tpot));
+  R.e2e = summarize(std::move(e2e));
+  R.itl = run.counters_.itl.summary();
+  R.kv_transfer = summarize(std::move(kv));
+  R.preemptions = run.counters_.preemptions;
+  R.iterations = run.counters_.iterations;
+  R.decode_segments = run.counters_.segments;
+  R.events = run.engine_.events_processed();
+  double block_s = 0;
+  std::int64_t peak = 0;
+  for (const auto& rep : run.replicas_) {
+    block_s += rep->kv_block_seconds;
+    peak = std::max(peak, rep->kv_peak_blocks);
+  }
+  const double blocks = double(R.memory.blocks);
+  R.kv_peak_fraction = blocks > 0 ? double(peak) / blocks : 0;
+  R.kv_mean_fraction = blocks > 0 && R.duration_s > 0 ? block_s / (blocks * double(R.replicas) * R.duration_s) : 0;
+  R.kv_series_bin_s = ps_to_s(run.counters_.kv_bin_ps);
+  for (double bps : run.counters_.kv_block_ps)
+    R.kv_series_fraction.push_back(blocks > 0 ? bps / (blocks * double(R.replicas) * double(run.counters_.kv_bin_ps))
+                                              : 0);
+  if (s.serving.has_slo()) R.slo_attainment = slo_attainment(s, R.requests);
+
+  const Profile& p = s.profile;
+  R.provenance["profile"] = p.name();
+  R.provenance["profile_gpu"] = p.gpu();
+  R.provenance["profile_description"] = p.description();
+  R.provenance["profile_parameters"] = p.parameters_state();
+  R.provenance["system"] = s.cluster.system.name;
+  R.provenance["seed"] = s.serving.seed;
+  R.provenance["arrivals"] = to_string(s.serving.arrivals.kind);
+  R.provenance["router"] = to_string(s.serving.router);
+  R.provenance["window"] = "every request, from the first arrival to the last token";
+  R.provenance["tp_comm"] = cost.tp_comm_note();
+  if (s.serving.disaggregated())
+    R.provenance["kv_transfer"] =
+        "disaggregated: " + std::to_string(s.serving.prefill_replicas) + " prefill and " +
+        std::to_string(s.serving.decode_replicas) +
+        " decode replicas; each prompt's KV cache (2 x layers x kv_heads x head_dim x 2 bytes a token) sent as tp "
+        "flows on the cluster's flow network, sharing links with the other transfers";
+  R.provenance["host"] = s.serving.cuda_graphs
+                             ? "decode-only iterations replay a CUDA graph (one launch); others launch each kernel"
+                             : "eager (--enforce-eager): every kernel launched by the host";
+  R.provenance["kernels_per_iteration"] = cost.kernels_per_iteration();
+  R.provenance["launch_overhead_s"] = p.launch_overhead_s();
+  return R;
+}
+
+}  // namespace knee::serving
