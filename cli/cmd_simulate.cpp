@@ -8,9 +8,11 @@
 #include "common/json_reader.hpp"
 #include "metrics/format.hpp"
 #include "metrics/trace.hpp"
+#include "workloads/serving/serving_scenario.hpp"
 #include "workloads/training/training.hpp"
 
 namespace knee::cli {
+int run_simulate_serving(const Args& args);  // cli/cmd_simulate_serving.cpp
 namespace {
 
 void print_memory(const MemoryReport& m) {
@@ -80,9 +82,12 @@ int run_simulate(const Args& args) {
   if (args.positional().size() != 1)
     throw InputError("knee simulate: expected one scenario file, got " + std::to_string(args.positional().size()) +
                      " arguments");
+  // A file with a "serving" object is a serving scenario (docs/scenarios.md, "Serving scenarios").
+  if (serving::is_serving_scenario(parse_json_file(args.positional()[0]))) return run_simulate_serving(args);
   const Scenario s = load_scenario(args.positional()[0]);
   SimOptions opt;
   opt.simulate_if_not_fits = args.flag("force");
+  opt.every_rank = args.flag("every-rank");
   const auto trace_path = args.value("trace");
   if (!trace_path && (args.value("trace-ranks") || args.value("trace-max-events")))
     throw InputError(
@@ -126,6 +131,15 @@ int run_simulate(const Args& args) {
           "# profile EDITED: its parameters differ from what knee fit wrote ($.manifest.parameters_digest), so their "
           "provenance (measured, fitted, derived) may no longer hold\n");
     print_memory(r.memory);
+    if (r.simulated && !r.folded)
+      std::printf(
+          "# every rank (%s): %s units (tp GPUs in lockstep) on one network, %s collectives and sends, %s flows, %s "
+          "events; tp, cp and ep collectives inside op costs as folded; %+.2f %% against the folded step (%.4f s)\n",
+          r.every_rank.value("why", std::string()).c_str(),
+          format_count(static_cast<double>(r.every_rank.value("units", 0))).c_str(),
+          format_count(static_cast<double>(r.every_rank.value("collectives_launched", 0))).c_str(),
+          format_count(static_cast<double>(r.flows)).c_str(), format_count(static_cast<double>(r.events)).c_str(),
+          100 * r.every_rank.value("vs_folded", 0.0), r.every_rank.value("folded_step_time_s", 0.0));
     if (r.simulated) {
       const auto& b = r.breakdown;
       std::printf("step time        %.4f s\n", r.step_time_s);
@@ -175,9 +189,12 @@ int run_simulate(const Args& args) {
 KNEE_COMMAND(
     "simulate",
     "simulate one training step of a scenario (step time, throughput, MFU, memory, breakdown; energy, cost, stragglers "
-    "and failures when the scenario asks)",
-    "SCENARIO.json [--json] [--force] [--trace FILE [--trace-ranks SET] [--trace-max-events N]]",
+    "and failures when the scenario asks); a serving scenario (one with a \"serving\" object) is served request by "
+    "request and summarized as vllm bench serve does (docs/serving.md)",
+    "SCENARIO.json [--json] [--force] [--every-rank] [--trace FILE [--trace-ranks SET] [--trace-max-events N]]",
     {{"json", false, "print JSON"},
+     {"every-rank", false,
+      "simulate every rank on one network (no folding, no cached timings; slower): as simulation.every_rank"},
      {"force", false, "simulate even when memory does not fit (still exits 3)"},
      {"trace", true, "write the step as a Chrome trace-event JSON timeline (Perfetto, chrome://tracing)"},
      {"trace-ranks", true, "GPUs to trace, e.g. 0-7,64 (default: one pipeline, tp/cp/dp index 0 of each stage)"},

@@ -20,13 +20,14 @@ Scenario scenario_of(const std::string& text, const std::string& source) {
 }
 
 py::object simulate_scenario(const std::string& text, const std::string& source, bool force,
-                             const std::string& trace_path, const std::string& trace_ranks) {
+                             const std::string& trace_path, const std::string& trace_ranks, bool every_rank) {
   nlohmann::ordered_json j;
   {
     py::gil_scoped_release release;
     const Scenario s = scenario_of(text, source);
     SimOptions opt;
     opt.simulate_if_not_fits = force;
+    opt.every_rank = every_rank;
     ChromeTrace trace;
     if (!trace_path.empty()) {
       opt.trace = &trace;
@@ -132,7 +133,7 @@ void add_workload(py::module_& m) {
       "check_scenario", [](const std::string& text, const std::string& source) { scenario_of(text, source); },
       py::arg("text"), py::arg("source"), "Reads a scenario (InputError if bad), simulating nothing.");
   m.def("simulate", &simulate_scenario, py::arg("text"), py::arg("source"), py::arg("force"),
-        py::arg("trace_path") = "", py::arg("trace_ranks") = "",
+        py::arg("trace_path") = "", py::arg("trace_ranks") = "", py::arg("every_rank") = false,
         "One training step of a scenario (JSON text): the dict of `knee simulate --json`.");
   m.def("sweep", &sweep_scenario, py::arg("text"), py::arg("source"), py::arg("gpus"), py::arg("mode"),
         py::arg("baseline"), py::arg("threshold"), "A scaling study: the dict of `knee sweep --json`.");

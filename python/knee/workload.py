@@ -8,6 +8,7 @@ import os
 import time
 
 from . import _args
+from . import serving
 from . import _knee
 from ._knee import InputError
 from ._parallel import map_points
@@ -62,7 +63,7 @@ class _SimulationResultMethods:
 # Scalars are shown in the repr; objects (breakdown, memory, ...) are not. Every field's unit and
 # meaning come from the schema, as the CLI's --json documents them.
 _OBJECT_UNITS = {"breakdown", "comm_busy_s", "memory", "batch", "stragglers", "energy", "cost", "failures",
-                 "provenance", "events", "comm_timings"}
+                 "provenance", "events", "comm_timings", "flows", "every_rank"}
 SimulationResult = dataclasses.make_dataclass(
     "SimulationResult",
     [(f["key"], object, dataclasses.field(repr=f["key"] not in _OBJECT_UNITS)) for f in SIMULATE_FIELDS]
@@ -89,24 +90,34 @@ def _scenario(what, scenario):
         raise InputError(f"{value}: expected a readable JSON file, got no such file or no permission") from None
 
 
-def simulate(scenario, *, force=False, trace=None, trace_ranks=None):
-    """One training step of a scenario, as `knee simulate --json`.
+def simulate(scenario, *, force=False, trace=None, trace_ranks=None, every_rank=False):
+    """One training step of a scenario, as `knee simulate --json`; on a serving scenario (one with a
+    "serving" object, docs/serving.md) a knee.ServingResult instead, its .requests a DataFrame.
 
     scenario: a dict equal to a scenario file (docs/scenarios.md) or the path of one.
     force: simulate even when the layout does not fit in GPU memory; otherwise that raises
     knee.DoesNotFitError (with .memory). Bad input raises knee.InputError naming the key.
     trace: a path: write the step's Chrome trace-event timeline there (as `knee simulate --trace`);
     trace_ranks: which GPUs, e.g. "0-7,64" (default: one pipeline).
+    every_rank: simulate every rank on one network, no folding and no cached timings (as
+    `knee simulate --every-rank` or the scenario's "simulation": {"every_rank": true}); slower.
     """
     what = "knee.simulate"
     text, source = _scenario(what, scenario)
+    # A scenario with a "serving" object is a serving scenario (docs/serving.md): a ServingResult.
+    if _knee.is_serving_scenario(text, source):
+        if force or trace is not None or trace_ranks is not None or every_rank:
+            raise InputError(f"{what}: force, trace, trace_ranks, every_rank: expected none with a serving "
+                             f"scenario, got one ({source} has a \"serving\" object)")
+        return serving.simulate_serving(text, source)
     force = _args.boolean(what, "force", force)
+    every_rank = _args.boolean(what, "every_rank", every_rank)
     trace = "" if trace is None else os.fspath(trace)
     if trace_ranks is not None and not trace:
         raise InputError(f"{what}: trace_ranks: expected trace=PATH with it, got no trace")
     trace_ranks = "" if trace_ranks is None else _args.string(what, "trace_ranks", trace_ranks)
     t0 = time.perf_counter()
-    d = _knee.simulate(text, source, force, trace, trace_ranks)
+    d = _knee.simulate(text, source, force, trace, trace_ranks, every_rank)
     wall = time.perf_counter() - t0
     if not d["memory"]["fits"] and not force:
         m = d["memory"]

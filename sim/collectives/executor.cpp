@@ -153,6 +153,12 @@ struct CollectiveExecutor::Impl : EventSink {
       if (--in.remaining == 0) {
         in.stats.end_ps = engine.now();
         if (in.notify.sink != UINT32_MAX) engine.schedule_in(0, in.notify.sink, in.notify.tag, in.notify.payload);
+        // Only stats and records are read from now on: free the working state (a whole training
+        // step launches tens of thousands of instances on one executor).
+        std::vector<std::uint32_t>().swap(in.waiting);
+        std::vector<std::vector<std::uint32_t>>().swap(in.routes);
+        std::vector<TimePs>().swap(in.phys_latency);
+        std::vector<bool>().swap(in.routed);
       }
     }
   }

@@ -30,6 +30,17 @@ void BM_Gpt175bOn1024(benchmark::State& st) {
 }
 BENCHMARK(BM_Gpt175bOn1024)->Unit(benchmark::kMillisecond);
 
+// Every rank on one network (docs/workloads.md, "Folding and its limits"): 128 units of 8 GPUs,
+// every send and every DP collective as flows; two runs (the second with free sends, for the
+// bubble split) on two threads.
+void BM_Gpt175bOn1024EveryRank(benchmark::State& st) {
+  const auto s = gpt3(1024, 8);
+  knee::SimOptions o;
+  o.every_rank = true;
+  for (auto _ : st) benchmark::DoNotOptimize(knee::simulate(s, o).step_time_s);
+}
+BENCHMARK(BM_Gpt175bOn1024EveryRank)->Unit(benchmark::kMillisecond)->Iterations(1);
+
 void BM_Gpt175bOn16384(benchmark::State& st) {
   const auto s = gpt3(16384, 8);
   for (auto _ : st) benchmark::DoNotOptimize(knee::simulate(s).step_time_s);

@@ -55,6 +55,26 @@ def test_simulate_dict_equals_path(scenarios):
     assert without_wall({**a.to_dict(), "scenario": ""}) == without_wall({**b.to_dict(), "scenario": ""})
 
 
+def test_simulate_every_rank_equals_cli(tmp_path, knee_bin):
+    """every_rank=True is `knee simulate --every-rank`: folded false, flows counted, bit-equal step."""
+    d = {"system": "dgx-h100", "nodes": 4, "gpus": 32,
+         "model": {"layers": 8, "hidden": 4096, "heads": 32, "seq_len": 2048, "vocab": 51200},
+         "parallelism": {"tp": 8, "pp": 2, "dp": 2, "global_batch": 16, "sequence_parallel": True}}
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(d))
+    cli = json.loads(subprocess.run([knee_bin, "simulate", str(path), "--json", "--every-rank"], check=True,
+                                    capture_output=True, text=True).stdout)
+    r = knee.simulate(d, every_rank=True)
+    assert r.folded is False and r.flows > 0 and r.every_rank["units"] == 4
+    assert r.step_time_s == cli["step_time_s"] and r.flows == cli["flows"]
+    folded = knee.simulate(d)
+    assert folded.folded is True and folded.flows == 0 and folded.every_rank is None
+    assert abs(r.step_time_s / folded.step_time_s - 1) < 0.01
+    assert r.every_rank["folded_step_time_s"] == folded.step_time_s
+    with pytest.raises(knee.InputError, match="every_rank: expected True or False"):
+        knee.simulate(d, every_rank="yes")
+
+
 def oversized():
     """GPT-3 175B on one DGX H100 (8-way tensor parallel only): ~ 350 GB of weights alone."""
     return {"system": "dgx-h100", "gpus": 8,

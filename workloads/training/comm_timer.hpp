@@ -63,6 +63,18 @@ class CommTimer {
     return timed(group, op, bytes).channels;
   }
   std::size_t timings() const { return cache_.size(); }
+  // For every-rank mode (every_rank_sim.hpp), the schedules folded timing builds: a collective of
+  // `ranks` with the algorithm, protocol and channels of *choice_io (chosen for these ranks first
+  // when its channels are 0), and NCCL-style point-to-point sends; the links they run on.
+  std::shared_ptr<const CollSchedule> schedule(CollOp op, Bytes bytes, const std::vector<std::uint32_t>& ranks,
+                                               CollChoice* choice_io) const {
+    return coll(op, bytes, ranks, 0, choice_io);
+  }
+  std::shared_ptr<const CollSchedule> sends(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs,
+                                            Bytes bytes) const {
+    return p2p_schedule(pairs, bytes);
+  }
+  const std::vector<DirectedLink>& links() const { return links_; }
 
  private:
   // A timing and the channels of the collective that gave it.

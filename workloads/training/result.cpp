@@ -186,6 +186,16 @@ const std::vector<ResultField<SimResult>>& simulate_result_fields() {
       {"events", "", "discrete events simulated", [](R r) { return Json(r.events); }},
       {"comm_timings", "", "collectives simulated on the flow network (cached by group, op and bytes)",
        [](R r) { return Json(r.comm_timings); }},
+      {"folded", "",
+       "true: one representative per stage, collective timings cached; false: every rank on one network "
+       "(every-rank mode)",
+       [](R r) { return Json(r.folded); }},
+      {"flows", "", "flows simulated on the step's one network (every-rank mode; 0 when folded)",
+       [](R r) { return Json(r.flows); }},
+      {"every_rank", "",
+       "every-rank mode: units (TP groups in lockstep), collectives launched, the critical unit, what stays "
+       "inside op costs; null when folded",
+       [](R r) { return r.every_rank; }},
   };
   return fields;
 }

@@ -99,6 +99,11 @@ struct SimResult {
   std::int64_t gpus = 0, dp = 0, global_batch = 0, microbatches = 0;
   int critical_stage = 0;
   std::uint64_t events = 0, comm_timings = 0;
+  // Every-rank mode (docs/workloads.md, "Folding and its limits"): folded false, the flows of
+  // every collective and send on the one network, and what was simulated how (null when folded).
+  bool folded = true;
+  std::uint64_t flows = 0;
+  nlohmann::ordered_json every_rank;
   nlohmann::ordered_json provenance;      // profile, system, network, layout
   nlohmann::ordered_json trace_metadata;  // traced ranks, folding, event counts (with a trace)
   nlohmann::ordered_json to_json() const;

@@ -8,6 +8,7 @@
 #include "common/error.hpp"
 #include "workloads/training/contention.hpp"
 #include "workloads/training/energy_cost.hpp"
+#include "workloads/training/every_rank_step.hpp"
 #include "workloads/training/memory_model.hpp"
 #include "workloads/training/params.hpp"
 #include "workloads/training/sm_sharing.hpp"
@@ -79,7 +80,12 @@ int fill_breakdown(const StepPlan& plan, const PipelineRun& run, std::unique_ptr
 
 SimResult simulate(const Scenario& s, const SimOptions& opt) {
   validate_scenario(s);
+  // Degraded links break the symmetry folding needs: such a scenario runs every rank by itself.
+  const bool asymmetric = !s.simulation.degraded_links.empty();
+  const bool every_rank = s.simulation.every_rank || opt.every_rank || asymmetric;
+  if (every_rank) check_every_rank(s, opt);
   SimResult r;
+  r.folded = !every_rank;
   r.gpus = s.gpus;
   r.dp = s.par.dp;
   r.global_batch = s.par.global_batch;
@@ -115,6 +121,35 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
   r.provenance["fabric"] = to_string(fo.kind);
   r.provenance["oversubscription"] = fo.oversubscription;
   CommTimer timer(s, topo, P);
+  // Throughput, MFU, energy and cost from the step time (either mode).
+  auto rates = [&](const StepPlan& plan) {
+    const double tokens = double(s.par.global_batch) * s.model.seq_len;
+    r.tokens_per_s = tokens / r.step_time_s;
+    r.samples_per_s = double(s.par.global_batch) / r.step_time_s;
+    r.tflops_per_gpu = r.hardware_flops_per_step / r.step_time_s / double(s.gpus) * 1e-12;
+    r.mfu = r.model_flops_per_step / (r.step_time_s * double(s.gpus) * prof.peak_tflops(s.model.dtype) * 1e12);
+    r.comm_timings = timer.timings();
+    energy_and_cost(s, prof, plan.ops, plan.stages, r);
+  };
+  r.provenance["simulation"] = every_rank ? "every_rank" : "folded";
+  if (every_rank) {
+    const StepPlan plan = plan_step(s, prof, timer, false);
+    every_rank_step(s, plan, timer, topo, P, r);
+    r.every_rank["why"] = s.simulation.every_rank || opt.every_rank
+                              ? "asked"
+                              : "degraded links break the symmetry folding needs (run by itself)";
+    // Where the two modes differ, by how much: the folded step of the same scenario (nominal
+    // links, SM sharing included), milliseconds beside the every-rank run.
+    Scenario folded = s;
+    folded.simulation = SimulationSpec{};
+    SimOptions fo;
+    fo.simulate_if_not_fits = true;
+    const SimResult f = simulate(folded, fo);
+    r.every_rank["folded_step_time_s"] = f.step_time_s;
+    r.every_rank["vs_folded"] = r.step_time_s / f.step_time_s - 1;
+    rates(plan);
+    return r;
+  }
   const bool tracing = opt.trace != nullptr;
   const StepPlan plan = plan_step(s, prof, timer, tracing);
   PipelineRun run = run_with_contention(plan, timer, s.ablate, &r.events);
@@ -133,13 +168,7 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
   std::unique_ptr<PipelineSim> free_sim;
   const int crit = fill_breakdown(plan, run, &free_sim, r);
   if (s.stragglers.enabled()) apply_stragglers(s, prof, timer, plan, run, r);
-  const double tokens = double(s.par.global_batch) * s.model.seq_len;
-  r.tokens_per_s = tokens / r.step_time_s;
-  r.samples_per_s = double(s.par.global_batch) / r.step_time_s;
-  r.tflops_per_gpu = r.hardware_flops_per_step / r.step_time_s / double(s.gpus) * 1e-12;
-  r.mfu = r.model_flops_per_step / (r.step_time_s * double(s.gpus) * prof.peak_tflops(s.model.dtype) * 1e12);
-  r.comm_timings = timer.timings();
-  energy_and_cost(s, prof, plan.ops, plan.stages, r);
+  rates(plan);
   if (tracing)
     write_step_timeline(s, plan, timer, run.sim->logs(), free_sim ? free_sim->logs() : run.sim->logs(), crit,
                         run.op_scale.empty() ? nullptr : &run.op_scale, opt, r);

@@ -21,6 +21,9 @@ struct SimOptions {
   // per traced GPU. trace_ranks empty: one pipeline (tp 0, cp 0, dp 0 of every stage).
   Timeline* trace = nullptr;
   std::vector<std::uint32_t> trace_ranks;
+  // Every rank on one network (docs/workloads.md, "Folding and its limits"), as the scenario's
+  // simulation.every_rank: either turns it on.
+  bool every_rank = false;
 };
 
 SimResult simulate(const Scenario& s, const SimOptions& opt = {});

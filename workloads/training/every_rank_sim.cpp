@@ -1,0 +1,313 @@
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "common/error.hpp"
+#include "workloads/training/every_rank_units.hpp"
+
+namespace knee::workload {
+namespace every_rank_detail {
+
+EveryRankRun EveryRankSim::run() {
+  sink_ = engine_.add_sink(this);
+  const std::size_t nu = static_cast<std::size_t>(pp_) * static_cast<std::size_t>(reps_);
+  units_.assign(nu, Unit{});
+  stats_.assign(nu, StageStats{});
+  logs_.assign(nu, StageLog{});
+  queues_.assign(static_cast<std::size_t>(pp_), {});
+  head_.assign(static_cast<std::size_t>(pp_), 0);
+  stage_busy_.assign(static_cast<std::size_t>(pp_), false);
+  stage_wake_.assign(static_cast<std::size_t>(pp_), false);
+  const std::size_t keys = static_cast<std::size_t>(pp_) * v_ * m_;
+  fwd_ready_.assign(static_cast<std::size_t>(reps_), std::vector<TimePs>(keys, -1));
+  bwd_ready_.assign(static_cast<std::size_t>(reps_), std::vector<TimePs>(keys, -1));
+  emb_ready_.assign(static_cast<std::size_t>(reps_) * 2, -1);
+  last_bwd_.assign(static_cast<std::size_t>(pp_), std::vector<std::size_t>(static_cast<std::size_t>(v_), 0));
+  for (int p = 0; p < pp_; ++p) {
+    const auto& ops = plan_.ops[static_cast<std::size_t>(p)];
+    for (std::size_t i = 0; i < ops.size(); ++i)
+      if (!ops[i].fwd) last_bwd_[static_cast<std::size_t>(p)][static_cast<std::size_t>(ops[i].chunk)] = i;
+  }
+  for (std::size_t u = 0; u < nu; ++u) {
+    Unit& U = units_[u];
+    U.stage = static_cast<int>(u / static_cast<std::size_t>(reps_));
+    U.rep = static_cast<int>(u % static_cast<std::size_t>(reps_));
+    U.gates.assign(static_cast<std::size_t>(v_), {});
+    const StagePlan& P = plan_.stages[static_cast<std::size_t>(U.stage)];
+    // ZeRO-1/2: the previous step's parameter gathers, queued at the step start (pipeline_sim.hpp).
+    for (int c = 0; c < v_ && !P.gathers.empty() && P.overlap_param_gather; ++c)
+      for (const Gather& g : P.gathers[static_cast<std::size_t>(c)])
+        U.gates[static_cast<std::size_t>(c)].push_back(
+            {g.need_frac, enqueue(u, 0, CollOp::allgather, g.bytes, kParamGather)});
+  }
+  for (std::size_t u = 0; u < nu; ++u) try_start(u);
+  engine_.run();
+  for (std::size_t u = 0; u < nu; ++u)  // every unit's step ended: no collective left waiting for a member
+    if (!units_[u].finished || stats_[u].end_s <= 0)
+      throw std::logic_error("every-rank simulation: unit " + std::to_string(u) + " did not finish its step");
+  EveryRankRun out;
+  out.events = engine_.events_processed();
+  out.flows = net_.flows_completed();
+  out.collectives = collectives_;
+  for (std::uint32_t l = 0; l < net_.num_links(); ++l) {
+    const double busy = net_.link_bytes(l) / net_.link_capacity_Bps(l);
+    if (busy > out.busiest_link_busy_s) {
+      out.busiest_link = l;
+      out.busiest_link_busy_s = busy;
+      out.busiest_link_bytes = net_.link_bytes(l);
+    }
+  }
+  out.units_per_stage = static_cast<int>(reps_);
+  for (std::size_t u = 0; u < nu; ++u) {  // the stage's jobs, as each of its GPUs saw them
+    const auto& q = queues_[static_cast<std::size_t>(units_[u].stage)];
+    for (const DpJob& j : q) {
+      stats_[u].dp_busy_s += ps_to_s(j.end - j.start);
+      logs_[u].jobs.push_back({j.start, j.end, j.kind, double(j.bytes), j.op, j.ready});
+    }
+  }
+  out.stats = std::move(stats_);
+  out.logs = std::move(logs_);
+  return out;
+}
+
+void EveryRankSim::handle(Engine& e, std::uint32_t tag, std::uint64_t payload) {
+  switch (tag) {
+    case kWake:
+      units_[payload].wake_pending = false;
+      try_start(payload);
+      break;
+    case kDone:
+      done(payload);
+      break;
+    case kStageWake:
+      stage_wake_[payload] = false;
+      try_launch(static_cast<int>(payload));
+      break;
+    case kJobDone:
+      job_done(static_cast<int>(payload));
+      break;
+    case kSendDone:
+      send_done(payload / 2, static_cast<int>(payload % 2));
+      break;
+    case kArrive: {  // free sends: (unit, key, fwd) packed
+      const std::size_t dst = payload >> 33, k = (payload >> 1) & 0xffffffffu;
+      const Unit& D = units_[dst];
+      ((payload & 1) ? fwd_ready_ : bwd_ready_)[static_cast<std::size_t>(D.rep)][k] = e.now();
+      try_start(dst);
+      break;
+    }
+    case kEmbDone:
+      emb_done(static_cast<int>(payload));
+      break;
+    case kOptDone:
+      post_optimizer(payload);
+      break;
+  }
+}
+
+void EveryRankSim::try_start(std::size_t u) {
+  Unit& U = units_[u];
+  if (U.busy || U.finished || U.wake_pending || U.wait != kNoWait) return;
+  const int st = U.stage;
+  const auto& ops = plan_.ops[static_cast<std::size_t>(st)];
+  const StagePlan& P = plan_.stages[static_cast<std::size_t>(st)];
+  StageStats& X = stats_[u];
+  StageLog& L = logs_[u];
+  const TimePs now = engine_.now();
+  if (U.idx == ops.size()) {
+    U.finished = true;
+    L.finish = now;
+    if (!P.overlap)
+      for (const auto& bk : P.buckets)
+        for (const Bucket& b : bk) enqueue(u, now, b.op, b.bytes, kGradReduce);
+    after_dp(u);
+    return;
+  }
+  const PipeOp& o = ops[U.idx];
+  const int vs = o.chunk * pp_ + st, last = pp_ * v_ - 1;
+  TimePs ready = 0;
+  if (o.fwd && vs > 0) ready = fwd_ready_[static_cast<std::size_t>(U.rep)][key(vs, o.mb)];
+  if (!o.fwd && vs < last) ready = bwd_ready_[static_cast<std::size_t>(U.rep)][key(vs, o.mb)];
+  if (ready < 0) return;  // the arrival retries
+  const TimePs data_at = std::max(ready, U.free_at);
+  const auto& gates = U.gates[static_cast<std::size_t>(o.chunk)];
+  TimePs gate = 0;
+  if (o.fwd && !gates.empty() && !job_done_at(u, gates.front().second, kGate0, &gate)) return;
+  const TimePs t0 = std::max(data_at, gate);
+  if (t0 > now) {
+    U.wake_pending = true;
+    engine_.schedule_at(t0, sink_, kWake, u);
+    return;
+  }
+  if (gate > data_at) X.dp_exposed_s += ps_to_s(gate - data_at);
+  const OpCost& c = (o.fwd ? P.fwd : P.bwd)[static_cast<std::size_t>(o.chunk)];
+  U.busy = true;
+  U.op_start = U.run_start = now;
+  U.dur = s_to_ps_ceil(c.total_s);
+  L.ops.push_back({now, now, now + U.dur, now + U.dur, data_at - U.free_at, std::max<TimePs>(0, gate - data_at)});
+  const std::size_t ci = static_cast<std::size_t>(o.chunk);
+  if (P.overlap && !o.fwd && (P.every_microbatch || U.idx == last_bwd_[static_cast<std::size_t>(st)][ci]))
+    for (const Bucket& b : P.buckets[ci])
+      enqueue(u, now + static_cast<TimePs>(std::llround(static_cast<double>(U.dur) * b.ready_frac)), b.op, b.bytes,
+              kGradReduce);
+  X.busy_s += c.total_s;
+  X.compute_s += c.compute_s;
+  X.gap_s += c.launch_gap_s;
+  (o.fwd ? X.fwd_s : X.bwd_s) += c.compute_s + c.launch_gap_s;
+  for (int g = 0; g < 5; ++g) {
+    X.exposed[g] += c.comm_exposed_s[g];
+    X.busy[g] += c.comm_busy_s[g];
+  }
+  if (o.fwd && gates.size() > 1) {  // the forward reaches each bucket's layers, waiting if not gathered
+    U.cursor = now;
+    U.at = gates.front().first;
+    U.gate_i = 1;
+    walk_gates(u);
+  } else if (!P.z3_pieces.empty() && P.z3_pieces[ci] > 0) {  // ZeRO-3: gather each layer before use
+    for (int j = 0; j < P.z3_pieces[ci]; ++j) {
+      const int id = enqueue(u, now, CollOp::allgather, P.z3_gather_bytes[ci], kLayerGather);
+      if (j == 0) U.z3_first = id;
+      U.z3_last = id;
+    }
+    z3_first(u);
+  } else {
+    finish_op(u, now + U.dur);
+  }
+}
+
+void EveryRankSim::walk_gates(std::size_t u) {
+  Unit& U = units_[u];
+  const auto& gates = U.gates[static_cast<std::size_t>(current(u).chunk)];
+  for (; U.gate_i < gates.size(); ++U.gate_i) {
+    const auto& [frac, job] = gates[U.gate_i];
+    TimePs end = 0;
+    if (!job_done_at(u, job, kGateMid, &end)) return;
+    U.cursor = std::max(U.cursor + static_cast<TimePs>(std::llround(static_cast<double>(U.dur) * (frac - U.at))), end);
+    U.at = frac;
+  }
+  TimePs end = U.cursor + static_cast<TimePs>(std::llround(static_cast<double>(U.dur) * (1 - U.at)));
+  end = std::max(end, U.op_start + U.dur);
+  stats_[u].dp_exposed_s += ps_to_s(end - U.op_start - U.dur);
+  finish_op(u, end);
+}
+
+void EveryRankSim::z3_first(std::size_t u) {
+  Unit& U = units_[u];
+  TimePs first = 0;
+  if (!job_done_at(u, U.z3_first, kZ3First, &first)) return;
+  U.run_start = std::max(U.op_start, first);
+  const PipeOp& o = current(u);
+  const StagePlan& P = plan_.stages[static_cast<std::size_t>(U.stage)];
+  const std::size_t ci = static_cast<std::size_t>(o.chunk);
+  const int n = P.z3_pieces[ci];
+  if (!o.fwd)
+    for (int j = 0; j < n; ++j)
+      enqueue(u, U.run_start + U.dur * (j + 1) / n, CollOp::reducescatter, P.z3_scatter_bytes[ci], kLayerScatter);
+  z3_last(u);
+}
+
+void EveryRankSim::z3_last(std::size_t u) {
+  Unit& U = units_[u];
+  TimePs lastp = 0;
+  if (!job_done_at(u, U.z3_last, kZ3Last, &lastp)) return;
+  const int n = plan_.stages[static_cast<std::size_t>(U.stage)].z3_pieces[static_cast<std::size_t>(current(u).chunk)];
+  const TimePs end = std::max(U.run_start + U.dur, lastp + U.dur / n);
+  stats_[u].dp_exposed_s += ps_to_s(end - U.op_start - U.dur);
+  StageLog::Op& lo = logs_[u].ops.back();
+  lo.run_start = U.run_start;
+  lo.run_end = U.run_start + U.dur;
+  finish_op(u, std::max(end, engine_.now()));
+}
+
+void EveryRankSim::finish_op(std::size_t u, TimePs end) {
+  units_[u].free_at = end;
+  logs_[u].ops.back().end = end;
+  engine_.schedule_at(end, sink_, kDone, u);
+}
+
+void EveryRankSim::done(std::size_t u) {
+  Unit& U = units_[u];
+  const PipeOp o = current(u);
+  U.busy = false;
+  ++U.idx;
+  const int vs = o.chunk * pp_ + U.stage, last = pp_ * v_ - 1;
+  if (o.fwd && vs < last) send(u, 0, (vs + 1) % pp_, key(vs + 1, o.mb), o.mb);
+  if (!o.fwd && vs > 0) send(u, 1, (vs - 1) % pp_, key(vs - 1, o.mb), o.mb);
+  try_start(u);
+}
+
+void EveryRankSim::send(std::size_t u, int dir, int to_stage, std::size_t k, int mb) {
+  Unit& U = units_[u];
+  ++stats_[u].sends;
+  const std::size_t dst = unit_of(to_stage, U.rep);
+  if (free_pp_) {
+    logs_[u].sends.push_back({engine_.now(), engine_.now(), dir == 0, mb});
+    engine_.schedule_at(engine_.now(), sink_, kArrive, (dst << 33) | (k << 1) | (dir == 0 ? 1u : 0u));
+    return;
+  }
+  U.sendq[dir].push_back({k, mb});
+  if (!U.sending[dir]) launch_send(u, dir);
+}
+
+void EveryRankSim::launch_send(std::size_t u, int dir) {
+  Unit& U = units_[u];
+  U.sending[dir] = true;
+  U.send_start[dir] = engine_.now();
+  const int vs_to = static_cast<int>(U.sendq[dir].front().first / static_cast<std::size_t>(m_));
+  ex_.launch(send_schedule(u, dir, vs_to % pp_), FlowDone{sink_, kSendDone, u * 2 + static_cast<std::size_t>(dir)});
+  ++collectives_;
+}
+
+void EveryRankSim::send_done(std::size_t u, int dir) {
+  Unit& U = units_[u];
+  const auto [k, mb] = U.sendq[dir].front();
+  U.sendq[dir].pop_front();
+  const TimePs now = engine_.now();
+  stats_[u].pp_busy_s += ps_to_s(now - U.send_start[dir]);
+  logs_[u].sends.push_back({U.send_start[dir], now, dir == 0, mb});
+  const std::size_t dst = unit_of(static_cast<int>(k / static_cast<std::size_t>(m_)) % pp_, U.rep);
+  (dir == 0 ? fwd_ready_ : bwd_ready_)[static_cast<std::size_t>(U.rep)][k] = now;
+  U.sending[dir] = false;
+  if (!U.sendq[dir].empty()) launch_send(u, dir);
+  try_start(dst);
+}
+
+// Every TP rank of the unit sends its 1/tp of the activation to its peer on the other stage.
+std::shared_ptr<const CollSchedule> EveryRankSim::send_schedule(std::size_t u, int dir, int to_stage) {
+  auto k = std::make_tuple(1, static_cast<int>(u), dir, 0, Bytes{0});
+  auto it = scheds_.find(k);
+  if (it != scheds_.end()) return it->second;
+  const Unit& U = units_[u];
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
+  for (std::int64_t t = 0; t < tp_; ++t) pairs.push_back({gpu(t, U.stage, U.rep), gpu(t, to_stage, U.rep)});
+  return scheds_[k] = timer_.sends(pairs, static_cast<Bytes>(std::llround(plan_.act_bytes)));
+}
+
+}  // namespace every_rank_detail
+
+std::vector<DirectedLink> degrade_links(const Scenario& s, const Topology& topo, std::vector<DirectedLink> links) {
+  const auto& ds = s.simulation.degraded_links;
+  for (std::size_t i = 0; i < ds.size(); ++i) {
+    std::uint32_t found = UINT32_MAX;
+    for (std::uint32_t l = 0; l < topo.num_links() && found == UINT32_MAX; ++l) {
+      const Link& k = topo.link(l);
+      const std::string a = topo.name(k.a), b = topo.name(k.b);
+      if ((a == ds[i].a && b == ds[i].b) || (a == ds[i].b && b == ds[i].a)) found = l;
+    }
+    if (found == UINT32_MAX)
+      throw_input_error(s.source, "$.simulation.degraded_links[" + std::to_string(i) + "].between",
+                        "two nodes of the topology joined by a link (e.g. s0.nic0 and rail0.leaf0)",
+                        ds[i].a + " and " + ds[i].b);
+    for (std::uint32_t d : {2 * found, 2 * found + 1}) links[d].capacity_Bps *= ds[i].factor;
+  }
+  return links;
+}
+
+EveryRankRun run_every_rank(const Scenario& s, const StepPlan& plan, const CommTimer& timer, const Topology& topo,
+                            bool free_pp) {
+  every_rank_detail::EveryRankSim sim(s, plan, timer, topo, free_pp);
+  return sim.run();
+}
+
+}  // namespace knee::workload

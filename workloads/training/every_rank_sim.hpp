@@ -1,0 +1,39 @@
+// Every-rank simulation of a training step (internal to workloads/training; docs/workloads.md,
+// "Folding and its limits"): every pipeline replica's stages run their op lists as events on one
+// engine and one flow network over the scenario's real topology. Every pipeline send is a set of
+// flows between the real GPUs, every data-parallel group's bucket reductions and ZeRO gathers are
+// collective schedules launched on one CollectiveExecutor when every member has them ready, and
+// the tied-embedding all-reduce likewise: contention between them emerges from the links they
+// share, no factor and no cached timing.
+//
+// The TP ranks of a (stage, dp, cp) index run in lockstep (exact: they run identical kernels and
+// meet at every TP collective); TP, CP and EP collectives stay inside the op costs, timed as in
+// folded mode (comm_timer.hpp), not on the shared network; SM sharing is not applied.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "workloads/training/pipeline_sim.hpp"
+#include "workloads/training/stage_plans.hpp"
+
+namespace knee::workload {
+
+struct EveryRankRun {
+  std::vector<StageStats> stats;  // per unit (a TP group in lockstep): (stage, dp, cp) in that order
+  std::vector<StageLog> logs;     // per unit: ops and sends (jobs are the stage's)
+  std::uint64_t events = 0, flows = 0, collectives = 0;
+  // The directed link busiest over the step: bytes it carried / its capacity (the hot link).
+  std::uint32_t busiest_link = UINT32_MAX;
+  double busiest_link_busy_s = 0, busiest_link_bytes = 0;
+  int units_per_stage = 1;  // dp x cp
+};
+
+// `links` with the scenario's degraded links (simulation.degraded_links) at their fraction of
+// capacity, both directions; InputError naming the entry when no link joins the two nodes.
+std::vector<DirectedLink> degrade_links(const Scenario& s, const Topology& topo, std::vector<DirectedLink> links);
+
+// free_pp: pipeline sends arrive the instant they are sent (for the bubble split).
+EveryRankRun run_every_rank(const Scenario& s, const StepPlan& plan, const CommTimer& timer, const Topology& topo,
+                            bool free_pp);
+
+}  // namespace knee::workload

@@ -1,0 +1,112 @@
+#include "workloads/training/every_rank_step.hpp"
+
+#include <algorithm>
+#include <future>
+
+#include "common/error.hpp"
+#include "workloads/training/every_rank_sim.hpp"
+
+namespace knee::workload {
+
+void check_every_rank(const Scenario& s, const SimOptions& opt) {
+  if (s.stragglers.enabled())
+    throw_input_error(s.source, "$.simulation.every_rank",
+                      "no stragglers with every-rank mode (not simulated there yet; drop $.stragglers or "
+                      "every_rank)",
+                      "both");
+  if (opt.trace)
+    throw_input_error(s.source, "$.simulation.every_rank", "no timeline with every-rank mode (not written there yet)",
+                      "a trace request");
+}
+
+namespace {
+
+// The hot link of the step: from, to, seconds of transfer at full capacity, bytes.
+nlohmann::ordered_json busiest_link_json(const Topology& topo, const EveryRankRun& run) {
+  if (run.busiest_link == UINT32_MAX) return nullptr;
+  const Link& k = topo.link(run.busiest_link / 2);
+  const bool ab = run.busiest_link % 2 == 0;
+  return {{"from", topo.name(ab ? k.a : k.b)},
+          {"to", topo.name(ab ? k.b : k.a)},
+          {"busy_s", run.busiest_link_busy_s},
+          {"bytes", run.busiest_link_bytes}};
+}
+
+}  // namespace
+
+void every_rank_step(const Scenario& s, const StepPlan& plan, const CommTimer& timer, const Topology& topo,
+                     const NcclParams& P, SimResult& r) {
+  // The run with free pipeline sends (for the bubble split) is independent of the real one: on a
+  // second thread, with its own copy of the topology (routing may fill caches) and a timer
+  // over it; the plan and the scenario are only read.
+  std::future<EveryRankRun> free_run;
+  if (plan.pp > 1)
+    free_run = std::async(std::launch::async, [&] {
+      const Topology topo2 = topo;
+      const CommTimer timer2(s, topo2, P);
+      return run_every_rank(s, plan, timer2, topo2, true);
+    });
+  const EveryRankRun run = run_every_rank(s, plan, timer, topo, false);
+  // The critical unit: the first of those that finish last.
+  std::size_t crit = 0;
+  for (std::size_t u = 1; u < run.stats.size(); ++u)
+    if (run.stats[u].end_s > run.stats[crit].end_s) crit = u;
+  const StageStats& X = run.stats[crit];
+  const StageLog& XL = run.logs[crit];
+  const int stage = static_cast<int>(crit / static_cast<std::size_t>(run.units_per_stage));
+  const int rep = static_cast<int>(crit % static_cast<std::size_t>(run.units_per_stage));
+  const double opt_s = plan.stages[static_cast<std::size_t>(stage)].optimizer_s;
+  const double idle = X.end_s - X.busy_s - X.dp_exposed_s - opt_s;
+  const double pw = X.partner_wait_s;
+  double bubble = idle;
+  std::uint64_t events = run.events, flows = run.flows;
+  if (plan.pp > 1) {  // bubble: of each input wait, what remains with pipeline sends free
+    const EveryRankRun free = free_run.get();
+    events += free.events;
+    flows += free.flows;
+    const StageLog& YL = free.logs[crit];
+    TimePs b = 0;
+    for (std::size_t i = 0; i < XL.ops.size() && i < YL.ops.size(); ++i)
+      b += std::min(XL.ops[i].data_wait, YL.ops[i].data_wait);
+    bubble = std::min(idle - pw, ps_to_s(b)) + pw;
+  }
+  r.simulated = true;
+  r.folded = false;
+  r.critical_stage = stage;
+  r.step_time_s = X.end_s;
+  Breakdown& B = r.breakdown;
+  B.compute_s = X.compute_s + X.gap_s;
+  B.launch_gap_s = X.gap_s;
+  B.sm_sharing_s = 0;
+  B.forward_s = X.fwd_s;
+  B.backward_s = X.bwd_s;
+  B.optimizer_s = opt_s;
+  B.bubble_s = std::max(0.0, bubble);
+  B.pp_s = std::max(0.0, idle - B.bubble_s);
+  B.tp_s = X.exposed[kTP];
+  B.cp_s = X.exposed[kCP];
+  B.ep_s = X.exposed[kEP];
+  B.dp_s = X.dp_exposed_s;
+  r.comm_total_s[kTP] = X.busy[kTP];
+  r.comm_total_s[kCP] = X.busy[kCP];
+  r.comm_total_s[kEP] = X.busy[kEP];
+  r.comm_total_s[kPP] = X.pp_busy_s;
+  r.comm_total_s[kDP] = X.dp_busy_s;
+  double comm_all = 0;
+  for (double c : r.comm_total_s) comm_all += c;
+  r.comm_to_compute = B.compute_s > 0 ? comm_all / B.compute_s : 0;
+  r.events += events;
+  r.flows = flows;
+  r.every_rank = {
+      {"units", run.stats.size()},
+      {"unit", "the tp GPUs of one (stage, dp, cp) index, in lockstep"},
+      {"collectives_launched", run.collectives},
+      {"critical_unit", {{"stage", stage}, {"dp", rep / s.par.cp}, {"cp", rep % s.par.cp}}},
+      {"busiest_link", busiest_link_json(topo, run)},
+      {"on_network", "pipeline sends, data-parallel gradient reductions and ZeRO gathers, tied-embedding all-reduce"},
+      {"in_op_costs", "tp, cp and ep collectives, timed as folded (one group per size)"},
+      {"not_modelled", "sm_sharing"},
+  };
+}
+
+}  // namespace knee::workload
