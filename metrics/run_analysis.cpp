@@ -152,7 +152,12 @@ void fit_laws(RunAnalysis& a, const std::vector<std::vector<double>>& boot_x, st
     }
     if (!f.fit.ok) f.basis = "too few GPU counts for the law's parameters";
     std::vector<double> x1, s, sg, kp, kn;
-    std::vector<std::vector<double>> px(3), pe(3);
+    std::vector<double> ns = {2 * largest, 4 * largest, 8 * largest};
+    for (double g : a.options.predict_at_gpus)
+      if (g > 0) ns.push_back(g);
+    std::sort(ns.begin(), ns.end());
+    ns.erase(std::unique(ns.begin(), ns.end()), ns.end());
+    std::vector<std::vector<double>> px(ns.size()), pe(ns.size());
     for (std::size_t b = 0; b < boot_x.size() && f.fit.ok; ++b) {
       std::vector<ScalingPoint> q = pts;
       for (std::size_t i = 0; i < q.size(); ++i) q[i].throughput = boot_x[b][i];
@@ -160,25 +165,25 @@ void fit_laws(RunAnalysis& a, const std::vector<std::vector<double>>& boot_x, st
       if (!r.ok) continue;
       x1.push_back(r.x1), s.push_back(r.serial_fraction), sg.push_back(r.sigma), kp.push_back(r.kappa);
       kn.push_back(r.knee_gpus());
-      for (int k = 0; k < 3; ++k) {
-        const double n = largest * std::pow(2.0, k + 1), x = r.throughput_at(n);
-        px[static_cast<std::size_t>(k)].push_back(x);
-        pe[static_cast<std::size_t>(k)].push_back(x / boot_x[b][base_i] / (n / base_n));
+      for (std::size_t k = 0; k < ns.size(); ++k) {
+        const double n = ns[k], x = r.throughput_at(n);
+        px[k].push_back(x);
+        pe[k].push_back(x / boot_x[b][base_i] / (n / base_n));
       }
     }
     f.resamples_ok = static_cast<std::int64_t>(x1.size());
     f.x1_ci = percentile(x1, conf), f.serial_fraction_ci = percentile(s, conf);
     f.sigma_ci = percentile(sg, conf), f.kappa_ci = percentile(kp, conf), f.knee_ci = percentile(kn, conf);
     if (f.fit.ok) {
-      for (int k = 0; k < 3; ++k) {
+      for (std::size_t k = 0; k < ns.size(); ++k) {
         Prediction p;
         p.law = law;
-        p.factor = std::pow(2.0, k + 1);
-        p.gpus = largest * p.factor;
+        p.gpus = ns[k];
+        p.factor = p.gpus / largest;
         p.throughput = f.fit.throughput_at(p.gpus);
         p.efficiency = p.throughput / base_x / (p.gpus / base_n);
-        p.throughput_ci = percentile(px[static_cast<std::size_t>(k)], conf);
-        p.efficiency_ci = percentile(pe[static_cast<std::size_t>(k)], conf);
+        p.throughput_ci = percentile(px[k], conf);
+        p.efficiency_ci = percentile(pe[k], conf);
         a.predictions.push_back(p);
       }
     }

@@ -22,6 +22,9 @@ struct AnalyzeOptions {
   std::uint64_t seed = 1;          // of every bootstrap stream
   double confidence = 0.95;
   double outlier_mads = 3;  // flag beyond this many scaled MADs from the median
+  // Predictions at 2, 4 and 8 x the largest measured count, and at these counts too (knee audit:
+  // the size a claim speaks of), in increasing order without repeats.
+  std::vector<double> predict_at_gpus;
 };
 
 struct CountAnalysis {

@@ -1,6 +1,7 @@
 // knee._knee.render_report: the HTML capacity-planning report of `knee report` (metrics);
 // knee._knee.analyze and the analysis schema: `knee analyze` (metrics/run_analysis*.hpp).
 #include "common/json_reader.hpp"
+#include "metrics/claim_audit.hpp"
 #include "metrics/report.hpp"
 #include "metrics/run_analysis.hpp"
 #include "metrics/run_analysis_schema.hpp"
@@ -37,7 +38,36 @@ py::object analyze_runs_text(const std::string& text, const std::string& source,
   return json_to_py(j);
 }
 
+py::object audit_claim_text(const std::string& text, const std::string& source, const std::string& dir, int samples,
+                            int resamples, std::int64_t seed) {
+  AnalyzeOptions opt;
+  opt.resamples = static_cast<int>(checked_integer(resamples, "knee.audit: resamples", 100, 1000000));
+  opt.seed = static_cast<std::uint64_t>(checked_integer(seed, "knee.audit: seed", 0));
+  nlohmann::ordered_json j;
+  {
+    py::gil_scoped_release release;
+    Claim c = parse_claim(parse_json_text(text, source), source, dir);
+    if (samples >= 0) c.samples = samples;
+    j = audit_json(audit_claim(c, opt));
+  }
+  return json_to_py(j);
+}
+
+py::list audit_columns() {
+  py::list out;
+  for (const auto& c : audit_check_columns()) {
+    py::dict d;
+    d["key"] = c.key;
+    d["meaning"] = c.meaning;
+    out.append(d);
+  }
+  return out;
+}
+
 void add_metrics(py::module_& m) {
+  m.def("audit", &audit_claim_text, py::arg("text"), py::arg("source"), py::arg("dir"), py::arg("samples"),
+        py::arg("resamples"), py::arg("seed"), "A scaling claim (JSON text) audited: the dict of `knee audit --json`.");
+  m.def("audit_check_columns", &audit_columns, "The columns of knee audit's checks: key, meaning.");
   m.def("analyze", &analyze_runs_text, py::arg("text"), py::arg("source"), py::arg("strict"), py::arg("baseline"),
         py::arg("precision"), py::arg("resamples"), py::arg("seed"),
         "Measured runs (CSV or JSON text) analysed: the dict of `knee analyze --json`.");

@@ -11,6 +11,7 @@
     knee.plot.efficiency(df); knee.report(df, out="report.html")
     knee.explain("examples/scenarios/gpt3-175b-1024.json")       # DataFrame: each mechanism off, alone
     a = knee.analyze("examples/runs/synthetic-strong.csv")         # measured runs: a.counts, a.fits DataFrames
+    knee.audit("examples/claims/linear-to-1024.json").checks      # a scaling claim, item by item
 
 Bad input raises knee.InputError (a ValueError) naming the argument or the JSON path.
 Reference: docs/python.md.
@@ -20,8 +21,10 @@ from .cluster import Cluster, topology
 from .collectives import CollectiveResult, collective, collective_sweep
 from .calibrate import Profile, fit, derive
 from .workload import DoesNotFitError, SimulationResult, explain, simulate, sweep
+from .serving import ServingResult
 from .report import report
 from .analyze import RunAnalysis, analyze
+from .audit import ClaimAudit, audit
 from . import plot
 
 __all__ = [
@@ -29,6 +32,6 @@ __all__ = [
     "Cluster", "topology",
     "CollectiveResult", "collective", "collective_sweep",
     "Profile", "fit", "derive",
-    "DoesNotFitError", "SimulationResult", "explain", "simulate", "sweep", "report", "plot",
-    "RunAnalysis", "analyze",
+    "DoesNotFitError", "SimulationResult", "ServingResult", "explain", "simulate", "sweep", "report", "plot",
+    "RunAnalysis", "analyze", "ClaimAudit", "audit",
 ]
