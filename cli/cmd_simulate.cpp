@@ -6,9 +6,11 @@
 
 #include "cli/command.hpp"
 #include "common/json_reader.hpp"
+#include "common/printf.hpp"
 #include "metrics/format.hpp"
 #include "metrics/trace.hpp"
 #include "workloads/serving/serving_scenario.hpp"
+#include "workloads/training/prediction_intervals.hpp"
 #include "workloads/training/training.hpp"
 
 namespace knee::cli {
@@ -78,6 +80,17 @@ void print_energy_and_cost(const Scenario& s, const SimResult& r) {
   }
 }
 
+// " (lo-hi)" of a top-level figure's interval (x scale; format "count": grouped thousands), or ""
+// without intervals.
+std::string interval_text(const SimResult& r, const char* key, const char* format, double scale = 1) {
+  if (r.intervals.is_null() || !r.intervals.contains(key)) return "";
+  const auto& iv = r.intervals[key];
+  auto f = [&](double v) {
+    return std::string(format) == "count" ? format_count(v * scale) : printf_double(format, v * scale);
+  };
+  return " (" + f(iv[0].get<double>()) + "-" + f(iv[1].get<double>()) + ")";
+}
+
 int run_simulate(const Args& args) {
   if (args.positional().size() != 1)
     throw InputError("knee simulate: expected one scenario file, got " + std::to_string(args.positional().size()) +
@@ -88,6 +101,10 @@ int run_simulate(const Args& args) {
   SimOptions opt;
   opt.simulate_if_not_fits = args.flag("force");
   opt.every_rank = args.flag("every-rank");
+  // Intervals by default (docs/uncertainty.md), none in every-rank mode.
+  opt.interval_samples = static_cast<int>(args.integer_or("samples", default_interval_samples(s, opt), 0, 10000));
+  if (opt.interval_samples == 1)
+    throw InputError("knee simulate: --samples: expected 0 (no intervals) or an integer >= 2, got 1");
   const auto trace_path = args.value("trace");
   if (!trace_path && (args.value("trace-ranks") || args.value("trace-max-events")))
     throw InputError(
@@ -142,7 +159,7 @@ int run_simulate(const Args& args) {
           100 * r.every_rank.value("vs_folded", 0.0), r.every_rank.value("folded_step_time_s", 0.0));
     if (r.simulated) {
       const auto& b = r.breakdown;
-      std::printf("step time        %.4f s\n", r.step_time_s);
+      std::printf("step time        %.4f s%s\n", r.step_time_s, interval_text(r, "step_time_s", "%.4f").c_str());
       if (r.stragglers.enabled) {
         const auto& g = r.stragglers;
         std::printf(
@@ -159,9 +176,10 @@ int run_simulate(const Args& args) {
               "p5 %.4f, p50 %.4f, p95 %.4f, min %.4f, max %.4f s\n",
               g.steps, r.step_time_s, g.step_sd_s, g.step_p5_s, g.step_p50_s, g.step_p95_s, g.step_min_s, g.step_max_s);
       }
-      std::printf("throughput       %s, %.2f samples/s\n", format_tokens_per_s(r.tokens_per_s).c_str(),
-                  r.samples_per_s);
-      std::printf("TFLOP/s per GPU  %.1f (with recompute), MFU %.1f %%\n", r.tflops_per_gpu, 100 * r.mfu);
+      std::printf("throughput       %s%s, %.2f samples/s\n", format_tokens_per_s(r.tokens_per_s).c_str(),
+                  interval_text(r, "tokens_per_s", "count").c_str(), r.samples_per_s);
+      std::printf("TFLOP/s per GPU  %.1f (with recompute), MFU %.1f %%%s\n", r.tflops_per_gpu, 100 * r.mfu,
+                  interval_text(r, "mfu", "%.1f", 100).c_str());
       std::printf("comm/compute     %.3f\n", r.comm_to_compute);
       print_energy_and_cost(s, r);
       std::printf(
@@ -172,6 +190,13 @@ int run_simulate(const Args& args) {
           b.tp_s, b.pp_s, b.dp_s, b.cp_s, b.ep_s, b.bubble_s, b.optimizer_s);
       if (r.stragglers.enabled) std::printf(", stragglers %+.4f s", b.straggler_s);
       std::printf("\n");
+      if (!r.intervals.is_null()) {
+        std::string sources, excluded;
+        for (const auto& x : r.intervals["sources"]) sources += (sources.empty() ? "" : "; ") + x.get<std::string>();
+        for (const auto& x : r.intervals["excluded"]) excluded += (excluded.empty() ? "" : "; ") + x.get<std::string>();
+        std::printf("# (lo-hi): 95%% intervals over %d profile draws (%s); not included: %s (docs/uncertainty.md)\n",
+                    r.intervals["samples"].get<int>(), sources.empty() ? "none" : sources.c_str(), excluded.c_str());
+      }
       std::printf("# simulated in %.3f s wall (%llu events, %llu collective timings)\n", wall,
                   static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.comm_timings));
     }
@@ -191,8 +216,11 @@ KNEE_COMMAND(
     "simulate one training step of a scenario (step time, throughput, MFU, memory, breakdown; energy, cost, stragglers "
     "and failures when the scenario asks); a serving scenario (one with a \"serving\" object) is served request by "
     "request and summarized as vllm bench serve does (docs/serving.md)",
-    "SCENARIO.json [--json] [--force] [--every-rank] [--trace FILE [--trace-ranks SET] [--trace-max-events N]]",
+    "SCENARIO.json [--json] [--force] [--every-rank] [--samples N] [--trace FILE [--trace-ranks SET] "
+    "[--trace-max-events N]]",
     {{"json", false, "print JSON"},
+     {"samples", true,
+      "profile draws for the 95% intervals (docs/uncertainty.md; default 8, 0 with every-rank; 0: none)"},
      {"every-rank", false,
       "simulate every rank on one network (no folding, no cached timings; slower): as simulation.every_rank"},
      {"force", false, "simulate even when memory does not fit (still exits 3)"},

@@ -59,17 +59,20 @@ std::string sweep_table(const SweepResult& sw) {
   return o.str();
 }
 
-std::string sweep_csv(const SweepResult& r) {
+std::string sweep_csv(const SweepResult& r) { return sweep_csv(r.to_json()); }
+
+std::string sweep_csv(const nlohmann::ordered_json& sweep_json) {
   // The columns of result_schema.cpp, read from each point's JSON (as Python's DataFrame is).
   std::ostringstream o;
   const auto& cols = sweep_columns();
   for (std::size_t c = 0; c < cols.size(); ++c) o << (c ? "," : "") << cols[c].name;
   o << '\n';
-  for (std::size_t i = 0; i < r.points.size(); ++i) {
-    const nlohmann::ordered_json q = sweep_point_json(r.points[i]);
+  const auto& knee = sweep_json.at("knee_gpus");
+  for (const auto& q : sweep_json.at("points")) {
+    const bool is_knee = !knee.is_null() && q.at("gpus") == knee;
     for (std::size_t c = 0; c < cols.size(); ++c) {
       if (c) o << ',';
-      const auto v = sweep_column_value(cols[c], q, static_cast<int>(i) == r.knee);
+      const auto v = sweep_column_value(cols[c], q, is_knee);
       if (v.is_boolean()) {
         o << (v.get<bool>() ? 1 : 0);
       } else if (v.is_number_integer()) {
@@ -85,6 +88,30 @@ std::string sweep_csv(const SweepResult& r) {
     }
     o << '\n';
   }
+  return o.str();
+}
+
+std::string sweep_intervals_text(const nlohmann::ordered_json& j) {
+  if (!j.contains("intervals")) return "";
+  std::ostringstream o;
+  o << "# 95% intervals over " << j["intervals"]["samples"].get<int>()
+    << " profile draws (docs/uncertainty.md; the model's own error is not in them):\n";
+  for (const auto& p : j.at("points")) {
+    if (!p.contains("intervals")) continue;
+    const auto& iv = p["intervals"];
+    o << "#   " << format_count(p["gpus"].get<double>()) << " GPUs: step_s "
+      << printf_double("%.4f", iv["step_time_s"][0].get<double>()) << "-"
+      << printf_double("%.4f", iv["step_time_s"][1].get<double>());
+    if (iv.contains("efficiency"))
+      o << ", eff " << printf_double("%.3f", iv["efficiency"][0].get<double>()) << "-"
+        << printf_double("%.3f", iv["efficiency"][1].get<double>());
+    o << "\n";
+  }
+  o << "# the knee over the draws:";
+  for (const auto& k : j.at("knee_distribution"))
+    o << " " << (k["gpus"].is_null() ? std::string("none") : format_count(k["gpus"].get<double>()) + " GPUs") << " in "
+      << printf_double("%.0f", 100 * k["share"].get<double>()) << "%;";
+  o << "\n";
   return o.str();
 }
 

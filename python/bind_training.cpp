@@ -9,7 +9,9 @@
 #include "metrics/trace.hpp"
 #include "python/bindings.hpp"
 #include "workloads/training/explain.hpp"
+#include "workloads/training/prediction_intervals.hpp"
 #include "workloads/training/result_schema.hpp"
+#include "workloads/training/sweep_intervals.hpp"
 #include "workloads/training/training.hpp"
 
 namespace knee::python {
@@ -20,7 +22,8 @@ Scenario scenario_of(const std::string& text, const std::string& source) {
 }
 
 py::object simulate_scenario(const std::string& text, const std::string& source, bool force,
-                             const std::string& trace_path, const std::string& trace_ranks, bool every_rank) {
+                             const std::string& trace_path, const std::string& trace_ranks, bool every_rank,
+                             int samples) {
   nlohmann::ordered_json j;
   {
     py::gil_scoped_release release;
@@ -28,6 +31,7 @@ py::object simulate_scenario(const std::string& text, const std::string& source,
     SimOptions opt;
     opt.simulate_if_not_fits = force;
     opt.every_rank = every_rank;
+    opt.interval_samples = samples < 0 ? default_interval_samples(s, opt) : samples;
     ChromeTrace trace;
     if (!trace_path.empty()) {
       opt.trace = &trace;
@@ -52,6 +56,19 @@ py::object sweep_scenario(const std::string& text, const std::string& source, co
 }
 
 // knee explain's JSON (workloads/training/explain.hpp): the baseline and one row per mechanism.
+// A sweep's JSON with intervals over `samples` profile draws (workloads/training/sweep_intervals.hpp).
+py::object sweep_intervals(const std::string& sweep_text, const std::string& text, const std::string& source,
+                           const std::vector<std::int64_t>& gpus, const std::string& mode, std::int64_t baseline,
+                           double threshold, int samples) {
+  nlohmann::ordered_json j;
+  {
+    py::gil_scoped_release release;
+    j = with_sweep_intervals(nlohmann::ordered_json::parse(sweep_text), scenario_of(text, source), gpus, mode, baseline,
+                             threshold, {samples, {}});
+  }
+  return json_to_py(j);
+}
+
 py::object explain_scenario(const std::string& text, const std::string& source) {
   nlohmann::ordered_json j;
   {
@@ -133,8 +150,12 @@ void add_workload(py::module_& m) {
       "check_scenario", [](const std::string& text, const std::string& source) { scenario_of(text, source); },
       py::arg("text"), py::arg("source"), "Reads a scenario (InputError if bad), simulating nothing.");
   m.def("simulate", &simulate_scenario, py::arg("text"), py::arg("source"), py::arg("force"),
-        py::arg("trace_path") = "", py::arg("trace_ranks") = "", py::arg("every_rank") = false,
-        "One training step of a scenario (JSON text): the dict of `knee simulate --json`.");
+        py::arg("trace_path") = "", py::arg("trace_ranks") = "", py::arg("every_rank") = false, py::arg("samples") = -1,
+        "One training step of a scenario (JSON text): the dict of `knee simulate --json` (samples -1: the CLI's "
+        "default draws for intervals).");
+  m.def("sweep_intervals", &sweep_intervals, py::arg("sweep_text"), py::arg("text"), py::arg("source"), py::arg("gpus"),
+        py::arg("mode"), py::arg("baseline"), py::arg("threshold"), py::arg("samples"),
+        "A sweep's JSON with 95% intervals over profile draws and the knee's distribution.");
   m.def("sweep", &sweep_scenario, py::arg("text"), py::arg("source"), py::arg("gpus"), py::arg("mode"),
         py::arg("baseline"), py::arg("threshold"), "A scaling study: the dict of `knee sweep --json`.");
   m.def("check_sweep_args", &check_sweep_args, py::arg("gpus"), py::arg("mode"), py::arg("baseline"),

@@ -63,7 +63,7 @@ class _SimulationResultMethods:
 # Scalars are shown in the repr; objects (breakdown, memory, ...) are not. Every field's unit and
 # meaning come from the schema, as the CLI's --json documents them.
 _OBJECT_UNITS = {"breakdown", "comm_busy_s", "memory", "batch", "stragglers", "energy", "cost", "failures",
-                 "provenance", "events", "comm_timings", "flows", "every_rank"}
+                 "provenance", "events", "comm_timings", "flows", "every_rank", "intervals"}
 SimulationResult = dataclasses.make_dataclass(
     "SimulationResult",
     [(f["key"], object, dataclasses.field(repr=f["key"] not in _OBJECT_UNITS)) for f in SIMULATE_FIELDS]
@@ -90,7 +90,7 @@ def _scenario(what, scenario):
         raise InputError(f"{value}: expected a readable JSON file, got no such file or no permission") from None
 
 
-def simulate(scenario, *, force=False, trace=None, trace_ranks=None, every_rank=False):
+def simulate(scenario, *, force=False, trace=None, trace_ranks=None, every_rank=False, samples=None):
     """One training step of a scenario, as `knee simulate --json`; on a serving scenario (one with a
     "serving" object, docs/serving.md) a knee.ServingResult instead, its .requests a DataFrame.
 
@@ -101,13 +101,15 @@ def simulate(scenario, *, force=False, trace=None, trace_ranks=None, every_rank=
     trace_ranks: which GPUs, e.g. "0-7,64" (default: one pipeline).
     every_rank: simulate every rank on one network, no folding and no cached timings (as
     `knee simulate --every-rank` or the scenario's "simulation": {"every_rank": true}); slower.
+    samples: profile draws for the 95% intervals in .intervals (docs/uncertainty.md); None: as
+    `knee simulate` (8, or 0 in every-rank mode); 0: none.
     """
     what = "knee.simulate"
     text, source = _scenario(what, scenario)
     # A scenario with a "serving" object is a serving scenario (docs/serving.md): a ServingResult.
     if _knee.is_serving_scenario(text, source):
-        if force or trace is not None or trace_ranks is not None or every_rank:
-            raise InputError(f"{what}: force, trace, trace_ranks, every_rank: expected none with a serving "
+        if force or trace is not None or trace_ranks is not None or every_rank or samples is not None:
+            raise InputError(f"{what}: force, trace, trace_ranks, every_rank, samples: expected none with a serving "
                              f"scenario, got one ({source} has a \"serving\" object)")
         return serving.simulate_serving(text, source)
     force = _args.boolean(what, "force", force)
@@ -116,8 +118,11 @@ def simulate(scenario, *, force=False, trace=None, trace_ranks=None, every_rank=
     if trace_ranks is not None and not trace:
         raise InputError(f"{what}: trace_ranks: expected trace=PATH with it, got no trace")
     trace_ranks = "" if trace_ranks is None else _args.string(what, "trace_ranks", trace_ranks)
+    samples = -1 if samples is None else _args.integer(what, "samples", samples)
+    if samples == 1 or samples < -1:
+        raise InputError(f"{what}: samples: expected 0 (no intervals) or an integer >= 2, got {samples}")
     t0 = time.perf_counter()
-    d = _knee.simulate(text, source, force, trace, trace_ranks, every_rank)
+    d = _knee.simulate(text, source, force, trace, trace_ranks, every_rank, samples)
     wall = time.perf_counter() - t0
     if not d["memory"]["fits"] and not force:
         m = d["memory"]
@@ -137,6 +142,11 @@ def _at(point, pointer):
     """The value at a JSON pointer of a sweep point, or None where it has none."""
     v = point
     for key in pointer.split("/")[1:]:
+        if isinstance(v, list) and key.isdigit():  # an interval's [lo, hi]
+            if int(key) >= len(v):
+                return None
+            v = v[int(key)]
+            continue
         if not isinstance(v, dict) or key not in v:
             return None
         v = v[key]
@@ -161,12 +171,13 @@ def sweep_frame(sweep_json):
     df = pd.DataFrame([_row(p, knee_gpus) for p in sweep_json["points"]], columns=SWEEP_COLUMNS)
     df.attrs.update(mode=sweep_json["mode"], baseline_gpus=sweep_json["baseline_gpus"],
                     threshold=sweep_json["threshold"], knee=knee_gpus, knee_cause=sweep_json["knee_cause"],
-                    scenario=sweep_json.get("scenario"), sweep_json=sweep_json)
+                    scenario=sweep_json.get("scenario"), sweep_json=sweep_json,
+                    knee_distribution=sweep_json.get("knee_distribution"))
     return df
 
 
 def sweep(scenario, gpus, mode="strong", baseline=None, threshold=0.8, *, processes=None, client=None,
-          progress=None):
+          progress=None, samples=0):
     """A scaling study, as `knee sweep --json`: a pandas.DataFrame with one row per GPU count.
 
     Columns: those of `knee sweep --csv`, from one schema (knee.workload.SWEEP_COLUMN_SPECS gives
@@ -187,6 +198,9 @@ def sweep(scenario, gpus, mode="strong", baseline=None, threshold=0.8, *, proces
     processes / client / progress: as knee.collective_sweep; the points then run independently
     and speedup, efficiency and the knee are derived afterwards, with results identical to the
     sequential sweep.
+    samples: profile draws for 95% intervals (as `knee sweep --samples`; default 0: none): the
+    columns step_time_s_lo/_hi, tokens_per_s_lo/_hi, speedup_lo/_hi, efficiency_lo/_hi, mfu_lo/_hi,
+    and df.attrs["knee_distribution"]. Each draw is a whole sweep, run sequentially.
     """
     what = "knee.sweep"
     text, source = _scenario(what, scenario)
@@ -200,6 +214,9 @@ def sweep(scenario, gpus, mode="strong", baseline=None, threshold=0.8, *, proces
         raise InputError(f"{what}: baseline: expected an integer >= 1, got {baseline}")
     threshold = _args.number(what, "threshold", threshold)
     points = _knee.check_sweep_args(gpus, mode, baseline, threshold)
+    samples = _args.integer(what, "samples", samples)
+    if samples == 1 or samples < 0:
+        raise InputError(f"{what}: samples: expected 0 (no intervals) or an integer >= 2, got {samples}")
     if progress is not None:
         progress = _args.boolean(what, "progress", progress)
     # Sequentially without a progress bar: the C++ sweep itself, exactly what the CLI runs.
@@ -214,6 +231,8 @@ def sweep(scenario, gpus, mode="strong", baseline=None, threshold=0.8, *, proces
                              {"mode": mode, "threshold": threshold},
                              processes=processes, client=client, progress=progress)
         j = _knee.assemble_sweep(json.dumps(results), mode, baseline, threshold)
+    if samples:
+        j = _knee.sweep_intervals(json.dumps(j), text, source, points, mode, baseline, threshold, samples)
     j["scenario"] = source
     j["scenario_json"] = json.loads(text)  # for the report's scenario table, as knee sweep --json
     j["simulated_wall_s"] = time.perf_counter() - t0

@@ -46,6 +46,11 @@ const Json* number_at(const Json& j, const std::string& pointer) { return at_poi
 
 void put_interval(Json& j, const FigureInterval& f) { put_number_at(j, f.pointer, Json::array({f.lo, f.hi})); }
 
+int default_interval_samples(const Scenario& s, const SimOptions& opt) {
+  const bool every_rank = opt.every_rank || s.simulation.every_rank || !s.simulation.degraded_links.empty();
+  return every_rank ? 0 : 8;
+}
+
 const std::vector<std::string>& interval_figures() {
   static const std::vector<std::string> f = {
       "/step_time_s",
@@ -175,6 +180,7 @@ PredictionIntervals prediction_intervals(const Scenario& s, const SimOptions& op
   SimOptions draw_opt = opt;
   draw_opt.trace = nullptr;
   draw_opt.trace_ranks.clear();
+  draw_opt.interval_samples = 0;
   DrawCounts counts;
   const auto seeds = draw_seeds(s, o.samples);
   for (int i = 0; i < o.samples; ++i) {

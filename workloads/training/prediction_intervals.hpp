@@ -42,6 +42,10 @@ struct PredictionIntervals {
   const FigureInterval* find(const std::string& pointer) const;  // nullptr when not a figure
 };
 
+// The default number of draws of `knee simulate` and knee.simulate: 8, or 0 when the step runs
+// every rank (each draw would be a whole every-rank run).
+int default_interval_samples(const Scenario& s, const SimOptions& opt);
+
 // The JSON pointers of the figures that get intervals, where the result has them as numbers.
 const std::vector<std::string>& interval_figures();
 

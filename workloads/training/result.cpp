@@ -196,6 +196,10 @@ const std::vector<ResultField<SimResult>>& simulate_result_fields() {
        "every-rank mode: units (TP groups in lockstep), collectives launched, the critical unit, what stays "
        "inside op costs; null when folded",
        [](R r) { return r.every_rank; }},
+      {"intervals", "",
+       "95% intervals [lo, hi] of the headline figures, at their places in this result, over profile draws, with "
+       "their sources and what they exclude (docs/uncertainty.md); null without samples",
+       [](R r) { return r.intervals; }},
   };
   return fields;
 }

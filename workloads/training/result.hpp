@@ -104,6 +104,9 @@ struct SimResult {
   bool folded = true;
   std::uint64_t flows = 0;
   nlohmann::ordered_json every_rank;
+  // 95% intervals over profile draws (PredictionIntervals::to_json, docs/uncertainty.md); null
+  // when not asked for (SimOptions::interval_samples 0).
+  nlohmann::ordered_json intervals;
   nlohmann::ordered_json provenance;      // profile, system, network, layout
   nlohmann::ordered_json trace_metadata;  // traced ranks, folding, event counts (with a trace)
   nlohmann::ordered_json to_json() const;

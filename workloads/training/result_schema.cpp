@@ -41,6 +41,16 @@ const std::vector<SweepColumn>& sweep_columns() {
       {"run_days", "/cost/run/days", "days", "a whole run of cost.train_tokens (failures included when modelled)"},
       {"run_usd", "/cost/run/usd", "USD", "cost of that run"},
       {"goodput", "/failures/goodput", "share", "useful training time / wall time under failures"},
+      {"step_time_s_lo", "/intervals/step_time_s/0", "s", "95% interval of step_time_s, low end (with samples)"},
+      {"step_time_s_hi", "/intervals/step_time_s/1", "s", "95% interval of step_time_s, high end"},
+      {"tokens_per_s_lo", "/intervals/tokens_per_s/0", "tokens/s", "95% interval of tokens_per_s, low end"},
+      {"tokens_per_s_hi", "/intervals/tokens_per_s/1", "tokens/s", "95% interval of tokens_per_s, high end"},
+      {"speedup_lo", "/intervals/speedup/0", "x", "95% interval of speedup, low end"},
+      {"speedup_hi", "/intervals/speedup/1", "x", "95% interval of speedup, high end"},
+      {"efficiency_lo", "/intervals/efficiency/0", "share", "95% interval of efficiency, low end"},
+      {"efficiency_hi", "/intervals/efficiency/1", "share", "95% interval of efficiency, high end"},
+      {"mfu_lo", "/intervals/mfu/0", "share", "95% interval of mfu, low end"},
+      {"mfu_hi", "/intervals/mfu/1", "share", "95% interval of mfu, high end"},
       {"knee", "", "", "the knee's point: the first below the efficiency threshold"},
   };
   return cols;
@@ -55,8 +65,15 @@ nlohmann::ordered_json sweep_column_value(const SweepColumn& c, const nlohmann::
   while (i <= path.size()) {
     const std::size_t j = std::min(path.find('/', i), path.size());
     const std::string key = path.substr(i, j - i);
-    if (!at->is_object() || !at->contains(key)) return nullptr;
-    at = &at->at(key);
+    if (at->is_array() && !key.empty() && key.find_first_not_of("0123456789") == std::string::npos) {
+      const std::size_t k = std::stoul(key);  // an interval's [lo, hi]
+      if (k >= at->size()) return nullptr;
+      at = &(*at)[k];
+    } else if (!at->is_object() || !at->contains(key)) {
+      return nullptr;
+    } else {
+      at = &at->at(key);
+    }
     i = j + 1;
   }
   return *at;

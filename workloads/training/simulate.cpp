@@ -11,6 +11,7 @@
 #include "workloads/training/every_rank_step.hpp"
 #include "workloads/training/memory_model.hpp"
 #include "workloads/training/params.hpp"
+#include "workloads/training/prediction_intervals.hpp"
 #include "workloads/training/sm_sharing.hpp"
 #include "workloads/training/stage_plans.hpp"
 #include "workloads/training/step_timeline.hpp"
@@ -78,7 +79,8 @@ int fill_breakdown(const StepPlan& plan, const PipelineRun& run, std::unique_ptr
 
 }  // namespace
 
-SimResult simulate(const Scenario& s, const SimOptions& opt) {
+namespace {
+SimResult simulate_step(const Scenario& s, const SimOptions& opt) {
   validate_scenario(s);
   // Degraded links break the symmetry folding needs: such a scenario runs every rank by itself.
   const bool asymmetric = !s.simulation.degraded_links.empty();
@@ -172,6 +174,15 @@ SimResult simulate(const Scenario& s, const SimOptions& opt) {
   if (tracing)
     write_step_timeline(s, plan, timer, run.sim->logs(), free_sim ? free_sim->logs() : run.sim->logs(), crit,
                         run.op_scale.empty() ? nullptr : &run.op_scale, opt, r);
+  return r;
+}
+
+}  // namespace
+
+SimResult simulate(const Scenario& s, const SimOptions& opt) {
+  SimResult r = simulate_step(s, opt);
+  if (opt.interval_samples != 0 && r.simulated)
+    r.intervals = prediction_intervals(s, opt, r, {opt.interval_samples, {}}).to_json();
   return r;
 }
 

@@ -24,6 +24,9 @@ struct SimOptions {
   // Every rank on one network (docs/workloads.md, "Folding and its limits"), as the scenario's
   // simulation.every_rank: either turns it on.
   bool every_rank = false;
+  // 95% intervals on the headline figures from this many profile draws (docs/uncertainty.md,
+  // SimResult::intervals); 0: none. The CLI and Python default to 8 (0 with every-rank).
+  int interval_samples = 0;
 };
 
 SimResult simulate(const Scenario& s, const SimOptions& opt = {});
