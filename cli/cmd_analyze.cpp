@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/command.hpp"
+#include "metrics/analysis_overlay.hpp"
 #include "metrics/run_analysis.hpp"
 #include "metrics/run_analysis_schema.hpp"
 #include "metrics/run_analysis_table.hpp"
@@ -26,7 +27,14 @@ int run_analyze(const Args& args) {
   opt.resamples = static_cast<int>(args.integer_or("resamples", 2000, 100, 1000000));
   opt.seed = static_cast<std::uint64_t>(args.integer_or("seed", 1, 0));
   const RunTable t = load_runs(args.positional()[0], args.flag("strict"));
-  const RunAnalysis a = analyze_runs(t, opt);
+  RunAnalysis a = analyze_runs(t, opt);
+  if (auto sc = args.value("scenario")) {
+    const int samples = static_cast<int>(args.integer_or("samples", 8, 0, 10000));
+    if (samples == 1) throw InputError("knee analyze: --samples: expected 0 (no intervals) or an integer >= 2, got 1");
+    overlay_simulation(a, load_scenario(*sc), *sc, samples);
+  } else if (args.value("samples")) {
+    throw InputError("knee analyze: --samples: expected --scenario S.json with it, got no --scenario");
+  }
   if (args.flag("json")) std::cout << analysis_json(a).dump(2) << "\n";
   else std::cout << analysis_table(a);
   return 0;
@@ -35,11 +43,13 @@ int run_analyze(const Args& args) {
 KNEE_COMMAND("analyze",
              "measured runs analysed: warm-up (MSER-5), outliers, bootstrap intervals, speedup and efficiency "
              "against a baseline, strong/weak/unfair scaling, Amdahl, Gustafson and USL fits",
-             "RUNS.csv|RUNS.json [--baseline GPUS] [--precision 0.01] [--json]",
+             "RUNS.csv|RUNS.json [--baseline GPUS] [--precision 0.01] [--scenario S.json [--samples N]] [--json]",
              {{"baseline", true, "GPU count speedup and efficiency are relative to (default: the smallest measured)"},
               {"precision", true, "wanted half-width of the mean's 95% interval, a share of the mean (default 0.01)"},
               {"resamples", true, "bootstrap resamples of each interval (default 2000)"},
               {"seed", true, "seed of the bootstrap streams (default 1)"},
+              {"scenario", true, "a training scenario swept over the measured counts, beside them (docs/analyze.md)"},
+              {"samples", true, "profile draws for the simulated curve's intervals (default 8; with --scenario)"},
               {"strict", false, "refuse unknown CSV columns (JSON keys are always checked)"},
               {"json", false, "print JSON"}},
              run_analyze);

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "metrics/run_input.hpp"
 #include "metrics/run_stats.hpp"
 #include "metrics/scaling_fits.hpp"
@@ -77,6 +79,9 @@ struct RunAnalysis {
   std::vector<CountAnalysis> counts;
   std::vector<FitAnalysis> fits;
   std::vector<Prediction> predictions;
+  // knee analyze --scenario: the simulated curve beside the measured one (analysis_overlay.hpp);
+  // null without a scenario.
+  nlohmann::ordered_json simulated;
 };
 
 // Analyses `t`. Bad options (a baseline that was not measured, a precision outside (0, 1)) and

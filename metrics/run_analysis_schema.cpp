@@ -160,6 +160,10 @@ const std::vector<AnalysisField<RunAnalysis>>& analysis_fields() {
       {"fits", "", "one row per scaling law", [](const A& a) { return rows_json(a.fits, analysis_fit_fields()); }},
       {"predictions", "", "each fitted law at 2x, 4x and 8x the largest measured count",
        [](const A& a) { return rows_json(a.predictions, analysis_prediction_fields()); }},
+      {"simulated", "",
+       "with --scenario: the scenario swept over these counts with 95% intervals, beside the measured efficiency "
+       "(scenario, mode, baseline_gpus, samples, points); null without",
+       [](const A& a) { return a.simulated; }},
   };
   return f;
 }

@@ -113,6 +113,36 @@ std::string analysis_table(const RunAnalysis& a) {
     o << "\n# extrapolated: each law at 2x, 4x and 8x the largest measured count (efficiency against the baseline)\n"
       << render(pr);
   }
+  if (!a.simulated.is_null()) {
+    const auto& sm = a.simulated;
+    std::vector<std::vector<std::string>> sr = {
+        {"gpus", "simulated step_s", "simulated efficiency", "measured", "difference"}};
+    auto range = [](const nlohmann::ordered_json& q, const char* k, const char* f) {
+      std::string s = printf_double(f, q[k].get<double>());
+      const std::string lo = std::string(k) + "_lo", hi = std::string(k) + "_hi";
+      if (q[lo].is_number())
+        s += " (" + printf_double(f, q[lo].get<double>()) + "-" + printf_double(f, q[hi].get<double>()) + ")";
+      return s;
+    };
+    std::string infeasible;
+    for (const auto& q : sm["points"]) {
+      if (!q["feasible"].get<bool>()) {
+        sr.push_back({format_count(q["gpus"].get<double>()), "infeasible", "-", "-", "-"});
+        infeasible += "# simulated: infeasible at " + format_count(q["gpus"].get<double>()) +
+                      " GPUs: " + q["reason"].get<std::string>() + "\n";
+        continue;
+      }
+      const bool measured = q["measured_efficiency"].is_number();
+      sr.push_back({format_count(q["gpus"].get<double>()), range(q, "step_time_s", "%.4f"),
+                    range(q, "efficiency", "%.3f"),
+                    measured ? printf_double("%.3f", q["measured_efficiency"].get<double>()) : "-",
+                    measured ? printf_double("%+.3f", q["efficiency_difference"].get<double>()) : "-"});
+    }
+    o << "\n# simulated by knee (" << sm["scenario"].get<std::string>() << ", " << sm["mode"].get<std::string>()
+      << " scaling, baseline " << sm["baseline_gpus"].get<std::int64_t>() << " GPUs; intervals over "
+      << sm["samples"].get<int>() << " profile draws, the model's own error not in them)\n"
+      << render(sr) << infeasible;
+  }
   for (const auto& n : a.notes) o << "# note: " << n << "\n";
   return o.str();
 }

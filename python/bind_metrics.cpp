@@ -1,6 +1,7 @@
 // knee._knee.render_report: the HTML capacity-planning report of `knee report` (metrics);
 // knee._knee.analyze and the analysis schema: `knee analyze` (metrics/run_analysis*.hpp).
 #include "common/json_reader.hpp"
+#include "metrics/analysis_overlay.hpp"
 #include "metrics/claim_audit.hpp"
 #include "metrics/report.hpp"
 #include "metrics/run_analysis.hpp"
@@ -24,7 +25,8 @@ py::bytes render_report(const std::string& sweep_text, const std::string& source
 
 // Runs as CSV or JSON text (a DataFrame or records arrive as JSON rows) -> `knee analyze --json`.
 py::object analyze_runs_text(const std::string& text, const std::string& source, bool strict, std::int64_t baseline,
-                             double precision, std::int64_t resamples, std::int64_t seed) {
+                             double precision, std::int64_t resamples, std::int64_t seed,
+                             const std::string& scenario_text, const std::string& scenario_source, int samples) {
   AnalyzeOptions opt;
   opt.baseline_gpus = checked_integer(baseline, "knee.analyze: baseline", 0);
   opt.precision = precision;
@@ -33,7 +35,11 @@ py::object analyze_runs_text(const std::string& text, const std::string& source,
   nlohmann::ordered_json j;
   {
     py::gil_scoped_release release;
-    j = analysis_json(analyze_runs(parse_runs_text(text, source, strict), opt));
+    RunAnalysis a = analyze_runs(parse_runs_text(text, source, strict), opt);
+    if (!scenario_text.empty())
+      overlay_simulation(a, parse_scenario(parse_json_text(scenario_text, scenario_source), scenario_source),
+                         scenario_source, samples);
+    j = analysis_json(a);
   }
   return json_to_py(j);
 }
@@ -69,8 +75,10 @@ void add_metrics(py::module_& m) {
         py::arg("resamples"), py::arg("seed"), "A scaling claim (JSON text) audited: the dict of `knee audit --json`.");
   m.def("audit_check_columns", &audit_columns, "The columns of knee audit's checks: key, meaning.");
   m.def("analyze", &analyze_runs_text, py::arg("text"), py::arg("source"), py::arg("strict"), py::arg("baseline"),
-        py::arg("precision"), py::arg("resamples"), py::arg("seed"),
-        "Measured runs (CSV or JSON text) analysed: the dict of `knee analyze --json`.");
+        py::arg("precision"), py::arg("resamples"), py::arg("seed"), py::arg("scenario_text") = "",
+        py::arg("scenario_source") = "", py::arg("samples") = 8,
+        "Measured runs (CSV or JSON text) analysed: the dict of `knee analyze --json` (with a scenario: its "
+        "simulated curve beside them).");
   m.def(
       "analysis_fields",
       [](const std::string& part) {

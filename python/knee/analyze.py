@@ -95,7 +95,7 @@ def frames(analysis_json):
     return RunAnalysis(**d, analysis_json=analysis_json)
 
 
-def analyze(runs, *, baseline=None, precision=0.01, resamples=2000, seed=1, strict=False):
+def analyze(runs, *, baseline=None, precision=0.01, resamples=2000, seed=1, strict=False, scenario=None, samples=8):
     """Measured step times (or throughputs) analysed, as `knee analyze --json`.
 
     runs: the path of a CSV or JSON file (docs/analyze.md), a pandas DataFrame or a list of row
@@ -106,6 +106,9 @@ def analyze(runs, *, baseline=None, precision=0.01, resamples=2000, seed=1, stri
     bootstrap; strict: refuse unknown CSV columns. Returns a RunAnalysis: .counts (one row per GPU
     count), .fits (one per law), .predictions (each law at 2x, 4x, 8x the largest count) as
     DataFrames, and .mode, .baseline_gpus, .notes, ... Bad input raises knee.InputError.
+    scenario: a training scenario (path or dict), swept over the measured counts and the laws'
+    extrapolation counts with `samples` profile draws: .simulated, a dict as `knee analyze
+    --scenario --json` (its "points" beside the measured efficiency); None without.
     """
     what = "knee.analyze"
     text, source = _source(what, runs)
@@ -118,4 +121,12 @@ def analyze(runs, *, baseline=None, precision=0.01, resamples=2000, seed=1, stri
     resamples = _args.integer(what, "resamples", resamples)
     seed = _args.integer(what, "seed", seed)
     strict = _args.boolean(what, "strict", strict)
-    return frames(_knee.analyze(text, source, strict, baseline, precision, resamples, seed))
+    scenario_text, scenario_source = "", ""
+    if scenario is not None:
+        from .workload import _scenario
+        scenario_text, scenario_source = _scenario(what, scenario)
+    samples = _args.integer(what, "samples", samples)
+    if samples == 1 or samples < 0:
+        raise InputError(f"{what}: samples: expected 0 (no intervals) or an integer >= 2, got {samples}")
+    return frames(_knee.analyze(text, source, strict, baseline, precision, resamples, seed, scenario_text,
+                                scenario_source, samples))

@@ -64,3 +64,14 @@ grep -q 'bad.json' "$tmp/err" || fail "JSON error does not name the file: $(cat 
 "$knee" analyze "$tmp/nope.csv" > /dev/null 2> "$tmp/err"; [ $? -eq 2 ] || fail "missing file: expected exit 2"
 grep -q 'nope.csv' "$tmp/err" || fail "missing file not named"
 echo PASS
+
+# --scenario: the simulated curve beside the measured one; --samples needs it.
+printf '%s\n' '{"system": "dgx-h100", "nodes": 2, "gpus": 16, "model": {"layers": 8, "hidden": 2048, "heads": 16, "seq_len": 2048, "vocab": 32000}, "parallelism": {"tp": 2, "pp": 4, "dp": 2, "micro_batch": 1, "global_batch": 16}}' >"$tmp/s.json"
+"$knee" analyze "$ex" --scenario "$tmp/s.json" --samples 3 >"$tmp/sim.txt" || fail "--scenario exit $?"
+grep -q '^# simulated by knee (.*s.json, strong scaling, baseline 8 GPUs; intervals over 3 profile draws' "$tmp/sim.txt" ||
+  fail "no simulated section: $(tail -5 "$tmp/sim.txt")"
+"$knee" analyze "$ex" --scenario "$tmp/s.json" --samples 3 --json | /usr/bin/python3 -c "import json,sys; j=json.load(sys.stdin); assert j['simulated']['points'][0]['gpus']==8" ||
+  fail "no simulated points in --json"
+"$knee" analyze "$ex" --json | /usr/bin/python3 -c "import json,sys; assert json.load(sys.stdin)['simulated'] is None" || fail "simulated without --scenario"
+expect2 "--samples: expected --scenario S.json with it" "$knee" analyze "$ex" --samples 3
+expect2 "nowhere.json" "$knee" analyze "$ex" --scenario "$tmp/nowhere.json"

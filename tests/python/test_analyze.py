@@ -74,3 +74,19 @@ def test_bad_input_raises():
         knee.analyze([{"gpus": 8, "step_time_s": 1.0}, {"gpus": 8, "step_time_s": 1.1}], baseline=4)
     with pytest.raises(knee.InputError, match="nope.csv"):
         knee.analyze("nope.csv")
+
+
+def test_scenario_overlay_equals_cli(knee_bin, path, tmp_path):
+    s = {"system": "dgx-h100", "nodes": 2, "gpus": 16,
+         "model": {"layers": 8, "hidden": 2048, "heads": 16, "seq_len": 2048, "vocab": 32000},
+         "parallelism": {"tp": 2, "pp": 4, "dp": 2, "micro_batch": 1, "global_batch": 16}}
+    f = tmp_path / "s.json"
+    f.write_text(json.dumps(s))
+    cli = json.loads(subprocess.run([knee_bin, "analyze", path, "--scenario", str(f), "--samples", "3", "--json"],
+                                    check=True, capture_output=True, text=True).stdout)
+    a = knee.analyze(path, scenario=str(f), samples=3)
+    assert a.simulated == cli["simulated"]
+    assert [p["gpus"] for p in a.simulated["points"]][:4] == [8, 16, 32, 64]
+    assert knee.analyze(path).simulated is None
+    with pytest.raises(knee.InputError, match="samples: expected 0"):
+        knee.analyze(path, scenario=s, samples=1)
