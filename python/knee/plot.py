@@ -47,11 +47,13 @@ def _baseline_text(attrs):
 
 
 def speedup(df, ax=None):
-    """Speedup against the baseline point, with linear (ideal) speedup and the knee."""
+    """Speedup against the baseline point, with linear (ideal) speedup and the knee; the 95% interval
+    shaded when the sweep has samples."""
     ok, attrs = _sweep("speedup", df)
     ax = _axes(ax)
     base = attrs["baseline_gpus"]
     ax.plot(ok["gpus"], ok["speedup"], "o-", label="simulated")
+    _band(ax, ok, "speedup")
     ax.plot(ok["gpus"], ok["gpus"] / base if base else ok["gpus"] * math.nan, "--", color="gray", label="ideal (linear)")
     _mark_knee(ax, attrs, ok["speedup"], ok["gpus"])
     _gpu_axis(ax, ok["gpus"])
@@ -63,11 +65,20 @@ def speedup(df, ax=None):
     return ax
 
 
+def _band(ax, ok, column):
+    """The 95% interval of a sweep with samples (columns COLUMN_lo/_hi) shaded; nothing without."""
+    lo, hi = f"{column}_lo", f"{column}_hi"
+    if lo in ok and ok[lo].notna().all() and len(ok):
+        ax.fill_between(ok["gpus"], ok[lo], ok[hi], alpha=0.2, label="95% interval (profile draws)")
+
+
 def efficiency(df, ax=None):
-    """Scaling efficiency (speedup / GPU ratio) with the ideal 1.0, the threshold and the knee."""
+    """Scaling efficiency (speedup / GPU ratio) with the ideal 1.0, the threshold and the knee; the
+    95% interval shaded when the sweep has samples (knee.sweep(..., samples=N))."""
     ok, attrs = _sweep("efficiency", df)
     ax = _axes(ax)
     ax.plot(ok["gpus"], ok["efficiency"], "o-", label="simulated")
+    _band(ax, ok, "efficiency")
     ax.axhline(1.0, linestyle="--", color="gray", label="ideal")
     ax.axhline(attrs["threshold"], linestyle="-.", color="tab:orange", label=f"threshold {attrs['threshold']:.2f}")
     _mark_knee(ax, attrs, ok["efficiency"], ok["gpus"])

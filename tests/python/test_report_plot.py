@@ -92,6 +92,18 @@ def test_speedup_and_efficiency_plots(df):
     assert "baseline 256 GPUs" in ax.get_title()
     assert {"simulated", "ideal", "threshold 0.90"} <= set(labels(ax))
     assert any(l.get_label().startswith("knee") for l in ax.get_lines())
+    assert not ax.collections  # no band without samples
+    plt.close("all")
+
+
+def test_plots_shade_the_interval_of_a_sweep_with_samples(src_dir):
+    d = knee.sweep(src_dir / "examples" / "scenarios" / "gpt-h200-study.json", gpus=[512, 1024], samples=3)
+    for plot, col in ((knee.plot.efficiency, "efficiency"), (knee.plot.speedup, "speedup")):
+        ax = plot(d)
+        assert ax.collections[0].get_label() == "95% interval (profile draws)"
+        band = ax.collections[0].get_paths()[0].vertices
+        assert band[:, 1].min() == pytest.approx(d[f"{col}_lo"].min())
+        assert band[:, 1].max() == pytest.approx(d[f"{col}_hi"].max())
     plt.close("all")
 
 
