@@ -6,6 +6,8 @@
 
 #include "common/json_reader.hpp"
 #include "python/bindings.hpp"
+#include "workloads/serving/capacity.hpp"
+#include "workloads/serving/capacity_schema.hpp"
 #include "workloads/serving/serving.hpp"
 #include "workloads/serving/serving_result_schema.hpp"
 
@@ -27,6 +29,24 @@ py::object simulate_serving_text(const std::string& text, const std::string& sou
   d["result"] = json_to_py(result);
   d["requests"] = json_to_py(requests);
   return d;
+}
+
+// knee capacity on a serving scenario's text: the CLI's --json as a dict.
+py::object plan_capacity_text(const std::string& text, const std::string& source, double rate, bool max_rate,
+                              double usd_per_gpu_hour, std::int64_t max_gpus, bool disaggregated) {
+  nlohmann::ordered_json result;
+  {
+    py::gil_scoped_release release;
+    const auto s = serving::parse_serving_scenario(parse_json_text(text, source), source);
+    serving::CapacityOptions opt;
+    opt.rate_per_s = rate;
+    opt.max_rate = max_rate;
+    opt.usd_per_gpu_hour = usd_per_gpu_hour;
+    opt.max_gpus = max_gpus;
+    opt.disaggregated = disaggregated;
+    result = serving::to_json(serving::plan_capacity(s, opt));
+  }
+  return json_to_py(result);
 }
 
 template <class Spec>
@@ -58,6 +78,15 @@ void add_serving(py::module_& m) {
   m.def(
       "serving_request_columns", [] { return spec_list(serving::request_columns()); },
       "The columns of a serving result's per-request table: key, unit, meaning.");
+  m.def("plan_capacity", &plan_capacity_text, py::arg("text"), py::arg("source"), py::arg("rate"),
+        py::arg("max_rate") = false, py::arg("usd_per_gpu_hour") = -1.0, py::arg("max_gpus") = 0,
+        py::arg("disaggregated") = true, "knee capacity on a serving scenario: the fields of `knee capacity --json`.");
+  m.def(
+      "capacity_fields", [] { return spec_list(serving::capacity_fields()); },
+      "The fields of a capacity plan (`knee capacity --json`): key, unit, meaning.");
+  m.def(
+      "capacity_candidate_columns", [] { return spec_list(serving::candidate_columns()); },
+      "The columns of a capacity plan's table of candidates tried: key, unit, meaning.");
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
     knee.explain("examples/scenarios/gpt3-175b-1024.json")       # DataFrame: each mechanism off, alone
     a = knee.analyze("examples/runs/synthetic-strong.csv")         # measured runs: a.counts, a.fits DataFrames
     knee.audit("examples/claims/linear-to-1024.json").checks      # a scaling claim, item by item
+    knee.capacity("examples/scenarios/llama3-8b-serving-dgx-h200.json", rate=40).best  # fewest GPUs
 
 Bad input raises knee.InputError (a ValueError) naming the argument or the JSON path.
 Reference: docs/python.md.
@@ -21,7 +22,7 @@ from .cluster import Cluster, topology
 from .collectives import CollectiveResult, collective, collective_sweep
 from .calibrate import Profile, fit, derive
 from .workload import DoesNotFitError, SimulationResult, explain, simulate, sweep
-from .serving import ServingResult
+from .serving import CapacityResult, ServingResult, capacity
 from .report import report
 from .analyze import RunAnalysis, analyze
 from .audit import ClaimAudit, audit
@@ -32,6 +33,6 @@ __all__ = [
     "Cluster", "topology",
     "CollectiveResult", "collective", "collective_sweep",
     "Profile", "fit", "derive",
-    "DoesNotFitError", "SimulationResult", "ServingResult", "explain", "simulate", "sweep", "report", "plot",
+    "DoesNotFitError", "SimulationResult", "ServingResult", "CapacityResult", "capacity", "explain", "simulate", "sweep", "report", "plot",
     "RunAnalysis", "analyze", "ClaimAudit", "audit",
 ]

@@ -66,3 +66,16 @@ def path_or_json(what, key, v):
     if isinstance(v, (str, os.PathLike)):
         return "path", os.fspath(v)
     raise InputError(f"{what}: {key}: expected a file path or a dict, got {v!r}")
+
+
+def scenario_text(what, scenario):
+    """(JSON text, source) of a scenario dict or file, the source naming it in messages."""
+    kind, value = path_or_json(what, "scenario", scenario)
+    if kind == "json":
+        return value, "<dict>"
+    try:
+        with open(value, "rb") as f:
+            return f.read().decode("utf-8", errors="replace"), value
+    except OSError:
+        # The wording of the CLI (common/json_reader.cpp).
+        raise InputError(f"{value}: expected a readable JSON file, got no such file or no permission") from None

@@ -123,8 +123,7 @@ def analyze(runs, *, baseline=None, precision=0.01, resamples=2000, seed=1, stri
     strict = _args.boolean(what, "strict", strict)
     scenario_text, scenario_source = "", ""
     if scenario is not None:
-        from .workload import _scenario
-        scenario_text, scenario_source = _scenario(what, scenario)
+        scenario_text, scenario_source = _args.scenario_text(what, scenario)
     samples = _args.integer(what, "samples", samples)
     if samples == 1 or samples < 0:
         raise InputError(f"{what}: samples: expected 0 (no intervals) or an integer >= 2, got {samples}")

@@ -4,6 +4,7 @@ a pandas DataFrame. knee.simulate dispatches here; docs/serving.md says what is 
 import dataclasses
 import time
 
+from . import _args
 from . import _knee
 
 # The result schema, defined once in C++ (workloads/serving/serving_result_schema.hpp).
@@ -54,3 +55,64 @@ def simulate_serving(text, source, goodput=True):
         df[c] = df[c].astype("int64")
     r = d["result"]
     return ServingResult(**{k: r[k] for k in SERVING_KEYS}, requests=df, scenario=source, simulated_wall_s=wall)
+
+
+# The capacity plan's schema, defined once in C++ (workloads/serving/capacity_schema.hpp).
+CAPACITY_FIELDS = tuple(_knee.capacity_fields())
+CAPACITY_KEYS = tuple(f["key"] for f in CAPACITY_FIELDS)
+CANDIDATE_COLUMN_SPECS = tuple(_knee.capacity_candidate_columns())
+CANDIDATE_COLUMNS = [c["key"] for c in CANDIDATE_COLUMN_SPECS]
+
+
+class _CapacityResultMethods:
+    def to_dict(self):
+        """The keys and values of `knee capacity --json`, in its order (candidates as columns)."""
+        d = {k: getattr(self, k) for k in CAPACITY_KEYS}
+        d["candidates"] = {c: self.candidates[c].tolist() for c in CANDIDATE_COLUMNS}
+        d["scenario"] = self.scenario
+        return d
+
+
+CapacityResult = dataclasses.make_dataclass(
+    "CapacityResult",
+    [(f["key"], object, dataclasses.field(repr=f["key"] != "candidates")) for f in CAPACITY_FIELDS]
+    + [("scenario", str, dataclasses.field(default=""))],
+    bases=(_CapacityResultMethods,), frozen=True)
+CapacityResult.__module__ = "knee"
+CapacityResult.__doc__ = (
+    "A serving capacity plan, as `knee capacity --json` reports it (docs/serving.md, \"Capacity planning\"). "
+    "Fields:\n"
+    + "\n".join(f"  {f['key']}{' [' + f['unit'] + ']' if f['unit'] else ''}: {f['meaning']}" for f in CAPACITY_FIELDS)
+    + "\n  candidates is a pandas.DataFrame, one row per layout simulated; columns:\n"
+    + "\n".join(f"    {c['key']}{' [' + c['unit'] + ']' if c['unit'] else ''}: {c['meaning']}"
+                for c in CANDIDATE_COLUMN_SPECS)
+    + "\n  scenario: the path given, or \"<dict>\"")
+
+
+def capacity(scenario, *, rate, max_rate=False, usd_per_gpu_hour=None, max_gpus=None, disaggregated=True):
+    """The fewest GPUs serving `rate` requests/s within the serving scenario's SLOs, as `knee capacity
+    --json`: a knee.CapacityResult whose .candidates is a DataFrame of every layout simulated.
+
+    scenario: a dict equal to a serving scenario file, or the path of one.
+    max_rate: also find the serving knee of the scenario's own layout and its cause (.max_rate).
+    usd_per_gpu_hour: price of a GPU-hour, for cost per million output tokens (None: no cost).
+    max_gpus: largest layout tried (None: 8 x the scenario's GPUs).
+    disaggregated: also search prefill:decode pools.
+    Bad input (rate not > 0, no SLO) raises knee.InputError.
+    """
+    import pandas as pd
+    what = "knee.capacity"
+    text, source = _args.scenario_text(what, scenario)
+    rate = _args.number(what, "rate", rate)
+    if not rate > 0:
+        raise _knee.InputError(f"{what}: rate: expected a request rate > 0 (requests/s), got {rate!r}")
+    price = -1.0 if usd_per_gpu_hour is None else _args.number(what, "usd_per_gpu_hour", usd_per_gpu_hour)
+    if usd_per_gpu_hour is not None and not price >= 0:
+        raise _knee.InputError(f"{what}: usd_per_gpu_hour: expected a price >= 0, got {price!r}")
+    gpus = 0 if max_gpus is None else _args.integer(what, "max_gpus", max_gpus)
+    if max_gpus is not None and gpus < 1:
+        raise _knee.InputError(f"{what}: max_gpus: expected an integer >= 1, got {gpus}")
+    d = _knee.plan_capacity(text, source, rate, _args.boolean(what, "max_rate", max_rate), price, gpus,
+                            _args.boolean(what, "disaggregated", disaggregated))
+    d["candidates"] = pd.DataFrame(d["candidates"], columns=CANDIDATE_COLUMNS)
+    return CapacityResult(**{k: d[k] for k in CAPACITY_KEYS}, scenario=source)

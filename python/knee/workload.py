@@ -77,17 +77,7 @@ SimulationResult.__doc__ = (
     + "\n  scenario: the path given, or \"<dict>\"\n  simulated_wall_s [s]: wall time (not simulated time)")
 
 
-def _scenario(what, scenario):
-    """(JSON text, source) of a scenario dict or file, the source naming it in messages."""
-    kind, value = _args.path_or_json(what, "scenario", scenario)
-    if kind == "json":
-        return value, "<dict>"
-    try:
-        with open(value, "rb") as f:
-            return f.read().decode("utf-8", errors="replace"), value
-    except OSError:
-        # The wording of the CLI (common/json_reader.cpp).
-        raise InputError(f"{value}: expected a readable JSON file, got no such file or no permission") from None
+_scenario = _args.scenario_text  # (JSON text, source) of a scenario dict or file
 
 
 def simulate(scenario, *, force=False, trace=None, trace_ranks=None, every_rank=False, samples=None):

@@ -27,6 +27,8 @@ Replica::Replica(const ServingSpec& spec, std::int64_t blocks, IterationCost& co
 TimePs Replica::start(TimePs now) {
   busy_ = false;
   if (running_.empty() && waiting_.empty()) return -1;
+  ++counters_.steps;
+  counters_.batch_full_steps += !waiting_.empty() && std::int64_t(running_.size()) >= spec_.max_batch;
   const bool all_decoding = !running_.empty() && std::all_of(running_.begin(), running_.end(),
                                                              [&](std::int32_t id) { return reqs_[id].decoding; });
   if (all_decoding) {

@@ -35,6 +35,9 @@ struct ReqState {
 // Counters shared by the replicas of a run.
 struct RunCounters {
   std::int64_t iterations = 0, segments = 0, preemptions = 0;
+  // Scheduling steps (an iteration, or a decode segment planned as one), and those that began with
+  // max_batch sequences running and requests waiting (none could be admitted: the batch limit).
+  std::int64_t steps = 0, batch_full_steps = 0;
   LogHistogram itl;
   // KV blocks in use over time, all replicas: block-picoseconds per bin of kv_bin_ps (grows).
   TimePs kv_bin_ps = 1;

@@ -51,6 +51,7 @@ struct ServingResult {
   double kv_series_bin_s = 0;
   std::vector<double> kv_series_fraction;
   std::int64_t iterations = 0, decode_segments = 0;
+  std::int64_t scheduling_steps = 0, batch_full_steps = 0;  // see RunCounters (replica.hpp)
   std::uint64_t events = 0;
   double slo_attainment = std::numeric_limits<double>::quiet_NaN();  // share meeting every SLO
   GoodputResult goodput;

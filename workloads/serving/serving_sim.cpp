@@ -233,6 +233,8 @@ ServingResult simulate_once(const ServingScenario& s, double rate_scale) {
   R.preemptions = run.counters_.preemptions;
   R.iterations = run.counters_.iterations;
   R.decode_segments = run.counters_.segments;
+  R.scheduling_steps = run.counters_.steps;
+  R.batch_full_steps = run.counters_.batch_full_steps;
   R.events = run.engine_.events_processed();
   double block_s = 0;
   std::int64_t peak = 0;
