@@ -5,6 +5,7 @@
 
 #include "common/error.hpp"
 #include "workloads/training/every_rank_sim.hpp"
+#include "workloads/training/step_breakdown.hpp"
 
 namespace knee::workload {
 
@@ -57,44 +58,19 @@ void every_rank_step(const Scenario& s, const StepPlan& plan, const CommTimer& t
   const int rep = static_cast<int>(crit % static_cast<std::size_t>(run.units_per_stage));
   const double opt_s = plan.stages[static_cast<std::size_t>(stage)].optimizer_s;
   const double idle = X.end_s - X.busy_s - X.dp_exposed_s - opt_s;
-  const double pw = X.partner_wait_s;
-  double bubble = idle;
   std::uint64_t events = run.events, flows = run.flows;
+  EveryRankRun free;
+  const StageLog* YL = nullptr;
   if (plan.pp > 1) {  // bubble: of each input wait, what remains with pipeline sends free
-    const EveryRankRun free = free_run.get();
+    free = free_run.get();
     events += free.events;
     flows += free.flows;
-    const StageLog& YL = free.logs[crit];
-    TimePs b = 0;
-    for (std::size_t i = 0; i < XL.ops.size() && i < YL.ops.size(); ++i)
-      b += std::min(XL.ops[i].data_wait, YL.ops[i].data_wait);
-    bubble = std::min(idle - pw, ps_to_s(b)) + pw;
+    YL = &free.logs[crit];
   }
   r.simulated = true;
   r.folded = false;
   r.critical_stage = stage;
-  r.step_time_s = X.end_s;
-  Breakdown& B = r.breakdown;
-  B.compute_s = X.compute_s + X.gap_s;
-  B.launch_gap_s = X.gap_s;
-  B.sm_sharing_s = 0;
-  B.forward_s = X.fwd_s;
-  B.backward_s = X.bwd_s;
-  B.optimizer_s = opt_s;
-  B.bubble_s = std::max(0.0, bubble);
-  B.pp_s = std::max(0.0, idle - B.bubble_s);
-  B.tp_s = X.exposed[kTP];
-  B.cp_s = X.exposed[kCP];
-  B.ep_s = X.exposed[kEP];
-  B.dp_s = X.dp_exposed_s;
-  r.comm_total_s[kTP] = X.busy[kTP];
-  r.comm_total_s[kCP] = X.busy[kCP];
-  r.comm_total_s[kEP] = X.busy[kEP];
-  r.comm_total_s[kPP] = X.pp_busy_s;
-  r.comm_total_s[kDP] = X.dp_busy_s;
-  double comm_all = 0;
-  for (double c : r.comm_total_s) comm_all += c;
-  r.comm_to_compute = B.compute_s > 0 ? comm_all / B.compute_s : 0;
+  fill_step_breakdown(X, pipeline_bubble_s(XL, YL, idle, X.partner_wait_s), idle, opt_s, r);
   r.events += events;
   r.flows = flows;
   r.every_rank = {

@@ -14,6 +14,7 @@
 #include "workloads/training/prediction_intervals.hpp"
 #include "workloads/training/sm_sharing.hpp"
 #include "workloads/training/stage_plans.hpp"
+#include "workloads/training/step_breakdown.hpp"
 #include "workloads/training/step_timeline.hpp"
 #include "workloads/training/stragglers.hpp"
 #include "workloads/training/training.hpp"
@@ -37,43 +38,18 @@ int fill_breakdown(const StepPlan& plan, const PipelineRun& run, std::unique_ptr
   const StageStats& X = run.stats[static_cast<std::size_t>(crit)];
   const StageLog& XL = run.sim->logs()[static_cast<std::size_t>(crit)];
   double idle = X.end_s - X.busy_s - X.dp_exposed_s - plans[static_cast<std::size_t>(crit)].optimizer_s;
-  const double pw = X.partner_wait_s;
-  double bubble = idle;
+  const StageLog* YL = nullptr;
   if (pp > 1 && p2p_s > 0) {
     *free_sim = std::make_unique<PipelineSim>(ops, plans, pp, v, m,
                                               std::vector<TimePs>(static_cast<std::size_t>(pp), 0), run.dp_scale);
     if (!run.op_scale.empty()) (*free_sim)->set_op_scale(&run.op_scale);
     (*free_sim)->run(&r.events);
-    const StageLog& YL = (*free_sim)->logs()[static_cast<std::size_t>(crit)];
-    TimePs b = 0;
-    for (std::size_t i = 0; i < XL.ops.size() && i < YL.ops.size(); ++i)
-      b += std::min(XL.ops[i].data_wait, YL.ops[i].data_wait);
-    bubble = std::min(idle - pw, ps_to_s(b)) + pw;
+    YL = &(*free_sim)->logs()[static_cast<std::size_t>(crit)];
   }
   r.simulated = true;
   r.critical_stage = crit;
-  r.step_time_s = X.end_s;
-  Breakdown& B = r.breakdown;
-  B.compute_s = X.compute_s + X.gap_s;
-  B.launch_gap_s = X.gap_s;
-  B.sm_sharing_s = X.scaled_extra_s;
-  B.forward_s = X.fwd_s;
-  B.backward_s = X.bwd_s;
-  B.optimizer_s = plans[static_cast<std::size_t>(crit)].optimizer_s;
-  B.bubble_s = std::max(0.0, bubble);
-  B.pp_s = std::max(0.0, idle - B.bubble_s);
-  B.tp_s = X.exposed[kTP];
-  B.cp_s = X.exposed[kCP];
-  B.ep_s = X.exposed[kEP];
-  B.dp_s = X.dp_exposed_s;
-  r.comm_total_s[kTP] = X.busy[kTP];
-  r.comm_total_s[kCP] = X.busy[kCP];
-  r.comm_total_s[kEP] = X.busy[kEP];
-  r.comm_total_s[kPP] = X.pp_busy_s;
-  r.comm_total_s[kDP] = X.dp_busy_s;
-  double comm_all = 0;
-  for (double c : r.comm_total_s) comm_all += c;
-  r.comm_to_compute = B.compute_s > 0 ? comm_all / B.compute_s : 0;
+  fill_step_breakdown(X, pipeline_bubble_s(XL, YL, idle, X.partner_wait_s), idle,
+                      plans[static_cast<std::size_t>(crit)].optimizer_s, r);
   return crit;
 }
 
