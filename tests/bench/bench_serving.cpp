@@ -2,33 +2,24 @@
 // GPUs (8 dgx-h200, 64 replicas of a Llama-3-8B-like model at TP 1): 360,000 requests.
 #include <benchmark/benchmark.h>
 
+#include "tests/serving/serving_util.hpp"
 #include "workloads/serving/serving.hpp"
 
 namespace {
 
+// The tests' Llama-3-8B-like model (tests/serving/serving_util.hpp) on 8 servers, 64 replicas.
 knee::serving::ServingScenario hour_at_100_rps(std::int64_t requests) {
-  nlohmann::json j = {{"system", "dgx-h200"},
-                      {"nodes", 8},
-                      {"model",
-                       {{"layers", 32},
-                        {"hidden", 4096},
-                        {"heads", 32},
-                        {"kv_heads", 8},
-                        {"ffn_hidden", 14336},
-                        {"ffn", "swiglu"},
-                        {"seq_len", 8192},
-                        {"vocab", 128256},
-                        {"dropout", 0}}},
-                      {"serving",
-                       {{"replicas", 64},
-                        {"tp", 1},
-                        {"arrivals", {{"kind", "poisson"}, {"rate_per_s", 100}}},
-                        {"lengths",
-                         {{"prompt_tokens", {{"kind", "lognormal"}, {"mean", 1024}, {"cv", 1}, {"max", 6144}}},
-                          {"output_tokens", {{"kind", "lognormal"}, {"mean", 256}, {"cv", 1}, {"max", 2048}}}}},
-                        {"router", "least_outstanding_tokens"},
-                        {"requests", requests},
-                        {"seed", 1}}}};
+  nlohmann::json j = knee::serving::test::base_scenario();
+  j["nodes"] = 8;
+  j["serving"] = {{"replicas", 64},
+                  {"tp", 1},
+                  {"arrivals", {{"kind", "poisson"}, {"rate_per_s", 100}}},
+                  {"lengths",
+                   {{"prompt_tokens", {{"kind", "lognormal"}, {"mean", 1024}, {"cv", 1}, {"max", 6144}}},
+                    {"output_tokens", {{"kind", "lognormal"}, {"mean", 256}, {"cv", 1}, {"max", 2048}}}}},
+                  {"router", "least_outstanding_tokens"},
+                  {"requests", requests},
+                  {"seed", 1}};
   return knee::serving::parse_serving_scenario(j, "<bench>");
 }
 
