@@ -79,3 +79,10 @@ def scenario_text(what, scenario):
     except OSError:
         # The wording of the CLI (common/json_reader.cpp).
         raise InputError(f"{value}: expected a readable JSON file, got no such file or no permission") from None
+
+
+def field_docs(fields, indent="  "):
+    """Docstring lines of a result's schema fields (dicts with key, unit, meaning, from C++):
+    "  key [unit]: meaning", one per field."""
+    return "\n".join(f"{indent}{f['key']}{' [' + f['unit'] + ']' if f['unit'] else ''}: {f['meaning']}"
+                     for f in fields)

@@ -38,7 +38,7 @@ RunAnalysis.__module__ = "knee"
 RunAnalysis.__doc__ = (
     "Measured runs analysed, as `knee analyze --json` (docs/analyze.md); counts, fits and predictions are "
     "pandas DataFrames with the JSON rows' keys as columns (None/NaN where a value is null). Fields:\n"
-    + "\n".join(f"  {f['key']}{' [' + f['unit'] + ']' if f['unit'] else ''}: {f['meaning']}" for f in ANALYSIS_FIELDS))
+    + _args.field_docs(ANALYSIS_FIELDS))
 
 
 def _plain(v):

@@ -37,10 +37,9 @@ ServingResult.__module__ = "knee"
 ServingResult.__doc__ = (
     "A simulated serving run, as `knee simulate --json` reports it on a serving scenario (docs/serving.md). "
     "Fields:\n"
-    + "\n".join(f"  {f['key']}{' [' + f['unit'] + ']' if f['unit'] else ''}: {f['meaning']}" for f in SERVING_FIELDS)
+    + _args.field_docs(SERVING_FIELDS)
     + "\n  requests: pandas.DataFrame, one row per request; columns:\n"
-    + "\n".join(f"    {c['key']}{' [' + c['unit'] + ']' if c['unit'] else ''}: {c['meaning']}"
-                for c in REQUEST_COLUMN_SPECS)
+    + _args.field_docs(REQUEST_COLUMN_SPECS, "    ")
     + "\n  scenario: the path given, or \"<dict>\"\n  simulated_wall_s [s]: wall time (not simulated time)")
 
 
@@ -82,10 +81,9 @@ CapacityResult.__module__ = "knee"
 CapacityResult.__doc__ = (
     "A serving capacity plan, as `knee capacity --json` reports it (docs/serving.md, \"Capacity planning\"). "
     "Fields:\n"
-    + "\n".join(f"  {f['key']}{' [' + f['unit'] + ']' if f['unit'] else ''}: {f['meaning']}" for f in CAPACITY_FIELDS)
+    + _args.field_docs(CAPACITY_FIELDS)
     + "\n  candidates is a pandas.DataFrame, one row per layout simulated; columns:\n"
-    + "\n".join(f"    {c['key']}{' [' + c['unit'] + ']' if c['unit'] else ''}: {c['meaning']}"
-                for c in CANDIDATE_COLUMN_SPECS)
+    + _args.field_docs(CANDIDATE_COLUMN_SPECS, "    ")
     + "\n  scenario: the path given, or \"<dict>\"")
 
 

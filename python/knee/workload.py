@@ -73,7 +73,7 @@ SimulationResult = dataclasses.make_dataclass(
 SimulationResult.__module__ = "knee"  # as DoesNotFitError: pickles by the public name
 SimulationResult.__doc__ = (
     "One simulated training step, as `knee simulate --json` reports it (docs/workloads.md). Fields:\n"
-    + "\n".join(f"  {f['key']}{' [' + f['unit'] + ']' if f['unit'] else ''}: {f['meaning']}" for f in SIMULATE_FIELDS)
+    + _args.field_docs(SIMULATE_FIELDS)
     + "\n  scenario: the path given, or \"<dict>\"\n  simulated_wall_s [s]: wall time (not simulated time)")
 
 
