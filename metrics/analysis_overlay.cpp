@@ -7,17 +7,24 @@
 
 namespace knee {
 
-void overlay_simulation(RunAnalysis& a, const Scenario& s, const std::string& scenario_source, int samples) {
-  using J = nlohmann::ordered_json;
-  std::vector<std::int64_t> gpus;
+std::string sweep_mode_of(const RunAnalysis& a) { return a.mode == "weak" ? "weak" : "strong"; }
+
+nlohmann::ordered_json sweep_beside_runs(const RunAnalysis& a, const Scenario& s, std::vector<std::int64_t> gpus,
+                                         int samples) {
   for (const auto& c : a.counts) gpus.push_back(c.gpus);
-  for (const auto& p : a.predictions) gpus.push_back(static_cast<std::int64_t>(std::llround(p.gpus)));
   std::sort(gpus.begin(), gpus.end());
   gpus.erase(std::unique(gpus.begin(), gpus.end()), gpus.end());
-  // Weak measurements are compared with a weak sweep; strong, unknown or mixed ones with a strong one.
-  const std::string mode = a.mode == "weak" ? "weak" : "strong";
-  const J sw = with_sweep_intervals(sweep(s, gpus, mode, a.baseline_gpus, 0.8).to_json(), s, gpus, mode,
-                                    a.baseline_gpus, 0.8, {samples, {}});
+  const std::string mode = sweep_mode_of(a);
+  return with_sweep_intervals(sweep(s, gpus, mode, a.baseline_gpus, 0.8).to_json(), s, gpus, mode, a.baseline_gpus, 0.8,
+                              {samples, {}});
+}
+
+void overlay_simulation(RunAnalysis& a, const Scenario& s, const std::string& scenario_source, int samples) {
+  using J = nlohmann::ordered_json;
+  std::vector<std::int64_t> extrapolated;
+  for (const auto& p : a.predictions) extrapolated.push_back(static_cast<std::int64_t>(std::llround(p.gpus)));
+  const J sw = sweep_beside_runs(a, s, extrapolated, samples);
+  const std::string mode = sweep_mode_of(a);
   J out;
   out["scenario"] = scenario_source;
   out["mode"] = mode;

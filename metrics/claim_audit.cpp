@@ -7,9 +7,9 @@
 #include "common/error.hpp"
 #include "common/json_reader.hpp"
 #include "common/printf.hpp"
+#include "metrics/analysis_overlay.hpp"
 #include "metrics/format.hpp"
 #include "metrics/run_analysis_schema.hpp"
-#include "workloads/training/sweep_intervals.hpp"
 
 namespace knee {
 namespace {
@@ -25,14 +25,8 @@ std::string eff_text(double e, const Interval& ci) {
 // one, in the measurements' mode, with intervals over profile draws.
 void simulate_claim(const Claim& c, const RunAnalysis& a, ClaimAudit& out) {
   const Scenario s = parse_scenario(c.scenario, c.scenario_source);
-  std::vector<std::int64_t> gpus;
-  for (const auto& k : a.counts) gpus.push_back(k.gpus);
-  gpus.push_back(static_cast<std::int64_t>(c.gpus));
-  std::sort(gpus.begin(), gpus.end());
-  gpus.erase(std::unique(gpus.begin(), gpus.end()), gpus.end());
-  const std::string mode = a.mode == "weak" ? "weak" : "strong";
-  const auto nominal = sweep(s, gpus, mode, a.baseline_gpus, 0.8).to_json();
-  const auto j = with_sweep_intervals(nominal, s, gpus, mode, a.baseline_gpus, 0.8, {c.samples, {}});
+  const auto j = sweep_beside_runs(a, s, {static_cast<std::int64_t>(c.gpus)}, c.samples);
+  const std::string mode = sweep_mode_of(a);
   AuditCheck chk{"simulation", "not checked", ""};
   for (const auto& p : j.at("points")) {
     if (p.at("gpus").get<double>() != c.gpus) continue;
@@ -231,9 +225,10 @@ ClaimAudit audit_claim(const Claim& c, const AnalyzeOptions& opt_in) {
 
 const std::vector<AuditColumn>& audit_check_columns() {
   static const std::vector<AuditColumn> c = {
-      {"item", "what a reviewer checks"},
-      {"status", "ok, missing, weak, unfair, extrapolated, consistent, contradicted, or not checked"},
-      {"detail", "the finding, with its numbers"},
+      {"item", "what a reviewer checks", [](const AuditCheck& k) { return k.item; }},
+      {"status", "ok, missing, weak, unfair, extrapolated, consistent, contradicted, or not checked",
+       [](const AuditCheck& k) { return k.status; }},
+      {"detail", "the finding, with its numbers", [](const AuditCheck& k) { return k.detail; }},
   };
   return c;
 }
@@ -249,7 +244,11 @@ nlohmann::ordered_json audit_json(const ClaimAudit& a) {
   j["baseline_gpus"] = a.analysis.baseline_gpus;
   j["mode"] = a.analysis.mode;
   j["checks"] = nlohmann::ordered_json::array();
-  for (const auto& k : a.checks) j["checks"].push_back({{"item", k.item}, {"status", k.status}, {"detail", k.detail}});
+  for (const auto& k : a.checks) {
+    nlohmann::ordered_json row;
+    for (const auto& col : audit_check_columns()) row[col.key] = col.value(k);
+    j["checks"].push_back(row);
+  }
   if (std::isfinite(a.simulated_efficiency))
     j["simulated_efficiency"] = {{"value", a.simulated_efficiency},
                                  {"interval", {a.simulated_efficiency_lo, a.simulated_efficiency_hi}},

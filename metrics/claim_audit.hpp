@@ -7,6 +7,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,7 @@ ClaimAudit audit_claim(const Claim& c, const AnalyzeOptions& opt);
 struct AuditColumn {
   const char* key;
   const char* meaning;
+  std::function<std::string(const AuditCheck&)> value;
 };
 const std::vector<AuditColumn>& audit_check_columns();
 nlohmann::ordered_json audit_json(const ClaimAudit& a);

@@ -23,8 +23,9 @@ TEST(AnalysisOverlay, SimulatedPointsAreTheSweepsBesideTheMeasured) {
   int measured = 0;
   for (const auto& q : sim["points"]) {
     if (!q["feasible"].get<bool>()) continue;
-    for (const auto& p : direct.points)
-      if (p.gpus == q["gpus"].get<std::int64_t>()) EXPECT_DOUBLE_EQ(q["efficiency"].get<double>(), p.efficiency);
+    for (const auto& p : direct.points) {
+      if (p.gpus == q["gpus"].get<std::int64_t>()) { EXPECT_DOUBLE_EQ(q["efficiency"].get<double>(), p.efficiency); }
+    }
     for (const auto& c : a.counts)
       if (c.gpus == q["gpus"].get<std::int64_t>()) {
         ++measured;
