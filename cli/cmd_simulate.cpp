@@ -9,12 +9,14 @@
 #include "common/printf.hpp"
 #include "metrics/format.hpp"
 #include "metrics/trace.hpp"
+#include "workloads/cluster/cluster_file.hpp"
 #include "workloads/serving/serving_scenario.hpp"
 #include "workloads/training/prediction_intervals.hpp"
 #include "workloads/training/training.hpp"
 
 namespace knee::cli {
 int run_simulate_serving(const Args& args);  // cli/cmd_simulate_serving.cpp
+int run_simulate_cluster(const Args& args);  // cli/cmd_simulate_cluster.cpp
 namespace {
 
 void print_memory(const MemoryReport& m) {
@@ -96,7 +98,10 @@ int run_simulate(const Args& args) {
     throw InputError("knee simulate: expected one scenario file, got " + std::to_string(args.positional().size()) +
                      " arguments");
   // A file with a "serving" object is a serving scenario (docs/scenarios.md, "Serving scenarios").
-  if (serving::is_serving_scenario(parse_json_file(args.positional()[0]))) return run_simulate_serving(args);
+  const Json file = parse_json_file(args.positional()[0]);
+  if (serving::is_serving_scenario(file)) return run_simulate_serving(args);
+  // A file with "jobs" is a cluster file: jobs sharing one network (docs/workloads.md).
+  if (cluster::is_cluster_file(file)) return run_simulate_cluster(args);
   const Scenario s = load_scenario(args.positional()[0]);
   SimOptions opt;
   opt.simulate_if_not_fits = args.flag("force");
@@ -215,7 +220,8 @@ KNEE_COMMAND(
     "simulate",
     "simulate one training step of a scenario (step time, throughput, MFU, memory, breakdown; energy, cost, stragglers "
     "and failures when the scenario asks); a serving scenario (one with a \"serving\" object) is served request by "
-    "request and summarized as vllm bench serve does (docs/serving.md)",
+    "request and summarized as vllm bench serve does (docs/serving.md); a cluster file (one with \"jobs\") runs every "
+    "job alone and all together on one network: per job its slowdown, and the hot links",
     "SCENARIO.json [--json] [--force] [--every-rank] [--samples N] [--trace FILE [--trace-ranks SET] "
     "[--trace-max-events N]]",
     {{"json", false, "print JSON"},

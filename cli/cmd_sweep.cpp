@@ -6,16 +6,25 @@
 #include "cli/command.hpp"
 #include "common/json_reader.hpp"
 #include "metrics/sweep_table.hpp"
+#include "workloads/cluster/cluster_file.hpp"
 #include "workloads/training/sweep_intervals.hpp"
 #include "workloads/training/training.hpp"
 
 namespace knee::cli {
+
+int run_sweep_cluster(const Args& args);  // cli/cmd_sweep_cluster.cpp
+
 namespace {
 
 int run_sweep(const Args& args) {
   if (args.positional().size() != 1)
     throw InputError("knee sweep: expected one scenario file, got " + std::to_string(args.positional().size()) +
                      " arguments");
+  // A cluster file (with "jobs"): a placement study (docs/workloads.md, "Jobs sharing a cluster").
+  if (cluster::is_cluster_file(parse_json_file(args.positional()[0]))) return run_sweep_cluster(args);
+  if (args.value("placements"))
+    throw InputError(args.what("placements") + ": expected a cluster file (one with \"jobs\"), got the scenario " +
+                     args.positional()[0]);
   const Scenario s = load_scenario(args.positional()[0]);
   auto gpus_text = args.value("gpus");
   if (!gpus_text) throw InputError("knee sweep: --gpus: expected a list such as 8,16,32, got nothing");
@@ -55,9 +64,13 @@ int run_sweep(const Args& args) {
 }
 
 KNEE_COMMAND(
-    "sweep", "scaling study of a scenario over GPU counts (strong or weak), with the knee marked",
-    "SCENARIO.json --gpus 8,16,... [--mode strong|weak] [--baseline N] [--threshold 0.8] [--samples N] [--json|--csv]",
+    "sweep",
+    "scaling study of a scenario over GPU counts (strong or weak), with the knee marked; on a cluster file (one with "
+    "\"jobs\") a placement study: every job's slowdown per placement",
+    "SCENARIO.json --gpus 8,16,... [--mode strong|weak] [--baseline N] [--threshold 0.8] [--samples N] [--json|--csv] "
+    "| CLUSTER.json --placements packed,spread,random [--json]",
     {{"gpus", true, "GPU counts, comma separated"},
+     {"placements", true, "cluster file: placements to compare, comma separated (packed, spread, random)"},
      {"mode", true, "strong (global batch fixed, default) or weak (global batch grows with dp)"},
      {"baseline", true, "GPU count the speedup and efficiency are relative to (default: smallest feasible)"},
      {"threshold", true, "efficiency below which the knee is marked (default 0.8)"},

@@ -23,6 +23,7 @@ from .collectives import CollectiveResult, collective, collective_sweep
 from .calibrate import Profile, fit, derive
 from .workload import DoesNotFitError, SimulationResult, explain, simulate, sweep
 from .serving import CapacityResult, ServingResult, capacity
+from .cluster_jobs import ClusterResult
 from .report import report
 from .analyze import RunAnalysis, analyze
 from .audit import ClaimAudit, audit
@@ -33,6 +34,6 @@ __all__ = [
     "Cluster", "topology",
     "CollectiveResult", "collective", "collective_sweep",
     "Profile", "fit", "derive",
-    "DoesNotFitError", "SimulationResult", "ServingResult", "CapacityResult", "capacity", "explain", "simulate", "sweep", "report", "plot",
+    "DoesNotFitError", "SimulationResult", "ServingResult", "ClusterResult", "CapacityResult", "capacity", "explain", "simulate", "sweep", "report", "plot",
     "RunAnalysis", "analyze", "ClaimAudit", "audit",
 ]

@@ -8,6 +8,7 @@ import os
 import time
 
 from . import _args
+from . import cluster_jobs
 from . import serving
 from . import _knee
 from ._knee import InputError
@@ -82,7 +83,9 @@ _scenario = _args.scenario_text  # (JSON text, source) of a scenario dict or fil
 
 def simulate(scenario, *, force=False, trace=None, trace_ranks=None, every_rank=False, samples=None):
     """One training step of a scenario, as `knee simulate --json`; on a serving scenario (one with a
-    "serving" object, docs/serving.md) a knee.ServingResult instead, its .requests a DataFrame.
+    "serving" object, docs/serving.md) a knee.ServingResult instead, its .requests a DataFrame; on a
+    cluster file (one with "jobs", docs/workloads.md "Jobs sharing a cluster") a knee.ClusterResult:
+    every job alone and all together on one network, per job its slowdown, and the hot links.
 
     scenario: a dict equal to a scenario file (docs/scenarios.md) or the path of one.
     force: simulate even when the layout does not fit in GPU memory; otherwise that raises
@@ -102,6 +105,12 @@ def simulate(scenario, *, force=False, trace=None, trace_ranks=None, every_rank=
             raise InputError(f"{what}: force, trace, trace_ranks, every_rank, samples: expected none with a serving "
                              f"scenario, got one ({source} has a \"serving\" object)")
         return serving.simulate_serving(text, source)
+    # A file with "jobs" is a cluster file (docs/workloads.md, "Jobs sharing a cluster"): a ClusterResult.
+    if _knee.is_cluster_file(text, source):
+        if force or trace is not None or trace_ranks is not None or every_rank or samples is not None:
+            raise InputError(f"{what}: force, trace, trace_ranks, every_rank, samples: expected none with a cluster "
+                             f"file, got one ({source} has \"jobs\"; every job runs every rank)")
+        return cluster_jobs.simulate_cluster(text, source, scenario)
     force = _args.boolean(what, "force", force)
     every_rank = _args.boolean(what, "every_rank", every_rank)
     trace = "" if trace is None else os.fspath(trace)

@@ -31,11 +31,15 @@ LAYERS = {
     "workloads/model": GROUND,
     "workloads/training": GROUND + ["topologies"] + SIM + ["workloads/model"],
     "workloads/serving": GROUND + ["topologies"] + SIM + ["workloads/model"],
-    "metrics": GROUND + ["topologies"] + SIM + ["workloads/model", "workloads/training", "workloads/serving"],
+    # Jobs sharing a cluster: training jobs' every-rank steps on one network (through training's
+    # public every_rank_jobs.hpp).
+    "workloads/cluster": GROUND + ["topologies"] + SIM + ["workloads/model", "workloads/training"],
+    "metrics": GROUND + ["topologies"] + SIM + ["workloads/model", "workloads/training", "workloads/serving",
+                                                "workloads/cluster"],
     "cli": GROUND + ["topologies", "calibrate"] + SIM + ["workloads/model", "workloads/training", "workloads/serving",
-                                                        "metrics"],
+                                                        "workloads/cluster", "metrics"],
     "python": GROUND + ["topologies", "calibrate"] + SIM + ["workloads/model", "workloads/training",
-                                                           "workloads/serving", "metrics"],
+                                                           "workloads/serving", "workloads/cluster", "metrics"],
 }
 SOURCE_SUFFIXES = {".cpp", ".hpp", ".cu", ".h"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)

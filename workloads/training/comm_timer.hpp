@@ -41,9 +41,14 @@ class CommTimer {
       stride *= size;
     }
   }
+  // The GPU of a rank: the rank itself, or with a GPU map (a job placed on a shared cluster,
+  // every_rank_jobs.hpp) the cluster GPU the map gives it.
   std::uint32_t rank(std::int64_t t, std::int64_t c, std::int64_t d, std::int64_t p) const {
-    return static_cast<std::uint32_t>(t * stride_[0] + c * stride_[1] + d * stride_[2] + p * stride_[3]);
+    const auto r = static_cast<std::uint32_t>(t * stride_[0] + c * stride_[1] + d * stride_[2] + p * stride_[3]);
+    return gpu_map_.empty() ? r : gpu_map_[r];
   }
+  // Ranks on these GPUs of the topology (one per rank, in rank order); empty: rank r on GPU r.
+  void set_gpu_map(std::vector<std::uint32_t> gpus) { gpu_map_ = std::move(gpus); }
   // (tp, cp, dp, pp) indices of a rank.
   std::array<std::int64_t, 4> coords(std::uint32_t r) const {
     const std::int64_t size[4] = {s_.par.tp, s_.par.cp, s_.par.dp, s_.par.pp};
@@ -296,6 +301,7 @@ class CommTimer {
   const Topology& topo_;
   const NcclParams& P_;
   std::vector<DirectedLink> links_;
+  std::vector<std::uint32_t> gpu_map_;
   std::int64_t stride_[4] = {1, 1, 1, 1};
   std::map<std::tuple<int, int, Bytes>, Timed> cache_;
 };

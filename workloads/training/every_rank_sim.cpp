@@ -10,6 +10,12 @@ namespace knee::workload {
 namespace every_rank_detail {
 
 EveryRankRun EveryRankSim::run() {
+  start();
+  engine_.run();
+  return collect();
+}
+
+void EveryRankSim::start() {
   sink_ = engine_.add_sink(this);
   const std::size_t nu = static_cast<std::size_t>(pp_) * static_cast<std::size_t>(reps_);
   units_.assign(nu, Unit{});
@@ -42,7 +48,10 @@ EveryRankRun EveryRankSim::run() {
             {g.need_frac, enqueue(u, 0, CollOp::allgather, g.bytes, kParamGather)});
   }
   for (std::size_t u = 0; u < nu; ++u) try_start(u);
-  engine_.run();
+}
+
+EveryRankRun EveryRankSim::collect() {
+  const std::size_t nu = units_.size();
   for (std::size_t u = 0; u < nu; ++u)  // every unit's step ended: no collective left waiting for a member
     if (!units_[u].finished || stats_[u].end_s <= 0)
       throw std::logic_error("every-rank simulation: unit " + std::to_string(u) + " did not finish its step");
@@ -306,7 +315,8 @@ std::vector<DirectedLink> degrade_links(const Scenario& s, const Topology& topo,
 
 EveryRankRun run_every_rank(const Scenario& s, const StepPlan& plan, const CommTimer& timer, const Topology& topo,
                             bool free_pp) {
-  every_rank_detail::EveryRankSim sim(s, plan, timer, topo, free_pp);
+  EveryRankNet shared(degrade_links(s, topo, timer.links()), topo);
+  every_rank_detail::EveryRankSim sim(shared, s, plan, timer, free_pp);
   return sim.run();
 }
 

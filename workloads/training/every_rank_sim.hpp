@@ -11,8 +11,11 @@
 // folded mode (comm_timer.hpp), not on the shared network; SM sharing is not applied.
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
+#include "sim/collectives/executor.hpp"
+#include "sim/network/flow_network.hpp"
 #include "workloads/training/pipeline_sim.hpp"
 #include "workloads/training/stage_plans.hpp"
 
@@ -26,6 +29,16 @@ struct EveryRankRun {
   std::uint32_t busiest_link = UINT32_MAX;
   double busiest_link_busy_s = 0, busiest_link_bytes = 0;
   int units_per_stage = 1;  // dp x cp
+};
+
+// The engine, flow network and collective executor of an every-rank run, which the sims of
+// several jobs on one cluster share (every_rank_jobs.hpp); one per run.
+struct EveryRankNet {
+  EveryRankNet(std::vector<DirectedLink> links, const Topology& topo)
+      : net(engine, std::move(links)), ex(engine, net, topo) {}
+  Engine engine;
+  FlowNetwork net;
+  CollectiveExecutor ex;
 };
 
 // `links` with the scenario's degraded links (simulation.degraded_links) at their fraction of

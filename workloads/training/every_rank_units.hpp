@@ -56,12 +56,14 @@ struct Unit {
 
 class EveryRankSim : public EventSink {
  public:
-  EveryRankSim(const Scenario& s, const StepPlan& plan, const CommTimer& timer, const Topology& topo, bool free_pp)
+  // On `shared`'s engine and network, which other jobs' sims may share (every_rank_jobs.hpp).
+  EveryRankSim(EveryRankNet& shared, const Scenario& s, const StepPlan& plan, const CommTimer& timer, bool free_pp)
       : s_(s),
         plan_(plan),
         timer_(timer),
-        net_(engine_, degrade_links(s, topo, timer.links())),
-        ex_(engine_, net_, topo),
+        engine_(shared.engine),
+        net_(shared.net),
+        ex_(shared.ex),
         free_pp_(free_pp),
         pp_(plan.pp),
         v_(plan.v),
@@ -70,6 +72,10 @@ class EveryRankSim : public EventSink {
         reps_(s.par.dp * s.par.cp) {}
 
   EveryRankRun run();
+  // run() in two halves, for several sims on one engine: start() before the engine runs (adds
+  // the sink, queues every unit's first op), collect() after it has run dry.
+  void start();
+  EveryRankRun collect();
 
   void handle(Engine& e, std::uint32_t tag, std::uint64_t payload) override;
 
@@ -154,9 +160,9 @@ class EveryRankSim : public EventSink {
   const Scenario& s_;
   const StepPlan& plan_;
   const CommTimer& timer_;
-  Engine engine_;
-  FlowNetwork net_;
-  CollectiveExecutor ex_;
+  Engine& engine_;
+  FlowNetwork& net_;
+  CollectiveExecutor& ex_;
   bool free_pp_;
   int pp_, v_, m_;
   std::int64_t tp_;

@@ -1,0 +1,198 @@
+// Jobs sharing a cluster (workloads/cluster, docs/workloads.md "Jobs sharing a cluster"): two DP
+// rings through one link at half its rate each (closed form), one job alone equal to
+// --every-rank bit for bit, packed against spread on an oversubscribed fabric, placement rules
+// and bad input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "tests/common/error_of.hpp"
+#include "workloads/cluster/cluster_result_schema.hpp"
+#include "workloads/cluster/cluster_sim.hpp"
+#include "workloads/cluster/placement.hpp"
+#include "workloads/training/training.hpp"
+
+namespace knee::cluster {
+namespace {
+
+using nlohmann::json;
+
+ClusterFile cf(const json& j) { return parse_cluster_file(j, "c.json", ""); }
+std::string err(const json& j) {
+  return test::error_of([&] { simulate_cluster(cf(j)); });
+}
+
+// A small GPT: 2 layers, hidden 1024, vocab 32000; tp 8 in a server, dp 2 over two servers;
+// gradients (fp32, one bucket) reduced after the whole backward, exposed.
+json small_job() {
+  return json::parse(R"({
+    "model": {"layers": 2, "hidden": 1024, "heads": 16, "seq_len": 1024, "vocab": 32000},
+    "parallelism": {"tp": 8, "dp": 2, "micro_batch": 1, "global_batch": 2},
+    "training": {"overlap_grad_reduce": false}})");
+}
+
+// Torus of 5 servers in a ring (dims 5 x 1): servers 0 and 2 are two hops apart through router 1
+// only, servers 1 and 3 through router 2 only; so job a's DP ring (servers 0, 2) and job b's
+// (servers 1, 3) share the link between routers 1 and 2, in both directions, and nothing else.
+json torus_two_jobs() {
+  json c = {{"system", "dgx-h100"}, {"nodes", 5}, {"fabric", {{"type", "torus"}, {"dims", {5, 1}}}}};
+  c["jobs"] = {{{"name", "a"}, {"scenario", small_job()}, {"placement", {{"nodes", {{0, 0}, {2, 2}}}}}},
+               {{"name", "b"}, {"scenario", small_job()}, {"placement", {{"nodes", {{1, 1}, {3, 3}}}}}}};
+  return c;
+}
+
+TEST(Cluster, TwoRingsThroughOneLinkShareItsRate) {
+  const ClusterResult r = simulate_cluster(cf(torus_two_jobs()));
+  ASSERT_EQ(r.jobs.size(), 2u);
+  // Independently of the simulator: gradient bytes per GPU = 4 (fp32) x parameters per GPU, with
+  // parameters per GPU = (layers (12 h^2 + 13 h) + vocab h) / tp + 2 h (final layernorm).
+  const double h = 1024, L = 2, V = 32000, tp = 8;
+  const double params = (L * (12 * h * h + 13 * h) + V * h) / tp + 2 * h;  // 7,247,104
+  const double B = 4 * params;      // a 2-rank all-reduce sends B each way per TP rank
+  const double job_bytes = tp * B;  // each job, each direction of the shared link: 231,907,328
+  // The hot link is the shared one, carrying both jobs' bytes in each direction.
+  ASSERT_GE(r.hot_links.size(), 2u);
+  for (int k = 0; k < 2; ++k) {
+    const LinkUse& l = r.hot_links[static_cast<std::size_t>(k)];
+    EXPECT_TRUE(l.between_switches) << l.from << " -> " << l.to;
+    EXPECT_NEAR(l.bytes, 2 * job_bytes, 1e-6 * job_bytes) << l.from << " -> " << l.to;
+  }
+  // Alone a job has the link's whole capacity C, together half: its step grows by the time the
+  // other job's bytes take there, job_bytes / C (C = the NIC line rate as the network runs it).
+  // C: the router link at the NIC line rate, 400 Gb/s = 50 GB/s, at NCCL's network link
+  // efficiency 0.94 (sim/collectives/nccl_params): 47 GB/s. So 4.934198 ms more per step (2026-12-07:
+  // alone 6.068061 ms, together 11.002260 ms, 4.934199 ms more).
+  const double C = 50e9 * 0.94;
+  EXPECT_NEAR(r.hot_links[0].capacity_Bps, C, 1e-6 * C);
+  for (const JobResult& j : r.jobs) {
+    const double extra = j.together_step_time_s - j.alone_step_time_s;
+    EXPECT_NEAR(extra, job_bytes / C, 1e-5 * job_bytes / C) << j.name;
+    EXPECT_GT(j.slowdown, 1);
+    EXPECT_NEAR(j.alone_switch_link_bytes, 4 * job_bytes, 1e-6 * job_bytes);  // two router hops each way
+  }
+  EXPECT_EQ(r.jobs[0].together_step_time_s, r.jobs[1].together_step_time_s);  // symmetric
+}
+
+TEST(Cluster, OneJobAloneIsEveryRankBitForBit) {
+  const json s = json::parse(R"({
+    "model": {"layers": 8, "hidden": 4096, "heads": 32, "seq_len": 2048, "vocab": 51200},
+    "parallelism": {"tp": 8, "pp": 2, "dp": 2, "micro_batch": 1, "global_batch": 16, "sequence_parallel": true,
+                    "zero": 1}})");
+  json c = {{"system", "dgx-h100"}, {"nodes", 4}};
+  c["jobs"] = {{{"name", "only"}, {"scenario", s}}};
+  const ClusterResult r = simulate_cluster(cf(c));
+  json full = s;
+  full["system"] = "dgx-h100";
+  full["nodes"] = 4;
+  SimOptions opt;
+  opt.every_rank = true;
+  const SimResult e = simulate(parse_scenario(full, "<test>"), opt);
+  EXPECT_EQ(r.jobs[0].alone_step_time_s, e.step_time_s);
+  EXPECT_EQ(r.jobs[0].together_step_time_s, e.step_time_s);
+  EXPECT_EQ(r.jobs[0].slowdown, 1);
+  EXPECT_EQ(r.jobs[0].nodes, (std::vector<std::int64_t>{0, 1, 2, 3}));
+}
+
+// Rail-optimized fabric, radix 4: two servers under each leaf of a rail, uplinks at a quarter of
+// the NIC rate. Packed, the DP ring turns at the leaf; spread (servers 0 and 2), it crosses the
+// oversubscribed uplinks.
+json rail_one_job(const json& placement) {
+  json c = {{"system", "dgx-h100"},
+            {"nodes", 4},
+            {"fabric", {{"type", "rail-fat-tree"}, {"radix", 4}, {"oversubscription", 4}}}};
+  c["jobs"] = {{{"name", "j"}, {"scenario", small_job()}, {"placement", placement}}};
+  return c;
+}
+
+TEST(Cluster, SpreadIsSlowerThanPackedThroughTheUplinks) {
+  const ClusterResult p = simulate_cluster(cf(rail_one_job("packed")));
+  const ClusterResult s = simulate_cluster(cf(rail_one_job("spread")));
+  EXPECT_EQ(p.jobs[0].nodes, (std::vector<std::int64_t>{0, 1}));
+  EXPECT_EQ(s.jobs[0].nodes, (std::vector<std::int64_t>{0, 2}));
+  // The reason: packed sends nothing between switches; spread sends each TP rank's ring through
+  // leaf -> spine -> leaf.
+  EXPECT_EQ(p.jobs[0].alone_switch_link_bytes, 0);
+  EXPECT_GT(s.jobs[0].alone_switch_link_bytes, 0);
+  EXPECT_GT(s.jobs[0].alone_step_time_s, p.jobs[0].alone_step_time_s);
+}
+
+TEST(Cluster, PlacementRules) {
+  json c = {{"system", "dgx-h100"}, {"nodes", 8}};
+  const json j = small_job();  // 2 nodes each
+  c["jobs"] = {{{"name", "x"}, {"scenario", j}, {"placement", {{"nodes", {3, 4}}}}},
+               {{"name", "p"}, {"scenario", j}, {"placement", "packed"}},
+               {{"name", "s"}, {"scenario", j}, {"placement", "spread"}},
+               {{"name", "r"}, {"scenario", j}, {"placement", "random"}, {"seed", 7}}};
+  const auto placed = place_jobs(cf(c));
+  EXPECT_EQ(placed[0], (std::vector<std::int64_t>{3, 4}));  // explicit first
+  EXPECT_EQ(placed[1], (std::vector<std::int64_t>{0, 1}));  // lowest free
+  EXPECT_EQ(placed[2], (std::vector<std::int64_t>{2, 6}));  // free 2, 5, 6, 7: strided
+  EXPECT_EQ(placed[3].size(), 2u);                          // of 5, 7: what is left
+  EXPECT_EQ(placed[3], (std::vector<std::int64_t>{5, 7}));
+  EXPECT_EQ(place_jobs(cf(c)), placed);  // deterministic
+  EXPECT_EQ(gpu_map({2, 0}, 2), (std::vector<std::uint32_t>{4, 5, 0, 1}));
+}
+
+TEST(Cluster, RandomIsSeeded) {
+  json c = {{"system", "dgx-h100"}, {"nodes", 16}};
+  c["jobs"] = {{{"name", "r"}, {"scenario", small_job()}, {"placement", "random"}, {"seed", 1}}};
+  const auto a = place_jobs(cf(c));
+  EXPECT_EQ(place_jobs(cf(c)), a);  // the same seed, the same nodes
+  c["jobs"][0]["seed"] = 2;
+  EXPECT_NE(place_jobs(cf(c)), a);
+}
+
+TEST(Cluster, BadInputNamesFileFieldAndExpectation) {
+  json base = torus_two_jobs();
+  json c = base;
+  c["jobs"][1]["placement"]["nodes"] = {{1, 1}, {5, 5}};  // the cluster has nodes 0-4
+  EXPECT_EQ(err(c),
+            "c.json: $.jobs[1].placement.nodes: expected node ranges [first, last] within 0-4 (the "
+            "cluster's 5 nodes), first <= last, got [5, 5]");
+  c = base;
+  c["jobs"][1]["placement"]["nodes"] = {{2, 3}};  // node 2 is job a's
+  EXPECT_EQ(err(c),
+            "c.json: $.jobs[1].placement.nodes: expected nodes no other placement holds, got node 2, also "
+            "held by job \"a\"");
+  c = base;
+  c["nodes"] = 3;
+  c["fabric"]["dims"] = {3, 1};
+  c["jobs"][0]["placement"] = "packed";
+  c["jobs"][1]["placement"] = "packed";
+  EXPECT_EQ(err(c), "c.json: $.jobs: expected jobs needing at most the cluster's 3 nodes, got 4 nodes (a 2, b 2)");
+  c = base;
+  c["jobs"][0]["placment"] = "packed";
+  EXPECT_NE(err(c).find("$.jobs[0].placment"), std::string::npos) << err(c);
+  c = base;
+  c["jobs"][0]["scenario"]["system"] = "dgx-h200";
+  EXPECT_EQ(err(c),
+            "c.json: $.jobs[0].scenario.system: expected the cluster's system (\"dgx-h100\") or none (a job "
+            "runs on the cluster's), got \"dgx-h200\"");
+  c = base;
+  c["jobs"][0]["scenario"]["system"] = "dgx-h100";  // agreeing is fine
+  EXPECT_EQ(err(c), "(no InputError)");
+  c = base;
+  c["jobs"][0]["scenario"]["parallelism"].erase("dp");
+  EXPECT_NE(err(c).find("$.jobs[0].scenario.parallelism.dp: expected an integer in a job"), std::string::npos)
+      << err(c);
+  c = base;
+  c["jobs"][1]["name"] = "a";
+  EXPECT_NE(err(c).find("$.jobs[1].name: expected a name no other job has"), std::string::npos) << err(c);
+  c = base;
+  c["jobs"][0]["placement"] = "tight";
+  EXPECT_NE(err(c).find("$.jobs[0].placement"), std::string::npos) << err(c);
+}
+
+TEST(Cluster, JsonFieldsComeFromTheSchema) {
+  const ClusterResult r = simulate_cluster(cf(rail_one_job("packed")));
+  const auto j = to_json(r);
+  std::size_t i = 0;
+  for (auto it = j.begin(); it != j.end(); ++it, ++i) EXPECT_EQ(it.key(), cluster_result_fields()[i].key);
+  EXPECT_EQ(i, cluster_result_fields().size());
+  EXPECT_EQ(j["jobs"][0].size(), job_columns().size());
+  EXPECT_EQ(j["jobs"][0]["name"], "j");
+  EXPECT_EQ(to_json(simulate_cluster(cf(rail_one_job("packed")))).dump(), j.dump());  // bit-identical rerun
+}
+
+}  // namespace
+}  // namespace knee::cluster

@@ -1,0 +1,52 @@
+"""knee.simulate on a cluster file (docs/workloads.md, "Jobs sharing a cluster"): the same result as
+`knee simulate --json`, fields from the schema, a dict with a relative scenario path, bad input."""
+import json
+import os
+import subprocess
+
+import pytest
+
+import knee
+from knee import cluster_jobs
+
+
+@pytest.fixture(scope="module")
+def example(src_dir):
+    return src_dir / "examples" / "scenarios" / "two-jobs-rail-fat-tree.json"
+
+
+def test_cluster_equals_cli(example, knee_bin):
+    r = knee.simulate(str(example))
+    assert isinstance(r, knee.ClusterResult)
+    cli = json.loads(subprocess.run([knee_bin, "simulate", str(example), "--json"], check=True, capture_output=True,
+                                    text=True).stdout)
+    d = r.to_dict()
+    assert list(cli)[:len(cluster_jobs.CLUSTER_KEYS)] == list(cluster_jobs.CLUSTER_KEYS)
+    for k in cluster_jobs.CLUSTER_KEYS:
+        assert d[k] == cli[k], k
+    assert r.slowdown("gpt-1.3b") == cli["jobs"][0]["slowdown"] > 1
+    df = r.jobs_frame()
+    assert list(df.columns) == cluster_jobs.JOB_COLUMNS and len(df) == 2
+
+
+def test_cluster_dict_and_bad_input(example, tmp_path):
+    c = json.loads(example.read_text())
+    r = knee.simulate(c)
+    assert r.scenario == "<dict>" and [j["nodes"] for j in r.jobs] == [[0, 2], [1, 3]]
+    c["jobs"][0]["placement"] = {"nodes": [1, 2]}
+    c["jobs"][1]["placement"] = {"nodes": [2, 3]}
+    with pytest.raises(knee.InputError, match=r"\$\.jobs\[1\]\.placement\.nodes: expected nodes no other placement"):
+        knee.simulate(c)
+    with pytest.raises(knee.InputError, match="every_rank"):
+        knee.simulate(str(example), every_rank=True)
+    # A job scenario path is relative to the cluster file.
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "j.json").write_text(json.dumps(json.loads(example.read_text())["jobs"][0]["scenario"]))
+    f = tmp_path / "c.json"
+    f.write_text(json.dumps({"system": "dgx-h100", "nodes": 2, "jobs": [{"name": "j", "scenario": "jobs/j.json"}]}))
+    cwd = os.getcwd()
+    try:
+        os.chdir("/")
+        assert knee.simulate(str(f)).jobs[0]["nodes"] == [0, 1]
+    finally:
+        os.chdir(cwd)

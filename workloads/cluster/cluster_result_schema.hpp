@@ -1,0 +1,41 @@
+// A cluster result defined once (docs/python.md, "One schema"): each field of `knee simulate
+// --json` on a cluster file, each column of its per-job table and of its hot links, with unit and
+// meaning. The JSON and Python's result fields are all made from these.
+#pragma once
+#include <functional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "workloads/cluster/cluster_result.hpp"
+
+namespace knee::cluster {
+
+struct ClusterField {
+  const char* key;
+  const char* unit;     // "s", "bytes", ...; "" for counts, names and objects
+  const char* meaning;  // one line, for help texts and Python docstrings
+  std::function<nlohmann::ordered_json(const ClusterResult&)> value;
+};
+const std::vector<ClusterField>& cluster_result_fields();
+
+struct JobColumn {
+  const char* key;
+  const char* unit;
+  const char* meaning;
+  std::function<nlohmann::ordered_json(const JobResult&)> value;
+};
+const std::vector<JobColumn>& job_columns();
+
+struct LinkColumn {
+  const char* key;
+  const char* unit;
+  const char* meaning;
+  std::function<nlohmann::ordered_json(const LinkUse&)> value;
+};
+const std::vector<LinkColumn>& link_columns();
+
+// The fields in order; "jobs" and "hot_links" are lists of objects with the columns above.
+nlohmann::ordered_json to_json(const ClusterResult& r);
+
+}  // namespace knee::cluster
