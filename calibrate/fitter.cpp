@@ -8,19 +8,13 @@
 #include <set>
 
 #include "calibrate/fit.hpp"
+#include "calibrate/profile_json.hpp"
 #include "common/parse.hpp"
 #include "profile/profile.hpp"
 
 namespace knee {
 
 namespace {
-
-// "%.6g" of v: the numbers quoted in notes (deterministic, short).
-std::string num(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.6g", v);
-  return b;
-}
 
 OrderedJson param(double v, const std::string& prov) { return {{"value", v}, {"provenance", prov}}; }
 OrderedJson param(double v, const std::string& prov, double lo, double hi) {
@@ -34,10 +28,6 @@ OrderedJson param(const Summary& s, const std::string& prov) {
   p["outliers"] = s.outliers;
   if (s.ci_method != "order-statistic") p["ci_method"] = s.ci_method;
   return p;
-}
-// A datasheet figure as a parameter: provenance "datasheet", the note its citation.
-OrderedJson sheet_param(const Datasheet& d, const std::string& field, double v) {
-  return {{"value", v}, {"provenance", "datasheet"}, {"note", field + " of datasheet " + d.key + ": " + d.cite(field)}};
 }
 void add_run_to_run(OrderedJson& p, double other) {
   const double v = p["value"].get<double>();
@@ -187,31 +177,6 @@ OrderedJson curve_json(const std::vector<SizeCase>& all_cases, const std::vector
   for (const auto& c : sorted) samples.push_back(sample_json(c.bytes, c.r.summary));
   j["samples"] = samples;
   return j;
-}
-
-OrderedJson datasheet_link(double alpha_s, const std::string& alpha_note, double Bps, const std::string& note,
-                           const std::string& bw_note) {
-  return {{"provenance", "datasheet"},
-          {"note", note},
-          {"alpha_s", {{"value", alpha_s}, {"provenance", "assumed"}, {"note", alpha_note}}},
-          {"beta_s_per_byte", {{"value", 1 / Bps}, {"provenance", "datasheet"}, {"note", "1 / bandwidth_Bps"}}},
-          {"bandwidth_Bps", {{"value", Bps}, {"provenance", "datasheet"}, {"note", bw_note}}}};
-}
-
-void add_datasheet_links(OrderedJson& links, const Datasheet& d) {
-  if (!links.contains("nvlink"))
-    links["nvlink"] = datasheet_link(
-        1e-6, "not on the datasheet; ~1 us is the order of NCCL's NVLink base latency, measure it with nccl-tests",
-        d.nvlink_total_Bps / 2,
-        "per direction: half of the datasheet's " + std::to_string(int(d.nvlink_total_Bps / 1e9)) +
-            " GB/s bidirectional total (one GPU cannot measure it)",
-        "half of nvlink_total_Bps " + num(d.nvlink_total_Bps) + " B/s of datasheet " + d.key + ": " +
-            d.cite("nvlink_total_Bps"));
-  if (!links.contains("network"))
-    links["network"] = datasheet_link(
-        5e-6, "not on the datasheet; ~5 us is the order of an InfiniBand NCCL hop, measure it with nccl-tests",
-        d.nic_bps / 8, "one " + std::to_string(int(d.nic_bps / 1e9)) + " Gb/s NIC per GPU",
-        "nic_bps " + num(d.nic_bps) + " b/s / 8 of datasheet " + d.key + ": " + d.cite("nic_bps"));
 }
 
 std::string manifest_string(const OrderedJson& m, const char* key) {
@@ -643,276 +608,6 @@ OrderedJson fit_profile(const RawRun& a, const RawRun* b, const FitOptions& opt)
   p["links"] = links;
   p["power"] = fit_power(a, b, opt.power_settle_s, ds);
   if (OrderedJson v = fit_variability(a, b); !v.empty()) p["variability"] = v;
-  stamp_parameters_digest(p);
-  return p;
-}
-
-// ---- derivation --------------------------------------------------------------------------------
-namespace {
-OrderedJson derived(double v, const std::string& note) {
-  return {{"value", v}, {"provenance", "derived"}, {"note", note}};
-}
-
-// How a derivation scales: the base profile's name, the two datasheets, and the notes' wording.
-struct Derivation {
-  std::string base;  // "h200's" in notes
-  const Datasheet &from, &to;
-  // "989/2250 (dense_TFLOPs.bf16 of datasheets h200 / b200)": the factor a base value is multiplied by.
-  std::string ratio(const std::string& field, double num_v, double den_v, bool from_over_to) const {
-    return num(num_v) + "/" + num(den_v) + " (" + field + " of datasheets " + (from_over_to ? from.key : to.key) +
-           " / " + (from_over_to ? to.key : from.key) + ")";
-  }
-};
-
-OrderedJson scale_curve(const OrderedJson& c, const std::string& path, double beta_scale, const std::string& ratio,
-                        const Derivation& dv) {
-  const std::string of = "derived from " + dv.base + " " + path;
-  OrderedJson o = {{"provenance", "derived"}, {"note", of + " curve: beta x " + ratio + ", alpha not scaled"}};
-  const double alpha = c["alpha_s"]["value"].get<double>(), base_beta = c["beta_s_per_byte"]["value"].get<double>();
-  o["alpha_s"] = derived(alpha, of + ".alpha_s " + num(alpha) + " s, not scaled (latency is host/launch-bound)");
-  const double beta = base_beta * beta_scale;
-  o["beta_s_per_byte"] = derived(beta, of + ".beta_s_per_byte " + num(base_beta) + " s/B x " + ratio);
-  o["bandwidth_Bps"] = derived(1 / beta, "1 / beta_s_per_byte (" + of + ".beta_s_per_byte x " + ratio + ")");
-  OrderedJson segs = OrderedJson::array();
-  for (std::size_t i = 0; i < c["segments"].size(); ++i) {
-    const auto& s = c["segments"][i];
-    const std::string sp = of + ".segments[" + std::to_string(i) + "]";
-    const double sa = s["alpha_s"]["value"].get<double>(), sb = s["beta_s_per_byte"]["value"].get<double>();
-    segs.push_back(
-        {{"from_bytes", s["from_bytes"]},
-         {"to_bytes", s["to_bytes"]},
-         {"points", s["points"]},
-         {"alpha_s", derived(sa, sp + ".alpha_s " + num(sa) + " s, not scaled")},
-         {"beta_s_per_byte", derived(sb * beta_scale, sp + ".beta_s_per_byte " + num(sb) + " s/B x " + ratio)}});
-  }
-  o["segments"] = segs;
-  return o;
-}
-// Compute-bound time above the launch floor scales by the peak ratio; the floor itself does not.
-double scale_time(double t, double floor, double ratio) { return floor + std::max(0.0, t - floor) / ratio; }
-
-std::string dtype_list(const OrderedJson& gemm) {
-  std::string s;
-  for (auto it = gemm.begin(); it != gemm.end(); ++it) s += (s.empty() ? "" : ", ") + it.key();
-  return s.empty() ? "none" : s;
-}
-}  // namespace
-
-OrderedJson derive_profile(const OrderedJson& base, const std::string& target, const FitOptions& opt) {
-  std::string key;
-  for (char c : target) key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  const Datasheet* to = find_datasheet(key);
-  if (!to || to->key != key) {  // a key, not a GPU name
-    std::string keys;
-    for (const auto& k : datasheet_keys()) keys += (keys.empty() ? "" : ", ") + k;
-    throw InputError("knee fit: --derive: expected a built-in datasheet (" + keys + ") or --datasheet FILE, got '" +
-                     target + "'");
-  }
-  return derive_profile(base, *to, opt, nullptr, true);
-}
-
-OrderedJson derive_profile(const OrderedJson& base, const Datasheet& to, const FitOptions& opt,
-                           const Datasheet* from_sheet, bool skip_unmeasured) {
-  const std::string base_name = base.value("name", std::string()), base_gpu = base.value("gpu", std::string());
-  const Datasheet* fp = from_sheet ? from_sheet : find_datasheet(base_gpu);
-  if (!fp) {
-    std::string keys;
-    for (const auto& k : datasheet_keys()) keys += (keys.empty() ? "" : ", ") + k;
-    throw InputError("knee fit: base profile: $.gpu: expected a GPU with a built-in datasheet (" + keys +
-                     ") or --base-datasheet FILE, got '" + base_gpu + "'");
-  }
-  const Datasheet& from = *fp;
-  const Derivation dv{"'" + base_name + "'", from, to};
-  const OrderedJson& bc = base["compute"];
-
-  // Every dtype the base measured needs both peaks; every dtype the target has, a base table.
-  for (auto it = bc["gemm"].begin(); it != bc["gemm"].end(); ++it) {
-    const std::string dt = it.key();
-    if (!to.gives_peak(dt))
-      throw_input_error(
-          to.origin, "$.dense_TFLOPs." + dt,
-          "the dense " + dt + " TFLOP/s (0 if the GPU has none): base profile '" + base_name + "' measured " + dt,
-          "no such field");
-    if (to.peak(dt) > 0 && !(from.peak(dt) > 0))
-      throw_input_error(
-          from.origin, "$.dense_TFLOPs." + dt,
-          "the base GPU's dense " + dt + " TFLOP/s > 0 (base profile '" + base_name + "' measured " + dt + ")",
-          from.gives_peak(dt) ? num(from.peak(dt)) : "no such field");
-  }
-  std::string skipped;
-  for (const auto& [dt, v] : to.dense_TFLOPs)
-    if (v > 0 && !bc["gemm"].contains(dt) && skip_unmeasured) skipped += (skipped.empty() ? "" : ", ") + dt;
-    else if (v > 0 && !bc["gemm"].contains(dt))
-      throw_input_error(to.origin, "$.dense_TFLOPs." + dt,
-                        "a dtype base profile '" + base_name + "' measured (" + dtype_list(bc["gemm"]) +
-                            "), or 0 to derive without " + dt,
-                        num(v) + " for " + dt + ", which the base never measured");
-  const bool has_attention = base.contains("attention") && !base["attention"]["samples"].empty();
-  if (has_attention && !(to.peak("bf16") > 0 && from.peak("bf16") > 0))
-    throw_input_error(to.origin, "$.dense_TFLOPs.bf16",
-                      "a dense bf16 TFLOP/s > 0 in both datasheets (attention scales by the bf16 ratio)",
-                      num(to.peak("bf16")));
-
-  OrderedJson p;
-  p["schema_version"] = 1;
-  p["name"] = opt.name.empty() ? to.key : opt.name;
-  p["gpu"] = to.gpu;
-  p["description"] = "derived from profile '" + base_name + "' (" + base_gpu + ") by the ratios of datasheets " +
-                     from.origin + " and " + to.origin + "; see docs/calibration.md";
-  p["derivation"] = {{"method", "datasheet ratios (docs/calibration.md, \"Derived profiles\")"},
-                     {"base_profile", base_name},
-                     {"base_gpu", base_gpu},
-                     {"base_state", parameters_state_of(base)},
-                     {"base_datasheet", from.origin},
-                     {"datasheet", to.origin},
-                     {"datasheet_gpu", to.gpu}};
-  if (!skipped.empty())
-    p["derivation"]["dtypes_not_derived"] =
-        skipped + ": the datasheet gives them, base profile '" + base_name + "' never measured them";
-  OrderedJson m = base["manifest"];
-  m.erase("parameters_digest");
-  m["gpu_name"] = to.gpu;
-  m["command_line"] = opt.command_line;
-  m["git_revision"] = opt.git_revision;
-  m["power_limit_W"] = to.tdp_W;
-  m["clocks"] = {{"datasheet_boost_MHz", to.boost_clock_MHz}};
-  if (to.base_clock_MHz > 0) m["clocks"]["datasheet_base_MHz"] = to.base_clock_MHz;
-  m["extra"] = {{"derived_from", base_name}, {"base_manifest_date", m["date"]}};
-  p["manifest"] = m;
-
-  // compute
-  OrderedJson peak = OrderedJson::object(), gemm = OrderedJson::object();
-  double bf16_floor = 0;
-  for (auto it = bc["gemm"].begin(); it != bc["gemm"].end(); ++it) {
-    const std::string dt = it.key();
-    const double pt = to.peak(dt), pf = from.peak(dt);
-    if (pt <= 0) continue;  // the target has no such tensor-core mode
-    const std::string field = "dense_TFLOPs." + dt;
-    const double ratio = pt / pf;
-    const double floor = it.value()["floor_s"]["value"].get<double>();
-    if (dt == "bf16") bf16_floor = floor;
-    OrderedJson samples = OrderedJson::array();
-    for (const auto& s : it.value()["samples"]) {
-      const double t = scale_time(s["median_s"].get<double>(), floor, ratio);
-      const double flops = 2.0 * s["m"].get<double>() * s["n"].get<double>() * s["k"].get<double>();
-      samples.push_back({{"m", s["m"]},
-                         {"n", s["n"]},
-                         {"k", s["k"]},
-                         {"label", s["label"]},
-                         {"median_s", t},
-                         {"ci95_s",
-                          {scale_time(s["ci95_s"][0].get<double>(), floor, ratio),
-                           scale_time(s["ci95_s"][1].get<double>(), floor, ratio)}},
-                         {"reps", 0},
-                         {"outliers", 0},
-                         {"tflops", flops / t / 1e12}});
-    }
-    const std::string of = "derived from " + dv.base + " compute.gemm." + dt;
-    OrderedJson fl = derived(floor, of + ".floor_s " + num(floor) + " s, not scaled (the launch floor is host time)");
-    gemm[dt] = {{"provenance", "derived"},
-                {"floor_s", fl},
-                {"samples", samples},
-                {"note", of + ".samples: each median and interval end t as floor_s + (t - floor_s) x " +
-                             dv.ratio(field, pf, pt, true)}};
-    const double achieved = bc["peak_tflops"][dt]["achieved"]["value"].get<double>();
-    peak[dt] = {
-        {"achieved", derived(achieved * ratio, "derived from " + dv.base + " compute.peak_tflops." + dt + ".achieved " +
-                                                   num(achieved) + " TFLOP/s x " + dv.ratio(field, pt, pf, false))},
-        {"datasheet", sheet_param(to, field, pt)}};
-  }
-  p["compute"] = {{"interpolation", bc["interpolation"]}, {"peak_tflops", peak}, {"gemm", gemm}};
-
-  // memory
-  const double hbm = from.hbm_bandwidth_Bps / to.hbm_bandwidth_Bps;
-  const std::string hbm_ratio = dv.ratio("hbm_bandwidth_Bps", from.hbm_bandwidth_Bps, to.hbm_bandwidth_Bps, true);
-  const OrderedJson& bm = base["memory"];
-  OrderedJson mem;
-  mem["capacity_bytes"] = sheet_param(to, "hbm_capacity_bytes", to.hbm_capacity_bytes);
-  if (to.l2_bytes > 0) mem["l2_bytes"] = sheet_param(to, "l2_bytes", to.l2_bytes);
-  mem["datasheet_bandwidth_Bps"] = sheet_param(to, "hbm_bandwidth_Bps", to.hbm_bandwidth_Bps);
-  mem["copy"] = scale_curve(bm["copy"], "memory.copy", hbm, hbm_ratio, dv);
-  OrderedJson ops = OrderedJson::object();
-  for (auto it = bm["ops"].begin(); it != bm["ops"].end(); ++it)
-    ops[it.key()] = scale_curve(it.value(), "memory.ops." + it.key(), hbm, hbm_ratio, dv);
-  mem["ops"] = ops;
-  p["memory"] = mem;
-
-  // attention: like a bf16 GEMM
-  const std::string bf16_ratio_text =
-      has_attention ? dv.ratio("dense_TFLOPs.bf16", from.peak("bf16"), to.peak("bf16"), true) : "";
-  const double bf16_ratio = has_attention ? to.peak("bf16") / from.peak("bf16") : 1;
-  OrderedJson att = {{"provenance", "derived"},
-                     {"samples", OrderedJson::array()},
-                     {"note", "derived from " + dv.base + " attention.samples: t as the bf16 floor_s " +
-                                  num(bf16_floor) + " s + (t - floor_s) x " + bf16_ratio_text}};
-  if (base.contains("attention"))
-    for (std::size_t i = 0; i < base["attention"]["samples"].size(); ++i) {
-      const auto& s = base["attention"]["samples"][i];
-      OrderedJson e = {{"batch", s["batch"]},
-                       {"heads", s["heads"]},
-                       {"seq", s["seq"]},
-                       {"head_dim", s["head_dim"]},
-                       {"causal", s["causal"]}};
-      for (const char* k : {"fwd", "fwd_bwd"}) {
-        const double t = s[k]["value"].get<double>();
-        e[k] = derived(scale_time(t, bf16_floor, bf16_ratio), "derived from " + dv.base + " attention.samples[" +
-                                                                  std::to_string(i) + "]." + k + " " + num(t) +
-                                                                  " s: floor_s + (t - floor_s) x " + bf16_ratio_text);
-      }
-      att["samples"].push_back(e);
-    }
-  p["attention"] = att;
-
-  OrderedJson launch = OrderedJson::object();
-  for (auto it = base["launch"].begin(); it != base["launch"].end(); ++it) {
-    const double v = it.value()["value"].get<double>();
-    launch[it.key()] = derived(
-        v, "derived from " + dv.base + " launch." + it.key() + " " + num(v) + " s, not scaled (host-side cost)");
-  }
-  p["launch"] = launch;
-
-  OrderedJson links = OrderedJson::object();
-  const double pcie = std::pow(2.0, from.pcie_gen - to.pcie_gen);  // each PCIe generation doubles the rate
-  const std::string pcie_ratio = "2^(" + std::to_string(from.pcie_gen) + " - " + std::to_string(to.pcie_gen) +
-                                 ") (pcie_gen of datasheets " + from.key + " / " + to.key + ")";
-  for (auto it = base["links"].begin(); it != base["links"].end(); ++it) {
-    if (it.key().rfind("host_", 0) != 0) continue;
-    links[it.key()] = scale_curve(it.value(), "links." + it.key(), pcie, pcie_ratio, dv);
-  }
-  add_datasheet_links(links, to);
-  p["links"] = links;
-
-  const OrderedJson& bp = base["power"];
-  OrderedJson pw;
-  const double pr = to.tdp_W / from.tdp_W;
-  for (const char* k : {"idle_W", "compute_W", "memory_W"}) {
-    const double v = bp[k]["value"].get<double>();
-    pw[k] = derived(v * pr, "derived from " + dv.base + " power." + k + " " + num(v) + " W x " +
-                                dv.ratio("tdp_W", to.tdp_W, from.tdp_W, false));
-  }
-  pw["tdp_W"] = sheet_param(to, "tdp_W", to.tdp_W);
-  pw["note"] = bp["note"];
-  p["power"] = pw;
-  if (base.contains("variability")) {  // assumed the same on the target: a fleet's spread, not the chip's
-    OrderedJson v = OrderedJson::object();
-    for (auto it = base["variability"].begin(); it != base["variability"].end(); ++it) {
-      const double x = it.value()["value"].get<double>();
-      v[it.key()] = derived(x, "derived from " + dv.base + " variability." + it.key() + " " + num(x) +
-                                   ", not scaled (a fleet's spread, not the chip's)");
-    }
-    p["variability"] = v;
-  }
-  if (base.contains("interference")) {  // dimensionless costs: assumed the same on the target
-    const OrderedJson& bi = base["interference"];
-    OrderedJson in;
-    for (const char* k : {"held_sm_cost", "hbm_share_cost"}) {
-      const double x = bi[k]["value"].get<double>();
-      in[k] = derived(x, "derived from " + dv.base + " interference." + k + " " + num(x) +
-                             ", not scaled (a cost per held SM or per byte of HBM share)");
-    }
-    in["sm_count"] = to.sm_count;
-    p["interference"] = in;
-  }
   stamp_parameters_digest(p);
   return p;
 }

@@ -5,6 +5,7 @@
 #include <optional>
 #include <sstream>
 
+#include "calibrate/derive_profile.hpp"
 #include "calibrate/fitter.hpp"
 #include "cli/command.hpp"
 #include "common/json_reader.hpp"

@@ -7,6 +7,7 @@
 
 #include <pybind11/stl.h>
 
+#include "calibrate/derive_profile.hpp"
 #include "calibrate/fitter.hpp"
 #include "common/json_reader.hpp"
 #include "common/parse.hpp"

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 
+#include "calibrate/derive_profile.hpp"
 #include "calibrate/fitter.hpp"
 #include "common/json_reader.hpp"
 #include "profile/profile.hpp"
@@ -100,7 +101,8 @@ TEST(Derive, TheShippedH100FileGivesTheBuiltinProfile) {
   EXPECT_EQ(derive_profile(h200(), "h100", kOpt).dump(), b.dump());
 }
 
-// Twice the HBM bandwidth: memory-bound parameters change (beta halves), GEMM peaks and samples do not.
+// Twice the HBM bandwidth: HBM-bound parameters change (beta halves), SM-bound ops, GEMM peaks and
+// compute-bound samples do not.
 TEST(Derive, TwiceTheHbmBandwidthChangesMemoryNotGemmPeaks) {
   const OrderedJson same = derive_profile(h200(), load_datasheet(kSheets + "h200.json"), kOpt);
   const OrderedJson x = derive_profile(h200(), load_datasheet(kExample), kOpt);
@@ -108,23 +110,57 @@ TEST(Derive, TwiceTheHbmBandwidthChangesMemoryNotGemmPeaks) {
   for (auto it = same["compute"]["peak_tflops"].begin(); it != same["compute"]["peak_tflops"].end(); ++it)
     for (const char* k : {"achieved", "datasheet"})
       EXPECT_EQ(x["compute"]["peak_tflops"][it.key()][k]["value"], it.value()[k]["value"]) << it.key() << " " << k;
-  for (auto it = same["compute"]["gemm"].begin(); it != same["compute"]["gemm"].end(); ++it)
-    EXPECT_EQ(x["compute"]["gemm"][it.key()]["samples"], it.value()["samples"]) << it.key();
+  // A GEMM sample slower than its operands at copy bandwidth is bound by its tensor cores and stays;
+  // one at copy bandwidth (a skinny shape) gets faster, by at most the HBM ratio.
+  const double copy_b = same["memory"]["copy"]["beta_s_per_byte"]["value"].get<double>();
+  int hbm_bound = 0, faster = 0;
+  for (auto it = same["compute"]["gemm"].begin(); it != same["compute"]["gemm"].end(); ++it) {
+    const double floor = it.value()["floor_s"]["value"].get<double>();
+    for (std::size_t i = 0; i < it.value()["samples"].size(); ++i) {
+      const auto& b = it.value()["samples"][i];
+      const double m = b["m"], n = b["n"], k = b["k"], t = b["median_s"];
+      const double got = x["compute"]["gemm"][it.key()]["samples"][i]["median_s"];
+      if (t - floor > (m * k + k * n + m * n) * elt_bytes(it.key()) * copy_b) {
+        EXPECT_EQ(got, t) << it.key() << " sample " << i;
+      } else {
+        ++hbm_bound;
+        // Not slower; no faster than its compute roofline (a tiny GEMM served from L2 stays).
+        EXPECT_LE(got, t) << it.key() << " sample " << i;
+        faster += got < t;
+        EXPECT_GE(got - floor, 0.5 * (t - floor) * (1 - 1e-12)) << it.key() << " sample " << i;
+      }
+    }
+  }
+  EXPECT_GE(hbm_bound, 1);
   EXPECT_EQ(x["attention"]["samples"][0]["fwd"]["value"], same["attention"]["samples"][0]["fwd"]["value"]);
   const double bw = same["memory"]["copy"]["bandwidth_Bps"]["value"].get<double>();
   EXPECT_EQ(x["memory"]["copy"]["bandwidth_Bps"]["value"].get<double>(), 2 * bw);
   EXPECT_EQ(x["memory"]["datasheet_bandwidth_Bps"]["value"].get<double>(), 9.6e12);
+  // An op at the copy's per-byte time or faster is HBM-bound and halves; one slower than the copy
+  // was bound by its SMs on the H200, and twice the HBM does not speed it up (max(copy / 2, beta)).
+  const double copy_beta = same["memory"]["copy"]["beta_s_per_byte"]["value"].get<double>();
+  int halved = 0, kept = 0;
   for (auto it = same["memory"]["ops"].begin(); it != same["memory"]["ops"].end(); ++it) {
     SCOPED_TRACE(it.key());
     const auto& o = x["memory"]["ops"][it.key()];
-    EXPECT_EQ(o["beta_s_per_byte"]["value"].get<double>(), 0.5 * it.value()["beta_s_per_byte"]["value"].get<double>());
+    const double b = it.value()["beta_s_per_byte"]["value"].get<double>();
+    const double want = b > copy_beta ? b : 0.5 * b;
+    EXPECT_EQ(o["beta_s_per_byte"]["value"].get<double>(), want);
+    (b > copy_beta ? kept : halved) += 1;
     EXPECT_EQ(o["alpha_s"]["value"], it.value()["alpha_s"]["value"]);
   }
+  // What the H200 measured: add runs at copy bandwidth, gelu (tanh) and layernorm (a reduction) do not.
+  EXPECT_LE(same["memory"]["ops"]["add"]["beta_s_per_byte"]["value"].get<double>(), copy_beta);
+  EXPECT_GT(same["memory"]["ops"]["gelu"]["beta_s_per_byte"]["value"].get<double>(), 1.2 * copy_beta);
+  EXPECT_GT(same["memory"]["ops"]["layernorm"]["beta_s_per_byte"]["value"].get<double>(), 1.5 * copy_beta);
+  EXPECT_GE(halved, 1);
+  EXPECT_GE(kept, 3);
   const auto xl = params(x["links"]), sl = params(same["links"]);  // host and datasheet links: not HBM
   ASSERT_EQ(xl.size(), sl.size());
   for (const auto& [path, q] : sl) EXPECT_EQ((*xl.at(path))["value"], (*q)["value"]) << path;
   const Profile px = Profile::from_json(x, "x"), ps = Profile::from_json(same, "same");
   EXPECT_LT(px.memory_bound_time_s(1 << 30, "add"), 0.6 * ps.memory_bound_time_s(1 << 30, "add"));
+  EXPECT_EQ(px.memory_bound_time_s(1 << 30, "layernorm"), ps.memory_bound_time_s(1 << 30, "layernorm"));
   EXPECT_EQ(px.gemm_time_s(8192, 8192, 8192, "bf16"), ps.gemm_time_s(8192, 8192, 8192, "bf16"));
   EXPECT_EQ(px.peak_tflops("bf16"), ps.peak_tflops("bf16"));
 }

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <random>
 
+#include "calibrate/derive_profile.hpp"
 #include "calibrate/fitter.hpp"
 #include "profile/profile.hpp"
 

@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "calibrate/derive_profile.hpp"
 #include "calibrate/fitter.hpp"
 #include "calibrate/raw.hpp"
 #include "profile/profile.hpp"

@@ -6,6 +6,7 @@
 
 #include "common/error.hpp"
 #include "common/json_reader.hpp"
+#include "profile/datasheet.hpp"
 #include "profile/profile.hpp"
 #include "tests/common/error_of.hpp"
 #include "tests/common/write_tmp.hpp"
@@ -118,11 +119,15 @@ TEST(Profile, DerivedProfilesScaleByTheDatasheet) {
           b200 = Profile::builtin("b200");
   EXPECT_NEAR(h100.memory_bandwidth_Bps() / h200.memory_bandwidth_Bps(), 3.35 / 4.8, 1e-9);
   EXPECT_NEAR(b200.memory_bandwidth_Bps() / h200.memory_bandwidth_Bps(), 8 / 4.8, 1e-9);
-  // Big GEMMs: the time above the launch floor scales by the peak ratio.
+  // Big GEMMs: the time above the launch floor scales by the per-SM peak ratio and the waves of
+  // 128x128 tiles: 8192^2 is 4,096 tiles, 32 waves on the H200's 132 SMs, 38 on the A100's 108.
   const double floor = h200.json()["compute"]["gemm"]["bf16"]["floor_s"]["value"].get<double>();
   const double t = h200.gemm_time_s(8192, 8192, 8192, "bf16");
+  ASSERT_EQ(find_datasheet("a100")->sm_count, 108);
+  ASSERT_EQ(find_datasheet("b200")->sm_count, 148);
   // (1%: 8192^3 was measured twice, and the geometric mean of scaled times differs slightly.)
-  EXPECT_NEAR(a100.gemm_time_s(8192, 8192, 8192, "bf16"), floor + (t - floor) * 989 / 312, 0.01 * t);
+  EXPECT_NEAR(a100.gemm_time_s(8192, 8192, 8192, "bf16"),
+              floor + (t - floor) * (38.0 / 32) * (989.0 / 132) / (312.0 / 108), 0.01 * t);
   EXPECT_NEAR(h100.gemm_time_s(8192, 8192, 8192, "bf16"), t, 1e-12);
   EXPECT_EQ(a100.link("nvlink").provenance, "datasheet");
   EXPECT_DOUBLE_EQ(1 / a100.link("nvlink").beta_s_per_byte, 300e9);
@@ -136,7 +141,9 @@ TEST(Profile, DerivedProfilesScaleByTheDatasheet) {
   EXPECT_EQ(bpk["tf32"]["datasheet"]["value"].get<double>(), 1125);
   const double f32 = h200.json()["compute"]["gemm"]["fp32"]["floor_s"]["value"].get<double>();
   const double t32 = h200.gemm_time_s(8192, 8192, 8192, "fp32");
-  EXPECT_NEAR(b200.gemm_time_s(8192, 8192, 8192, "fp32"), f32 + (t32 - f32) * 67 / 75, 1e-9 * t32);
+  // 28 waves on 148 SMs.
+  EXPECT_NEAR(b200.gemm_time_s(8192, 8192, 8192, "fp32"), f32 + (t32 - f32) * (28.0 / 32) * (67.0 / 132) / (75.0 / 148),
+              1e-9 * t32);
 }
 
 TEST(Profile, MalformedProfilesNameFileAndPath) {

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "common/error.hpp"
+#include "profile/profile_origin.hpp"
 #include "sim/collectives/collective.hpp"
 #include "sim/collectives/nccl_params.hpp"
 #include "sim/engine/engine.hpp"
@@ -256,6 +257,7 @@ ServingResult simulate_once(const ServingScenario& s, double rate_scale) {
   R.provenance["profile_gpu"] = p.gpu();
   R.provenance["profile_description"] = p.description();
   R.provenance["profile_parameters"] = p.parameters_state();
+  R.provenance["profile_origin"] = profile_origin(p);
   R.provenance["system"] = s.cluster.system.name;
   R.provenance["seed"] = s.serving.seed;
   R.provenance["arrivals"] = to_string(s.serving.arrivals.kind);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "profile/profile_origin.hpp"
 #include "workloads/training/contention.hpp"
 #include "workloads/training/energy_cost.hpp"
 #include "workloads/training/every_rank_step.hpp"
@@ -81,6 +82,7 @@ SimResult simulate_step(const Scenario& s, const SimOptions& opt) {
   // "edited" when the parameters no longer match the digest knee fit wrote (docs/calibration.md).
   r.provenance["profile_parameters"] = prof.parameters_state();
   if (!prof.derivation_datasheet().empty()) r.provenance["profile_datasheet"] = prof.derivation_datasheet();
+  r.provenance["profile_origin"] = profile_origin(prof);  // how its numbers were made (fitted, derived, edited)
   r.provenance["peak_tflops_datasheet"] = prof.peak_tflops(s.model.dtype);
   r.provenance["system"] = s.system.name;
   r.provenance["placement"] = [&] {
