@@ -100,10 +100,15 @@ struct Profile::Impl {
   struct GemmSample {
     std::array<double, 4> x;
     double median_s, log_tflops;
+    GemmRole role = GemmRole::none;  // from the label's first word LAYER.ROLE; batched: none
+    // log(median_s) less the mean log median of every sample at this shape (all roles): how this
+    // role's kernel differs from the shape's estimate without roles; 0 for role-less samples.
+    double log_role_ratio = 0;
   };
   struct GemmTable {
     double floor_s = 0, peak_tflops = 0;
     std::vector<GemmSample> samples;
+    bool has_role[4] = {false, false, false, false};  // indexed by GemmRole
   };
   // Fused: x = FLOPs of the forward pass, rates in TFLOP/s (forward; forward + backward).
   // Unfused: x = score elements b h s^2, rate in scores per second (forward; fb unused).
@@ -136,6 +141,33 @@ struct Profile::Impl {
 };
 
 namespace {
+const char* const kGemmRoles[] = {"none", "fwd", "bwd_data", "bwd_weight"};
+}  // namespace
+
+const char* to_string(GemmRole r) { return kGemmRoles[static_cast<int>(r)]; }
+
+GemmRole parse_gemm_role(const std::string& text, const std::string& what) {
+  for (int i = 0; i < 4; ++i)
+    if (text == kGemmRoles[i]) return static_cast<GemmRole>(i);
+  throw InputError(what + ": expected one of none, fwd, bwd_data, bwd_weight, got '" + text + "'");
+}
+
+namespace {
+
+// The role a GEMM sample's label gives it: LAYER.ROLE as its first word ("fc2.bwd_weight
+// hidden=12288 tokens=8192", "qkv.fwd h=4096 t=8192": what knee calibrate and the PyTorch data
+// write), ROLE one of fwd, bwd_data, bwd_weight; a first word without a dot ("square", "noise") is
+// role-less. A dotted first word naming no role is an error: a misspelt role would otherwise
+// silently time the sample as role-less.
+GemmRole role_of_label(const JsonObject& s, const std::string& label) {
+  const std::string word = label.substr(0, label.find(' '));
+  const auto dot = word.rfind('.');
+  if (dot == std::string::npos) return GemmRole::none;
+  const std::string role = word.substr(dot + 1);
+  for (int i = 1; i < 4; ++i)
+    if (role == kGemmRoles[i]) return static_cast<GemmRole>(i);
+  s.fail("label", "a first word LAYER.ROLE with ROLE one of fwd, bwd_data, bwd_weight, or one without a dot");
+}
 
 Profile::Impl::Curve read_curve(JsonObject o) {
   Profile::Impl::Curve c;
@@ -268,7 +300,7 @@ void read_compute(JsonObject c, Profile::Impl& p) {
       JsonObject s = a.object(i);
       const double m = static_cast<double>(s.integer("m", 1)), n = static_cast<double>(s.integer("n", 1)),
                    k = static_cast<double>(s.integer("k", 1));
-      s.string("label");
+      const GemmRole role = role_of_label(s, s.string("label"));
       const double med = s.positive("median_s");
       read_interval(s, "ci95_s", Sign::positive);
       s.integer("reps", 0);
@@ -277,9 +309,27 @@ void read_compute(JsonObject c, Profile::Impl& p) {
       s.string_or("ci_method", "");
       s.positive_or("other_run_median_s", 1);
       s.finish();
-      tab.samples.push_back({{0.0, std::log(m), std::log(n), std::log(k)}, med, std::log(2 * m * n * k / med / 1e12)});
+      tab.samples.push_back(
+          {{0.0, std::log(m), std::log(n), std::log(k)}, med, std::log(2 * m * n * k / med / 1e12), role});
+      tab.has_role[static_cast<int>(role)] = true;
     }
     t.finish();
+    // Each labelled sample against every sample at its shape (what gemm_time_s without a role
+    // returns there: the geometric mean of their medians).
+    for (auto& smp : tab.samples) {
+      if (smp.role == GemmRole::none) continue;
+      double lsum = 0;
+      int cnt = 0;
+      for (const auto& o : tab.samples) {
+        double d2 = 0;
+        for (std::size_t i = 0; i < 4; ++i) d2 += (o.x[i] - smp.x[i]) * (o.x[i] - smp.x[i]);
+        if (d2 < 1e-12) {
+          lsum += std::log(o.median_s);
+          ++cnt;
+        }
+      }
+      smp.log_role_ratio = std::log(smp.median_s) - lsum / cnt;
+    }
     p.gemm[it.key()] = std::move(tab);
   }
   gemm.finish();
@@ -537,6 +587,62 @@ double interpolate_gemm(const Profile::Impl::GemmTable& tab, const std::array<do
   return std::max({t, roof, tab.floor_s});
 }
 
+// The same GEMM as interpolate_gemm, timed for one role of a layer's GEMMs (docs/calibration.md,
+// "GEMM roles"). Where the role measured this shape: the role's (geometric mean) median. Elsewhere
+// the role-less estimate g(x) times exp(c(x)), c the inverse-squared-distance average over the
+// role's 8 nearest samples of their log_role_ratio (log of the sample's median over the mean of
+// all samples at its shape); then kept inside the monotone envelope of the role's and the
+// role-less samples, above the roofline and the floor. Why a ratio and not the role's samples
+// alone: the shape dependence (tiles, waves, launch) is learnt from every sample, and a role adds
+// only what it measurably does differently where it can be compared at the same shape; a role
+// sample measured at a shape no other sample has carries ratio 0 (nothing to compare), so it pulls
+// the correction towards none. The correction is used only within 4x of a sample of the role
+// (the table's own reach), and a table with no sample of the role gives the role-less result.
+double interpolate_gemm_role(const Profile::Impl::GemmTable& tab, const std::array<double, 4>& x, double flops,
+                             double roof, GemmRole role) {
+  const double g = interpolate_gemm(tab, x, flops, roof);
+  if (role == GemmRole::none || !tab.has_role[static_cast<int>(role)]) return g;
+  auto d2_of = [&](const Profile::Impl::GemmSample& s) {
+    double d2 = 0;
+    for (std::size_t i = 0; i < 4; ++i) d2 += (x[i] - s.x[i]) * (x[i] - s.x[i]);
+    return d2;
+  };
+  std::vector<std::pair<double, const Profile::Impl::GemmSample*>> near;
+  for (const auto& s : tab.samples)
+    if (s.role == role) near.push_back({d2_of(s), &s});
+  const std::size_t kn = std::min<std::size_t>(8, near.size());
+  std::partial_sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(kn), near.end(),
+                    [](auto& a, auto& b) { return a.first < b.first || (a.first == b.first && a.second < b.second); });
+  if (near[0].first < 1e-12) {  // measured by this role: its own median
+    double lsum = 0;
+    int cnt = 0;
+    for (std::size_t i = 0; i < near.size() && near[i].first < 1e-12; ++i, ++cnt)
+      lsum += std::log(near[i].second->median_s);
+    return std::exp(lsum / cnt);
+  }
+  if (std::sqrt(near[0].first) > std::log(4.0)) return g;  // no sample of the role near enough
+  double wsum = 0, csum = 0;
+  for (std::size_t i = 0; i < kn; ++i) {
+    const double w = 1 / near[i].first;
+    wsum += w;
+    csum += w * near[i].second->log_role_ratio;
+  }
+  double t = g * std::exp(csum / wsum);
+  double lower = 0, upper = INFINITY;
+  for (const auto& s : tab.samples) {
+    if (s.role != role && s.role != GemmRole::none) continue;
+    bool inside = true, contains = true;
+    for (std::size_t i = 0; i < 4; ++i) {
+      inside = inside && s.x[i] <= x[i];
+      contains = contains && s.x[i] >= x[i];
+    }
+    if (inside) lower = std::max(lower, s.median_s);
+    if (contains) upper = std::min(upper, s.median_s);
+  }
+  t = std::min(std::max(t, lower), upper);
+  return std::max({t, roof, tab.floor_s});
+}
+
 // Log rate at log x `lx`, piecewise-linear between samples sorted by log_x, constant beyond both
 // ends; `rate` picks the sample's log rate (forward or forward + backward).
 template <class Rate>
@@ -633,7 +739,8 @@ std::vector<std::string> Profile::gemm_dtypes() const {
   return v;
 }
 
-double Profile::gemm_time_s(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dtype) const {
+double Profile::gemm_time_s(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dtype,
+                            GemmRole role) const {
   auto it = impl_->gemm.find(dtype);
   if (it == impl_->gemm.end())
     impl_->fail("$.compute.gemm." + dtype, "a dtype this profile has (" + key_list(gemm_dtypes()) + ")",
@@ -646,7 +753,7 @@ double Profile::gemm_time_s(std::int64_t m, std::int64_t n, std::int64_t k, cons
   const double flops = 2 * dm * dn * dk;
   const double bytes = (dm * dk + dk * dn + dm * dn) * elt_bytes(dtype);
   const double roof = std::max(flops / (tab.peak_tflops * 1e12), bytes / memory_bandwidth_Bps());
-  return interpolate_gemm(tab, {0.0, std::log(dm), std::log(dn), std::log(dk)}, flops, roof);
+  return interpolate_gemm_role(tab, {0.0, std::log(dm), std::log(dn), std::log(dk)}, flops, roof, role);
 }
 
 bool Profile::has_batched_gemm(const std::string& dtype) const { return impl_->batched.count(dtype) > 0; }
@@ -674,9 +781,10 @@ double Profile::batched_gemm_time_s(std::int64_t batch, std::int64_t m, std::int
   return interpolate_gemm(tab, {std::log(db), std::log(dm), std::log(dn), std::log(dk)}, flops, roof);
 }
 
-double Profile::gemm_tflops(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dtype) const {
-  return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) / gemm_time_s(m, n, k, dtype) /
-         1e12;
+double Profile::gemm_tflops(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dtype,
+                            GemmRole role) const {
+  return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) /
+         gemm_time_s(m, n, k, dtype, role) / 1e12;
 }
 
 double Profile::memory_bound_time_s(double bytes_moved, const std::string& op) const {

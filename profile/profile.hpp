@@ -28,6 +28,16 @@ struct CommInterference {
   std::string note;  // where the costs and sm_count came from, in words
 };
 
+// Which GEMM of a linear layer a call is (docs/calibration.md, "GEMM roles"): the forward
+// product (fwd: Y = X W^T), the input gradient (bwd_data: dX = dY W) or the weight gradient
+// (bwd_weight: dW = dY^T X); none: a GEMM of no stated role, timed from every sample alike. A
+// profile's sample carries a role when its label's first word is LAYER.ROLE ("fc2.bwd_weight
+// hidden=12288 tokens=8192").
+enum class GemmRole { none, fwd, bwd_data, bwd_weight };
+const char* to_string(GemmRole);
+// Throws InputError "WHAT: expected one of none, fwd, bwd_data, bwd_weight, got 'TEXT'".
+GemmRole parse_gemm_role(const std::string& text, const std::string& what);
+
 class Profile {
  public:
   // Strict: unknown keys, wrong types, negative times are InputErrors naming the file and $.path.
@@ -56,8 +66,16 @@ class Profile {
   // (log m, log n, log k), kept inside the monotone envelope of the samples (no faster than a
   // sample it contains, no slower than one containing it), never faster than the roofline, never
   // shorter than the launch floor; shapes far from every sample (> 4x) use roofline + floor.
-  double gemm_time_s(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dtype) const;
-  double gemm_tflops(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dtype) const;
+  // With a role (GemmRole::none: exactly the above), a shape the role measured returns the role's
+  // own median; elsewhere the estimate above times a correction, interpolated the same way over
+  // the role's samples within 4x, of how each of them differs from all samples at its shape; kept
+  // inside the envelope of the role's and the role-less samples, the roofline and the floor. A
+  // table without samples of the role gives the role-less result (docs/calibration.md, "GEMM
+  // roles").
+  double gemm_time_s(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dtype,
+                     GemmRole role = GemmRole::none) const;
+  double gemm_tflops(std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dtype,
+                     GemmRole role = GemmRole::none) const;
   std::vector<std::string> gemm_dtypes() const;
   // The peak that MFU is measured against: the datasheet's tensor peak for `dtype` when the
   // profile records one ($.compute.peak_tflops.<dtype>.datasheet), else the achieved peak, else

@@ -92,8 +92,16 @@ void add_calibrate(py::module_& m) {
       .def_property_readonly("name", &Profile::name)
       .def_property_readonly("gpu", &Profile::gpu)
       .def_property_readonly("parameters_state", &Profile::parameters_state)
-      .def("gemm_time_s", &Profile::gemm_time_s, py::arg("m"), py::arg("n"), py::arg("k"), py::arg("dtype"))
-      .def("gemm_tflops", &Profile::gemm_tflops, py::arg("m"), py::arg("n"), py::arg("k"), py::arg("dtype"))
+      .def(
+          "gemm_time_s",
+          [](const Profile& p, std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dtype,
+             const std::string& role) { return p.gemm_time_s(m, n, k, dtype, parse_gemm_role(role, "role")); },
+          py::arg("m"), py::arg("n"), py::arg("k"), py::arg("dtype"), py::arg("role") = "none")
+      .def(
+          "gemm_tflops",
+          [](const Profile& p, std::int64_t m, std::int64_t n, std::int64_t k, const std::string& dtype,
+             const std::string& role) { return p.gemm_tflops(m, n, k, dtype, parse_gemm_role(role, "role")); },
+          py::arg("m"), py::arg("n"), py::arg("k"), py::arg("dtype"), py::arg("role") = "none")
       .def("gemm_dtypes", &Profile::gemm_dtypes)
       .def("batched_gemm_time_s", &Profile::batched_gemm_time_s, py::arg("batch"), py::arg("m"), py::arg("n"),
            py::arg("k"), py::arg("dtype"))

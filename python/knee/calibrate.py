@@ -62,12 +62,15 @@ class Profile:
         after knee fit wrote the profile) or "no digest" (docs/calibration.md, "Edited profiles")."""
         return self._p.parameters_state
 
-    def gemm_time_s(self, m, n, k, dtype="bf16"):
-        """Seconds of C[m,n] = A[m,k] B[k,n], launch floor included."""
-        return self._p.gemm_time_s(*self._mnk(m, n, k), _args.string("gemm_time_s", "dtype", dtype))
+    def gemm_time_s(self, m, n, k, dtype="bf16", role="none"):
+        """Seconds of C[m,n] = A[m,k] B[k,n], launch floor included; `role` one of "none", "fwd",
+        "bwd_data", "bwd_weight" (docs/calibration.md, "GEMM roles")."""
+        return self._p.gemm_time_s(*self._mnk(m, n, k), _args.string("gemm_time_s", "dtype", dtype),
+                                   _args.string("gemm_time_s", "role", role))
 
-    def gemm_tflops(self, m, n, k, dtype="bf16"):
-        return self._p.gemm_tflops(*self._mnk(m, n, k), _args.string("gemm_tflops", "dtype", dtype))
+    def gemm_tflops(self, m, n, k, dtype="bf16", role="none"):
+        return self._p.gemm_tflops(*self._mnk(m, n, k), _args.string("gemm_tflops", "dtype", dtype),
+                                   _args.string("gemm_tflops", "role", role))
 
     def gemm_dtypes(self):
         return self._p.gemm_dtypes()

@@ -87,6 +87,17 @@ def test_bad_profiles(h200_json):
         knee.Profile.load("/nonexistent/p.json")
 
 
+def test_gemm_role(h200_json):
+    """A role at a shape it measured is that role's median (docs/calibration.md, "GEMM roles")."""
+    p = knee.Profile.builtin("h200")
+    for s in h200_json["compute"]["gemm"]["bf16"]["samples"]:
+        if s["label"].startswith("fc1.fwd hidden=2048 tokens=8192"):
+            assert p.gemm_time_s(s["m"], s["n"], s["k"], "bf16", role="fwd") == pytest.approx(s["median_s"], rel=1e-12)
+    assert p.gemm_time_s(4096, 4096, 4096, "fp16", role="bwd_weight") == p.gemm_time_s(4096, 4096, 4096, "fp16")
+    with pytest.raises(knee.InputError, match="role: expected one of none, fwd, bwd_data, bwd_weight, got 'dgrad'"):
+        p.gemm_time_s(8192, 8192, 2048, "bf16", role="dgrad")
+
+
 def test_fit_equals_cli(src_dir, knee_bin, tmp_path):
     raw1, raw2 = src_dir / RAW / "micro.json", src_dir / RAW / "run2/micro.json"
     out = tmp_path / "h200.json"
