@@ -1,10 +1,12 @@
-// knee report: a self-contained HTML capacity-planning report from `knee sweep --json` output.
+// knee report: a self-contained HTML capacity-planning report from `knee sweep --json` output, or a
+// cluster report from `knee simulate CLUSTER.json --json` (or a placement study).
 #include <fstream>
 #include <iostream>
 
 #include "cli/command.hpp"
 #include "common/json_reader.hpp"
 #include "metrics/report.hpp"
+#include "metrics/report_cluster.hpp"
 
 namespace knee::cli {
 namespace {
@@ -26,8 +28,14 @@ int run_report(const Args& args) {
                      ": expected a sweep result (knee sweep --json), got a scenario: run `knee sweep " + path +
                      " --gpus 64,256,1024 --json > sweep.json` first (--gpus: the GPU counts to study), then "
                      "knee report sweep.json --out report.html");
+  // A cluster file (jobs sharing a cluster) instead of its result.
+  if (doc.is_object() && doc.contains("jobs") && !doc.contains("cluster"))
+    throw InputError("knee report: " + path +
+                     ": expected a cluster result (knee simulate CLUSTER.json --json) or a placement study (knee "
+                     "sweep CLUSTER.json --placements packed,spread --json), got a cluster file: run `knee simulate " +
+                     path + " --json > cluster.json` first, then knee report cluster.json --out report.html");
   ReportContext ctx{path, command_line(), args.value_or("question", "")};
-  std::string html = render_report_html(doc, ctx);
+  std::string html = is_cluster_report_input(doc) ? render_cluster_report_html(doc, ctx) : render_report_html(doc, ctx);
   std::ofstream f(*out, std::ios::binary);
   if (!f) throw InputError("knee report: --out: expected a writable file, got '" + *out + "'");
   f << html;
@@ -36,8 +44,10 @@ int run_report(const Args& args) {
   return 0;
 }
 
-KNEE_COMMAND("report", "write a self-contained HTML capacity-planning report from a sweep",
-             "SWEEP.json --out report.html [--question TEXT]",
+KNEE_COMMAND("report",
+             "write a self-contained HTML capacity-planning report from a sweep, or a cluster report (per-job "
+             "slowdown, hot links) from a cluster result or placement study",
+             "SWEEP.json|CLUSTER_RESULT.json --out report.html [--question TEXT]",
              {{"out", true, "HTML file to write"},
               {"question", true, "the question the study answers (default: derived from the sweep)"}},
              run_report);

@@ -8,6 +8,7 @@
 #include "common/parse.hpp"
 #include "common/printf.hpp"
 #include "metrics/format.hpp"
+#include "metrics/report_html.hpp"
 #include "metrics/report_study.hpp"
 #include "metrics/svg_chart.hpp"
 
@@ -21,28 +22,10 @@ using namespace report_detail;
 std::string fmt(double v, const char* f) { return std::isfinite(v) ? printf_double(f, v) : "-"; }
 std::string gpus_of(double gpus) { return format_count(gpus) + " GPUs"; }
 
-std::string kv_table(const Json& j) {
-  std::string o = "<table class=\"kv\">";
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    std::string v = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
-    if (it.value().is_object()) v = it.value().dump(1);
-    o += "<tr><th>" + html_escape(it.key()) + "</th><td><code>" + html_escape(v) + "</code></td></tr>";
-  }
-  return o + "</table>";
-}
+using report_html::kv_table;
 
 std::string section_head(const Study& s) {
-  std::string h = R"(<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>knee capacity-planning report</title>
-<style>
-body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#f4f4f4}table.kv td,table.kv th{text-align:left}.bad{color:#999}.knee{background:#fde2e2}
-.note{background:#f7f7e8;padding:.6em 1em;border-left:4px solid #cc9}code{font-size:90%}figure{margin:1em 0}
-figure svg{display:block;width:100%;height:auto}
-</style></head><body>
-<h1>Capacity-planning report</h1>
-)";
+  std::string h = report_html::page_head("knee capacity-planning report", "Capacity-planning report");
   h += "<p class=\"note\"><b>Simulated, not measured.</b> Every figure below comes from knee's event-driven simulation "
        "with the calibration profile named under <i>Provenance</i>. Baseline: " +
        gpus_of(s.baseline) + ". Mode: <b>" + s.mode + " scaling</b> (" +
@@ -447,7 +430,7 @@ std::string section_provenance(const Json& sweep, const Study& s) {
 
 std::string section_reproducibility(const Json& sweep, const ReportContext& ctx) {
   Json repro = Json::object();
-  repro["report_made_by"] = std::string("knee ") + knee_version() + " (" + knee_git_revision() + ")";
+  repro["report_made_by"] = report_html::made_by();
   repro["report_command"] = ctx.command_line;
   repro["sweep_file"] = ctx.source;
   for (const char* k : {"version", "git_revision", "command_line", "seed"})

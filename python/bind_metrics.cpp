@@ -4,6 +4,7 @@
 #include "metrics/analysis_overlay.hpp"
 #include "metrics/claim_audit.hpp"
 #include "metrics/report.hpp"
+#include "metrics/report_cluster.hpp"
 #include "metrics/run_analysis.hpp"
 #include "metrics/run_analysis_schema.hpp"
 #include "metrics/run_input.hpp"
@@ -18,7 +19,9 @@ py::bytes render_report(const std::string& sweep_text, const std::string& source
   std::string html;
   {
     py::gil_scoped_release release;
-    html = render_report_html(parse_json_text(sweep_text, source), ReportContext{source, command_line, question});
+    const Json doc = parse_json_text(sweep_text, source);
+    const ReportContext ctx{source, command_line, question};
+    html = is_cluster_report_input(doc) ? render_cluster_report_html(doc, ctx) : render_report_html(doc, ctx);
   }
   return py::bytes(html);
 }

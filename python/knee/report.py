@@ -18,10 +18,12 @@ def _sweep_source(what, sweep):
                 return f.read().decode("utf-8", errors="replace"), path
         except OSError:
             raise InputError(f"{path}: expected a readable JSON file, got no such file or no permission") from None
+    if hasattr(sweep, "to_dict") and hasattr(sweep, "jobs"):  # a knee.ClusterResult: the cluster report
+        return _args.json_text(what, "sweep", sweep.to_dict()), "<ClusterResult>"
     attrs = getattr(sweep, "attrs", None)
     if isinstance(attrs, dict) and isinstance(attrs.get("sweep_json"), dict):
         return _args.json_text(what, "sweep", attrs["sweep_json"]), "<DataFrame>"
-    raise InputError(f"{what}: sweep: expected a knee.sweep DataFrame, a sweep dict or a sweep JSON path, "
+    raise InputError(f"{what}: sweep: expected a knee.sweep DataFrame, a knee.ClusterResult, a sweep dict or a sweep JSON path, "
                      f"got {type(sweep).__name__}")
 
 
@@ -29,7 +31,8 @@ def report(sweep, out="report.html", question=None):
     """Writes the HTML report of `knee report SWEEP.json --out OUT [--question TEXT]`.
 
     sweep: a DataFrame from knee.sweep (its attrs["sweep_json"]), a dict or the path of
-    `knee sweep --json` output. out: the file to write (None: return the HTML as a string instead).
+    `knee sweep --json` output; or a knee.ClusterResult (or its dict, or a cluster result or placement
+    study file) for the cluster report (docs/workloads.md, "Jobs sharing a cluster"). out: the file to write (None: return the HTML as a string instead).
     question: the question the study answers (default: derived from the sweep).
     Returns the path written (pathlib.Path) or, with out=None, the HTML.
     """

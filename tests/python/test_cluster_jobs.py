@@ -50,3 +50,12 @@ def test_cluster_dict_and_bad_input(example, tmp_path):
         assert knee.simulate(str(f)).jobs[0]["nodes"] == [0, 1]
     finally:
         os.chdir(cwd)
+
+
+def test_cluster_report_from_a_result(example):
+    """knee.report on a ClusterResult is the cluster report of `knee report` (docs/workloads.md)."""
+    r = knee.simulate(str(example))
+    html = knee.report(r, out=None)
+    worst = max(r.jobs, key=lambda j: j["slowdown"])
+    assert "<h1>Cluster report</h1>" in html
+    assert f"Sharing the cluster slows <b>{worst['name']}</b> most: <b>{worst['slowdown']:.3f}x</b>" in html

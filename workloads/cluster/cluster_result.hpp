@@ -13,12 +13,13 @@ struct JobResult {
   std::string name, placement;      // placement as written ("packed", "random (seed 3)", "nodes 0-1")
   std::vector<std::int64_t> nodes;  // in rank order
   std::int64_t gpus = 0;
-  bool fits = true;                    // its memory fits its GPUs (simulated either way)
-  double alone_step_time_s = 0;        // the job by itself on the cluster, on its nodes
-  double together_step_time_s = 0;     // with every job on the one network
-  double slowdown = 1;                 // together / alone
-  double alone_switch_link_bytes = 0;  // bytes the job alone sends over links between switches
-  std::string alone_busiest_link;      // "from -> to" of its alone run ("" when no link carried bytes)
+  bool fits = true;                     // its memory fits its GPUs (simulated either way)
+  double alone_step_time_s = 0;         // the job by itself on the cluster, on its nodes
+  double together_step_time_s = 0;      // with every job on the one network
+  double slowdown = 1;                  // together / alone
+  double alone_switch_link_bytes = 0;   // bytes the job alone sends over links between switches
+  std::string alone_busiest_link;       // "from -> to" of its alone run ("" when no link carried bytes)
+  std::string profile, profile_origin;  // its scenario's profile and how it was made (profile_origin.hpp)
 };
 
 struct ClusterResult {

@@ -23,6 +23,9 @@ const std::vector<JobColumn>& job_columns() {
        [](const J& j) { return OJ(j.alone_switch_link_bytes); }},
       {"alone_busiest_link", "", "the directed link busiest in its alone run (from -> to)",
        [](const J& j) { return OJ(j.alone_busiest_link); }},
+      {"profile", "", "the calibration profile its kernels are timed from", [](const J& j) { return OJ(j.profile); }},
+      {"profile_origin", "", "how that profile was made: fitted, derived (from what, by what), edited",
+       [](const J& j) { return OJ(j.profile_origin); }},
   };
   return c;
 }

@@ -1,6 +1,7 @@
 // A cluster file's jobs alone and together (cluster_sim.hpp).
 #include "workloads/cluster/cluster_sim.hpp"
 
+#include "profile/profile_origin.hpp"
 #include "workloads/cluster/placement.hpp"
 
 namespace knee::cluster {
@@ -33,6 +34,9 @@ ClusterResult simulate_cluster(const ClusterFile& c) {
     J.alone_step_time_s = alone.step_time_s[0];
     J.alone_switch_link_bytes = alone.switch_link_bytes;
     if (!alone.links.empty()) J.alone_busiest_link = alone.links[0].from + " -> " + alone.links[0].to;
+    const Profile prof = load_scenario_profile(j.scenario);
+    J.profile = prof.name();
+    J.profile_origin = profile_origin(prof);
     r.jobs.push_back(std::move(J));
   }
   const JobsRun together = simulate_jobs(all, topo);
