@@ -94,6 +94,7 @@ Topology::Topology(const Topology& o)
       name_end_(o.name_end_),
       name_pool_(o.name_pool_),
       links_(o.links_),
+      failed_(o.failed_),
       gpus_(o.gpus_),
       gpus_per_node_(o.gpus_per_node_),
       system_(o.system_),
@@ -142,6 +143,13 @@ std::uint32_t Topology::add_link(std::uint32_t a, std::uint32_t b, BytesPerSec b
   links_.push_back({a, b, bw_ab, bw_ba, lat, c});
   invalidate_cache();
   return static_cast<std::uint32_t>(links_.size() - 1);
+}
+
+void Topology::fail_link(std::uint32_t l) {
+  if (l >= links_.size()) throw std::out_of_range("Topology::fail_link: bad link id");
+  failed_.resize(links_.size(), false);
+  failed_[l] = true;
+  invalidate_cache();
 }
 
 void Topology::invalidate_cache() {
@@ -209,13 +217,17 @@ void Topology::ensure_adjacency() const {
   edges.reserve(2 * links_.size());
   props.reserve(2 * links_.size());
   // Sorted by (source, link id): counting sort by source over links in id order.
+  // Failed links are left out.
   std::vector<std::uint32_t> deg(kind_.size() + 1, 0);
-  for (const auto& l : links_) ++deg[l.a + 1], ++deg[l.b + 1];
+  std::size_t live = 0;
+  for (std::uint32_t i = 0; i < links_.size(); ++i)
+    if (!link_failed(i)) ++deg[links_[i].a + 1], ++deg[links_[i].b + 1], ++live;
   for (std::size_t i = 1; i < deg.size(); ++i) deg[i] += deg[i - 1];
-  edges.resize(2 * links_.size());
-  props.resize(2 * links_.size());
+  edges.resize(2 * live);
+  props.resize(2 * live);
   std::vector<std::uint32_t> pos(deg.begin(), deg.end() - 1);
   for (std::uint32_t i = 0; i < links_.size(); ++i) {
+    if (link_failed(i)) continue;
     const auto& l = links_[i];
     edges[pos[l.a]] = {l.a, l.b};
     props[pos[l.a]++] = i;
@@ -267,7 +279,17 @@ struct DistVisitor : boost::default_bfs_visitor {
 std::vector<std::uint32_t> Topology::route_by_search(std::uint32_t src, std::uint32_t dst,
                                                      std::uint64_t flow_hash) const {
   if (src >= kind_.size() || dst >= kind_.size()) throw std::out_of_range("Topology::route: bad node id");
-  if (src == dst) return {};
+  std::vector<std::uint32_t> path;
+  if (src == dst) return path;
+  if (!search_route(src, dst, flow_hash, path))
+    throw std::runtime_error("Topology::route: " + name(dst) + " is unreachable from " + name(src));
+  return path;
+}
+
+bool Topology::search_route(std::uint32_t src, std::uint32_t dst, std::uint64_t flow_hash,
+                            std::vector<std::uint32_t>& path) const {
+  path.clear();
+  if (src == dst) return true;
   auto& c = *cache_;
   std::lock_guard<std::mutex> lock(c.mu);
   ensure_adjacency();
@@ -314,7 +336,6 @@ std::vector<std::uint32_t> Topology::route_by_search(std::uint32_t src, std::uin
     return best;
   };
 
-  std::vector<std::uint32_t> path;
   std::uint32_t cur = src, hop = 0;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> cand;  // (link, next node)
   // First hop: the neighbour(s) with the least distance.
@@ -326,7 +347,7 @@ std::vector<std::uint32_t> Topology::route_by_search(std::uint32_t src, std::uin
     if (d < best) best = d, cand.clear();
     if (d == best) cand.push_back({g[e], w});
   }
-  if (cand.empty()) throw std::runtime_error("Topology::route: " + name(dst) + " is unreachable from " + name(src));
+  if (cand.empty()) return false;
   std::uint32_t remaining = best;
   while (true) {
     auto [l, next] = cand[ecmp_hash(src, dst, flow_hash, hop) % cand.size()];
@@ -342,15 +363,58 @@ std::vector<std::uint32_t> Topology::route_by_search(std::uint32_t src, std::uin
     if (cand.empty()) throw std::runtime_error("Topology::route: internal error: no next hop");
     --remaining;
   }
-  return path;
+  return true;
+}
+
+bool Topology::relayed_route(std::uint32_t src, std::uint32_t dst, std::uint64_t h,
+                             std::vector<std::uint32_t>& path) const {
+  // A node, then (a GPU of a built fabric) the other GPUs of its server from the next local index on.
+  auto with_peers = [&](std::uint32_t n) {
+    std::vector<std::uint32_t> v{n};
+    if (kind_[n] != NodeKind::gpu || gpus_per_node_ < 2 || n >= gpus_.size() || gpus_[n] != n) return v;
+    const std::uint32_t G = gpus_per_node_, base = n / G * G;
+    for (std::uint32_t k = 1; k < G; ++k) v.push_back(gpus_[base + (n - base + k) % G]);
+    return v;
+  };
+  const auto A = with_peers(src), B = with_peers(dst);
+  std::vector<std::uint32_t> leg1, mid, leg3;
+  for (int relays = 1; relays <= 2; ++relays)
+    for (std::uint32_t a : A)
+      for (std::uint32_t b : B) {
+        if (int(a != src) + int(b != dst) != relays || a == b) continue;
+        if (!search_route(src, a, h, leg1) || !search_route(a, b, h, mid) || !search_route(b, dst, h, leg3)) continue;
+        path = leg1;
+        path.insert(path.end(), mid.begin(), mid.end());
+        path.insert(path.end(), leg3.begin(), leg3.end());
+        return true;
+      }
+  path.clear();
+  return false;
+}
+
+bool Topology::try_route(std::uint32_t src, std::uint32_t dst, std::uint64_t flow_hash,
+                         std::vector<std::uint32_t>* path) const {
+  if (src >= kind_.size() || dst >= kind_.size()) throw std::out_of_range("Topology::route: bad node id");
+  if (failed_.empty()) {
+    if (layout_ && kind_[src] == NodeKind::gpu && kind_[dst] == NodeKind::gpu) {
+      *path = structured_route(src, dst, flow_hash);
+      return true;
+    }
+    return search_route(src, dst, flow_hash, *path);
+  }
+  return search_route(src, dst, flow_hash, *path) || relayed_route(src, dst, flow_hash, *path);
 }
 
 // ---- structured routing -----------------------------------------------------------------------
 std::vector<std::uint32_t> Topology::route(std::uint32_t src, std::uint32_t dst, std::uint64_t flow_hash) const {
   if (src >= kind_.size() || dst >= kind_.size()) throw std::out_of_range("Topology::route: bad node id");
-  if (layout_ && kind_[src] == NodeKind::gpu && kind_[dst] == NodeKind::gpu)
+  if (failed_.empty() && layout_ && kind_[src] == NodeKind::gpu && kind_[dst] == NodeKind::gpu)
     return structured_route(src, dst, flow_hash);
-  return route_by_search(src, dst, flow_hash);
+  if (failed_.empty()) return route_by_search(src, dst, flow_hash);
+  std::vector<std::uint32_t> path;
+  if (!try_route(src, dst, flow_hash, &path))
+    throw std::runtime_error("Topology::route: " + name(dst) + " is unreachable from " + name(src));
+  return path;
 }
 
 std::vector<std::uint32_t> Topology::structured_route(std::uint32_t src, std::uint32_t dst, std::uint64_t h) const {

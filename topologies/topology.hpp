@@ -101,6 +101,20 @@ class Topology {
                                              std::uint64_t flow_hash) const;
   TimePs path_latency_ps(const std::vector<std::uint32_t>& path) const;
 
+  // ---- failed links (every-rank mode's simulation.failed_links / failed_nics) -------------------
+  // A failed link carries no traffic. With any, route() searches shortest paths over the links
+  // left (the rules and ECMP hashing above, as route_by_search; structured routes are not used),
+  // and where that finds no path it relays a GPU's traffic over NVLink through a peer GPU of its
+  // server and that peer's NIC (NCCL's PXN): at the source the peers tried are local index +1,
+  // +2, ... (cyclic), at the destination likewise, one relay before two, the first that works.
+  // Bisection and max-flow ignore failures.
+  void fail_link(std::uint32_t link_id);
+  bool link_failed(std::uint32_t link_id) const { return !failed_.empty() && failed_[link_id]; }
+  bool has_failed_links() const { return !failed_.empty(); }
+  // route() without throwing when dst is unreachable (returns false, `path` empty).
+  bool try_route(std::uint32_t src_node, std::uint32_t dst_node, std::uint64_t flow_hash,
+                 std::vector<std::uint32_t>* path) const;
+
   // ---- analysis ---------------------------------------------------------------------------
   // Every endpoint (GPU, host) can reach every other under the routing rules.
   bool connected() const;
@@ -131,12 +145,15 @@ class Topology {
  private:
   std::vector<std::uint32_t> structured_route(std::uint32_t src, std::uint32_t dst, std::uint64_t h) const;
   void ensure_adjacency() const;
+  bool search_route(std::uint32_t src, std::uint32_t dst, std::uint64_t h, std::vector<std::uint32_t>& path) const;
+  bool relayed_route(std::uint32_t src, std::uint32_t dst, std::uint64_t h, std::vector<std::uint32_t>& path) const;
   void invalidate_cache();  // after a structural change (tables are built lazily)
 
   std::vector<NodeKind> kind_;
   std::vector<std::uint32_t> name_end_;  // names packed in name_pool_, node i ends at name_end_[i]
   std::string name_pool_;
   std::vector<Link> links_;
+  std::vector<bool> failed_;  // per link; empty when none failed
   std::vector<std::uint32_t> gpus_;
   std::size_t count_[4] = {0, 0, 0, 0};
   std::uint32_t gpus_per_node_ = 1;

@@ -49,4 +49,24 @@ P
 "$knee" simulate "$tmp/bad2.json" 2> "$tmp/err"; rc=$?
 [ $rc -eq 2 ] || fail "every_rank \"yes\" exit $rc, expected 2"
 grep -q '\$.simulation.every_rank' "$tmp/err" || fail "error: $(cat $tmp/err)"
+
+# A failed NIC runs every rank by itself and says so; a GPU cut off from its tp group (its NVLink
+# and its NIC down) is one line naming the entry, exit 2.
+python3 - "$tmp/s.json" "$tmp/nic.json" "$tmp/cut.json" <<'P'
+import json, sys
+j = json.load(open(sys.argv[1])); j["simulation"] = {"failed_nics": [{"node": 1, "gpu": 2}]}
+json.dump(j, open(sys.argv[2], "w"))
+j["simulation"] = {"failed_links": [{"between": ["s0.gpu3", "s0.nvswitch"]}], "failed_nics": [{"node": 0, "gpu": 3}]}
+json.dump(j, open(sys.argv[3], "w"))
+P
+"$knee" simulate "$tmp/nic.json" --json > "$tmp/n.json" || fail "failed NIC exit $?"
+python3 - "$tmp/n.json" <<'P' || fail "failed NIC result"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["folded"] is False and r["every_rank"]["why"].startswith("failed NICs"), r["every_rank"]["why"]
+P
+"$knee" simulate "$tmp/cut.json" 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] || fail "cut-off tp group exit $rc, expected 2"
+grep -q 'cut.json: \$.simulation.failed_nics\[0\]: expected failed links and NICs that leave every parallel group connected, got the tp group of ranks \[0, 1, 2, 3, 4, 5, 6, 7\] cut off' "$tmp/err" || fail "error: $(cat $tmp/err)"
+[ $(wc -l < "$tmp/err") -eq 1 ] || fail "cut-off error is not one line"
 echo OK

@@ -42,6 +42,11 @@ JobsRun simulate_jobs(const std::vector<JobOnCluster>& jobs, const Topology& clu
       throw_input_error(s.source, "$.simulation.degraded_links",
                         "none in a job of a cluster file (not simulated there yet)",
                         std::to_string(s.simulation.degraded_links.size()) + " entries");
+    if (s.simulation.has_failures())
+      throw_input_error(
+          s.source, s.simulation.failed_links.empty() ? "$.simulation.failed_nics" : "$.simulation.failed_links",
+          "none in a job of a cluster file (not simulated there yet)",
+          std::to_string(s.simulation.failed_links.size() + s.simulation.failed_nics.size()) + " entries");
     if (j.gpus.size() != static_cast<std::size_t>(s.gpus))
       throw std::logic_error("simulate_jobs: a GPU map of " + std::to_string(j.gpus.size()) + " GPUs for " +
                              std::to_string(s.gpus) + " ranks");

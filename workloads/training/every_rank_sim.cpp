@@ -313,6 +313,116 @@ std::vector<DirectedLink> degrade_links(const Scenario& s, const Topology& topo,
   return links;
 }
 
+namespace {
+
+// One failed part of the scenario: its field and the links it takes down.
+struct FailedPart {
+  std::string field;
+  std::vector<std::uint32_t> links;
+};
+
+std::vector<FailedPart> failed_parts(const Scenario& s, const Topology& topo) {
+  std::vector<FailedPart> parts;
+  const auto& fl = s.simulation.failed_links;
+  for (std::size_t i = 0; i < fl.size(); ++i) {
+    FailedPart p{"$.simulation.failed_links[" + std::to_string(i) + "]", {}};
+    for (std::uint32_t l = 0; l < topo.num_links() && p.links.empty(); ++l) {
+      const Link& k = topo.link(l);
+      const std::string a = topo.name(k.a), b = topo.name(k.b);
+      if ((a == fl[i].a && b == fl[i].b) || (a == fl[i].b && b == fl[i].a)) p.links.push_back(l);
+    }
+    if (p.links.empty())
+      throw_input_error(s.source, p.field + ".between",
+                        "two nodes of the topology joined by a link (e.g. rail0.leaf0 and spine1)",
+                        fl[i].a + " and " + fl[i].b);
+    parts.push_back(std::move(p));
+  }
+  const auto& fn = s.simulation.failed_nics;
+  for (std::size_t i = 0; i < fn.size(); ++i) {
+    FailedPart p{"$.simulation.failed_nics[" + std::to_string(i) + "]", {}};
+    const std::string want = "s" + std::to_string(fn[i].node) + ".nic" + std::to_string(fn[i].gpu);
+    std::uint32_t nic = UINT32_MAX;
+    for (std::uint32_t n = 0; n < topo.num_nodes() && nic == UINT32_MAX; ++n)
+      if (topo.kind(n) == NodeKind::nic && topo.name(n) == want) nic = n;
+    if (nic == UINT32_MAX)
+      throw_input_error(s.source, p.field,
+                        "a NIC of the topology: node (server) in [0, " + std::to_string(topo.num_servers()) +
+                            "), gpu in [0, " + std::to_string(topo.gpus_per_node()) + ") naming sNODE.nicGPU",
+                        "node " + std::to_string(fn[i].node) + ", gpu " + std::to_string(fn[i].gpu));
+    for (std::uint32_t l = 0; l < topo.num_links(); ++l)  // the NIC's links: to its GPU and to the fabric
+      if (topo.link(l).a == nic || topo.link(l).b == nic) p.links.push_back(l);
+    parts.push_back(std::move(p));
+  }
+  return parts;
+}
+
+std::string rank_list(const std::vector<std::uint32_t>& g) {
+  std::string o = "[";
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    if (i == 16) {
+      o += ", ... (" + std::to_string(g.size()) + " ranks)";
+      break;
+    }
+    o += (i ? ", " : "") + std::to_string(g[i]);
+  }
+  return o + "]";
+}
+
+}  // namespace
+
+Topology with_failures(const Scenario& s, const Topology& topo, const CommTimer& timer) {
+  const std::vector<FailedPart> parts = failed_parts(s, topo);
+  Topology out = topo;
+  for (const FailedPart& p : parts)
+    for (std::uint32_t l : p.links) out.fail_link(l);
+  // Every parallel group must still reach each of its members: tp, cp and dp groups all pairs
+  // (over 64 members: each to and from the first and its ring neighbours), pp groups each stage
+  // with the next and the last with the first (the tied embedding).
+  const std::int64_t size[4] = {s.par.tp, s.par.cp, s.par.dp, s.par.pp};
+  const char* kind[4] = {"tp", "cp", "dp", "pp"};
+  std::vector<std::uint32_t> path;
+  for (int k = 0; k < 4; ++k) {
+    if (size[k] < 2) continue;
+    std::int64_t other = 1;
+    for (int i = 0; i < 4; ++i)
+      if (i != k) other *= size[i];
+    for (std::int64_t o = 0; o < other; ++o) {
+      std::int64_t c[4], rest = o;
+      for (int i = 0; i < 4; ++i)
+        if (i != k) c[i] = rest % size[i], rest /= size[i];
+      std::vector<std::uint32_t> g;
+      for (c[k] = 0; c[k] < size[k]; ++c[k]) g.push_back(timer.rank(c[0], c[1], c[2], c[3]));
+      std::vector<std::pair<std::size_t, std::size_t>> pairs;
+      const std::size_t n = g.size();
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+          const bool ring = j == (i + 1) % n || i == (j + 1) % n;
+          if (i != j && (k == 3 || n > 64 ? ring || (k != 3 && (i == 0 || j == 0)) : true)) pairs.push_back({i, j});
+        }
+      for (const auto& [i, j] : pairs) {
+        const std::uint32_t a = topo.gpu_node(g[i]), b = topo.gpu_node(g[j]);
+        if (out.try_route(a, b, 0, &path)) continue;
+        // Blame the first failed part after which the pair is cut (failures only remove paths).
+        Topology t = topo;
+        std::size_t blame = 0;
+        for (std::size_t p = 0; p < parts.size(); ++p) {
+          for (std::uint32_t l : parts[p].links) t.fail_link(l);
+          if (!t.try_route(a, b, 0, &path)) {
+            blame = p;
+            break;
+          }
+        }
+        throw_input_error(s.source, parts[blame].field,
+                          "failed links and NICs that leave every parallel group connected",
+                          std::string("the ") + kind[k] + " group of ranks " + rank_list(g) + " cut off: rank " +
+                              std::to_string(g[i]) + " (" + topo.name(a) + ") cannot reach rank " +
+                              std::to_string(g[j]) + " (" + topo.name(b) + ")");
+      }
+    }
+  }
+  return out;
+}
+
 EveryRankRun run_every_rank(const Scenario& s, const StepPlan& plan, const CommTimer& timer, const Topology& topo,
                             bool free_pp) {
   EveryRankNet shared(degrade_links(s, topo, timer.links()), topo);

@@ -45,6 +45,14 @@ struct EveryRankNet {
 // capacity, both directions; InputError naming the entry when no link joins the two nodes.
 std::vector<DirectedLink> degrade_links(const Scenario& s, const Topology& topo, std::vector<DirectedLink> links);
 
+// A copy of `topo` with the scenario's failed links and NICs (simulation.failed_links,
+// failed_nics) down, so that its routes avoid them (topology.hpp: shortest paths over the links
+// left, a GPU without a way out relayed over NVLink through a peer's NIC). InputError naming the
+// entry when a name matches nothing, or when a tp, cp, dp or pp group of the scenario (ranks
+// through `timer`) can no longer reach one of its members: the field of the first failure after
+// which it cannot, the group's kind and ranks.
+Topology with_failures(const Scenario& s, const Topology& topo, const CommTimer& timer);
+
 // free_pp: pipeline sends arrive the instant they are sent (for the bubble split).
 EveryRankRun run_every_rank(const Scenario& s, const StepPlan& plan, const CommTimer& timer, const Topology& topo,
                             bool free_pp);

@@ -40,14 +40,19 @@ void every_rank_step(const Scenario& s, const StepPlan& plan, const CommTimer& t
   // The run with free pipeline sends (for the bubble split) is independent of the real one: on a
   // second thread, with its own copy of the topology (routing may fill caches) and a timer
   // over it; the plan and the scenario are only read.
+  // Failed links and NICs: the network's routes avoid them (a copy of the topology with them
+  // down); collectives keep what the timer chose on the nominal fabric.
+  const bool broken = s.simulation.has_failures();
+  const Topology failed = broken ? with_failures(s, topo, timer) : Topology();
+  const Topology& net_topo = broken ? failed : topo;
   std::future<EveryRankRun> free_run;
   if (plan.pp > 1)
     free_run = std::async(std::launch::async, [&] {
-      const Topology topo2 = topo;
+      const Topology topo2 = topo, net2 = broken ? net_topo : Topology();
       const CommTimer timer2(s, topo2, P);
-      return run_every_rank(s, plan, timer2, topo2, true);
+      return run_every_rank(s, plan, timer2, broken ? net2 : topo2, true);
     });
-  const EveryRankRun run = run_every_rank(s, plan, timer, topo, false);
+  const EveryRankRun run = run_every_rank(s, plan, timer, net_topo, false);
   // The critical unit: the first of those that finish last.
   std::size_t crit = 0;
   for (std::size_t u = 1; u < run.stats.size(); ++u)

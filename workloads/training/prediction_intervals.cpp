@@ -47,7 +47,7 @@ const Json* number_at(const Json& j, const std::string& pointer) { return at_poi
 void put_interval(Json& j, const FigureInterval& f) { put_number_at(j, f.pointer, Json::array({f.lo, f.hi})); }
 
 int default_interval_samples(const Scenario& s, const SimOptions& opt) {
-  const bool every_rank = opt.every_rank || s.simulation.every_rank || !s.simulation.degraded_links.empty();
+  const bool every_rank = opt.every_rank || s.simulation.every_rank || s.simulation.asymmetric();
   return every_rank ? 0 : 8;
 }
 

@@ -184,6 +184,25 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
         s.simulation.degraded_links.push_back(d);
       }
     }
+    if (sim.has("failed_links")) {  // resolved against the topology when simulated
+      JsonArray a = sim.array("failed_links");
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        JsonObject e = a.object(i);
+        JsonArray ends = e.array("between");
+        if (ends.size() != 2) ends.fail_here("two node names, e.g. [\"rail0.leaf0\", \"spine1\"]");
+        s.simulation.failed_links.push_back({ends.string(0), ends.string(1)});
+        e.finish();
+      }
+    }
+    if (sim.has("failed_nics")) {  // {"node": server, "gpu": local index}: the NIC sNODE.nicGPU
+      JsonArray a = sim.array("failed_nics");
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        JsonObject e = a.object(i);
+        SimulationSpec::FailedNic f{e.integer("node", 0, std::int64_t{1} << 30), e.integer("gpu", 0, 1 << 20)};
+        e.finish();
+        s.simulation.failed_nics.push_back(f);
+      }
+    }
     sim.finish();
   }
   parse_stragglers(root, s);

@@ -106,6 +106,20 @@ struct SimulationSpec {
     double factor;
   };
   std::vector<Degraded> degraded_links;
+  // Failed links (named as degraded ones) and failed NICs (server `node`'s NIC `gpu`, the NIC of
+  // that GPU: both its links fail): no traffic; routes recomputed without them (every-rank mode
+  // only: a scenario with any runs every rank).
+  struct Failed {
+    std::string a, b;
+  };
+  std::vector<Failed> failed_links;
+  struct FailedNic {
+    std::int64_t node, gpu;
+  };
+  std::vector<FailedNic> failed_nics;
+  bool has_failures() const { return !failed_links.empty() || !failed_nics.empty(); }
+  // Anything that breaks the symmetry folding needs.
+  bool asymmetric() const { return !degraded_links.empty() || has_failures(); }
 };
 
 struct Scenario {

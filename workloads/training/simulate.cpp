@@ -59,8 +59,9 @@ int fill_breakdown(const StepPlan& plan, const PipelineRun& run, std::unique_ptr
 namespace {
 SimResult simulate_step(const Scenario& s, const SimOptions& opt) {
   validate_scenario(s);
-  // Degraded links break the symmetry folding needs: such a scenario runs every rank by itself.
-  const bool asymmetric = !s.simulation.degraded_links.empty();
+  // Degraded or failed links and failed NICs break the symmetry folding needs: such a scenario
+  // runs every rank by itself.
+  const bool asymmetric = s.simulation.asymmetric();
   const bool every_rank = s.simulation.every_rank || opt.every_rank || asymmetric;
   if (every_rank) check_every_rank(s, opt);
   SimResult r;
@@ -115,9 +116,14 @@ SimResult simulate_step(const Scenario& s, const SimOptions& opt) {
   if (every_rank) {
     const StepPlan plan = plan_step(s, prof, timer, false);
     every_rank_step(s, plan, timer, topo, P, r);
+    std::string broken;  // what breaks the symmetry, in the scenario's order of keys
+    for (const auto& [on, what] : {std::pair{!s.simulation.degraded_links.empty(), "degraded links"},
+                                   std::pair{!s.simulation.failed_links.empty(), "failed links"},
+                                   std::pair{!s.simulation.failed_nics.empty(), "failed NICs"}})
+      if (on) broken += (broken.empty() ? "" : " and ") + std::string(what);
     r.every_rank["why"] = s.simulation.every_rank || opt.every_rank
                               ? "asked"
-                              : "degraded links break the symmetry folding needs (run by itself)";
+                              : broken + " break the symmetry folding needs (run by itself)";
     // Where the two modes differ, by how much: the folded step of the same scenario (nominal
     // links, SM sharing included), milliseconds beside the every-rank run.
     Scenario folded = s;
