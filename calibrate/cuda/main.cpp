@@ -173,18 +173,25 @@ struct Ctx {
   cudaDeviceProp prop;
 };
 
-void gemm_case(Ctx& x, long m, long n, long k, const std::string& dt, const std::string& label, RawRun& run) {
+// Row-major C[m,n] = op(A) op(B): A stored [m,k] (ta: stored [k,m], A = its transpose), B stored
+// [k,n] (tb: stored [n,k]). A linear layer's three GEMMs are three such layouts (gemm_shapes).
+void gemm_case(Ctx& x, long m, long n, long k, const std::string& dt, const std::string& label, RawRun& run,
+               bool ta = false, bool tb = false) {
   cudaDataType t = dt == "bf16" ? CUDA_R_16BF : dt == "fp16" ? CUDA_R_16F : CUDA_R_32F;
   cublasComputeType_t ct = dt == "tf32" ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
   const size_t elt = (dt == "bf16" || dt == "fp16") ? 2 : 4;
   if (size_t(std::max({m * k, k * n, m * n})) * elt > x.buf.bytes) return;
   const float one = 1, zero = 0;
-  // Row-major C[m,n] = A[m,k] B[k,n] is column-major C^T = B^T A^T.
+  // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: a row-major [r,c] buffer is
+  // the column-major [c,r] transpose, so a stored-transposed operand takes CUBLAS_OP_T.
+  const cublasOperation_t ob = tb ? CUBLAS_OP_T : CUBLAS_OP_N, oa = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const int ldb = int(tb ? k : n), lda = int(ta ? m : k);
   auto fn = [&] {
-    CK(cublasGemmEx(x.h, CUBLAS_OP_N, CUBLAS_OP_N, int(n), int(m), int(k), &one, x.buf.b, t, int(n), x.buf.a, t, int(k),
-                    &zero, x.buf.c, t, int(n), ct, CUBLAS_GEMM_DEFAULT));
+    CK(cublasGemmEx(x.h, ob, oa, int(n), int(m), int(k), &one, x.buf.b, t, ldb, x.buf.a, t, lda, &zero, x.buf.c, t,
+                    int(n), ct, CUBLAS_GEMM_DEFAULT));
   };
-  progress("gemm " + dt + " " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k));
+  progress("gemm " + dt + " " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) +
+           (ta || tb ? std::string(" ") + (ta ? "T" : "N") + (tb ? "T" : "N") : ""));
   const double target = g_quick ? 0.05 : label == "square" ? 0.2 : 0.08;
   run.gemm.push_back({m, n, k, dt, label, Reps::of(timed(fn, x.s, target))});
 }
@@ -570,9 +577,13 @@ void gemm_shapes(Ctx& x, RawRun& run) {
                                      std::tuple{"fc1", hd, 4 * hd}, std::tuple{"fc2", 4 * hd, hd}}) {
         const std::string base = std::string(name) + ".";
         const std::string tail = " hidden=" + std::to_string(hd) + " tokens=" + std::to_string(t);
-        gemm_case(x, t, dout, din, "bf16", base + "fwd" + tail, run);
-        gemm_case(x, t, din, dout, "bf16", base + "bwd_data" + tail, run);
-        gemm_case(x, din, dout, t, "bf16", base + "bwd_weight" + tail, run);
+        // Each in its framework layout (PyTorch's nn.Linear keeps W as [out, in]): forward Y = X W^T
+        // (B stored transposed), input gradient dX = dY W (as stored), weight gradient as
+        // X^T dY (A stored transposed). The shared H200 data ran all three as plain row-major
+        // matmuls (layout=NN); the layout word says which a profile's samples measured.
+        gemm_case(x, t, dout, din, "bf16", base + "fwd" + tail + " layout=NT", run, false, true);
+        gemm_case(x, t, din, dout, "bf16", base + "bwd_data" + tail + " layout=NN", run);
+        gemm_case(x, din, dout, t, "bf16", base + "bwd_weight" + tail + " layout=TN", run, true, false);
       }
 }
 
