@@ -162,6 +162,15 @@ int run_simulate(const Args& args) {
           format_count(static_cast<double>(r.every_rank.value("collectives_launched", 0))).c_str(),
           format_count(static_cast<double>(r.flows)).c_str(), format_count(static_cast<double>(r.events)).c_str(),
           100 * r.every_rank.value("vs_folded", 0.0), r.every_rank.value("folded_step_time_s", 0.0));
+    if (r.simulated && !r.folded && r.every_rank.contains("critical_unit")) {  // slow GPUs: the one that paced it
+      const auto& c = r.every_rank["critical_unit"];
+      const auto& g = c.value("slow_gpu", nlohmann::ordered_json());
+      if (g.is_object())
+        std::printf(
+            "# critical unit: stage %d, dp %d, cp %d, paced by slow GPU s%lld.gpu%lld (rank %lld, x%.3g, via %s)\n",
+            c.value("stage", 0), c.value("dp", 0), c.value("cp", 0), g.value("node", 0LL), g.value("gpu", 0LL),
+            g.value("rank", 0LL), g.value("factor", 1.0), g.value("via", std::string()).c_str());
+    }
     if (r.simulated) {
       const auto& b = r.breakdown;
       std::printf("step time        %.4f s%s\n", r.step_time_s, interval_text(r, "step_time_s", "%.4f").c_str());

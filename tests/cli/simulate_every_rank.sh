@@ -69,4 +69,40 @@ P
 [ $rc -eq 2 ] || fail "cut-off tp group exit $rc, expected 2"
 grep -q 'cut.json: \$.simulation.failed_nics\[0\]: expected failed links and NICs that leave every parallel group connected, got the tp group of ranks \[0, 1, 2, 3, 4, 5, 6, 7\] cut off' "$tmp/err" || fail "error: $(cat $tmp/err)"
 [ $(wc -l < "$tmp/err") -eq 1 ] || fail "cut-off error is not one line"
+
+# A slow GPU runs every rank by itself, says so and names the GPU that paced the critical unit;
+# a factor below 1 and a GPU that holds no rank are one line naming the field, exit 2.
+python3 - "$tmp/s.json" "$tmp/slow.json" "$tmp/slow_f.json" "$tmp/slow_n.json" <<'P'
+import json, sys
+j = json.load(open(sys.argv[1])); j["simulation"] = {"slow_gpus": [{"node": 3, "gpu": 6, "factor": 1.5}]}
+json.dump(j, open(sys.argv[2], "w"))
+j["simulation"] = {"slow_gpus": [{"node": 0, "gpu": 1, "factor": 0.9}]}; json.dump(j, open(sys.argv[3], "w"))
+j["simulation"] = {"slow_gpus": [{"node": 4, "gpu": 0, "factor": 2}]}; json.dump(j, open(sys.argv[4], "w"))
+P
+"$knee" simulate "$tmp/slow.json" --json > "$tmp/sl.json" || fail "slow GPU exit $?"
+python3 - "$tmp/sl.json" "$tmp/e1.json" <<'P' || fail "slow GPU result"
+import json, sys
+r, n = (json.load(open(p)) for p in sys.argv[1:])
+e = r["every_rank"]
+assert r["folded"] is False and e["why"].startswith("slow GPUs"), e["why"]
+c = e["critical_unit"]
+assert c["stage"] == 1 and c["dp"] == 1, c  # rank 30 = tp 6 of (dp 1, pp 1)
+assert c["slow_gpu"] == {"node": 3, "gpu": 6, "rank": 30, "factor": 1.5, "via": "tp"}, c
+assert r["step_time_s"] > n["step_time_s"] * 1.05, (r["step_time_s"], n["step_time_s"])
+assert n["every_rank"]["critical_unit"]["slow_gpu"] is None, n["every_rank"]
+P
+"$knee" simulate "$tmp/slow.json" > "$tmp/text" || fail "slow GPU text exit $?"
+grep -q "^# every rank (slow GPUs break" "$tmp/text" || fail "text does not say slow GPUs: $(head -5 $tmp/text)"
+grep -q "^# critical unit: stage 1, dp 1, cp 0, paced by slow GPU s3.gpu6 (rank 30, x1.5, via tp)" "$tmp/text" ||
+  fail "text does not name the slow GPU: $(head -8 $tmp/text)"
+"$knee" simulate "$tmp/slow_f.json" 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] || fail "slow GPU factor 0.9 exit $rc, expected 2"
+grep -q 'slow_f.json: \$.simulation.slow_gpus\[0\].factor: expected a kernel-time multiplier between 1 and 100' "$tmp/err" ||
+  fail "error: $(cat $tmp/err)"
+[ $(wc -l < "$tmp/err") -eq 1 ] || fail "slow GPU factor error is not one line"
+"$knee" simulate "$tmp/slow_n.json" 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] || fail "slow GPU on node 4 exit $rc, expected 2"
+grep -q 'slow_n.json: \$.simulation.slow_gpus\[0\].node: expected a server holding ranks, in \[0, 4)' "$tmp/err" ||
+  fail "error: $(cat $tmp/err)"
+[ $(wc -l < "$tmp/err") -eq 1 ] || fail "slow GPU node error is not one line"
 echo OK

@@ -184,8 +184,8 @@ void EveryRankSim::finalize(std::size_t u, TimePs dp_done) {
   X.dp_exposed_s += ps_to_s(dp_done - L.finish) - X.partner_wait_s;
   L.dp_done = dp_done;
   const StagePlan& P = plan_.stages[static_cast<std::size_t>(units_[u].stage)];
-  L.end = dp_done + s_to_ps_ceil(P.optimizer_s);
-  if (!P.overlap_param_gather && !P.gathers.empty()) {  // gathered after the optimizer, blocking
+  L.end = dp_done + s_to_ps_ceil(P.optimizer_s * own_factor(u));  // slow GPUs: its own slowest
+  if (!P.overlap_param_gather && !P.gathers.empty()) {            // gathered after the optimizer, blocking
     units_[u].opt_end = L.end;
     engine_.schedule_at(L.end, sink_, kOptDone, u);
     return;

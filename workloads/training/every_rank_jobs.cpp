@@ -42,6 +42,9 @@ JobsRun simulate_jobs(const std::vector<JobOnCluster>& jobs, const Topology& clu
       throw_input_error(s.source, "$.simulation.degraded_links",
                         "none in a job of a cluster file (not simulated there yet)",
                         std::to_string(s.simulation.degraded_links.size()) + " entries");
+    if (!s.simulation.slow_gpus.empty())
+      throw_input_error(s.source, "$.simulation.slow_gpus", "none in a job of a cluster file (not simulated there yet)",
+                        std::to_string(s.simulation.slow_gpus.size()) + " entries");
     if (s.simulation.has_failures())
       throw_input_error(
           s.source, s.simulation.failed_links.empty() ? "$.simulation.failed_nics" : "$.simulation.failed_links",

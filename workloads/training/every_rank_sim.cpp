@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -30,6 +31,7 @@ void EveryRankSim::start() {
   bwd_ready_.assign(static_cast<std::size_t>(reps_), std::vector<TimePs>(keys, -1));
   emb_ready_.assign(static_cast<std::size_t>(reps_) * 2, -1);
   last_bwd_.assign(static_cast<std::size_t>(pp_), std::vector<std::size_t>(static_cast<std::size_t>(v_), 0));
+  pace_ = unit_paces(s_, timer_);
   for (int p = 0; p < pp_; ++p) {
     const auto& ops = plan_.ops[static_cast<std::size_t>(p)];
     for (std::size_t i = 0; i < ops.size(); ++i)
@@ -77,6 +79,7 @@ EveryRankRun EveryRankSim::collect() {
   }
   out.stats = std::move(stats_);
   out.logs = std::move(logs_);
+  out.pace = pace_;
   return out;
 }
 
@@ -153,17 +156,20 @@ void EveryRankSim::try_start(std::size_t u) {
   const OpCost& c = (o.fwd ? P.fwd : P.bwd)[static_cast<std::size_t>(o.chunk)];
   U.busy = true;
   U.op_start = U.run_start = now;
-  U.dur = s_to_ps_ceil(c.total_s);
+  // Slow GPUs: the op's kernels at the unit's pace (f = 1: the nominal cost, bit for bit);
+  // exposed collectives and launch gaps as nominal.
+  const double f = op_factor(u), kernels_s = f * c.compute_s, total_s = c.total_s + (f - 1) * c.compute_s;
+  U.dur = s_to_ps_ceil(total_s);
   L.ops.push_back({now, now, now + U.dur, now + U.dur, data_at - U.free_at, std::max<TimePs>(0, gate - data_at)});
   const std::size_t ci = static_cast<std::size_t>(o.chunk);
   if (P.overlap && !o.fwd && (P.every_microbatch || U.idx == last_bwd_[static_cast<std::size_t>(st)][ci]))
     for (const Bucket& b : P.buckets[ci])
       enqueue(u, now + static_cast<TimePs>(std::llround(static_cast<double>(U.dur) * b.ready_frac)), b.op, b.bytes,
               kGradReduce);
-  X.busy_s += c.total_s;
-  X.compute_s += c.compute_s;
+  X.busy_s += total_s;
+  X.compute_s += kernels_s;
   X.gap_s += c.launch_gap_s;
-  (o.fwd ? X.fwd_s : X.bwd_s) += c.compute_s + c.launch_gap_s;
+  (o.fwd ? X.fwd_s : X.bwd_s) += kernels_s + c.launch_gap_s;
   for (int g = 0; g < 5; ++g) {
     X.exposed[g] += c.comm_exposed_s[g];
     X.busy[g] += c.comm_busy_s[g];
@@ -294,6 +300,48 @@ std::shared_ptr<const CollSchedule> EveryRankSim::send_schedule(std::size_t u, i
 }
 
 }  // namespace every_rank_detail
+
+std::vector<UnitPace> unit_paces(const Scenario& s, const CommTimer& timer) {
+  const auto& sg = s.simulation.slow_gpus;
+  if (sg.empty()) return {};
+  const std::int64_t gpn = s.system.gpus_per_node, tp = s.par.tp, cp = s.par.cp, dp = s.par.dp, pp = s.par.pp;
+  std::map<std::uint32_t, int> slow;  // GPU -> its entry
+  for (std::size_t i = 0; i < sg.size(); ++i)
+    slow[static_cast<std::uint32_t>(sg[i].node * gpn + sg[i].gpu)] = static_cast<int>(i);
+  std::vector<UnitPace> out(static_cast<std::size_t>(pp * dp * cp));
+  std::vector<int> own_slow(out.size(), -1);
+  for (std::int64_t p = 0; p < pp; ++p)
+    for (std::int64_t d = 0; d < dp; ++d) {
+      const std::size_t first = static_cast<std::size_t>((p * dp + d) * cp);
+      // TP: the unit's ranks meet at every TP collective, so its kernels run at its slowest GPU's
+      // pace (the first in TP order among equals).
+      for (std::int64_t c = 0; c < cp; ++c) {
+        UnitPace& U = out[first + static_cast<std::size_t>(c)];
+        for (std::int64_t t = 0; t < tp; ++t) {
+          const auto it = slow.find(timer.rank(t, c, d, p));
+          if (it != slow.end() && sg[static_cast<std::size_t>(it->second)].factor > U.own) {
+            U.own = sg[static_cast<std::size_t>(it->second)].factor;
+            own_slow[first + static_cast<std::size_t>(c)] = it->second;
+          }
+        }
+      }
+      // CP: the cp units of a (stage, dp) meet at every layer's CP exchange (ring attention), so
+      // all run at the slowest of them. Exact only where those per-layer meetings dominate: a
+      // fast unit's slack between meetings (work it could run ahead on) is not used.
+      std::size_t pacer = first;
+      for (std::int64_t c = 1; c < cp; ++c)
+        if (out[first + static_cast<std::size_t>(c)].own > out[pacer].own) pacer = first + static_cast<std::size_t>(c);
+      for (std::int64_t c = 0; c < cp; ++c) {
+        const std::size_t u = first + static_cast<std::size_t>(c);
+        UnitPace& U = out[u];
+        U.op = out[pacer].own;
+        const bool mine = U.own == U.op && own_slow[u] >= 0;
+        U.slow = mine ? own_slow[u] : own_slow[pacer];
+        U.via_cp = !mine && U.slow >= 0;
+      }
+    }
+  return out;
+}
 
 std::vector<DirectedLink> degrade_links(const Scenario& s, const Topology& topo, std::vector<DirectedLink> links) {
   const auto& ds = s.simulation.degraded_links;

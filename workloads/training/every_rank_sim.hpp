@@ -21,6 +21,20 @@
 
 namespace knee::workload {
 
+// The pace of a unit with slow GPUs (simulation.slow_gpus; docs/workloads.md, "Slow GPUs"): its
+// ops' kernels run `op` times as long (the slowest GPU of its TP group and of the CP units of its
+// (stage, dp): they meet at every TP collective and every layer's CP exchange), its optimizer step
+// `own` times (its own GPUs' slowest: no meeting after it). `slow`: the entry of slow_gpus that
+// sets `op` (-1: none), `via_cp`: that GPU sits in another CP unit of the (stage, dp), not in this one.
+struct UnitPace {
+  double op = 1, own = 1;
+  int slow = -1;
+  bool via_cp = false;
+};
+// Per unit, (stage, dp, cp) in that order, through the ranks' GPUs (timer.rank: rank r on GPU r,
+// server r / GPUs per node); empty without slow GPUs.
+std::vector<UnitPace> unit_paces(const Scenario& s, const CommTimer& timer);
+
 struct EveryRankRun {
   std::vector<StageStats> stats;  // per unit (a TP group in lockstep): (stage, dp, cp) in that order
   std::vector<StageLog> logs;     // per unit: ops and sends (jobs are the stage's)
@@ -28,7 +42,8 @@ struct EveryRankRun {
   // The directed link busiest over the step: bytes it carried / its capacity (the hot link).
   std::uint32_t busiest_link = UINT32_MAX;
   double busiest_link_busy_s = 0, busiest_link_bytes = 0;
-  int units_per_stage = 1;  // dp x cp
+  int units_per_stage = 1;     // dp x cp
+  std::vector<UnitPace> pace;  // per unit; empty without slow GPUs
 };
 
 // The engine, flow network and collective executor of an every-rank run, which the sims of

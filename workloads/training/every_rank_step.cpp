@@ -10,6 +10,11 @@
 namespace knee::workload {
 
 void check_every_rank(const Scenario& s, const SimOptions& opt) {
+  if (s.stragglers.enabled() && !s.simulation.slow_gpus.empty())
+    throw_input_error(s.source, "$.simulation.slow_gpus",
+                      "no stragglers with slow GPUs (not simulated together yet; name a throttled GPU in one of "
+                      "them)",
+                      "both");
   if (s.stragglers.enabled())
     throw_input_error(s.source, "$.simulation.every_rank",
                       "no stragglers with every-rank mode (not simulated there yet; drop $.stragglers or "
@@ -31,6 +36,19 @@ nlohmann::ordered_json busiest_link_json(const Topology& topo, const EveryRankRu
           {"to", topo.name(ab ? k.b : k.a)},
           {"busy_s", run.busiest_link_busy_s},
           {"bytes", run.busiest_link_bytes}};
+}
+
+// The slow GPU that set the critical unit's pace (simulation.slow_gpus), null when none did:
+// server, GPU, its factor, and "tp" (one of the unit's own GPUs) or "cp" (a GPU of another CP unit
+// of the same (stage, dp), met at every layer's CP exchange).
+nlohmann::ordered_json slow_gpu_json(const Scenario& s, const UnitPace& pace) {
+  if (pace.slow < 0) return nullptr;
+  const auto& g = s.simulation.slow_gpus[static_cast<std::size_t>(pace.slow)];
+  return {{"node", g.node},
+          {"gpu", g.gpu},
+          {"rank", g.node * s.system.gpus_per_node + g.gpu},
+          {"factor", g.factor},
+          {"via", pace.via_cp ? "cp" : "tp"}};
 }
 
 }  // namespace
@@ -61,7 +79,8 @@ void every_rank_step(const Scenario& s, const StepPlan& plan, const CommTimer& t
   const StageLog& XL = run.logs[crit];
   const int stage = static_cast<int>(crit / static_cast<std::size_t>(run.units_per_stage));
   const int rep = static_cast<int>(crit % static_cast<std::size_t>(run.units_per_stage));
-  const double opt_s = plan.stages[static_cast<std::size_t>(stage)].optimizer_s;
+  const UnitPace pace = run.pace.empty() ? UnitPace{} : run.pace[crit];
+  const double opt_s = plan.stages[static_cast<std::size_t>(stage)].optimizer_s * pace.own;
   const double idle = X.end_s - X.busy_s - X.dp_exposed_s - opt_s;
   std::uint64_t events = run.events, flows = run.flows;
   EveryRankRun free;
@@ -82,7 +101,8 @@ void every_rank_step(const Scenario& s, const StepPlan& plan, const CommTimer& t
       {"units", run.stats.size()},
       {"unit", "the tp GPUs of one (stage, dp, cp) index, in lockstep"},
       {"collectives_launched", run.collectives},
-      {"critical_unit", {{"stage", stage}, {"dp", rep / s.par.cp}, {"cp", rep % s.par.cp}}},
+      {"critical_unit",
+       {{"stage", stage}, {"dp", rep / s.par.cp}, {"cp", rep % s.par.cp}, {"slow_gpu", slow_gpu_json(s, pace)}}},
       {"busiest_link", busiest_link_json(topo, run)},
       {"on_network", "pipeline sends, data-parallel gradient reductions and ZeRO gathers, tied-embedding all-reduce"},
       {"in_op_costs", "tp, cp and ep collectives, timed as folded (one group per size)"},

@@ -182,6 +182,9 @@ class EveryRankSim : public EventSink {
   std::map<std::tuple<int, int, int, int, Bytes>, std::shared_ptr<const CollSchedule>> scheds_;
   std::map<std::tuple<int, int, Bytes>, CollChoice> choices_;
   std::uint64_t collectives_ = 0;
+  std::vector<UnitPace> pace_;  // slow GPUs: per unit; empty without
+  double op_factor(std::size_t u) const { return pace_.empty() ? 1.0 : pace_[u].op; }
+  double own_factor(std::size_t u) const { return pace_.empty() ? 1.0 : pace_[u].own; }
 };
 
 }  // namespace knee::workload::every_rank_detail

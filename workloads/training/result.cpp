@@ -193,8 +193,9 @@ const std::vector<ResultField<SimResult>>& simulate_result_fields() {
       {"flows", "", "flows simulated on the step's one network (every-rank mode; 0 when folded)",
        [](R r) { return Json(r.flows); }},
       {"every_rank", "",
-       "every-rank mode: units (TP groups in lockstep), collectives launched, the critical unit, what stays "
-       "inside op costs; null when folded",
+       "every-rank mode: units (TP groups in lockstep), collectives launched, the critical unit (stage, dp, cp, "
+       "and slow_gpu: the slow GPU that set its pace, node, gpu, rank, factor, via tp or cp, null if none), "
+       "why, what stays inside op costs; null when folded",
        [](R r) { return r.every_rank; }},
       {"intervals", "",
        "95% intervals [lo, hi] of the headline figures, at their places in this result, over profile draws, with "

@@ -203,6 +203,17 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
         s.simulation.failed_nics.push_back(f);
       }
     }
+    if (sim.has("slow_gpus")) {  // {"node": server, "gpu": local index, "factor": >= 1}; checked in validate_scenario
+      JsonArray a = sim.array("slow_gpus");
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        JsonObject e = a.object(i);
+        SimulationSpec::SlowGpu g{e.integer("node", 0, std::int64_t{1} << 30), e.integer("gpu", 0, 1 << 20),
+                                  e.number("factor")};
+        if (!(g.factor >= 1 && g.factor <= 100)) e.fail("factor", "a kernel-time multiplier between 1 and 100");
+        e.finish();
+        s.simulation.slow_gpus.push_back(g);
+      }
+    }
     sim.finish();
   }
   parse_stragglers(root, s);
@@ -304,6 +315,20 @@ void validate_scenario(const Scenario& s) {
     if (s.stragglers.slow[i].gpu >= s.gpus)
       bad(s, "$.stragglers.slow_gpus[" + std::to_string(i) + "].gpu", "a GPU below gpus (" + str(s.gpus) + ")",
           str(s.stragglers.slow[i].gpu));
+  const auto& sg = s.simulation.slow_gpus;
+  for (std::size_t i = 0; i < sg.size(); ++i) {  // a GPU that holds a rank (rank r on server r / gpn, GPU r % gpn)
+    const std::string at = "$.simulation.slow_gpus[" + std::to_string(i) + "]";
+    const std::int64_t servers = (s.gpus + gpn - 1) / gpn;
+    if (sg[i].node >= servers)
+      bad(s, at + ".node", "a server holding ranks, in [0, " + str(servers) + ")", str(sg[i].node));
+    const std::int64_t on_node = std::min(gpn, s.gpus - sg[i].node * gpn);
+    if (sg[i].gpu >= on_node)
+      bad(s, at + ".gpu", "a GPU of server " + str(sg[i].node) + " holding a rank, in [0, " + str(on_node) + ")",
+          str(sg[i].gpu));
+    for (std::size_t k = 0; k < i; ++k)
+      if (sg[k].node == sg[i].node && sg[k].gpu == sg[i].gpu)
+        bad(s, at, "a GPU no earlier entry names", "node " + str(sg[i].node) + ", gpu " + str(sg[i].gpu) + " again");
+  }
   if (s.train.tp_comm_overlap && (!p.sequence_parallel || s.train.framework != Framework::megatron))
     bad(s, "$.training.tp_comm_overlap",
         "false unless parallelism.sequence_parallel and framework megatron (as Megatron-Core requires)", "true");

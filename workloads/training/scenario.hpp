@@ -118,8 +118,16 @@ struct SimulationSpec {
   };
   std::vector<FailedNic> failed_nics;
   bool has_failures() const { return !failed_links.empty() || !failed_nics.empty(); }
+  // Slow GPUs (server `node`'s GPU `gpu`): its kernels (an op's compute, the optimizer step) take
+  // `factor` >= 1 times as long; communication and launch gaps do not (every-rank mode only: a
+  // scenario with any runs every rank; docs/workloads.md, "Slow GPUs").
+  struct SlowGpu {
+    std::int64_t node, gpu;
+    double factor;
+  };
+  std::vector<SlowGpu> slow_gpus;
   // Anything that breaks the symmetry folding needs.
-  bool asymmetric() const { return !degraded_links.empty() || has_failures(); }
+  bool asymmetric() const { return !degraded_links.empty() || has_failures() || !slow_gpus.empty(); }
 };
 
 struct Scenario {

@@ -59,8 +59,8 @@ int fill_breakdown(const StepPlan& plan, const PipelineRun& run, std::unique_ptr
 namespace {
 SimResult simulate_step(const Scenario& s, const SimOptions& opt) {
   validate_scenario(s);
-  // Degraded or failed links and failed NICs break the symmetry folding needs: such a scenario
-  // runs every rank by itself.
+  // Degraded or failed links, failed NICs and slow GPUs break the symmetry folding needs: such a
+  // scenario runs every rank by itself.
   const bool asymmetric = s.simulation.asymmetric();
   const bool every_rank = s.simulation.every_rank || opt.every_rank || asymmetric;
   if (every_rank) check_every_rank(s, opt);
@@ -119,7 +119,8 @@ SimResult simulate_step(const Scenario& s, const SimOptions& opt) {
     std::string broken;  // what breaks the symmetry, in the scenario's order of keys
     for (const auto& [on, what] : {std::pair{!s.simulation.degraded_links.empty(), "degraded links"},
                                    std::pair{!s.simulation.failed_links.empty(), "failed links"},
-                                   std::pair{!s.simulation.failed_nics.empty(), "failed NICs"}})
+                                   std::pair{!s.simulation.failed_nics.empty(), "failed NICs"},
+                                   std::pair{!s.simulation.slow_gpus.empty(), "slow GPUs"}})
       if (on) broken += (broken.empty() ? "" : " and ") + std::string(what);
     r.every_rank["why"] = s.simulation.every_rank || opt.every_rank
                               ? "asked"
