@@ -110,6 +110,12 @@ int run_simulate(const Args& args) {
   opt.interval_samples = static_cast<int>(args.integer_or("samples", default_interval_samples(s, opt), 0, 10000));
   if (opt.interval_samples == 1)
     throw InputError("knee simulate: --samples: expected 0 (no intervals) or an integer >= 2, got 1");
+  if (args.value("seeds")) {  // the stochastic parts only: straggler seeds, the profile at its medians
+    if (args.value("samples"))
+      throw InputError("knee simulate: --seeds: expected it without --samples (one source of draws), got both");
+    opt.interval_samples = static_cast<int>(args.integer_or("seeds", 0, 2, 10000));
+    opt.interval_seeds_only = true;
+  }
   const auto trace_path = args.value("trace");
   if (!trace_path && (args.value("trace-ranks") || args.value("trace-max-events")))
     throw InputError(
@@ -208,8 +214,9 @@ int run_simulate(const Args& args) {
         std::string sources, excluded;
         for (const auto& x : r.intervals["sources"]) sources += (sources.empty() ? "" : "; ") + x.get<std::string>();
         for (const auto& x : r.intervals["excluded"]) excluded += (excluded.empty() ? "" : "; ") + x.get<std::string>();
-        std::printf("# (lo-hi): 95%% intervals over %d profile draws (%s); not included: %s (docs/uncertainty.md)\n",
-                    r.intervals["samples"].get<int>(), sources.empty() ? "none" : sources.c_str(), excluded.c_str());
+        std::printf("# (lo-hi): 95%% intervals over %d %s (%s); not included: %s (docs/uncertainty.md)\n",
+                    r.intervals["samples"].get<int>(), opt.interval_seeds_only ? "straggler seeds" : "profile draws",
+                    sources.empty() ? "none" : sources.c_str(), excluded.c_str());
       }
       std::printf("# simulated in %.3f s wall (%llu events, %llu collective timings)\n", wall,
                   static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.comm_timings));
@@ -231,11 +238,13 @@ KNEE_COMMAND(
     "and failures when the scenario asks); a serving scenario (one with a \"serving\" object) is served request by "
     "request and summarized as vllm bench serve does (docs/serving.md); a cluster file (one with \"jobs\") runs every "
     "job alone and all together on one network: per job its slowdown, and the hot links",
-    "SCENARIO.json [--json] [--force] [--every-rank] [--samples N] [--trace FILE [--trace-ranks SET] "
+    "SCENARIO.json [--json] [--force] [--every-rank] [--samples N | --seeds N] [--trace FILE [--trace-ranks SET] "
     "[--trace-max-events N]]",
     {{"json", false, "print JSON"},
      {"samples", true,
       "profile draws for the 95% intervals (docs/uncertainty.md; default 8, 0 with every-rank; 0: none)"},
+     {"seeds", true,
+      "N >= 2 straggler seeds for the 95% intervals instead, the profile at its medians (needs stragglers)"},
      {"every-rank", false,
       "simulate every rank on one network (no folding, no cached timings; slower): as simulation.every_rank"},
      {"force", false, "simulate even when memory does not fit (still exits 3)"},

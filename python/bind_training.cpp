@@ -23,7 +23,7 @@ Scenario scenario_of(const std::string& text, const std::string& source) {
 
 py::object simulate_scenario(const std::string& text, const std::string& source, bool force,
                              const std::string& trace_path, const std::string& trace_ranks, bool every_rank,
-                             int samples) {
+                             int samples, int seeds) {
   nlohmann::ordered_json j;
   {
     py::gil_scoped_release release;
@@ -32,6 +32,10 @@ py::object simulate_scenario(const std::string& text, const std::string& source,
     opt.simulate_if_not_fits = force;
     opt.every_rank = every_rank;
     opt.interval_samples = samples < 0 ? default_interval_samples(s, opt) : samples;
+    if (seeds > 0) {  // the stochastic parts only (as knee simulate --seeds)
+      opt.interval_samples = seeds;
+      opt.interval_seeds_only = true;
+    }
     ChromeTrace trace;
     if (!trace_path.empty()) {
       opt.trace = &trace;
@@ -151,6 +155,7 @@ void add_workload(py::module_& m) {
       py::arg("text"), py::arg("source"), "Reads a scenario (InputError if bad), simulating nothing.");
   m.def("simulate", &simulate_scenario, py::arg("text"), py::arg("source"), py::arg("force"),
         py::arg("trace_path") = "", py::arg("trace_ranks") = "", py::arg("every_rank") = false, py::arg("samples") = -1,
+        py::arg("seeds") = 0,
         "One training step of a scenario (JSON text): the dict of `knee simulate --json` (samples -1: the CLI's "
         "default draws for intervals).");
   m.def("sweep_intervals", &sweep_intervals, py::arg("sweep_text"), py::arg("text"), py::arg("source"), py::arg("gpus"),

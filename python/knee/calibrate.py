@@ -179,7 +179,8 @@ def fit(raw, name=None, nccl_class="nvlink", power_settle_s=1.0):
 
 
 def derive(base, target=None, datasheet=None, base_datasheet=None):
-    """A profile dict derived from `base` (a Profile, dict or file) by datasheet ratios.
+    """A profile dict derived from `base` (a Profile, dict or file) by mechanism and datasheet
+    figures (docs/calibration.md, "Derived profiles").
 
     target: a built-in datasheet key ("h100", "a100", "b200", "gb200", ...), as `knee fit --derive
     TARGET BASE.json`; or datasheet: a datasheet file (docs/calibration.md, "Datasheet files") or

@@ -81,7 +81,7 @@ SimulationResult.__doc__ = (
 _scenario = _args.scenario_text  # (JSON text, source) of a scenario dict or file
 
 
-def simulate(scenario, *, force=False, trace=None, trace_ranks=None, every_rank=False, samples=None):
+def simulate(scenario, *, force=False, trace=None, trace_ranks=None, every_rank=False, samples=None, seeds=None):
     """One training step of a scenario, as `knee simulate --json`; on a serving scenario (one with a
     "serving" object, docs/serving.md) a knee.ServingResult instead, its .requests a DataFrame; on a
     cluster file (one with "jobs", docs/workloads.md "Jobs sharing a cluster") a knee.ClusterResult:
@@ -96,20 +96,24 @@ def simulate(scenario, *, force=False, trace=None, trace_ranks=None, every_rank=
     `knee simulate --every-rank` or the scenario's "simulation": {"every_rank": true}); slower.
     samples: profile draws for the 95% intervals in .intervals (docs/uncertainty.md); None: as
     `knee simulate` (8, or 0 in every-rank mode); 0: none.
+    seeds: N >= 2 straggler seeds for the intervals instead of profile draws, the profile at its
+    medians (as `knee simulate --seeds N`; the scenario needs stragglers).
     """
     what = "knee.simulate"
     text, source = _scenario(what, scenario)
     # A scenario with a "serving" object is a serving scenario (docs/serving.md): a ServingResult.
     if _knee.is_serving_scenario(text, source):
-        if force or trace is not None or trace_ranks is not None or every_rank or samples is not None:
-            raise InputError(f"{what}: force, trace, trace_ranks, every_rank, samples: expected none with a serving "
-                             f"scenario, got one ({source} has a \"serving\" object)")
+        if (force or trace is not None or trace_ranks is not None or every_rank or samples is not None
+                or seeds is not None):
+            raise InputError(f"{what}: force, trace, trace_ranks, every_rank, samples, seeds: expected none with a "
+                             f"serving scenario, got one ({source} has a \"serving\" object)")
         return serving.simulate_serving(text, source)
     # A file with "jobs" is a cluster file (docs/workloads.md, "Jobs sharing a cluster"): a ClusterResult.
     if _knee.is_cluster_file(text, source):
-        if force or trace is not None or trace_ranks is not None or every_rank or samples is not None:
-            raise InputError(f"{what}: force, trace, trace_ranks, every_rank, samples: expected none with a cluster "
-                             f"file, got one ({source} has \"jobs\"; every job runs every rank)")
+        if (force or trace is not None or trace_ranks is not None or every_rank or samples is not None
+                or seeds is not None):
+            raise InputError(f"{what}: force, trace, trace_ranks, every_rank, samples, seeds: expected none with a "
+                             f"cluster file, got one ({source} has \"jobs\"; every job runs every rank)")
         return cluster_jobs.simulate_cluster(text, source, scenario)
     force = _args.boolean(what, "force", force)
     every_rank = _args.boolean(what, "every_rank", every_rank)
@@ -120,8 +124,14 @@ def simulate(scenario, *, force=False, trace=None, trace_ranks=None, every_rank=
     samples = -1 if samples is None else _args.integer(what, "samples", samples)
     if samples == 1 or samples < -1:
         raise InputError(f"{what}: samples: expected 0 (no intervals) or an integer >= 2, got {samples}")
+    if seeds is not None:
+        if samples != -1:
+            raise InputError(f"{what}: seeds: expected it without samples (one source of draws), got both")
+        seeds = _args.integer(what, "seeds", seeds)
+        if seeds < 2:
+            raise InputError(f"{what}: seeds: expected an integer >= 2, got {seeds}")
     t0 = time.perf_counter()
-    d = _knee.simulate(text, source, force, trace, trace_ranks, every_rank, samples)
+    d = _knee.simulate(text, source, force, trace, trace_ranks, every_rank, samples, 0 if seeds is None else seeds)
     wall = time.perf_counter() - t0
     if not d["memory"]["fits"] and not force:
         m = d["memory"]

@@ -29,6 +29,15 @@ assert any("ci95" in s for s in iv["sources"]), iv["sources"]
 P
 expect2 "--samples: expected 0 (no intervals) or an integer >= 2, got 1" "$knee" simulate "$ex" --samples 1
 
+# --seeds N: straggler seeds only, the profile at its medians; needs stragglers; not with --samples.
+$py -c "import json; j = json.load(open('$ex')); j['stragglers'] = {'gpu_cv': 0.05}; json.dump(j, open('$tmp/st.json', 'w'))"
+"$knee" simulate "$tmp/st.json" --seeds 3 >"$tmp/seeds" || fail "--seeds exited $?"
+grep -q '^# (lo-hi): 95% intervals over 3 straggler seeds (straggler seeds (seed + 1 + draw)); not included: the profile' \
+  "$tmp/seeds" || fail "seeds line: $(grep '^# (lo-hi)' "$tmp/seeds")"
+expect2 "\$.stragglers: expected a straggler model when only seeds vary" "$knee" simulate "$ex" --seeds 3
+expect2 "--seeds: expected it without --samples" "$knee" simulate "$tmp/st.json" --seeds 3 --samples 4
+expect2 "--seeds: expected" "$knee" simulate "$tmp/st.json" --seeds 1
+
 "$knee" sweep "$ex" --gpus 512,1024 --samples 3 --csv >"$tmp/s.csv" || fail "sweep --csv exited $?"
 "$knee" sweep "$ex" --gpus 512,1024 --samples 3 --json >"$tmp/s.json" || fail "sweep --json exited $?"
 $py - "$tmp/s.csv" "$tmp/s.json" <<'P' || fail "sweep intervals"

@@ -42,3 +42,23 @@ def test_bad_samples_raise(path):
         knee.simulate(path, samples=1)
     with pytest.raises(knee.InputError, match="samples: expected 0"):
         knee.sweep(path, gpus=[512], samples=1)
+
+
+def test_simulate_seeds_equal_cli(knee_bin, path, tmp_path):
+    """seeds=N is `knee simulate --seeds N`: straggler seeds only; it needs stragglers."""
+    with open(path) as f:
+        j = json.load(f)
+    j["stragglers"] = {"gpu_cv": 0.05}
+    p = tmp_path / "st.json"
+    p.write_text(json.dumps(j))
+    cli = json.loads(subprocess.run([knee_bin, "simulate", str(p), "--seeds", "3", "--json"], check=True,
+                                    capture_output=True, text=True).stdout)
+    r = knee.simulate(str(p), seeds=3)
+    assert r.intervals == cli["intervals"] and r.intervals["samples"] == 3
+    assert r.intervals["sources"] == ["straggler seeds (seed + 1 + draw)"]
+    with pytest.raises(knee.InputError, match=r"\$\.stragglers: expected a straggler model"):
+        knee.simulate(path, seeds=3)
+    with pytest.raises(knee.InputError, match="seeds: expected it without samples"):
+        knee.simulate(str(p), seeds=3, samples=4)
+    with pytest.raises(knee.InputError, match="seeds: expected an integer >= 2"):
+        knee.simulate(str(p), seeds=1)

@@ -99,6 +99,42 @@ TEST(PredictionIntervals, NoSourceNoWidthStragglerSeedsGiveWidth) {
   EXPECT_NE(seeds.sources[0].find("straggler seeds"), std::string::npos);
 }
 
+// Seeds only (knee simulate --seeds N): the intervals are the spread of N straggler seeds with the
+// profile at its medians: each draw is the scenario simulated with seed + 1 + draw, nothing else.
+TEST(PredictionIntervals, SeedsOnlyIsTheSpreadOfStragglerSeedsAtTheMedianProfile) {
+  nlohmann::json j = knee::test::pipe_json();
+  j["stragglers"] = {{"gpu_cv", 0.05}};
+  const Scenario s = scen(j);
+  SimOptions opt;
+  opt.interval_samples = 5;
+  opt.interval_seeds_only = true;
+  const SimResult r = simulate(s, opt);
+  std::vector<double> steps;
+  for (int i = 0; i < 5; ++i) {
+    Scenario d = s;
+    d.seed = s.seed + 1 + static_cast<std::uint64_t>(i);
+    steps.push_back(simulate(d).step_time_s);
+  }
+  FigureInterval want;
+  interval_of(steps, want);
+  ASSERT_TRUE(r.intervals.contains("step_time_s"));
+  EXPECT_DOUBLE_EQ(r.intervals["step_time_s"][0].get<double>(), want.lo);
+  EXPECT_DOUBLE_EQ(r.intervals["step_time_s"][1].get<double>(), want.hi);
+  EXPECT_GT(want.hi - want.lo, 1e-4 * r.step_time_s);
+  ASSERT_EQ(r.intervals["sources"].size(), 1u);
+  EXPECT_NE(r.intervals["sources"][0].get<std::string>().find("straggler seeds"), std::string::npos);
+  EXPECT_NE(r.intervals["excluded"][0].get<std::string>().find("seeds only"), std::string::npos);
+  // Without stragglers there is nothing stochastic to vary: an error naming $.stragglers.
+  try {
+    simulate(scen(knee::test::pipe_json()), opt);
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("$.stragglers: expected a straggler model when only seeds vary"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 // The same scenario and seed give the same intervals, bit for bit; the JSON has [lo, hi] where
 // the result has the value, and names what it excludes (a derived profile's ratios among them).
 TEST(PredictionIntervals, DeterministicAndShapedLikeTheResult) {

@@ -155,6 +155,10 @@ void describe_draws(const Scenario& s, const Profile& base, const DrawCounts& co
   if (o.sources.parameters) out.sources.push_back("the profile's ci95 of each measured or fitted value");
   if (o.sources.run_to_run) out.sources.push_back("the profile's run-to-run differences (two calibration runs)");
   if (s.stragglers.enabled()) out.sources.push_back("straggler seeds (seed + 1 + draw)");
+  if (!o.sources.parameters && !o.sources.run_to_run)
+    out.excluded.push_back(
+        "the profile's parameter intervals and run-to-run differences (seeds only: the profile "
+        "at its medians)");
   out.excluded.push_back("the model's own error against real runs (docs/validation.md)");
   if (!base.derivation_datasheet().empty())
     out.excluded.push_back("the datasheet ratios this profile was derived by (" + base.derivation_datasheet() +

@@ -165,9 +165,16 @@ SimResult simulate_step(const Scenario& s, const SimOptions& opt) {
 }  // namespace
 
 SimResult simulate(const Scenario& s, const SimOptions& opt) {
+  if (opt.interval_seeds_only && opt.interval_samples != 0 && !s.stragglers.enabled())
+    throw InputError(s.source +
+                     ": $.stragglers: expected a straggler model when only seeds vary (a step's only "
+                     "stochastic part), got none");
   SimResult r = simulate_step(s, opt);
   if (opt.interval_samples != 0 && r.simulated)
-    r.intervals = prediction_intervals(s, opt, r, {opt.interval_samples, {}}).to_json();
+    r.intervals =
+        prediction_intervals(
+            s, opt, r, {opt.interval_samples, opt.interval_seeds_only ? DrawSources{false, false} : DrawSources{}})
+            .to_json();
   return r;
 }
 

@@ -27,6 +27,9 @@ struct SimOptions {
   // 95% intervals on the headline figures from this many profile draws (docs/uncertainty.md,
   // SimResult::intervals); 0: none. The CLI and Python default to 8 (0 with every-rank).
   int interval_samples = 0;
+  // Only the stochastic parts vary between the draws (the CLI's --seeds N, Python's seeds=N): the
+  // straggler seeds, the profile held at its medians; the scenario must have stragglers.
+  bool interval_seeds_only = false;
 };
 
 SimResult simulate(const Scenario& s, const SimOptions& opt = {});
