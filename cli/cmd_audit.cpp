@@ -6,7 +6,7 @@
 #include <string>
 
 #include "cli/command.hpp"
-#include "metrics/claim_audit.hpp"
+#include "metrics/claim_audit_schema.hpp"
 #include "metrics/format.hpp"
 
 namespace knee::cli {

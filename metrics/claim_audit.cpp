@@ -223,39 +223,4 @@ ClaimAudit audit_claim(const Claim& c, const AnalyzeOptions& opt_in) {
   return out;
 }
 
-const std::vector<AuditColumn>& audit_check_columns() {
-  static const std::vector<AuditColumn> c = {
-      {"item", "what a reviewer checks", [](const AuditCheck& k) { return k.item; }},
-      {"status", "ok, missing, weak, unfair, extrapolated, consistent, contradicted, or not checked",
-       [](const AuditCheck& k) { return k.status; }},
-      {"detail", "the finding, with its numbers", [](const AuditCheck& k) { return k.detail; }},
-  };
-  return c;
-}
-
-nlohmann::ordered_json audit_json(const ClaimAudit& a) {
-  nlohmann::ordered_json j;
-  j["source"] = a.claim.source;
-  j["claim"] = a.claim.text;
-  j["gpus"] = a.claim.gpus;
-  j["claimed_efficiency"] = a.claim.efficiency;
-  j["verdict"] = a.verdict;
-  j["verdict_basis"] = a.verdict_basis;
-  j["baseline_gpus"] = a.analysis.baseline_gpus;
-  j["mode"] = a.analysis.mode;
-  j["checks"] = nlohmann::ordered_json::array();
-  for (const auto& k : a.checks) {
-    nlohmann::ordered_json row;
-    for (const auto& col : audit_check_columns()) row[col.key] = col.value(k);
-    j["checks"].push_back(row);
-  }
-  if (std::isfinite(a.simulated_efficiency))
-    j["simulated_efficiency"] = {{"value", a.simulated_efficiency},
-                                 {"interval", {a.simulated_efficiency_lo, a.simulated_efficiency_hi}},
-                                 {"samples", a.simulated_samples}};
-  else j["simulated_efficiency"] = nullptr;
-  j["analysis"] = analysis_json(a.analysis);
-  return j;
-}
-
 }  // namespace knee

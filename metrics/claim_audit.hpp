@@ -7,7 +7,6 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -55,14 +54,5 @@ struct ClaimAudit {
 };
 
 ClaimAudit audit_claim(const Claim& c, const AnalyzeOptions& opt);
-
-// The checks' columns (item, status, detail): the JSON rows and Python's DataFrame come from it.
-struct AuditColumn {
-  const char* key;
-  const char* meaning;
-  std::function<std::string(const AuditCheck&)> value;
-};
-const std::vector<AuditColumn>& audit_check_columns();
-nlohmann::ordered_json audit_json(const ClaimAudit& a);
 
 }  // namespace knee

@@ -2,7 +2,7 @@
 // knee._knee.analyze and the analysis schema: `knee analyze` (metrics/run_analysis*.hpp).
 #include "common/json_reader.hpp"
 #include "metrics/analysis_overlay.hpp"
-#include "metrics/claim_audit.hpp"
+#include "metrics/claim_audit_schema.hpp"
 #include "metrics/report.hpp"
 #include "metrics/report_cluster.hpp"
 #include "metrics/run_analysis.hpp"
@@ -73,10 +73,23 @@ py::list audit_columns() {
   return out;
 }
 
+py::list audit_fields() {
+  py::list out;
+  for (const auto& f : claim_audit_fields()) {
+    py::dict d;
+    d["key"] = f.key;
+    d["unit"] = f.unit;
+    d["meaning"] = f.meaning;
+    out.append(d);
+  }
+  return out;
+}
+
 void add_metrics(py::module_& m) {
   m.def("audit", &audit_claim_text, py::arg("text"), py::arg("source"), py::arg("dir"), py::arg("samples"),
         py::arg("resamples"), py::arg("seed"), "A scaling claim (JSON text) audited: the dict of `knee audit --json`.");
   m.def("audit_check_columns", &audit_columns, "The columns of knee audit's checks: key, meaning.");
+  m.def("claim_audit_fields", &audit_fields, "The fields of knee audit --json: key, unit, meaning.");
   m.def("analyze", &analyze_runs_text, py::arg("text"), py::arg("source"), py::arg("strict"), py::arg("baseline"),
         py::arg("precision"), py::arg("resamples"), py::arg("seed"), py::arg("scenario_text") = "",
         py::arg("scenario_source") = "", py::arg("samples") = 8,

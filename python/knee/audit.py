@@ -11,30 +11,30 @@ from . import _knee
 from ._knee import InputError
 from .analyze import frames
 
-# The checks' columns, defined once in C++ (metrics/claim_audit.hpp).
-CHECK_COLUMNS = [c["key"] for c in _knee.audit_check_columns()]
+# The audit's fields and its checks' columns, defined once in C++ (metrics/claim_audit_schema.hpp).
+CLAIM_AUDIT_FIELDS = tuple(_knee.claim_audit_fields())
+CLAIM_AUDIT_KEYS = tuple(f["key"] for f in CLAIM_AUDIT_FIELDS)
+CHECK_COLUMN_SPECS = tuple(_knee.audit_check_columns())
+CHECK_COLUMNS = [c["key"] for c in CHECK_COLUMN_SPECS]
 
 
-@dataclasses.dataclass(frozen=True)
-class ClaimAudit:
-    """A claim audited. checks: a DataFrame (item, status, detail); verdict and its basis;
-    simulated_efficiency: {"value", "interval", "samples"} or None; analysis: the RunAnalysis of
-    the claim's runs (knee.analyze's); audit_json: the dict of `knee audit --json`."""
-    claim: str
-    gpus: float
-    claimed_efficiency: float
-    verdict: str
-    verdict_basis: str
-    checks: object
-    simulated_efficiency: object
-    analysis: object
-    audit_json: dict = dataclasses.field(repr=False, default=None)
-
+class _ClaimAuditMethods:
     def to_dict(self):
+        """The dict of `knee audit --json`."""
         return self.audit_json
 
 
+ClaimAudit = dataclasses.make_dataclass(
+    "ClaimAudit",
+    [(k, object, dataclasses.field(repr=k in ("claim", "gpus", "claimed_efficiency", "verdict"))) for k in CLAIM_AUDIT_KEYS]
+    + [("audit_json", dict, dataclasses.field(repr=False, default=None))],
+    bases=(_ClaimAuditMethods,), frozen=True)
 ClaimAudit.__module__ = "knee"
+ClaimAudit.__doc__ = (
+    "A scaling claim audited, as `knee audit --json` (docs/analyze.md). Fields:\n"
+    + _args.field_docs(CLAIM_AUDIT_FIELDS)
+    + "\n  checks is a DataFrame with the columns:\n" + _args.field_docs([dict(c, unit="") for c in CHECK_COLUMN_SPECS], "    ")
+    + "\n  analysis is knee.analyze's RunAnalysis of the claim's runs; audit_json the dict itself")
 
 
 def audit(claim, *, samples=None, resamples=2000, seed=1):
@@ -64,7 +64,7 @@ def audit(claim, *, samples=None, resamples=2000, seed=1):
         raise InputError(f"{what}: samples: expected 0 (no interval) or an integer >= 2, got {samples}")
     j = _knee.audit(text, source, folder, samples, _args.integer(what, "resamples", resamples),
                     _args.integer(what, "seed", seed))
-    checks = pd.DataFrame([{c: row[c] for c in CHECK_COLUMNS} for row in j["checks"]], columns=CHECK_COLUMNS)
-    return ClaimAudit(claim=j["claim"], gpus=j["gpus"], claimed_efficiency=j["claimed_efficiency"],
-                      verdict=j["verdict"], verdict_basis=j["verdict_basis"], checks=checks,
-                      simulated_efficiency=j["simulated_efficiency"], analysis=frames(j["analysis"]), audit_json=j)
+    fields = dict(j)
+    fields["checks"] = pd.DataFrame([{c: row[c] for c in CHECK_COLUMNS} for row in j["checks"]], columns=CHECK_COLUMNS)
+    fields["analysis"] = frames(j["analysis"])
+    return ClaimAudit(**{k: fields[k] for k in CLAIM_AUDIT_KEYS}, audit_json=j)

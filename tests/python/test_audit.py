@@ -1,6 +1,8 @@
 """knee.audit against `knee audit --json`: the same dict, the checks as a DataFrame with the
 schema's columns, a dict claim like the file, and bad input raising knee.InputError naming the
 field."""
+import dataclasses
+import importlib
 import json
 import subprocess
 
@@ -24,6 +26,12 @@ def test_audit_equals_cli(knee_bin, path):
     assert list(a.checks["item"]) == [c["item"] for c in cli["checks"]]
     assert a.checks.set_index("item").loc["measured efficiency", "status"] == "contradicted"
     assert a.analysis.baseline_gpus == 8 and len(a.analysis.counts) == 4
+    # The fields are the schema's (metrics/claim_audit_schema.cpp), in the JSON's order.
+    audit_module = importlib.import_module("knee.audit")  # knee.audit is the function
+    assert list(cli) == list(audit_module.CLAIM_AUDIT_KEYS)
+    assert [f.name for f in dataclasses.fields(a)][:len(cli)] == list(cli)
+    assert a.source == path and a.mode == cli["mode"] and a.baseline_gpus == cli["baseline_gpus"]
+    assert "verdict_basis" in knee.ClaimAudit.__doc__
 
 
 def test_a_dict_claim_reads_as_the_file(src_dir, path):
