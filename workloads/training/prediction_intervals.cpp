@@ -6,6 +6,7 @@
 #include "common/random.hpp"
 #include "common/student_t.hpp"
 #include "profile/profile.hpp"
+#include "workloads/training/parallel_draws.hpp"
 
 namespace knee {
 namespace {
@@ -185,13 +186,22 @@ PredictionIntervals prediction_intervals(const Scenario& s, const SimOptions& op
   draw_opt.trace = nullptr;
   draw_opt.trace_ranks.clear();
   draw_opt.interval_samples = 0;
-  DrawCounts counts;
   const auto seeds = draw_seeds(s, o.samples);
-  for (int i = 0; i < o.samples; ++i) {
+  struct Drawn {
+    Json result;
+    DrawCounts counts;
+  };
+  const std::vector<Drawn> drawn = parallel_draws<Drawn>(o.samples, [&](int i) {
+    Drawn d;
     const SimResult r =
-        simulate(scenario_draw(s, base, i, seeds[static_cast<std::size_t>(i)], o.sources, &counts), draw_opt);
+        simulate(scenario_draw(s, base, i, seeds[static_cast<std::size_t>(i)], o.sources, &d.counts), draw_opt);
     if (!r.simulated) throw std::logic_error("prediction_intervals: a draw did not simulate");
-    const Json j = r.to_json();
+    d.result = r.to_json();
+    return d;
+  });
+  DrawCounts counts = drawn.empty() ? DrawCounts{} : drawn.back().counts;
+  for (int i = 0; i < o.samples; ++i) {
+    const Json& j = drawn[static_cast<std::size_t>(i)].result;
     for (std::size_t k = 0; k < pointers.size(); ++k) {
       const Json* v = number_at(j, pointers[k]);
       if (!v) throw std::logic_error("prediction_intervals: a draw lacks " + pointers[k]);

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "common/error.hpp"
+#include "workloads/training/parallel_draws.hpp"
 
 namespace knee {
 
@@ -28,11 +29,21 @@ Json with_sweep_intervals(Json nominal, const Scenario& s, const std::vector<std
   std::vector<std::vector<std::vector<double>>> values(
       points.size(), std::vector<std::vector<double>>(sweep_interval_figures().size()));
   std::map<std::int64_t, int> knees;  // -1: no knee
-  DrawCounts counts;
   const auto seeds = draw_seeds(s, o.samples);
+  struct Drawn {
+    Json sweep;
+    DrawCounts counts;
+  };
+  const std::vector<Drawn> drawn = parallel_draws<Drawn>(o.samples, [&](int i) {
+    Drawn d;
+    d.sweep = sweep(scenario_draw(s, base, i, seeds[static_cast<std::size_t>(i)], o.sources, &d.counts), gpus, mode,
+                    baseline, threshold)
+                  .to_json();
+    return d;
+  });
+  DrawCounts counts = drawn.empty() ? DrawCounts{} : drawn.back().counts;
   for (int i = 0; i < o.samples; ++i) {
-    const Scenario d = scenario_draw(s, base, i, seeds[static_cast<std::size_t>(i)], o.sources, &counts);
-    const Json j = sweep(d, gpus, mode, baseline, threshold).to_json();
+    const Json& j = drawn[static_cast<std::size_t>(i)].sweep;
     const Json& dp = j.at("points");
     if (dp.size() != points.size()) throw std::logic_error("with_sweep_intervals: a draw has other points");
     for (std::size_t p = 0; p < points.size(); ++p)
