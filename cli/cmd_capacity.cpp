@@ -22,6 +22,8 @@ void print_candidate(const serving::CapacityCandidate& c) {
               1e3 * c.tpot_p99_s);
   if (c.usd_per_million_output_tokens == c.usd_per_million_output_tokens)
     std::printf("  $%.3f per million output tokens", c.usd_per_million_output_tokens);
+  if (c.joules_per_output_token == c.joules_per_output_token)
+    std::printf("  %.4g J per output token", c.joules_per_output_token);
   std::printf("\n");
 }
 
@@ -86,7 +88,8 @@ KNEE_COMMAND("capacity",
              {{"rate", true, "target request rate, requests/s (> 0)"},
               {"max-rate", false, "also find the highest rate the scenario's own layout serves, and what breaks"},
               {"max-rate-runs", true, "simulations of the --max-rate bisection (default 12)"},
-              {"usd-per-gpu-hour", true, "price of a GPU-hour, for cost per million output tokens"},
+              {"usd-per-gpu-hour", true,
+               "price of a GPU-hour (over the scenario's cost), for cost per million output tokens"},
               {"max-gpus", true, "largest layout tried (default 8 x the scenario's GPUs)"},
               {"colocated-only", false, "search co-located layouts only (no prefill:decode pools)"},
               {"json", false, "print JSON"}},

@@ -20,6 +20,12 @@ void line(const char* label, double v) {
   line(label, std::string(b));
 }
 void line(const char* label, std::int64_t v) { line(label, std::to_string(v)); }
+// Per-token energies are small: 4 significant digits, the rest with 2 decimals as vLLM prints.
+std::string fixed(double v, const std::string& key) {
+  char b[64];
+  std::snprintf(b, sizeof b, key.rfind("J_per", 0) == 0 ? "%.4g" : "%.2f", v);
+  return b;
+}
 // vLLM centres section titles in 50 columns of '-' (and the banner in '=').
 void title(const std::string& t, char fill) {
   const int n = 50, pad = n - int(t.size()), left = pad / 2;
@@ -48,6 +54,12 @@ void print_summary(const serving::ServingScenario& s, const serving::ServingResu
   latency("TPOT", "Time per Output Token (excl. 1st token)", r.tpot);
   latency("ITL", "Inter-token Latency", r.itl);
   latency("E2EL", "End-to-end Latency", r.e2e);
+  title("Energy and Cost", '-');  // knee's, not vLLM's: the fields of serving_result_schema.hpp
+  const auto j = serving::to_json(r);
+  for (const auto& t : serving::energy_text_lines()) {
+    const auto& v = j.at(t.key);
+    line(t.label, v.is_null() ? std::string("n/a") : fixed(v.get<double>() * t.scale, t.key));
+  }
   title("", '=');
   const auto& p = r.provenance;
   const auto& S = s.serving;
@@ -77,6 +89,8 @@ void print_summary(const serving::ServingScenario& s, const serving::ServingResu
   if (S.has_slo())
     std::printf("# SLOs (TTFT %.4g s, TPOT %.4g s) met by %.1f %% of requests%s%s\n", S.slo_ttft_s, S.slo_tpot_s,
                 100 * r.slo_attainment, r.goodput.computed ? "; goodput: " : "", r.goodput.note.c_str());
+  std::printf("# power model: %s; GPUs active %.1f %% of the window\n", p.value("power_model", "").c_str(),
+              100 * r.gpu_active_share);
   std::printf("# simulated in %.3f s wall (%llu events, %lld iterations, %lld decode segments)\n", wall_s,
               static_cast<unsigned long long>(r.events), static_cast<long long>(r.iterations),
               static_cast<long long>(r.decode_segments));

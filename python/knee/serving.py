@@ -14,7 +14,8 @@ REQUEST_COLUMN_SPECS = tuple(_knee.serving_request_columns())
 REQUEST_COLUMNS = [c["key"] for c in REQUEST_COLUMN_SPECS]
 
 _SCALARS = {"completed", "duration_s", "request_throughput_rps", "output_throughput_tokens_per_s",
-            "throughput_tokens_per_s", "goodput_rps", "slo_attainment"}
+            "throughput_tokens_per_s", "goodput_rps", "slo_attainment", "J_per_output_token",
+            "usd_per_million_output_tokens"}
 
 
 class _ServingResultMethods:

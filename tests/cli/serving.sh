@@ -57,6 +57,41 @@ edit "$tmp/pp.json" 'j["serving"]["pp"] = 2'
 expect2 "\$.serving.pp: expected 1 (pipeline-parallel serving is not simulated yet)" "$knee" simulate "$tmp/pp.json"
 edit "$tmp/key.json" 'j["serving"]["batching"]["max_num_seqs"] = 8'
 expect2 "\$.serving.batching.max_num_seqs" "$knee" simulate "$tmp/key.json"
+# Cost: the training scenario's keys; a bad one names its field (docs/serving.md, "Energy and cost").
+edit "$tmp/cost.json" 'j["cost"] = {"usd_per_gpu_hour": -1}'
+expect2 "$tmp/cost.json: \$.cost.usd_per_gpu_hour: expected" "$knee" simulate "$tmp/cost.json"
+edit "$tmp/cost.json" 'j["cost"] = {"pue": 0.5}'
+expect2 "$tmp/cost.json: \$.cost.pue: expected a power usage effectiveness between 1 and 10" \
+  "$knee" simulate "$tmp/cost.json"
+edit "$tmp/cost.json" 'j["cost"] = {"usd_per_kwh": 0.1}'
+expect2 "$tmp/cost.json: \$.cost.usd_per_kwh" "$knee" simulate "$tmp/cost.json"
+edit "$tmp/cost.json" 'j["cost"] = {"train_tokens": 1e9}'
+expect2 "$tmp/cost.json: \$.cost.train_tokens: expected no train_tokens in a serving scenario" \
+  "$knee" simulate "$tmp/cost.json"
+edit "$tmp/cost.json" 'j["cost"] = {"usd_per_kWh": 0.1}; j["profile"] = "'"$tmp"'/nopower.json"'
+$py -c "
+import json, sys
+p = json.load(open('$src/profile/shipped/h100.json')); p['power'] = {'note': 'not measured'}
+json.dump(p, open('$tmp/nopower.json', 'w'))"
+expect2 "$tmp/cost.json: \$.cost.usd_per_kWh: expected a profile with a power model" "$knee" simulate "$tmp/cost.json"
+# Priced: energy and dollars per token in the summary and the JSON.
+edit "$tmp/cost.json" 'j["cost"] = {"usd_per_gpu_hour": 2.5, "usd_per_kWh": 0.1, "pue": 1.2}; j["serving"]["goodput"] = {"runs": 0}'
+"$knee" simulate "$tmp/cost.json" > "$tmp/out" || fail "priced run exit $?"
+for l in "-----------------Energy and Cost-----------------" "Energy per output token (J):" \
+         "Cost per million output tokens (\$):" "# power model: profile h200 (measured)"; do
+  grep -qF -- "$l" "$tmp/out" || fail "priced run: no '$l' in: $(cat "$tmp/out")"
+done
+"$knee" simulate "$tmp/cost.json" --json > "$tmp/c.json" || fail "priced --json exit $?"
+$py - "$tmp/c.json" <<'P' || fail "energy JSON"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["gpu_energy_J"] > 0 and 0 < j["gpu_active_share"] <= 1
+assert abs(j["facility_energy_J"] - 1.2 * j["gpu_energy_J"]) <= 1e-9 * j["facility_energy_J"]
+assert abs(j["J_per_output_token"] * j["total_output_tokens"] - j["facility_energy_J"]) <= 1e-9 * j["facility_energy_J"]
+usd = 2.5 * j["gpus"] * j["duration_s"] / 3600 + 0.1 * j["facility_energy_J"] / 3.6e6
+assert abs(j["usd"] - usd) <= 1e-9 * usd, (j["usd"], usd)
+assert abs(j["usd_per_million_output_tokens"] - usd / j["total_output_tokens"] * 1e6) <= 1e-9 * j["usd"] * 1e6
+P
 printf 'arrival_s,prompt_tokens,output_tokens\n0,100,10\n2.5,100,10\n1.0,100,10\n' > "$tmp/trace.csv"
 edit "$tmp/trace.json" 'j["serving"]["arrivals"] = {"kind": "trace", "file": "trace.csv"}; del j["serving"]["lengths"]; del j["serving"]["requests"]'
 expect2 "$tmp/trace.csv: line 4.arrival_s: expected arrival times in order" "$knee" simulate "$tmp/trace.json"

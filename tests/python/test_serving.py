@@ -26,6 +26,19 @@ def test_serving_equals_cli(example, knee_bin):
         assert set(("mean", "p50", "p90", "p99", "p999")) <= set(d[k])
 
 
+def test_serving_energy_fields(example):
+    j = json.loads(example.read_text())
+    j["cost"] = {"usd_per_gpu_hour": 2.5}
+    j["serving"]["goodput"] = {"runs": 0}
+    r = knee.simulate(j)
+    fields = {f["key"]: f for f in serving.SERVING_FIELDS}
+    assert fields["J_per_output_token"]["unit"] == "J/token"
+    assert r.J_per_output_token * r.total_output_tokens == pytest.approx(r.facility_energy_J, rel=1e-12)
+    assert r.usd_per_million_output_tokens == pytest.approx(2.5 * r.gpus * r.duration_s / 3600 / r.total_output_tokens
+                                                            * 1e6, rel=1e-12)
+    assert r.provenance["power_model"].startswith("profile h200 (measured)")
+
+
 def test_requests_frame(example):
     r = knee.simulate(str(example))
     df = r.requests

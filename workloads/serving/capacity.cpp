@@ -50,7 +50,9 @@ class Search {
     // Ratios round to the same pools at small counts: a layout is simulated once.
     for (const CapacityCandidate& x : r_.tried)
       if (x.tp == c.tp && x.replicas == c.replicas && x.prefill_replicas == c.prefill_replicas) return x.meets;
-    const ServingResult R = simulate_at(with_layout(s_, c, o_.rate_per_s), o_.rate_per_s);
+    ServingScenario at = with_layout(s_, c, o_.rate_per_s);
+    if (o_.usd_per_gpu_hour >= 0) at.cost.usd_per_gpu_hour = o_.usd_per_gpu_hour;
+    const ServingResult R = simulate_at(at, o_.rate_per_s);
     ++r_.simulations;
     c.slo_attainment = R.slo_attainment;
     c.meets = R.slo_attainment >= s_.serving.goodput_share;
@@ -58,9 +60,10 @@ class Search {
     c.tpot_p99_s = R.tpot.p99;
     c.output_tokens_per_s = R.output_throughput_tokens_per_s;
     c.preemptions = R.preemptions;
-    // A GPU-hour price over the output tokens those GPU-hours produce at this rate.
-    if (o_.usd_per_gpu_hour >= 0 && c.output_tokens_per_s > 0)
-      c.usd_per_million_output_tokens = double(c.gpus) * o_.usd_per_gpu_hour / 3600 / c.output_tokens_per_s * 1e6;
+    // The serving run's own energy and price (docs/serving.md, "Energy and cost"): GPU-hours and
+    // electricity over the output tokens of the window.
+    c.usd_per_million_output_tokens = R.usd_per_million_output_tokens;
+    c.joules_per_output_token = R.J_per_output_token;
     r_.tried.push_back(c);
     return c.meets;
   }
@@ -179,11 +182,14 @@ CapacityResult plan_capacity(const ServingScenario& s, const CapacityOptions& op
       "search: for each TP in {1, 2, 4, 8} that fits, replicas doubled from 1 (2 disaggregated, "
       "prefill:decode 1:3, 1:1, 3:1) until the SLOs hold, then bisected; at most " +
       str(o.max_gpus) + " GPUs, and none above the best found");
-  r.notes.push_back(o.usd_per_gpu_hour >= 0
-                        ? "cost: --usd-per-gpu-hour x GPUs / simulated output tokens per second"
-                        : "cost: not computed (no --usd-per-gpu-hour; serving scenarios have no cost keys)");
-  r.notes.push_back(std::string("energy: not computed; serving does not apply the profile's power model yet") +
-                    (s.profile.has_power() ? " (this profile has one)" : " (this profile has none)"));
+  r.notes.push_back(o.usd_per_gpu_hour >= 0 || s.cost.priced()
+                        ? "cost: (GPU-hour price x GPUs x window + usd_per_kWh x facility kWh) / output tokens of the "
+                          "window (--usd-per-gpu-hour over the scenario's cost.usd_per_gpu_hour)"
+                        : "cost: not computed (no --usd-per-gpu-hour and no prices in the scenario's cost)");
+  r.notes.push_back(s.profile.has_power()
+                        ? "energy: facility joules per output token from profile " + s.profile.name() +
+                              "'s power model (" + s.profile.power_provenance() + "), as knee simulate reports it"
+                        : "energy: not computed (profile " + s.profile.name() + " has no power model)");
   if (r.best < 0) r.notes.push_back("no layout within " + str(o.max_gpus) + " GPUs meets the SLOs");
   if (o.max_rate) {
     r.max_rate = find_max_rate(s, o.max_rate_runs);

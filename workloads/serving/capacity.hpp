@@ -15,7 +15,7 @@ namespace knee::serving {
 
 struct CapacityOptions {
   double rate_per_s = 0;         // the target rate R (> 0)
-  double usd_per_gpu_hour = -1;  // price of a GPU-hour; < 0: no cost reported
+  double usd_per_gpu_hour = -1;  // price of a GPU-hour, over the scenario's cost.usd_per_gpu_hour; < 0: that one
   std::int64_t max_gpus = 0;     // largest layout tried; 0: 8 x the scenario's GPUs
   bool disaggregated = true;     // also search disaggregated layouts (prefill:decode ratios)
   bool max_rate = false;         // also find the serving knee of the scenario's own layout
@@ -30,6 +30,7 @@ struct CapacityCandidate {
   double slo_attainment = 0, ttft_p99_s = 0, tpot_p99_s = 0, output_tokens_per_s = 0;
   std::int64_t preemptions = 0;
   double usd_per_million_output_tokens = std::numeric_limits<double>::quiet_NaN();
+  double joules_per_output_token = std::numeric_limits<double>::quiet_NaN();  // facility energy; NaN: no power model
 };
 
 // The serving knee: the highest rate found to meet the SLOs, the lowest found to miss them, and

@@ -30,10 +30,10 @@ const std::vector<CandidateColumn>& candidate_columns() {
       {"output_tokens_per_s", "tokens/s", "simulated output throughput",
        [](const C& x) { return num(x.output_tokens_per_s); }},
       {"preemptions", "", "KV-cache preemptions", [](const C& x) { return OJ(x.preemptions); }},
-      {"usd_per_million_output_tokens", "USD", "GPU-hours price over output tokens (null: no --usd-per-gpu-hour)",
+      {"usd_per_million_output_tokens", "USD", "GPU-hours and electricity over output tokens (null: no prices)",
        [](const C& x) { return num(x.usd_per_million_output_tokens); }},
-      {"joules_per_output_token", "J", "energy per output token (null: serving has no energy model yet)",
-       [](const C&) { return OJ(nullptr); }},
+      {"joules_per_output_token", "J", "facility energy per output token (null: the profile has no power model)",
+       [](const C& x) { return num(x.joules_per_output_token); }},
   };
   return c;
 }

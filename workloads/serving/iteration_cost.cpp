@@ -37,10 +37,17 @@ IterationCost::IterationCost(const ServingScenario& s) : s_(s) {
   const ServingSpec& S = s.serving;
   const double tp = double(S.tp), h = double(m.hidden), f = double(m.ffn_hidden);
   launch_s_ = s.profile.launch_overhead_s();
+  power_ = s.profile.has_power();
+  idle_W_ = power_ ? s.profile.power_W(0, 0) : 0;
+  if (power_) power_ref_ = s.profile.power_reference();
   // Per layer: 2 norms, QKV, rotary, KV-cache write, attention, O, gate/up, activation, down;
   // 2 all-reduces with TP. Then the final norm and the output layer.
   kernels_ = int(m.layers) * (10 + (S.tp > 1 ? 2 : 0)) + 2;
   kv_bytes_per_layer_token_ = 2 * model::kv_dim(m) / tp * model::kDt;
+  // Decode: every cached key and value read once (what decode_attention_s times), 4 FLOPs per
+  // cached token per head and head dimension (its score and its share of the output).
+  decode_flops_per_token_ = double(m.layers) * 4 * double(m.heads) / tp * double(m.hidden / m.heads);
+  decode_bytes_per_token_ = double(m.layers) * kv_bytes_per_layer_token_;
 
   mem_.capacity_bytes = s.profile.hbm_capacity_bytes();
   mem_.usable_bytes = mem_.capacity_bytes * S.gpu_memory_utilization;
@@ -159,13 +166,50 @@ double IterationCost::decode_attention_s(double context_tokens) const {
   return double(s_.model.layers) * s_.profile.memory_bound_time_s(context_tokens * kv_bytes_per_layer_token_, "copy");
 }
 
-double IterationCost::iteration_s(std::int64_t tokens, double attention_s, std::int64_t sampled, bool decode_only) {
+double IterationCost::iteration_s(std::int64_t tokens, double attention_s, std::int64_t sampled, bool decode_only,
+                                  double* gpu_s) {
   const double head = head_s(sampled);
   const double gpu = dense_s(tokens) + attention_s + head;
+  if (gpu_s) *gpu_s = gpu;
   if (decode_only && s_.serving.cuda_graphs) return launch_s_ + gpu;  // one graph replay
   // Eager: the host issues a kernel every launch_s; the GPU finishes no sooner than its work
   // after the first launch, nor than the last launch and the last kernel (the output layer).
   return std::max(launch_s_ + gpu, double(kernels_) * launch_s_ + head);
+}
+
+// The work of the kernels dense_s, head_s and the attention times above time, on one GPU of the
+// TP group (its 1/tp of the heads, of the FFN and of the vocabulary).
+IterationCost::Work IterationCost::dense_work(std::int64_t T) const {
+  const ModelSpec& m = s_.model;
+  const double t = double(s_.serving.tp), h = double(m.hidden), f = double(m.ffn_hidden), kvd = model::kv_dim(m);
+  const double dt = model::kDt, Td = double(T), e = elt_bytes(m.dtype);
+  const bool swiglu = m.ffn == FfnKind::swiglu;
+  Work layer;
+  auto gemm = [&](double n, double k) { layer += {2 * Td * n * k, (Td * k + k * n + Td * n) * e}; };
+  layer.bytes += 2 * 4 * Td * h * dt + 2 * Td * (h + kvd) / t * dt + 2 * Td * 2 * kvd / t * dt;  // norms, rotary, KV
+  gemm((h + 2 * kvd) / t, h);
+  gemm(h, h / t);
+  gemm((swiglu ? 2 : 1) * f / t, h);
+  layer.bytes += (swiglu ? 3 : 2) * Td * f / t * dt;
+  gemm(h, f / t);
+  if (s_.serving.tp > 1) layer.bytes += 2 * 2 * Td * h * dt;  // two all-reduces, payload in and out
+  const double L = double(m.layers);
+  return {L * layer.flops, L * layer.bytes + 2 * Td * h * dt};
+}
+
+IterationCost::Work IterationCost::head_work(std::int64_t sampled) const {
+  if (s_.model.vocab == 0 || sampled <= 0) return {};
+  const double n = double(sampled), v = double(s_.model.vocab) / double(s_.serving.tp), h = double(s_.model.hidden);
+  return {2 * n * v * h, (n * h + h * v + n * v) * elt_bytes(s_.model.dtype)};
+}
+
+// Causal attention of a chunk of c queries after p cached tokens: QK^T and PV over c (p + c / 2)
+// query-key pairs; Q and O of the chunk, K and V of all p + c tokens through HBM.
+IterationCost::Work IterationCost::prefill_attention_work(std::int64_t chunk, std::int64_t prior) const {
+  const ModelSpec& m = s_.model;
+  const double t = double(s_.serving.tp), d = double(m.hidden / m.heads), c = double(chunk), p = double(prior);
+  const double heads = double(m.heads) / t, kvh = double(m.kv_heads) / t, L = double(m.layers);
+  return {L * 4 * heads * d * c * (p + c / 2), L * (2 * c * heads + 2 * (p + c) * kvh) * d * model::kDt};
 }
 
 }  // namespace knee::serving

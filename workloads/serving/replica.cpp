@@ -74,12 +74,26 @@ TimePs Replica::start_segment(TimePs now) {
   for (std::int32_t id : running_) ctx += double(reqs_[id].computed) + 1;
   seg_end_.clear();
   seg_dt_s_.clear();
+  seg_J_.clear();
+  const bool power = cost_.has_power();
+  IterationCost::Work fixed;
+  if (power) {
+    fixed = cost_.dense_work(D);
+    fixed += cost_.head_work(D);
+  }
   TimePs t = now;
   for (std::int64_t j = 0; j < k; ++j) {
-    const double dt = cost_.iteration_s(D, cost_.decode_attention_s(ctx + double(j * D)), D, true);
+    const double c = ctx + double(j * D);
+    double gpu = 0;
+    const double dt = cost_.iteration_s(D, cost_.decode_attention_s(c), D, true, &gpu);
     t += s_to_ps_ceil(dt);
     seg_end_.push_back(t);
     seg_dt_s_.push_back(dt);
+    if (power) {
+      IterationCost::Work w = fixed;
+      w += cost_.decode_attention_work(c);
+      seg_J_.push_back(cost_.energy_J(dt, gpu, w));
+    }
   }
   used_at_start_ = blocks_ - free_ + segment_blocks(1);
   segment_ = busy_ = true;
@@ -91,6 +105,8 @@ TimePs Replica::start_general(TimePs now) {
   std::int64_t budget = spec_.max_tokens_per_iter, tokens = 0, sampled = 0, chunks = 0;
   double ctx = 0, attn = 0;
   bool preempted = false;
+  const bool power = cost_.has_power();
+  IterationCost::Work work;  // of the prefill chunks' attention (the rest once the batch is known)
   sched_.clear();
   auto take = [&](std::int32_t id, ReqState& r, std::int64_t need, std::int64_t nb) {
     free_ -= nb;
@@ -103,6 +119,7 @@ TimePs Replica::start_general(TimePs now) {
       ++sampled;
     } else {
       attn += cost_.prefill_attention_s(need, r.computed);
+      if (power) work += cost_.prefill_attention_work(need, r.computed);
       ++chunks;
       if (r.computed + need == r.target) ++sampled;
     }
@@ -150,7 +167,15 @@ TimePs Replica::start_general(TimePs now) {
     take(id, r, need, nb);
   }
   if (sched_.empty()) throw std::logic_error("serving replica: nothing schedulable with requests waiting");
-  const double dt = cost_.iteration_s(tokens, cost_.decode_attention_s(ctx) + attn, sampled, chunks == 0);
+  double gpu = 0;
+  const double dt = cost_.iteration_s(tokens, cost_.decode_attention_s(ctx) + attn, sampled, chunks == 0, &gpu);
+  step_J_ = 0;
+  if (power) {
+    work += cost_.dense_work(tokens);
+    work += cost_.head_work(sampled);
+    work += cost_.decode_attention_work(ctx);
+    step_J_ = cost_.energy_J(dt, gpu, work);
+  }
   used_at_start_ = blocks_ - free_;
   busy_ = true;
   segment_ = false;
@@ -216,8 +241,10 @@ void Replica::account_kv(TimePs end, std::int64_t a, std::int64_t b) {
 
 void Replica::finish(TimePs now) {
   busy_ = false;
+  active_ps += now - start_ps_;
   if (segment_) {
     const std::int32_t k = std::int32_t(seg_end_.size());
+    for (std::size_t j = 0; j < seg_J_.size() && j < seg_end_.size(); ++j) iteration_J += seg_J_[j];
     const double D = double(running_.size());
     for (double dt : seg_dt_s_) counters_.itl.add(dt, D);  // every running request, every iteration
     counters_.iterations += k;
@@ -246,6 +273,7 @@ void Replica::finish(TimePs now) {
     }
     account_kv(now, used_at_start_, used_at_start_);
     ++counters_.iterations;
+    iteration_J += step_J_;
   }
   std::size_t w = 0;
   for (std::int32_t id : running_) {

@@ -66,6 +66,10 @@ class Replica {
   std::int64_t outstanding_tokens = 0;  // prompt + output of requests routed here, not finished
   double kv_block_seconds = 0;          // integral of blocks in use over time
   std::int64_t kv_peak_blocks = 0;
+  // One GPU of the replica: energy of its finished iterations (the power model at each one's
+  // utilization, launch gaps at idle; 0 without a power model) and the time they took.
+  double iteration_J = 0;
+  TimePs active_ps = 0;
 
  private:
   std::int32_t blocks_for(std::int64_t tokens) const {
@@ -94,6 +98,8 @@ class Replica {
   std::vector<std::pair<std::int32_t, std::int32_t>> sched_;  // general step: (request, tokens)
   std::vector<TimePs> seg_end_;                               // segment: end of each iteration
   std::vector<double> seg_dt_s_;
+  std::vector<double> seg_J_;  // segment: energy of each iteration (one GPU)
+  double step_J_ = 0;          // general step: its energy (one GPU)
   std::int64_t used_at_start_ = 0;
   const bool prefill_only_;
   std::vector<std::int32_t> handoffs_;

@@ -55,6 +55,18 @@ struct ServingResult {
   std::uint64_t events = 0;
   double slo_attainment = std::numeric_limits<double>::quiet_NaN();  // share meeting every SLO
   GoodputResult goodput;
+  // Energy and cost over the window (docs/serving.md, "Energy and cost"): the serving GPUs
+  // (replicas x tp), each drawing the power model's power for each iteration's utilization and
+  // idle power between iterations. NaN (null) without a power model; the prices NaN unpriced.
+  std::int64_t gpus = 0;
+  double gpu_active_share = std::numeric_limits<double>::quiet_NaN();  // GPU-time in iterations / gpus x window
+  double gpu_energy_J = std::numeric_limits<double>::quiet_NaN();
+  double facility_energy_J = std::numeric_limits<double>::quiet_NaN();  // (GPU + other_W_per_gpu) x pue
+  double avg_power_per_gpu_W = std::numeric_limits<double>::quiet_NaN();
+  double J_per_output_token = std::numeric_limits<double>::quiet_NaN();  // facility energy per token
+  double J_per_token = std::numeric_limits<double>::quiet_NaN();         // per input + output token
+  double usd = std::numeric_limits<double>::quiet_NaN();                 // GPU-hours and electricity
+  double usd_per_million_output_tokens = std::numeric_limits<double>::quiet_NaN();
   nlohmann::ordered_json provenance;
 };
 

@@ -89,10 +89,40 @@ const std::vector<ServingField>& serving_result_fields() {
       {"batch_full_steps", "", "steps that began with max_batch sequences running and requests waiting",
        [](const R& r) { return OJ(r.batch_full_steps); }},
       {"events", "", "engine events processed", [](const R& r) { return OJ(r.events); }},
+      {"gpus", "", "serving GPUs (replicas x tp), those the energy and cost count",
+       [](const R& r) { return OJ(r.gpus); }},
+      {"gpu_active_share", "share", "GPU time in iterations over gpus x duration_s (the rest idle)",
+       [](const R& r) { return num(r.gpu_active_share); }},
+      {"gpu_energy_J", "J", "energy of the serving GPUs over duration_s (null without a power model)",
+       [](const R& r) { return num(r.gpu_energy_J); }},
+      {"facility_energy_J", "J", "(gpu_energy_J + cost.other_W_per_gpu x gpus x duration_s) x cost.pue",
+       [](const R& r) { return num(r.facility_energy_J); }},
+      {"avg_power_per_gpu_W", "W", "gpu_energy_J / (gpus x duration_s)",
+       [](const R& r) { return num(r.avg_power_per_gpu_W); }},
+      {"J_per_output_token", "J/token", "facility_energy_J / total_output_tokens",
+       [](const R& r) { return num(r.J_per_output_token); }},
+      {"J_per_token", "J/token", "facility_energy_J / (total_input_tokens + total_output_tokens)",
+       [](const R& r) { return num(r.J_per_token); }},
+      {"usd", "USD", "cost.usd_per_gpu_hour x GPU-hours + cost.usd_per_kWh x facility kWh (null unpriced)",
+       [](const R& r) { return num(r.usd); }},
+      {"usd_per_million_output_tokens", "USD", "usd per million output tokens (null unpriced)",
+       [](const R& r) { return num(r.usd_per_million_output_tokens); }},
       {"provenance", "", "profile, system, seed, measurement window, how each mechanism is costed",
        [](const R& r) { return r.provenance; }},
   };
   return f;
+}
+
+const std::vector<TextLine>& energy_text_lines() {
+  static const std::vector<TextLine> t = {
+      {"avg_power_per_gpu_W", "Mean power per GPU (W):", 1},
+      {"gpu_energy_J", "GPU energy (kJ):", 1e-3},
+      {"facility_energy_J", "Facility energy (kJ):", 1e-3},
+      {"J_per_output_token", "Energy per output token (J):", 1},
+      {"J_per_token", "Energy per token (J):", 1},
+      {"usd_per_million_output_tokens", "Cost per million output tokens ($):", 1},
+  };
+  return t;
 }
 
 const std::vector<RequestColumn>& request_columns() {

@@ -19,6 +19,15 @@ struct ServingField {
 };
 const std::vector<ServingField>& serving_result_fields();
 
+// The energy and cost lines of knee simulate's text summary: a field's key, its label in the
+// style of vllm bench serve, and the factor from the field's unit to the label's.
+struct TextLine {
+  const char* key;
+  const char* label;
+  double scale;
+};
+const std::vector<TextLine>& energy_text_lines();
+
 struct RequestColumn {
   const char* name;
   const char* unit;

@@ -125,6 +125,19 @@ void parse_slo(JsonObject& sv, ServingSpec& S) {
   }
 }
 
+// As a training scenario's cost (workloads/training/scenario.cpp), less train_tokens.
+void parse_cost(JsonObject& root, ServingCost& c) {
+  if (!root.has("cost")) return;
+  JsonObject o = root.object("cost");
+  c.usd_per_gpu_hour = o.non_negative_or("usd_per_gpu_hour", -1);
+  c.usd_per_kWh = o.non_negative_or("usd_per_kWh", -1);
+  c.pue = o.number_or("pue", 1);
+  if (!(c.pue >= 1 && c.pue <= 10)) o.fail("pue", "a power usage effectiveness between 1 and 10");
+  c.other_W_per_gpu = o.non_negative_or("other_W_per_gpu", 0);
+  if (o.has("train_tokens")) o.fail("train_tokens", "no train_tokens in a serving scenario (its tokens are served)");
+  o.finish();
+}
+
 Profile load_profile(const ServingScenario& s, const std::string& name) {
   const bool path = name.find('/') != std::string::npos || name.find(".json") != std::string::npos;
   Profile p = path ? Profile::load(name) : Profile::builtin(name);
@@ -183,10 +196,15 @@ ServingScenario parse_serving_scenario(const nlohmann::json& j, const std::strin
   S.seed = static_cast<std::uint64_t>(sv.integer_or("seed", 0, 0));
   S.cuda_graphs = sv.boolean_or("cuda_graphs", true);
   sv.finish();
+  parse_cost(root, s.cost);
   root.ignore("comment");
   root.ignore("name");
   root.finish();
   s.profile = load_profile(s, s.profile_name);
+  if (s.cost.usd_per_kWh >= 0 && !s.profile.has_power())
+    throw_input_error(source, "$.cost.usd_per_kWh",
+                      "a profile with a power model (profile '" + s.profile.name() + "' has none)",
+                      "an electricity price");
   // A trace is read now, so a bad row is bad input of the scenario, before anything runs.
   if (trace) (void)make_requests(s, 1);
   return s;

@@ -59,6 +59,16 @@ struct ServingSpec {
   bool has_slo() const { return slo_ttft_s > 0 || slo_tpot_s > 0; }
 };
 
+// The scenario's "cost" object: the keys a training scenario's has (docs/scenarios.md, "cost"),
+// but train_tokens; a price < 0 is not given.
+struct ServingCost {
+  double usd_per_gpu_hour = -1;  // rental or amortized price of one GPU-hour
+  double usd_per_kWh = -1;       // electricity, applied to facility energy (needs a power model)
+  double pue = 1;                // facility energy / IT energy
+  double other_W_per_gpu = 0;    // host CPUs, memory, NICs and switches, per GPU
+  bool priced() const { return usd_per_gpu_hour >= 0 || usd_per_kWh >= 0; }
+};
+
 struct ServingScenario {
   std::string source;  // file name or "<json>", for messages
   ClusterSpec cluster;
@@ -66,6 +76,7 @@ struct ServingScenario {
   std::string profile_name;  // as written, or the system's GPU model
   Profile profile;
   ServingSpec serving;
+  ServingCost cost;
 };
 
 // A scenario file with a "serving" object is a serving scenario (knee simulate dispatches on it).

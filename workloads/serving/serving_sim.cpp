@@ -162,6 +162,37 @@ void check_kv_holds(const ServingScenario& s, const std::vector<Request>& reqs, 
                           " tokens (" + std::to_string(cap) + " tokens)");
 }
 
+// Energy over the window (first arrival to last token, duration_s) of the serving GPUs: every GPU
+// of a replica runs its iterations (the TP ranks the same kernels), idle power the rest of the
+// window; then facility energy, per token, and the prices (docs/serving.md, "Energy and cost").
+void energy_and_cost(const ServingScenario& s, const IterationCost& cost,
+                     const std::vector<std::unique_ptr<Replica>>& replicas, ServingResult& R) {
+  const double tp = double(s.serving.tp), window = R.duration_s;
+  R.gpus = std::int64_t(replicas.size()) * s.serving.tp;
+  const double gpus = double(R.gpus), gpu_hours = gpus * window / 3600;
+  const ServingCost& c = s.cost;
+  if (!(window > 0)) return;
+  double active_s = 0;
+  for (const auto& rep : replicas) active_s += ps_to_s(rep->active_ps);
+  R.gpu_active_share = active_s * tp / (gpus * window);
+  double kWh = 0;
+  if (cost.has_power()) {
+    double J = 0;
+    for (const auto& rep : replicas)
+      J += tp * (rep->iteration_J + std::max(0.0, window - ps_to_s(rep->active_ps)) * cost.idle_W());
+    R.gpu_energy_J = J;
+    R.facility_energy_J = (J + c.other_W_per_gpu * gpus * window) * c.pue;
+    R.avg_power_per_gpu_W = J / (gpus * window);
+    if (R.total_output_tokens > 0) R.J_per_output_token = R.facility_energy_J / double(R.total_output_tokens);
+    R.J_per_token = R.facility_energy_J / double(R.total_input_tokens + R.total_output_tokens);
+    kWh = R.facility_energy_J / 3.6e6;
+  }
+  if (c.priced()) {
+    R.usd = std::max(0.0, c.usd_per_gpu_hour) * gpu_hours + std::max(0.0, c.usd_per_kWh) * kWh;
+    if (R.total_output_tokens > 0) R.usd_per_million_output_tokens = R.usd / double(R.total_output_tokens) * 1e6;
+  }
+}
+
 }  // namespace
 
 double slo_attainment(const ServingScenario& s, const std::vector<RequestRecord>& requests) {
@@ -251,6 +282,7 @@ ServingResult simulate_once(const ServingScenario& s, double rate_scale) {
     R.kv_series_fraction.push_back(blocks > 0 ? bps / (blocks * double(R.replicas) * double(run.counters_.kv_bin_ps))
                                               : 0);
   if (s.serving.has_slo()) R.slo_attainment = slo_attainment(s, R.requests);
+  energy_and_cost(s, cost, run.replicas_, R);
 
   const Profile& p = s.profile;
   R.provenance["profile"] = p.name();
@@ -264,6 +296,11 @@ ServingResult simulate_once(const ServingScenario& s, double rate_scale) {
   R.provenance["router"] = to_string(s.serving.router);
   R.provenance["window"] = "every request, from the first arrival to the last token";
   R.provenance["tp_comm"] = cost.tp_comm_note();
+  R.provenance["power_model"] =
+      p.has_power() ? "profile " + p.name() + " (" + p.power_provenance() + "), " + std::to_string(R.gpus) +
+                          " serving GPUs: each iteration at its FLOPs' and bytes' utilization, idle between, over the "
+                          "window"
+                    : "none: profile " + p.name() + " has no power model (energy fields null)";
   if (s.serving.disaggregated())
     R.provenance["kv_transfer"] =
         "disaggregated: " + std::to_string(s.serving.prefill_replicas) + " prefill and " +

@@ -490,11 +490,4 @@ double optimizer_energy_J(const Scenario& s, const Profile& prof, const StagePar
   return t * work_power_W(prof, 0, bytes, t);
 }
 
-double work_power_W(const Profile& prof, double flops, double hbm_bytes, double dur_s) {
-  if (!(dur_s > 0)) return prof.power_W(0, 0);
-  const Profile::PowerReference ref = prof.power_reference();
-  const double cu = ref.flops_per_s > 0 ? flops / dur_s / ref.flops_per_s : 0;
-  return prof.power_W(cu, hbm_bytes / dur_s / ref.memory_Bps);
-}
-
 }  // namespace knee::workload

@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "profile/power.hpp"
 #include "profile/profile.hpp"
 #include "sim/collectives/collective_types.hpp"
 #include "workloads/training/groups.hpp"
@@ -64,8 +65,7 @@ OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, b
 // memory-bound pass; 0 without a power model).
 double optimizer_time_s(const Scenario& s, const Profile& prof, const StageParams& p);
 double optimizer_energy_J(const Scenario& s, const Profile& prof, const StageParams& p);
-// Power of one GPU running work of `flops` and `hbm_bytes` for `dur_s`: the profile's model at that
-// utilization of its calibration workloads (prof.power_reference()); idle when dur_s is 0.
-double work_power_W(const Profile& prof, double flops, double hbm_bytes, double dur_s);
+// Power of one GPU running work (profile/power.hpp, shared with serving).
+using knee::work_power_W;
 
 }  // namespace knee::workload
