@@ -538,43 +538,46 @@ double elt_bytes(const std::string& dtype) {
 
 namespace {
 
-// GEMM time at x = (log batch, log m, log n, log k) doing `flops`, from a table: inverse squared
-// distance over the 8 nearest samples of log TFLOP/s, inside the samples' monotone envelope, never
-// under `roof` or the table's floor; exact hits return their (geometric mean) median; farther than
-// 4x from every sample, roofline + floor.
-double interpolate_gemm(const Profile::Impl::GemmTable& tab, const std::array<double, 4>& x, double flops,
-                        double roof) {
-  auto d2_of = [&](const Profile::Impl::GemmSample& s) {
+using GemmNear = std::vector<std::pair<double, const Profile::Impl::GemmSample*>>;
+
+// The samples `keep` accepts by squared distance from x, the 8 nearest first (ties by address,
+// for a deterministic order).
+template <class Keep>
+GemmNear nearest_gemm_samples(const Profile::Impl::GemmTable& tab, const std::array<double, 4>& x, Keep keep) {
+  GemmNear near;
+  near.reserve(tab.samples.size());
+  for (const auto& s : tab.samples) {
+    if (!keep(s)) continue;
     double d2 = 0;
     for (std::size_t i = 0; i < 4; ++i) d2 += (x[i] - s.x[i]) * (x[i] - s.x[i]);
-    return d2;
-  };
-  std::vector<std::pair<double, const Profile::Impl::GemmSample*>> near;
-  near.reserve(tab.samples.size());
-  for (const auto& s : tab.samples) near.push_back({d2_of(s), &s});
+    near.push_back({d2, &s});
+  }
   const std::size_t kn = std::min<std::size_t>(8, near.size());
   std::partial_sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(kn), near.end(),
                     [](auto& a, auto& b) { return a.first < b.first || (a.first == b.first && a.second < b.second); });
-  if (near[0].first < 1e-12) {
-    double lsum = 0;
-    int cnt = 0;
-    for (std::size_t i = 0; i < near.size() && near[i].first < 1e-12; ++i, ++cnt)
-      lsum += std::log(near[i].second->median_s);
-    return std::exp(lsum / cnt);
-  }
-  if (std::sqrt(near[0].first) > std::log(4.0)) return roof + tab.floor_s;  // outside the table
-  double wsum = 0, lsum = 0;
-  for (std::size_t i = 0; i < kn; ++i) {
-    const double w = 1 / near[i].first;
-    wsum += w;
-    lsum += w * near[i].second->log_tflops;
-  }
-  double t = flops / (std::exp(lsum / wsum) * 1e12);
-  // Monotone envelope: more work in every dimension is never faster. No shorter than any sample
-  // it contains, no longer than any sample containing it (the upper bound wins when noisy
-  // launch-bound samples contradict each other).
+  return near;
+}
+
+// The geometric mean of the samples at x itself (distance < 1e-6 in log space); `near` sorted as
+// nearest_gemm_samples gives it, its first one at x.
+double median_at_sample(const GemmNear& near) {
+  double lsum = 0;
+  int cnt = 0;
+  for (std::size_t i = 0; i < near.size() && near[i].first < 1e-12; ++i, ++cnt)
+    lsum += std::log(near[i].second->median_s);
+  return std::exp(lsum / cnt);
+}
+
+// Monotone envelope over the samples `keep` accepts: more work in every dimension is never
+// faster. `t` no shorter than any sample it contains, no longer than any sample containing it
+// (the upper bound wins when noisy launch-bound samples contradict each other); then never under
+// `roof` or the table's floor.
+template <class Keep>
+double within_envelope(const Profile::Impl::GemmTable& tab, const std::array<double, 4>& x, double t, double roof,
+                       Keep keep) {
   double lower = 0, upper = INFINITY;
   for (const auto& s : tab.samples) {
+    if (!keep(s)) continue;
     bool inside = true, contains = true;
     for (std::size_t i = 0; i < 4; ++i) {
       inside = inside && s.x[i] <= x[i];
@@ -585,6 +588,26 @@ double interpolate_gemm(const Profile::Impl::GemmTable& tab, const std::array<do
   }
   t = std::min(std::max(t, lower), upper);
   return std::max({t, roof, tab.floor_s});
+}
+
+// GEMM time at x = (log batch, log m, log n, log k) doing `flops`, from a table: inverse squared
+// distance over the 8 nearest samples of log TFLOP/s, inside the samples' monotone envelope, never
+// under `roof` or the table's floor; exact hits return their (geometric mean) median; farther than
+// 4x from every sample, roofline + floor.
+double interpolate_gemm(const Profile::Impl::GemmTable& tab, const std::array<double, 4>& x, double flops,
+                        double roof) {
+  auto all = [](const Profile::Impl::GemmSample&) { return true; };
+  const GemmNear near = nearest_gemm_samples(tab, x, all);
+  if (near[0].first < 1e-12) return median_at_sample(near);
+  if (std::sqrt(near[0].first) > std::log(4.0)) return roof + tab.floor_s;  // outside the table
+  const std::size_t kn = std::min<std::size_t>(8, near.size());
+  double wsum = 0, lsum = 0;
+  for (std::size_t i = 0; i < kn; ++i) {
+    const double w = 1 / near[i].first;
+    wsum += w;
+    lsum += w * near[i].second->log_tflops;
+  }
+  return within_envelope(tab, x, flops / (std::exp(lsum / wsum) * 1e12), roof, all);
 }
 
 // The same GEMM as interpolate_gemm, timed for one role of a layer's GEMMs (docs/calibration.md,
@@ -602,45 +625,20 @@ double interpolate_gemm_role(const Profile::Impl::GemmTable& tab, const std::arr
                              double roof, GemmRole role) {
   const double g = interpolate_gemm(tab, x, flops, roof);
   if (role == GemmRole::none || !tab.has_role[static_cast<int>(role)]) return g;
-  auto d2_of = [&](const Profile::Impl::GemmSample& s) {
-    double d2 = 0;
-    for (std::size_t i = 0; i < 4; ++i) d2 += (x[i] - s.x[i]) * (x[i] - s.x[i]);
-    return d2;
-  };
-  std::vector<std::pair<double, const Profile::Impl::GemmSample*>> near;
-  for (const auto& s : tab.samples)
-    if (s.role == role) near.push_back({d2_of(s), &s});
+  const GemmNear near =
+      nearest_gemm_samples(tab, x, [&](const Profile::Impl::GemmSample& s) { return s.role == role; });
+  if (near[0].first < 1e-12) return median_at_sample(near);  // measured by this role: its own median
+  if (std::sqrt(near[0].first) > std::log(4.0)) return g;    // no sample of the role near enough
   const std::size_t kn = std::min<std::size_t>(8, near.size());
-  std::partial_sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(kn), near.end(),
-                    [](auto& a, auto& b) { return a.first < b.first || (a.first == b.first && a.second < b.second); });
-  if (near[0].first < 1e-12) {  // measured by this role: its own median
-    double lsum = 0;
-    int cnt = 0;
-    for (std::size_t i = 0; i < near.size() && near[i].first < 1e-12; ++i, ++cnt)
-      lsum += std::log(near[i].second->median_s);
-    return std::exp(lsum / cnt);
-  }
-  if (std::sqrt(near[0].first) > std::log(4.0)) return g;  // no sample of the role near enough
   double wsum = 0, csum = 0;
   for (std::size_t i = 0; i < kn; ++i) {
     const double w = 1 / near[i].first;
     wsum += w;
     csum += w * near[i].second->log_role_ratio;
   }
-  double t = g * std::exp(csum / wsum);
-  double lower = 0, upper = INFINITY;
-  for (const auto& s : tab.samples) {
-    if (s.role != role && s.role != GemmRole::none) continue;
-    bool inside = true, contains = true;
-    for (std::size_t i = 0; i < 4; ++i) {
-      inside = inside && s.x[i] <= x[i];
-      contains = contains && s.x[i] >= x[i];
-    }
-    if (inside) lower = std::max(lower, s.median_s);
-    if (contains) upper = std::min(upper, s.median_s);
-  }
-  t = std::min(std::max(t, lower), upper);
-  return std::max({t, roof, tab.floor_s});
+  return within_envelope(tab, x, g * std::exp(csum / wsum), roof, [&](const Profile::Impl::GemmSample& s) {
+    return s.role == role || s.role == GemmRole::none;
+  });
 }
 
 // Log rate at log x `lx`, piecewise-linear between samples sorted by log_x, constant beyond both
