@@ -12,39 +12,18 @@ using namespace knee;
 using namespace knee::test;
 
 namespace {
-// Two servers of two GPUs (one NVSwitch each), a NIC per GPU, a leaf per server, two spines.
-const std::string kNodesLinks = R"(
-  "nodes": [
-    {"id": "g0", "kind": "gpu"}, {"id": "g1", "kind": "gpu"}, {"id": "g2", "kind": "gpu"}, {"id": "g3", "kind": "gpu"},
-    {"id": "nv0", "kind": "switch"}, {"id": "nv1", "kind": "switch"},
-    {"id": "n0", "kind": "nic"}, {"id": "n1", "kind": "nic"}, {"id": "n2", "kind": "nic"}, {"id": "n3", "kind": "nic"},
-    {"id": "leaf0", "kind": "switch"}, {"id": "leaf1", "kind": "switch"},
-    {"id": "spine0", "kind": "switch"}, {"id": "spine1", "kind": "switch"}
-  ],
-  "links": [
-    {"a": "g0", "b": "nv0", "bandwidth_GBps": 450, "latency_ns": 350},
-    {"a": "g1", "b": "nv0", "bandwidth_GBps": 450, "latency_ns": 350},
-    {"a": "g2", "b": "nv1", "bandwidth_GBps": 450, "latency_ns": 350},
-    {"a": "g3", "b": "nv1", "bandwidth_GBps": 450, "latency_ns": 350},
-    {"a": "g0", "b": "n0", "bandwidth_GBps": 64, "latency_ns": 500},
-    {"a": "g1", "b": "n1", "bandwidth_GBps": 64, "latency_ns": 500},
-    {"a": "g2", "b": "n2", "bandwidth_GBps": 64, "latency_ns": 500},
-    {"a": "g3", "b": "n3", "bandwidth_GBps": 64, "latency_ns": 500},
-    {"a": "n0", "b": "leaf0", "bandwidth_GBps": 50, "latency_ns": 600},
-    {"a": "n1", "b": "leaf0", "bandwidth_GBps": 50, "latency_ns": 600},
-    {"a": "n2", "b": "leaf1", "bandwidth_GBps": 50, "latency_ns": 600},
-    {"a": "n3", "b": "leaf1", "bandwidth_GBps": 50, "latency_ns": 600},
-    {"a": "leaf0", "b": "spine0", "bandwidth_GBps": 30, "latency_ns": 600},
-    {"a": "leaf0", "b": "spine1", "bandwidth_GBps": 30, "latency_ns": 600},
-    {"a": "leaf1", "b": "spine0", "bandwidth_GBps": 30, "latency_ns": 600},
-    {"a": "leaf1", "b": "spine1", "bandwidth_GBps": 30, "bandwidth_ba_GBps": 20, "latency_ns": 600}
-  ])";
 constexpr std::uint32_t kN0Leaf0 = 8, kLeaf0Spine0 = 12, kLeaf1Spine1 = 15;  // link ids, file order
 
-Topology file(const std::string& extra = "") { return parse_topology_json("{" + kNodesLinks + extra + "}", "t.json"); }
+// kTwoServers (test_util.hpp) with `extra` keys (", \"degraded_links\": [...]") before its closing brace.
+std::string with(const std::string& extra) {
+  std::string text = kTwoServers;
+  text.insert(text.rfind('}'), extra);
+  return text;
+}
+Topology file(const std::string& extra = "") { return parse_topology_json(with(extra), "t.json"); }
 
 std::string error(const std::string& extra) {
-  return error_of([&] { parse_topology_json("{" + kNodesLinks + extra + "}", "bad.json"); });
+  return error_of([&] { parse_topology_json(with(extra), "bad.json"); });
 }
 
 void expect_same_links(const std::vector<DirectedLinkSpec>& a, const std::vector<DirectedLinkSpec>& b) {

@@ -9,37 +9,6 @@ using namespace knee;
 using namespace knee::test;
 
 namespace {
-// Two servers of two GPUs, each GPU with its own NIC, both NICs of a server on one leaf, two
-// spines. GPUs of a server share an NVLink switch.
-const char* kTwoServers = R"({
-  "name": "two-servers",
-  "nodes": [
-    {"id": "g0", "kind": "gpu"}, {"id": "g1", "kind": "gpu"}, {"id": "g2", "kind": "gpu"}, {"id": "g3", "kind": "gpu"},
-    {"id": "nv0", "kind": "switch"}, {"id": "nv1", "kind": "switch"},
-    {"id": "n0", "kind": "nic"}, {"id": "n1", "kind": "nic"}, {"id": "n2", "kind": "nic"}, {"id": "n3", "kind": "nic"},
-    {"id": "leaf0", "kind": "switch"}, {"id": "leaf1", "kind": "switch"},
-    {"id": "spine0", "kind": "switch"}, {"id": "spine1", "kind": "switch"}
-  ],
-  "links": [
-    {"a": "g0", "b": "nv0", "bandwidth_GBps": 450, "latency_ns": 350},
-    {"a": "g1", "b": "nv0", "bandwidth_GBps": 450, "latency_ns": 350},
-    {"a": "g2", "b": "nv1", "bandwidth_GBps": 450, "latency_ns": 350},
-    {"a": "g3", "b": "nv1", "bandwidth_GBps": 450, "latency_ns": 350},
-    {"a": "g0", "b": "n0", "bandwidth_GBps": 64, "latency_ns": 500},
-    {"a": "g1", "b": "n1", "bandwidth_GBps": 64, "latency_ns": 500},
-    {"a": "g2", "b": "n2", "bandwidth_GBps": 64, "latency_ns": 500},
-    {"a": "g3", "b": "n3", "bandwidth_GBps": 64, "latency_ns": 500},
-    {"a": "n0", "b": "leaf0", "bandwidth_GBps": 50, "latency_ns": 600},
-    {"a": "n1", "b": "leaf0", "bandwidth_GBps": 50, "latency_ns": 600},
-    {"a": "n2", "b": "leaf1", "bandwidth_GBps": 50, "latency_ns": 600},
-    {"a": "n3", "b": "leaf1", "bandwidth_GBps": 50, "latency_ns": 600},
-    {"a": "leaf0", "b": "spine0", "bandwidth_GBps": 30, "latency_ns": 600},
-    {"a": "leaf0", "b": "spine1", "bandwidth_GBps": 30, "latency_ns": 600},
-    {"a": "leaf1", "b": "spine0", "bandwidth_GBps": 30, "latency_ns": 600},
-    {"a": "leaf1", "b": "spine1", "bandwidth_GBps": 30, "latency_ns": 600, "bandwidth_ba_GBps": 20, "class": "network"}
-  ]
-})";
-
 std::string replace(std::string s, const std::string& from, const std::string& to) {
   auto p = s.find(from);
   EXPECT_NE(p, std::string::npos) << from;
