@@ -129,11 +129,7 @@ void parse_slo(JsonObject& sv, ServingSpec& S) {
 void parse_cost(JsonObject& root, ServingCost& c) {
   if (!root.has("cost")) return;
   JsonObject o = root.object("cost");
-  c.usd_per_gpu_hour = o.non_negative_or("usd_per_gpu_hour", -1);
-  c.usd_per_kWh = o.non_negative_or("usd_per_kWh", -1);
-  c.pue = o.number_or("pue", 1);
-  if (!(c.pue >= 1 && c.pue <= 10)) o.fail("pue", "a power usage effectiveness between 1 and 10");
-  c.other_W_per_gpu = o.non_negative_or("other_W_per_gpu", 0);
+  parse_cost_prices(o, c);
   if (o.has("train_tokens")) o.fail("train_tokens", "no train_tokens in a serving scenario (its tokens are served)");
   o.finish();
 }

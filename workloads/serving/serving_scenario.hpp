@@ -9,6 +9,7 @@
 
 #include "profile/profile.hpp"
 #include "topologies/cluster_spec.hpp"
+#include "workloads/model/cost_prices.hpp"
 #include "workloads/model/model_spec.hpp"
 
 namespace knee::serving {
@@ -61,13 +62,8 @@ struct ServingSpec {
 
 // The scenario's "cost" object: the keys a training scenario's has (docs/scenarios.md, "cost"),
 // but train_tokens; a price < 0 is not given.
-struct ServingCost {
-  double usd_per_gpu_hour = -1;  // rental or amortized price of one GPU-hour
-  double usd_per_kWh = -1;       // electricity, applied to facility energy (needs a power model)
-  double pue = 1;                // facility energy / IT energy
-  double other_W_per_gpu = 0;    // host CPUs, memory, NICs and switches, per GPU
-  bool priced() const { return usd_per_gpu_hour >= 0 || usd_per_kWh >= 0; }
-};
+// A serving scenario's cost: the prices every kind of job reads (usd_per_kWh needs a power model).
+using ServingCost = CostPrices;
 
 struct ServingScenario {
   std::string source;  // file name or "<json>", for messages

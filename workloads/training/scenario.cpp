@@ -134,11 +134,7 @@ void parse_failures(JsonObject& root, Scenario& s) {
 void parse_cost(JsonObject& root, Scenario& s) {
   if (root.has("cost")) {
     JsonObject c = root.object("cost");
-    s.cost.usd_per_gpu_hour = c.non_negative_or("usd_per_gpu_hour", -1);
-    s.cost.usd_per_kWh = c.non_negative_or("usd_per_kWh", -1);
-    s.cost.pue = c.number_or("pue", 1);
-    if (!(s.cost.pue >= 1 && s.cost.pue <= 10)) c.fail("pue", "a power usage effectiveness between 1 and 10");
-    s.cost.other_W_per_gpu = c.non_negative_or("other_W_per_gpu", 0);
+    parse_cost_prices(c, s.cost);
     s.cost.train_tokens = c.non_negative_or("train_tokens", 0);
     c.finish();
   }

@@ -12,6 +12,7 @@
 #include "profile/profile.hpp"
 #include "sim/collectives/collective_types.hpp"
 #include "topologies/fabric.hpp"
+#include "workloads/model/cost_prices.hpp"
 #include "workloads/model/model_spec.hpp"
 #include "workloads/training/ablation.hpp"
 #include "workloads/training/options.hpp"
@@ -61,12 +62,8 @@ struct TrainingSpec {
 
 // Energy and cost assumptions (docs/scenarios.md, "cost"): none is a default price; what is not
 // given is not reported.
-struct CostSpec {
-  double usd_per_gpu_hour = -1;  // rental or amortized price of one GPU-hour; < 0: not given
-  double usd_per_kWh = -1;       // electricity, applied to facility energy; < 0: not given
-  double pue = 1;                // facility energy / IT energy (1: IT energy only)
-  double other_W_per_gpu = 0;    // host CPUs, memory, NICs and switches, per GPU
-  double train_tokens = 0;       // a whole run of this many tokens; 0: per step only
+struct CostSpec : CostPrices {  // the prices every kind of job reads, and a training run's length
+  double train_tokens = 0;      // a whole run of this many tokens; 0: per step only
 };
 
 // Failures over a whole run (docs/workloads.md, "Failures"): exponential failures, checkpoint and
