@@ -118,6 +118,19 @@ const std::vector<Mechanism>& mechanisms() {
                            "measured on the " +
                                network_basis(s)};
        }},
+      {"grad_accumulation", "weight-gradient accumulation pass",
+       "each weight-gradient GEMM accumulates into the main gradients itself "
+       "(training.gradient_accumulation_fusion true)",
+       [](const Scenario& s) {
+         return s.train.framework == Framework::megatron && !s.train.gradient_accumulation_fusion;
+       },
+       [](Scenario& s) { s.train.gradient_accumulation_fusion = true; },
+       [](const Scenario&, const Profile& prof) {
+         return Provenance{"derived",
+                           "Megatron-LM's DDP hook main_grad.add_(grad) after every microbatch: (2 + 2 x "
+                           "gradient bytes) per weight at the profile's add rate (profile " +
+                               prof.name() + ")"};
+       }},
       {"launch_gaps", "host launch gaps", "the host issues kernels in no time (GPU never waits for a launch)",
        [](const Scenario&) { return true; }, [](Scenario& s) { s.ablate.no_launch_gaps = true; },
        [](const Scenario&, const Profile& prof) {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "workloads/training/model_shape.hpp"
+#include "workloads/training/params.hpp"
 
 namespace knee::workload {
 
@@ -62,6 +63,15 @@ struct Builder {
   void fused(double bytes, double dropout_el = 0) {
     k.push_back({fused_s(bytes) + (dropout_el > 0 ? dropout_extra_s(dropout_el) : 0), -1, 0, phase, CollOp::allreduce,
                  0, false, 0, bytes});
+  }
+  // Without gradient-accumulation fusion (Megatron, training.gradient_accumulation_fusion false)
+  // a DDP hook adds each weight's 16-bit gradient into its main-gradient buffer after every
+  // microbatch's backward, main_grad.add_(grad): read the gradient and the buffer, write the
+  // buffer, one elementwise pass at the "add" rate. With the fusion the weight-gradient GEMM
+  // accumulates into the buffer itself and nothing is charged here.
+  void grad_accumulate(double params) {
+    if (eager || s.train.gradient_accumulation_fusion || params <= 0) return;
+    mem(params * (kDt + 2 * grad_bytes_per_param(s)), "add");
   }
   void coll(int group, CollOp op, double bytes) {
     double t = comm(group, op, bytes);
@@ -243,6 +253,7 @@ struct LayerKernels {
     if (backward) {
       bias(n, true);
       b.gemm_bwd(mm, n, kk);
+      b.grad_accumulate(n * kk);
     } else {
       b.gemm(mm, n, kk);
       bias(n, false);
@@ -297,6 +308,7 @@ struct LayerKernels {
         for (int i = 0; i < int(local); ++i) bw ? b.gemm_bwd(m_e, n, kk) : b.gemm(m_e, n, kk);
       } else {
         bw ? b.gemm_bwd(routed, n, kk) : b.gemm(routed, n, kk);  // grouped GEMM: one launch
+        if (bw) b.grad_accumulate(local * n * kk);
       }
     };
     const double a2a = routed * h * dt;  // per-rank buffer of ep blocks, as nccl-tests counts
@@ -434,21 +446,46 @@ OpCost chunk_cost(const Scenario& s, const Profile& prof, std::int64_t layers, b
       if (t > 1 && !sp) e.coll(kTP, CollOp::allreduce, T * h * dt);
       if (t > 1 && sp) e.coll(kTP, CollOp::reducescatter, T * h * dt);
     } else {
-      e.mem(3 * T * h * dt, "add");  // scatter-add into the embedding gradient
+      // PyTorch's embedding backward (embedding_dense_backward) zero-fills a dense gradient of the
+      // whole (vocabulary-parallel) table, then scatter-adds the tokens' gradients into it.
+      e.mem(V / t * h * dt, "copy");
+      e.mem(3 * T * h * dt, "add");
+      e.grad_accumulate(V / t * h);
     }
     (backward ? tail : head) = e.k;
   }
   if (V > 0 && last) {
     Builder o{s, prof, comm, {}, b.dtype, b.eager, backward ? kBackward : kForward};
+    const double el = T * V / t;  // this rank's logits
     if (!backward) {
       o.mem(2 * Tsp * h * dt, "layernorm");
       if (t > 1 && sp) o.coll(kTP, CollOp::allgather, T * h * dt);
       o.gemm(T, V / t, h);
-      o.mem(T * V / t * (dt + 4 + 4), "softmax");            // vocab-parallel cross-entropy in fp32
+      if (o.eager) {
+        o.mem(el * (dt + 4 + 4), "softmax");  // cross-entropy in fp32
+      } else {
+        // Megatron's vocab-parallel cross-entropy (tensor_parallel/cross_entropy.py), pass by pass
+        // in fp32: logits.float(), max over the vocabulary, subtract it (in place), exp (in
+        // place), sum, divide by the sum (the softmax kept for the backward). Casts and
+        // reductions at the copy rate, elementwise passes at the add rate.
+        o.mem(el * (dt + 4), "copy");
+        o.mem(el * 4, "copy");
+        o.mem(el * 8, "add");
+        o.mem(el * 8, "add");
+        o.mem(el * 4, "copy");
+        o.mem(el * 8, "add");
+      }
       if (t > 1) o.coll(kTP, CollOp::allreduce, T * 4 * 3);  // max, sum and target logit
     } else {
-      o.mem(T * V / t * (4 + dt), "softmax");
+      if (o.eager) {
+        o.mem(el * (4 + dt), "softmax");
+      } else {
+        // The saved softmax times the loss gradient (in place), then the cast's backward to 16 bits.
+        o.mem(el * 8, "add");
+        o.mem(el * (4 + dt), "copy");
+      }
       o.gemm_bwd(T, V / t, h);
+      o.grad_accumulate(V / t * h);
       if (t > 1 && sp) o.coll(kTP, CollOp::reducescatter, T * h * dt);
       if (t > 1 && !sp) o.coll(kTP, CollOp::allreduce, T * h * dt);
       o.mem(2 * Tsp * h * dt * kBwdMem, "layernorm");
@@ -473,10 +510,27 @@ double optimizer_bytes(const Scenario& s, const StageParams& p) {
   const bool adam = s.train.optimizer == Optimizer::adamw;
   // Bytes moved per parameter: read grad, master/param and moments, write them back (and the
   // bf16 copy in mixed precision), plus the gradient-norm pass.
-  const double per = adam ? (mixed ? 34 : 16) : (mixed ? 26 : 12);
+  double per = adam ? (mixed ? 34 : 16) : (mixed ? 26 : 12);
+  // Megatron's mixed-precision optimizer (optimizer/optimizer.py) adds passes of its own: the
+  // fp32 main parameters are copied into the 16-bit model parameters by a separate kernel (read
+  // 4 bytes; its write is counted above); 16-bit main gradients (grad_reduce_dtype fp16) are
+  // first cast into fp32 ones (read 2, write 4); with fp16 loss scaling they are unscaled and
+  // checked for inf/NaN (read 4, write 4). Clipping rescales only when the norm exceeds the
+  // threshold (not charged), and the small all-reduces of the norm and the inf flag are latency.
+  if (mixed && s.train.framework == Framework::megatron) {
+    per += 4;
+    if (s.train.grad_reduce_dtype != GradDtype::fp32) per += 6;
+    if (s.model.dtype == "fp16") per += 8;
+  }
   const double shard = s.par.zero >= 1 ? double(s.par.dp * s.par.cp) : 1;
   const double eshard = s.par.zero >= 1 ? double(s.par.dp * s.par.cp * s.par.tp) / s.par.ep : 1;
-  return (p.dense / shard + p.experts / eshard) * per;
+  double bytes = (p.dense / shard + p.experts / eshard) * per;
+  // The gradient buffer is zeroed every step (zero_grad_buffer), whole unless it is sharded.
+  if (s.train.framework == Framework::megatron) {
+    const double gshard = s.par.zero >= 2 ? shard : 1, egshard = s.par.zero >= 2 ? eshard : 1;
+    bytes += (p.dense / gshard + p.experts / egshard) * grad_bytes_per_param(s);
+  }
+  return bytes;
 }
 }  // namespace
 

@@ -55,6 +55,7 @@ void parse_training(JsonObject& root, Scenario& s) {
     s.train.tp_comm_overlap = t.boolean_or("tp_comm_overlap", false);
     s.train.overlap_param_gather = t.boolean_or("overlap_param_gather", true);
     if (t.has("ddp_bucket_params")) s.train.ddp_bucket_params = t.positive("ddp_bucket_params");
+    s.train.gradient_accumulation_fusion = t.boolean_or("gradient_accumulation_fusion", true);
     s.train.grad_sync = parse_option<GradSync>(
         t.one_of_or("grad_sync", {"last_microbatch", "every_microbatch"}, "last_microbatch"), s.source);
     s.train.grad_reduce_dtype = parse_option<GradDtype>(

@@ -47,6 +47,12 @@ struct TrainingSpec {
   // max(40M, 1M x data-parallel size).
   double ddp_bucket_params = 0;
   GradSync grad_sync = GradSync::last_microbatch;
+  // Megatron's --gradient-accumulation-fusion (Megatron-LM since late 2021, on by default in its
+  // training scripts): each weight-gradient GEMM accumulates into the main-gradient buffer itself
+  // (cuBLAS beta = 1). false: the GEMM writes a 16-bit gradient and a DDP hook adds it to the
+  // buffer (main_grad.add_(grad)) after every microbatch, a memory-bound pass per weight, as
+  // Megatron-LM did in 2021. Framework megatron only.
+  bool gradient_accumulation_fusion = true;
   // Megatron-Core's --tp-comm-overlap (0.5 and later, with sequence parallelism): TP all-gathers
   // and reduce-scatters overlapped with the GEMMs next to them. Off by default, as in Megatron.
   bool tp_comm_overlap = false;
