@@ -299,7 +299,8 @@ class CommTimer {
 
   const Scenario& s_;
   const Topology& topo_;
-  const NcclParams& P_;
+  // A copy: callers pass nccl_params_for_gpu(...)'s temporary (a reference would dangle).
+  const NcclParams P_;
   std::vector<DirectedLink> links_;
   std::vector<std::uint32_t> gpu_map_;
   std::int64_t stride_[4] = {1, 1, 1, 1};
