@@ -7,7 +7,9 @@
 #include "cli/cluster_args.hpp"
 #include "common/json_reader.hpp"
 #include "metrics/trace.hpp"
+#include "profile/profile.hpp"
 #include "sim/collectives/collective.hpp"
+#include "sim/collectives/collective_draws.hpp"
 
 namespace knee::cli {
 namespace {
@@ -54,6 +56,20 @@ int run_collective(const Args& args) {
     o.bytes = b;
     results.push_back(simulate_collective(topo, params, o, what));
   }
+  // Intervals from draws of the profile's link parameters (docs/uncertainty.md, "Collectives").
+  const int samples = static_cast<int>(args.integer_or("samples", 0, 0, 10000));
+  if (samples == 1) throw InputError("knee collective: --samples: expected 0 (no intervals) or an integer >= 2, got 1");
+  if (!samples && args.value("profile"))
+    throw InputError("knee collective: --profile: expected --samples N with it (the profile is only drawn), got none");
+  std::vector<OrderedJson> intervals;
+  if (samples) {
+    const std::string pname = args.value_or("profile", sys.gpu_model.empty() ? std::string("h100") : sys.gpu_model);
+    const bool path = pname.find('/') != std::string::npos || pname.find(".json") != std::string::npos;
+    const Profile profile = path ? Profile::load(pname) : Profile::builtin(pname);
+    CollectiveDrawOptions d;
+    d.samples = samples;
+    intervals = collective_intervals(topo, params, o, results, profile, d, what);
+  }
   double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (trace_path) {
     // One process per traced GPU, one thread per channel; a transfer spans first to last byte.
@@ -86,12 +102,16 @@ int run_collective(const Args& args) {
   if (args.flag("json")) {
     if (results.size() == 1 && !args.value("sweep")) {
       OrderedJson j = results[0].to_json();
+      if (!intervals.empty()) j["intervals"] = intervals[0];
       for (auto it = meta.begin(); it != meta.end(); ++it) j[it.key()] = it.value();
       std::cout << j.dump(2) << "\n";
     } else {
       OrderedJson j = meta;
       j["results"] = OrderedJson::array();
-      for (auto& r : results) j["results"].push_back(r.to_json());
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        j["results"].push_back(results[i].to_json());
+        if (!intervals.empty()) j["results"].back()["intervals"] = intervals[i];
+      }
       std::cout << j.dump(2) << "\n";
     }
     return 0;
@@ -102,12 +122,37 @@ int run_collective(const Args& args) {
   std::printf(
       "# simulated, not measured: time is the flow-level simulation; algbw = size / time; busbw as nccl-tests;\n"
       "# bound = alpha-beta lower bound of the links and latencies the schedule used\n");
-  std::printf("%14s %12s %14s %14s %10s %10s  %-14s %-7s %s\n", "size(B)", "count(fp32)", "time(us)", "bound(us)",
-              "algbw(GB/s)", "busbw(GB/s)", "algorithm", "proto", "channels");
-  for (auto& r : results)
-    std::printf("%14lld %12lld %14.2f %14.2f %10.2f %10.2f  %-14s %-7s %d\n", static_cast<long long>(r.bytes),
-                static_cast<long long>(r.bytes / 4), r.time_s * 1e6, r.lower_bound_s * 1e6, r.algbw_GBps, r.busbw_GBps,
+  const int tw = intervals.empty() ? 14 : 28, bw = intervals.empty() ? 10 : 26;  // "value (lo-hi)" is wider
+  std::printf("%14s %12s %*s %14s %10s %*s  %-14s %-7s %s\n", "size(B)", "count(fp32)", tw, "time(us)", "bound(us)",
+              "algbw(GB/s)", bw, "busbw(GB/s)", "algorithm", "proto", "channels");
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    if (intervals.empty()) {
+      std::printf("%14lld %12lld %14.2f %14.2f %10.2f %10.2f  %-14s %-7s %d\n", static_cast<long long>(r.bytes),
+                  static_cast<long long>(r.bytes / 4), r.time_s * 1e6, r.lower_bound_s * 1e6, r.algbw_GBps,
+                  r.busbw_GBps, to_string(r.choice.algo), to_string(r.choice.proto), r.choice.channels);
+      continue;
+    }
+    // With --samples: time and busbw as "value (lo-hi)", the 95% intervals over the draws.
+    const auto& iv = intervals[i];
+    char t[96], b[96];
+    std::snprintf(t, sizeof t, "%.2f (%.2f-%.2f)", r.time_s * 1e6, iv["time_s"][0].get<double>() * 1e6,
+                  iv["time_s"][1].get<double>() * 1e6);
+    std::snprintf(b, sizeof b, "%.2f (%.2f-%.2f)", r.busbw_GBps, iv["busbw_GBps"][0].get<double>(),
+                  iv["busbw_GBps"][1].get<double>());
+    std::printf("%14lld %12lld %*s %14.2f %10.2f %*s  %-14s %-7s %d\n", static_cast<long long>(r.bytes),
+                static_cast<long long>(r.bytes / 4), tw, t, r.lower_bound_s * 1e6, r.algbw_GBps, bw, b,
                 to_string(r.choice.algo), to_string(r.choice.proto), r.choice.channels);
+  }
+  if (!intervals.empty()) {
+    std::string src, exc;
+    for (const auto& x : intervals[0]["sources"]) src += (src.empty() ? "" : "; ") + x.get<std::string>();
+    for (const auto& x : intervals[0]["excluded"]) exc += (exc.empty() ? "" : "; ") + x.get<std::string>();
+    std::printf(
+        "# (lo-hi): 95%% intervals over %d draws of profile %s's link parameters (%s); not included: %s "
+        "(docs/uncertainty.md)\n",
+        samples, intervals[0]["profile"].get<std::string>().c_str(), src.empty() ? "none" : src.c_str(), exc.c_str());
+  }
   // The bound is the alpha-beta floor of the links the schedule used (docs/collectives.md); a
   // note says why a size is more than the tolerance above it.
   for (auto& r : results)
@@ -148,6 +193,10 @@ std::vector<FlagSpec> collective_flags() {
       {"selection", true,
        "how auto decides: simulated (default: the shortlist runs on the flow network, the fastest wins) or "
        "nccl (NCCL's tuner model, what NCCL would pick)"},
+      {"samples", true,
+       "N >= 2 draws of the profile's nvlink and network alpha/beta for 95% intervals on time, algbw, busbw "
+       "(docs/uncertainty.md; default 0: none)"},
+      {"profile", true, "the profile drawn with --samples: a shipped name or a file (default: the system's GPU)"},
       {"json", false, "print JSON instead of a table"}};
   f.insert(f.end(), own.begin(), own.end());
   return f;
@@ -155,7 +204,7 @@ std::vector<FlagSpec> collective_flags() {
 
 KNEE_COMMAND("collective", "simulate one collective or a size sweep, reported as nccl-tests does",
              "(--system NAME --nodes N [--fabric F] | --file TOPO.json) --op OP (--bytes SIZE | --sweep MIN:MAX) "
-             "[--algo A] [--proto P] [--channels C] [--json]",
+             "[--algo A] [--proto P] [--channels C] [--samples N [--profile P]] [--json]",
              collective_flags(), run_collective);
 
 }  // namespace

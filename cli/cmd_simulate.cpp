@@ -242,9 +242,10 @@ KNEE_COMMAND(
     "[--trace-max-events N]]",
     {{"json", false, "print JSON"},
      {"samples", true,
-      "profile draws for the 95% intervals (docs/uncertainty.md; default 8, 0 with every-rank; 0: none)"},
+      "profile draws for the 95% intervals (docs/uncertainty.md; default 8, 0 with every-rank or serving; 0: none)"},
      {"seeds", true,
-      "N >= 2 straggler seeds for the 95% intervals instead, the profile at its medians (needs stragglers)"},
+      "N >= 2 straggler seeds for the 95% intervals instead, the profile at its medians (needs stragglers); "
+      "serving: request seeds seed .. seed + N - 1 (arrivals and lengths)"},
      {"every-rank", false,
       "simulate every rank on one network (no folding, no cached timings; slower): as simulation.every_rank"},
      {"force", false, "simulate even when memory does not fit (still exits 3)"},

@@ -1,6 +1,7 @@
 // knee simulate on a serving scenario: the summary in the layout of `vllm bench serve` (its
 // headings and units, so a real benchmark and the simulation can be read side by side), then
 // knee's provenance lines; --json gives the result's fields (workloads/serving/serving_result_schema.hpp).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -8,6 +9,7 @@
 
 #include "cli/command.hpp"
 #include "workloads/serving/serving.hpp"
+#include "workloads/serving/serving_intervals.hpp"
 #include "workloads/serving/serving_result_schema.hpp"
 
 namespace knee::cli {
@@ -26,18 +28,45 @@ std::string fixed(double v, const std::string& key) {
   std::snprintf(b, sizeof b, key.rfind("J_per", 0) == 0 ? "%.4g" : "%.2f", v);
   return b;
 }
+// " (lo-hi)" of the figure at `pointer` of the result's intervals, in the unit printed
+// (`scale` from the field's), or "" without one.
+std::string iv_text(const serving::ServingResult& r, const std::string& pointer, double scale, const char* format) {
+  if (r.intervals.is_null()) return "";
+  const auto* at = &r.intervals;
+  std::size_t i = 1;
+  while (i <= pointer.size()) {
+    const std::size_t e = std::min(pointer.find('/', i), pointer.size());
+    const std::string key = pointer.substr(i, e - i);
+    if (!at->is_object() || !at->contains(key)) return "";
+    at = &at->at(key);
+    i = e + 1;
+  }
+  if (!at->is_array() || at->size() != 2) return "";
+  char b[96];
+  std::snprintf(b, sizeof b, format, (*at)[0].get<double>() * scale);
+  std::string lo = b;
+  std::snprintf(b, sizeof b, format, (*at)[1].get<double>() * scale);
+  return " (" + lo + "-" + b + ")";
+}
 // vLLM centres section titles in 50 columns of '-' (and the banner in '=').
 void title(const std::string& t, char fill) {
   const int n = 50, pad = n - int(t.size()), left = pad / 2;
   std::printf("%s%s%s\n", std::string(std::size_t(std::max(left, 0)), fill).c_str(), t.c_str(),
               std::string(std::size_t(std::max(pad - left, 0)), fill).c_str());
 }
-void latency(const char* what, const char* unit_title, const serving::LatencySummary& s) {
+std::string two(double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.2f", v);
+  return b;
+}
+// `key`: the field's JSON key ("ttft_s"), for its intervals.
+void latency(const char* what, const char* unit_title, const serving::LatencySummary& s,
+             const serving::ServingResult& r, const std::string& key) {
   title(unit_title, '-');
   const std::string w = what;
-  line(("Mean " + w + " (ms):").c_str(), 1e3 * s.mean);
-  line(("Median " + w + " (ms):").c_str(), 1e3 * s.p50);
-  line(("P99 " + w + " (ms):").c_str(), 1e3 * s.p99);
+  line(("Mean " + w + " (ms):").c_str(), two(1e3 * s.mean) + iv_text(r, "/" + key + "/mean", 1e3, "%.2f"));
+  line(("Median " + w + " (ms):").c_str(), two(1e3 * s.p50) + iv_text(r, "/" + key + "/p50", 1e3, "%.2f"));
+  line(("P99 " + w + " (ms):").c_str(), two(1e3 * s.p99) + iv_text(r, "/" + key + "/p99", 1e3, "%.2f"));
 }
 
 void print_summary(const serving::ServingScenario& s, const serving::ServingResult& r, double wall_s) {
@@ -46,19 +75,25 @@ void print_summary(const serving::ServingScenario& s, const serving::ServingResu
   line("Benchmark duration (s):", r.duration_s);
   line("Total input tokens:", r.total_input_tokens);
   line("Total generated tokens:", r.total_output_tokens);
-  line("Request throughput (req/s):", r.request_throughput_rps);
-  if (r.goodput.computed) line("Request goodput (req/s):", r.goodput.goodput_rps);
-  line("Output token throughput (tok/s):", r.output_throughput_tokens_per_s);
-  line("Total Token throughput (tok/s):", r.throughput_tokens_per_s);
-  latency("TTFT", "Time to First Token", r.ttft);
-  latency("TPOT", "Time per Output Token (excl. 1st token)", r.tpot);
-  latency("ITL", "Inter-token Latency", r.itl);
-  latency("E2EL", "End-to-end Latency", r.e2e);
+  line("Request throughput (req/s):", two(r.request_throughput_rps) + iv_text(r, "/request_throughput_rps", 1, "%.2f"));
+  if (r.goodput.computed)
+    line("Request goodput (req/s):", two(r.goodput.goodput_rps) + iv_text(r, "/goodput_rps", 1, "%.2f"));
+  line("Output token throughput (tok/s):",
+       two(r.output_throughput_tokens_per_s) + iv_text(r, "/output_throughput_tokens_per_s", 1, "%.2f"));
+  line("Total Token throughput (tok/s):",
+       two(r.throughput_tokens_per_s) + iv_text(r, "/throughput_tokens_per_s", 1, "%.2f"));
+  latency("TTFT", "Time to First Token", r.ttft, r, "ttft_s");
+  latency("TPOT", "Time per Output Token (excl. 1st token)", r.tpot, r, "tpot_s");
+  latency("ITL", "Inter-token Latency", r.itl, r, "itl_s");
+  latency("E2EL", "End-to-end Latency", r.e2e, r, "e2e_s");
   title("Energy and Cost", '-');  // knee's, not vLLM's: the fields of serving_result_schema.hpp
   const auto j = serving::to_json(r);
   for (const auto& t : serving::energy_text_lines()) {
     const auto& v = j.at(t.key);
-    line(t.label, v.is_null() ? std::string("n/a") : fixed(v.get<double>() * t.scale, t.key));
+    line(t.label, v.is_null() ? std::string("n/a")
+                              : fixed(v.get<double>() * t.scale, t.key) +
+                                    iv_text(r, std::string("/") + t.key, t.scale,
+                                            std::string(t.key).rfind("J_per", 0) == 0 ? "%.4g" : "%.2f"));
   }
   title("", '=');
   const auto& p = r.provenance;
@@ -91,6 +126,14 @@ void print_summary(const serving::ServingScenario& s, const serving::ServingResu
                 100 * r.slo_attainment, r.goodput.computed ? "; goodput: " : "", r.goodput.note.c_str());
   std::printf("# power model: %s; GPUs active %.1f %% of the window\n", p.value("power_model", "").c_str(),
               100 * r.gpu_active_share);
+  if (!r.intervals.is_null()) {
+    std::string sources, excluded;
+    for (const auto& x : r.intervals["sources"]) sources += (sources.empty() ? "" : "; ") + x.get<std::string>();
+    for (const auto& x : r.intervals["excluded"]) excluded += (excluded.empty() ? "" : "; ") + x.get<std::string>();
+    std::printf("# (lo-hi): 95%% intervals over %d %s (%s); not included: %s (docs/uncertainty.md)\n",
+                r.intervals["samples"].get<int>(), r.intervals["varied"].get<std::string>().c_str(), sources.c_str(),
+                excluded.c_str());
+  }
   std::printf("# simulated in %.3f s wall (%llu events, %lld iterations, %lld decode segments)\n", wall_s,
               static_cast<unsigned long long>(r.events), static_cast<long long>(r.iterations),
               static_cast<long long>(r.decode_segments));
@@ -103,9 +146,19 @@ int run_simulate_serving(const Args& args) {
     if (args.flag(f) || args.value(f))
       throw InputError(args.what(f) + ": expected a training scenario, got a serving scenario (" +
                        args.positional()[0] + " has a \"serving\" object)");
+  // Repetitions only when asked (docs/uncertainty.md, "Serving"): --seeds N or --samples N, N >= 2.
+  serving::ServingIntervalOptions io;
+  if (args.value("seeds") && args.value("samples"))
+    throw InputError("knee simulate: --seeds: expected it without --samples (one source of draws), got both");
+  io.seeds = static_cast<int>(args.integer_or("seeds", 0, 2, 10000));
+  io.samples = static_cast<int>(args.integer_or("samples", 0, 0, 10000));
+  if (io.samples == 1)
+    throw InputError("knee simulate: --samples: expected 0 (no intervals) or an integer >= 2, got 1");
   const auto s = serving::load_serving_scenario(args.positional()[0]);
   const auto t0 = std::chrono::steady_clock::now();
-  const auto r = serving::simulate_serving(s);
+  serving::ServingOptions opt;
+  auto r = serving::simulate_serving(s, opt);
+  r.intervals = serving::serving_intervals(s, opt, r, io);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (args.flag("json")) {
     auto j = serving::to_json(r);

@@ -5,9 +5,11 @@
 
 #include <pybind11/stl.h>
 
+#include "profile/profile.hpp"
 #include "python/bindings.hpp"
 #include "python/cluster.hpp"
 #include "sim/collectives/collective.hpp"
+#include "sim/collectives/collective_draws.hpp"
 #include "sim/collectives/nccl_params.hpp"
 
 namespace knee::python {
@@ -17,7 +19,8 @@ namespace {
 py::list collectives(const Cluster& c, const std::string& op, const std::vector<Bytes>& sizes, const std::string& algo,
                      const std::string& proto, std::int64_t channels, std::int64_t root, bool sharp,
                      std::int64_t slices, const std::string& selection,
-                     std::optional<std::variant<std::int64_t, std::vector<std::int64_t>>> gpus, const std::string& fn) {
+                     std::optional<std::variant<std::int64_t, std::vector<std::int64_t>>> gpus, const std::string& fn,
+                     std::int64_t samples, const std::string& profile) {
   auto what = [&](const std::string& key) { return fn + ": " + key; };
   NcclParams params = nccl_params_for_gpu(c.gpu_model());
   CollOptions o;
@@ -46,7 +49,14 @@ py::list collectives(const Cluster& c, const std::string& op, const std::vector<
   for (Bytes b : sizes)
     if (b < 0) throw InputError(what("bytes") + ": expected a non-negative size, got " + std::to_string(b));
 
+  // Intervals from draws of the profile's link parameters (docs/uncertainty.md, "Collectives").
+  if (samples == 1 || samples < 0 || samples > 10000)
+    throw InputError(what("samples") + ": expected 0 (no intervals) or an integer >= 2, got " +
+                     std::to_string(samples));
+  if (!samples && !profile.empty())
+    throw InputError(what("profile") + ": expected samples >= 2 with it (the profile is only drawn), got none");
   std::vector<CollResult> results;
+  std::vector<nlohmann::ordered_json> intervals;
   results.reserve(sizes.size());
   {
     py::gil_scoped_release release;
@@ -54,9 +64,21 @@ py::list collectives(const Cluster& c, const std::string& op, const std::vector<
       o.bytes = b;
       results.push_back(simulate_collective(c.topo, params, o, fn));
     }
+    if (samples && !sizes.empty()) {
+      const std::string pname = profile.empty() ? c.gpu_model() : profile;
+      const bool path = pname.find('/') != std::string::npos || pname.find(".json") != std::string::npos;
+      const Profile p = path ? Profile::load(pname) : Profile::builtin(pname);
+      CollectiveDrawOptions d;
+      d.samples = static_cast<int>(samples);
+      intervals = collective_intervals(c.topo, params, o, results, p, d, fn);
+    }
   }
   py::list out;
-  for (const auto& r : results) out.append(json_to_py(r.to_json()));
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    auto j = results[i].to_json();
+    if (!intervals.empty()) j["intervals"] = intervals[i];
+    out.append(json_to_py(j));
+  }
   return out;
 }
 
@@ -64,7 +86,8 @@ void add_collectives(py::module_& m) {
   m.def("collectives", &collectives, py::arg("cluster"), py::kw_only(), py::arg("op"), py::arg("sizes"),
         py::arg("algo") = "auto", py::arg("proto") = "auto", py::arg("channels") = 0, py::arg("root") = 0,
         py::arg("sharp") = false, py::arg("slices") = 0, py::arg("selection") = "simulated",
-        py::arg("gpus") = py::none(), py::arg("what") = "knee.collective",
+        py::arg("gpus") = py::none(), py::arg("what") = "knee.collective", py::arg("samples") = 0,
+        py::arg("profile") = "",
         "Simulates one collective at each size; a list of result dicts (use knee.collective).");
   m.def(
       "nccl_provenance", [](const Cluster& c) { return nccl_params_for_gpu(c.gpu_model()).provenance; },

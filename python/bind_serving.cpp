@@ -9,19 +9,25 @@
 #include "workloads/serving/capacity.hpp"
 #include "workloads/serving/capacity_schema.hpp"
 #include "workloads/serving/serving.hpp"
+#include "workloads/serving/serving_intervals.hpp"
 #include "workloads/serving/serving_result_schema.hpp"
 
 namespace knee::python {
 namespace {
 
-py::object simulate_serving_text(const std::string& text, const std::string& source, bool goodput) {
+py::object simulate_serving_text(const std::string& text, const std::string& source, bool goodput, int seeds,
+                                 int samples) {
   nlohmann::ordered_json result, requests;
   {
     py::gil_scoped_release release;
     const auto s = serving::parse_serving_scenario(parse_json_text(text, source), source);
     serving::ServingOptions opt;
     opt.goodput = goodput;
-    const auto r = serving::simulate_serving(s, opt);
+    auto r = serving::simulate_serving(s, opt);
+    serving::ServingIntervalOptions io;  // repetitions (docs/uncertainty.md, "Serving"); 0: none
+    io.seeds = seeds;
+    io.samples = samples;
+    r.intervals = serving::serving_intervals(s, opt, r, io);
     result = serving::to_json(r);
     requests = serving::requests_json(r);
   }
@@ -71,10 +77,15 @@ void add_serving(py::module_& m) {
       },
       py::arg("text"), py::arg("source"), "Whether a scenario's JSON text has a \"serving\" object.");
   m.def("simulate_serving", &simulate_serving_text, py::arg("text"), py::arg("source"), py::arg("goodput") = true,
-        "A serving scenario simulated: {'result': the fields of `knee simulate --json`, 'requests': {column: list}}.");
+        py::arg("seeds") = 0, py::arg("samples") = 0,
+        "A serving scenario simulated (with 95% intervals over seeds or samples >= 2 repetitions): {'result': the "
+        "fields of `knee simulate --json`, 'requests': {column: list}}.");
   m.def(
       "serving_fields", [] { return spec_list(serving::serving_result_fields()); },
       "The fields of a serving result (`knee simulate --json` on a serving scenario): key, unit, meaning.");
+  m.def(
+      "serving_interval_figures", [] { return serving::serving_interval_figures(); },
+      "The JSON pointers of a serving result's figures that get intervals (seeds or samples).");
   m.def(
       "serving_request_columns", [] { return spec_list(serving::request_columns()); },
       "The columns of a serving result's per-request table: key, unit, meaning.");

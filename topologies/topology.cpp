@@ -152,6 +152,19 @@ void Topology::fail_link(std::uint32_t l) {
   invalidate_cache();
 }
 
+void Topology::scale_links(LinkClass cls, double bw_factor, double latency_factor) {
+  if (!(bw_factor > 0) || !(latency_factor >= 0) || !std::isfinite(bw_factor) || !std::isfinite(latency_factor))
+    throw std::invalid_argument("Topology::scale_links: expected factors > 0 (bandwidth) and >= 0 (latency)");
+  if (bw_factor == 1 && latency_factor == 1) return;
+  for (Link& k : links_)
+    if (k.cls == cls) {
+      k.bw_ab_Bps *= bw_factor;
+      k.bw_ba_Bps *= bw_factor;
+      k.latency_ps = static_cast<TimePs>(std::llround(static_cast<double>(k.latency_ps) * latency_factor));
+    }
+  invalidate_cache();
+}
+
 void Topology::invalidate_cache() {
   if (!cache_ || cache_->have_csr || cache_->have_bisection) cache_ = std::make_unique<detail::RouteCache>();
 }

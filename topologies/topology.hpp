@@ -109,6 +109,10 @@ class Topology {
   // +2, ... (cyclic), at the destination likewise, one relay before two, the first that works.
   // Bisection and max-flow ignore failures.
   void fail_link(std::uint32_t link_id);
+  // Every link of class `cls` with its bandwidths times `bw_factor` (> 0) and its latency times
+  // `latency_factor` (>= 0, rounded to ps): a draw of the link parameters (sim/collectives/
+  // collective_draws.hpp). Routes are unchanged; a built fabric's analytic bisection is not rescaled.
+  void scale_links(LinkClass cls, double bw_factor, double latency_factor);
   bool link_failed(std::uint32_t link_id) const { return !failed_.empty() && failed_[link_id]; }
   bool has_failed_links() const { return !failed_.empty(); }
   // route() without throwing when dst is unreachable (returns false, `path` empty).

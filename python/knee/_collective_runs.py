@@ -36,6 +36,8 @@ class CollectiveResult:
     bound_note: str           # why time_s is over 5% above the bound, in one line ("" when not)
     system: str
     nccl_params: str          # provenance of the NCCL model parameters
+    intervals: object = None  # with samples: 95% intervals, {"time_s": [lo, hi], "algbw_GBps", "busbw_GBps",
+                              # level, samples, method, profile, sources, excluded}; None without
 
     @property
     def time_us(self):
@@ -52,11 +54,13 @@ class CollectiveResult:
         d["wire_bytes"] = self.wire_bytes
         d["system"] = self.system
         d["nccl_params"] = self.nccl_params
+        if self.intervals is not None:
+            d["intervals"] = self.intervals
         return d
 
 
 def _options(what, algo="auto", proto="auto", channels=0, root=0, gpus=None, sharp=False, slices=0,
-             selection="simulated"):
+             selection="simulated", samples=0, profile=None):
     """Collective options checked for type (values are checked by the simulator)."""
     if gpus is not None and not (isinstance(gpus, int) and not isinstance(gpus, bool)):
         gpus = _args.integer_list(what, "gpus", gpus)
@@ -66,10 +70,12 @@ def _options(what, algo="auto", proto="auto", channels=0, root=0, gpus=None, sha
             "channels": _args.integer(what, "channels", channels), "root": _args.integer(what, "root", root),
             "gpus": gpus, "sharp": _args.boolean(what, "sharp", sharp),
             "slices": _args.integer(what, "slices", slices),
-            "selection": _args.string(what, "selection", selection)}
+            "selection": _args.string(what, "selection", selection),
+            "samples": _args.integer(what, "samples", samples),
+            "profile": "" if profile is None else _args.string(what, "profile", profile)}
 
 
-_OPTION_NAMES = ("algo", "proto", "channels", "root", "gpus", "sharp", "slices", "selection")
+_OPTION_NAMES = ("algo", "proto", "channels", "root", "gpus", "sharp", "slices", "selection", "samples", "profile")
 
 
 def _check_options(what, options):
@@ -118,7 +124,14 @@ def _sweep(cluster, op, sizes, processes=None, client=None, progress=None, **opt
     rows = [{"size": r["bytes"], "count": r["bytes"] // 4, "time_us": r["time_s"] * 1e6,
              "algbw_GBps": r["algbw_GBps"], "busbw_GBps": r["busbw_GBps"], "algorithm": r["algorithm"],
              "protocol": r["protocol"], "channels": r["channels"]} for r in results]
-    df = pd.DataFrame(rows, columns=SWEEP_COLUMNS)
+    columns = list(SWEEP_COLUMNS)
+    if opts["samples"]:  # 95% intervals over link-parameter draws (docs/uncertainty.md, "Collectives")
+        columns += ["time_us_lo", "time_us_hi", "busbw_GBps_lo", "busbw_GBps_hi"]
+        for row, r in zip(rows, results):
+            iv = r["intervals"]
+            row.update(time_us_lo=iv["time_s"][0] * 1e6, time_us_hi=iv["time_s"][1] * 1e6,
+                       busbw_GBps_lo=iv["busbw_GBps"][0], busbw_GBps_hi=iv["busbw_GBps"][1])
+    df = pd.DataFrame(rows, columns=columns)
     df.attrs.update(op=op, system=cluster.system, ranks=results[0]["ranks"] if results else 0,
                     nccl_params=_knee.nccl_provenance(cluster._c), topology=cluster.summary())
     return df

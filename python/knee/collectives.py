@@ -22,7 +22,8 @@ def _cluster_of(what, cluster, system, nodes, fabric, oversubscription, radix, d
 
 def collective(op="allreduce", bytes="1GiB", *, system=None, nodes=None, fabric=None, oversubscription=None,
                radix=None, dims=None, file=None, cluster=None, algo="auto", proto="auto", channels=0, root=0,
-               gpus=None, sharp=False, slices=0, selection="simulated", pod_gpus=None, pod_oversubscription=None):
+               gpus=None, sharp=False, slices=0, selection="simulated", pod_gpus=None, pod_oversubscription=None,
+               samples=0, profile=None):
     """Simulates one collective, as `knee collective --json` does.
 
     op: allreduce, reducescatter, allgather, broadcast, reduce, alltoall, sendrecv, barrier
@@ -36,12 +37,15 @@ def collective(op="allreduce", bytes="1GiB", *, system=None, nodes=None, fabric=
     slices: pipeline slices per channel (0 = automatic)
     selection: how auto decides: "simulated" (the shortlist runs on the flow network, the fastest
     wins) or "nccl" (NCCL's tuner model: what NCCL would pick); see docs/collectives.md
+    samples: N >= 2 draws of the profile's nvlink and network alpha/beta: .intervals holds 95% intervals
+    of time_s, algbw_GBps, busbw_GBps (as `knee collective --samples N`; 0: none); profile: the profile
+    drawn (a shipped name or a file; default the system's GPU). See docs/uncertainty.md.
     """
     what = "knee.collective"
     c = _cluster_of(what, cluster, system, nodes, fabric, oversubscription, radix, dims, file, pod_gpus,
                     pod_oversubscription)
     options = dict(algo=algo, proto=proto, channels=channels, root=root, gpus=gpus, sharp=sharp, slices=slices,
-                   selection=selection)
+                   selection=selection, samples=samples, profile=profile)
     return _run(c._c, what, op, [_args.size(what, "bytes", bytes)], options)[0]
 
 
@@ -49,7 +53,7 @@ def collective_sweep(op="allreduce", sizes="8B:8GiB", *, system=None, nodes=None
                      oversubscription=None, radix=None, dims=None, file=None, cluster=None, algo="auto",
                      proto="auto", channels=0, root=0, gpus=None, sharp=False, slices=0, selection="simulated",
                      processes=None,
-                     client=None, progress=None, pod_gpus=None, pod_oversubscription=None):
+                     client=None, progress=None, pod_gpus=None, pod_oversubscription=None, samples=0, profile=None):
     """A size sweep as nccl-tests prints it: a pandas.DataFrame with one row per size and columns
     size, count, time_us, algbw_GBps, busbw_GBps, algorithm, protocol, channels (df.attrs holds
     op, system, ranks, nccl_params and the topology summary).
@@ -57,11 +61,12 @@ def collective_sweep(op="allreduce", sizes="8B:8GiB", *, system=None, nodes=None
     sizes: "MIN:MAX" (every power of two, like nccl-tests -b MIN -e MAX -f 2) or a list of sizes.
     processes: run the points in N local processes (concurrent.futures); client: a
     dask.distributed.Client to map them on a cluster; progress: a tqdm bar (default: on when
-    parallel). Results are identical however they are run. Other arguments: see knee.collective.
+    parallel). Results are identical however they are run. samples=N adds the columns time_us_lo/_hi and
+    busbw_GBps_lo/_hi (95% intervals over N link-parameter draws). Other arguments: see knee.collective.
     """
     what = "knee.collective_sweep"
     c = _cluster_of(what, cluster, system, nodes, fabric, oversubscription, radix, dims, file, pod_gpus,
                     pod_oversubscription)
     return _sweep(c, op, sizes, processes=processes, client=client, progress=progress, algo=algo, proto=proto,
                   channels=channels, root=root, gpus=gpus, sharp=sharp, slices=slices,
-                  selection=selection)
+                  selection=selection, samples=samples, profile=profile)

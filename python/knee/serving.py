@@ -18,13 +18,41 @@ _SCALARS = {"completed", "duration_s", "request_throughput_rps", "output_through
             "usd_per_million_output_tokens"}
 
 
+# The figures that get intervals (workloads/serving/serving_intervals.hpp), as JSON pointers.
+INTERVAL_FIGURES = tuple(_knee.serving_interval_figures())
+
+
+def _at(d, pointer):
+    for key in pointer.strip("/").split("/"):
+        if not isinstance(d, dict) or key not in d:
+            return None
+        d = d[key]
+    return d
+
+
 class _ServingResultMethods:
     def to_dict(self):
-        """The keys and values of `knee simulate --json`, in its order."""
-        d = {k: getattr(self, k) for k in SERVING_KEYS}
+        """The keys and values of `knee simulate --json`, in its order (no "intervals" without them)."""
+        d = {k: getattr(self, k) for k in SERVING_KEYS if k != "intervals" or self.intervals is not None}
         d["scenario"] = self.scenario
         d["simulated_wall_s"] = self.simulated_wall_s
         return d
+
+    def headline(self):
+        """The headline figures as a one-row pandas.DataFrame: a column per figure ("ttft_s_p99" for
+        ttft_s.p99), and with intervals (seeds or samples) its "_lo" and "_hi" columns (NaN without)."""
+        import pandas as pd
+        row, d = {}, self.to_dict()
+        for p in INTERVAL_FIGURES:
+            v = _at(d, p)
+            if not isinstance(v, (int, float)) or isinstance(v, bool):
+                continue
+            name = p.strip("/").replace("/", "_")
+            iv = _at(self.intervals, p) if self.intervals is not None else None
+            row[name] = float(v)
+            row[name + "_lo"] = float(iv[0]) if iv else float("nan")
+            row[name + "_hi"] = float(iv[1]) if iv else float("nan")
+        return pd.DataFrame([row])
 
 
 ServingResult = dataclasses.make_dataclass(
@@ -44,17 +72,27 @@ ServingResult.__doc__ = (
     + "\n  scenario: the path given, or \"<dict>\"\n  simulated_wall_s [s]: wall time (not simulated time)")
 
 
-def simulate_serving(text, source, goodput=True):
-    """The serving scenario `text` (JSON, named `source` in messages) simulated: a ServingResult."""
+def simulate_serving(text, source, goodput=True, seeds=None, samples=None, what="knee.simulate"):
+    """The serving scenario `text` (JSON, named `source` in messages) simulated: a ServingResult.
+    seeds / samples: N >= 2 repetitions over request seeds / profile draws for .intervals (None: none;
+    samples=0 too)."""
     import pandas as pd
+    if seeds is not None and samples is not None:
+        raise _knee.InputError(f"{what}: seeds: expected it without samples (one source of draws), got both")
+    n_seeds = 0 if seeds is None else _args.integer(what, "seeds", seeds)
+    if seeds is not None and n_seeds < 2:
+        raise _knee.InputError(f"{what}: seeds: expected an integer >= 2, got {n_seeds}")
+    n_samples = 0 if samples is None else _args.integer(what, "samples", samples)
+    if n_samples == 1 or n_samples < 0:
+        raise _knee.InputError(f"{what}: samples: expected 0 (no intervals) or an integer >= 2, got {n_samples}")
     t0 = time.perf_counter()
-    d = _knee.simulate_serving(text, source, goodput)
+    d = _knee.simulate_serving(text, source, goodput, n_seeds, n_samples)
     wall = time.perf_counter() - t0
     df = pd.DataFrame(d["requests"], columns=REQUEST_COLUMNS)
     for c in ("replica", "prompt_tokens", "output_tokens", "preemptions"):
         df[c] = df[c].astype("int64")
     r = d["result"]
-    return ServingResult(**{k: r[k] for k in SERVING_KEYS}, requests=df, scenario=source, simulated_wall_s=wall)
+    return ServingResult(**{k: r.get(k) for k in SERVING_KEYS}, requests=df, scenario=source, simulated_wall_s=wall)
 
 
 # The capacity plan's schema, defined once in C++ (workloads/serving/capacity_schema.hpp).

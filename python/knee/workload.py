@@ -98,16 +98,17 @@ def simulate(scenario, *, force=False, trace=None, trace_ranks=None, every_rank=
     `knee simulate` (8, or 0 in every-rank mode); 0: none.
     seeds: N >= 2 straggler seeds for the intervals instead of profile draws, the profile at its
     medians (as `knee simulate --seeds N`; the scenario needs stragglers).
+    On a serving scenario samples and seeds default to none (no repetition); seeds=N repeats the run
+    with request seeds seed .. seed + N - 1, samples=N on N profile draws (docs/uncertainty.md).
     """
     what = "knee.simulate"
     text, source = _scenario(what, scenario)
     # A scenario with a "serving" object is a serving scenario (docs/serving.md): a ServingResult.
     if _knee.is_serving_scenario(text, source):
-        if (force or trace is not None or trace_ranks is not None or every_rank or samples is not None
-                or seeds is not None):
-            raise InputError(f"{what}: force, trace, trace_ranks, every_rank, samples, seeds: expected none with a "
+        if force or trace is not None or trace_ranks is not None or every_rank:
+            raise InputError(f"{what}: force, trace, trace_ranks, every_rank: expected none with a "
                              f"serving scenario, got one ({source} has a \"serving\" object)")
-        return serving.simulate_serving(text, source)
+        return serving.simulate_serving(text, source, seeds=seeds, samples=samples, what=what)
     # A file with "jobs" is a cluster file (docs/workloads.md, "Jobs sharing a cluster"): a ClusterResult.
     if _knee.is_cluster_file(text, source):
         if (force or trace is not None or trace_ranks is not None or every_rank or samples is not None

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "workloads/training/parallel_draws.hpp"
+#include "common/parallel_draws.hpp"
 
 using namespace knee;
 

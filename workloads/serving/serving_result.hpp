@@ -68,6 +68,9 @@ struct ServingResult {
   double usd = std::numeric_limits<double>::quiet_NaN();                 // GPU-hours and electricity
   double usd_per_million_output_tokens = std::numeric_limits<double>::quiet_NaN();
   nlohmann::ordered_json provenance;
+  // 95% intervals over request seeds or profile draws (serving_intervals.hpp); null (and absent
+  // from the JSON) unless asked.
+  nlohmann::ordered_json intervals;
 };
 
 }  // namespace knee::serving

@@ -2,6 +2,7 @@
 #include "workloads/serving/serving_result_schema.hpp"
 
 #include <cmath>
+#include <string>
 
 namespace knee::serving {
 
@@ -109,6 +110,10 @@ const std::vector<ServingField>& serving_result_fields() {
        [](const R& r) { return num(r.usd_per_million_output_tokens); }},
       {"provenance", "", "profile, system, seed, measurement window, how each mechanism is costed",
        [](const R& r) { return r.provenance; }},
+      {"intervals", "",
+       "95% intervals over request seeds or profile draws: [lo, hi] at each headline figure's place, with level, "
+       "samples, varied, method, sources, excluded (absent, None in Python, unless seeds or samples are asked)",
+       [](const R& r) { return r.intervals; }},
   };
   return f;
 }
@@ -145,7 +150,12 @@ const std::vector<RequestColumn>& request_columns() {
 
 OJ to_json(const ServingResult& r) {
   OJ j;
-  for (const auto& f : serving_result_fields()) j[f.key] = f.value(r);
+  for (const auto& f : serving_result_fields()) {
+    OJ v = f.value(r);
+    // Without repetitions a result is as it was before intervals existed: no "intervals" key.
+    if (v.is_null() && std::string(f.key) == "intervals") continue;
+    j[f.key] = std::move(v);
+  }
   return j;
 }
 

@@ -2,11 +2,12 @@
 
 #include <cmath>
 
+#include "common/draw_interval.hpp"
 #include "common/error.hpp"
+#include "common/parallel_draws.hpp"
 #include "common/random.hpp"
 #include "common/student_t.hpp"
 #include "profile/profile.hpp"
-#include "workloads/training/parallel_draws.hpp"
 
 namespace knee {
 namespace {
@@ -88,19 +89,11 @@ const std::vector<std::string>& interval_figures() {
 }
 
 void interval_of(const std::vector<double>& values, FigureInterval& out) {
-  const std::size_t n = values.size();
-  if (n < 2) throw std::logic_error("interval_of: fewer than 2 values");
-  double sum = 0;
-  for (double v : values) sum += v;
-  const double mean = sum / n;
-  double ss = 0;
-  for (double v : values) ss += (v - mean) * (v - mean);
-  const double sd = std::sqrt(ss / (n - 1));
-  const double half = student_t975(static_cast<int>(n - 1)) * sd * std::sqrt(1 + 1.0 / n);
-  out.mean = mean;
-  out.sd = sd;
-  out.lo = mean - half;
-  out.hi = mean + half;
+  const DrawInterval d = prediction_interval(values);  // the rule every room applies (common/)
+  out.mean = d.mean;
+  out.sd = d.sd;
+  out.lo = d.lo;
+  out.hi = d.hi;
 }
 
 const FigureInterval* PredictionIntervals::find(const std::string& pointer) const {

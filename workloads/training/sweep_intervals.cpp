@@ -4,7 +4,7 @@
 #include <map>
 
 #include "common/error.hpp"
-#include "workloads/training/parallel_draws.hpp"
+#include "common/parallel_draws.hpp"
 
 namespace knee {
 
