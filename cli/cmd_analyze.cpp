@@ -6,6 +6,10 @@
 
 #include "cli/command.hpp"
 #include "metrics/analysis_overlay.hpp"
+#include "metrics/kernel_comparison.hpp"
+#include "metrics/kernel_comparison_schema.hpp"
+#include "metrics/kernel_comparison_table.hpp"
+#include "metrics/kineto_trace.hpp"
 #include "metrics/run_analysis.hpp"
 #include "metrics/run_analysis_schema.hpp"
 #include "metrics/run_analysis_table.hpp"
@@ -14,7 +18,31 @@
 namespace knee::cli {
 namespace {
 
+// knee analyze --trace TRACE.json: a PyTorch profiler trace's kernels against a profile.
+int run_analyze_trace(const Args& args, const std::string& path) {
+  if (!args.positional().empty())
+    throw InputError("knee analyze: --trace: expected either a runs file or --trace TRACE.json, got both ('" +
+                     args.positional()[0] + "')");
+  for (const char* f : {"baseline", "precision", "resamples", "seed", "scenario", "samples", "strict"})
+    if (args.value(f) || args.flag(f))
+      throw InputError(args.what(f) + ": expected a runs file with it, got --trace (a trace takes --profile, --top)");
+  ComparisonOptions opt;
+  opt.top = static_cast<int>(args.integer_or("top", 20, 0, 100000));
+  const KinetoTrace trace = load_kineto_trace(path);
+  std::string basis = "--profile";
+  const std::string name =
+      args.value("profile") ? *args.value("profile") : default_profile_for(trace.device_name, basis);
+  const Profile profile = load_profile_arg(name, args.what("profile"));
+  const KernelComparison c = compare_kernels(trace, profile, basis, opt);
+  if (args.flag("json")) std::cout << kernel_comparison_json(c).dump(2) << "\n";
+  else std::cout << kernel_comparison_table(c);
+  return 0;
+}
+
 int run_analyze(const Args& args) {
+  if (auto trace = args.value("trace")) return run_analyze_trace(args, *trace);
+  for (const char* f : {"profile", "top"})
+    if (args.value(f)) throw InputError(args.what(f) + ": expected --trace TRACE.json with it, got no --trace");
   if (args.positional().size() != 1)
     throw InputError("knee analyze: expected one file of runs (RUNS.csv or RUNS.json), got " +
                      std::to_string(args.positional().size()) + " arguments");
@@ -40,19 +68,25 @@ int run_analyze(const Args& args) {
   return 0;
 }
 
-KNEE_COMMAND("analyze",
-             "measured runs analysed: warm-up (MSER-5), outliers, bootstrap intervals, speedup and efficiency "
-             "against a baseline, strong/weak/unfair scaling, Amdahl, Gustafson and USL fits",
-             "RUNS.csv|RUNS.json [--baseline GPUS] [--precision 0.01] [--scenario S.json [--samples N]] [--json]",
-             {{"baseline", true, "GPU count speedup and efficiency are relative to (default: the smallest measured)"},
-              {"precision", true, "wanted half-width of the mean's 95% interval, a share of the mean (default 0.01)"},
-              {"resamples", true, "bootstrap resamples of each interval (default 2000)"},
-              {"seed", true, "seed of the bootstrap streams (default 1)"},
-              {"scenario", true, "a training scenario swept over the measured counts, beside them (docs/analyze.md)"},
-              {"samples", true, "profile draws for the simulated curve's intervals (default 8; with --scenario)"},
-              {"strict", false, "refuse unknown CSV columns (JSON keys are always checked)"},
-              {"json", false, "print JSON"}},
-             run_analyze);
+KNEE_COMMAND(
+    "analyze",
+    "measured runs analysed: warm-up (MSER-5), outliers, bootstrap intervals, speedup and efficiency "
+    "against a baseline, strong/weak/unfair scaling, Amdahl, Gustafson and USL fits; --trace: a PyTorch profiler "
+    "trace's kernels against the profile's predictions",
+    "RUNS.csv|RUNS.json [--baseline GPUS] [--precision 0.01] [--scenario S.json [--samples N]] [--json]\n"
+    "       knee analyze --trace TRACE.json [--profile NAME|FILE] [--top N] [--json]",
+    {{"baseline", true, "GPU count speedup and efficiency are relative to (default: the smallest measured)"},
+     {"precision", true, "wanted half-width of the mean's 95% interval, a share of the mean (default 0.01)"},
+     {"resamples", true, "bootstrap resamples of each interval (default 2000)"},
+     {"seed", true, "seed of the bootstrap streams (default 1)"},
+     {"scenario", true, "a training scenario swept over the measured counts, beside them (docs/analyze.md)"},
+     {"samples", true, "profile draws for the simulated curve's intervals (default 8; with --scenario)"},
+     {"trace", true, "a PyTorch profiler (Kineto) trace: its kernels against the profile's predictions"},
+     {"profile", true, "with --trace: a built-in profile name or a profile file (default: by the trace's GPU)"},
+     {"top", true, "with --trace: distinct shapes listed, by measured time (default 20)"},
+     {"strict", false, "refuse unknown CSV columns (JSON keys are always checked)"},
+     {"json", false, "print JSON"}},
+    run_analyze);
 
 }  // namespace
 }  // namespace knee::cli

@@ -3,6 +3,9 @@
 #include "common/json_reader.hpp"
 #include "metrics/analysis_overlay.hpp"
 #include "metrics/claim_audit_schema.hpp"
+#include "metrics/kernel_comparison.hpp"
+#include "metrics/kernel_comparison_schema.hpp"
+#include "metrics/kineto_trace.hpp"
 #include "metrics/report.hpp"
 #include "metrics/report_cluster.hpp"
 #include "metrics/run_analysis.hpp"
@@ -62,6 +65,23 @@ py::object audit_claim_text(const std::string& text, const std::string& source, 
   return json_to_py(j);
 }
 
+// A Kineto trace file against a profile (name or file; "" chooses by the trace's GPU) ->
+// `knee analyze --trace --json`.
+py::object analyze_trace_file(const std::string& path, const std::string& profile, int top) {
+  nlohmann::ordered_json j;
+  {
+    py::gil_scoped_release release;
+    const KinetoTrace trace = load_kineto_trace(path);
+    std::string basis = "profile=";
+    const std::string name = profile.empty() ? default_profile_for(trace.device_name, basis) : profile;
+    ComparisonOptions opt;
+    opt.top = top;
+    j = kernel_comparison_json(
+        compare_kernels(trace, load_profile_arg(name, "knee.analyze_trace: profile"), basis, opt));
+  }
+  return json_to_py(j);
+}
+
 py::list audit_columns() {
   py::list out;
   for (const auto& c : audit_check_columns()) {
@@ -105,6 +125,17 @@ void add_metrics(py::module_& m) {
       },
       py::arg("part"),
       "The fields of `knee analyze --json` (part: top, counts, fits, predictions): key, unit, meaning.");
+  m.def("analyze_trace", &analyze_trace_file, py::arg("path"), py::arg("profile"), py::arg("top"),
+        "A PyTorch profiler trace's kernels against a profile: the dict of `knee analyze --trace --json`.");
+  m.def(
+      "trace_fields",
+      [](const std::string& part) {
+        if (part == "rows") return field_list(trace_row_fields());
+        if (part == "streams") return field_list(trace_stream_fields());
+        if (part == "steps") return field_list(trace_step_fields());
+        return field_list(trace_fields());
+      },
+      py::arg("part"), "The fields of `knee analyze --trace --json` (part: top, rows, streams, steps).");
   m.def("render_report", &render_report, py::arg("sweep_text"), py::arg("source"), py::arg("command_line"),
         py::arg("question"), "The HTML of `knee report` for sweep JSON text.");
 }

@@ -26,6 +26,7 @@ from .serving import CapacityResult, ServingResult, capacity
 from .cluster_jobs import ClusterResult
 from .report import report
 from .analyze import RunAnalysis, analyze
+from .kineto import TraceAnalysis, analyze_trace
 from .audit import ClaimAudit, audit
 from . import plot
 
@@ -35,5 +36,5 @@ __all__ = [
     "CollectiveResult", "collective", "collective_sweep",
     "Profile", "fit", "derive",
     "DoesNotFitError", "SimulationResult", "ServingResult", "ClusterResult", "CapacityResult", "capacity", "explain", "simulate", "sweep", "report", "plot",
-    "RunAnalysis", "analyze", "ClaimAudit", "audit",
+    "RunAnalysis", "analyze", "TraceAnalysis", "analyze_trace", "ClaimAudit", "audit",
 ]
