@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/command.hpp"
+#include "common/json_pointer.hpp"
 #include "workloads/serving/serving.hpp"
 #include "workloads/serving/serving_intervals.hpp"
 #include "workloads/serving/serving_result_schema.hpp"
@@ -32,16 +33,8 @@ std::string fixed(double v, const std::string& key) {
 // (`scale` from the field's), or "" without one.
 std::string iv_text(const serving::ServingResult& r, const std::string& pointer, double scale, const char* format) {
   if (r.intervals.is_null()) return "";
-  const auto* at = &r.intervals;
-  std::size_t i = 1;
-  while (i <= pointer.size()) {
-    const std::size_t e = std::min(pointer.find('/', i), pointer.size());
-    const std::string key = pointer.substr(i, e - i);
-    if (!at->is_object() || !at->contains(key)) return "";
-    at = &at->at(key);
-    i = e + 1;
-  }
-  if (!at->is_array() || at->size() != 2) return "";
+  const auto* at = json_at(r.intervals, pointer);
+  if (!at || !at->is_array() || at->size() != 2) return "";
   char b[96];
   std::snprintf(b, sizeof b, format, (*at)[0].get<double>() * scale);
   std::string lo = b;

@@ -8,6 +8,7 @@
 
 #include "common/draw_interval.hpp"
 #include "common/error.hpp"
+#include "common/json_pointer.hpp"
 #include "common/parallel_draws.hpp"
 #include "common/random.hpp"
 #include "workloads/serving/serving_result_schema.hpp"
@@ -16,35 +17,6 @@ namespace knee::serving {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-// The number at a JSON pointer of objects ("/ttft_s/p99"), or nullptr.
-const Json* number_at(const Json& j, const std::string& pointer) {
-  const Json* at = &j;
-  std::size_t i = 1;
-  while (i <= pointer.size()) {
-    const std::size_t e = std::min(pointer.find('/', i), pointer.size());
-    const std::string key = pointer.substr(i, e - i);
-    if (!at->is_object() || !at->contains(key)) return nullptr;
-    at = &at->at(key);
-    i = e + 1;
-  }
-  return at->is_number() ? at : nullptr;
-}
-
-void put_at(Json& j, const std::string& pointer, Json v) {
-  Json* at = &j;
-  std::size_t i = 1;
-  while (true) {
-    const std::size_t e = std::min(pointer.find('/', i), pointer.size());
-    const std::string key = pointer.substr(i, e - i);
-    if (e == pointer.size()) {
-      (*at)[key] = std::move(v);
-      return;
-    }
-    at = &(*at)[key];
-    i = e + 1;
-  }
-}
 
 bool stochastic(const ServingSpec& S) {
   if (S.arrivals.kind != ArrivalKind::trace) return true;  // a trace gives arrivals and lengths
@@ -95,7 +67,7 @@ Json serving_intervals(const ServingScenario& s, const ServingOptions& opt, cons
   const Json nominal_json = to_json(nominal);
   std::vector<std::string> pointers;
   for (const auto& p : serving_interval_figures())
-    if (number_at(nominal_json, p)) pointers.push_back(p);
+    if (json_number_at(nominal_json, p)) pointers.push_back(p);
 
   std::vector<std::uint64_t> profile_seeds;
   if (!seeds) {
@@ -120,7 +92,7 @@ Json serving_intervals(const ServingScenario& s, const ServingOptions& opt, cons
         }
         const Json j = to_json(simulate_serving(si, opt));
         for (const auto& p : pointers) {
-          const Json* v = number_at(j, p);
+          const Json* v = json_number_at(j, p);
           d.values.push_back(v ? v->get<double>() : std::numeric_limits<double>::quiet_NaN());
         }
         return d;
@@ -165,11 +137,11 @@ Json serving_intervals(const ServingScenario& s, const ServingOptions& opt, cons
     for (const auto& d : drawn)
       if (!std::isnan(d.values[k])) v.push_back(d.values[k]);
     if (v.size() < 2) {  // a figure a run did not give (e.g. no goodput found): null
-      put_at(out, pointers[k], nullptr);
+      json_put(out, pointers[k], nullptr);
       continue;
     }
     const DrawInterval iv = prediction_interval(v);
-    put_at(out, pointers[k], Json::array({iv.lo, iv.hi}));
+    json_put(out, pointers[k], Json::array({iv.lo, iv.hi}));
   }
   return out;
 }

@@ -4,9 +4,9 @@
 
 #include "common/draw_interval.hpp"
 #include "common/error.hpp"
+#include "common/json_pointer.hpp"
 #include "common/parallel_draws.hpp"
 #include "common/random.hpp"
-#include "common/student_t.hpp"
 #include "profile/profile.hpp"
 
 namespace knee {
@@ -14,39 +14,9 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-const Json* at_pointer_impl(const Json& j, const std::string& pointer) {
-  const Json* at = &j;
-  std::size_t i = 1;
-  while (i <= pointer.size()) {
-    const std::size_t e = std::min(pointer.find('/', i), pointer.size());
-    const std::string key = pointer.substr(i, e - i);
-    if (!at->is_object() || !at->contains(key)) return nullptr;
-    at = &at->at(key);
-    i = e + 1;
-  }
-  return at->is_number() ? at : nullptr;
-}
-
-void put_number_at(Json& j, const std::string& pointer, Json v) {
-  Json* at = &j;
-  std::size_t i = 1;
-  while (true) {
-    const std::size_t e = std::min(pointer.find('/', i), pointer.size());
-    const std::string key = pointer.substr(i, e - i);
-    if (e == pointer.size()) {
-      (*at)[key] = std::move(v);
-      return;
-    }
-    at = &(*at)[key];
-    i = e + 1;
-  }
-}
-
 }  // namespace
 
-const Json* number_at(const Json& j, const std::string& pointer) { return at_pointer_impl(j, pointer); }
-
-void put_interval(Json& j, const FigureInterval& f) { put_number_at(j, f.pointer, Json::array({f.lo, f.hi})); }
+void put_interval(Json& j, const FigureInterval& f) { json_put(j, f.pointer, Json::array({f.lo, f.hi})); }
 
 int default_interval_samples(const Scenario& s, const SimOptions& opt) {
   const bool every_rank = opt.every_rank || s.simulation.every_rank || s.simulation.asymmetric();
@@ -172,7 +142,7 @@ PredictionIntervals prediction_intervals(const Scenario& s, const SimOptions& op
   const Json nominal_json = nominal.to_json();
   std::vector<std::string> pointers;
   for (const auto& p : interval_figures())
-    if (number_at(nominal_json, p)) pointers.push_back(p);
+    if (json_number_at(nominal_json, p)) pointers.push_back(p);
   std::vector<std::vector<double>> values(pointers.size());
 
   SimOptions draw_opt = opt;
@@ -196,7 +166,7 @@ PredictionIntervals prediction_intervals(const Scenario& s, const SimOptions& op
   for (int i = 0; i < o.samples; ++i) {
     const Json& j = drawn[static_cast<std::size_t>(i)].result;
     for (std::size_t k = 0; k < pointers.size(); ++k) {
-      const Json* v = number_at(j, pointers[k]);
+      const Json* v = json_number_at(j, pointers[k]);
       if (!v) throw std::logic_error("prediction_intervals: a draw lacks " + pointers[k]);
       values[k].push_back(v->get<double>());
     }
@@ -205,7 +175,7 @@ PredictionIntervals prediction_intervals(const Scenario& s, const SimOptions& op
   for (std::size_t k = 0; k < pointers.size(); ++k) {
     FigureInterval f;
     f.pointer = pointers[k];
-    f.nominal = number_at(nominal_json, pointers[k])->get<double>();
+    f.nominal = json_number_at(nominal_json, pointers[k])->get<double>();
     interval_of(values[k], f);
     out.figures.push_back(f);
   }

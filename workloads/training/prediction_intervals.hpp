@@ -67,8 +67,6 @@ void describe_draws(const Scenario& s, const Profile& base, const DrawCounts& co
 nlohmann::ordered_json intervals_header(const PredictionIntervals& p);
 // Sets [lo, hi] of `f` at its pointer in `j`.
 void put_interval(nlohmann::ordered_json& j, const FigureInterval& f);
-// The number at a JSON pointer of `j` (objects only), or nullptr.
-const nlohmann::ordered_json* number_at(const nlohmann::ordered_json& j, const std::string& pointer);
 
 // Simulates o.samples draws of `s` (its profile drawn with seed s.seed x sample; stragglers with
 // seed s.seed + 1 + sample) with `opt` less its trace, and returns each figure of `nominal`

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "common/error.hpp"
+#include "common/json_pointer.hpp"
 #include "common/parallel_draws.hpp"
 
 namespace knee {
@@ -48,7 +49,8 @@ Json with_sweep_intervals(Json nominal, const Scenario& s, const std::vector<std
     if (dp.size() != points.size()) throw std::logic_error("with_sweep_intervals: a draw has other points");
     for (std::size_t p = 0; p < points.size(); ++p)
       for (std::size_t f = 0; f < sweep_interval_figures().size(); ++f)
-        if (const Json* v = number_at(dp[p], sweep_interval_figures()[f])) values[p][f].push_back(v->get<double>());
+        if (const Json* v = json_number_at(dp[p], sweep_interval_figures()[f]))
+          values[p][f].push_back(v->get<double>());
     ++knees[j.at("knee_gpus").is_null() ? -1 : j.at("knee_gpus").get<std::int64_t>()];
   }
   for (std::size_t p = 0; p < points.size(); ++p) {
@@ -57,7 +59,7 @@ Json with_sweep_intervals(Json nominal, const Scenario& s, const std::vector<std
     for (std::size_t f = 0; f < sweep_interval_figures().size(); ++f) {
       const auto& ptr = sweep_interval_figures()[f];
       // A figure every draw has (the nominal has it too: the same layout and inputs).
-      if (!number_at(points[p], ptr) || values[p][f].size() != static_cast<std::size_t>(o.samples)) continue;
+      if (!json_number_at(points[p], ptr) || values[p][f].size() != static_cast<std::size_t>(o.samples)) continue;
       FigureInterval fi;
       fi.pointer = ptr;
       interval_of(values[p][f], fi);
