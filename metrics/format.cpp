@@ -90,4 +90,24 @@ std::string format_tokens_per_s(double v) {
   return (std::fabs(v) >= 100 ? format_count(v) : format_sig(v, 3)) + " tokens/s";
 }
 
+std::string format_columns(const std::vector<std::vector<std::string>>& rows, std::size_t left_columns) {
+  std::vector<std::size_t> w;
+  for (const auto& r : rows)
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      if (w.size() <= i) w.push_back(0);
+      w[i] = std::max(w[i], r[i].size());
+    }
+  std::string out;
+  for (const auto& r : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      const std::string pad(w[i] - r[i].size(), ' ');
+      line += (i ? "  " : "") + (i < left_columns ? r[i] + pad : pad + r[i]);
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
 }  // namespace knee

@@ -6,7 +6,9 @@
 //   format_usd(0.25)           "$0.25"            format_scaled(3e11)      "300B"
 //   format_tokens(3e11)        "300B tokens"      format_tokens_per_s(411547.3)  "411,547 tokens/s"
 #pragma once
+#include <cstddef>
 #include <string>
+#include <vector>
 
 namespace knee {
 
@@ -33,5 +35,9 @@ std::string format_tokens(double v);
 // A rate in tokens per second: whole tokens from 100/s ("411,547 tokens/s"), three significant
 // digits below ("12.5 tokens/s").
 std::string format_tokens_per_s(double v);
+
+// A text table: every column padded to its widest cell, two spaces apart, the first
+// `left_columns` left-aligned and the rest right-aligned, trailing spaces dropped, one line per row.
+std::string format_columns(const std::vector<std::vector<std::string>>& rows, std::size_t left_columns = 1);
 
 }  // namespace knee

@@ -15,24 +15,8 @@ std::string x(double r) { return r >= 0 ? format_sig(r, 4) : "-"; }
 std::string pct(double share) { return format_sig(share * 100, 3) + "%"; }
 
 std::string render(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> w;
-  for (const auto& r : rows)
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      if (w.size() <= i) w.push_back(0);
-      w[i] = std::max(w[i], r[i].size());
-    }
-  std::string out;
-  for (const auto& r : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      const std::string pad(w[i] - r[i].size(), ' ');
-      const bool left = i == 0 || (rows.front().size() > 8 && i < 3);
-      line += (i ? "  " : "") + (left ? r[i] + pad : pad + r[i]);
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  }
-  return out;
+  // The per-shape table (more than 8 columns) keeps class, op and shape left-aligned.
+  return format_columns(rows, rows.empty() || rows.front().size() <= 8 ? 1 : 3);
 }
 
 std::string cut(const std::string& s, std::size_t n) { return s.size() <= n ? s : s.substr(0, n - 3) + "..."; }

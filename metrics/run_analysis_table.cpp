@@ -16,27 +16,6 @@ std::string with_ci(double v, const Interval& ci, int digits = 4) {
   return num(v, digits) + " [" + num(ci.lo, digits) + ", " + (std::isinf(ci.hi) ? "inf" : num(ci.hi, digits)) + "]";
 }
 
-// Columns padded to their widest cell; the first left-aligned, the others right-aligned.
-std::string render(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> w;
-  for (const auto& r : rows)
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      if (w.size() <= i) w.push_back(0);
-      w[i] = std::max(w[i], r[i].size());
-    }
-  std::string out;
-  for (const auto& r : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      const std::string pad(w[i] - r[i].size(), ' ');
-      line += (i ? "  " : "") + (i ? pad + r[i] : r[i] + pad);
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  }
-  return out;
-}
-
 std::string outlier_list(const CountAnalysis& c) {
   std::string s;
   for (std::size_t i = 0; i < c.outlier_iterations.size(); ++i) {
@@ -69,7 +48,7 @@ std::string analysis_table(const RunAnalysis& a) {
                     format_count(static_cast<double>(c.repetitions_needed)),
                     std::to_string(c.outlier_iterations.size()), with_ci(c.speedup, c.speedup_ci, 3),
                     with_ci(c.efficiency, c.efficiency_ci, 3)});
-  o << render(rows);
+  o << format_columns(rows);
   for (const auto& c : a.counts) {
     if (!c.outlier_iterations.empty())
       o << "# " << c.gpus << " GPUs: outliers at iteration" << (c.outlier_iterations.size() == 1 ? " " : "s ")
@@ -103,7 +82,7 @@ std::string analysis_table(const RunAnalysis& a) {
                     printf_double("%.2f%%", f.fit.rms_rel_residual * 100),
                     std::isinf(f.fit.knee_gpus()) ? "none" : with_ci(f.fit.knee_gpus(), f.knee_ci, 3)});
     }
-    o << render(fr);
+    o << format_columns(fr);
     for (const auto& f : a.fits)
       o << "# " << scaling_law_name(f.fit.law) << ": " << f.basis << "; knee: " << scaling_knee_rule(f.fit.law) << "\n";
     std::vector<std::vector<std::string>> pr = {{"law", "gpus", "throughput " + a.throughput_unit, "efficiency"}};
@@ -111,7 +90,7 @@ std::string analysis_table(const RunAnalysis& a) {
       pr.push_back({scaling_law_name(p.law), format_count(p.gpus) + " (" + format_sig(p.factor) + "x)",
                     with_ci(p.throughput, p.throughput_ci), with_ci(p.efficiency, p.efficiency_ci, 3)});
     o << "\n# extrapolated: each law at 2x, 4x and 8x the largest measured count (efficiency against the baseline)\n"
-      << render(pr);
+      << format_columns(pr);
   }
   if (!a.simulated.is_null()) {
     const auto& sm = a.simulated;
@@ -141,7 +120,7 @@ std::string analysis_table(const RunAnalysis& a) {
     o << "\n# simulated by knee (" << sm["scenario"].get<std::string>() << ", " << sm["mode"].get<std::string>()
       << " scaling, baseline " << sm["baseline_gpus"].get<std::int64_t>() << " GPUs; intervals over "
       << sm["samples"].get<int>() << " profile draws, the model's own error not in them)\n"
-      << render(sr) << infeasible;
+      << format_columns(sr) << infeasible;
   }
   for (const auto& n : a.notes) o << "# note: " << n << "\n";
   return o.str();
