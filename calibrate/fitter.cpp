@@ -504,6 +504,11 @@ OrderedJson fit_variability(const RawRun& a, const RawRun* b) {
   return v;
 }
 
+OrderedJson fit_size_curve(const std::vector<SizeCase>& cases, const std::vector<SizeCase>* other,
+                           const std::string& note, double tiny_kernel_s, double gpu_kernel_s) {
+  return curve_json(cases, other, note, GpuSide{tiny_kernel_s, gpu_kernel_s});
+}
+
 OrderedJson fit_profile(const RawRun& a, const RawRun* b, const FitOptions& opt) {
   if (a.gemm.empty()) throw InputError(a.source + ": $.gemm: expected at least one GEMM case, got none");
   if (a.copy.size() < 2)

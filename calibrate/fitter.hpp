@@ -19,4 +19,11 @@ struct FitOptions {
 // it only adds run_to_run to each parameter it also measured.
 OrderedJson fit_profile(const RawRun& primary, const RawRun* second, const FitOptions& opt);
 
+// One fitted curve as fit_profile writes $.memory.copy, $.memory.ops.<op> and $.links.<cls>
+// (alpha, beta, bandwidth, segments, samples) from its cases; `other` (may be null) the second
+// run's, for run_to_run. For a GPU kernel's curve give the isolated tiny-kernel time and the GPU-side
+// time of a tiny kernel (both > 0): samples shorter than a tiny kernel are host-bound, kept, not fitted.
+OrderedJson fit_size_curve(const std::vector<SizeCase>& cases, const std::vector<SizeCase>* other,
+                           const std::string& note, double tiny_kernel_s = 0, double gpu_kernel_s = 0);
+
 }  // namespace knee

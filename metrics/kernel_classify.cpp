@@ -220,14 +220,12 @@ KernelCall classify_gemm(const KinetoCpuOp& op, const OpView& v, const Profile& 
   c.cls = KernelClass::gemm;
   c.op = op.name;
   c.dtype = dtype;
-  if (g.batched) {
-    c.shape = "b=" + std::to_string(g.batch) + " m=" + std::to_string(g.m) + " n=" + std::to_string(g.n) +
-              " k=" + std::to_string(g.k);
-    c.predicted_s = profile.batched_gemm_time_s(g.batch, g.m, g.n, g.k, dtype);
-  } else {
-    c.shape = "m=" + std::to_string(g.m) + " n=" + std::to_string(g.n) + " k=" + std::to_string(g.k);
-    c.predicted_s = profile.gemm_time_s(g.m, g.n, g.k, dtype);
-  }
+  c.dims.kind = g.batched ? KernelKind::batched_gemm : KernelKind::gemm;
+  c.dims.dtype = dtype;
+  c.dims.batch = g.batch, c.dims.m = g.m, c.dims.n = g.n, c.dims.k = g.k;
+  c.shape = (g.batched ? "b=" + std::to_string(g.batch) + " " : std::string()) + "m=" + std::to_string(g.m) +
+            " n=" + std::to_string(g.n) + " k=" + std::to_string(g.k);
+  c.predicted_s = predict_s(profile, c.dims);
   return c;
 }
 
@@ -252,9 +250,11 @@ KernelCall classify_attention(const KinetoCpuOp& op, const OpView& v, const Atte
   c.dtype = dtype;
   c.shape = "b=" + std::to_string(b) + " h=" + std::to_string(h) + " s=" + std::to_string(s) +
             " d=" + std::to_string(d) + (causal ? " causal" : "");
-  const int B = int(b), H = int(h), S = int(s), D = int(d);
-  const double fwd = profile.attention_time_s(B, H, S, D, causal, false);
-  c.predicted_s = a.backward ? profile.attention_time_s(B, H, S, D, causal, true) - fwd : fwd;
+  c.dims.kind = KernelKind::attention;
+  c.dims.dtype = dtype;
+  c.dims.batch = b, c.dims.heads = int(h), c.dims.seq = int(s), c.dims.head_dim = int(d);
+  c.dims.causal = causal, c.dims.backward = a.backward;
+  c.predicted_s = predict_s(profile, c.dims);
   return c;
 }
 
@@ -316,7 +316,11 @@ KernelCall classify_known_op(const KinetoCpuOp& op, const Profile& profile) {
     std::ostringstream s;
     s << dims_text(op) << " bytes=" << std::llround(bytes);
     c.shape = s.str();
-    c.predicted_s = profile.memory_bound_time_s(bytes, m.curve);
+    c.dims.kind = KernelKind::memory;
+    c.dims.dtype = c.dtype;
+    c.dims.curve = m.curve;
+    c.dims.bytes = bytes;
+    c.predicted_s = predict_s(profile, c.dims);
     return c;
   }
   return not_predicted(op, "no model for this op");
@@ -325,5 +329,13 @@ KernelCall classify_known_op(const KinetoCpuOp& op, const Profile& profile) {
 }  // namespace
 
 KernelCall not_predicted_call(const KinetoCpuOp& op, const std::string& why) { return not_predicted(op, why); }
+
+std::vector<MeasuredKernel> measured_kernels(const std::vector<KernelCall>& calls) {
+  std::vector<MeasuredKernel> out;
+  for (const auto& c : calls)
+    if (c.dims.kind != KernelKind::none && c.predicted_s >= 0)
+      out.push_back({c.dims, c.op, static_cast<double>(c.measured_ps) / 1e12});
+  return out;
+}
 
 }  // namespace knee

@@ -5,8 +5,10 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "metrics/kineto_trace.hpp"
+#include "profile/kernel_shape.hpp"
 #include "profile/profile.hpp"
 
 namespace knee {
@@ -25,11 +27,16 @@ struct KernelCall {
   int kernels = 0;
   std::int64_t measured_ps = 0;
   double predicted_s = -1;  // < 0: no prediction
+  KernelShape dims;         // what the profile timed (kind none when nothing was predicted)
 };
 
 // The call a cpu_op describes: class, shape, dtype, and the prediction or why there is none. A
 // profile that cannot time the shape (an InputError from it) leaves it not predicted, with its words.
 KernelCall classify_op(const KinetoCpuOp& op, const Profile& profile);
+
+// The predicted calls (gemm, memory, attention) as measured kernels with their shapes, in order:
+// what knee fit --kineto refits a profile from (calibrate/trace_refit.hpp).
+std::vector<MeasuredKernel> measured_kernels(const std::vector<KernelCall>& calls);
 
 // A not-predicted call of `op` with its reason (the op's Input Dims as its shape).
 KernelCall not_predicted_call(const KinetoCpuOp& op, const std::string& why);

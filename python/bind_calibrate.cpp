@@ -9,8 +9,12 @@
 
 #include "calibrate/derive_profile.hpp"
 #include "calibrate/fitter.hpp"
+#include "calibrate/trace_refit.hpp"
 #include "common/json_reader.hpp"
 #include "common/parse.hpp"
+#include "metrics/kernel_classify.hpp"
+#include "metrics/kernel_comparison.hpp"
+#include "metrics/kineto_trace.hpp"
 #include "profile/profile.hpp"
 #include "python/bindings.hpp"
 
@@ -75,6 +79,28 @@ py::object derive(const std::string& base_json, const std::string& target, const
   else if (from) p = derive_profile(base.json(), datasheet_arg(target, "knee.derive: target"), opt, &*from, true);
   else p = derive_profile(base.json(), target, opt);
   Profile::from_json(p, "derived profile");
+  return json_to_py(p);
+}
+
+// knee fit --kineto: `base_json` the base profile's JSON text, or "" for the one the trace's GPU names.
+py::object fit_kineto(const std::string& trace_path, const std::string& base_json, const std::string& name,
+                      const std::string& command_line) {
+  OrderedJson p;
+  {
+    py::gil_scoped_release release;
+    const KinetoTrace trace = load_kineto_trace(trace_path);
+    std::string basis = "profile";
+    const Profile base =
+        base_json.empty() ? load_profile_arg(default_profile_for(trace.device_name, basis), "knee.fit_kineto: profile")
+                          : Profile::from_json(OrderedJson::parse(base_json), "<base profile>");
+    const KernelComparison c = compare_kernels(trace, base, basis);
+    TraceRefitOptions opt;
+    opt.name = name;
+    opt.trace_source = trace_path;
+    opt.command_line = command_line;
+    opt.git_revision = knee_git_revision();
+    p = refit_profile_from_trace(base.json(), measured_kernels(c.calls), opt);
+  }
   return json_to_py(p);
 }
 
@@ -143,6 +169,8 @@ void add_calibrate(py::module_& m) {
   m.def("fit", &fit, py::arg("inputs"), py::kw_only(), py::arg("name"), py::arg("nccl_class"),
         py::arg("power_settle_s"), py::arg("command_line"));
   m.def("derive", &derive, py::arg("base_json"), py::arg("target"), py::arg("datasheet"), py::arg("base_datasheet"),
+        py::arg("command_line"));
+  m.def("fit_kineto", &fit_kineto, py::arg("trace_path"), py::arg("base_json"), py::arg("name"),
         py::arg("command_line"));
   m.def("datasheet_keys", &datasheet_keys);
 }

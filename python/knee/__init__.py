@@ -20,7 +20,7 @@ Reference: docs/python.md.
 from ._knee import InputError, __version__, git_revision, builtin_systems
 from .cluster import Cluster, topology
 from .collectives import CollectiveResult, collective, collective_sweep
-from .calibrate import Profile, fit, derive
+from .calibrate import Profile, fit, fit_kineto, derive
 from .workload import DoesNotFitError, SimulationResult, explain, simulate, sweep
 from .serving import CapacityResult, ServingResult, capacity
 from .cluster_jobs import ClusterResult
@@ -34,7 +34,7 @@ __all__ = [
     "InputError", "__version__", "git_revision", "builtin_systems",
     "Cluster", "topology",
     "CollectiveResult", "collective", "collective_sweep",
-    "Profile", "fit", "derive",
+    "Profile", "fit", "fit_kineto", "derive",
     "DoesNotFitError", "SimulationResult", "ServingResult", "ClusterResult", "CapacityResult", "capacity", "explain", "simulate", "sweep", "report", "plot",
     "RunAnalysis", "analyze", "TraceAnalysis", "analyze_trace", "ClaimAudit", "audit",
 ]

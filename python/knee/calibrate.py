@@ -178,6 +178,22 @@ def fit(raw, name=None, nccl_class="nvlink", power_settle_s=1.0):
                      command_line=f"knee.fit({len(inputs)} inputs, name={name!r})")
 
 
+def fit_kineto(trace, profile=None, name=None):
+    """A profile dict refitted from a PyTorch profiler (Kineto) trace's measured kernels, as `knee
+    fit --kineto TRACE.json [--profile P] [--name N]` (docs/calibration.md, "Refitting from a trace").
+
+    trace: the trace file. profile: the base (a Profile, dict, file or built-in name; default: the
+    built-in profile of the trace's GPU). name: the new profile's name (default: the base's name +
+    "-kineto"). Returns the profile dict; knee.Profile(result) uses it. Bad input raises
+    knee.InputError.
+    """
+    what = "knee.fit_kineto"
+    path = os.fspath(trace) if isinstance(trace, os.PathLike) else _args.string(what, "trace", trace)
+    base = "" if profile is None else _args.json_text(what, "profile", Profile(profile).to_dict())
+    name = "" if name is None else _args.string(what, "name", name)
+    return _knee.fit_kineto(path, base, name, f"knee.fit_kineto({path!r}, name={name!r})")
+
+
 def derive(base, target=None, datasheet=None, base_datasheet=None):
     """A profile dict derived from `base` (a Profile, dict or file) by mechanism and datasheet
     figures (docs/calibration.md, "Derived profiles").
