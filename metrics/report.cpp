@@ -443,7 +443,7 @@ std::string section_reproducibility(const Json& sweep, const ReportContext& ctx)
 std::string render_report_html(const Json& sweep, const ReportContext& ctx) {
   const Study s = read_study(sweep, ctx);
   return section_head(s) + section_answer(s) + section_table(s) + section_charts(s) + section_assumptions(s) +
-         section_provenance(sweep, s) + section_reproducibility(sweep, ctx) + "</body></html>\n";
+         ctx.appendix_html + section_provenance(sweep, s) + section_reproducibility(sweep, ctx) + "</body></html>\n";
 }
 
 }  // namespace knee

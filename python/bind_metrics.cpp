@@ -8,6 +8,7 @@
 #include "metrics/kineto_trace.hpp"
 #include "metrics/report.hpp"
 #include "metrics/report_cluster.hpp"
+#include "metrics/report_runs.hpp"
 #include "metrics/run_analysis.hpp"
 #include "metrics/run_analysis_schema.hpp"
 #include "metrics/run_input.hpp"
@@ -16,15 +17,27 @@
 namespace knee::python {
 namespace {
 
-// Bytes, as the CLI writes them (no decoding on the way).
+// Bytes, as the CLI writes them (no decoding on the way). `runs_text`: knee analyze --json output for
+// a sweep report's measured-runs section, or "".
 py::bytes render_report(const std::string& sweep_text, const std::string& source, const std::string& command_line,
-                        const std::string& question) {
+                        const std::string& question, const std::string& runs_text, const std::string& runs_source) {
   std::string html;
   {
     py::gil_scoped_release release;
     const Json doc = parse_json_text(sweep_text, source);
-    const ReportContext ctx{source, command_line, question};
-    html = is_cluster_report_input(doc) ? render_cluster_report_html(doc, ctx) : render_report_html(doc, ctx);
+    ReportContext ctx{source, command_line, question, ""};
+    if (is_runs_report_input(doc)) {
+      if (!runs_text.empty())
+        throw InputError("knee.report: runs: expected a sweep to add the runs to, got runs (" + source + ") already");
+      html = render_runs_report_html(doc, ctx);
+    } else if (is_cluster_report_input(doc)) {
+      if (!runs_text.empty()) throw InputError("knee.report: runs: expected a sweep with it, got a cluster result");
+      html = render_cluster_report_html(doc, ctx);
+    } else {
+      if (!runs_text.empty())
+        ctx.appendix_html = runs_section_html(parse_json_text(runs_text, runs_source), runs_source);
+      html = render_report_html(doc, ctx);
+    }
   }
   return py::bytes(html);
 }
@@ -137,7 +150,8 @@ void add_metrics(py::module_& m) {
       },
       py::arg("part"), "The fields of `knee analyze --trace --json` (part: top, rows, streams, steps).");
   m.def("render_report", &render_report, py::arg("sweep_text"), py::arg("source"), py::arg("command_line"),
-        py::arg("question"), "The HTML of `knee report` for sweep JSON text.");
+        py::arg("question"), py::arg("runs_text"), py::arg("runs_source"),
+        "The HTML of `knee report` for sweep JSON text.");
 }
 
 }  // namespace

@@ -18,6 +18,8 @@ def _sweep_source(what, sweep):
                 return f.read().decode("utf-8", errors="replace"), path
         except OSError:
             raise InputError(f"{path}: expected a readable JSON file, got no such file or no permission") from None
+    if hasattr(sweep, "analysis_json"):  # a knee.RunAnalysis: the measured-runs report
+        return _args.json_text(what, "sweep", sweep.to_dict()), "<RunAnalysis>"
     if hasattr(sweep, "to_dict") and hasattr(sweep, "jobs"):  # a knee.ClusterResult: the cluster report
         return _args.json_text(what, "sweep", sweep.to_dict()), "<ClusterResult>"
     attrs = getattr(sweep, "attrs", None)
@@ -27,13 +29,28 @@ def _sweep_source(what, sweep):
                      f"got {type(sweep).__name__}")
 
 
-def report(sweep, out="report.html", question=None):
-    """Writes the HTML report of `knee report SWEEP.json --out OUT [--question TEXT]`.
+def _runs_source(what, runs):
+    """(knee analyze JSON text, source) of a knee.RunAnalysis, an analysis dict, or runs to analyse
+    with knee.analyze's defaults (a runs file, DataFrame or records)."""
+    if hasattr(runs, "analysis_json"):
+        return _args.json_text(what, "runs", runs.to_dict()), "<RunAnalysis>"
+    if isinstance(runs, dict) and "counts" in runs and "fits" in runs and "measure" in runs:
+        return _args.json_text(what, "runs", runs), "<dict>"
+    from .analyze import analyze  # here: analyze imports nothing of the report
+    source = os.fspath(runs) if isinstance(runs, (str, os.PathLike)) else "<runs>"
+    return _args.json_text(what, "runs", analyze(runs).to_dict()), source
+
+
+def report(sweep, out="report.html", question=None, runs=None):
+    """Writes the HTML report of `knee report SWEEP.json --out OUT [--question TEXT] [--runs RUNS]`.
 
     sweep: a DataFrame from knee.sweep (its attrs["sweep_json"]), a dict or the path of
     `knee sweep --json` output; or a knee.ClusterResult (or its dict, or a cluster result or placement
     study file) for the cluster report (docs/workloads.md, "Jobs sharing a cluster"). out: the file to write (None: return the HTML as a string instead).
     question: the question the study answers (default: derived from the sweep).
+    A knee.RunAnalysis (or its dict) as `sweep` gives the measured-runs report; `runs` (a
+    knee.RunAnalysis, its dict, or runs knee.analyze takes) adds that section to a sweep's report
+    (docs/analyze.md, "In a report").
     Returns the path written (pathlib.Path) or, with out=None, the HTML.
     """
     what = "knee.report"
@@ -43,7 +60,8 @@ def report(sweep, out="report.html", question=None):
         raise InputError(f"{what}: out: expected a file path or None, got {out!r}")
     command = f"knee.report({source!r}, out={None if out is None else os.fspath(out)!r}"
     command += f", question={question!r})" if question else ")"
-    html = _knee.render_report(text, source, command, question)
+    runs_text, runs_source = ("", "") if runs is None else _runs_source(what, runs)
+    html = _knee.render_report(text, source, command, question, runs_text, runs_source)
     if out is None:
         return html.decode("utf-8")
     path = pathlib.Path(out)
