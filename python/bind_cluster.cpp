@@ -6,6 +6,7 @@
 #include "python/bindings.hpp"
 #include "workloads/cluster/cluster_result_schema.hpp"
 #include "workloads/cluster/cluster_sim.hpp"
+#include "workloads/cluster/placement_sweep.hpp"
 
 namespace knee::python {
 namespace {
@@ -30,6 +31,21 @@ void add_cluster(py::module_& m) {
       },
       py::arg("text"), py::arg("source"), py::arg("base_dir"),
       "A cluster file simulated: the fields of `knee simulate --json` on it.");
+  m.def(
+      "sweep_placements",
+      [](const std::string& text, const std::string& source, const std::string& base_dir,
+         const std::string& placements) {
+        nlohmann::ordered_json j;
+        {
+          py::gil_scoped_release release;
+          const auto kinds = cluster::parse_placement_list(placements, "knee.sweep_placements: placements");
+          j = cluster::to_json(cluster::sweep_placements(
+              cluster::parse_cluster_file(parse_json_text(text, source), source, base_dir), kinds));
+        }
+        return json_to_py(j);
+      },
+      py::arg("text"), py::arg("source"), py::arg("base_dir"), py::arg("placements"),
+      "A placement study: the fields of `knee sweep CLUSTER.json --placements LIST --json`.");
   m.def(
       "cluster_fields", [] { return field_list(cluster::cluster_result_fields()); },
       "The fields of a cluster result (`knee simulate --json` on a cluster file): key, unit, meaning.");

@@ -23,7 +23,7 @@ from .collectives import CollectiveResult, collective, collective_sweep
 from .calibrate import Profile, fit, fit_kineto, derive
 from .workload import DoesNotFitError, SimulationResult, explain, simulate, sweep
 from .serving import CapacityResult, ServingResult, capacity
-from .cluster_jobs import ClusterResult
+from .cluster_jobs import ClusterResult, sweep_placements
 from .report import report
 from .analyze import RunAnalysis, analyze
 from .kineto import TraceAnalysis, analyze_trace
@@ -35,6 +35,6 @@ __all__ = [
     "Cluster", "topology",
     "CollectiveResult", "collective", "collective_sweep",
     "Profile", "fit", "fit_kineto", "derive",
-    "DoesNotFitError", "SimulationResult", "ServingResult", "ClusterResult", "CapacityResult", "capacity", "explain", "simulate", "sweep", "report", "plot",
+    "DoesNotFitError", "SimulationResult", "ServingResult", "ClusterResult", "CapacityResult", "capacity", "explain", "simulate", "sweep", "sweep_placements", "report", "plot",
     "RunAnalysis", "analyze", "TraceAnalysis", "analyze_trace", "ClaimAudit", "audit",
 ]

@@ -62,3 +62,35 @@ def simulate_cluster(text, source, scenario):
     d = _knee.simulate_cluster(text, source, base)
     wall = time.perf_counter() - t0
     return ClusterResult(**{k: d[k] for k in CLUSTER_KEYS}, scenario=source, simulated_wall_s=wall)
+
+
+def sweep_placements(cluster, placements=("packed", "spread", "random")):
+    """A placement study, as `knee sweep CLUSTER.json --placements packed,spread,random --json`: the
+    cluster file simulated once per placement with every job placed by it (explicit node ranges
+    replaced; random with each job's seed; docs/workloads.md, "Jobs sharing a cluster").
+
+    cluster: a cluster file's path or dict. placements: names among packed, spread, random.
+    Returns a pandas.DataFrame with one row per (placement, job): `placement` (the study's) and the
+    other columns of ClusterResult.jobs_frame(); df.attrs["sweep_json"] is the CLI's JSON (knee.report(df) writes the
+    placement study's report), df.attrs["hot_links"] each placement's hot links.
+    """
+    import pandas as pd
+    what = "knee.sweep_placements"
+    text, source = _args.scenario_text(what, cluster)
+    if not _knee.is_cluster_file(text, source):
+        raise _knee.InputError(f"{what}: cluster: expected a cluster file (a scenario with \"jobs\"), got {source}")
+    if isinstance(placements, str):
+        placements = [placements]
+    names = [_args.string(what, "placements", p) for p in placements]
+    if not names:
+        raise _knee.InputError(f"{what}: placements: expected at least one of packed, spread, random, got none")
+    base = os.path.dirname(os.fspath(cluster)) if isinstance(cluster, (str, os.PathLike)) else ""
+    t0 = time.perf_counter()
+    j = _knee.sweep_placements(text, source, base, ",".join(names))
+    j["scenario"] = source
+    j["simulated_wall_s"] = time.perf_counter() - t0
+    # Each job's own "placement" column is the study's placement here (every job placed alike).
+    rows = [{**job, "placement": p["placement"]} for p in j["placements"] for job in p["jobs"]]
+    df = pd.DataFrame(rows, columns=["placement"] + [c for c in JOB_COLUMNS if c != "placement"])
+    df.attrs.update(sweep_json=j, hot_links={p["placement"]: p["hot_links"] for p in j["placements"]})
+    return df

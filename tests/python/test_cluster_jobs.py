@@ -59,3 +59,21 @@ def test_cluster_report_from_a_result(example):
     worst = max(r.jobs, key=lambda j: j["slowdown"])
     assert "<h1>Cluster report</h1>" in html
     assert f"Sharing the cluster slows <b>{worst['name']}</b> most: <b>{worst['slowdown']:.3f}x</b>" in html
+
+
+def test_sweep_placements_equals_cli(example, knee_bin, tmp_path):
+    df = knee.sweep_placements(example, ["packed", "spread"])
+    cli = json.loads(subprocess.run([knee_bin, "sweep", str(example), "--placements", "packed,spread", "--json"],
+                                    check=True, capture_output=True, text=True).stdout)
+    assert list(df.columns) == ["placement"] + [c for c in cluster_jobs.JOB_COLUMNS if c != "placement"]
+    assert list(df["placement"]) == ["packed", "packed", "spread", "spread"]
+    rows = [(p["placement"], j["name"], j["slowdown"], j["together_step_time_s"]) for p in cli["placements"]
+            for j in p["jobs"]]
+    assert list(zip(df["placement"], df["name"], df["slowdown"], df["together_step_time_s"])) == rows
+    # knee.report on the frame writes the placement study's report, as the CLI's knee report does.
+    html = knee.report(df, out=None)
+    assert "packed" in html and "spread" in html
+    with pytest.raises(knee.InputError, match="knee.sweep_placements: placements"):
+        knee.sweep_placements(example, ["diagonal"])
+    with pytest.raises(knee.InputError, match="expected a cluster file"):
+        knee.sweep_placements(example.parent / "gpt3-175b-1024.json")
