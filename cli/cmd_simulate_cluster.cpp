@@ -37,10 +37,19 @@ void print_cluster(const cluster::ClusterResult& r, double wall) {
                 node_ranges(j.nodes).c_str(), static_cast<long long>(j.gpus), j.alone_step_time_s * 1e3,
                 j.together_step_time_s * 1e3, j.slowdown, j.fits ? "" : "  (memory does not fit)");
   std::printf("hot links of the shared run (busiest first; busy = bytes / capacity):\n");
-  for (const auto& l : r.hot_links)
+  for (const auto& l : r.hot_links) {
+    std::string by;
+    for (const auto& [name, b] : l.job_bytes)
+      if (b > 0) {
+        char gb[32];
+        std::snprintf(gb, sizeof gb, " %.3f GB", b * 1e-9);
+        by += (by.empty() ? "" : ", ") + name + gb;
+      }
     std::printf("  %-22s -> %-22s %10.3f GB %10.3f ms busy %8.1f GB/s%s\n", l.from.c_str(), l.to.c_str(),
                 l.bytes * 1e-9, l.busy_s * 1e3, l.capacity_Bps * 1e-9,
                 l.between_switches ? "  (between switches)" : "");
+    if (!by.empty()) std::printf("    by job: %s\n", by.c_str());
+  }
   std::printf("# bytes between switches (uplinks, spines) in the shared run: %.3f GB\n", r.switch_link_bytes * 1e-9);
   std::printf("# simulated in %.3f s wall (shared run: %llu events, %llu flows)\n", wall,
               static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.flows));

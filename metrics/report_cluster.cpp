@@ -22,6 +22,7 @@ struct LinkRow {
   std::string from, to;
   double bytes = 0, busy_s = 0, capacity_GBps = 0;
   bool between_switches = false;
+  std::vector<std::pair<std::string, double>> job_bytes;  // absent in results of knee before 2026-12-07
 };
 // One cluster result: a placement study has one per placement.
 struct Run {
@@ -91,6 +92,12 @@ Run read_run(JsonObject& o, const std::string& placement) {
     L.busy_s = l.non_negative("busy_s");
     L.capacity_GBps = l.positive("capacity_GBps");
     L.between_switches = l.boolean("between_switches");
+    if (l.has("job_bytes")) {
+      const Json& jb = l.raw("job_bytes");
+      if (!jb.is_object()) l.fail("job_bytes", "an object of job name: bytes");
+      JsonObject o2(jb, l.source(), l.path_of("job_bytes"));
+      for (auto it = jb.begin(); it != jb.end(); ++it) L.job_bytes.emplace_back(it.key(), o2.non_negative(it.key()));
+    }
     l.finish();
     r.links.push_back(std::move(L));
   }
@@ -194,12 +201,17 @@ std::string section_links(const std::vector<Run>& runs) {
       o += "<p>No link carried bytes.</p>\n";
       continue;
     }
-    o += "<table><tr><th>from</th><th>to</th><th>bytes</th><th>busy</th><th>capacity</th><th>between switches</th>"
-         "</tr>\n";
-    for (const LinkRow& l : r.links)
-      o += "<tr><td>" + h(l.from) + "</td><td>" + h(l.to) + "</td><td>" + gb(l.bytes) + "</td><td>" + ms(l.busy_s) +
-           "</td><td>" + format_sig(l.capacity_GBps, 3) + " GB/s</td><td>" + (l.between_switches ? "yes" : "no") +
-           "</td></tr>\n";
+    o += "<table><tr><th>from</th><th>to</th><th>bytes</th><th>by job</th><th>busy</th><th>capacity</th><th>between "
+         "switches</th></tr>\n";
+    for (const LinkRow& l : r.links) {
+      std::string by;
+      for (const auto& [name, b] : l.job_bytes)
+        if (b > 0)
+          by += (by.empty() ? "" : ", ") + h(name) + " " + format_sig(l.bytes > 0 ? 100 * b / l.bytes : 0, 3) + "%";
+      o += "<tr><td>" + h(l.from) + "</td><td>" + h(l.to) + "</td><td>" + gb(l.bytes) + "</td><td>" +
+           (l.job_bytes.empty() ? "-" : by) + "</td><td>" + ms(l.busy_s) + "</td><td>" +
+           format_sig(l.capacity_GBps, 3) + " GB/s</td><td>" + (l.between_switches ? "yes" : "no") + "</td></tr>\n";
+    }
     o += "</table>\n<p>" + gb(r.switch_link_bytes) + " crossed links between switches in the shared run.</p>\n";
   }
   return o;

@@ -56,6 +56,12 @@ TEST(Cluster, TwoRingsThroughOneLinkShareItsRate) {
     const LinkUse& l = r.hot_links[static_cast<std::size_t>(k)];
     EXPECT_TRUE(l.between_switches) << l.from << " -> " << l.to;
     EXPECT_NEAR(l.bytes, 2 * job_bytes, 1e-6 * job_bytes) << l.from << " -> " << l.to;
+    // Each job's share of it: its own bytes, the same closed form.
+    const auto& jb = r.hot_links[static_cast<std::size_t>(k)].job_bytes;
+    ASSERT_EQ(jb.size(), 2u);
+    EXPECT_EQ(jb[0].first, "a");
+    EXPECT_EQ(jb[1].first, "b");
+    for (const auto& [name, b] : jb) EXPECT_NEAR(b, job_bytes, 1e-6 * job_bytes) << name;
   }
   // Alone a job has the link's whole capacity C, together half: its step grows by the time the
   // other job's bytes take there, job_bytes / C (C = the NIC line rate as the network runs it).
@@ -114,6 +120,22 @@ TEST(Cluster, SpreadIsSlowerThanPackedThroughTheUplinks) {
   EXPECT_EQ(p.jobs[0].alone_switch_link_bytes, 0);
   EXPECT_GT(s.jobs[0].alone_switch_link_bytes, 0);
   EXPECT_GT(s.jobs[0].alone_step_time_s, p.jobs[0].alone_step_time_s);
+}
+
+// Bytes are conserved: on every hot link the jobs' own bytes (from their alone runs) sum to what the
+// shared run put there, exactly (routes do not depend on load), and a job never on a link has 0.
+TEST(Cluster, HotLinkBytesSplitByJobSumToTheLink) {
+  json c = torus_two_jobs();
+  c["jobs"][1]["placement"] = {{"nodes", {{3, 3}, {4, 4}}}};  // b's ring now avoids a's links
+  const ClusterResult r = simulate_cluster(cf(c));
+  ASSERT_FALSE(r.hot_links.empty());
+  for (const HotLink& l : r.hot_links) {
+    double sum = 0;
+    int nonzero = 0;
+    for (const auto& [name, b] : l.job_bytes) sum += b, nonzero += b > 0;
+    EXPECT_DOUBLE_EQ(sum, l.bytes) << l.from << " -> " << l.to;
+    EXPECT_EQ(nonzero, 1) << l.from << " -> " << l.to;  // no link carries both jobs here
+  }
 }
 
 TEST(Cluster, PlacementRules) {

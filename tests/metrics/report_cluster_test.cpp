@@ -106,3 +106,15 @@ TEST(ClusterReport, BadInputNamesTheFileAndThePath) {
   EXPECT_TRUE(has(error_of([&] { render_cluster_report_html(r, kCtx); }), "$.jobs: expected at least one job"));
   EXPECT_FALSE(is_cluster_report_input(Json{{"points", Json::array()}, {"mode", "weak"}}));
 }
+
+// Each hot link's bytes by job, as shares of the link (results before job_bytes render "-").
+TEST(ClusterReport, HotLinksShowEachJobsShare) {
+  Json r = result(0.105, 0.060);
+  EXPECT_TRUE(has(render_cluster_report_html(r, kCtx), "<td>4 GB</td><td>-</td>"))
+      << render_cluster_report_html(r, kCtx);
+  r["hot_links"][0]["job_bytes"] = {{"alpha", 3e9}, {"beta", 1e9}};
+  const std::string h = render_cluster_report_html(r, kCtx);
+  EXPECT_TRUE(has(h, "<td>alpha 75%, beta 25%</td>")) << h;
+  r["hot_links"][0]["job_bytes"] = {{"alpha", -1.0}};
+  EXPECT_TRUE(has(error_of([&] { render_cluster_report_html(r, kCtx); }), "$.hot_links[0].job_bytes.alpha"));
+}

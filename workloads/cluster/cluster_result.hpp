@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "workloads/training/every_rank_jobs.hpp"
@@ -22,12 +23,20 @@ struct JobResult {
   std::string profile, profile_origin;  // its scenario's profile and how it was made (profile_origin.hpp)
 };
 
+// A hot link of the shared run, with the bytes each job put on it. Routes do not depend on load
+// (shortest paths, flows hashed to ECMP paths by their own endpoints), so a job sends the same
+// bytes over each link alone and together: job_bytes is read from each job's alone run, and the
+// jobs' bytes sum to the link's (tests/cluster/cluster_sim_test.cpp checks that).
+struct HotLink : LinkUse {
+  std::vector<std::pair<std::string, double>> job_bytes;  // (job name, bytes), in the jobs' order
+};
+
 struct ClusterResult {
   std::string source, system, fabric;
   std::int64_t nodes = 0, gpus = 0;
   double oversubscription = 1;
   std::vector<JobResult> jobs;
-  std::vector<LinkUse> hot_links;                        // the shared run's busiest directed links (at most kHotLinks)
+  std::vector<HotLink> hot_links;                        // the shared run's busiest directed links (at most kHotLinks)
   double switch_link_bytes = 0;                          // the shared run's bytes over links between switches
   std::uint64_t events = 0, flows = 0, collectives = 0;  // the shared run's
 };

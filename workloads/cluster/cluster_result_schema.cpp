@@ -31,7 +31,7 @@ const std::vector<JobColumn>& job_columns() {
 }
 
 const std::vector<LinkColumn>& link_columns() {
-  using L = LinkUse;
+  using L = HotLink;
   static const std::vector<LinkColumn> c = {
       {"from", "", "the topology node the link leaves", [](const L& l) { return OJ(l.from); }},
       {"to", "", "the node it enters", [](const L& l) { return OJ(l.to); }},
@@ -40,6 +40,12 @@ const std::vector<LinkColumn>& link_columns() {
       {"capacity_GBps", "GB/s", "its capacity, one direction", [](const L& l) { return OJ(l.capacity_Bps * 1e-9); }},
       {"between_switches", "", "both ends are switches (a fabric uplink or spine link)",
        [](const L& l) { return OJ(l.between_switches); }},
+      {"job_bytes", "bytes", "the bytes each job put on it, {job name: bytes} (they sum to bytes)",
+       [](const L& l) {
+         OJ o = OJ::object();
+         for (const auto& [name, b] : l.job_bytes) o[name] = b;
+         return o;
+       }},
   };
   return c;
 }
@@ -68,7 +74,7 @@ const std::vector<ClusterField>& cluster_result_fields() {
       {"hot_links", "", "the shared run's busiest directed links, busiest first (keys: the schema's link columns)",
        [](const R& r) {
          OJ a = OJ::array();
-         for (const LinkUse& l : r.hot_links) {
+         for (const HotLink& l : r.hot_links) {
            OJ o;
            for (const LinkColumn& c : link_columns()) o[c.key] = c.value(l);
            a.push_back(std::move(o));

@@ -31,7 +31,7 @@ struct LinkColumn {
   const char* key;
   const char* unit;
   const char* meaning;
-  std::function<nlohmann::ordered_json(const LinkUse&)> value;
+  std::function<nlohmann::ordered_json(const HotLink&)> value;
 };
 const std::vector<LinkColumn>& link_columns();
 
