@@ -97,6 +97,7 @@ void print_summary(const serving::ServingScenario& s, const serving::ServingResu
               s.cluster.system.name.c_str(), static_cast<long long>(S.replicas), static_cast<long long>(S.tp),
               to_string(S.router), to_string(S.arrivals.kind), r.offered_rate_per_s,
               static_cast<unsigned long long>(S.seed), S.cuda_graphs ? "CUDA graphs for decode" : "eager");
+  std::printf("# lengths: %s\n", p.value("lengths", "").c_str());
   std::printf("# measurement window: %s (%lld requests)\n", p.value("window", "").c_str(),
               static_cast<long long>(r.completed));
   std::printf("# queueing mean %.2f ms, p99 %.2f ms; TTFT p90 %.2f ms, p99.9 %.2f ms (95%% CI of p99 %.2f-%.2f ms)\n",

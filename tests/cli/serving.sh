@@ -22,6 +22,12 @@ done
 "$knee" simulate "$src/examples/scenarios/llama3-8b-disaggregated-serving.json" > "$tmp/out" || fail "disaggregated exit"
 grep -q '^# disaggregated: 8 prefill and 8 decode replicas; KV cache transfer mean [0-9.]* ms' "$tmp/out" ||
   fail "no KV transfer line: $(cat "$tmp/out")"
+# On-off arrivals at their long-run rate (80 x 4 / (4 + 4)) and the lengths fitted to the shipped trace.
+"$knee" simulate "$src/examples/scenarios/llama3-8b-bursty-serving-dgx-h200.json" > "$tmp/out" || fail "bursty exit"
+grep -q '^# dgx-h200, 8 replicas x tp 1, router least_outstanding_tokens, on_off arrivals at 40 req/s' "$tmp/out" ||
+  fail "no on_off arrivals line: $(cat "$tmp/out")"
+grep -q '^# lengths: prompt_tokens lognormal fitted by maximum likelihood to the log lengths of the 300 rows of .*serving-chat-lengths.csv: mean [0-9.]*, cv [0-9.]*' "$tmp/out" ||
+  fail "no fitted lengths line: $(cat "$tmp/out")"
 
 ex=$src/examples/scenarios/llama3-8b-serving-dgx-h200.json
 "$knee" simulate "$ex" --json > "$tmp/a.json" || fail "--json exit $?"

@@ -58,3 +58,26 @@ def test_serving_bad_input(example):
     j = json.loads(example.read_text())
     with pytest.raises(knee.InputError, match="expected none with a serving scenario"):
         knee.simulate(j, force=True)
+
+
+def test_on_off_arrivals_and_fitted_lengths_as_a_dict(example, tmp_path):
+    # On-off arrivals and lengths fitted to a trace, in a scenario dict: the offered rate is the
+    # long-run mean R A / (A + B); the empirical lengths are the file's; the result says so.
+    trace = tmp_path / "lengths.csv"
+    trace.write_text("arrival_s,prompt_tokens,output_tokens\n0,100,7\n1,300,9\n2,700,11\n")
+    j = json.loads(example.read_text())
+    j["serving"]["arrivals"] = {"kind": "on_off", "rate_per_s": 60, "on_s": 1, "off_s": 2}
+    j["serving"]["lengths"] = {"prompt_tokens": {"kind": "fitted", "file": str(trace), "family": "empirical"},
+                               "output_tokens": {"kind": "fitted", "file": str(trace), "family": "lognormal"}}
+    j["serving"]["requests"] = 300
+    j["serving"]["goodput"] = {"runs": 0}
+    r = knee.simulate(j)
+    assert r.offered_rate_per_s == pytest.approx(20, rel=1e-12)
+    assert r.provenance["arrivals"] == "on_off"
+    assert set(r.requests["prompt_tokens"]) <= {100, 300, 700}
+    assert "output_tokens lognormal fitted by maximum likelihood" in r.provenance["lengths"]
+    again = knee.simulate(j)  # seeded
+    assert list(again.requests["arrival_s"]) == list(r.requests["arrival_s"])
+    j["serving"]["arrivals"]["off_s"] = -1
+    with pytest.raises(knee.InputError, match=r"<dict>: \$\.serving\.arrivals\.off_s: expected a finite number > 0"):
+        knee.simulate(j)

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "workloads/serving/requests.hpp"
 #include "workloads/serving/serving.hpp"
 
 namespace knee::serving {
@@ -124,7 +125,7 @@ ServingScenario with_layout(const ServingScenario& s, const CapacityCandidate& c
   S.prefill_replicas = c.prefill_replicas;
   S.decode_replicas = c.decode_replicas;
   S.replicas = c.disaggregated() ? c.prefill_replicas + c.decode_replicas : c.replicas;
-  S.arrivals.rate_per_s = rate_per_s;
+  if (S.arrivals.kind != ArrivalKind::trace) S.arrivals.set_mean_rate(rate_per_s);  // a trace: simulate_at
   // Just enough whole servers (replicas are placed in rank order, TP groups inside a server).
   const std::int64_t gpn = s.cluster.system.gpus_per_node, nodes = (S.replicas * S.tp + gpn - 1) / gpn;
   t.cluster.nodes = nodes;
@@ -136,8 +137,10 @@ ServingScenario with_layout(const ServingScenario& s, const CapacityCandidate& c
 }
 
 ServingResult simulate_at(const ServingScenario& s, double rate_per_s) {
+  // A trace is time-scaled to the rate (arrival_s / rate_scale, as the goodput search does).
+  if (s.serving.arrivals.kind == ArrivalKind::trace) return simulate_once(s, rate_per_s / offered_rate_per_s(s));
   ServingScenario t = s;
-  t.serving.arrivals.rate_per_s = rate_per_s;
+  t.serving.arrivals.set_mean_rate(rate_per_s);
   return simulate_once(t, 1);
 }
 
@@ -147,9 +150,10 @@ CapacityResult plan_capacity(const ServingScenario& s, const CapacityOptions& op
                      std::to_string(opt.rate_per_s));
   if (!s.serving.has_slo())
     throw_input_error(s.source, "$.serving.slo", "ttft_s and/or tpot_s (capacity is planned against SLOs)", "none");
-  if (s.serving.arrivals.kind == ArrivalKind::trace)
-    throw_input_error(s.source, "$.serving.arrivals.kind",
-                      "poisson or gamma (a trace's arrival times fix its own rate)", "trace");
+  if (s.serving.arrivals.kind == ArrivalKind::trace && !(offered_rate_per_s(s) > 0))
+    throw_input_error(s.source, "$.serving.arrivals.file",
+                      "a trace whose arrivals span some time (it is time-scaled to each rate)",
+                      "every arrival at one time");
   CapacityOptions o = opt;
   if (o.max_gpus <= 0) o.max_gpus = 8 * s.cluster.gpus;
   CapacityResult r;

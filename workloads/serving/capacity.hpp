@@ -54,12 +54,15 @@ struct CapacityResult {
 };
 
 // The scenario at `rate_per_s` with layout `c` (tp, replicas or the prefill/decode pools), on a
-// cluster of just enough servers. Exposed for the tests' re-simulations.
+// cluster of just enough servers. Exposed for the tests' re-simulations. Rates are long-run
+// means: on-off arrivals keep their periods and scale their on rate; a trace is left as it is.
 ServingScenario with_layout(const ServingScenario& s, const CapacityCandidate& c, double rate_per_s);
-// Share of requests meeting every SLO when `s` is simulated at `rate_per_s`, and the result.
+// `s` simulated at the long-run rate `rate_per_s` (a trace time-scaled to it: arrival_s x its own
+// rate / rate_per_s), with its share of requests meeting every SLO.
 ServingResult simulate_at(const ServingScenario& s, double rate_per_s);
 
-// InputError when the rate is not > 0, the scenario has no SLO, or its arrivals are a trace.
+// InputError when the rate is not > 0, the scenario has no SLO, or its trace's arrivals span no
+// time.
 CapacityResult plan_capacity(const ServingScenario& s, const CapacityOptions& opt);
 // The serving knee alone (plan_capacity calls it with opt.max_rate); `runs` simulations at most.
 MaxRateResult find_max_rate(const ServingScenario& s, int runs);

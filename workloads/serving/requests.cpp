@@ -1,8 +1,11 @@
-// Arrivals (Poisson, gamma, trace) and lengths (fixed, uniform, lognormal), seeded.
+// Arrivals (Poisson, gamma, on-off, trace) and lengths (fixed, uniform, lognormal, empirical),
+// seeded; lengths fitted to a trace.
 #include "workloads/serving/requests.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <sstream>
 
 #include "common/json_reader.hpp"
@@ -13,7 +16,7 @@ namespace {
 
 // Independent streams per quantity, so the i-th request's lengths do not depend on the rate.
 constexpr std::uint64_t kArrivalStream = 0x6172726976616C73ULL, kPromptStream = 0x70726F6D70747321ULL,
-                        kOutputStream = 0x6F75747075747321ULL;
+                        kOutputStream = 0x6F75747075747321ULL, kPeriodStream = 0x6F6E5F6F66662121ULL;
 
 // Gamma(shape k, scale 1) by Marsaglia and Tsang (2000); k < 1 by the boost G(k+1) U^(1/k).
 double gamma_draw(Random& r, double k) {
@@ -31,16 +34,45 @@ double gamma_draw(Random& r, double k) {
   }
 }
 
-// A gap of mean 1: exponential (Poisson) or gamma with coefficient of variation cv.
+// A gap of mean 1: exponential (Poisson; on-off within its on time) or gamma with coefficient of
+// variation cv.
 double unit_gap(Random& r, const ArrivalSpec& a) {
-  if (a.kind == ArrivalKind::poisson) return -std::log(r.uniform());
+  if (a.kind != ArrivalKind::gamma) return -std::log(r.uniform());
   const double k = 1 / (a.cv * a.cv);
   return gamma_draw(r, k) / k;
 }
 
+// On-off arrivals (a two-state Markov-modulated Poisson process, off rate 0): Poisson points laid
+// on the on time only, which this maps to wall time. The periods have their own stream and are
+// drawn in order (on, off, on, ...), so a run at another rate sees the same periods: common random
+// numbers, with only the on rate changed.
+class OnOffClock {
+ public:
+  OnOffClock(std::uint64_t seed, double on_s, double off_s)
+      : r_(seed), on_s_(on_s), off_s_(off_s), len_s_(on_s * -std::log(r_.uniform())) {}
+  // Wall time of on time u; calls in non-decreasing u.
+  double wall_s(double u) {
+    while (u > before_s_ + len_s_) {
+      start_s_ += len_s_ + off_s_ * -std::log(r_.uniform());
+      before_s_ += len_s_;
+      len_s_ = on_s_ * -std::log(r_.uniform());
+    }
+    return start_s_ + (u - before_s_);
+  }
+
+ private:
+  Random r_;
+  double on_s_, off_s_;
+  double start_s_ = 0, before_s_ = 0;  // the current on period's wall start, and on time before it
+  double len_s_;                       // its length
+};
+
 std::int32_t draw_length(Random& r, const LengthSpec& L, std::int64_t cap) {
   double v = L.mean;
-  if (L.kind == LengthKind::uniform) {
+  if (L.kind == LengthKind::empirical) {
+    const std::size_t n = L.values.size();
+    v = double(L.values[std::min(n - 1, std::size_t(r.uniform() * double(n)))]);
+  } else if (L.kind == LengthKind::uniform) {
     v = double(L.min) + std::floor(r.uniform() * double(L.max - L.min + 1));
   } else if (L.kind == LengthKind::lognormal) {
     const double s2 = std::log1p(L.cv * L.cv);
@@ -161,7 +193,7 @@ std::vector<Request> read_trace(const std::string& path, std::int64_t seq_len, c
   std::vector<Request> rows = first != std::string::npos && (text[first] == '[' || text[first] == '{')
                                   ? read_json(parse_json_text(text, path), seq_len, path)
                                   : read_csv(text, seq_len, path);
-  if (rows.empty()) throw_input_error(path, "$", "at least one request", "none");
+  if (rows.empty()) throw_input_error(path, "$", "at least one request (read for " + what + ")", "none");
   return rows;
 }
 
@@ -183,11 +215,13 @@ std::vector<Request> make_requests(const ServingScenario& s, double rate_scale) 
   }
   Random arr(S.seed ^ kArrivalStream), pr(S.seed ^ kPromptStream), outr(S.seed ^ kOutputStream);
   const double rate = S.arrivals.rate_per_s * rate_scale;
+  const bool on_off = S.arrivals.kind == ArrivalKind::on_off;
+  OnOffClock clock(S.seed ^ kPeriodStream, S.arrivals.on_s, S.arrivals.off_s);
   double unit_t = 0;
   for (std::int64_t i = 0;; ++i) {
     if (S.requests > 0 && i == S.requests) break;
     Request q;
-    q.arrival_s = unit_t / rate;
+    q.arrival_s = on_off ? clock.wall_s(unit_t / rate) : unit_t / rate;
     if (S.duration_s > 0 && q.arrival_s > S.duration_s) break;
     q.prompt_tokens = draw_length(pr, S.prompt, s.model.seq_len - 1);
     q.output_tokens = draw_length(outr, S.output, s.model.seq_len - q.prompt_tokens);
@@ -198,10 +232,61 @@ std::vector<Request> make_requests(const ServingScenario& s, double rate_scale) 
 }
 
 double offered_rate_per_s(const ServingScenario& s) {
-  if (s.serving.arrivals.kind != ArrivalKind::trace) return s.serving.arrivals.rate_per_s;
+  if (s.serving.arrivals.kind != ArrivalKind::trace) return s.serving.arrivals.mean_rate_per_s();
   const auto r = make_requests(s, 1);
   const double span = r.back().arrival_s - r.front().arrival_s;
   return span > 0 ? double(r.size() - 1) / span : 0;
+}
+
+LengthSpec fit_lengths(const std::string& path, const std::string& source, const std::string& column, bool lognormal,
+                       std::int64_t max_tokens, const std::string& what) {
+  LengthSpec L;
+  L.fitted_from = resolve(path, source);
+  // No model limit on a length file's rows: a longer model's trace still gives its mix, clipped.
+  const auto rows = read_trace(L.fitted_from, std::numeric_limits<std::int32_t>::max(), what);
+  L.max = max_tokens;
+  L.fitted_rows = std::int64_t(rows.size());
+  for (const Request& q : rows) L.values.push_back(column == "prompt_tokens" ? q.prompt_tokens : q.output_tokens);
+  double sum = 0, log_sum = 0;
+  for (std::int32_t v : L.values) {
+    sum += v;
+    log_sum += std::log(double(v));
+  }
+  const double n = double(L.values.size()), mu = log_sum / n;
+  if (lognormal) {
+    // Maximum likelihood: the mean and (biased, 1/n) variance of the log lengths.
+    double ss = 0;
+    for (std::int32_t v : L.values) ss += (std::log(double(v)) - mu) * (std::log(double(v)) - mu);
+    const double s2 = ss / n;
+    L.kind = LengthKind::lognormal;
+    L.mean = std::exp(mu + s2 / 2);
+    L.cv = std::sqrt(std::expm1(s2));
+    L.values.clear();
+  } else {
+    L.kind = LengthKind::empirical;
+    L.mean = sum / n;
+  }
+  return L;
+}
+
+std::string describe(const LengthSpec& L) {
+  char buf[200];
+  const std::string range = "[" + std::to_string(L.min) + ", " + std::to_string(L.max) + "]";
+  const std::string rows = std::to_string(L.fitted_rows) + " rows of " + L.fitted_from;
+  switch (L.kind) {
+    case LengthKind::fixed:
+      return "fixed " + std::to_string(std::llround(L.mean));
+    case LengthKind::uniform:
+      return "uniform on " + range;
+    case LengthKind::lognormal:
+      std::snprintf(buf, sizeof buf, "mean %.4g, cv %.4g", L.mean, L.cv);
+      if (L.fitted_from.empty()) return "lognormal, " + std::string(buf) + ", in " + range;
+      return "lognormal fitted by maximum likelihood to the log lengths of the " + rows + ": " + buf + ", in " + range;
+    case LengthKind::empirical:
+      std::snprintf(buf, sizeof buf, "mean %.4g", L.mean);
+      return "empirical, resampled (seeded) from the " + rows + " (" + buf + "), in " + range;
+  }
+  return "";
 }
 
 }  // namespace knee::serving

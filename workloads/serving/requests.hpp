@@ -1,6 +1,6 @@
 // The requests a serving run sends: arrival times and lengths, drawn from the scenario's seeded
 // distributions or read from a trace file (CSV or JSON rows of arrival_s, prompt_tokens,
-// output_tokens).
+// output_tokens); length distributions fitted to such a file.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -24,7 +24,19 @@ std::vector<Request> make_requests(const ServingScenario& s, double rate_scale =
 // path is taken relative to the scenario file's folder when not absolute.
 std::vector<Request> read_trace(const std::string& path, std::int64_t seq_len, const std::string& what);
 
-// Arrival rate the requests were made at (requests per second of the arrival span).
+// Arrival rate the requests were made at: the arrivals' long-run rate, or a trace's requests per
+// second of its arrival span.
 double offered_rate_per_s(const ServingScenario& s);
+
+// A length distribution fitted to one column ("prompt_tokens" or "output_tokens") of a trace file
+// (`path` relative to the scenario `source`'s folder): lognormal by maximum likelihood on the log
+// lengths, or empirical (the column's values, resampled). Kept in [1, max_tokens] when drawn;
+// rows longer than the model are read (and clipped when drawn), not refused. `what` names the
+// scenario field for messages.
+LengthSpec fit_lengths(const std::string& path, const std::string& source, const std::string& column, bool lognormal,
+                       std::int64_t max_tokens, const std::string& what);
+
+// What a length distribution is, in one phrase, with a fit's file, rows, mean and cv.
+std::string describe(const LengthSpec& L);
 
 }  // namespace knee::serving

@@ -11,7 +11,7 @@ namespace {
 
 std::string str(std::int64_t v) { return std::to_string(v); }
 
-// A length: a bare integer (fixed) or {"kind": "fixed"|"uniform"|"lognormal", ...}.
+// A length: a bare integer (fixed) or {"kind": "fixed"|"uniform"|"lognormal"|"fitted", ...}.
 LengthSpec parse_length(JsonObject& parent, const std::string& key, std::int64_t seq_len) {
   LengthSpec L;
   L.max = seq_len;
@@ -23,10 +23,16 @@ LengthSpec parse_length(JsonObject& parent, const std::string& key, std::int64_t
     return L;
   }
   if (!raw.is_object())
-    parent.fail(key, "a token count or an object {\"kind\": \"fixed\" | \"uniform\" | \"lognormal\", ...}");
+    parent.fail(key,
+                "a token count or an object {\"kind\": \"fixed\" | \"uniform\" | \"lognormal\" | \"fitted\", ...}");
   JsonObject o(raw, parent.source(), parent.path_of(key));
-  const std::string kind = o.one_of("kind", {"fixed", "uniform", "lognormal"});
-  if (kind == "fixed") {
+  const std::string kind = o.one_of("kind", {"fixed", "uniform", "lognormal", "fitted"});
+  if (kind == "fitted") {
+    // The trace's column of the same name: its lognormal fit or its values (requests.cpp).
+    const std::string file = o.string("file");
+    const bool lognormal = o.one_of("family", {"lognormal", "empirical"}) == "lognormal";
+    L = fit_lengths(file, parent.source(), key, lognormal, seq_len, parent.source() + ": " + o.path_of("file"));
+  } else if (kind == "fixed") {
     L.mean = double(o.integer("value", 1, seq_len));
   } else if (kind == "uniform") {
     L.kind = LengthKind::uniform;
@@ -47,10 +53,15 @@ LengthSpec parse_length(JsonObject& parent, const std::string& key, std::int64_t
 
 void parse_arrivals(JsonObject& sv, ServingSpec& S) {
   JsonObject a = sv.object("arrivals");
-  const std::string kind = a.one_of("kind", {"poisson", "gamma", "trace"});
+  const std::string kind = a.one_of("kind", {"poisson", "gamma", "on_off", "trace"});
   if (kind == "trace") {
     S.arrivals.kind = ArrivalKind::trace;
     S.arrivals.file = a.string("file");
+  } else if (kind == "on_off") {
+    S.arrivals.kind = ArrivalKind::on_off;
+    S.arrivals.rate_per_s = a.positive("rate_per_s");
+    S.arrivals.on_s = a.positive("on_s");
+    S.arrivals.off_s = a.positive("off_s");
   } else {
     S.arrivals.kind = kind == "poisson" ? ArrivalKind::poisson : ArrivalKind::gamma;
     S.arrivals.rate_per_s = a.positive("rate_per_s");
@@ -211,7 +222,17 @@ ServingScenario load_serving_scenario(const std::string& path) {
 }
 
 const char* to_string(ArrivalKind k) {
-  return k == ArrivalKind::poisson ? "poisson" : k == ArrivalKind::gamma ? "gamma" : "trace";
+  switch (k) {
+    case ArrivalKind::poisson:
+      return "poisson";
+    case ArrivalKind::gamma:
+      return "gamma";
+    case ArrivalKind::on_off:
+      return "on_off";
+    case ArrivalKind::trace:
+      return "trace";
+  }
+  return "";
 }
 const char* to_string(RouterKind k) {
   return k == RouterKind::round_robin ? "round_robin" : "least_outstanding_tokens";

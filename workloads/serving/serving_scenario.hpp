@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -14,23 +15,37 @@
 
 namespace knee::serving {
 
-enum class ArrivalKind { poisson, gamma, trace };
-enum class LengthKind { fixed, uniform, lognormal };
+enum class ArrivalKind { poisson, gamma, on_off, trace };
+enum class LengthKind { fixed, uniform, lognormal, empirical };
 enum class RouterKind { round_robin, least_outstanding_tokens };
 
-// Tokens of a prompt or an output: fixed (mean), uniform on [min, max], or lognormal with `mean`
-// and coefficient of variation `cv`, rounded to an integer and kept in [min, max].
+// Tokens of a prompt or an output: fixed (mean), uniform on [min, max], lognormal with `mean` and
+// coefficient of variation `cv`, or empirical (one of `values`, uniformly), rounded to an integer
+// and kept in [min, max]. Fitted from a trace (`fitted_from`): lognormal by maximum likelihood,
+// or empirical with the trace's lengths as `values`.
 struct LengthSpec {
   LengthKind kind = LengthKind::fixed;
   double mean = 0, cv = 0;
   std::int64_t min = 1, max = 0;  // max 0: the model's seq_len
+  std::vector<std::int32_t> values;
+  std::string fitted_from;       // the trace file the distribution was fitted to; "" none
+  std::int64_t fitted_rows = 0;  // its rows
 };
 
 struct ArrivalSpec {
   ArrivalKind kind = ArrivalKind::poisson;
-  double rate_per_s = 0;  // poisson, gamma; a trace's own rate otherwise
+  double rate_per_s = 0;  // poisson, gamma; on_off: the rate during on periods; unused by a trace
   double cv = 1;          // gamma: coefficient of variation of the gaps (1 is Poisson)
-  std::string file;       // trace: CSV or JSON of arrival_s, prompt_tokens, output_tokens
+  // on_off: mean seconds of the on and off periods (each exponential), starting in an on period.
+  double on_s = 0, off_s = 0;
+  std::string file;  // trace: CSV or JSON of arrival_s, prompt_tokens, output_tokens
+  // Long-run requests per second (on_off: rate x on / (on + off)); 0 for a trace (its rows say).
+  double mean_rate_per_s() const {
+    if (kind == ArrivalKind::trace) return 0;
+    return kind == ArrivalKind::on_off ? rate_per_s * on_s / (on_s + off_s) : rate_per_s;
+  }
+  // Sets the long-run rate: on_off scales its on rate and keeps its periods. Not for a trace.
+  void set_mean_rate(double r) { rate_per_s = kind == ArrivalKind::on_off ? r * (on_s + off_s) / on_s : r; }
 };
 
 struct ServingSpec {

@@ -219,7 +219,7 @@ ServingResult simulate_once(const ServingScenario& s, double rate_scale) {
   R.offered_rate_per_s =
       s.serving.arrivals.kind == ArrivalKind::trace
           ? (in.size() > 1 && in.back().arrival_s > 0 ? double(in.size() - 1) / in.back().arrival_s : 0)
-          : s.serving.arrivals.rate_per_s * rate_scale;
+          : s.serving.arrivals.mean_rate_per_s() * rate_scale;
   TimePs first = kTimeNever, last = 0;
   std::vector<double> q, ttft, tpot, e2e, kv;
   R.requests.reserve(in.size());
@@ -293,6 +293,10 @@ ServingResult simulate_once(const ServingScenario& s, double rate_scale) {
   R.provenance["system"] = s.cluster.system.name;
   R.provenance["seed"] = s.serving.seed;
   R.provenance["arrivals"] = to_string(s.serving.arrivals.kind);
+  R.provenance["lengths"] = s.serving.arrivals.kind == ArrivalKind::trace
+                                ? "the trace's rows"
+                                : "prompt_tokens " + describe(s.serving.prompt) + "; output_tokens " +
+                                      describe(s.serving.output) + "; each clipped to model.seq_len";
   R.provenance["router"] = to_string(s.serving.router);
   R.provenance["window"] = "every request, from the first arrival to the last token";
   R.provenance["tp_comm"] = cost.tp_comm_note();
