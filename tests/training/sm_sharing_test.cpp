@@ -29,6 +29,18 @@ TEST(SmSharing, ComputeBoundKernelRunsOnTheSmsLeft) {
   EXPECT_DOUBLE_EQ(1 + workload::sm_share(gpu(108, 0.5), 2e12, 16, 0).compute_bound_extra, 108.0 / (108 - 8));
 }
 
+// HBM traffic of a ring collective per GPU, counted byte by byte on 4 ranks and 1 MB: a
+// reduce-scatter sends 3 of its 4 chunks (a read each), receives 3 (a write each) and reads its own
+// chunk to reduce each into (3 reads): 9 chunks = 2.25 MB; an all-gather the sends and receives
+// alone, 1.5 MB; an all-reduce is the one then the other, 3.75 MB (not twice the reduce-scatter).
+TEST(SmSharing, CollectiveHbmBytesCountedChunkByChunk) {
+  const double B = 1e6, chunk = B / 4;
+  EXPECT_DOUBLE_EQ(workload::collective_hbm_bytes_per_gpu(CollOp::reducescatter, B, 4), 9 * chunk);
+  EXPECT_DOUBLE_EQ(workload::collective_hbm_bytes_per_gpu(CollOp::allgather, B, 4), 6 * chunk);
+  EXPECT_DOUBLE_EQ(workload::collective_hbm_bytes_per_gpu(CollOp::allreduce, B, 4), 15 * chunk);
+  EXPECT_EQ(workload::collective_hbm_bytes_per_gpu(CollOp::allreduce, B, 1), 0);  // alone: no traffic
+}
+
 // A memory-bound kernel beside communication moving H of the GPU's B bytes/s keeps B - H.
 TEST(SmSharing, MemoryBoundKernelKeepsTheBandwidthLeft) {
   const auto sh = workload::sm_share(gpu(132), 4e12, 0, 1e12);

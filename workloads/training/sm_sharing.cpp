@@ -25,22 +25,19 @@ struct CommSpan {
   double hbm_Bps;
 };
 
-// HBM bytes a GPU moves per payload byte of a collective over n ranks: it sends (reads) and
-// receives (writes) its wire share, and a reduction also reads its own operand to combine:
-// ring all-reduce 2(n-1)/n of the buffer on the wire, reduce-scatter and all-gather (n-1)/n.
-double hbm_bytes_per_gpu(CollOp op, double bytes, double n) {
+}  // namespace
+
+double collective_hbm_bytes_per_gpu(CollOp op, double bytes, double n) {
   const double f = n > 1 ? (n - 1) / n : 0;
   switch (op) {
     case CollOp::allreduce:
-      return 3 * 2 * f * bytes;
+      return (3 + 2) * f * bytes;  // the reduce-scatter's wire share reduced, the all-gather's copied
     case CollOp::reducescatter:
       return 3 * f * bytes;
     default:
       return 2 * f * bytes;
   }
 }
-
-}  // namespace
 
 std::vector<std::vector<double>> sm_sharing_scale(const Scenario& s, const Profile& prof, const StepPlan& plan,
                                                   const PipelineRun& run, CommTimer& timer) {
@@ -60,7 +57,7 @@ std::vector<std::vector<double>> sm_sharing_scale(const Scenario& s, const Profi
       const int group = emb ? kEmbeddingGroup : kDP;
       const double n = emb ? 2 : dp_n;
       const int ch = timer.channels(group, j.op, j.bytes);
-      spans.push_back({j.start, j.end, ch, hbm_bytes_per_gpu(j.op, j.bytes, n) / ps_to_s(j.end - j.start)});
+      spans.push_back({j.start, j.end, ch, collective_hbm_bytes_per_gpu(j.op, j.bytes, n) / ps_to_s(j.end - j.start)});
     }
     // NCCL's send and receive kernels, two channels per peer: this stage's sends and the sends
     // arriving at it, each moving its bytes through HBM twice (FIFO in, copy out).

@@ -19,6 +19,12 @@ struct SmShare {
 };
 SmShare sm_share(const CommInterference& ci, double hbm_Bps, int channels, double comm_hbm_Bps);
 
+// HBM bytes one GPU moves for a ring collective of `bytes` over n ranks: each byte on the wire is
+// read to send it and written where it arrives (2), and a reduction reads the local operand to
+// combine with it (3): reduce-scatter 3 (n-1)/n bytes, all-gather (and the rest) 2 (n-1)/n, and an
+// all-reduce, a reduce-scatter then an all-gather, 5 (n-1)/n.
+double collective_hbm_bytes_per_gpu(CollOp op, double bytes, double n);
+
 // Per stage, per op: the multiplier of the op's kernel time (PipelineSim::set_op_scale) from the
 // communication that pass `run` had overlapping it on the same GPUs: the stage's data-parallel jobs,
 // its own sends and the sends arriving at it. Empty when nothing overlaps.
