@@ -7,9 +7,9 @@
 #include "cli/command.hpp"
 #include "metrics/analysis_overlay.hpp"
 #include "metrics/kernel_comparison.hpp"
+#include "metrics/kernel_comparison_ranks.hpp"
 #include "metrics/kernel_comparison_schema.hpp"
 #include "metrics/kernel_comparison_table.hpp"
-#include "metrics/kineto_trace.hpp"
 #include "metrics/run_analysis.hpp"
 #include "metrics/run_analysis_schema.hpp"
 #include "metrics/run_analysis_table.hpp"
@@ -18,7 +18,8 @@
 namespace knee::cli {
 namespace {
 
-// knee analyze --trace TRACE.json: a PyTorch profiler trace's kernels against a profile.
+// knee analyze --trace TRACE.json[.gz]: a PyTorch profiler trace's kernels against a profile; a
+// comma-separated list or a directory of traces is one trace per rank (Args takes a flag once).
 int run_analyze_trace(const Args& args, const std::string& path) {
   if (!args.positional().empty())
     throw InputError("knee analyze: --trace: expected either a runs file or --trace TRACE.json, got both ('" +
@@ -28,12 +29,10 @@ int run_analyze_trace(const Args& args, const std::string& path) {
       throw InputError(args.what(f) + ": expected a runs file with it, got --trace (a trace takes --profile, --top)");
   ComparisonOptions opt;
   opt.top = static_cast<int>(args.integer_or("top", 20, 0, 100000));
-  const KinetoTrace trace = load_kineto_trace(path);
-  std::string basis = "--profile";
-  const std::string name =
-      args.value("profile") ? *args.value("profile") : default_profile_for(trace.device_name, basis);
-  const Profile profile = load_profile_arg(name, args.what("profile"));
-  const KernelComparison c = compare_kernels(trace, profile, basis, opt);
+  if (auto p = args.value("profile"); p && p->empty())
+    throw InputError(args.what("profile") + ": expected a built-in profile name or a profile file, got ''");
+  const KernelComparison c = analyze_trace_paths(split_trace_list(path), args.value_or("profile", ""), "--profile",
+                                                 args.what("trace"), args.what("profile"), opt);
   if (args.flag("json")) std::cout << kernel_comparison_json(c).dump(2) << "\n";
   else std::cout << kernel_comparison_table(c);
   return 0;
@@ -74,14 +73,16 @@ KNEE_COMMAND(
     "against a baseline, strong/weak/unfair scaling, Amdahl, Gustafson and USL fits; --trace: a PyTorch profiler "
     "trace's kernels against the profile's predictions",
     "RUNS.csv|RUNS.json [--baseline GPUS] [--precision 0.01] [--scenario S.json [--samples N]] [--json]\n"
-    "       knee analyze --trace TRACE.json [--profile NAME|FILE] [--top N] [--json]",
+    "       knee analyze --trace TRACE.json[.gz][,RANK1.json,...]|DIR [--profile NAME|FILE] [--top N] [--json]",
     {{"baseline", true, "GPU count speedup and efficiency are relative to (default: the smallest measured)"},
      {"precision", true, "wanted half-width of the mean's 95% interval, a share of the mean (default 0.01)"},
      {"resamples", true, "bootstrap resamples of each interval (default 2000)"},
      {"seed", true, "seed of the bootstrap streams (default 1)"},
      {"scenario", true, "a training scenario swept over the measured counts, beside them (docs/analyze.md)"},
      {"samples", true, "profile draws for the simulated curve's intervals (default 8; with --scenario)"},
-     {"trace", true, "a PyTorch profiler (Kineto) trace: its kernels against the profile's predictions"},
+     {"trace", true,
+      "a PyTorch profiler (Kineto) trace (.json or .json.gz): its kernels against the profile's predictions; "
+      "several, one per rank: a comma-separated list or a directory of them"},
      {"profile", true, "with --trace: a built-in profile name or a profile file (default: by the trace's GPU)"},
      {"top", true, "with --trace: distinct shapes listed, by measured time (default 20)"},
      {"strict", false, "refuse unknown CSV columns (JSON keys are always checked)"},

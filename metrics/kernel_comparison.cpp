@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "common/error.hpp"
+#include "metrics/kernel_comparison_ranks.hpp"
 
 namespace knee {
 namespace {
@@ -135,7 +136,54 @@ KernelComparison compare_kernels(const KinetoTrace& trace, const Profile& profil
     ++c.kernels;
     c.measured_ps += k.dur_ps;
   }
+  summarize_calls(r, opt);
 
+  // GPU busy time per device and stream.
+  std::map<std::int64_t, std::map<std::int64_t, std::vector<std::pair<std::int64_t, std::int64_t>>>> iv;
+  for (const auto& k : trace.kernels) iv[k.device][k.stream].emplace_back(k.ts_ps, k.ts_ps + k.dur_ps);
+  for (const auto& [dev, streams] : iv) {
+    std::vector<std::pair<std::int64_t, std::int64_t>> all;
+    for (const auto& [s, v] : streams) all.insert(all.end(), v.begin(), v.end());
+    r.streams.push_back(stream_row(dev, -1, all));
+    for (const auto& [s, v] : streams) r.streams.push_back(stream_row(dev, s, v));
+  }
+  for (auto& s : r.streams) s.rank = trace.rank;
+
+  // ProfilerStep windows.
+  for (const auto& s : trace.steps) {
+    StepRow row;
+    row.rank = trace.rank;
+    row.name = s.name, row.step = s.step;
+    row.start_ps = s.ts_ps - trace.steps.front().ts_ps;
+    row.duration_ps = s.dur_ps;
+    for (const auto& k : trace.kernels)
+      if (k.ts_ps >= s.ts_ps && k.ts_ps < s.ts_ps + s.dur_ps) ++row.kernels, row.kernel_time_ps += k.dur_ps;
+    r.steps.push_back(std::move(row));
+  }
+
+  // Notes: what limits the comparison.
+  if (std::none_of(trace.cpu_ops.begin(), trace.cpu_ops.end(), [](const KinetoCpuOp& o) { return o.has_dims; }))
+    r.notes.push_back("no cpu_op has Input Dims: the profiler ran without record_shapes=True, so nothing is predicted");
+  if (r.unlinked > 0) r.notes.push_back(unlinked_note(r.unlinked));
+  if (trace.steps.empty())
+    r.notes.push_back("no ProfilerStep#N windows (the profiler was not stepped with prof.step())");
+  if (r.nccl_ps > 0)
+    r.notes.push_back(
+        "NCCL kernels are measured only: knee times collectives on the simulated network, "
+        "not from one trace's kernels");
+  if (profile.measured_on_cpu())
+    r.notes.push_back("the profile was measured on a CPU: its times say nothing about a GPU");
+  r.notes.push_back(
+      "ratio = measured / predicted; ProfilerStep windows are host times, and a step's kernels are those "
+      "starting inside its window (GPU work lags the host)");
+  return r;
+}
+
+void summarize_calls(KernelComparison& r, const ComparisonOptions& opt) {
+  r.nccl_ps = r.unlinked_ps = r.not_predicted_ps = r.predicted_measured_ps = 0;
+  r.predicted_total_s = 0;
+  r.ratio = r.ratio_p10 = r.ratio_p50 = r.ratio_p90 = -1;
+  r.classes.clear(), r.shapes.clear();
   // Totals, the overall ratio and its spread.
   std::vector<std::pair<double, double>> ratios;
   for (const auto& c : r.calls) {
@@ -184,46 +232,6 @@ KernelComparison compare_kernels(const KinetoTrace& trace, const Profile& profil
     return a.measured_total_ps > b.measured_total_ps;
   });
   if (opt.top >= 0 && r.shapes.size() > static_cast<std::size_t>(opt.top)) r.shapes.resize(opt.top);
-
-  // GPU busy time per device and stream.
-  std::map<std::int64_t, std::map<std::int64_t, std::vector<std::pair<std::int64_t, std::int64_t>>>> iv;
-  for (const auto& k : trace.kernels) iv[k.device][k.stream].emplace_back(k.ts_ps, k.ts_ps + k.dur_ps);
-  for (const auto& [dev, streams] : iv) {
-    std::vector<std::pair<std::int64_t, std::int64_t>> all;
-    for (const auto& [s, v] : streams) all.insert(all.end(), v.begin(), v.end());
-    r.streams.push_back(stream_row(dev, -1, all));
-    for (const auto& [s, v] : streams) r.streams.push_back(stream_row(dev, s, v));
-  }
-
-  // ProfilerStep windows.
-  for (const auto& s : trace.steps) {
-    StepRow row;
-    row.name = s.name, row.step = s.step;
-    row.start_ps = s.ts_ps - trace.steps.front().ts_ps;
-    row.duration_ps = s.dur_ps;
-    for (const auto& k : trace.kernels)
-      if (k.ts_ps >= s.ts_ps && k.ts_ps < s.ts_ps + s.dur_ps) ++row.kernels, row.kernel_time_ps += k.dur_ps;
-    r.steps.push_back(std::move(row));
-  }
-
-  // Notes: what limits the comparison.
-  if (std::none_of(trace.cpu_ops.begin(), trace.cpu_ops.end(), [](const KinetoCpuOp& o) { return o.has_dims; }))
-    r.notes.push_back("no cpu_op has Input Dims: the profiler ran without record_shapes=True, so nothing is predicted");
-  if (r.unlinked > 0)
-    r.notes.push_back(std::to_string(r.unlinked) +
-                      " GPU activities have no cpu_op with their External id: counted as unlinked, not guessed");
-  if (trace.steps.empty())
-    r.notes.push_back("no ProfilerStep#N windows (the profiler was not stepped with prof.step())");
-  if (r.nccl_ps > 0)
-    r.notes.push_back(
-        "NCCL kernels are measured only: knee times collectives on the simulated network, "
-        "not from one trace's kernels");
-  if (profile.measured_on_cpu())
-    r.notes.push_back("the profile was measured on a CPU: its times say nothing about a GPU");
-  r.notes.push_back(
-      "ratio = measured / predicted; ProfilerStep windows are host times, and a step's kernels are those "
-      "starting inside its window (GPU work lags the host)");
-  return r;
 }
 
 Profile load_profile_arg(const std::string& name, const std::string& what) {

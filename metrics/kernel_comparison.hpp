@@ -33,6 +33,7 @@ struct ComparisonRow {
 };
 
 struct StreamRow {
+  std::int64_t rank = -1;                 // the trace's rank (-1: a single trace without distributedInfo)
   std::int64_t device = -1, stream = -1;  // stream -1: the device's row (all streams)
   std::int64_t kernels = 0;
   std::int64_t kernel_time_ps = 0;  // sum of durations
@@ -41,12 +42,37 @@ struct StreamRow {
 };
 
 struct StepRow {
+  std::int64_t rank = -1;  // as StreamRow's
   std::string name;
   std::int64_t step = -1;
   std::int64_t start_ps = 0;  // from the first step's start
   std::int64_t duration_ps = 0;
   std::int64_t kernels = 0;         // GPU activities starting within the window
   std::int64_t kernel_time_ps = 0;  // their durations summed
+};
+
+// One trace of a multi-rank set (one file per rank): its totals, the balance between ranks.
+struct RankRow {
+  std::int64_t rank = -1;
+  std::string source, device_name;
+  std::int64_t gpu_time_ps = 0, nccl_ps = 0;
+  std::int64_t compute_ps = 0;  // GPU activity time that is not NCCL: gpu_time_ps - nccl_ps
+  std::int64_t steps = 0;
+  double step_median_s = 0, step_max_s = 0;  // of its ProfilerStep windows (0: none)
+  double ratio = -1;                         // its time-weighted measured / predicted (< 0: none)
+  double predicted_share = 0;
+};
+
+// Which rank holds the others back. A synchronous collective ends on every rank when the last one
+// arrives, so a rank slow at compute shows twice: the most compute time, and the least NCCL time
+// (the fast ranks' NCCL kernels include the wait for it).
+struct RankSkew {
+  bool valid = false;  // false: a single trace (JSON null)
+  std::int64_t slowest_rank = -1, median_rank = -1;
+  std::int64_t slowest_compute_ps = 0, median_compute_ps = 0;
+  double straggler_factor = -1;  // slowest_compute / median_compute (< 0: median 0)
+  std::int64_t most_nccl_rank = -1, least_nccl_rank = -1;
+  std::int64_t most_nccl_ps = 0, least_nccl_ps = 0;
 };
 
 struct ComparisonOptions {
@@ -68,6 +94,8 @@ struct KernelComparison {
   std::vector<ComparisonRow> classes, shapes;
   std::vector<StreamRow> streams;
   std::vector<StepRow> steps;
+  std::vector<RankRow> ranks;  // several traces (one per rank): one row each, by rank; else empty
+  RankSkew rank_skew;
   std::vector<std::string> notes;
   std::vector<KernelCall> calls;  // every call, in trace order (not in the JSON)
 };
@@ -75,6 +103,10 @@ struct KernelComparison {
 // The comparison; a profile missing a curve an op needs leaves that op not predicted (with why).
 KernelComparison compare_kernels(const KinetoTrace& trace, const Profile& profile, const std::string& profile_basis,
                                  const ComparisonOptions& opt = {});
+
+// (Re)computes the totals, ratios and the class and shape rows from c.calls and c.gpu_time_ps
+// (compare_kernels calls it; pooling several ranks' calls calls it again).
+void summarize_calls(KernelComparison& c, const ComparisonOptions& opt);
 
 // "h200" or a file path (a '/' or ".json") -> the profile; an unknown name is an InputError
 // naming `what` ("knee analyze: --profile").

@@ -53,6 +53,8 @@ const std::vector<TraceField<ComparisonRow>>& trace_row_fields() {
 const std::vector<TraceField<StreamRow>>& trace_stream_fields() {
   using R = StreamRow;
   static const std::vector<TraceField<R>> f = {
+      {"rank", "", "the trace's rank (null: one trace without distributedInfo)",
+       [](const R& r) { return r.rank < 0 ? J(nullptr) : J(r.rank); }},
       {"device", "", "the GPU (args device; -1 when absent)", [](const R& r) { return J(r.device); }},
       {"stream", "", "the stream (null: the device's row, all streams)",
        [](const R& r) { return r.stream < 0 ? J(nullptr) : J(r.stream); }},
@@ -68,6 +70,8 @@ const std::vector<TraceField<StreamRow>>& trace_stream_fields() {
 const std::vector<TraceField<StepRow>>& trace_step_fields() {
   using R = StepRow;
   static const std::vector<TraceField<R>> f = {
+      {"rank", "", "the trace's rank (null: one trace without distributedInfo)",
+       [](const R& r) { return r.rank < 0 ? J(nullptr) : J(r.rank); }},
       {"name", "", "ProfilerStep#N", [](const R& r) { return J(r.name); }},
       {"step", "", "N", [](const R& r) { return J(r.step); }},
       {"start_s", "s", "from the first window's start", [](const R& r) { return s_of(r.start_ps); }},
@@ -75,6 +79,48 @@ const std::vector<TraceField<StepRow>>& trace_step_fields() {
        [](const R& r) { return s_of(r.duration_ps); }},
       {"kernels", "", "GPU activities starting inside the window", [](const R& r) { return J(r.kernels); }},
       {"kernel_time_s", "s", "their durations summed", [](const R& r) { return s_of(r.kernel_time_ps); }},
+  };
+  return f;
+}
+
+const std::vector<TraceField<RankRow>>& trace_rank_fields() {
+  using R = RankRow;
+  static const std::vector<TraceField<R>> f = {
+      {"rank", "", "distributedInfo.rank, else the trace's position in the list", [](const R& r) { return J(r.rank); }},
+      {"source", "", "its trace file", [](const R& r) { return J(r.source); }},
+      {"device_name", "", "its deviceProperties[0].name", [](const R& r) { return J(r.device_name); }},
+      {"gpu_time_s", "s", "its GPU activities' durations summed", [](const R& r) { return s_of(r.gpu_time_ps); }},
+      {"nccl_s", "s", "its NCCL kernels' time (includes waiting for slower ranks)",
+       [](const R& r) { return s_of(r.nccl_ps); }},
+      {"compute_s", "s", "GPU activity time that is not NCCL: gpu_time_s - nccl_s",
+       [](const R& r) { return s_of(r.compute_ps); }},
+      {"steps", "", "its ProfilerStep#N windows", [](const R& r) { return J(r.steps); }},
+      {"step_median_s", "s", "their median duration (0: none)", [](const R& r) { return J(r.step_median_s); }},
+      {"step_max_s", "s", "their longest (0: none)", [](const R& r) { return J(r.step_max_s); }},
+      {"ratio", "x", "its time-weighted measured / predicted (null: none)", [](const R& r) { return opt(r.ratio); }},
+      {"predicted_share", "share", "of its GPU time, how much is predicted",
+       [](const R& r) { return J(r.predicted_share); }},
+  };
+  return f;
+}
+
+const std::vector<TraceField<RankSkew>>& trace_rank_skew_fields() {
+  using K = RankSkew;
+  static const std::vector<TraceField<K>> f = {
+      {"slowest_rank", "", "the rank with the most compute_s (ties: the lowest rank)",
+       [](const K& k) { return J(k.slowest_rank); }},
+      {"slowest_compute_s", "s", "its compute_s", [](const K& k) { return s_of(k.slowest_compute_ps); }},
+      {"median_rank", "", "the median rank by compute_s (the lower median: of two ranks, the faster)",
+       [](const K& k) { return J(k.median_rank); }},
+      {"median_compute_s", "s", "its compute_s", [](const K& k) { return s_of(k.median_compute_ps); }},
+      {"straggler_factor", "x", "slowest_compute_s / median_compute_s (1: balanced; null: median 0)",
+       [](const K& k) { return opt(k.straggler_factor); }},
+      {"most_nccl_rank", "", "the rank with the most NCCL time: it waits longest for the others",
+       [](const K& k) { return J(k.most_nccl_rank); }},
+      {"most_nccl_s", "s", "its nccl_s", [](const K& k) { return s_of(k.most_nccl_ps); }},
+      {"least_nccl_rank", "", "the rank with the least NCCL time: the one the others wait for, if any",
+       [](const K& k) { return J(k.least_nccl_rank); }},
+      {"least_nccl_s", "s", "its nccl_s", [](const K& k) { return s_of(k.least_nccl_ps); }},
   };
   return f;
 }
@@ -117,6 +163,15 @@ const std::vector<TraceField<KernelComparison>>& trace_fields() {
       {"streams", "", "GPU busy time per device and stream",
        [](const C& c) { return rows_json(c.streams, trace_stream_fields()); }},
       {"steps", "", "the ProfilerStep#N windows", [](const C& c) { return rows_json(c.steps, trace_step_fields()); }},
+      {"ranks", "", "several traces: one row per rank, by rank (one trace: empty)",
+       [](const C& c) { return rows_json(c.ranks, trace_rank_fields()); }},
+      {"rank_skew", "", "several traces: the slowest rank, its straggler factor, the NCCL waits (one trace: null)",
+       [](const C& c) {
+         if (!c.rank_skew.valid) return J(nullptr);
+         J o = J::object();
+         for (const auto& f : trace_rank_skew_fields()) o[f.key] = f.value(c.rank_skew);
+         return o;
+       }},
   };
   return f;
 }

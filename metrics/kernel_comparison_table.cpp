@@ -53,17 +53,40 @@ std::string kernel_comparison_table(const KernelComparison& c) {
     o << "#   " << line << "\n";
   }
   o << "\n";
-  t = {{"device", "stream", "kernels", "kernel ms", "busy ms", "span ms"}};
+  // Several ranks: each row says its rank.
+  const bool ranked = !c.ranks.empty();
+  auto with_rank = [&](std::int64_t rank, std::vector<std::string> row) {
+    if (ranked) row.insert(row.begin(), std::to_string(rank));
+    return row;
+  };
+  t = {with_rank(0, {"device", "stream", "kernels", "kernel ms", "busy ms", "span ms"})};
+  if (ranked) t[0][0] = "rank";
   for (const auto& s : c.streams)
-    t.push_back({std::to_string(s.device), s.stream < 0 ? "all" : std::to_string(s.stream), std::to_string(s.kernels),
-                 ms_ps(s.kernel_time_ps), ms_ps(s.busy_ps), ms_ps(s.span_ps)});
+    t.push_back(
+        with_rank(s.rank, {std::to_string(s.device), s.stream < 0 ? "all" : std::to_string(s.stream),
+                           std::to_string(s.kernels), ms_ps(s.kernel_time_ps), ms_ps(s.busy_ps), ms_ps(s.span_ps)}));
   o << render(t) << "\n";
   if (!c.steps.empty()) {
-    t = {{"step", "start ms", "step ms", "kernels", "kernel ms"}};
+    t = {with_rank(0, {"step", "start ms", "step ms", "kernels", "kernel ms"})};
+    if (ranked) t[0][0] = "rank";
     for (const auto& s : c.steps)
-      t.push_back(
-          {s.name, ms_ps(s.start_ps), ms_ps(s.duration_ps), std::to_string(s.kernels), ms_ps(s.kernel_time_ps)});
-    o << render(t) << "\n";
+      t.push_back(with_rank(s.rank, {s.name, ms_ps(s.start_ps), ms_ps(s.duration_ps), std::to_string(s.kernels),
+                                     ms_ps(s.kernel_time_ps)}));
+    o << format_columns(t, ranked ? 2 : 1) << "\n";  // rank and step name left-aligned
+  }
+  if (!c.ranks.empty()) {
+    o << "# per rank (" << c.ranks.size() << " traces; the tables above pool them)\n";
+    t = {{"rank", "compute ms", "nccl ms", "gpu ms", "step median ms", "step max ms", "ratio", "predicted"}};
+    for (const auto& r : c.ranks)
+      t.push_back({std::to_string(r.rank), ms_ps(r.compute_ps), ms_ps(r.nccl_ps), ms_ps(r.gpu_time_ps),
+                   r.steps ? ms(r.step_median_s) : "-", r.steps ? ms(r.step_max_s) : "-", x(r.ratio),
+                   pct(r.predicted_share)});
+    o << render(t);
+    const RankSkew& k = c.rank_skew;
+    o << "# slowest rank " << k.slowest_rank << ": compute " << ms_ps(k.slowest_compute_ps) << " ms, "
+      << x(k.straggler_factor) << "x the median rank's (" << k.median_rank << ", " << ms_ps(k.median_compute_ps)
+      << " ms); most NCCL time: rank " << k.most_nccl_rank << " (" << ms_ps(k.most_nccl_ps)
+      << " ms, waiting), least: rank " << k.least_nccl_rank << " (" << ms_ps(k.least_nccl_ps) << " ms)\n\n";
   }
   for (const auto& n : c.notes) o << "# note: " << n << "\n";
   return o.str();

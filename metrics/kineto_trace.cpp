@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <zlib.h>
+
 #include "common/error.hpp"
 #include "common/json_reader.hpp"
 
@@ -103,6 +105,63 @@ void read_shapes(const EventReader& r, const Json& args, KinetoCpuOp& op) {
   strings("Concrete Inputs", op.concrete);
 }
 
+// distributedInfo {"rank": R, "world_size": W, "backend": "nccl"}: optional, typed where present.
+void read_distributed_info(const Json& doc, const std::string& source, KinetoTrace& t) {
+  auto di = doc.find("distributedInfo");
+  if (di == doc.end() || di->is_null()) return;
+  if (!di->is_object())
+    throw_input_error(source, "distributedInfo", "an object {\"rank\": R, \"world_size\": W}", describe_json(*di));
+  auto integer = [&](const char* key, std::int64_t min) -> std::int64_t {
+    auto it = di->find(key);
+    if (it == di->end() || it->is_null()) return -1;
+    if (!it->is_number_integer() || it->get<std::int64_t>() < min)
+      throw_input_error(source, std::string("distributedInfo.") + key, "an integer >= " + std::to_string(min),
+                        describe_json(*it));
+    return it->get<std::int64_t>();
+  };
+  t.rank = integer("rank", 0);
+  t.world_size = integer("world_size", 1);
+  if (t.rank >= 0 && t.world_size > 0 && t.rank >= t.world_size)
+    throw_input_error(source, "distributedInfo.rank", "a rank below world_size " + std::to_string(t.world_size),
+                      std::to_string(t.rank));
+  if (auto b = di->find("backend"); b != di->end() && !b->is_null()) {
+    if (!b->is_string()) throw_input_error(source, "distributedInfo.backend", "a string", describe_json(*b));
+    t.backend = b->get<std::string>();
+  }
+}
+
+// A gzip stream (one member or several concatenated, as `cat a.gz b.gz` makes) inflated whole.
+std::string gunzip(const std::string& in, const std::string& path) {
+  z_stream s{};
+  if (inflateInit2(&s, 16 + MAX_WBITS) != Z_OK) throw InputError(path + ": zlib could not start inflating");
+  std::string out;
+  char buf[1 << 16];
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  s.avail_in = static_cast<uInt>(in.size());
+  int rc = Z_OK;
+  for (;;) {
+    s.next_out = reinterpret_cast<Bytef*>(buf);
+    s.avail_out = sizeof buf;
+    rc = inflate(&s, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - s.avail_out);
+    if (rc == Z_STREAM_END) {
+      if (s.avail_in == 0) break;
+      inflateReset(&s);  // another member follows
+      continue;
+    }
+    if (rc != Z_OK) break;  // Z_BUF_ERROR: the input ended mid-stream (truncated); else corrupt
+  }
+  const std::string msg =
+      s.msg ? s.msg : (rc == Z_BUF_ERROR ? "unexpected end of file" : "error " + std::to_string(rc));
+  const std::size_t at = in.size() - s.avail_in;
+  inflateEnd(&s);
+  if (rc == Z_STREAM_END) return out;
+  throw InputError(path + ": expected a gzip-compressed JSON trace, got " +
+                   (rc == Z_BUF_ERROR ? "a stream cut off after " + std::to_string(in.size()) + " bytes"
+                                      : "corrupt data near byte " + std::to_string(at)) +
+                   " (zlib: " + msg + ")");
+}
+
 }  // namespace
 
 std::string kineto_dtype(const std::string& t) {
@@ -140,6 +199,7 @@ KinetoTrace parse_kineto_trace(const Json& doc, const std::string& source) {
                                               dp->at(0).is_object() && dp->at(0).contains("name") &&
                                               dp->at(0)["name"].is_string())
     t.device_name = dp->at(0)["name"].get<std::string>();
+  read_distributed_info(doc, source, t);
   t.events = evs->size();
   for (std::size_t i = 0; i < evs->size(); ++i) {
     const Json& ev = (*evs)[i];
@@ -196,6 +256,12 @@ KinetoTrace parse_kineto_trace(const Json& doc, const std::string& source) {
   return t;
 }
 
-KinetoTrace load_kineto_trace(const std::string& path) { return parse_kineto_trace(parse_json_file(path), path); }
+KinetoTrace load_kineto_trace(const std::string& path) {
+  std::string text = read_text_file(path, "Kineto trace file");
+  // torch.profiler writes trace.json.gz when asked: told by the magic bytes, whatever the name.
+  if (text.size() >= 2 && static_cast<unsigned char>(text[0]) == 0x1f && static_cast<unsigned char>(text[1]) == 0x8b)
+    text = gunzip(text, path);
+  return parse_kineto_trace(parse_json_text(text, path), path);
+}
 
 }  // namespace knee

@@ -4,7 +4,7 @@
 // other key is ignored (a trace carries many), but a field that is read must have the type
 // expected, else an InputError "FILE: traceEvents[I].FIELD: expected ..., got ...".
 //
-//   KinetoTrace t = load_kineto_trace("step.json");
+//   KinetoTrace t = load_kineto_trace("step.json");   // or step.json.gz (gzip by its magic bytes)
 //   for (const auto& k : t.kernels) ...   // GPU activity, its cpu_op by External id
 //
 // Times: ts and dur are microseconds (floats) in the file; here they are integer picoseconds
@@ -58,6 +58,9 @@ struct KinetoTrace {
   std::size_t events = 0;         // traceEvents' length
   std::size_t runtime_calls = 0;  // cat "cuda_runtime" (cudaLaunchKernel, ...): counted only
   std::string device_name;        // deviceProperties[0].name when present, else ""
+  // distributedInfo (Kineto writes it for a torch.distributed job): -1 / "" when absent.
+  std::int64_t rank = -1, world_size = -1;
+  std::string backend;
   std::vector<KinetoKernel> kernels;
   std::vector<KinetoCpuOp> cpu_ops;
   std::vector<KinetoStep> steps;  // in ts order
@@ -65,7 +68,8 @@ struct KinetoTrace {
 
 // From parsed JSON; `source` names the file in errors.
 KinetoTrace parse_kineto_trace(const nlohmann::json& doc, const std::string& source);
-// Reads and parses the file: unreadable or malformed JSON is an InputError naming it.
+// Reads and parses the file, gzip-compressed (told by its magic bytes 1f 8b, not its name) or
+// not: unreadable, a corrupt or truncated gzip stream, or malformed JSON is an InputError naming it.
 KinetoTrace load_kineto_trace(const std::string& path);
 
 // A Kineto "Input type" as a knee dtype: c10::BFloat16 bf16, c10::Half fp16, float fp32, double

@@ -4,6 +4,7 @@
 #include "metrics/analysis_overlay.hpp"
 #include "metrics/claim_audit_schema.hpp"
 #include "metrics/kernel_comparison.hpp"
+#include "metrics/kernel_comparison_ranks.hpp"
 #include "metrics/kernel_comparison_schema.hpp"
 #include "metrics/kineto_trace.hpp"
 #include "metrics/report.hpp"
@@ -78,19 +79,18 @@ py::object audit_claim_text(const std::string& text, const std::string& source, 
   return json_to_py(j);
 }
 
-// A Kineto trace file against a profile (name or file; "" chooses by the trace's GPU) ->
-// `knee analyze --trace --json`.
-py::object analyze_trace_file(const std::string& path, const std::string& profile, int top) {
+// Kineto trace files or directories (several: one trace per rank) against a profile (name or
+// file; "" chooses by the lowest rank's GPU) -> `knee analyze --trace --json`.
+py::object analyze_trace_file(const py::list& path_list, const std::string& profile, int top) {
+  std::vector<std::string> paths;
+  for (const auto& p : path_list) paths.push_back(py::cast<std::string>(p));
   nlohmann::ordered_json j;
   {
     py::gil_scoped_release release;
-    const KinetoTrace trace = load_kineto_trace(path);
-    std::string basis = "profile=";
-    const std::string name = profile.empty() ? default_profile_for(trace.device_name, basis) : profile;
     ComparisonOptions opt;
     opt.top = top;
-    j = kernel_comparison_json(
-        compare_kernels(trace, load_profile_arg(name, "knee.analyze_trace: profile"), basis, opt));
+    j = kernel_comparison_json(analyze_trace_paths(paths, profile, "profile=", "knee.analyze_trace: path",
+                                                   "knee.analyze_trace: profile", opt));
   }
   return json_to_py(j);
 }
@@ -139,16 +139,19 @@ void add_metrics(py::module_& m) {
       py::arg("part"),
       "The fields of `knee analyze --json` (part: top, counts, fits, predictions): key, unit, meaning.");
   m.def("analyze_trace", &analyze_trace_file, py::arg("path"), py::arg("profile"), py::arg("top"),
-        "A PyTorch profiler trace's kernels against a profile: the dict of `knee analyze --trace --json`.");
+        "PyTorch profiler traces (one, or one per rank) against a profile: the dict of `knee analyze --trace --json`.");
   m.def(
       "trace_fields",
       [](const std::string& part) {
         if (part == "rows") return field_list(trace_row_fields());
         if (part == "streams") return field_list(trace_stream_fields());
         if (part == "steps") return field_list(trace_step_fields());
+        if (part == "ranks") return field_list(trace_rank_fields());
+        if (part == "rank_skew") return field_list(trace_rank_skew_fields());
         return field_list(trace_fields());
       },
-      py::arg("part"), "The fields of `knee analyze --trace --json` (part: top, rows, streams, steps).");
+      py::arg("part"),
+      "The fields of `knee analyze --trace --json` (part: top, rows, streams, steps, ranks, rank_skew).");
   m.def("render_report", &render_report, py::arg("sweep_text"), py::arg("source"), py::arg("command_line"),
         py::arg("question"), py::arg("runs_text"), py::arg("runs_source"),
         "The HTML of `knee report` for sweep JSON text.");
