@@ -2,7 +2,7 @@
 # Installs the Debian packages knee needs, or says exactly what to run.
 # Idempotent and quiet when everything is present. `--test` adds what only the tests use.
 set -euo pipefail
-pkgs=(cmake g++ make libeigen3-dev libboost-graph-dev nlohmann-json3-dev zlib1g-dev libgtest-dev
+pkgs=(cmake g++ make ccache libeigen3-dev libboost-graph-dev nlohmann-json3-dev zlib1g-dev libgtest-dev
       libbenchmark-dev pybind11-dev libopenmpi-dev openmpi-bin python3 python3-dev python3-numpy
       python3-pandas python3-matplotlib python3-nbclient python3-tqdm python3-distributed)
 if [ "${1:-}" = "--test" ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `pip install .` (pyproject.toml, setup.py) from the checkout, with Debian's packages only: builds
 # the module from a clean CMake tree in a temporary folder (it compiles the C++ libraries: minutes
-# on 2 cores), installs it with --target, then again with --prefix (reusing that CMake tree), and
+# on 2 cores, or seconds where ccache holds the main build's objects: CMakeLists.txt, KNEE_CCACHE),
+# installs it with --target, then again with --prefix (reusing that CMake tree), and
 # checks that the installed knee is the one imported and computes what the build tree's does.
 # usage: install_test.sh PYTHON SOURCE_DIR BUILD_TREE_PYTHONPATH
 # Skipped (exit 77) only when PYTHON has no pip: apt-get install python3-pip (install-deps.sh --test).
