@@ -6,6 +6,7 @@
 #include "cli/command.hpp"
 #include "common/json_reader.hpp"
 #include "metrics/report.hpp"
+#include "metrics/report_capacity.hpp"
 #include "metrics/report_cluster.hpp"
 #include "metrics/report_runs.hpp"
 #include "metrics/run_analysis.hpp"
@@ -59,6 +60,9 @@ int run_report(const Args& args) {
       throw InputError(args.what("runs") + ": expected a sweep result to add the runs to, got runs (" + path +
                        ") already");
     html = render_runs_report_html(doc, ctx);
+  } else if (is_capacity_report_input(doc)) {
+    if (args.value("runs")) throw InputError(args.what("runs") + ": expected a sweep with it, got a capacity result");
+    html = render_capacity_report_html(doc, ctx);
   } else if (is_cluster_report_input(doc)) {
     if (args.value("runs"))
       throw InputError(args.what("runs") + ": expected a sweep result with it, got a cluster result");
@@ -77,9 +81,10 @@ int run_report(const Args& args) {
 
 KNEE_COMMAND("report",
              "write a self-contained HTML capacity-planning report from a sweep, a cluster report (per-job "
-             "slowdown, hot links) from a cluster result or placement study, or a measured-runs report from knee "
-             "analyze --json",
-             "SWEEP.json|CLUSTER_RESULT.json|ANALYSIS.json --out report.html [--runs RUNS|ANALYSIS.json] [--question "
+             "slowdown, hot links) from a cluster result or placement study, a measured-runs report from knee "
+             "analyze --json, or a serving capacity report from knee capacity --json",
+             "SWEEP.json|CLUSTER_RESULT.json|ANALYSIS.json|CAPACITY.json --out report.html [--runs RUNS|ANALYSIS.json] "
+             "[--question "
              "TEXT]",
              {{"out", true, "HTML file to write"},
               {"runs", true,

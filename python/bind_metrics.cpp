@@ -8,6 +8,7 @@
 #include "metrics/kernel_comparison_schema.hpp"
 #include "metrics/kineto_trace.hpp"
 #include "metrics/report.hpp"
+#include "metrics/report_capacity.hpp"
 #include "metrics/report_cluster.hpp"
 #include "metrics/report_runs.hpp"
 #include "metrics/run_analysis.hpp"
@@ -31,6 +32,9 @@ py::bytes render_report(const std::string& sweep_text, const std::string& source
       if (!runs_text.empty())
         throw InputError("knee.report: runs: expected a sweep to add the runs to, got runs (" + source + ") already");
       html = render_runs_report_html(doc, ctx);
+    } else if (is_capacity_report_input(doc)) {
+      if (!runs_text.empty()) throw InputError("knee.report: runs: expected a sweep with it, got a capacity result");
+      html = render_capacity_report_html(doc, ctx);
     } else if (is_cluster_report_input(doc)) {
       if (!runs_text.empty()) throw InputError("knee.report: runs: expected a sweep with it, got a cluster result");
       html = render_cluster_report_html(doc, ctx);

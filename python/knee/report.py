@@ -7,6 +7,17 @@ from . import _knee
 from ._knee import InputError
 
 
+def _no_nan(v):
+    """JSON's null for the NaN a DataFrame column holds where the CLI's JSON has null."""
+    if isinstance(v, float) and v != v:
+        return None
+    if isinstance(v, dict):
+        return {k: _no_nan(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_no_nan(x) for x in v]
+    return v
+
+
 def _sweep_source(what, sweep):
     """(sweep JSON text, source) of a knee.sweep DataFrame, a sweep dict or a sweep JSON file."""
     if isinstance(sweep, dict):
@@ -20,6 +31,8 @@ def _sweep_source(what, sweep):
             raise InputError(f"{path}: expected a readable JSON file, got no such file or no permission") from None
     if hasattr(sweep, "analysis_json"):  # a knee.RunAnalysis: the measured-runs report
         return _args.json_text(what, "sweep", sweep.to_dict()), "<RunAnalysis>"
+    if hasattr(sweep, "to_dict") and hasattr(sweep, "best") and hasattr(sweep, "candidates"):  # a knee.CapacityResult
+        return _args.json_text(what, "sweep", _no_nan(sweep.to_dict())), "<CapacityResult>"
     if hasattr(sweep, "to_dict") and hasattr(sweep, "jobs"):  # a knee.ClusterResult: the cluster report
         return _args.json_text(what, "sweep", sweep.to_dict()), "<ClusterResult>"
     attrs = getattr(sweep, "attrs", None)
@@ -48,7 +61,8 @@ def report(sweep, out="report.html", question=None, runs=None):
     `knee sweep --json` output; or a knee.ClusterResult (or its dict, or a cluster result or placement
     study file) for the cluster report (docs/workloads.md, "Jobs sharing a cluster"). out: the file to write (None: return the HTML as a string instead).
     question: the question the study answers (default: derived from the sweep).
-    A knee.RunAnalysis (or its dict) as `sweep` gives the measured-runs report; `runs` (a
+    A knee.CapacityResult (or its dict, or `knee capacity --json` output) gives the serving capacity
+    report. A knee.RunAnalysis (or its dict) as `sweep` gives the measured-runs report; `runs` (a
     knee.RunAnalysis, its dict, or runs knee.analyze takes) adds that section to a sweep's report
     (docs/analyze.md, "In a report").
     Returns the path written (pathlib.Path) or, with out=None, the HTML.

@@ -45,3 +45,17 @@ def test_capacity_bad_input(example):
     del j["serving"]["slo"]
     with pytest.raises(knee.InputError, match=r"<dict>: \$\.serving\.slo"):
         knee.capacity(j, rate=10)
+
+
+def test_capacity_report_matches_the_cli(src_dir, knee_bin, tmp_path):
+    import re
+    sc = src_dir / "examples" / "scenarios" / "llama3-8b-serving-dgx-h200.json"
+    r = knee.capacity(sc, rate=40, max_rate=True)
+    html = knee.report(r, out=None)
+    assert "<h2>The answer</h2>" in html and "<h2>The serving knee</h2>" in html
+    cli_json, cli_html = tmp_path / "c.json", tmp_path / "c.html"
+    with open(cli_json, "w") as f:
+        subprocess.run([str(knee_bin), "capacity", str(sc), "--rate", "40", "--max-rate", "--json"], check=True, stdout=f)
+    subprocess.run([str(knee_bin), "report", str(cli_json), "--out", str(cli_html)], check=True, stderr=subprocess.DEVNULL)
+    body = lambda s: re.sub(r"<h2>Reproducibility</h2>.*", "", s, flags=re.S)
+    assert body(cli_html.read_text()) == body(html)
