@@ -22,6 +22,7 @@ struct CollectiveExecutor::Impl : EventSink {
     std::vector<bool> routed;
     std::size_t remaining = 0;
     FlowDone notify{};
+    std::uint32_t account = CollectiveExecutor::kNoAccount;
     CollRunStats stats;
     bool recording = false;
     std::vector<std::uint32_t> record_of;  // task -> index into records (when recording)
@@ -35,6 +36,7 @@ struct CollectiveExecutor::Impl : EventSink {
   bool recording = false;
   std::vector<Instance> inst;
   std::vector<std::uint64_t> worklist;
+  std::vector<std::vector<double>> account_bytes;  // [account][directed link]
 
   Impl(Engine& e, FlowNetwork& n, const Topology& t) : engine(e), network(n), topo(t) { self = engine.add_sink(this); }
 
@@ -92,6 +94,11 @@ struct CollectiveExecutor::Impl : EventSink {
       const CollEdge& e = in.sched->edges()[task.edge];
       in.record_of[t] = static_cast<std::uint32_t>(in.records.size());
       in.records.push_back(TransferRecord{e.src, e.dst, e.channel, task.wire_bytes, engine.now(), 0, 0});
+    }
+    if (in.account != CollectiveExecutor::kNoAccount) {
+      std::vector<double>& b = account_bytes[in.account];
+      if (b.empty()) b.assign(network.num_links(), 0.0);
+      for (std::uint32_t l : in.routes[task.edge]) b[l] += task.wire_bytes;
     }
     network.start_flow(in.routes[task.edge], task.wire_bytes, FlowDone{self, kFlowDone, pack(i, t)}, task.cap_Bps);
     if (has_kind(i, t, kStarted)) {
@@ -168,8 +175,10 @@ CollectiveExecutor::CollectiveExecutor(Engine& engine, FlowNetwork& network, con
     : impl_(std::make_unique<Impl>(engine, network, topology)) {}
 CollectiveExecutor::~CollectiveExecutor() = default;
 
-std::uint32_t CollectiveExecutor::launch(std::shared_ptr<const CollSchedule> schedule, FlowDone notify) {
+std::uint32_t CollectiveExecutor::launch(std::shared_ptr<const CollSchedule> schedule, FlowDone notify,
+                                         std::uint32_t account) {
   auto& im = *impl_;
+  if (account != kNoAccount && account >= im.account_bytes.size()) im.account_bytes.resize(account + std::size_t{1});
   auto id = static_cast<std::uint32_t>(im.inst.size());
   Impl::Instance in;
   in.waiting = schedule->indegree();
@@ -178,6 +187,7 @@ std::uint32_t CollectiveExecutor::launch(std::shared_ptr<const CollSchedule> sch
   in.routed.assign(schedule->edges().size(), false);
   in.remaining = schedule->size();
   in.notify = notify;
+  in.account = account;
   in.stats.start_ps = im.engine.now();
   in.recording = im.recording;
   if (in.recording) in.record_of.assign(schedule->size(), UINT32_MAX);
@@ -198,6 +208,11 @@ const CollRunStats& CollectiveExecutor::stats(std::uint32_t instance) const { re
 void CollectiveExecutor::record_transfers(bool on) { impl_->recording = on; }
 const std::vector<TransferRecord>& CollectiveExecutor::transfers(std::uint32_t instance) const {
   return impl_->inst.at(instance).records;
+}
+
+const std::vector<double>& CollectiveExecutor::account_link_bytes(std::uint32_t account) const {
+  static const std::vector<double> none;
+  return account < impl_->account_bytes.size() ? impl_->account_bytes[account] : none;
 }
 
 TimePs run_schedule_alone(const Topology& topology, std::vector<DirectedLink> links,

@@ -35,13 +35,21 @@ class CollectiveExecutor {
 
   // Starts `schedule` at engine.now(); returns its instance id. When it completes, `notify` (if
   // its sink is valid, i.e. not UINT32_MAX) is delivered as an engine event.
-  std::uint32_t launch(std::shared_ptr<const CollSchedule> schedule, FlowDone notify = FlowDone{UINT32_MAX, 0, 0});
+  // `account` (optional) names who sent it (a job of a cluster, say): see account_link_bytes.
+  std::uint32_t launch(std::shared_ptr<const CollSchedule> schedule, FlowDone notify = FlowDone{UINT32_MAX, 0, 0},
+                       std::uint32_t account = kNoAccount);
+  static constexpr std::uint32_t kNoAccount = UINT32_MAX;
   bool done(std::uint32_t instance) const;
   const CollRunStats& stats(std::uint32_t instance) const;
   // Instances launched while on keep a TransferRecord of every transfer (joins excluded), in
   // start order: plain data for trace writers, nothing is called back.
   void record_transfers(bool on);
   const std::vector<TransferRecord>& transfers(std::uint32_t instance) const;
+  // Bytes per directed link (the network's link ids) sent by the instances launched with
+  // `account`: each transfer adds its wire bytes to every link of its route when it starts (a flow
+  // crosses each link of its path with all of its bytes by the time it completes, so once the
+  // engine has run out the accounts sum to FlowNetwork::link_bytes). Empty when it sent nothing.
+  const std::vector<double>& account_link_bytes(std::uint32_t account) const;
 
  private:
   struct Impl;

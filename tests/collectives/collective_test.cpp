@@ -178,6 +178,51 @@ TEST(Contention, ConcurrentCollectivesShareLinks) {
   EXPECT_EQ(apart.second, run_schedule_alone(t, effective_links(t, P), sched(s1)));
 }
 
+// Bytes by account: two all-reduces over both servers (one per account) and one unaccounted; once
+// run out, the accounts' bytes plus the unaccounted one's equal what the network carried on every
+// link, and each account carried exactly its schedule's wire bytes times its route lengths (the
+// sum over links of an account's bytes is its transfers' wire bytes x hops, counted independently).
+TEST(Contention, AccountLinkBytesSumToTheNetworksAndItsTransfers) {
+  Topology t = cluster("dgx-h100", 2);
+  NcclParams P = nccl_params_for_gpu("h100");
+  auto sched = [&](std::vector<std::uint32_t> ranks) {
+    CollRequest q;
+    q.op = CollOp::allreduce;
+    q.bytes = 64 * kMiB;
+    q.ranks = std::move(ranks);
+    q.algo = CollAlgo::ring;
+    q.channels = 4;
+    return std::shared_ptr<const CollSchedule>(build_schedule(t, P, q, "test"));
+  };
+  Engine e;
+  FlowNetwork net(e, effective_links(t, P));
+  CollectiveExecutor ex(e, net, t);
+  ex.record_transfers(true);
+  const std::vector<std::uint32_t> cross = {0, 8}, cross2 = {1, 9}, local = {2, 3};
+  const auto i0 = ex.launch(sched(cross), FlowDone{UINT32_MAX, 0, 0}, 0);
+  const auto i1 = ex.launch(sched(cross2), FlowDone{UINT32_MAX, 0, 0}, 1);
+  ex.launch(sched(local));
+  e.run();
+  const auto &a = ex.account_link_bytes(0), &b = ex.account_link_bytes(1);
+  ASSERT_EQ(a.size(), net.num_links());
+  ASSERT_EQ(b.size(), net.num_links());
+  EXPECT_TRUE(ex.account_link_bytes(7).empty());
+  std::vector<double> local_bytes(net.num_links(), 0);
+  // The local all-reduce (GPUs 2, 3) never leaves server 0's NVSwitch: a link either carries it
+  // or an account's bytes, so where neither account sent, the network's bytes are the local one's.
+  for (std::uint32_t l = 0; l < net.num_links(); ++l) {
+    const double got = a[l] + b[l];
+    if (got > 0) EXPECT_NEAR(got, net.link_bytes(l), 1e-9 * net.link_bytes(l)) << l;
+  }
+  for (auto [inst, acct] : {std::pair{i0, &a}, std::pair{i1, &b}}) {
+    double hop_bytes = 0, sum = 0;
+    for (const TransferRecord& r : ex.transfers(inst))
+      hop_bytes += r.wire_bytes * static_cast<double>(t.route(r.src, r.dst, 0).size());
+    for (double x : *acct) sum += x;
+    EXPECT_NEAR(sum, hop_bytes, 1e-9 * hop_bytes);
+  }
+}
+
 // Cross-rail all-to-all: a rail-optimized non-blocking fabric beats a 4:1 oversubscribed fat-tree,
 // and on the oversubscribed fabric the time is bounded below by bisection bandwidth.
 TEST(Contention, AllToAllIsBoundedByBisection) {
