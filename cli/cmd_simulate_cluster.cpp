@@ -26,10 +26,28 @@ std::string node_ranges(const std::vector<std::int64_t>& n) {
 
 namespace {
 
+// "s0.nic0 - rail0.leaf0 at 0.5 of its bandwidth, link rail0.leaf0 - spine1 failed, NIC s1.nic3 failed".
+std::string describe_faults(const Faults& f) {
+  std::string o;
+  char x[32];
+  for (const auto& d : f.degraded_links) {
+    std::snprintf(x, sizeof x, "%g", d.factor);
+    o += (o.empty() ? "" : ", ") + d.a + " - " + d.b + " at " + x + " of its bandwidth";
+  }
+  for (const auto& l : f.failed_links)
+    o += (o.empty() ? "" : ", ") + std::string("link ") + l.a + " - " + l.b + " failed";
+  for (const auto& n : f.failed_nics)
+    o += (o.empty() ? "" : ", ") + std::string("NIC s") + std::to_string(n.node) + ".nic" + std::to_string(n.gpu) +
+         " failed";
+  return o;
+}
+
 void print_cluster(const cluster::ClusterResult& r, double wall) {
   std::printf("# cluster %s: %s, %lld nodes (%lld GPUs), %s, oversubscription %g\n", r.source.c_str(), r.system.c_str(),
               static_cast<long long>(r.nodes), static_cast<long long>(r.gpus), r.fabric.c_str(), r.oversubscription);
   std::printf("# every rank of every job on one network, each job also alone (simulated, every-rank mode)\n");
+  if (r.faults.any())
+    std::printf("# faults, for every job alone and together: %s\n", describe_faults(r.faults).c_str());
   std::printf("%-16s %-18s %-12s %6s %12s %14s %9s\n", "job", "placement", "nodes", "GPUs", "alone ms", "together ms",
               "slowdown");
   for (const auto& j : r.jobs)

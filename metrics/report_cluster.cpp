@@ -31,6 +31,9 @@ struct Run {
   std::int64_t nodes = 0, gpus = 0;
   double oversubscription = 1, switch_link_bytes = 0;
   std::string simulation;  // how the jobs were simulated, as the result says
+  // The cluster file's faults, one phrase each ("s0.nic0 - leaf0 at 0.5 of its bandwidth"); empty
+  // when none or in results of knee before 2026-12-07 (no "faults").
+  std::vector<std::string> faults;
   std::vector<JobRow> jobs;
   std::vector<LinkRow> links;
   const JobRow& worst() const {
@@ -100,6 +103,41 @@ Run read_run(JsonObject& o, const std::string& placement) {
     }
     l.finish();
     r.links.push_back(std::move(L));
+  }
+  if (o.has("faults")) {
+    JsonObject f = o.object("faults");
+    auto ends = [](JsonObject& e) {
+      JsonArray b = e.array("between");
+      if (b.size() != 2) b.fail_here("two node names");
+      return b.string(0) + " - " + b.string(1);
+    };
+    if (f.has("degraded_links")) {
+      JsonArray a = f.array("degraded_links");
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        JsonObject e = a.object(i);
+        r.faults.push_back(ends(e) + " at " + format_sig(e.positive("factor"), 3) + " of its bandwidth");
+        e.finish();
+      }
+    }
+    if (f.has("failed_links")) {
+      JsonArray a = f.array("failed_links");
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        JsonObject e = a.object(i);
+        r.faults.push_back("link " + ends(e) + " failed");
+        e.finish();
+      }
+    }
+    if (f.has("failed_nics")) {
+      JsonArray a = f.array("failed_nics");
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        JsonObject e = a.object(i);
+        e.ignore("node");
+        e.ignore("gpu");
+        r.faults.push_back("NIC " + e.string("nic") + " failed");
+        e.finish();
+      }
+    }
+    f.finish();
   }
   r.switch_link_bytes = o.non_negative("switch_link_bytes");
   r.simulation = o.string_or("simulation", "");
@@ -218,8 +256,16 @@ std::string section_links(const std::vector<Run>& runs) {
 }
 
 std::string section_assumptions(const Run& r) {
+  std::string broken;
+  for (const std::string& f : r.faults) broken += (broken.empty() ? "" : "; ") + h(f);
   return "<h2>What is modelled</h2><ul>" +
          (r.simulation.empty() ? std::string() : "<li>As the result says: " + h(r.simulation) + ".</li>") +
+         (broken.empty() ? std::string()
+                         : "<li>Broken parts of the cluster, in every job's runs alone and together (the cluster "
+                           "file's faults): " +
+                               broken +
+                               ". Routes avoid failed parts; degraded links run at their fraction of "
+                               "bandwidth.</li>") +
          "<li>Every job runs every rank (docs/workloads.md, \"Every-rank simulation\"): each pipeline send and each "
          "data-parallel collective is flows on the one fabric that all jobs share; jobs slow each other through the "
          "links they share and nothing else (max-min fair rates).</li>"

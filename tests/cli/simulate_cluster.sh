@@ -90,4 +90,35 @@ bad system "$tmp/d/system.json: \$.jobs[0].scenario.system: expected the cluster
 bad fabric "$tmp/d/fabric.json: \$.jobs[0].scenario.fabric: expected the cluster's fabric or none" \
   'c["jobs"][0]["scenario"] = {"fabric": {"type": "fat-tree"}, **json.load(open(sys.argv[1].replace("c.json", "jobs/small.json")))}'
 expect2 "--every-rank: expected none with a cluster file" "$knee" simulate "$tmp/d/c.json" --every-rank
+
+# The cluster's faults (for every job): a degraded uplink and a failed NIC, printed and in the
+# JSON; the degraded uplink slows the job alone; bad faults in one line naming $.faults.
+$py - "$tmp/d/c.json" "$tmp/d/faulty.json" <<'P'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["faults"] = {"degraded_links": [{"between": ["rail0.leaf0", "spine0"], "factor": 0.5}],
+               "failed_links": [{"between": ["rail1.leaf0", "spine1"]}], "failed_nics": [{"node": 0, "gpu": 3}]}
+json.dump(c, open(sys.argv[2], "w"))
+P
+"$knee" simulate "$tmp/d/faulty.json" > "$tmp/ft" || fail "faults text exit $?"
+grep -qF "# faults, for every job alone and together: rail0.leaf0 - spine0 at 0.5 of its bandwidth, link rail1.leaf0 - spine1 failed, NIC s0.nic3 failed" \
+  "$tmp/ft" || fail "faults line: $(cat "$tmp/ft")"
+"$knee" simulate "$tmp/d/faulty.json" --json > "$tmp/f.json" || fail "faults --json exit $?"
+$py - "$tmp/f.json" "$tmp/p.json" <<'P' || fail "faults result"
+import json, sys
+f, p = (json.load(open(x)) for x in sys.argv[1:])
+assert f["faults"] == {"degraded_links": [{"between": ["rail0.leaf0", "spine0"], "factor": 0.5}],
+                       "failed_links": [{"between": ["rail1.leaf0", "spine1"]}],
+                       "failed_nics": [{"node": 0, "gpu": 3, "nic": "s0.nic3"}]}, f["faults"]
+down = ({"rail1.leaf0", "spine1"}, {"s0.nic3", "rail3.leaf0"}, {"s0.gpu3", "s0.nic3"})
+assert not any({l["from"], l["to"]} in down for l in f["hot_links"]), f["hot_links"]
+assert p["faults"] == {"degraded_links": [], "failed_links": [], "failed_nics": []}, p["faults"]
+P
+bad faultkey "$tmp/d/faultkey.json: \$.faults.broken" 'c["faults"] = {"broken": []}'
+bad faultfactor "$tmp/d/faultfactor.json: \$.faults.degraded_links[0].factor: expected a fraction of the link's bandwidth in (0, 1], got 0" \
+  'c["faults"] = {"degraded_links": [{"between": ["rail0.leaf0", "spine0"], "factor": 0}]}'
+bad faultname "$tmp/d/faultname.json: \$.faults.failed_links[0].between: expected two nodes of the topology joined by a link" \
+  'c["faults"] = {"failed_links": [{"between": ["rail0.leaf0", "spine9"]}]}'
+bad jobfault "\$.simulation.degraded_links: expected none in a job of a cluster file (put them in the cluster file's \"faults\")" \
+  'c["jobs"][0]["scenario"] = {"simulation": {"degraded_links": [{"between": ["rail0.leaf0", "spine0"], "factor": 0.5}]}, **json.load(open(sys.argv[1].replace("c.json", "jobs/small.json")))}'
 echo OK

@@ -1,10 +1,14 @@
 // Jobs sharing a cluster (workloads/cluster, docs/workloads.md "Jobs sharing a cluster"): two DP
-// rings through one link at half its rate each (closed form), one job alone equal to
+// rings through one link at half its rate each (closed form), the cluster's faults (a degraded,
+// a failed link, a failed NIC) for every job, one job alone equal to
 // --every-rank bit for bit, packed against spread on an oversubscribed fabric, placement rules
 // and bad input.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/common/error_of.hpp"
 #include "workloads/cluster/cluster_result_schema.hpp"
@@ -77,6 +81,115 @@ TEST(Cluster, TwoRingsThroughOneLinkShareItsRate) {
     EXPECT_NEAR(j.alone_switch_link_bytes, 4 * job_bytes, 1e-6 * job_bytes);  // two router hops each way
   }
   EXPECT_EQ(r.jobs[0].together_step_time_s, r.jobs[1].together_step_time_s);  // symmetric
+}
+
+// The job bytes each direction of a router link of the torus case: tp x 4 (fp32) x params per GPU
+// (as in TwoRingsThroughOneLinkShareItsRate, derived from the model, not the simulator).
+double torus_job_bytes() {
+  const double h = 1024, L = 2, V = 32000, tp = 8;
+  return tp * 4 * ((L * (12 * h * h + 13 * h) + V * h) / tp + 2 * h);
+}
+
+const HotLink* find_link(const ClusterResult& r, const std::string& from, const std::string& to) {
+  for (const HotLink& l : r.hot_links)
+    if (l.from == from && l.to == to) return &l;
+  return nullptr;
+}
+
+// The shared router link at half its bandwidth (the cluster's faults, for both jobs): alone each
+// job's ring now takes job_bytes / (C / 2) there, job_bytes / C longer than on the healthy
+// cluster; together each waits for the other's bytes at C / 2: job_bytes / (C / 2) more than alone.
+TEST(Cluster, DegradedSharedLinkSlowsBothByTheHalfRateClosedForm) {
+  const ClusterResult healthy = simulate_cluster(cf(torus_two_jobs()));
+  json c = torus_two_jobs();
+  c["faults"] = {{"degraded_links", {{{"between", {"s1.router", "s2.router"}}, {"factor", 0.5}}}}};
+  const ClusterResult r = simulate_cluster(cf(c));
+  const double job_bytes = torus_job_bytes(), C = 50e9 * 0.94, half = C / 2;
+  ASSERT_EQ(r.faults.degraded_links.size(), 1u);
+  EXPECT_EQ(r.faults.degraded_links[0].factor, 0.5);
+  for (const auto& [from, to] : {std::pair{"s1.router", "s2.router"}, std::pair{"s2.router", "s1.router"}}) {
+    const HotLink* l = find_link(r, from, to);
+    ASSERT_NE(l, nullptr) << from << " -> " << to;
+    EXPECT_NEAR(l->capacity_Bps, half, 1e-9 * half) << from << " -> " << to;
+    EXPECT_NEAR(l->bytes, 2 * job_bytes, 1e-6 * job_bytes) << from << " -> " << to;
+  }
+  for (std::size_t i = 0; i < 2; ++i) {
+    const JobResult& j = r.jobs[i];
+    EXPECT_NEAR(j.together_step_time_s - j.alone_step_time_s, job_bytes / half, 1e-5 * job_bytes / half) << j.name;
+    EXPECT_NEAR(j.alone_step_time_s - healthy.jobs[i].alone_step_time_s, job_bytes / half - job_bytes / C,
+                1e-5 * job_bytes / C)
+        << j.name;
+  }
+  EXPECT_EQ(to_json(r)["faults"]["degraded_links"][0]["between"], json({"s1.router", "s2.router"}));
+}
+
+// The shared router link failed: each ring takes the other way round the torus (a: 0-4-3-2, b:
+// 1-0-4-3, three hops each way), so no byte crosses s1-s2, each job's switch bytes grow from 2 to
+// 3 hops' worth, and the rings now meet on s0-s4 and s4-s3: still one link's worth of the other
+// job's bytes more together.
+TEST(Cluster, FailedLinkReroutesTheRings) {
+  json c = torus_two_jobs();
+  c["faults"] = {{"failed_links", {{{"between", {"s2.router", "s1.router"}}}}}};
+  const ClusterResult r = simulate_cluster(cf(c));
+  const double job_bytes = torus_job_bytes(), C = 50e9 * 0.94;
+  EXPECT_EQ(find_link(r, "s1.router", "s2.router"), nullptr);
+  EXPECT_EQ(find_link(r, "s2.router", "s1.router"), nullptr);
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{{"s0.router", "s4.router"},
+                                                                                 {"s4.router", "s0.router"},
+                                                                                 {"s4.router", "s3.router"},
+                                                                                 {"s3.router", "s4.router"}}) {
+    const HotLink* l = find_link(r, from, to);
+    ASSERT_NE(l, nullptr) << from << " -> " << to;
+    EXPECT_NEAR(l->bytes, 2 * job_bytes, 1e-6 * job_bytes) << from << " -> " << to;
+    for (const auto& [name, b] : l->job_bytes) EXPECT_NEAR(b, job_bytes, 1e-6 * job_bytes) << name;
+  }
+  for (const JobResult& j : r.jobs) {
+    EXPECT_NEAR(j.alone_switch_link_bytes, 6 * job_bytes, 1e-6 * job_bytes) << j.name;
+    EXPECT_NEAR(j.together_step_time_s - j.alone_step_time_s, job_bytes / C, 1e-5 * job_bytes / C) << j.name;
+  }
+  EXPECT_EQ(to_json(r)["faults"]["failed_links"].dump(), R"([{"between":["s2.router","s1.router"]}])");
+}
+
+// A failed NIC: its GPU's traffic relayed through a peer's NIC (PXN); the job still runs.
+TEST(Cluster, FailedNicIsAppliedAndReported) {
+  json c = torus_two_jobs();
+  c["faults"] = {{"failed_nics", {{{"node", 0}, {"gpu", 3}}}}};
+  const ClusterResult r = simulate_cluster(cf(c));
+  EXPECT_EQ(find_link(r, "s0.nic3", "s0.router"), nullptr);
+  EXPECT_GT(r.jobs[0].alone_step_time_s, 0);
+  EXPECT_EQ(to_json(r)["faults"]["failed_nics"].dump(), R"([{"node":0,"gpu":3,"nic":"s0.nic3"}])");
+  EXPECT_EQ(to_json(simulate_cluster(cf(torus_two_jobs())))["faults"].dump(),
+            R"({"degraded_links":[],"failed_links":[],"failed_nics":[]})");
+}
+
+TEST(Cluster, BadFaultsNameTheFaultsKey) {
+  json c = torus_two_jobs();
+  // s1-s2 and s0-s4 down split the ring into {0, 1} and {2, 3, 4}: job a (servers 0, 2) is cut
+  // off once the second is down.
+  c["faults"] = {
+      {"failed_links", {{{"between", {"s1.router", "s2.router"}}}, {{"between", {"s0.router", "s4.router"}}}}}};
+  EXPECT_EQ(err(c),
+            "c.json: $.faults.failed_links[1]: expected failed links and NICs that leave every parallel group "
+            "connected, got job \"a\" ($.jobs[0]): the dp group of GPUs [0, 16] cut off: GPU 0 (s0.gpu0) cannot "
+            "reach GPU 16 (s2.gpu0)");
+  c["faults"] = {{"degraded_links", {{{"between", {"s1.router", "s2.router"}}, {"factor", 0}}}}};
+  EXPECT_EQ(err(c),
+            "c.json: $.faults.degraded_links[0].factor: expected a fraction of the link's bandwidth in (0, 1], got 0");
+  c["faults"] = {{"degraded_links", {{{"between", {"s1.router", "s9.router"}}, {"factor", 0.5}}}}};
+  EXPECT_EQ(err(c),
+            "c.json: $.faults.degraded_links[0].between: expected two nodes of the topology joined by a link (e.g. "
+            "s0.nic0 and rail0.leaf0), got s1.router and s9.router");
+  c["faults"] = {{"failed_nics", {{{"node", 5}, {"gpu", 0}}}}};
+  EXPECT_EQ(err(c),
+            "c.json: $.faults.failed_nics[0]: expected a NIC of the topology: node (server) in [0, 5), gpu in [0, 8) "
+            "naming sNODE.nicGPU, got node 5, gpu 0");
+  c["faults"] = {{"broken_links", json::array()}};
+  EXPECT_NE(err(c).find("c.json: $.faults.broken_links"), std::string::npos) << err(c);
+  c = torus_two_jobs();
+  c["jobs"][1]["scenario"]["simulation"] = {{"failed_links", {{{"between", {"s1.router", "s2.router"}}}}}};
+  EXPECT_EQ(err(c),
+            "c.json: $.jobs[1].scenario: $.simulation.failed_links: expected none in a job of a cluster file (put "
+            "them in the cluster file's \"faults\"), got 1 entries");
 }
 
 TEST(Cluster, OneJobAloneIsEveryRankBitForBit) {

@@ -1,6 +1,7 @@
 // The cluster report (metrics/report_cluster.hpp) from a cluster result and a placement study
 // written here with known numbers: the answer names the job slowed most and its two steps, the
-// study the placements that slow the worst job least and most; bad input names file and path.
+// study the placements that slow the worst job least and most; the faults applied; bad input names
+// file and path.
 #include <gtest/gtest.h>
 
 #include "metrics/report_cluster.hpp"
@@ -117,4 +118,27 @@ TEST(ClusterReport, HotLinksShowEachJobsShare) {
   EXPECT_TRUE(has(h, "<td>alpha 75%, beta 25%</td>")) << h;
   r["hot_links"][0]["job_bytes"] = {{"alpha", -1.0}};
   EXPECT_TRUE(has(error_of([&] { render_cluster_report_html(r, kCtx); }), "$.hot_links[0].job_bytes.alpha"));
+}
+
+// The cluster file's faults under what is modelled; a result without them (older knee) or with
+// empty lists says nothing about broken parts.
+TEST(ClusterReport, NamesTheFaultsApplied) {
+  Json r = result(0.105, 0.060);
+  EXPECT_FALSE(has(render_cluster_report_html(r, kCtx), "Broken parts"));
+  r["faults"] = {{"degraded_links", Json::array()}, {"failed_links", Json::array()}, {"failed_nics", Json::array()}};
+  EXPECT_FALSE(has(render_cluster_report_html(r, kCtx), "Broken parts"));
+  r["faults"]["degraded_links"] = {{{"between", {"leaf0", "spine1"}}, {"factor", 0.5}}};
+  r["faults"]["failed_links"] = {{{"between", {"leaf1", "spine0"}}}};
+  r["faults"]["failed_nics"] = {{{"node", 1}, {"gpu", 3}, {"nic", "s1.nic3"}}};
+  const std::string h = render_cluster_report_html(r, kCtx);
+  EXPECT_TRUE(has(h,
+                  "(the cluster file&#39;s faults): leaf0 - spine1 at 0.5 of its bandwidth; link leaf1 - spine0 "
+                  "failed; NIC s1.nic3 failed.") ||
+              has(h,
+                  "(the cluster file's faults): leaf0 - spine1 at 0.5 of its bandwidth; link leaf1 - spine0 "
+                  "failed; NIC s1.nic3 failed."))
+      << h;
+  r["faults"]["failed_nics"][0]["nic"] = 3;
+  EXPECT_TRUE(has(error_of([&] { render_cluster_report_html(r, kCtx); }), "r.json: $.faults.failed_nics[0].nic"))
+      << error_of([&] { render_cluster_report_html(r, kCtx); });
 }

@@ -52,6 +52,26 @@ def test_cluster_dict_and_bad_input(example, tmp_path):
         os.chdir(cwd)
 
 
+def test_cluster_dict_with_faults(example):
+    """A cluster file's faults apply to every job (docs/workloads.md, "Jobs sharing a cluster")."""
+    c = json.loads(example.read_text())
+    healthy = knee.simulate(c)
+    c["faults"] = {"degraded_links": [{"between": ["rail0.leaf0", "spine0"], "factor": 0.25}]}
+    r = knee.simulate(c)
+    assert r.faults == {"degraded_links": [{"between": ["rail0.leaf0", "spine0"], "factor": 0.25}],
+                        "failed_links": [], "failed_nics": []}
+    assert healthy.faults["degraded_links"] == []
+    # Both jobs' rings cross that uplink: each is slower alone on the broken cluster, and the
+    # uplink is the hot link, at a quarter of a healthy uplink's capacity.
+    for j, h in zip(r.jobs, healthy.jobs):
+        assert j["alone_step_time_s"] > h["alone_step_time_s"], (j, h)
+    assert {r.hot_links[0]["from"], r.hot_links[0]["to"]} == {"rail0.leaf0", "spine0"}, r.hot_links[0]
+    assert r.hot_links[0]["capacity_GBps"] == pytest.approx(0.25 * healthy.hot_links[0]["capacity_GBps"])
+    c["faults"] = {"failed_links": [{"between": ["rail0.leaf0", "nowhere"]}]}
+    with pytest.raises(knee.InputError, match=r"\$\.faults\.failed_links\[0\]\.between: expected two nodes"):
+        knee.simulate(c)
+
+
 def test_cluster_report_from_a_result(example):
     """knee.report on a ClusterResult is the cluster report of `knee report` (docs/workloads.md)."""
     r = knee.simulate(str(example))

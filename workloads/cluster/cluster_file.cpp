@@ -117,6 +117,11 @@ ClusterFile parse_cluster_file(const Json& j, const std::string& source, const s
                       "whole nodes in a cluster file (nodes x " + str(gpn) + " = " + str(c.spec.nodes * gpn) + ")",
                       str(c.spec.gpus));
   JsonArray jobs = root.array("jobs");
+  if (root.has("faults")) {  // as a scenario's simulation keys, names resolved when simulated
+    JsonObject f = root.object("faults");
+    parse_faults(f, c.faults);
+    f.finish();
+  }
   root.finish();
   if (jobs.empty()) throw_input_error(source, "$.jobs", "at least one job", "an empty list");
   for (std::size_t i = 0; i < jobs.size(); ++i) {

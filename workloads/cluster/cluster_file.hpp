@@ -1,6 +1,7 @@
 // A cluster file (docs/scenarios.md, "Cluster files"): the system, nodes and fabric once, then
 // "jobs", each a training scenario with its placement; read strictly once. Every job's scenario
-// becomes a Scenario on its own nodes with the cluster's system and fabric.
+// becomes a Scenario on its own nodes with the cluster's system and fabric; the cluster's "faults"
+// (a scenario's simulation.degraded_links, failed_links, failed_nics) apply to every job.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -33,6 +34,7 @@ struct ClusterFile {
   std::string source;
   ClusterSpec spec;  // nodes and gpus: the whole cluster
   std::vector<JobSpec> jobs;
+  Faults faults;  // $.faults: degraded links, failed links and NICs, for every job (a broken cable is everyone's)
 };
 
 // A scenario file with a "jobs" key is a cluster file.

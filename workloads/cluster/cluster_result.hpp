@@ -35,6 +35,7 @@ struct ClusterResult {
   std::string source, system, fabric;
   std::int64_t nodes = 0, gpus = 0;
   double oversubscription = 1;
+  Faults faults;  // the cluster file's, applied to every job's runs alone and together
   std::vector<JobResult> jobs;
   std::vector<HotLink> hot_links;                        // the shared run's busiest directed links (at most kHotLinks)
   double switch_link_bytes = 0;                          // the shared run's bytes over links between switches

@@ -50,6 +50,16 @@ const std::vector<LinkColumn>& link_columns() {
   return c;
 }
 
+OJ faults_json(const Faults& f) {
+  OJ d = OJ::array(), l = OJ::array(), n = OJ::array();
+  for (const auto& x : f.degraded_links) d.push_back({{"between", {x.a, x.b}}, {"factor", x.factor}});
+  for (const auto& x : f.failed_links) l.push_back({{"between", {x.a, x.b}}});
+  for (const auto& x : f.failed_nics)
+    n.push_back(
+        {{"node", x.node}, {"gpu", x.gpu}, {"nic", "s" + std::to_string(x.node) + ".nic" + std::to_string(x.gpu)}});
+  return OJ{{"degraded_links", d}, {"failed_links", l}, {"failed_nics", n}};
+}
+
 const std::vector<ClusterField>& cluster_result_fields() {
   using R = ClusterResult;
   static const std::vector<ClusterField> f = {
@@ -61,6 +71,10 @@ const std::vector<ClusterField>& cluster_result_fields() {
                    {"fabric", r.fabric},
                    {"oversubscription", r.oversubscription}};
        }},
+      {"faults", "",
+       "the cluster file's faults applied to every run, alone and together: degraded_links [{between, factor}], "
+       "failed_links [{between}], failed_nics [{node, gpu, nic}] (empty lists: none)",
+       [](const R& r) { return faults_json(r.faults); }},
       {"jobs", "", "per job: placement, nodes, step alone and together, slowdown (keys: the schema's job columns)",
        [](const R& r) {
          OJ a = OJ::array();

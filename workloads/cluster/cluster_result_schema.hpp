@@ -35,6 +35,10 @@ struct LinkColumn {
 };
 const std::vector<LinkColumn>& link_columns();
 
+// The "faults" field: a cluster file's faults as its keys write them (failed NICs with their
+// topology name, sNODE.nicGPU).
+nlohmann::ordered_json faults_json(const Faults& f);
+
 // The fields in order; "jobs" and "hot_links" are lists of objects with the columns above.
 nlohmann::ordered_json to_json(const ClusterResult& r);
 

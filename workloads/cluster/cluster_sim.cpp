@@ -20,15 +20,19 @@ ClusterResult simulate_cluster(const ClusterFile& c) {
   if (c.spec.nodes == 1) fo.kind = FabricKind::single_node;
   r.fabric = to_string(fo.kind);
   r.oversubscription = fo.oversubscription;
+  r.faults = c.faults;
   const auto placed = place_jobs(c);
   const Topology topo = build_topology(c.spec.system, fo);
+  // "The job alone" is the job by itself on the same broken cluster: every run sees the faults.
+  const ClusterFaults faults{c.faults, c.source};
   std::vector<JobOnCluster> all;
   std::vector<std::map<std::pair<std::string, std::string>, double>> alone_bytes(c.jobs.size());
   for (std::size_t i = 0; i < c.jobs.size(); ++i)
-    all.push_back({&c.jobs[i].scenario, gpu_map(placed[i], c.spec.system.gpus_per_node)});
+    all.push_back({&c.jobs[i].scenario, gpu_map(placed[i], c.spec.system.gpus_per_node),
+                   "job \"" + c.jobs[i].name + "\" (" + c.jobs[i].path + ")"});
   for (std::size_t i = 0; i < c.jobs.size(); ++i) {
     const JobSpec& j = c.jobs[i];
-    const JobsRun alone = simulate_jobs({all[i]}, topo);
+    const JobsRun alone = simulate_jobs({all[i]}, topo, faults);
     JobResult J;
     J.name = j.name;
     J.placement = describe(j.placement);
@@ -44,7 +48,7 @@ ClusterResult simulate_cluster(const ClusterFile& c) {
     J.profile_origin = profile_origin(prof);
     r.jobs.push_back(std::move(J));
   }
-  const JobsRun together = simulate_jobs(all, topo);
+  const JobsRun together = simulate_jobs(all, topo, faults);
   for (std::size_t i = 0; i < c.jobs.size(); ++i) {
     r.jobs[i].together_step_time_s = together.step_time_s[i];
     r.jobs[i].slowdown = together.step_time_s[i] / r.jobs[i].alone_step_time_s;

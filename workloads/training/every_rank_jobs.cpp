@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "common/error.hpp"
+#include "workloads/training/every_rank_sim.hpp"
 #include "workloads/training/every_rank_step.hpp"
 #include "workloads/training/every_rank_units.hpp"
 #include "workloads/training/memory_model.hpp"
@@ -29,7 +30,7 @@ struct JobState {
 
 }  // namespace
 
-JobsRun simulate_jobs(const std::vector<JobOnCluster>& jobs, const Topology& cluster) {
+JobsRun simulate_jobs(const std::vector<JobOnCluster>& jobs, const Topology& cluster, const ClusterFaults& faults) {
   JobsRun out;
   if (jobs.empty()) return out;
   std::vector<JobState> st;
@@ -38,9 +39,10 @@ JobsRun simulate_jobs(const std::vector<JobOnCluster>& jobs, const Topology& clu
     const Scenario& s = *j.scenario;
     validate_scenario(s);
     check_every_rank(s, SimOptions{});
+    // A cable is broken for every job on the cluster: the cluster file says so, once.
     if (!s.simulation.degraded_links.empty())
       throw_input_error(s.source, "$.simulation.degraded_links",
-                        "none in a job of a cluster file (not simulated there yet)",
+                        "none in a job of a cluster file (put them in the cluster file's \"faults\")",
                         std::to_string(s.simulation.degraded_links.size()) + " entries");
     if (!s.simulation.slow_gpus.empty())
       throw_input_error(s.source, "$.simulation.slow_gpus", "none in a job of a cluster file (not simulated there yet)",
@@ -48,7 +50,7 @@ JobsRun simulate_jobs(const std::vector<JobOnCluster>& jobs, const Topology& clu
     if (s.simulation.has_failures())
       throw_input_error(
           s.source, s.simulation.failed_links.empty() ? "$.simulation.failed_nics" : "$.simulation.failed_links",
-          "none in a job of a cluster file (not simulated there yet)",
+          "none in a job of a cluster file (put them in the cluster file's \"faults\")",
           std::to_string(s.simulation.failed_links.size() + s.simulation.failed_nics.size()) + " entries");
     if (j.gpus.size() != static_cast<std::size_t>(s.gpus))
       throw std::logic_error("simulate_jobs: a GPU map of " + std::to_string(j.gpus.size()) + " GPUs for " +
@@ -61,7 +63,16 @@ JobsRun simulate_jobs(const std::vector<JobOnCluster>& jobs, const Topology& clu
     const MemoryReport m = memory_model(s);
     out.fits.push_back(m.per_gpu_bytes <= J.prof.hbm_capacity_bytes());
   }
-  EveryRankNet shared(st.front().timer->links(), cluster);
+  // The cluster's faults as every-rank mode applies a scenario's: degraded links on the network's
+  // capacities, failed parts down in the topology its routes use (collectives keep what each
+  // job's timer chose on the nominal fabric).
+  const Faults& F = faults.faults;
+  const bool broken = F.has_failures();
+  std::vector<GroupsOf> groups;
+  for (std::size_t i = 0; i < jobs.size(); ++i) groups.push_back({jobs[i].scenario, st[i].timer.get(), jobs[i].name});
+  const Topology failed = broken ? with_failures(F, faults.source, "$.faults", cluster, groups) : Topology();
+  EveryRankNet shared(degrade_links(F, faults.source, "$.faults", cluster, st.front().timer->links()),
+                      broken ? failed : cluster);
   for (std::size_t i = 0; i < jobs.size(); ++i)
     st[i].sim =
         std::make_unique<every_rank_detail::EveryRankSim>(shared, *jobs[i].scenario, *st[i].plan, *st[i].timer, false);

@@ -16,6 +16,13 @@ namespace knee {
 struct JobOnCluster {
   const Scenario* scenario = nullptr;  // its system and fabric the cluster's; gpus = the job's GPUs
   std::vector<std::uint32_t> gpus;     // the cluster GPU of each of the job's ranks (rank order)
+  std::string name;                    // for messages: "job \"a\" ($.jobs[0])"
+};
+
+// A cluster's broken parts (a cluster file's "faults"), the same for every job on it.
+struct ClusterFaults {
+  Faults faults;
+  std::string source;  // the cluster file, for messages naming $.faults...
 };
 
 // One directed link of the run that carried bytes.
@@ -35,8 +42,11 @@ struct JobsRun {
   double switch_link_bytes = 0;  // bytes over links between two switches (uplinks, spines)
 };
 
-// The jobs' steps together (one job: alone). InputError naming the job's scenario for what
-// every-rank mode does not simulate (stragglers, degraded links in a job).
-JobsRun simulate_jobs(const std::vector<JobOnCluster>& jobs, const Topology& cluster);
+// The jobs' steps together (one job: alone) on `cluster` with `faults`: degraded links at their
+// fraction of capacity, failed links and NICs down so that routes avoid them (InputError naming
+// $.faults.failed_links[i] or failed_nics[i] and the job when a group of a job is cut off).
+// InputError naming the job's scenario for what it may not carry here (slow GPUs; degraded or
+// failed parts, which belong in the cluster file's faults).
+JobsRun simulate_jobs(const std::vector<JobOnCluster>& jobs, const Topology& cluster, const ClusterFaults& faults = {});
 
 }  // namespace knee

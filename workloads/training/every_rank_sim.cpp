@@ -343,8 +343,9 @@ std::vector<UnitPace> unit_paces(const Scenario& s, const CommTimer& timer) {
   return out;
 }
 
-std::vector<DirectedLink> degrade_links(const Scenario& s, const Topology& topo, std::vector<DirectedLink> links) {
-  const auto& ds = s.simulation.degraded_links;
+std::vector<DirectedLink> degrade_links(const Faults& f, const std::string& source, const std::string& at,
+                                        const Topology& topo, std::vector<DirectedLink> links) {
+  const auto& ds = f.degraded_links;
   for (std::size_t i = 0; i < ds.size(); ++i) {
     std::uint32_t found = UINT32_MAX;
     for (std::uint32_t l = 0; l < topo.num_links() && found == UINT32_MAX; ++l) {
@@ -353,7 +354,7 @@ std::vector<DirectedLink> degrade_links(const Scenario& s, const Topology& topo,
       if ((a == ds[i].a && b == ds[i].b) || (a == ds[i].b && b == ds[i].a)) found = l;
     }
     if (found == UINT32_MAX)
-      throw_input_error(s.source, "$.simulation.degraded_links[" + std::to_string(i) + "].between",
+      throw_input_error(source, at + ".degraded_links[" + std::to_string(i) + "].between",
                         "two nodes of the topology joined by a link (e.g. s0.nic0 and rail0.leaf0)",
                         ds[i].a + " and " + ds[i].b);
     for (std::uint32_t d : {2 * found, 2 * found + 1}) links[d].capacity_Bps *= ds[i].factor;
@@ -361,39 +362,44 @@ std::vector<DirectedLink> degrade_links(const Scenario& s, const Topology& topo,
   return links;
 }
 
+std::vector<DirectedLink> degrade_links(const Scenario& s, const Topology& topo, std::vector<DirectedLink> links) {
+  return degrade_links(s.simulation, s.source, "$.simulation", topo, std::move(links));
+}
+
 namespace {
 
-// One failed part of the scenario: its field and the links it takes down.
+// One failed part: its field and the links it takes down.
 struct FailedPart {
   std::string field;
   std::vector<std::uint32_t> links;
 };
 
-std::vector<FailedPart> failed_parts(const Scenario& s, const Topology& topo) {
+std::vector<FailedPart> failed_parts(const Faults& f, const std::string& source, const std::string& at,
+                                     const Topology& topo) {
   std::vector<FailedPart> parts;
-  const auto& fl = s.simulation.failed_links;
+  const auto& fl = f.failed_links;
   for (std::size_t i = 0; i < fl.size(); ++i) {
-    FailedPart p{"$.simulation.failed_links[" + std::to_string(i) + "]", {}};
+    FailedPart p{at + ".failed_links[" + std::to_string(i) + "]", {}};
     for (std::uint32_t l = 0; l < topo.num_links() && p.links.empty(); ++l) {
       const Link& k = topo.link(l);
       const std::string a = topo.name(k.a), b = topo.name(k.b);
       if ((a == fl[i].a && b == fl[i].b) || (a == fl[i].b && b == fl[i].a)) p.links.push_back(l);
     }
     if (p.links.empty())
-      throw_input_error(s.source, p.field + ".between",
+      throw_input_error(source, p.field + ".between",
                         "two nodes of the topology joined by a link (e.g. rail0.leaf0 and spine1)",
                         fl[i].a + " and " + fl[i].b);
     parts.push_back(std::move(p));
   }
-  const auto& fn = s.simulation.failed_nics;
+  const auto& fn = f.failed_nics;
   for (std::size_t i = 0; i < fn.size(); ++i) {
-    FailedPart p{"$.simulation.failed_nics[" + std::to_string(i) + "]", {}};
+    FailedPart p{at + ".failed_nics[" + std::to_string(i) + "]", {}};
     const std::string want = "s" + std::to_string(fn[i].node) + ".nic" + std::to_string(fn[i].gpu);
     std::uint32_t nic = UINT32_MAX;
     for (std::uint32_t n = 0; n < topo.num_nodes() && nic == UINT32_MAX; ++n)
       if (topo.kind(n) == NodeKind::nic && topo.name(n) == want) nic = n;
     if (nic == UINT32_MAX)
-      throw_input_error(s.source, p.field,
+      throw_input_error(source, p.field,
                         "a NIC of the topology: node (server) in [0, " + std::to_string(topo.num_servers()) +
                             "), gpu in [0, " + std::to_string(topo.gpus_per_node()) + ") naming sNODE.nicGPU",
                         "node " + std::to_string(fn[i].node) + ", gpu " + std::to_string(fn[i].gpu));
@@ -416,17 +422,13 @@ std::string rank_list(const std::vector<std::uint32_t>& g) {
   return o + "]";
 }
 
-}  // namespace
-
-Topology with_failures(const Scenario& s, const Topology& topo, const CommTimer& timer) {
-  const std::vector<FailedPart> parts = failed_parts(s, topo);
-  Topology out = topo;
-  for (const FailedPart& p : parts)
-    for (std::uint32_t l : p.links) out.fail_link(l);
-  // Every parallel group must still reach each of its members: tp, cp and dp groups all pairs
-  // (over 64 members: each to and from the first and its ring neighbours), pp groups each stage
-  // with the next and the last with the first (the tied embedding).
-  const std::int64_t size[4] = {s.par.tp, s.par.cp, s.par.dp, s.par.pp};
+// Every parallel group of the job must still reach each of its members over `out` (`topo` with
+// `parts` down): tp, cp and dp groups all pairs (over 64 members: each to and from the first and
+// its ring neighbours), pp groups each stage with the next and the last with the first (the tied
+// embedding).
+void check_groups(const GroupsOf& J, const Topology& topo, const Topology& out, const std::vector<FailedPart>& parts,
+                  const std::string& source) {
+  const std::int64_t size[4] = {J.s->par.tp, J.s->par.cp, J.s->par.dp, J.s->par.pp};
   const char* kind[4] = {"tp", "cp", "dp", "pp"};
   std::vector<std::uint32_t> path;
   for (int k = 0; k < 4; ++k) {
@@ -439,7 +441,7 @@ Topology with_failures(const Scenario& s, const Topology& topo, const CommTimer&
       for (int i = 0; i < 4; ++i)
         if (i != k) c[i] = rest % size[i], rest /= size[i];
       std::vector<std::uint32_t> g;
-      for (c[k] = 0; c[k] < size[k]; ++c[k]) g.push_back(timer.rank(c[0], c[1], c[2], c[3]));
+      for (c[k] = 0; c[k] < size[k]; ++c[k]) g.push_back(J.timer->rank(c[0], c[1], c[2], c[3]));
       std::vector<std::pair<std::size_t, std::size_t>> pairs;
       const std::size_t n = g.size();
       for (std::size_t i = 0; i < n; ++i)
@@ -460,15 +462,32 @@ Topology with_failures(const Scenario& s, const Topology& topo, const CommTimer&
             break;
           }
         }
-        throw_input_error(s.source, parts[blame].field,
-                          "failed links and NICs that leave every parallel group connected",
-                          std::string("the ") + kind[k] + " group of ranks " + rank_list(g) + " cut off: rank " +
-                              std::to_string(g[i]) + " (" + topo.name(a) + ") cannot reach rank " +
-                              std::to_string(g[j]) + " (" + topo.name(b) + ")");
+        // A job on a shared cluster: its members named by their cluster GPUs (the job's rank r
+        // is not GPU r there).
+        const std::string who = J.job.empty() ? "rank" : "GPU";
+        throw_input_error(source, parts[blame].field, "failed links and NICs that leave every parallel group connected",
+                          (J.job.empty() ? "" : J.job + ": ") + "the " + kind[k] + " group of " + who + "s " +
+                              rank_list(g) + " cut off: " + who + " " + std::to_string(g[i]) + " (" + topo.name(a) +
+                              ") cannot reach " + who + " " + std::to_string(g[j]) + " (" + topo.name(b) + ")");
       }
     }
   }
+}
+
+}  // namespace
+
+Topology with_failures(const Faults& f, const std::string& source, const std::string& at, const Topology& topo,
+                       const std::vector<GroupsOf>& jobs) {
+  const std::vector<FailedPart> parts = failed_parts(f, source, at, topo);
+  Topology out = topo;
+  for (const FailedPart& p : parts)
+    for (std::uint32_t l : p.links) out.fail_link(l);
+  for (const GroupsOf& J : jobs) check_groups(J, topo, out, parts, source);
   return out;
+}
+
+Topology with_failures(const Scenario& s, const Topology& topo, const CommTimer& timer) {
+  return with_failures(s.simulation, s.source, "$.simulation", topo, {{&s, &timer, ""}});
 }
 
 EveryRankRun run_every_rank(const Scenario& s, const StepPlan& plan, const CommTimer& timer, const Topology& topo,

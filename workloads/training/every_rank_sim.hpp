@@ -56,16 +56,31 @@ struct EveryRankNet {
   CollectiveExecutor ex;
 };
 
-// `links` with the scenario's degraded links (simulation.degraded_links) at their fraction of
-// capacity, both directions; InputError naming the entry when no link joins the two nodes.
+// `links` with the degraded links of `f` at their fraction of capacity, both directions;
+// InputError naming `source` and `at` + ".degraded_links[i].between" when no link joins the two
+// nodes (`at`: where the keys are, "$.simulation" in a scenario, "$.faults" in a cluster file).
+std::vector<DirectedLink> degrade_links(const Faults& f, const std::string& source, const std::string& at,
+                                        const Topology& topo, std::vector<DirectedLink> links);
+// The scenario's (simulation.degraded_links).
 std::vector<DirectedLink> degrade_links(const Scenario& s, const Topology& topo, std::vector<DirectedLink> links);
 
-// A copy of `topo` with the scenario's failed links and NICs (simulation.failed_links,
-// failed_nics) down, so that its routes avoid them (topology.hpp: shortest paths over the links
-// left, a GPU without a way out relayed over NVLink through a peer's NIC). InputError naming the
-// entry when a name matches nothing, or when a tp, cp, dp or pp group of the scenario (ranks
-// through `timer`) can no longer reach one of its members: the field of the first failure after
-// which it cannot, the group's kind and ranks.
+// A job whose parallel groups must stay connected: its scenario, its ranks' GPUs (`timer.rank`)
+// and, in a cluster file, its name for messages ("job \"a\" ($.jobs[0])"; "" for a scenario).
+struct GroupsOf {
+  const Scenario* s = nullptr;
+  const CommTimer* timer = nullptr;
+  std::string job;
+};
+
+// A copy of `topo` with the failed links and NICs of `f` down, so that its routes avoid them
+// (topology.hpp: shortest paths over the links left, a GPU without a way out relayed over NVLink
+// through a peer's NIC). InputError naming `source` and the entry (`at` + ".failed_links[i]")
+// when a name matches nothing, or when a tp, cp, dp or pp group of one of `jobs` can no longer
+// reach one of its members: the field of the first failure after which it cannot, the job, the
+// group's kind and ranks.
+Topology with_failures(const Faults& f, const std::string& source, const std::string& at, const Topology& topo,
+                       const std::vector<GroupsOf>& jobs);
+// The scenario's (simulation.failed_links, failed_nics), its groups through `timer`.
 Topology with_failures(const Scenario& s, const Topology& topo, const CommTimer& timer);
 
 // free_pp: pipeline sends arrive the instant they are sent (for the bubble split).

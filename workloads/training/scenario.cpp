@@ -143,6 +143,40 @@ void parse_cost(JsonObject& root, Scenario& s) {
 
 }  // namespace
 
+void parse_faults(JsonObject& o, Faults& f) {
+  if (o.has("degraded_links")) {
+    JsonArray a = o.array("degraded_links");
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      JsonObject e = a.object(i);
+      JsonArray ends = e.array("between");
+      if (ends.size() != 2) ends.fail_here("two node names, e.g. [\"s0.nic0\", \"rail0.leaf0\"]");
+      Faults::Degraded d{ends.string(0), ends.string(1), e.number("factor")};
+      if (!(d.factor > 0 && d.factor <= 1)) e.fail("factor", "a fraction of the link's bandwidth in (0, 1]");
+      e.finish();
+      f.degraded_links.push_back(d);
+    }
+  }
+  if (o.has("failed_links")) {
+    JsonArray a = o.array("failed_links");
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      JsonObject e = a.object(i);
+      JsonArray ends = e.array("between");
+      if (ends.size() != 2) ends.fail_here("two node names, e.g. [\"rail0.leaf0\", \"spine1\"]");
+      f.failed_links.push_back({ends.string(0), ends.string(1)});
+      e.finish();
+    }
+  }
+  if (o.has("failed_nics")) {  // {"node": server, "gpu": local index}: the NIC sNODE.nicGPU
+    JsonArray a = o.array("failed_nics");
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      JsonObject e = a.object(i);
+      Faults::FailedNic n{e.integer("node", 0, std::int64_t{1} << 30), e.integer("gpu", 0, 1 << 20)};
+      e.finish();
+      f.failed_nics.push_back(n);
+    }
+  }
+}
+
 Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
   Scenario s;
   s.source = source;
@@ -169,37 +203,7 @@ Scenario parse_scenario(const nlohmann::json& j, const std::string& source) {
   if (root.has("simulation")) {  // folded (the default) or every rank on one network
     JsonObject sim = root.object("simulation");
     s.simulation.every_rank = sim.boolean_or("every_rank", false);
-    if (sim.has("degraded_links")) {  // resolved against the topology when simulated
-      JsonArray a = sim.array("degraded_links");
-      for (std::size_t i = 0; i < a.size(); ++i) {
-        JsonObject e = a.object(i);
-        JsonArray ends = e.array("between");
-        if (ends.size() != 2) ends.fail_here("two node names, e.g. [\"s0.nic0\", \"rail0.leaf0\"]");
-        SimulationSpec::Degraded d{ends.string(0), ends.string(1), e.number("factor")};
-        if (!(d.factor > 0 && d.factor <= 1)) e.fail("factor", "a fraction of the link's bandwidth in (0, 1]");
-        e.finish();
-        s.simulation.degraded_links.push_back(d);
-      }
-    }
-    if (sim.has("failed_links")) {  // resolved against the topology when simulated
-      JsonArray a = sim.array("failed_links");
-      for (std::size_t i = 0; i < a.size(); ++i) {
-        JsonObject e = a.object(i);
-        JsonArray ends = e.array("between");
-        if (ends.size() != 2) ends.fail_here("two node names, e.g. [\"rail0.leaf0\", \"spine1\"]");
-        s.simulation.failed_links.push_back({ends.string(0), ends.string(1)});
-        e.finish();
-      }
-    }
-    if (sim.has("failed_nics")) {  // {"node": server, "gpu": local index}: the NIC sNODE.nicGPU
-      JsonArray a = sim.array("failed_nics");
-      for (std::size_t i = 0; i < a.size(); ++i) {
-        JsonObject e = a.object(i);
-        SimulationSpec::FailedNic f{e.integer("node", 0, std::int64_t{1} << 30), e.integer("gpu", 0, 1 << 20)};
-        e.finish();
-        s.simulation.failed_nics.push_back(f);
-      }
-    }
+    parse_faults(sim, s.simulation);
     if (sim.has("slow_gpus")) {  // {"node": server, "gpu": local index, "factor": >= 1}; checked in validate_scenario
       JsonArray a = sim.array("slow_gpus");
       for (std::size_t i = 0; i < a.size(); ++i) {

@@ -98,10 +98,9 @@ struct StragglerSpec {
   bool enabled() const { return from_profile || gpu_cv > 0 || op_cv > 0 || !slow.empty(); }
 };
 
-// How the step is simulated (docs/workloads.md, "Folding and its limits"): folded (one
-// representative per stage, timings cached) or every rank on one network.
-struct SimulationSpec {
-  bool every_rank = false;
+// Broken parts of the network: a scenario's simulation.degraded_links, failed_links and
+// failed_nics, or a cluster file's "faults" for every job on it (docs/scenarios.md).
+struct Faults {
   // Links at a fraction of their bandwidth, both directions, named by the topology nodes they join
   // (every-rank mode only: a scenario with any runs every rank).
   struct Degraded {
@@ -121,6 +120,13 @@ struct SimulationSpec {
   };
   std::vector<FailedNic> failed_nics;
   bool has_failures() const { return !failed_links.empty() || !failed_nics.empty(); }
+  bool any() const { return !degraded_links.empty() || has_failures(); }
+};
+
+// How the step is simulated (docs/workloads.md, "Folding and its limits"): folded (one
+// representative per stage, timings cached) or every rank on one network.
+struct SimulationSpec : Faults {
+  bool every_rank = false;
   // Slow GPUs (server `node`'s GPU `gpu`): its kernels (an op's compute, the optimizer step) take
   // `factor` >= 1 times as long; communication and launch gaps do not (every-rank mode only: a
   // scenario with any runs every rank; docs/workloads.md, "Slow GPUs").
@@ -156,6 +162,12 @@ struct Scenario {
   Ablation ablate;  // mechanisms turned off by knee explain; never parsed (all off: the full model)
   std::int64_t microbatches() const { return par.global_batch / (par.micro_batch * par.dp); }
 };
+
+class JsonObject;
+// The keys degraded_links, failed_links and failed_nics of `o` (a scenario's $.simulation, a
+// cluster file's $.faults) into `f`; other keys are left to the caller. Names are resolved
+// against the topology when simulated (every_rank_sim.hpp).
+void parse_faults(JsonObject& o, Faults& f);
 
 // Reads a scenario (strict: unknown keys and every inconsistency are InputErrors naming the keys).
 Scenario parse_scenario(const nlohmann::json& j, const std::string& source);
