@@ -57,7 +57,7 @@ void print_cluster(const cluster::ClusterResult& r, double wall) {
   std::printf("hot links of the shared run (busiest first; busy = bytes / capacity):\n");
   for (const auto& l : r.hot_links) {
     std::string by;
-    for (const auto& [name, b] : l.job_bytes)
+    for (const auto& [name, b] : l.bytes_by_job)
       if (b > 0) {
         char gb[32];
         std::snprintf(gb, sizeof gb, " %.3f GB", b * 1e-9);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/common/error_of.hpp"
+#include "tests/common/source_path.hpp"
 #include "workloads/cluster/cluster_result_schema.hpp"
 #include "workloads/cluster/cluster_sim.hpp"
 #include "workloads/cluster/placement.hpp"
@@ -61,7 +62,7 @@ TEST(Cluster, TwoRingsThroughOneLinkShareItsRate) {
     EXPECT_TRUE(l.between_switches) << l.from << " -> " << l.to;
     EXPECT_NEAR(l.bytes, 2 * job_bytes, 1e-6 * job_bytes) << l.from << " -> " << l.to;
     // Each job's share of it: its own bytes, the same closed form.
-    const auto& jb = r.hot_links[static_cast<std::size_t>(k)].job_bytes;
+    const auto& jb = r.hot_links[static_cast<std::size_t>(k)].bytes_by_job;
     ASSERT_EQ(jb.size(), 2u);
     EXPECT_EQ(jb[0].first, "a");
     EXPECT_EQ(jb[1].first, "b");
@@ -141,7 +142,7 @@ TEST(Cluster, FailedLinkReroutesTheRings) {
     const HotLink* l = find_link(r, from, to);
     ASSERT_NE(l, nullptr) << from << " -> " << to;
     EXPECT_NEAR(l->bytes, 2 * job_bytes, 1e-6 * job_bytes) << from << " -> " << to;
-    for (const auto& [name, b] : l->job_bytes) EXPECT_NEAR(b, job_bytes, 1e-6 * job_bytes) << name;
+    for (const auto& [name, b] : l->bytes_by_job) EXPECT_NEAR(b, job_bytes, 1e-6 * job_bytes) << name;
   }
   for (const JobResult& j : r.jobs) {
     EXPECT_NEAR(j.alone_switch_link_bytes, 6 * job_bytes, 1e-6 * job_bytes) << j.name;
@@ -245,10 +246,28 @@ TEST(Cluster, HotLinkBytesSplitByJobSumToTheLink) {
   for (const HotLink& l : r.hot_links) {
     double sum = 0;
     int nonzero = 0;
-    for (const auto& [name, b] : l.job_bytes) sum += b, nonzero += b > 0;
+    for (const auto& [name, b] : l.bytes_by_job) sum += b, nonzero += b > 0;
     EXPECT_DOUBLE_EQ(sum, l.bytes) << l.from << " -> " << l.to;
     EXPECT_EQ(nonzero, 1) << l.from << " -> " << l.to;  // no link carries both jobs here
   }
+}
+
+// The same where ECMP spreads both jobs over shared spines (the shipped two-job example): the
+// split is counted in the shared run itself, so it still sums to each link's bytes, and some
+// link carries both jobs.
+TEST(Cluster, HotLinkBytesSplitByJobSumToTheLinkUnderEcmp) {
+  const ClusterResult r =
+      simulate_cluster(load_cluster_file(test::source_path("examples/scenarios/two-jobs-rail-fat-tree.json")));
+  ASSERT_FALSE(r.hot_links.empty());
+  int shared = 0;
+  for (const HotLink& l : r.hot_links) {
+    double sum = 0;
+    int nonzero = 0;
+    for (const auto& [name, b] : l.bytes_by_job) sum += b, nonzero += b > 0;
+    EXPECT_NEAR(sum, l.bytes, 1e-9 * l.bytes) << l.from << " -> " << l.to;
+    shared += nonzero == 2;
+  }
+  EXPECT_GT(shared, 0);
 }
 
 TEST(Cluster, PlacementRules) {

@@ -23,12 +23,10 @@ struct JobResult {
   std::string profile, profile_origin;  // its scenario's profile and how it was made (profile_origin.hpp)
 };
 
-// A hot link of the shared run, with the bytes each job put on it. Routes do not depend on load
-// (shortest paths, flows hashed to ECMP paths by their own endpoints), so a job sends the same
-// bytes over each link alone and together: job_bytes is read from each job's alone run, and the
-// jobs' bytes sum to the link's (tests/cluster/cluster_sim_test.cpp checks that).
+// A hot link of the shared run, with the bytes each job put on it (the flows of its collectives
+// and sends counted by the executor per job: LinkUse::job_bytes), named.
 struct HotLink : LinkUse {
-  std::vector<std::pair<std::string, double>> job_bytes;  // (job name, bytes), in the jobs' order
+  std::vector<std::pair<std::string, double>> bytes_by_job;  // (job name, bytes), in the jobs' order
 };
 
 struct ClusterResult {

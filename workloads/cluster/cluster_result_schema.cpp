@@ -43,7 +43,7 @@ const std::vector<LinkColumn>& link_columns() {
       {"job_bytes", "bytes", "the bytes each job put on it, {job name: bytes} (they sum to bytes)",
        [](const L& l) {
          OJ o = OJ::object();
-         for (const auto& [name, b] : l.job_bytes) o[name] = b;
+         for (const auto& [name, b] : l.bytes_by_job) o[name] = b;
          return o;
        }},
   };

@@ -1,7 +1,6 @@
 // A cluster file's jobs alone and together (cluster_sim.hpp).
 #include "workloads/cluster/cluster_sim.hpp"
 
-#include <map>
 #include <utility>
 
 #include "profile/profile_origin.hpp"
@@ -26,7 +25,6 @@ ClusterResult simulate_cluster(const ClusterFile& c) {
   // "The job alone" is the job by itself on the same broken cluster: every run sees the faults.
   const ClusterFaults faults{c.faults, c.source};
   std::vector<JobOnCluster> all;
-  std::vector<std::map<std::pair<std::string, std::string>, double>> alone_bytes(c.jobs.size());
   for (std::size_t i = 0; i < c.jobs.size(); ++i)
     all.push_back({&c.jobs[i].scenario, gpu_map(placed[i], c.spec.system.gpus_per_node),
                    "job \"" + c.jobs[i].name + "\" (" + c.jobs[i].path + ")"});
@@ -42,7 +40,6 @@ ClusterResult simulate_cluster(const ClusterFile& c) {
     J.alone_step_time_s = alone.step_time_s[0];
     J.alone_switch_link_bytes = alone.switch_link_bytes;
     if (!alone.links.empty()) J.alone_busiest_link = alone.links[0].from + " -> " + alone.links[0].to;
-    for (const auto& l : alone.links) alone_bytes[i][{l.from, l.to}] = l.bytes;
     const Profile prof = load_scenario_profile(j.scenario);
     J.profile = prof.name();
     J.profile_origin = profile_origin(prof);
@@ -56,10 +53,7 @@ ClusterResult simulate_cluster(const ClusterFile& c) {
   for (std::size_t k = 0; k < std::min(kHotLinks, together.links.size()); ++k) {
     HotLink h;
     static_cast<LinkUse&>(h) = together.links[k];
-    for (std::size_t i = 0; i < c.jobs.size(); ++i) {
-      const auto it = alone_bytes[i].find({h.from, h.to});
-      h.job_bytes.emplace_back(c.jobs[i].name, it == alone_bytes[i].end() ? 0.0 : it->second);
-    }
+    for (std::size_t i = 0; i < c.jobs.size(); ++i) h.bytes_by_job.emplace_back(c.jobs[i].name, h.job_bytes[i]);
     r.hot_links.push_back(std::move(h));
   }
   r.switch_link_bytes = together.switch_link_bytes;

@@ -41,7 +41,7 @@ void EveryRankSim::try_launch(int p) {
   }
   J.pending = static_cast<int>(tp_);
   for (std::int64_t t = 0; t < tp_; ++t) {
-    ex_.launch(dp_schedule(t, p, J.op, J.bytes), FlowDone{sink_, kJobDone, static_cast<std::uint64_t>(p)});
+    ex_.launch(dp_schedule(t, p, J.op, J.bytes), FlowDone{sink_, kJobDone, static_cast<std::uint64_t>(p)}, account_);
     ++collectives_;
   }
 }
@@ -157,7 +157,7 @@ void EveryRankSim::after_dp(std::size_t u) {
                  .emplace(k, timer_.schedule(CollOp::allreduce, bytes, {gpu(t, 0, U.rep), gpu(t, pp_ - 1, U.rep)}, &ch))
                  .first;
       }
-      ex_.launch(it->second, FlowDone{sink_, kEmbDone, static_cast<std::uint64_t>(U.rep)});
+      ex_.launch(it->second, FlowDone{sink_, kEmbDone, static_cast<std::uint64_t>(U.rep)}, account_);
       ++collectives_;
     }
     return;

@@ -76,6 +76,7 @@ JobsRun simulate_jobs(const std::vector<JobOnCluster>& jobs, const Topology& clu
   for (std::size_t i = 0; i < jobs.size(); ++i)
     st[i].sim =
         std::make_unique<every_rank_detail::EveryRankSim>(shared, *jobs[i].scenario, *st[i].plan, *st[i].timer, false);
+  for (std::size_t i = 0; i < st.size(); ++i) st[i].sim->set_account(static_cast<std::uint32_t>(i));
   for (JobState& J : st) J.sim->start();
   shared.engine.run();
   for (JobState& J : st) {
@@ -100,6 +101,10 @@ JobsRun simulate_jobs(const std::vector<JobOnCluster>& jobs, const Topology& clu
     LinkUse u{cluster.name(from),       cluster.name(to),
               net.link_bytes(l),        busy(l),
               net.link_capacity_Bps(l), cluster.kind(from) == NodeKind::sw && cluster.kind(to) == NodeKind::sw};
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      const std::vector<double>& b = shared.ex.account_link_bytes(static_cast<std::uint32_t>(i));
+      u.job_bytes.push_back(l < b.size() ? b[l] : 0.0);
+    }
     if (u.between_switches) out.switch_link_bytes += u.bytes;
     out.links.push_back(std::move(u));
   }

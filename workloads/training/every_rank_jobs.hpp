@@ -32,6 +32,9 @@ struct LinkUse {
   double busy_s = 0;  // bytes / capacity: seconds of transfer at full rate
   double capacity_Bps = 0;
   bool between_switches = false;  // a fabric uplink or spine link (both ends switches)
+  // Per job of the run, in the jobs' order: the bytes its collectives and sends put on this link
+  // (CollectiveExecutor's accounts; they sum to `bytes`).
+  std::vector<double> job_bytes;
 };
 
 struct JobsRun {

@@ -270,7 +270,8 @@ void EveryRankSim::launch_send(std::size_t u, int dir) {
   U.sending[dir] = true;
   U.send_start[dir] = engine_.now();
   const int vs_to = static_cast<int>(U.sendq[dir].front().first / static_cast<std::size_t>(m_));
-  ex_.launch(send_schedule(u, dir, vs_to % pp_), FlowDone{sink_, kSendDone, u * 2 + static_cast<std::size_t>(dir)});
+  ex_.launch(send_schedule(u, dir, vs_to % pp_), FlowDone{sink_, kSendDone, u * 2 + static_cast<std::size_t>(dir)},
+             account_);
   ++collectives_;
 }
 

@@ -72,6 +72,9 @@ class EveryRankSim : public EventSink {
         reps_(s.par.dp * s.par.cp) {}
 
   EveryRankRun run();
+  // The executor account its collectives and sends are launched under
+  // (CollectiveExecutor::account_link_bytes): a cluster's job index, so its bytes per link are its own.
+  void set_account(std::uint32_t account) { account_ = account; }
   // run() in two halves, for several sims on one engine: start() before the engine runs (adds
   // the sink, queues every unit's first op), collect() after it has run dry.
   void start();
@@ -163,6 +166,7 @@ class EveryRankSim : public EventSink {
   Engine& engine_;
   FlowNetwork& net_;
   CollectiveExecutor& ex_;
+  std::uint32_t account_ = CollectiveExecutor::kNoAccount;
   bool free_pp_;
   int pp_, v_, m_;
   std::int64_t tp_;
