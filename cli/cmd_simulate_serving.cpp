@@ -115,6 +115,14 @@ void print_summary(const serving::ServingScenario& s, const serving::ServingResu
         "(%lld transfers on the simulated fabric)\n",
         static_cast<long long>(S.prefill_replicas), static_cast<long long>(S.decode_replicas), 1e3 * r.kv_transfer.mean,
         1e3 * r.kv_transfer.p99, static_cast<long long>(r.kv_transfer.count));
+  if (r.prefix_cache.on)
+    std::printf(
+        "# prefix cache: hit rate %.1f %% (%lld of %lld prompt tokens cached, %lld requests hit), %lld prompt "
+        "tokens computed, %lld blocks evicted\n",
+        100 * r.prefix_cache.hit_rate, static_cast<long long>(r.prefix_cache.cached_prompt_tokens),
+        static_cast<long long>(r.total_input_tokens), static_cast<long long>(r.prefix_cache.hit_requests),
+        static_cast<long long>(r.prefix_cache.prompt_tokens_computed),
+        static_cast<long long>(r.prefix_cache.evicted_blocks));
   if (S.has_slo())
     std::printf("# SLOs (TTFT %.4g s, TPOT %.4g s) met by %.1f %% of requests%s%s\n", S.slo_ttft_s, S.slo_tpot_s,
                 100 * r.slo_attainment, r.goodput.computed ? "; goodput: " : "", r.goodput.note.c_str());

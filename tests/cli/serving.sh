@@ -45,6 +45,14 @@ P
 diff <(grep -v simulated_wall_s "$tmp/a.json") <(grep -v simulated_wall_s "$tmp/b.json") > /dev/null ||
   fail "the same scenario and seed gave different JSON"
 
+# Prefix caching with the prefix-aware router on the multi-turn example: the summary's hit-rate line.
+"$knee" simulate "$src/examples/scenarios/llama3-8b-multiturn-serving-dgx-h200.json" > "$tmp/out" || fail "multiturn exit"
+grep -q '^# prefix cache: hit rate [0-9.]* % ([0-9]* of [0-9]* prompt tokens cached' "$tmp/out" ||
+  fail "no prefix cache line: $(cat "$tmp/out")"
+grep -q 'router prefix_aware, trace arrivals' "$tmp/out" || fail "no prefix_aware router: $(cat "$tmp/out")"
+"$knee" simulate "$ex" > "$tmp/out" || fail "simulate $ex"
+! grep -q '^# prefix cache' "$tmp/out" || fail "a prefix cache line without prefix_caching"
+
 # Bad input: one line naming file and field, exit 2.
 edit() {  # edit OUT PYTHON-STATEMENTS-ON-j
   $py - "$ex" "$1" "$2" <<'P'
@@ -59,6 +67,10 @@ expect2 "$tmp/rate.json: \$.serving.arrivals.rate_per_s: expected a finite numbe
 edit "$tmp/kv.json" 'j["serving"]["kv_cache"]["num_blocks"] = 100'
 expect2 "$tmp/kv.json: \$.serving.kv_cache.num_blocks: expected a KV cache that holds the longest request" \
   "$knee" simulate "$tmp/kv.json"
+edit "$tmp/pc.json" 'j["serving"]["prefix_caching"] = "yes"'
+expect2 "$tmp/pc.json: \$.serving.prefix_caching: expected" "$knee" simulate "$tmp/pc.json"
+edit "$tmp/router.json" 'j["serving"]["router"] = "cache_aware"'
+expect2 "$tmp/router.json: \$.serving.router: expected" "$knee" simulate "$tmp/router.json"
 edit "$tmp/pp.json" 'j["serving"]["pp"] = 2'
 expect2 "\$.serving.pp: expected 1 (pipeline-parallel serving is not simulated yet)" "$knee" simulate "$tmp/pp.json"
 edit "$tmp/key.json" 'j["serving"]["batching"]["max_num_seqs"] = 8'

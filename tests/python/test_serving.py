@@ -81,3 +81,34 @@ def test_on_off_arrivals_and_fitted_lengths_as_a_dict(example, tmp_path):
     j["serving"]["arrivals"]["off_s"] = -1
     with pytest.raises(knee.InputError, match=r"<dict>: \$\.serving\.arrivals\.off_s: expected a finite number > 0"):
         knee.simulate(j)
+
+
+def test_prefix_caching_as_a_dict(src_dir, knee_bin):
+    # The multi-turn example as a dict (its trace's path made absolute): the hit rate is the
+    # per-request cached tokens over the prompt tokens, the same as the CLI's; caching off has no
+    # prefix_cache and no cached tokens.
+    path = src_dir / "examples" / "scenarios" / "llama3-8b-multiturn-serving-dgx-h200.json"
+    j = json.loads(path.read_text())
+    j["serving"]["arrivals"]["file"] = str(src_dir / "examples" / "traces" / "serving-multiturn-chat.csv")
+    j["serving"]["goodput"] = {"runs": 0}
+    r = knee.simulate(j)
+    df = r.requests
+    assert "cached_tokens" in serving.REQUEST_COLUMNS and df["cached_tokens"].dtype == "int64"
+    pc = r.prefix_cache
+    assert int(df["cached_tokens"].sum()) == pc["cached_prompt_tokens"]
+    assert pc["hit_rate"] == pytest.approx(pc["cached_prompt_tokens"] / r.total_input_tokens, rel=1e-12)
+    assert pc["prompt_tokens_computed"] == r.total_input_tokens - pc["cached_prompt_tokens"]
+    assert 0.5 < pc["hit_rate"] < 1 and (df["cached_tokens"] % 16 == 0).all()
+    assert (df["cached_tokens"] < df["prompt_tokens"]).all()
+    assert "prefix_cache" in r.to_dict() and r.provenance["router"] == "prefix_aware"
+    cli = json.loads(subprocess.run([knee_bin, "simulate", str(path), "--json"], check=True, capture_output=True,
+                                    text=True).stdout)
+    assert cli["prefix_cache"]["hit_rate"] == pc["hit_rate"]
+    j["serving"]["prefix_caching"] = False
+    off = knee.simulate(j)
+    assert off.prefix_cache is None and "prefix_cache" not in off.to_dict()
+    assert int(off.requests["cached_tokens"].sum()) == 0
+    assert off.ttft_s["mean"] > r.ttft_s["mean"]
+    j["serving"]["prefix_caching"] = "yes"
+    with pytest.raises(knee.InputError, match=r"<dict>: \$\.serving\.prefix_caching: expected"):
+        knee.simulate(j)

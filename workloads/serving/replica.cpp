@@ -34,7 +34,7 @@ TimePs Replica::start(TimePs now) {
   if (all_decoding) {
     const std::int64_t budget = spec_.max_tokens_per_iter - std::int64_t(running_.size());
     const bool admit = !waiting_.empty() && std::int64_t(running_.size()) < spec_.max_batch && budget > 0 &&
-                       can_admit_front(budget, free_ - segment_blocks(1));
+                       can_admit_front(budget, avail() - segment_blocks(1));
     if (!admit) {
       const TimePs end = start_segment(now);
       if (end >= 0) return end;
@@ -46,9 +46,11 @@ TimePs Replica::start(TimePs now) {
 bool Replica::can_admit_front(std::int64_t budget, std::int64_t free_blocks) const {
   const ReqState& r = reqs_[waiting_.front()];
   if (r.kv_ready) return blocks_for(std::int64_t(r.prompt) + 1) <= free_blocks;
-  const std::int64_t rem = r.target - r.computed;
+  const std::int32_t hit = cache_hit(r);  // its blocks are taken, not allocated, and not evictable
+  const std::int64_t computed = r.computed + hit, held = r.held + hit / spec_.block_tokens;
+  const std::int64_t rem = r.target - computed;
   if (!spec_.chunked_prefill && rem > budget) return false;
-  return blocks_for(r.computed + std::min(rem, budget)) - r.held <= free_blocks;
+  return blocks_for(computed + std::min(rem, budget)) - held <= free_blocks - hit / spec_.block_tokens;
 }
 
 std::int64_t Replica::segment_blocks(std::int64_t j) const {
@@ -60,11 +62,11 @@ std::int64_t Replica::segment_blocks(std::int64_t j) const {
 TimePs Replica::start_segment(TimePs now) {
   std::int64_t k = kMaxSegment;
   for (std::int32_t id : running_) k = std::min<std::int64_t>(k, reqs_[id].output - reqs_[id].generated);
-  if (segment_blocks(k) > free_) {  // the largest j whose blocks are there (monotone in j)
+  if (segment_blocks(k) > avail()) {  // the largest j whose blocks are there (monotone in j)
     std::int64_t lo = 0, hi = k;
     while (hi - lo > 1) {
       const std::int64_t mid = (lo + hi) / 2;
-      (segment_blocks(mid) <= free_ ? lo : hi) = mid;
+      (segment_blocks(mid) <= avail() ? lo : hi) = mid;
     }
     k = lo;
   }
@@ -95,7 +97,7 @@ TimePs Replica::start_segment(TimePs now) {
       seg_J_.push_back(cost_.energy_J(dt, gpu, w));
     }
   }
-  used_at_start_ = blocks_ - free_ + segment_blocks(1);
+  used_at_start_ = used() + segment_blocks(1);
   segment_ = busy_ = true;
   start_ps_ = now;
   return t;
@@ -109,6 +111,7 @@ TimePs Replica::start_general(TimePs now) {
   IterationCost::Work work;  // of the prefill chunks' attention (the rest once the batch is known)
   sched_.clear();
   auto take = [&](std::int32_t id, ReqState& r, std::int64_t need, std::int64_t nb) {
+    reclaim(nb);
     free_ -= nb;
     r.held += std::int32_t(nb);
     sched_.push_back({id, std::int32_t(need)});
@@ -130,7 +133,7 @@ TimePs Replica::start_general(TimePs now) {
     const std::int64_t need = r.decoding ? 1 : std::min<std::int64_t>(r.target - r.computed, budget);
     const std::int64_t nb = blocks_for(r.computed + need) - r.held;
     bool self = false;
-    while (nb > free_ && !self) {  // vLLM v1: preempt the newest running request
+    while (nb > avail() && !self) {  // vLLM v1: preempt the newest running request
       const std::int32_t victim = running_.back();
       running_.pop_back();
       preempt(victim);
@@ -147,7 +150,7 @@ TimePs Replica::start_general(TimePs now) {
     ReqState& r = reqs_[id];
     if (r.kv_ready) {  // its prompt's KV arrived: blocks for it and a decode token, no recomputation
       const std::int64_t nb = blocks_for(std::int64_t(r.prompt) + 1);
-      if (nb > free_) break;
+      if (nb > avail()) break;
       waiting_.pop_front();
       running_.push_back(id);
       r.kv_ready = false;
@@ -156,14 +159,18 @@ TimePs Replica::start_general(TimePs now) {
       take(id, r, 1, nb);
       continue;
     }
-    const std::int64_t rem = r.target - r.computed;
+    // A cache hit: its tokens are neither prefilled nor allocated; the rest is prefilled after them.
+    const std::int32_t hit = cache_hit(r);
+    const std::int64_t hit_blocks = hit / spec_.block_tokens;
+    const std::int64_t rem = r.target - (r.computed + hit);
     if (!spec_.chunked_prefill && rem > budget) break;
     const std::int64_t need = std::min(rem, budget);
-    const std::int64_t nb = blocks_for(r.computed + need) - r.held;
-    if (nb > free_) break;
+    const std::int64_t nb = blocks_for(r.computed + hit + need) - (r.held + hit_blocks);
+    if (nb > avail() - hit_blocks) break;
     waiting_.pop_front();
     running_.push_back(id);
     if (r.first_sched < 0) r.first_sched = now;
+    if (hit > 0) claim_cached(r, hit);
     take(id, r, need, nb);
   }
   if (sched_.empty()) throw std::logic_error("serving replica: nothing schedulable with requests waiting");
@@ -176,7 +183,7 @@ TimePs Replica::start_general(TimePs now) {
     work += cost_.decode_attention_work(ctx);
     step_J_ = cost_.energy_J(dt, gpu, work);
   }
-  used_at_start_ = blocks_ - free_;
+  used_at_start_ = used();
   busy_ = true;
   segment_ = false;
   start_ps_ = now;
@@ -203,6 +210,7 @@ void Replica::emit(ReqState& r, TimePs now) {
 }
 
 void Replica::complete(ReqState& r, TimePs now) {
+  if (spec_.prefix_caching && r.session >= 0) keep_cached(r);
   free_ += r.held;
   r.held = 0;
   r.finish = now;
@@ -254,11 +262,12 @@ void Replica::finish(TimePs now) {
       r.computed += k;
       r.generated += k;
       const std::int32_t held = blocks_for(r.computed);
+      reclaim(held - r.held);
       free_ -= held - r.held;
       r.held = held;
       r.last_token = now;
     }
-    account_kv(now, used_at_start_, blocks_ - free_);
+    account_kv(now, used_at_start_, used());
     segment_ = false;
   } else {
     for (auto [id, n] : sched_) {
@@ -283,6 +292,79 @@ void Replica::finish(TimePs now) {
     else running_[w++] = id;
   }
   running_.resize(w);
+}
+
+// Only a first admission looks: a preempted request recomputes (its session's entry, if any, was
+// claimed when it was first admitted). At least one prompt token is left to compute, for the
+// logits of the first output token (vLLM caps a hit at prompt - 1 tokens too).
+std::int32_t Replica::cache_hit(const ReqState& r) const {
+  if (!spec_.prefix_caching || r.session < 0 || r.prefix <= 0 || r.first_sched >= 0 || r.computed > 0) return 0;
+  const auto it = cache_.find(r.session);
+  if (it == cache_.end()) return 0;
+  const std::int64_t B = spec_.block_tokens;
+  const std::int64_t shared = std::min<std::int64_t>(r.prefix, std::int64_t(r.prompt) - 1) / B * B;
+  return std::int32_t(std::min(it->second.blocks * B, shared));
+}
+
+// The session's whole entry leaves the cache: the hit's blocks become the request's, the rest (a
+// prompt that diverges from the previous context before the entry ends) are freed.
+void Replica::claim_cached(ReqState& r, std::int32_t hit) {
+  const auto it = cache_.find(r.session);
+  const std::int64_t hb = hit / spec_.block_tokens;
+  cached_ -= it->second.blocks;
+  free_ += it->second.blocks - hb;
+  lru_.erase(it->second.use);
+  cache_.erase(it);
+  r.computed = hit;
+  r.held = std::int32_t(hb);
+  r.cached = hit;
+  counters_.cached_prompt_tokens += hit;
+}
+
+// vLLM evicts the least recently used free block, taking a chain from its tail: here an entry
+// gives up blocks from its end (its prefix stays usable) until enough are free.
+void Replica::reclaim(std::int64_t blocks) {
+  while (free_ < blocks) {
+    if (lru_.empty()) throw std::logic_error("serving replica: KV blocks allocated beyond the cache");
+    const auto oldest = lru_.begin();
+    CacheEntry& e = cache_.at(oldest->second);
+    const std::int64_t n = std::min(e.blocks, blocks - free_);
+    e.blocks -= n;
+    cached_ -= n;
+    free_ += n;
+    counters_.evicted_blocks += n;
+    if (e.blocks == 0) {
+      cache_.erase(oldest->second);
+      lru_.erase(oldest);
+    }
+  }
+}
+
+// The full blocks of the tokens whose KV was computed (prompt + output - 1: the last token is
+// sampled, never fed back) replace the session's entry, as its newest context.
+void Replica::keep_cached(ReqState& r) {
+  const std::int64_t keep = std::min<std::int64_t>(r.held, r.computed / spec_.block_tokens);
+  if (const auto it = cache_.find(r.session); it != cache_.end()) {  // an older request of the session
+    cached_ -= it->second.blocks;
+    free_ += it->second.blocks;
+    lru_.erase(it->second.use);
+    cache_.erase(it);
+  }
+  if (keep <= 0) return;
+  const std::int64_t use = uses_++;
+  cache_[r.session] = CacheEntry{keep, use};
+  lru_[use] = r.session;
+  cached_ += keep;
+  r.held -= std::int32_t(keep);
+}
+
+Replica::BlockCensus Replica::census() const {
+  BlockCensus c;
+  c.free = free_;
+  for (const auto& kv : cache_) c.cached += kv.second.blocks;
+  for (std::int32_t id : running_) c.in_use += reqs_[id].held;
+  for (std::int32_t id : waiting_) c.in_use += reqs_[id].held;
+  return c;
 }
 
 TimePs Replica::cut(TimePs now) {

@@ -9,6 +9,8 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <map>
+#include <unordered_map>
 #include <vector>
 
 #include "common/units.hpp"
@@ -25,6 +27,9 @@ struct ReqState {
   std::int32_t target = 0;     // while prefilling: tokens to compute before the next token
   std::int32_t held = 0;       // KV blocks held
   std::int32_t preemptions = 0, replica = -1;
+  // Prefix caching: the session (-1 none), the tokens shared with its previous request, and the
+  // prompt tokens its first admission found cached (not prefilled).
+  std::int32_t session = -1, prefix = 0, cached = 0;
   bool decoding = false;
   // Disaggregated: the KV cache of the prompt arrived from a prefill replica (admission takes
   // its blocks and decodes; nothing is recomputed); when it left and arrived.
@@ -38,6 +43,7 @@ struct RunCounters {
   // Scheduling steps (an iteration, or a decode segment planned as one), and those that began with
   // max_batch sequences running and requests waiting (none could be admitted: the batch limit).
   std::int64_t steps = 0, batch_full_steps = 0;
+  std::int64_t cached_prompt_tokens = 0, evicted_blocks = 0;  // prefix caching
   LogHistogram itl;
   // KV blocks in use over time, all replicas: block-picoseconds per bin of kv_bin_ps (grows).
   TimePs kv_bin_ps = 1;
@@ -63,6 +69,13 @@ class Replica {
   // Requests whose prefill finished here (prefill_only), since the last call; the caller clears it.
   std::vector<std::int32_t>& handoffs() { return handoffs_; }
 
+  // Blocks at this moment: free, held by the prefix cache, held by requests (counted from the
+  // cache's entries and the requests here, not from free_, so a test can check they add up).
+  struct BlockCensus {
+    std::int64_t free = 0, cached = 0, in_use = 0;
+  };
+  BlockCensus census() const;
+
   std::int64_t outstanding_tokens = 0;  // prompt + output of requests routed here, not finished
   double kv_block_seconds = 0;          // integral of blocks in use over time
   std::int64_t kv_peak_blocks = 0;
@@ -84,6 +97,14 @@ class Replica {
   void complete(ReqState& r, TimePs now);
   void hand_off(ReqState& r, std::int32_t id);
   void account_kv(TimePs end, std::int64_t used_start, std::int64_t used_end);
+  // Prefix caching. Free blocks plus those the cache would give up; blocks in use (neither).
+  std::int64_t avail() const { return free_ + cached_; }
+  std::int64_t used() const { return blocks_ - free_ - cached_; }
+  // Prompt tokens a first admission of r would find cached here (whole blocks), 0 for none.
+  std::int32_t cache_hit(const ReqState& r) const;
+  void claim_cached(ReqState& r, std::int32_t hit);  // r takes its session's entry (hit tokens of it)
+  void reclaim(std::int64_t blocks);                 // evicts until `blocks` are free, LRU first
+  void keep_cached(ReqState& r);                     // a finished request's full blocks stay cached
 
   const ServingSpec& spec_;
   const std::int64_t blocks_;
@@ -103,6 +124,13 @@ class Replica {
   std::int64_t used_at_start_ = 0;
   const bool prefill_only_;
   std::vector<std::int32_t> handoffs_;
+  // The prefix cache: a session's blocks and when last used; `lru_` orders them by that use.
+  struct CacheEntry {
+    std::int64_t blocks = 0, use = 0;
+  };
+  std::unordered_map<std::int32_t, CacheEntry> cache_;
+  std::map<std::int64_t, std::int32_t> lru_;  // use -> session
+  std::int64_t cached_ = 0, uses_ = 0;
 };
 
 }  // namespace knee::serving

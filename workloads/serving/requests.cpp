@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <limits>
 #include <sstream>
+#include <unordered_map>
 
 #include "common/json_reader.hpp"
 #include "common/random.hpp"
@@ -103,11 +104,22 @@ void check_row(const Request& q, const Request* prev, std::int64_t seq_len, cons
                       std::to_string(q.prompt_tokens + q.output_tokens));
 }
 
+// Session ids as written (any text, or a JSON integer) to numbers in order of first appearance;
+// an empty one is no session.
+struct SessionIds {
+  std::unordered_map<std::string, std::int32_t> ids;
+  std::int32_t of(const std::string& name) {
+    if (name.empty()) return -1;
+    return ids.emplace(name, std::int32_t(ids.size())).first->second;
+  }
+};
+
 std::vector<Request> read_csv(const std::string& text, std::int64_t seq_len, const std::string& file) {
   std::istringstream in(text);
   std::string line;
   std::vector<Request> out;
-  int col[3] = {-1, -1, -1};
+  SessionIds sessions;
+  int col[4] = {-1, -1, -1, -1};
   std::size_t lineno = 0, ncols = 0;
   auto split = [](const std::string& l) {
     std::vector<std::string> f;
@@ -118,6 +130,9 @@ std::vector<Request> read_csv(const std::string& text, std::int64_t seq_len, con
       cell.erase(cell.find_last_not_of(" \t\r") + 1);
       f.push_back(cell);
     }
+    // getline drops an empty last field ("0,10,2," with no session id): keep it.
+    const auto end = l.find_last_not_of(" \t\r");
+    if (end != std::string::npos && l[end] == ',') f.push_back("");
     return f;
   };
   while (std::getline(in, line)) {
@@ -130,7 +145,8 @@ std::vector<Request> read_csv(const std::string& text, std::int64_t seq_len, con
         if (f[i] == "arrival_s") col[0] = int(i);
         else if (f[i] == "prompt_tokens") col[1] = int(i);
         else if (f[i] == "output_tokens") col[2] = int(i);
-        else if (f[i] != "session_id")
+        else if (f[i] == "session_id") col[3] = int(i);
+        else
           throw_input_error(file, "line " + std::to_string(lineno),
                             "a header of arrival_s, prompt_tokens, output_tokens (and session_id)", "'" + f[i] + "'");
       }
@@ -152,6 +168,7 @@ std::vector<Request> read_csv(const std::string& text, std::int64_t seq_len, con
     } catch (const std::exception&) {
       throw_input_error(file, where, "a number of seconds and two token counts", "'" + line + "'");
     }
+    if (col[3] >= 0) q.session = sessions.of(f[std::size_t(col[3])]);
     check_row(q, out.empty() ? nullptr : &out.back(), seq_len, where, file);
     out.push_back(q);
   }
@@ -171,13 +188,19 @@ std::vector<Request> read_json(const Json& j, std::int64_t seq_len, const std::s
     throw_input_error(file, path, "an array of {arrival_s, prompt_tokens, output_tokens}", describe_json(*rows));
   JsonArray a(*rows, file, path);
   std::vector<Request> out;
+  SessionIds sessions;
   for (std::size_t i = 0; i < a.size(); ++i) {
     JsonObject o = a.object(i);
     Request q;
     q.arrival_s = o.number("arrival_s");
     q.prompt_tokens = static_cast<std::int32_t>(o.integer("prompt_tokens", 1, seq_len));
     q.output_tokens = static_cast<std::int32_t>(o.integer("output_tokens", 1, seq_len));
-    o.ignore("session_id");
+    if (o.has("session_id")) {
+      const Json& id = o.raw("session_id");
+      if (id.is_string()) q.session = sessions.of(id.get<std::string>());
+      else if (id.is_number_integer()) q.session = sessions.of("#" + std::to_string(id.get<std::int64_t>()));
+      else if (!id.is_null()) o.fail("session_id", "a string or an integer (null: no session)");
+    }
     o.finish();
     check_row(q, out.empty() ? nullptr : &out.back(), seq_len, a.path_of(i), file);
     out.push_back(q);
@@ -210,6 +233,17 @@ std::vector<Request> make_requests(const ServingScenario& s, double rate_scale) 
       if (S.duration_s > 0 && r.arrival_s > S.duration_s) break;
       out.push_back(r);
       if (S.requests > 0 && std::int64_t(out.size()) == S.requests) break;
+    }
+    // Multi-turn: each request's shared prefix is its session's previous request's context.
+    std::unordered_map<std::int32_t, std::size_t> last;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (out[i].session < 0) continue;
+      const auto it = last.find(out[i].session);
+      if (it != last.end()) {
+        const Request& p = out[it->second];
+        out[i].prefix_tokens = std::min(out[i].prompt_tokens, p.prompt_tokens + p.output_tokens);
+      }
+      last[out[i].session] = i;
     }
     return out;
   }

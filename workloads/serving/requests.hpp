@@ -13,6 +13,11 @@ namespace knee::serving {
 struct Request {
   double arrival_s = 0;
   std::int32_t prompt_tokens = 0, output_tokens = 0;
+  // A trace's session_id, numbered from 0 in order of first appearance; -1 without one. A
+  // request of a session extends the context of the session's previous request (multi-turn chat,
+  // as vLLM's and SGLang's benchmarks model it): its first prefix_tokens = min(prompt, previous
+  // prompt + previous output) tokens are that context (0 for a session's first request).
+  std::int32_t session = -1, prefix_tokens = 0;
 };
 
 // The requests of a scenario with its arrival rate multiplied by `rate_scale` (the goodput

@@ -22,6 +22,16 @@ struct RequestRecord {
   double e2e_s = 0;          // arrival to last token
   double kv_transfer_s = 0;  // disaggregated: prefill end to KV arrival at the decode replica; else NaN
   std::int32_t prompt_tokens = 0, output_tokens = 0, replica = 0, preemptions = 0;
+  std::int32_t cached_tokens = 0;  // prompt tokens found in the prefix cache (not prefilled)
+};
+
+// Prefix caching's effect (serving.prefix_caching; docs/serving.md, "Prefix caching").
+struct PrefixCacheResult {
+  bool on = false;
+  std::int64_t cached_prompt_tokens = 0, prompt_tokens_computed = 0, hit_requests = 0, evicted_blocks = 0;
+  double hit_rate = 0;  // cached_prompt_tokens / total_input_tokens
+  // Each replica's blocks at the end of the run, counted apart: free, cached, held by requests.
+  std::vector<std::int64_t> free_blocks_end, cached_blocks_end, in_use_blocks_end;
 };
 
 // DistServe's goodput: the highest request rate at which at least `share` of the requests meet
@@ -53,6 +63,7 @@ struct ServingResult {
   std::int64_t iterations = 0, decode_segments = 0;
   std::int64_t scheduling_steps = 0, batch_full_steps = 0;  // see RunCounters (replica.hpp)
   std::uint64_t events = 0;
+  PrefixCacheResult prefix_cache;
   double slo_attainment = std::numeric_limits<double>::quiet_NaN();  // share meeting every SLO
   GoodputResult goodput;
   // Energy and cost over the window (docs/serving.md, "Energy and cost"): the serving GPUs

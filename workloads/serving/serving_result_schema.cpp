@@ -55,6 +55,21 @@ const std::vector<ServingField>& serving_result_fields() {
        [](const R& r) { return OJ(r.preemptions); }},
       {"requests_preempted", "", "requests preempted at least once",
        [](const R& r) { return OJ(r.requests_preempted); }},
+      {"prefix_cache", "",
+       "prefix caching (absent, None in Python, without serving.prefix_caching): hit_rate (cached_prompt_tokens / "
+       "total_input_tokens), prompt_tokens_computed (total_input_tokens - cached_prompt_tokens), hit_requests, "
+       "evicted_blocks, and each replica's free, cached and in-use blocks at the end",
+       [](const R& r) {
+         if (!r.prefix_cache.on) return OJ(nullptr);
+         const PrefixCacheResult& c = r.prefix_cache;
+         return OJ{{"hit_rate", c.hit_rate},
+                   {"cached_prompt_tokens", c.cached_prompt_tokens},
+                   {"prompt_tokens_computed", c.prompt_tokens_computed},
+                   {"hit_requests", c.hit_requests},
+                   {"evicted_blocks", c.evicted_blocks},
+                   {"blocks_at_end",
+                    {{"free", c.free_blocks_end}, {"cached", c.cached_blocks_end}, {"in_use", c.in_use_blocks_end}}}};
+       }},
       {"slo_attainment", "share", "requests meeting every SLO (null without SLOs)",
        [](const R& r) { return num(r.slo_attainment); }},
       {"goodput_rps", "req/s", "highest rate at which goodput.share of requests meet every SLO (null: not searched)",
@@ -144,6 +159,8 @@ const std::vector<RequestColumn>& request_columns() {
       {"preemptions", "", "times preempted and recomputed", [](const Q& q) { return double(q.preemptions); }},
       {"kv_transfer_s", "s", "KV cache transfer, prefill to decode replica (NaN co-located)",
        [](const Q& q) { return q.kv_transfer_s; }},
+      {"cached_tokens", "tokens", "prompt tokens found in the prefix cache, not prefilled (0 without caching)",
+       [](const Q& q) { return double(q.cached_tokens); }},
   };
   return c;
 }
@@ -153,7 +170,8 @@ OJ to_json(const ServingResult& r) {
   for (const auto& f : serving_result_fields()) {
     OJ v = f.value(r);
     // Without repetitions a result is as it was before intervals existed: no "intervals" key.
-    if (v.is_null() && std::string(f.key) == "intervals") continue;
+    // Nor, without prefix caching, a "prefix_cache" key: results are as they were before it existed.
+    if (v.is_null() && (std::string(f.key) == "intervals" || std::string(f.key) == "prefix_cache")) continue;
     j[f.key] = std::move(v);
   }
   return j;

@@ -192,9 +192,11 @@ ServingScenario parse_serving_scenario(const nlohmann::json& j, const std::strin
   } else if (!trace) {
     sv.fail("lengths", "{\"prompt_tokens\": ..., \"output_tokens\": ...} (fixed counts or distributions)");
   }
-  S.router = sv.one_of_or("router", {"round_robin", "least_outstanding_tokens"}, "round_robin") == "round_robin"
-                 ? RouterKind::round_robin
-                 : RouterKind::least_outstanding_tokens;
+  const std::string router =
+      sv.one_of_or("router", {"round_robin", "least_outstanding_tokens", "prefix_aware"}, "round_robin");
+  S.router = router == "round_robin"                ? RouterKind::round_robin
+             : router == "least_outstanding_tokens" ? RouterKind::least_outstanding_tokens
+                                                    : RouterKind::prefix_aware;
   parse_slo(sv, S);
   S.requests = sv.integer_or("requests", 0, 1, 1LL << 31);
   S.duration_s = sv.has("duration_s") ? sv.positive("duration_s") : 0;
@@ -202,6 +204,10 @@ ServingScenario parse_serving_scenario(const nlohmann::json& j, const std::strin
     sv.fail("requests", "requests (a count) or duration_s (seconds of arrivals)");
   S.seed = static_cast<std::uint64_t>(sv.integer_or("seed", 0, 0));
   S.cuda_graphs = sv.boolean_or("cuda_graphs", true);
+  S.prefix_caching = sv.boolean_or("prefix_caching", false);
+  // A disaggregated decode replica gets its KV cache over the fabric and prefills nothing.
+  if (S.prefix_caching && S.disaggregated())
+    sv.fail("prefix_caching", "false with disaggregated (prefix caching is simulated on co-located replicas)");
   sv.finish();
   parse_cost(root, s.cost);
   root.ignore("comment");
@@ -235,7 +241,15 @@ const char* to_string(ArrivalKind k) {
   return "";
 }
 const char* to_string(RouterKind k) {
-  return k == RouterKind::round_robin ? "round_robin" : "least_outstanding_tokens";
+  switch (k) {
+    case RouterKind::round_robin:
+      return "round_robin";
+    case RouterKind::least_outstanding_tokens:
+      return "least_outstanding_tokens";
+    case RouterKind::prefix_aware:
+      return "prefix_aware";
+  }
+  return "";
 }
 
 }  // namespace knee::serving

@@ -17,7 +17,7 @@ namespace knee::serving {
 
 enum class ArrivalKind { poisson, gamma, on_off, trace };
 enum class LengthKind { fixed, uniform, lognormal, empirical };
-enum class RouterKind { round_robin, least_outstanding_tokens };
+enum class RouterKind { round_robin, least_outstanding_tokens, prefix_aware };
 
 // Tokens of a prompt or an output: fixed (mean), uniform on [min, max], lognormal with `mean` and
 // coefficient of variation `cv`, or empirical (one of `values`, uniformly), rounded to an integer
@@ -72,6 +72,10 @@ struct ServingSpec {
   double duration_s = 0;                  // arrivals within this time; 0: `requests` of them
   std::uint64_t seed = 0;
   bool cuda_graphs = true;  // vLLM's default; false is --enforce-eager
+  // vLLM's --enable-prefix-caching, SGLang's RadixAttention: a finished request's full KV blocks
+  // stay cached for its session (evictable, least recently used first); a later request of the
+  // session reuses them instead of prefilling them (docs/serving.md, "Prefix caching").
+  bool prefix_caching = false;
   bool has_slo() const { return slo_ttft_s > 0 || slo_tpot_s > 0; }
 };
 

@@ -40,7 +40,11 @@ class Run : public EventSink {
       r.prompt = in_[i].prompt_tokens;
       r.output = in_[i].output_tokens;
       r.target = r.prompt;
+      r.session = in_[i].session;
+      r.prefix = in_[i].prefix_tokens;
+      sessions_ = std::max(sessions_, std::size_t(r.session + 1));
     }
+    last_replica_.assign(sessions_, -1);
     const std::int64_t n = s.serving.replicas, np = s.serving.prefill_replicas;
     for (std::int64_t i = 0; i < n; ++i)
       replicas_.push_back(std::make_unique<Replica>(s.serving, cost.memory().blocks, cost, reqs_, counters_, i < np));
@@ -70,7 +74,9 @@ class Run : public EventSink {
       const std::size_t i = std::size_t(payload);
       if (i + 1 < reqs_.size()) e.schedule_at(reqs_[i + 1].arrival, sink_, kArrive, i + 1);
       const std::size_t pool = s_.serving.disaggregated() ? std::size_t(s_.serving.prefill_replicas) : replicas_.size();
-      deliver(i, route(0, pool, rr_prefill_), e.now());
+      const std::size_t k = route(0, pool, rr_prefill_, reqs_[i].session);
+      if (reqs_[i].session >= 0) last_replica_[std::size_t(reqs_[i].session)] = std::int32_t(k);
+      deliver(i, k, e.now());
     } else if (tag == kKvDone) {  // one TP rank's share of a request's KV cache arrived
       const std::size_t i = std::size_t(payload);
       if (--flows_left_[i] > 0) return;
@@ -98,6 +104,8 @@ class Run : public EventSink {
   std::size_t rr_prefill_ = 0, rr_decode_ = 0;
   Fabric fabric_;
   std::vector<std::int32_t> flows_left_;
+  std::size_t sessions_ = 0;
+  std::vector<std::int32_t> last_replica_;  // by session: the replica its last request went to
 
  private:
   void start(std::size_t k, TimePs now) {
@@ -119,7 +127,7 @@ class Run : public EventSink {
   // The prompt's KV cache from prefill replica `from` to a decode replica: each TP rank sends its
   // kv_heads / tp share to the same rank of the other replica, as flows on the fabric.
   void send_kv(std::size_t i, std::size_t from, TimePs now) {
-    const std::size_t to = route(std::size_t(s_.serving.prefill_replicas), replicas_.size(), rr_decode_);
+    const std::size_t to = route(std::size_t(s_.serving.prefill_replicas), replicas_.size(), rr_decode_, -1);
     ReqState& r = reqs_[i];
     r.replica = std::int32_t(to);
     r.kv_sent = now;
@@ -134,12 +142,23 @@ class Run : public EventSink {
       fabric_.net->start_flow(fabric_.topo.route(a, b, i), bytes, FlowDone{sink_, kKvDone, i});
     }
   }
-  // A replica of [lo, hi) by the scenario's router.
-  std::size_t route(std::size_t lo, std::size_t hi, std::size_t& rr) {
+  // A replica of [lo, hi) by the scenario's router, for a request of `session` (-1: none).
+  std::size_t route(std::size_t lo, std::size_t hi, std::size_t& rr, std::int32_t session) {
     if (s_.serving.router == RouterKind::round_robin) return lo + rr++ % (hi - lo);
     std::size_t best = lo;  // least outstanding tokens; ties to the lowest index
     for (std::size_t k = lo + 1; k < hi; ++k)
       if (replicas_[k]->outstanding_tokens < replicas_[best]->outstanding_tokens) best = k;
+    if (s_.serving.router == RouterKind::prefix_aware && session >= 0) {
+      // Affinity to the session's last replica unless it is out of balance: more than twice the
+      // least loaded's outstanding tokens and more than one iteration's token budget above them
+      // (SGLang's cache-aware router balances only past both a relative and an absolute threshold).
+      const std::int32_t last = last_replica_[std::size_t(session)];
+      if (last >= std::int32_t(lo) && last < std::int32_t(hi)) {
+        const std::int64_t mine = replicas_[std::size_t(last)]->outstanding_tokens;
+        const std::int64_t least = replicas_[best]->outstanding_tokens;
+        if (mine <= 2 * least || mine - least <= s_.serving.max_tokens_per_iter) return std::size_t(last);
+      }
+    }
     return best;
   }
 };
@@ -236,6 +255,8 @@ ServingResult simulate_once(const ServingScenario& s, double rate_scale) {
     x.replica = r.replica;
     x.preemptions = r.preemptions;
     x.kv_transfer_s = r.kv_sent >= 0 ? ps_to_s(r.kv_arrived - r.kv_sent) : std::nan("");
+    x.cached_tokens = r.cached;
+    R.prefix_cache.hit_requests += r.cached > 0;
     kv.push_back(x.kv_transfer_s);
     R.total_input_tokens += r.prompt;
     R.total_output_tokens += r.output;
@@ -281,6 +302,20 @@ ServingResult simulate_once(const ServingScenario& s, double rate_scale) {
   for (double bps : run.counters_.kv_block_ps)
     R.kv_series_fraction.push_back(blocks > 0 ? bps / (blocks * double(R.replicas) * double(run.counters_.kv_bin_ps))
                                               : 0);
+  if (s.serving.prefix_caching) {
+    PrefixCacheResult& c = R.prefix_cache;
+    c.on = true;
+    c.cached_prompt_tokens = run.counters_.cached_prompt_tokens;
+    c.prompt_tokens_computed = R.total_input_tokens - c.cached_prompt_tokens;
+    c.hit_rate = R.total_input_tokens > 0 ? double(c.cached_prompt_tokens) / double(R.total_input_tokens) : 0;
+    c.evicted_blocks = run.counters_.evicted_blocks;
+    for (const auto& rep : run.replicas_) {
+      const Replica::BlockCensus b = rep->census();
+      c.free_blocks_end.push_back(b.free);
+      c.cached_blocks_end.push_back(b.cached);
+      c.in_use_blocks_end.push_back(b.in_use);
+    }
+  }
   if (s.serving.has_slo()) R.slo_attainment = slo_attainment(s, R.requests);
   energy_and_cost(s, cost, run.replicas_, R);
 
@@ -298,6 +333,11 @@ ServingResult simulate_once(const ServingScenario& s, double rate_scale) {
                                 : "prompt_tokens " + describe(s.serving.prompt) + "; output_tokens " +
                                       describe(s.serving.output) + "; each clipped to model.seq_len";
   R.provenance["router"] = to_string(s.serving.router);
+  if (s.serving.prefix_caching)  // only with it on, so results without it are as before
+    R.provenance["prefix_caching"] =
+        "per replica, a finished request's full KV blocks (prompt + output - 1 tokens computed) stay cached for its "
+        "session, evictable least recently used first; a later request of the session reuses min(cached, shared "
+        "prefix, prompt - 1) tokens in whole blocks and prefills the rest after them";
   R.provenance["window"] = "every request, from the first arrival to the last token";
   R.provenance["tp_comm"] = cost.tp_comm_note();
   R.provenance["power_model"] =
