@@ -9,6 +9,7 @@
 #include "calibrate/profile_json.hpp"
 #include "calibrate/stats.hpp"
 #include "common/error.hpp"
+#include "common/weighted_quantile.hpp"
 #include "profile/profile.hpp"
 
 namespace knee {
@@ -64,19 +65,6 @@ std::string shape_key(const KernelShape& s) {
       break;
   }
   return "";
-}
-
-// Weighted quantile of (value, weight) pairs.
-double weighted_quantile(std::vector<std::pair<double, double>> v, double q) {
-  std::sort(v.begin(), v.end());
-  double total = 0;
-  for (const auto& x : v) total += x.second;
-  double acc = 0;
-  for (const auto& x : v) {
-    acc += x.second;
-    if (acc >= q * total) return x.first;
-  }
-  return v.empty() ? 0 : v.back().first;
 }
 
 void scale_interval(OrderedJson& j, const char* key, double f) {
@@ -338,9 +326,9 @@ OrderedJson refit_profile_from_trace(const OrderedJson& base_json, const std::ve
                    {"measured_s", t.measured_s},
                    {"base_predicted_s", t.predicted_s},
                    {"r", t.r()},
-                   {"ratio_p10", weighted_quantile(t.ratios, 0.1)},
-                   {"ratio_p50", weighted_quantile(t.ratios, 0.5)},
-                   {"ratio_p90", weighted_quantile(t.ratios, 0.9)}};
+                   {"ratio_p10", weighted_quantile(t.ratios, 0.1, 0)},
+                   {"ratio_p50", weighted_quantile(t.ratios, 0.5, 0)},
+                   {"ratio_p90", weighted_quantile(t.ratios, 0.9, 0)}};
   }
   const TableCalls* af = tables.count("attention.fwd") ? &tables.at("attention.fwd") : nullptr;
   const TableCalls* ab = tables.count("attention.bwd") ? &tables.at("attention.bwd") : nullptr;

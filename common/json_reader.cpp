@@ -185,6 +185,14 @@ std::string JsonObject::one_of_or(const std::string& key, const std::vector<std:
   return has(key) ? one_of(key, choices) : def;
 }
 bool JsonObject::boolean_or(const std::string& key, bool def) { return has(key) ? boolean(key) : def; }
+double JsonObject::number_or_nan(const std::string& key) {
+  if (!has(key) || raw(key).is_null()) return NAN;
+  return number(key);
+}
+double JsonObject::non_negative_or_nan(const std::string& key) {
+  if (!has(key) || raw(key).is_null()) return NAN;
+  return non_negative(key);
+}
 
 void JsonObject::finish() const {
   for (auto it = j_.begin(); it != j_.end(); ++it) {

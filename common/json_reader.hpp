@@ -68,6 +68,10 @@ class JsonObject {
   std::string string_or(const std::string& key, const std::string& def);
   std::string one_of_or(const std::string& key, const std::vector<std::string>& choices, const std::string& def);
   bool boolean_or(const std::string& key, bool def);
+  // Numbers that may be null: NAN when the key is absent or null (no such value), an error when
+  // present but wrong.
+  double number_or_nan(const std::string& key);
+  double non_negative_or_nan(const std::string& key);  // >= 0
 
   // Marks a key as known without reading it (e.g. "comment").
   void ignore(const std::string& key) { used_.insert(key); }

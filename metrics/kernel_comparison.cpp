@@ -8,20 +8,11 @@
 #include <tuple>
 
 #include "common/error.hpp"
+#include "common/weighted_quantile.hpp"
 #include "metrics/kernel_comparison_ranks.hpp"
 
 namespace knee {
 namespace {
-
-// Time-weighted quantile of (ratio, weight) pairs sorted by ratio.
-double weighted_quantile(const std::vector<std::pair<double, double>>& v, double total, double p) {
-  double acc = 0;
-  for (const auto& [r, w] : v) {
-    acc += w;
-    if (acc >= p * total) return r;
-  }
-  return v.empty() ? -1 : v.back().first;
-}
 
 double median_s(std::vector<std::int64_t> ps) {
   if (ps.empty()) return 0;
@@ -200,9 +191,10 @@ void summarize_calls(KernelComparison& r, const ComparisonOptions& opt) {
     r.ratio = (double(r.predicted_measured_ps) / 1e12) / r.predicted_total_s;
     std::sort(ratios.begin(), ratios.end());
     const double w = double(r.predicted_measured_ps);
-    r.ratio_p10 = weighted_quantile(ratios, w, 0.1);
-    r.ratio_p50 = weighted_quantile(ratios, w, 0.5);
-    r.ratio_p90 = weighted_quantile(ratios, w, 0.9);
+    // Against all predicted calls' time, a call predicted at 0 s (no ratio) included.
+    r.ratio_p10 = weighted_quantile_sorted(ratios, w, 0.1, -1);
+    r.ratio_p50 = weighted_quantile_sorted(ratios, w, 0.5, -1);
+    r.ratio_p90 = weighted_quantile_sorted(ratios, w, 0.9, -1);
   }
 
   // Per class, then per distinct shape (top N by measured time; ties: first seen).

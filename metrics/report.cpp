@@ -187,14 +187,14 @@ Series series_of(const Study& s, const std::string& name, double (*value)(const 
 
 // The series with its band from each point's interval (when every point drawn has one).
 Series with_band(const Study& s, Series r, double Point::*lo, double Point::*hi) {
+  std::vector<double> l, h;
   for (const auto& p : s.points) {
     if (!p.feasible || std::find(r.x.begin(), r.x.end(), p.gpus) == r.x.end()) continue;
     if (!std::isfinite(p.*lo)) break;
-    r.lo.push_back(p.*lo);
-    r.hi.push_back(p.*hi);
+    l.push_back(p.*lo);
+    h.push_back(p.*hi);
   }
-  if (r.lo.size() != r.x.size()) r.lo.clear(), r.hi.clear();
-  return r;
+  return with_band(std::move(r), std::move(l), std::move(h));
 }
 
 // Speedup (log-log), efficiency and the communication-to-computation ratio.
@@ -429,13 +429,11 @@ std::string section_provenance(const Json& sweep, const Study& s) {
 }
 
 std::string section_reproducibility(const Json& sweep, const ReportContext& ctx) {
-  Json repro = Json::object();
-  repro["report_made_by"] = report_html::made_by();
-  repro["report_command"] = ctx.command_line;
-  repro["sweep_file"] = ctx.source;
+  Json input = Json::object();
   for (const char* k : {"version", "git_revision", "command_line", "seed"})
-    if (sweep.contains(k)) repro[std::string("sweep_") + k] = sweep[k];
-  return "<h2>Reproducibility</h2>\n" + kv_table(repro);
+    if (sweep.contains(k)) input[std::string("sweep_") + k] = sweep[k];
+  return report_html::reproducibility(
+      {.command_line = ctx.command_line, .file = ctx.source, .file_key = "sweep_file", .input = input});
 }
 
 }  // namespace

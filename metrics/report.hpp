@@ -8,10 +8,10 @@
 namespace knee {
 
 struct ReportContext {
-  std::string source;         // file name of the sweep JSON, for errors and the report itself
-  std::string command_line;   // how the report was made
-  std::string question;       // optional: the question the study answers (default from the sweep)
-  std::string appendix_html;  // sections placed after the assumptions (e.g. runs_section_html), or ""
+  std::string source{};         // file name of the sweep JSON, for errors and the report itself
+  std::string command_line{};   // how the report was made
+  std::string question{};       // optional: the question the study answers (default from the sweep)
+  std::string appendix_html{};  // sections placed after the assumptions (e.g. runs_section_html), or ""
 };
 
 // Validates what the report reads (an InputError names the file and $.path) and renders it.

@@ -38,11 +38,6 @@ struct Capacity {
   std::int64_t simulations = 0;
 };
 
-double nullable(JsonObject& o, const char* key) {
-  if (!o.has(key) || o.raw(key).is_null()) return NAN;
-  return o.number(key);
-}
-
 Layout read_layout(JsonObject& o) {
   Layout l;
   l.gpus = o.integer("gpus", 1);
@@ -53,12 +48,12 @@ Layout read_layout(JsonObject& o) {
   l.decode = o.integer("decode_replicas", 0);
   l.meets = o.boolean("meets_slo");
   l.attainment = o.number("slo_attainment");
-  l.ttft_p99_s = nullable(o, "ttft_p99_s");
-  l.tpot_p99_s = nullable(o, "tpot_p99_s");
-  l.tokens_per_s = nullable(o, "output_tokens_per_s");
+  l.ttft_p99_s = o.number_or_nan("ttft_p99_s");
+  l.tpot_p99_s = o.number_or_nan("tpot_p99_s");
+  l.tokens_per_s = o.number_or_nan("output_tokens_per_s");
   l.preemptions = o.integer("preemptions", 0);
-  l.usd_per_m = nullable(o, "usd_per_million_output_tokens");
-  l.J_per_token = nullable(o, "joules_per_output_token");
+  l.usd_per_m = o.number_or_nan("usd_per_million_output_tokens");
+  l.J_per_token = o.number_or_nan("joules_per_output_token");
   return l;
 }
 
@@ -109,9 +104,9 @@ Capacity read_capacity(const Json& doc, const std::string& source) {
   if (r.has("max_rate") && !r.raw("max_rate").is_null()) {
     JsonObject m = r.object("max_rate");
     c.max_rate.present = true;
-    c.max_rate.rate = nullable(m, "max_rate_rps");
-    c.max_rate.lower = nullable(m, "lower_rps");
-    c.max_rate.upper = nullable(m, "upper_rps");
+    c.max_rate.rate = m.number_or_nan("max_rate_rps");
+    c.max_rate.lower = m.number_or_nan("lower_rps");
+    c.max_rate.upper = m.number_or_nan("upper_rps");
     c.max_rate.runs = m.integer("runs", 0);
     c.max_rate.cause = m.string("cause");
     c.max_rate.detail = m.string("detail");
@@ -236,9 +231,10 @@ std::string render_capacity_report_html(const Json& doc, const ReportContext& ct
   o += section_answer(c) + section_tried(c) + section_charts(c);
   o += "<h2>How it was searched</h2>\n<ul>";
   for (const auto& n : c.notes) o += "<li>" + html_escape(n) + "</li>";
-  o += "</ul>\n<h2>Reproducibility</h2>\n<p>Made by " + html_escape(report_html::made_by()) + " from <code>" +
-       html_escape(ctx.source) + "</code> (knee capacity --json): <code>" + html_escape(ctx.command_line) +
-       "</code></p>\n</body></html>\n";
+  o += "</ul>\n" +
+       report_html::reproducibility(
+           {.command_line = ctx.command_line, .file = ctx.source, .made_with = "knee capacity --json"}) +
+       "</body></html>\n";
   return o;
 }
 

@@ -283,11 +283,8 @@ std::string section_provenance(const std::vector<Run>& runs, const std::string& 
     p[j.name] =
         j.profile.empty() ? "profile not recorded (a result of an older knee)" : j.profile + ": " + j.profile_origin;
   o += "<p>Each job's calibration profile and how it was made:</p>" + report_html::kv_table(p);
-  Json repro = Json::object();
-  repro["report_made_by"] = report_html::made_by();
-  repro["report_command"] = ctx.command_line;
-  repro["result_file"] = ctx.source;
-  return o + "<h2>Reproducibility</h2>\n" + report_html::kv_table(repro);
+  return o + report_html::reproducibility(
+                 {.command_line = ctx.command_line, .file = ctx.source, .file_key = "result_file"});
 }
 
 }  // namespace

@@ -32,4 +32,16 @@ std::string kv_table(const Json& j) {
 
 std::string made_by() { return std::string("knee ") + knee_version() + " (" + knee_git_revision() + ")"; }
 
+std::string reproducibility(const Reproducibility& r) {
+  const std::string h = "<h2>Reproducibility</h2>\n";
+  if (!r.made_with.empty())
+    return h + "<p>Made by " + html_escape(made_by()) + " from <code>" + html_escape(r.file) + "</code> (" +
+           html_escape(r.made_with) + "): <code>" + html_escape(r.command_line) + "</code></p>\n";
+  Json repro = r.input;
+  repro["report_made_by"] = made_by();
+  repro["report_command"] = r.command_line;
+  repro[r.file_key] = r.file;
+  return h + kv_table(repro);
+}
+
 }  // namespace knee::report_html

@@ -13,12 +13,6 @@ namespace knee {
 
 namespace {
 
-// A number, or null where the analysis has none (NAN then); anything else is an error.
-double nullable(JsonObject& o, const std::string& key) {
-  if (!o.has(key) || o.raw(key).is_null()) return NAN;
-  return o.number(key);
-}
-
 std::string value_ci(double v, double lo, double hi, int digits = 4) {
   if (!std::isfinite(v)) return "-";
   std::string s = format_sig(v, digits);
@@ -90,13 +84,16 @@ Runs read_runs(const Json& doc, const std::string& source) {
     k.runs = c.integer("runs", 0), k.iterations = c.integer("iterations", 0);
     k.warmup = c.integer("warmup_dropped", 0), k.samples = c.integer("samples", 0);
     k.outliers = c.integer("outliers", 0), k.reps_needed = c.integer("repetitions_needed", 0);
-    k.median = c.number("median"), k.median_lo = nullable(c, "median_lo"), k.median_hi = nullable(c, "median_hi");
-    k.mean = c.number("mean"), k.mean_lo = nullable(c, "mean_lo"), k.mean_hi = nullable(c, "mean_hi");
-    k.cv = nullable(c, "cv");
-    k.thr = c.number("throughput"), k.thr_lo = nullable(c, "throughput_lo"), k.thr_hi = nullable(c, "throughput_hi");
-    k.speedup = nullable(c, "speedup"), k.speedup_lo = nullable(c, "speedup_lo"),
-    k.speedup_hi = nullable(c, "speedup_hi");
-    k.eff = nullable(c, "efficiency"), k.eff_lo = nullable(c, "efficiency_lo"), k.eff_hi = nullable(c, "efficiency_hi");
+    k.median = c.number("median"), k.median_lo = c.number_or_nan("median_lo"),
+    k.median_hi = c.number_or_nan("median_hi");
+    k.mean = c.number("mean"), k.mean_lo = c.number_or_nan("mean_lo"), k.mean_hi = c.number_or_nan("mean_hi");
+    k.cv = c.number_or_nan("cv");
+    k.thr = c.number("throughput"), k.thr_lo = c.number_or_nan("throughput_lo"),
+    k.thr_hi = c.number_or_nan("throughput_hi");
+    k.speedup = c.number_or_nan("speedup"), k.speedup_lo = c.number_or_nan("speedup_lo"),
+    k.speedup_hi = c.number_or_nan("speedup_hi");
+    k.eff = c.number_or_nan("efficiency"), k.eff_lo = c.number_or_nan("efficiency_lo"),
+    k.eff_hi = c.number_or_nan("efficiency_hi");
     a.counts.push_back(k);
   }
   JsonArray fits = r.array("fits");
@@ -108,13 +105,16 @@ Runs read_runs(const Json& doc, const std::string& source) {
     l.applies = f.boolean("applies");
     l.basis = f.string("basis");
     l.rule = f.string("knee_rule");
-    l.x1 = nullable(f, "x1");
-    l.s = nullable(f, "serial_fraction"), l.s_lo = nullable(f, "serial_fraction_lo");
-    l.s_hi = nullable(f, "serial_fraction_hi");
-    l.sigma = nullable(f, "sigma"), l.sigma_lo = nullable(f, "sigma_lo"), l.sigma_hi = nullable(f, "sigma_hi");
-    l.kappa = nullable(f, "kappa"), l.kappa_lo = nullable(f, "kappa_lo"), l.kappa_hi = nullable(f, "kappa_hi");
-    l.rms = nullable(f, "rms_rel_residual");
-    l.knee = nullable(f, "knee_gpus"), l.knee_lo = nullable(f, "knee_lo"), l.knee_hi = nullable(f, "knee_hi");
+    l.x1 = f.number_or_nan("x1");
+    l.s = f.number_or_nan("serial_fraction"), l.s_lo = f.number_or_nan("serial_fraction_lo");
+    l.s_hi = f.number_or_nan("serial_fraction_hi");
+    l.sigma = f.number_or_nan("sigma"), l.sigma_lo = f.number_or_nan("sigma_lo"),
+    l.sigma_hi = f.number_or_nan("sigma_hi");
+    l.kappa = f.number_or_nan("kappa"), l.kappa_lo = f.number_or_nan("kappa_lo"),
+    l.kappa_hi = f.number_or_nan("kappa_hi");
+    l.rms = f.number_or_nan("rms_rel_residual");
+    l.knee = f.number_or_nan("knee_gpus"), l.knee_lo = f.number_or_nan("knee_lo"),
+    l.knee_hi = f.number_or_nan("knee_hi");
     a.laws.push_back(l);
   }
   if (r.has("simulated") && !r.raw("simulated").is_null()) {
@@ -124,8 +124,8 @@ Runs read_runs(const Json& doc, const std::string& source) {
     for (std::size_t i = 0; i < pts.size(); ++i) {
       JsonObject p = pts.object(i);
       if (!p.boolean("feasible")) continue;
-      a.simulated.push_back(
-          {p.positive("gpus"), p.number("efficiency"), nullable(p, "efficiency_lo"), nullable(p, "efficiency_hi")});
+      a.simulated.push_back({p.positive("gpus"), p.number("efficiency"), p.number_or_nan("efficiency_lo"),
+                             p.number_or_nan("efficiency_hi")});
     }
   }
   return a;
@@ -185,13 +185,12 @@ std::string charts(const Runs& a) {
   thr.log2_x = true;
   thr.log_y = true;
   Series m{"measured", {}, {}, false, false, {}, {}};
-  bool bands = true;
+  std::vector<double> lo, hi;
   for (const auto& c : a.counts) {
     m.x.push_back(c.gpus), m.y.push_back(c.thr);
-    bands = bands && std::isfinite(c.thr_lo) && std::isfinite(c.thr_hi);
-    m.lo.push_back(c.thr_lo), m.hi.push_back(c.thr_hi);
+    lo.push_back(c.thr_lo), hi.push_back(c.thr_hi);
   }
-  if (!bands) m.lo.clear(), m.hi.clear();
+  m = with_band(std::move(m), std::move(lo), std::move(hi));
   for (const auto& l : a.laws) {
     if (!l.fitted || !l.applies || !std::isfinite(l.x1)) continue;
     Series s{l.law, {}, {}, true, false, {}, {}};
@@ -209,24 +208,21 @@ std::string charts(const Runs& a) {
   eff.y_label = "efficiency";
   eff.log2_x = true;
   Series me{"measured", {}, {}, false, false, {}, {}};
-  bands = true;
+  std::vector<double> me_lo, me_hi;
   for (const auto& c : a.counts) {
     if (!std::isfinite(c.eff)) continue;
     me.x.push_back(c.gpus), me.y.push_back(c.eff);
-    bands = bands && std::isfinite(c.eff_lo) && std::isfinite(c.eff_hi);
-    me.lo.push_back(c.eff_lo), me.hi.push_back(c.eff_hi);
+    me_lo.push_back(c.eff_lo), me_hi.push_back(c.eff_hi);
   }
-  if (!bands) me.lo.clear(), me.hi.clear();
+  me = with_band(std::move(me), std::move(me_lo), std::move(me_hi));
   if (!a.simulated.empty()) {  // first: its counts reach further, and the x ticks are the first series'
     Series s{"simulated (knee)", {}, {}, false, false, {}, {}};
-    bool sb = true;
+    std::vector<double> s_lo, s_hi;
     for (const auto& p : a.simulated) {
       s.x.push_back(p.gpus), s.y.push_back(p.eff);
-      sb = sb && std::isfinite(p.lo) && std::isfinite(p.hi);
-      s.lo.push_back(p.lo), s.hi.push_back(p.hi);
+      s_lo.push_back(p.lo), s_hi.push_back(p.hi);
     }
-    if (!sb) s.lo.clear(), s.hi.clear();
-    eff.series.push_back(s);
+    eff.series.push_back(with_band(std::move(s), std::move(s_lo), std::move(s_hi)));
   }
   eff.series.push_back(me);
   std::string sim;
@@ -267,9 +263,9 @@ std::string runs_section_html(const Json& analysis, const std::string& source) {
 std::string render_runs_report_html(const Json& analysis, const ReportContext& ctx) {
   const std::string body = runs_section_html(analysis, ctx.source);
   return report_html::page_head("knee: measured runs", "Measured runs") + body +
-         "<h2>Reproducibility</h2>\n<p>Made by " + html_escape(report_html::made_by()) + " from <code>" +
-         html_escape(ctx.source) + "</code> (knee analyze --json): <code>" + html_escape(ctx.command_line) +
-         "</code></p>\n</body></html>\n";
+         report_html::reproducibility(
+             {.command_line = ctx.command_line, .file = ctx.source, .made_with = "knee analyze --json"}) +
+         "</body></html>\n";
 }
 
 }  // namespace knee

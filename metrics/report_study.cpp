@@ -21,11 +21,6 @@ double num_of(const Json& p, const char* key) {
 std::string path_of(const Json& p, const char* key, const std::string& path) {
   return path + (p.contains(key) ? "." : ".result.") + key;
 }
-// An optional number >= 0 that may be null (a price not given): NAN then.
-double nullable(JsonObject& o, const char* key) {
-  if (!o.has(key) || o.raw(key).is_null()) return NAN;
-  return o.non_negative(key);
-}
 std::string string_of(JsonObject& o, const char* key) {
   return o.has(key) && o.raw(key).is_string() ? o.string(key) : "";
 }
@@ -55,40 +50,40 @@ void read_extras(const Json& j, const std::string& source, const std::string& pa
     p.energy = true;
     p.avg_power_W = o.non_negative("avg_power_per_gpu_W");
     p.J_per_token = o.non_negative("facility_J_per_token");
-    p.pue = nullable(o, "pue");
-    p.other_W_per_gpu = nullable(o, "other_W_per_gpu");
+    p.pue = o.non_negative_or_nan("pue");
+    p.other_W_per_gpu = o.non_negative_or_nan("other_W_per_gpu");
     if (o.has("power_model")) p.power_model = o.string("power_model");
   }
   if (const Json* f = find(j, "failures"); f && !f->is_null()) {
     JsonObject o(*f, source, path_of(j, "failures", path));
     p.failures = true;
-    p.goodput = nullable(o, "goodput");
-    p.system_mtbf_h = nullable(o, "system_mtbf_h");
-    p.checkpoint_write_s = nullable(o, "checkpoint_write_s");
-    p.checkpoint_interval_s = nullable(o, "checkpoint_interval_s");
+    p.goodput = o.non_negative_or_nan("goodput");
+    p.system_mtbf_h = o.non_negative_or_nan("system_mtbf_h");
+    p.checkpoint_write_s = o.non_negative_or_nan("checkpoint_write_s");
+    p.checkpoint_interval_s = o.non_negative_or_nan("checkpoint_interval_s");
     p.interval = string_of(o, "interval");
   }
   if (const Json* s = find(j, "stragglers"); s && !s->is_null()) {
     JsonObject o(*s, source, path_of(j, "stragglers", path));
     p.stragglers = true;
-    p.gpu_cv = nullable(o, "gpu_cv");
-    p.op_cv = nullable(o, "op_cv");
+    p.gpu_cv = o.non_negative_or_nan("gpu_cv");
+    p.op_cv = o.non_negative_or_nan("op_cv");
     p.gpu_cv_from = string_of(o, "gpu_cv_from");
     p.op_cv_from = string_of(o, "op_cv_from");
   }
   if (const Json* c = find(j, "cost"); c && !c->is_null()) {
     JsonObject o(*c, source, path_of(j, "cost", path));
     p.cost = true;
-    p.usd_per_gpu_hour = nullable(o, "usd_per_gpu_hour");
-    p.usd_per_kWh = nullable(o, "usd_per_kWh");
-    p.usd_per_million_tokens = nullable(o, "usd_per_million_tokens");
+    p.usd_per_gpu_hour = o.non_negative_or_nan("usd_per_gpu_hour");
+    p.usd_per_kWh = o.non_negative_or_nan("usd_per_kWh");
+    p.usd_per_million_tokens = o.non_negative_or_nan("usd_per_million_tokens");
     if (o.has("run") && !o.raw("run").is_null()) {
       JsonObject r = o.object("run");
       p.run = true;
-      p.train_tokens = nullable(r, "train_tokens");
-      p.run_days = nullable(r, "days");
-      p.run_usd = nullable(r, "usd");
-      p.run_MWh = nullable(r, "facility_MWh");
+      p.train_tokens = r.non_negative_or_nan("train_tokens");
+      p.run_days = r.non_negative_or_nan("days");
+      p.run_usd = r.non_negative_or_nan("usd");
+      p.run_MWh = r.non_negative_or_nan("facility_MWh");
     }
   }
 }

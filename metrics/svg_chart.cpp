@@ -107,6 +107,14 @@ std::string legend_entry(double x, double y, std::size_t k, const std::string& n
 }
 }  // namespace
 
+Series with_band(Series s, std::vector<double> lo, std::vector<double> hi) {
+  bool every = lo.size() == s.x.size() && hi.size() == s.x.size();
+  for (std::size_t i = 0; every && i < lo.size(); ++i) every = std::isfinite(lo[i]) && std::isfinite(hi[i]);
+  s.lo = every ? std::move(lo) : std::vector<double>{};
+  s.hi = every ? std::move(hi) : std::vector<double>{};
+  return s;
+}
+
 std::vector<double> log_ticks(double lo, double hi) {
   if (!(lo > 0) || !std::isfinite(lo)) lo = 1;
   if (!(hi >= lo) || !std::isfinite(hi)) hi = lo;

@@ -14,8 +14,12 @@ struct Series {
   bool dashed = false;
   bool right = false;  // drawn against the right-hand y axis (LineChart::y2_label)
   // A band from lo to hi at each x (an interval), shaded under the line; empty: none.
-  std::vector<double> lo, hi;
+  std::vector<double> lo{}, hi{};
 };
+
+// `s` with the band lo..hi, one pair per x, when every pair is finite (an interval at every point
+// drawn); without a band otherwise.
+Series with_band(Series s, std::vector<double> lo, std::vector<double> hi);
 
 struct LineChart {
   std::string title, x_label, y_label;

@@ -27,6 +27,17 @@ CollResult run(const Topology& t, CollOp op, Bytes bytes, CollAlgo a, CollProto 
   o.slices = slices;
   return simulate_collective(t, nccl_params_for_gpu("h100"), o, "test");
 }
+// A ring all-reduce's schedule of `bytes` over `ranks` on `channels` channels.
+std::shared_ptr<const CollSchedule> ring_allreduce(const Topology& t, const NcclParams& P,
+                                                   std::vector<std::uint32_t> ranks, Bytes bytes, int channels) {
+  CollRequest q;
+  q.op = CollOp::allreduce;
+  q.bytes = bytes;
+  q.ranks = std::move(ranks);
+  q.algo = CollAlgo::ring;
+  q.channels = channels;
+  return std::shared_ptr<const CollSchedule>(build_schedule(t, P, q, "test"));
+}
 }  // namespace
 
 // Without contention, a ring all-reduce is the closed form: base latency, then 2(n-1) steps each
@@ -150,15 +161,7 @@ TEST(Algorithms, AllRunAndAreDeterministic) {
 TEST(Contention, ConcurrentCollectivesShareLinks) {
   Topology t = cluster("dgx-h100", 2);
   NcclParams P = nccl_params_for_gpu("h100");
-  auto sched = [&](std::vector<std::uint32_t> ranks) {
-    CollRequest q;
-    q.op = CollOp::allreduce;
-    q.bytes = 512 * kMiB;
-    q.ranks = std::move(ranks);
-    q.algo = CollAlgo::ring;
-    q.channels = 16;
-    return std::shared_ptr<const CollSchedule>(build_schedule(t, P, q, "test"));
-  };
+  auto sched = [&](std::vector<std::uint32_t> ranks) { return ring_allreduce(t, P, std::move(ranks), 512 * kMiB, 16); };
   std::vector<std::uint32_t> s0 = first(8), s1;
   for (std::uint32_t i = 8; i < 16; ++i) s1.push_back(i);
   TimePs alone = run_schedule_alone(t, effective_links(t, P), sched(s0));
@@ -185,15 +188,7 @@ TEST(Contention, ConcurrentCollectivesShareLinks) {
 TEST(Contention, AccountLinkBytesSumToTheNetworksAndItsTransfers) {
   Topology t = cluster("dgx-h100", 2);
   NcclParams P = nccl_params_for_gpu("h100");
-  auto sched = [&](std::vector<std::uint32_t> ranks) {
-    CollRequest q;
-    q.op = CollOp::allreduce;
-    q.bytes = 64 * kMiB;
-    q.ranks = std::move(ranks);
-    q.algo = CollAlgo::ring;
-    q.channels = 4;
-    return std::shared_ptr<const CollSchedule>(build_schedule(t, P, q, "test"));
-  };
+  auto sched = [&](std::vector<std::uint32_t> ranks) { return ring_allreduce(t, P, std::move(ranks), 64 * kMiB, 4); };
   Engine e;
   FlowNetwork net(e, effective_links(t, P));
   CollectiveExecutor ex(e, net, t);
