@@ -33,9 +33,9 @@ def _at(d, pointer):
 class _ServingResultMethods:
     def to_dict(self):
         """The keys and values of `knee simulate --json`, in its order (no "intervals" without them, no
-        "prefix_cache" without prefix caching)."""
+        "prefix_cache" without prefix caching, no "groups" without fan-out)."""
         d = {k: getattr(self, k) for k in SERVING_KEYS
-             if k not in ("intervals", "prefix_cache") or getattr(self, k) is not None}
+             if k not in ("intervals", "prefix_cache", "groups") or getattr(self, k) is not None}
         d["scenario"] = self.scenario
         d["simulated_wall_s"] = self.simulated_wall_s
         return d
@@ -91,7 +91,7 @@ def simulate_serving(text, source, goodput=True, seeds=None, samples=None, what=
     d = _knee.simulate_serving(text, source, goodput, n_seeds, n_samples)
     wall = time.perf_counter() - t0
     df = pd.DataFrame(d["requests"], columns=REQUEST_COLUMNS)
-    for c in ("replica", "prompt_tokens", "output_tokens", "preemptions", "cached_tokens"):
+    for c in ("replica", "prompt_tokens", "output_tokens", "preemptions", "cached_tokens", "group"):
         df[c] = df[c].astype("int64")
     r = d["result"]
     return ServingResult(**{k: r.get(k) for k in SERVING_KEYS}, requests=df, scenario=source, simulated_wall_s=wall)

@@ -215,12 +215,14 @@ void Replica::complete(ReqState& r, TimePs now) {
   r.held = 0;
   r.finish = now;
   outstanding_tokens -= std::int64_t(r.prompt) + r.output;
+  --ongoing;
 }
 
 void Replica::hand_off(ReqState& r, std::int32_t id) {
   free_ += r.held;
   r.held = 0;
   outstanding_tokens -= std::int64_t(r.prompt) + r.output;
+  --ongoing;
   handoffs_.push_back(id);
 }
 

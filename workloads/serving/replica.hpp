@@ -77,6 +77,7 @@ class Replica {
   BlockCensus census() const;
 
   std::int64_t outstanding_tokens = 0;  // prompt + output of requests routed here, not finished
+  std::int64_t ongoing = 0;             // requests delivered here and not finished (or handed off)
   double kv_block_seconds = 0;          // integral of blocks in use over time
   std::int64_t kv_peak_blocks = 0;
   // One GPU of the replica: energy of its finished iterations (the power model at each one's

@@ -1,5 +1,5 @@
-// Arrivals (Poisson, gamma, on-off, trace) and lengths (fixed, uniform, lognormal, empirical),
-// seeded; lengths fitted to a trace.
+// Arrivals (Poisson, gamma, on-off, trace; in groups with a fan-out) and lengths (fixed, uniform,
+// lognormal, empirical, geometric), seeded; lengths fitted to a trace.
 #include "workloads/serving/requests.hpp"
 
 #include <algorithm>
@@ -75,6 +75,10 @@ std::int32_t draw_length(Random& r, const LengthSpec& L, std::int64_t cap) {
     v = double(L.values[std::min(n - 1, std::size_t(r.uniform() * double(n)))]);
   } else if (L.kind == LengthKind::uniform) {
     v = double(L.min) + std::floor(r.uniform() * double(L.max - L.min + 1));
+  } else if (L.kind == LengthKind::geometric) {
+    // Inversion: n = 1 + floor(ln U / ln(1 - p)) has P(n) = p (1 - p)^(n - 1); p = 1 gives 1.
+    const double p = 1 / L.mean;
+    v = p >= 1 ? 1 : 1 + std::floor(std::log(r.uniform()) / std::log1p(-p));
   } else if (L.kind == LengthKind::lognormal) {
     const double s2 = std::log1p(L.cv * L.cv);
     v = std::round(std::exp(std::log(L.mean) - s2 / 2 + std::sqrt(s2) * r.normal()));
@@ -252,14 +256,20 @@ std::vector<Request> make_requests(const ServingScenario& s, double rate_scale) 
   const bool on_off = S.arrivals.kind == ArrivalKind::on_off;
   OnOffClock clock(S.seed ^ kPeriodStream, S.arrivals.on_s, S.arrivals.off_s);
   double unit_t = 0;
-  for (std::int64_t i = 0;; ++i) {
-    if (S.requests > 0 && i == S.requests) break;
-    Request q;
-    q.arrival_s = on_off ? clock.wall_s(unit_t / rate) : unit_t / rate;
-    if (S.duration_s > 0 && q.arrival_s > S.duration_s) break;
-    q.prompt_tokens = draw_length(pr, S.prompt, s.model.seq_len - 1);
-    q.output_tokens = draw_length(outr, S.output, s.model.seq_len - q.prompt_tokens);
-    out.push_back(q);
+  // Each arrival is a group of `fanout` calls at one instant, each with its own lengths (the i-th
+  // request's lengths are the i-th draws whatever the fanout).
+  const std::int64_t fanout = S.arrivals.fanout;
+  for (std::int64_t i = 0;; i += fanout) {
+    if (S.requests > 0 && i >= S.requests) break;
+    const double t = on_off ? clock.wall_s(unit_t / rate) : unit_t / rate;
+    if (S.duration_s > 0 && t > S.duration_s) break;
+    for (std::int64_t c = 0; c < fanout; ++c) {
+      Request q;
+      q.arrival_s = t;
+      q.prompt_tokens = draw_length(pr, S.prompt, s.model.seq_len - 1);
+      q.output_tokens = draw_length(outr, S.output, s.model.seq_len - q.prompt_tokens);
+      out.push_back(q);
+    }
     unit_t += unit_gap(arr, S.arrivals);
   }
   return out;
@@ -319,6 +329,9 @@ std::string describe(const LengthSpec& L) {
     case LengthKind::empirical:
       std::snprintf(buf, sizeof buf, "mean %.4g", L.mean);
       return "empirical, resampled (seeded) from the " + rows + " (" + buf + "), in " + range;
+    case LengthKind::geometric:
+      std::snprintf(buf, sizeof buf, "mean %.4g", L.mean);
+      return "geometric, " + std::string(buf) + " (p = 1 / mean), in " + range;
   }
   return "";
 }

@@ -23,6 +23,15 @@ struct RequestRecord {
   double kv_transfer_s = 0;  // disaggregated: prefill end to KV arrival at the decode replica; else NaN
   std::int32_t prompt_tokens = 0, output_tokens = 0, replica = 0, preemptions = 0;
   std::int32_t cached_tokens = 0;  // prompt tokens found in the prefix cache (not prefilled)
+  std::int64_t group = 0;          // the arrival's group (arrivals.fanout calls); the request's index without fan-out
+};
+
+// Fan-out (serving.arrivals.fanout > 1; The Tail at Scale): each arrival's calls as one group,
+// which ends with its last call.
+struct GroupResult {
+  bool on = false;  // fanout > 1
+  std::int64_t fanout = 1, count = 0;
+  LatencySummary e2e;  // over groups: arrival to the last token of the group's last call
 };
 
 // Prefix caching's effect (serving.prefix_caching; docs/serving.md, "Prefix caching").
@@ -64,6 +73,7 @@ struct ServingResult {
   std::int64_t scheduling_steps = 0, batch_full_steps = 0;  // see RunCounters (replica.hpp)
   std::uint64_t events = 0;
   PrefixCacheResult prefix_cache;
+  GroupResult groups;
   double slo_attainment = std::numeric_limits<double>::quiet_NaN();  // share meeting every SLO
   GoodputResult goodput;
   // Energy and cost over the window (docs/serving.md, "Energy and cost"): the serving GPUs

@@ -70,6 +70,13 @@ const std::vector<ServingField>& serving_result_fields() {
                    {"blocks_at_end",
                     {{"free", c.free_blocks_end}, {"cached", c.cached_blocks_end}, {"in_use", c.in_use_blocks_end}}}};
        }},
+      {"groups", "",
+       "fan-out (absent, None in Python, without serving.arrivals.fanout > 1): fanout (calls per arrival), count "
+       "(groups), e2e_s (arrival to the group's last token, over groups: mean, p50, p90, p99, p999)",
+       [](const R& r) {
+         if (!r.groups.on) return OJ(nullptr);
+         return OJ{{"fanout", r.groups.fanout}, {"count", r.groups.count}, {"e2e_s", latency_json(r.groups.e2e)}};
+       }},
       {"slo_attainment", "share", "requests meeting every SLO (null without SLOs)",
        [](const R& r) { return num(r.slo_attainment); }},
       {"goodput_rps", "req/s", "highest rate at which goodput.share of requests meet every SLO (null: not searched)",
@@ -161,6 +168,8 @@ const std::vector<RequestColumn>& request_columns() {
        [](const Q& q) { return q.kv_transfer_s; }},
       {"cached_tokens", "tokens", "prompt tokens found in the prefix cache, not prefilled (0 without caching)",
        [](const Q& q) { return double(q.cached_tokens); }},
+      {"group", "", "the arrival's group of arrivals.fanout calls (the request's index without fan-out)",
+       [](const Q& q) { return double(q.group); }},
   };
   return c;
 }
@@ -170,8 +179,10 @@ OJ to_json(const ServingResult& r) {
   for (const auto& f : serving_result_fields()) {
     OJ v = f.value(r);
     // Without repetitions a result is as it was before intervals existed: no "intervals" key.
-    // Nor, without prefix caching, a "prefix_cache" key: results are as they were before it existed.
-    if (v.is_null() && (std::string(f.key) == "intervals" || std::string(f.key) == "prefix_cache")) continue;
+    // Nor, without prefix caching, a "prefix_cache" key, or without fan-out a "groups" key: results
+    // are as they were before these existed.
+    const std::string key = f.key;
+    if (v.is_null() && (key == "intervals" || key == "prefix_cache" || key == "groups")) continue;
     j[f.key] = std::move(v);
   }
   return j;

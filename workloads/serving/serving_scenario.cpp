@@ -11,7 +11,7 @@ namespace {
 
 std::string str(std::int64_t v) { return std::to_string(v); }
 
-// A length: a bare integer (fixed) or {"kind": "fixed"|"uniform"|"lognormal"|"fitted", ...}.
+// A length: a bare integer (fixed) or {"kind": "fixed"|"uniform"|"lognormal"|"geometric"|"fitted", ...}.
 LengthSpec parse_length(JsonObject& parent, const std::string& key, std::int64_t seq_len) {
   LengthSpec L;
   L.max = seq_len;
@@ -24,9 +24,10 @@ LengthSpec parse_length(JsonObject& parent, const std::string& key, std::int64_t
   }
   if (!raw.is_object())
     parent.fail(key,
-                "a token count or an object {\"kind\": \"fixed\" | \"uniform\" | \"lognormal\" | \"fitted\", ...}");
+                "a token count or an object {\"kind\": \"fixed\" | \"uniform\" | \"lognormal\" | \"geometric\" | "
+                "\"fitted\", ...}");
   JsonObject o(raw, parent.source(), parent.path_of(key));
-  const std::string kind = o.one_of("kind", {"fixed", "uniform", "lognormal", "fitted"});
+  const std::string kind = o.one_of("kind", {"fixed", "uniform", "lognormal", "geometric", "fitted"});
   if (kind == "fitted") {
     // The trace's column of the same name: its lognormal fit or its values (requests.cpp).
     const std::string file = o.string("file");
@@ -39,6 +40,14 @@ LengthSpec parse_length(JsonObject& parent, const std::string& key, std::int64_t
     L.min = o.integer("min", 1, seq_len);
     L.max = o.integer("max", L.min, seq_len);
     L.mean = 0.5 * double(L.min + L.max);
+  } else if (kind == "geometric") {
+    // P(n) = p (1 - p)^(n - 1), n >= 1, p = 1 / mean (requests.cpp draws it).
+    L.kind = LengthKind::geometric;
+    L.mean = o.number("mean");
+    if (!(L.mean >= 1)) o.fail("mean", "a mean of at least 1 token (p = 1 / mean)");
+    L.min = o.integer_or("min", 1, 1, seq_len);
+    L.max = o.integer_or("max", seq_len, L.min, seq_len);
+    if (L.mean < double(L.min) || L.mean > double(L.max)) o.fail("mean", "a mean within [min, max]");
   } else {
     L.kind = LengthKind::lognormal;
     L.mean = o.positive("mean");
@@ -54,9 +63,11 @@ LengthSpec parse_length(JsonObject& parent, const std::string& key, std::int64_t
 void parse_arrivals(JsonObject& sv, ServingSpec& S) {
   JsonObject a = sv.object("arrivals");
   const std::string kind = a.one_of("kind", {"poisson", "gamma", "on_off", "trace"});
+  S.arrivals.fanout = a.integer_or("fanout", 1, 1, 1 << 20);
   if (kind == "trace") {
     S.arrivals.kind = ArrivalKind::trace;
     S.arrivals.file = a.string("file");
+    if (S.arrivals.fanout != 1) a.fail("fanout", "1 with a trace (its rows are the requests)");
   } else if (kind == "on_off") {
     S.arrivals.kind = ArrivalKind::on_off;
     S.arrivals.rate_per_s = a.positive("rate_per_s");
@@ -192,13 +203,26 @@ ServingScenario parse_serving_scenario(const nlohmann::json& j, const std::strin
   } else if (!trace) {
     sv.fail("lengths", "{\"prompt_tokens\": ..., \"output_tokens\": ...} (fixed counts or distributions)");
   }
-  const std::string router =
-      sv.one_of_or("router", {"round_robin", "least_outstanding_tokens", "prefix_aware"}, "round_robin");
+  const std::string router = sv.one_of_or(
+      "router", {"round_robin", "least_outstanding_tokens", "prefix_aware", "shared_queue"}, "round_robin");
   S.router = router == "round_robin"                ? RouterKind::round_robin
              : router == "least_outstanding_tokens" ? RouterKind::least_outstanding_tokens
-                                                    : RouterKind::prefix_aware;
+             : router == "prefix_aware"             ? RouterKind::prefix_aware
+                                                    : RouterKind::shared_queue;
+  if (S.router == RouterKind::shared_queue) {
+    S.max_ongoing = sv.integer_or("max_ongoing", S.max_batch, 1, 1 << 20);
+    // One queue in front of co-located replicas; a disaggregated run has two pools to feed.
+    if (S.disaggregated())
+      sv.fail("router",
+              "a router other than shared_queue with disaggregated (the shared queue feeds co-located "
+              "replicas)");
+  } else if (sv.has("max_ongoing")) {
+    sv.fail("max_ongoing", "no max_ongoing with router " + router + " (it is the shared_queue router's)");
+  }
   parse_slo(sv, S);
   S.requests = sv.integer_or("requests", 0, 1, 1LL << 31);
+  if (S.requests % S.arrivals.fanout != 0)
+    sv.fail("requests", "a multiple of arrivals.fanout (" + str(S.arrivals.fanout) + "): whole groups of calls");
   S.duration_s = sv.has("duration_s") ? sv.positive("duration_s") : 0;
   if (!trace && S.requests == 0 && S.duration_s == 0)
     sv.fail("requests", "requests (a count) or duration_s (seconds of arrivals)");
@@ -248,6 +272,8 @@ const char* to_string(RouterKind k) {
       return "least_outstanding_tokens";
     case RouterKind::prefix_aware:
       return "prefix_aware";
+    case RouterKind::shared_queue:
+      return "shared_queue";
   }
   return "";
 }

@@ -16,13 +16,14 @@
 namespace knee::serving {
 
 enum class ArrivalKind { poisson, gamma, on_off, trace };
-enum class LengthKind { fixed, uniform, lognormal, empirical };
-enum class RouterKind { round_robin, least_outstanding_tokens, prefix_aware };
+enum class LengthKind { fixed, uniform, lognormal, empirical, geometric };
+enum class RouterKind { round_robin, least_outstanding_tokens, prefix_aware, shared_queue };
 
 // Tokens of a prompt or an output: fixed (mean), uniform on [min, max], lognormal with `mean` and
-// coefficient of variation `cv`, or empirical (one of `values`, uniformly), rounded to an integer
-// and kept in [min, max]. Fitted from a trace (`fitted_from`): lognormal by maximum likelihood,
-// or empirical with the trace's lengths as `values`.
+// coefficient of variation `cv`, empirical (one of `values`, uniformly), or geometric with `mean`
+// (P(n) = p (1 - p)^(n - 1) for n >= 1, p = 1 / mean: the number of decode iterations of an
+// exponential-like service), rounded to an integer and kept in [min, max]. Fitted from a trace (`fitted_from`):
+// lognormal by maximum likelihood, or empirical with the trace's lengths as `values`.
 struct LengthSpec {
   LengthKind kind = LengthKind::fixed;
   double mean = 0, cv = 0;
@@ -39,13 +40,21 @@ struct ArrivalSpec {
   // on_off: mean seconds of the on and off periods (each exponential), starting in an on period.
   double on_s = 0, off_s = 0;
   std::string file;  // trace: CSV or JSON of arrival_s, prompt_tokens, output_tokens
-  // Long-run requests per second (on_off: rate x on / (on + off)); 0 for a trace (its rows say).
+  // Calls per arrival (The Tail at Scale's fan-out): each arrival is a group of `fanout` requests
+  // at the same instant, each with its own lengths, each routed; rate_per_s counts the groups.
+  std::int64_t fanout = 1;
+  // Long-run requests per second (on_off: rate x on / (on + off); times fanout); 0 for a trace.
   double mean_rate_per_s() const {
     if (kind == ArrivalKind::trace) return 0;
-    return kind == ArrivalKind::on_off ? rate_per_s * on_s / (on_s + off_s) : rate_per_s;
+    const double groups = kind == ArrivalKind::on_off ? rate_per_s * on_s / (on_s + off_s) : rate_per_s;
+    return fanout == 1 ? groups : groups * double(fanout);
   }
-  // Sets the long-run rate: on_off scales its on rate and keeps its periods. Not for a trace.
-  void set_mean_rate(double r) { rate_per_s = kind == ArrivalKind::on_off ? r * (on_s + off_s) / on_s : r; }
+  // Sets the long-run request rate: on_off scales its on rate and keeps its periods; the group
+  // rate is r / fanout. Not for a trace.
+  void set_mean_rate(double r) {
+    if (fanout != 1) r /= double(fanout);
+    rate_per_s = kind == ArrivalKind::on_off ? r * (on_s + off_s) / on_s : r;
+  }
 };
 
 struct ServingSpec {
@@ -65,11 +74,14 @@ struct ServingSpec {
   ArrivalSpec arrivals;
   LengthSpec prompt, output;
   RouterKind router = RouterKind::round_robin;
+  // shared_queue: requests wait in one FIFO queue at the router and go to a replica only while it
+  // holds fewer than max_ongoing of them (Ray Serve's max_ongoing_requests); default max_batch.
+  std::int64_t max_ongoing = 0;
   double slo_ttft_s = 0, slo_tpot_s = 0;  // 0: no such SLO
   double goodput_share = 0.9;             // DistServe's attainment target
   int goodput_runs = 8;                   // simulations of the goodput search (0: none)
-  std::int64_t requests = 0;              // requests to send; 0: all of duration_s (or the trace)
-  double duration_s = 0;                  // arrivals within this time; 0: `requests` of them
+  std::int64_t requests = 0;  // requests to send (a multiple of fanout); 0: all of duration_s (or the trace)
+  double duration_s = 0;      // arrivals within this time; 0: `requests` of them
   std::uint64_t seed = 0;
   bool cuda_graphs = true;  // vLLM's default; false is --enforce-eager
   // vLLM's --enable-prefix-caching, SGLang's RadixAttention: a finished request's full KV blocks

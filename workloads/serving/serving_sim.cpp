@@ -1,6 +1,7 @@
 // A serving run as events: arrivals, the router, each replica's iterations; then the aggregates.
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <memory>
 #include <stdexcept>
 
@@ -46,6 +47,7 @@ class Run : public EventSink {
     }
     last_replica_.assign(sessions_, -1);
     const std::int64_t n = s.serving.replicas, np = s.serving.prefill_replicas;
+    marked_.assign(std::size_t(n), 0);
     for (std::int64_t i = 0; i < n; ++i)
       replicas_.push_back(std::make_unique<Replica>(s.serving, cost.memory().blocks, cost, reqs_, counters_, i < np));
     events_.assign(std::size_t(n), 0);
@@ -71,24 +73,48 @@ class Run : public EventSink {
 
   void handle(Engine& e, std::uint32_t tag, std::uint64_t payload) override {
     if (tag == kArrive) {
+      // The first call of a group (of arrivals.fanout calls at one instant; each request is its
+      // own group without fan-out): every call is routed and queued before a replica starts, so
+      // the calls of a group that land on one replica can share its next iteration.
       const std::size_t i = std::size_t(payload);
-      if (i + 1 < reqs_.size()) e.schedule_at(reqs_[i + 1].arrival, sink_, kArrive, i + 1);
-      const std::size_t pool = s_.serving.disaggregated() ? std::size_t(s_.serving.prefill_replicas) : replicas_.size();
-      const std::size_t k = route(0, pool, rr_prefill_, reqs_[i].session);
-      if (reqs_[i].session >= 0) last_replica_[std::size_t(reqs_[i].session)] = std::int32_t(k);
-      deliver(i, k, e.now());
+      const std::size_t end = std::min(reqs_.size(), i + std::size_t(s_.serving.arrivals.fanout));
+      if (end < reqs_.size()) e.schedule_at(reqs_[end].arrival, sink_, kArrive, end);
+      touched_.clear();
+      if (shared()) {
+        for (std::size_t j = i; j < end; ++j) central_.push_back(j);
+        dispatch();
+      } else {
+        const std::size_t pool =
+            s_.serving.disaggregated() ? std::size_t(s_.serving.prefill_replicas) : replicas_.size();
+        for (std::size_t j = i; j < end; ++j) {
+          const std::size_t k = route(0, pool, rr_prefill_, reqs_[j].session);
+          if (reqs_[j].session >= 0) last_replica_[std::size_t(reqs_[j].session)] = std::int32_t(k);
+          deliver(j, k);
+        }
+      }
+      for (std::size_t k : touched_) kick(k, e.now());
     } else if (tag == kKvDone) {  // one TP rank's share of a request's KV cache arrived
       const std::size_t i = std::size_t(payload);
       if (--flows_left_[i] > 0) return;
       reqs_[i].kv_arrived = e.now();
       reqs_[i].kv_ready = true;
-      deliver(i, std::size_t(reqs_[i].replica), e.now());
+      touched_.clear();
+      deliver(i, std::size_t(reqs_[i].replica));
+      kick(std::size_t(reqs_[i].replica), e.now());
     } else {
       const std::size_t k = std::size_t(payload);
       replicas_[k]->finish(e.now());
       for (std::int32_t id : replicas_[k]->handoffs()) send_kv(std::size_t(id), k, e.now());
       replicas_[k]->handoffs().clear();
+      // The shared queue refills the replicas that finished requests before this one plans its
+      // next step, as the replica's own queue would have held them (one replica: the same run).
+      touched_.clear();
+      if (shared()) dispatch();
       start(k, e.now());
+      for (std::size_t t : touched_) {
+        if (t != k) kick(t, e.now());
+        marked_[t] = 0;
+      }
     }
   }
 
@@ -106,22 +132,61 @@ class Run : public EventSink {
   std::vector<std::int32_t> flows_left_;
   std::size_t sessions_ = 0;
   std::vector<std::int32_t> last_replica_;  // by session: the replica its last request went to
+  std::deque<std::size_t> central_;         // shared_queue: requests waiting at the router, FIFO
+  std::vector<std::size_t> touched_;        // replicas given requests by the event being handled
+  std::vector<char> marked_;                // by replica: in touched_
 
  private:
   void start(std::size_t k, TimePs now) {
     const TimePs end = replicas_[k]->start(now);
     if (end >= 0) events_[k] = engine_.schedule_at(end, sink_, kStep, k);
   }
-  void deliver(std::size_t i, std::size_t k, TimePs now) {
+  bool shared() const { return s_.serving.router == RouterKind::shared_queue; }
+  // Request i queued at replica k (kick starts the replica); k joins touched_.
+  void deliver(std::size_t i, std::size_t k) {
     Replica& rep = *replicas_[k];
     reqs_[i].replica = std::int32_t(k);
     if (!reqs_[i].kv_ready) rep.outstanding_tokens += std::int64_t(reqs_[i].prompt) + reqs_[i].output;
+    ++rep.ongoing;
     rep.enqueue(std::int32_t(i));
+    if (!marked_[k]) {
+      marked_[k] = 1;
+      touched_.push_back(k);
+    }
+  }
+  // Replica k got requests at `now`: an idle one starts, a decode segment is cut at the iteration
+  // running (the others see them at their next step).
+  void kick(std::size_t k, TimePs now) {
+    marked_[k] = 0;
+    Replica& rep = *replicas_[k];
     if (!rep.busy()) {
       start(k, now);
     } else if (const TimePs end = rep.cut(now); end >= 0) {
       engine_.cancel(events_[k]);
       events_[k] = engine_.schedule_at(end, sink_, kStep, k);
+    }
+  }
+  // shared_queue: the router's queue in order, each request to the free replica (fewer than
+  // max_ongoing requests in it) with the fewest, ties to the lowest index; with prefix caching to
+  // its session's last replica when that one is free. Stops at the first that finds none free.
+  void dispatch() {
+    const std::int64_t cap = s_.serving.max_ongoing;
+    while (!central_.empty()) {
+      std::size_t best = replicas_.size();
+      for (std::size_t k = 0; k < replicas_.size(); ++k)
+        if (replicas_[k]->ongoing < cap &&
+            (best == replicas_.size() || replicas_[k]->ongoing < replicas_[best]->ongoing))
+          best = k;
+      if (best == replicas_.size()) return;
+      const std::size_t i = central_.front();
+      central_.pop_front();
+      const std::int32_t session = reqs_[i].session;
+      if (s_.serving.prefix_caching && session >= 0) {
+        const std::int32_t last = last_replica_[std::size_t(session)];
+        if (last >= 0 && replicas_[std::size_t(last)]->ongoing < cap) best = std::size_t(last);
+        last_replica_[std::size_t(session)] = std::int32_t(best);
+      }
+      deliver(i, best);
     }
   }
   // The prompt's KV cache from prefill replica `from` to a decode replica: each TP rank sends its
@@ -242,6 +307,8 @@ ServingResult simulate_once(const ServingScenario& s, double rate_scale) {
   TimePs first = kTimeNever, last = 0;
   std::vector<double> q, ttft, tpot, e2e, kv;
   R.requests.reserve(in.size());
+  const std::int64_t fanout = s.serving.arrivals.fanout;
+  std::vector<TimePs> group_end(fanout > 1 ? (run.reqs_.size() + std::size_t(fanout) - 1) / std::size_t(fanout) : 0, 0);
   for (const ReqState& r : run.reqs_) {
     if (r.finish < 0) throw std::logic_error("serving: a request never finished");
     RequestRecord x;
@@ -256,6 +323,8 @@ ServingResult simulate_once(const ServingScenario& s, double rate_scale) {
     x.preemptions = r.preemptions;
     x.kv_transfer_s = r.kv_sent >= 0 ? ps_to_s(r.kv_arrived - r.kv_sent) : std::nan("");
     x.cached_tokens = r.cached;
+    x.group = std::int64_t(R.requests.size()) / fanout;  // a group's calls are consecutive
+    if (fanout > 1) group_end[std::size_t(x.group)] = std::max(group_end[std::size_t(x.group)], r.finish - r.arrival);
     R.prefix_cache.hit_requests += r.cached > 0;
     kv.push_back(x.kv_transfer_s);
     R.total_input_tokens += r.prompt;
@@ -283,6 +352,15 @@ ServingResult simulate_once(const ServingScenario& s, double rate_scale) {
   R.e2e = summarize(std::move(e2e));
   R.itl = run.counters_.itl.summary();
   R.kv_transfer = summarize(std::move(kv));
+  if (fanout > 1) {
+    R.groups.on = true;
+    R.groups.fanout = fanout;
+    R.groups.count = std::int64_t(group_end.size());
+    std::vector<double> g;
+    g.reserve(group_end.size());
+    for (TimePs t : group_end) g.push_back(ps_to_s(t));
+    R.groups.e2e = summarize(std::move(g));
+  }
   R.preemptions = run.counters_.preemptions;
   R.iterations = run.counters_.iterations;
   R.decode_segments = run.counters_.segments;
@@ -333,6 +411,11 @@ ServingResult simulate_once(const ServingScenario& s, double rate_scale) {
                                 : "prompt_tokens " + describe(s.serving.prompt) + "; output_tokens " +
                                       describe(s.serving.output) + "; each clipped to model.seq_len";
   R.provenance["router"] = to_string(s.serving.router);
+  if (s.serving.router == RouterKind::shared_queue) R.provenance["max_ongoing"] = s.serving.max_ongoing;
+  if (fanout > 1)  // only with fan-out, so results without it are as before
+    R.provenance["fanout"] = "each arrival is " + std::to_string(fanout) +
+                             " calls at one instant, each with its own lengths, each routed; a group ends with its "
+                             "last call";
   if (s.serving.prefix_caching)  // only with it on, so results without it are as before
     R.provenance["prefix_caching"] =
         "per replica, a finished request's full KV blocks (prompt + output - 1 tokens computed) stay cached for its "
