@@ -52,10 +52,10 @@ struct Ctx {
   [[noreturn]] void cannot(const std::string& expected, const std::string& got) const {
     throw InputError(what + ": expected " + expected + ", got " + got);
   }
-  int auto_slices(double steps, std::size_t edges_per_slice, Bytes wire_total,
-                  double chunk_bytes = 256.0 * kKiB) const {
+  int auto_slices(double steps, std::size_t edges_per_slice, Bytes wire_total, double chunk_bytes = 256.0 * kKiB,
+                  std::size_t task_budget = kTaskBudget) const {
     if (req.slices > 0) return req.slices;
-    std::size_t budget = std::max<std::size_t>(1, kTaskBudget / std::max<std::size_t>(1, edges_per_slice));
+    std::size_t budget = std::max<std::size_t>(1, task_budget / std::max<std::size_t>(1, edges_per_slice));
     double want = steps > 0 ? steps : std::ceil(static_cast<double>(wire_total) / chunk_bytes);
     want = std::max(1.0, want);
     return static_cast<int>(std::min<double>(want, static_cast<double>(budget)));
@@ -388,7 +388,7 @@ void build_ring(Ctx& c, const Comm& cm) {
   } else {
     double steps = req.op == CollOp::allreduce ? 2.0 * (dn - 1) : dn - 1;
     double per_edge = (S / C) * steps / dn;
-    int k = c.auto_slices(steps, n * C, 0);
+    int k = c.auto_slices(steps, n * C, 0, 256.0 * kKiB, c.one_per_server ? req.uniform_ring_task_budget : kTaskBudget);
     for (int ch = 0; ch < C; ++ch) append_ring(c, ring_order(c, cm.groups, ch), ch, steps, per_edge, k);
   }
 }

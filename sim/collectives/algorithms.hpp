@@ -10,6 +10,10 @@
 
 namespace knee {
 
+// Upper bound on tasks (flows) of one schedule when slices are chosen automatically: large
+// communicators fold pipeline steps into fewer, larger transfers (same bytes, same latency sum).
+inline constexpr std::size_t kTaskBudget = 1u << 18;
+
 struct CollRequest {
   CollOp op = CollOp::allreduce;
   Bytes bytes = 0;                   // nccl-tests "size": the full buffer (all ranks' data for
@@ -19,15 +23,16 @@ struct CollRequest {
   CollProto proto = CollProto::simple;
   int channels = 1;
   int root = 0;  // communicator index, for broadcast and reduce
-  // Pipeline slices per channel: 0 picks as many as the step count allows within a task budget.
+  // Pipeline slices per channel: 0 picks as many as the step count allows within kTaskBudget.
   int slices = 0;
+  // The budget instead for a ring of one GPU per server, whose edges all leave through a NIC and
+  // run at one rate alone: folding its steps into fewer slices then changes no uncontended time
+  // (each slice carries the bytes and the hop latencies of the steps it folds). Every-rank mode
+  // lowers it, as it runs thousands of collectives at once.
+  std::size_t uniform_ring_task_budget = kTaskBudget;
   // all-to-all-v: bytes from communicator index i to j; empty means bytes / n^2 for every pair.
   std::vector<std::vector<Bytes>> alltoallv;
 };
-
-// Upper bound on tasks (flows) of one schedule when slices are chosen automatically: large
-// communicators fold pipeline steps into fewer, larger transfers (same bytes, same latency sum).
-inline constexpr std::size_t kTaskBudget = 1u << 18;
 
 // Throws InputError when the algorithm cannot run on the communicator (e.g. nvls across NVLink
 // domains, rhd on a non-power-of-two group, tree for all-gather). `what` prefixes messages.

@@ -47,6 +47,15 @@ void BM_Gpt175bOn16384(benchmark::State& st) {
 }
 BENCHMARK(BM_Gpt175bOn16384)->Unit(benchmark::kMillisecond)->Iterations(1);
 
+// Issue 14's scale target for every rank: 16,384 GPUs (DP 256) in at most 120 s and 8 GiB.
+void BM_Gpt175bOn16384EveryRank(benchmark::State& st) {
+  const auto s = gpt3(16384, 8);
+  knee::SimOptions o;
+  o.every_rank = true;
+  for (auto _ : st) benchmark::DoNotOptimize(knee::simulate(s, o).step_time_s);
+}
+BENCHMARK(BM_Gpt175bOn16384EveryRank)->Unit(benchmark::kMillisecond)->Iterations(1);
+
 // Stragglers unfold the data-parallel replicas: dp pipeline simulations instead of one.
 void BM_Gpt175bOn1024Stragglers(benchmark::State& st) {
   const auto s = gpt3(1024, 8, true);

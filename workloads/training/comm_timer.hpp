@@ -70,10 +70,13 @@ class CommTimer {
   std::size_t timings() const { return cache_.size(); }
   // For every-rank mode (every_rank_sim.hpp), the schedules folded timing builds: a collective of
   // `ranks` with the algorithm, protocol and channels of *choice_io (chosen for these ranks first
-  // when its channels are 0), and NCCL-style point-to-point sends; the links they run on.
+  // when its channels are 0; a ring of one GPU per server folded into at most
+  // `uniform_ring_task_budget` transfers, algorithms.hpp), and NCCL-style point-to-point sends;
+  // the links they run on.
   std::shared_ptr<const CollSchedule> schedule(CollOp op, Bytes bytes, const std::vector<std::uint32_t>& ranks,
-                                               CollChoice* choice_io) const {
-    return coll(op, bytes, ranks, 0, choice_io);
+                                               CollChoice* choice_io,
+                                               std::size_t uniform_ring_task_budget = kTaskBudget) const {
+    return coll(op, bytes, ranks, 0, choice_io, uniform_ring_task_budget);
   }
   std::shared_ptr<const CollSchedule> sends(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs,
                                             Bytes bytes) const {
@@ -117,7 +120,8 @@ class CommTimer {
   }
 
   std::shared_ptr<const CollSchedule> coll(CollOp op, Bytes bytes, const std::vector<std::uint32_t>& ranks, int slices,
-                                           CollChoice* choice_io) const {
+                                           CollChoice* choice_io,
+                                           std::size_t uniform_ring_task_budget = kTaskBudget) const {
     CollRequest req;
     req.op = op;
     req.bytes = bytes;
@@ -133,6 +137,7 @@ class CommTimer {
     req.proto = choice_io->proto;
     req.channels = choice_io->channels;
     req.slices = slices;
+    req.uniform_ring_task_budget = uniform_ring_task_budget;
     return build_schedule(topo_, P_, req, s_.source);
   }
 

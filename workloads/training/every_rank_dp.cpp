@@ -110,7 +110,7 @@ std::shared_ptr<const CollSchedule> EveryRankSim::dp_schedule(std::int64_t t, in
   auto it = scheds_.find(k);
   if (it != scheds_.end()) return it->second;
   CollChoice& ch = choice(0, op, bytes, [&] { return dp_ranks(0, 0); });
-  return scheds_[k] = timer_.schedule(op, bytes, dp_ranks(t, p), &ch);
+  return scheds_[k] = timer_.schedule(op, bytes, dp_ranks(t, p), &ch, kEveryRankTaskBudget);
 }
 
 std::vector<std::uint32_t> EveryRankSim::dp_ranks(std::int64_t t, int p) const {
@@ -154,7 +154,8 @@ void EveryRankSim::after_dp(std::size_t u) {
           return std::vector<std::uint32_t>{gpu(0, 0, 0), gpu(0, pp_ - 1, 0)};
         });
         it = scheds_
-                 .emplace(k, timer_.schedule(CollOp::allreduce, bytes, {gpu(t, 0, U.rep), gpu(t, pp_ - 1, U.rep)}, &ch))
+                 .emplace(k, timer_.schedule(CollOp::allreduce, bytes, {gpu(t, 0, U.rep), gpu(t, pp_ - 1, U.rep)}, &ch,
+                                             kEveryRankTaskBudget))
                  .first;
       }
       ex_.launch(it->second, FlowDone{sink_, kEmbDone, static_cast<std::uint64_t>(U.rep)}, account_);

@@ -17,6 +17,13 @@
 
 namespace knee::workload::every_rank_detail {
 
+// Transfers per ring of one GPU per server in every-rank mode (algorithms.hpp's
+// uniform_ring_task_budget; folded timing keeps kTaskBudget). A step launches tens of thousands of
+// collectives, so such a ring of n ranks and C channels folds its steps into min(steps,
+// budget / (n C)) slices: alone it takes the same time (its edges run at one rate); under
+// contention rates change at slice boundaries instead of at every step (docs/workloads.md).
+inline constexpr std::size_t kEveryRankTaskBudget = 1u << 10;
+
 // A data-parallel job of one stage: one collective per TP rank's DP group, launched when every
 // (dp, cp) unit of the stage has it ready and the stage's previous job is done (one FIFO stream
 // per GPU, as NCCL serialises a communicator's collectives).
@@ -114,7 +121,7 @@ class EveryRankSim : public EventSink {
     if (it != choices_.end()) return it->second;
     CollChoice& ch = choices_[k];
     ch.channels = 0;
-    timer_.schedule(op, bytes, ranks(), &ch);  // selects for the representative group
+    timer_.schedule(op, bytes, ranks(), &ch, kEveryRankTaskBudget);  // selects for the representative group
     return ch;
   }
 
