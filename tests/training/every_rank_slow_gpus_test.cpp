@@ -226,10 +226,8 @@ TEST(EveryRankSlowGpus, BadInputNamesTheField) {
   has(err(nlohmann::json::object()), "$.simulation.slow_gpus");
   auto j = tp8_json();
   j["simulation"] = {{"slow_gpus", {slow(0, 1, 2)}}};
-  j["stragglers"] = {{"gpu_cv", 0.01}};
-  has(test::error_of([&] { simulate(scen(j)); }), "<test>: $.simulation.slow_gpus: expected no stragglers");
-  // Not in a job of a cluster file yet.
-  j.erase("stragglers");
+  // With stragglers: simulated together (every_rank_stragglers_test.cpp). Not in a job of a
+  // cluster file yet.
   const Scenario s = scen(j);
   const Topology topo = topology_of(s);
   std::vector<std::uint32_t> gpus = {0, 1, 2, 3, 4, 5, 6, 7};

@@ -39,6 +39,9 @@ JobsRun simulate_jobs(const std::vector<JobOnCluster>& jobs, const Topology& clu
     const Scenario& s = *j.scenario;
     validate_scenario(s);
     check_every_rank(s, SimOptions{});
+    if (s.stragglers.enabled())
+      throw_input_error(s.source, "$.stragglers", "none in a job of a cluster file (not simulated there yet)",
+                        "a straggler model");
     // A cable is broken for every job on the cluster: the cluster file says so, once.
     if (!s.simulation.degraded_links.empty())
       throw_input_error(s.source, "$.simulation.degraded_links",

@@ -492,9 +492,10 @@ Topology with_failures(const Scenario& s, const Topology& topo, const CommTimer&
 }
 
 EveryRankRun run_every_rank(const Scenario& s, const StepPlan& plan, const CommTimer& timer, const Topology& topo,
-                            bool free_pp) {
+                            bool free_pp, const EveryRankPaces* paces) {
   EveryRankNet shared(degrade_links(s, topo, timer.links()), topo);
   every_rank_detail::EveryRankSim sim(shared, s, plan, timer, free_pp);
+  sim.set_paces(paces);
   return sim.run();
 }
 

@@ -35,6 +35,14 @@ struct UnitPace {
 // server r / GPUs per node); empty without slow GPUs.
 std::vector<UnitPace> unit_paces(const Scenario& s, const CommTimer& timer);
 
+// Stragglers in every-rank mode (stragglers.hpp, apply_stragglers_every_rank), in place of the
+// slow GPUs' paces: each op's kernels at `op`[dp / ep][stage][op index] (the slowest GPU of the
+// unit's TP x CP x EP group, as folded stragglers), each unit's optimizer at `own`[unit].
+struct EveryRankPaces {
+  const std::vector<std::vector<std::vector<double>>>* op = nullptr;
+  std::vector<double> own;  // per unit, (stage, dp, cp) in that order
+};
+
 struct EveryRankRun {
   std::vector<StageStats> stats;  // per unit (a TP group in lockstep): (stage, dp, cp) in that order
   std::vector<StageLog> logs;     // per unit: ops and sends (jobs are the stage's)
@@ -83,8 +91,9 @@ Topology with_failures(const Faults& f, const std::string& source, const std::st
 // The scenario's (simulation.failed_links, failed_nics), its groups through `timer`.
 Topology with_failures(const Scenario& s, const Topology& topo, const CommTimer& timer);
 
-// free_pp: pipeline sends arrive the instant they are sent (for the bubble split).
+// free_pp: pipeline sends arrive the instant they are sent (for the bubble split); `paces`:
+// stragglers' paces (null: the slow GPUs' unit_paces, if any).
 EveryRankRun run_every_rank(const Scenario& s, const StepPlan& plan, const CommTimer& timer, const Topology& topo,
-                            bool free_pp);
+                            bool free_pp, const EveryRankPaces* paces = nullptr);
 
 }  // namespace knee::workload

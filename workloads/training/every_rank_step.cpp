@@ -10,16 +10,7 @@
 namespace knee::workload {
 
 void check_every_rank(const Scenario& s, const SimOptions& opt) {
-  if (s.stragglers.enabled() && !s.simulation.slow_gpus.empty())
-    throw_input_error(s.source, "$.simulation.slow_gpus",
-                      "no stragglers with slow GPUs (not simulated together yet; name a throttled GPU in one of "
-                      "them)",
-                      "both");
-  if (s.stragglers.enabled())
-    throw_input_error(s.source, "$.simulation.every_rank",
-                      "no stragglers with every-rank mode (not simulated there yet; drop $.stragglers or "
-                      "every_rank)",
-                      "both");
+  // Stragglers (with or without slow GPUs) run every rank too: apply_stragglers_every_rank.
   if (opt.trace)
     throw_input_error(s.source, "$.simulation.every_rank", "no timeline with every-rank mode (not written there yet)",
                       "a trace request");

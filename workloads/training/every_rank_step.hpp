@@ -10,7 +10,7 @@
 namespace knee::workload {
 
 // InputError naming $.simulation.every_rank when the scenario or the options ask for what
-// every-rank mode does not simulate yet (stragglers, a timeline).
+// every-rank mode does not simulate yet (a timeline).
 void check_every_rank(const Scenario& s, const SimOptions& opt);
 
 // Fills step time, breakdown, communication totals, events, flows and r.every_rank.

@@ -82,6 +82,8 @@ class EveryRankSim : public EventSink {
   // The executor account its collectives and sends are launched under
   // (CollectiveExecutor::account_link_bytes): a cluster's job index, so its bytes per link are its own.
   void set_account(std::uint32_t account) { account_ = account; }
+  // Stragglers' paces in place of the slow GPUs' (before start(); kept by reference).
+  void set_paces(const EveryRankPaces* paces) { paces_ = paces; }
   // run() in two halves, for several sims on one engine: start() before the engine runs (adds
   // the sink, queues every unit's first op), collect() after it has run dry.
   void start();
@@ -193,9 +195,20 @@ class EveryRankSim : public EventSink {
   std::map<std::tuple<int, int, int, int, Bytes>, std::shared_ptr<const CollSchedule>> scheds_;
   std::map<std::tuple<int, int, Bytes>, CollChoice> choices_;
   std::uint64_t collectives_ = 0;
-  std::vector<UnitPace> pace_;  // slow GPUs: per unit; empty without
-  double op_factor(std::size_t u) const { return pace_.empty() ? 1.0 : pace_[u].op; }
-  double own_factor(std::size_t u) const { return pace_.empty() ? 1.0 : pace_[u].own; }
+  std::vector<UnitPace> pace_;             // slow GPUs: per unit; empty without
+  const EveryRankPaces* paces_ = nullptr;  // stragglers (they include the slow GPUs); null without
+  double op_factor(std::size_t u) const {
+    if (paces_) {
+      const Unit& U = units_[u];
+      const std::size_t d = static_cast<std::size_t>(U.rep / s_.par.cp), ep = static_cast<std::size_t>(s_.par.ep);
+      return (*paces_->op)[d / ep][static_cast<std::size_t>(U.stage)][U.idx];
+    }
+    return pace_.empty() ? 1.0 : pace_[u].op;
+  }
+  double own_factor(std::size_t u) const {
+    if (paces_) return paces_->own[u];
+    return pace_.empty() ? 1.0 : pace_[u].own;
+  }
 };
 
 }  // namespace knee::workload::every_rank_detail

@@ -116,6 +116,8 @@ SimResult simulate_step(const Scenario& s, const SimOptions& opt) {
   if (every_rank) {
     const StepPlan plan = plan_step(s, prof, timer, false);
     every_rank_step(s, plan, timer, topo, P, r);
+    // Stragglers: the same draws as folded mode, one every-rank run per simulated step.
+    if (s.stragglers.enabled()) apply_stragglers_every_rank(s, prof, timer, plan, topo, r);
     std::string broken;  // what breaks the symmetry, in the scenario's order of keys
     for (const auto& [on, what] : {std::pair{!s.simulation.degraded_links.empty(), "degraded links"},
                                    std::pair{!s.simulation.failed_links.empty(), "failed links"},
