@@ -79,6 +79,8 @@ void print_summary(const serving::ServingScenario& s, const serving::ServingResu
   latency("TPOT", "Time per Output Token (excl. 1st token)", r.tpot, r, "tpot_s");
   latency("ITL", "Inter-token Latency", r.itl, r, "itl_s");
   latency("E2EL", "End-to-end Latency", r.e2e, r, "e2e_s");
+  // Fan-out (knee's, not vLLM's): a group of arrivals.fanout calls ends with its last call.
+  if (r.groups.on) latency("Group E2EL", "Group End-to-end Latency", r.groups.e2e, r, "groups/e2e_s");
   title("Energy and Cost", '-');  // knee's, not vLLM's: the fields of serving_result_schema.hpp
   const auto j = serving::to_json(r);
   for (const auto& t : serving::energy_text_lines()) {
@@ -93,9 +95,11 @@ void print_summary(const serving::ServingScenario& s, const serving::ServingResu
   const auto& S = s.serving;
   std::printf("# knee: simulated, not measured; profile %s (%s; parameters %s)\n", p.value("profile", "").c_str(),
               p.value("profile_description", "").c_str(), p.value("profile_parameters", "").c_str());
-  std::printf("# %s, %lld replicas x tp %lld, router %s, %s arrivals at %.4g req/s, seed %llu; %s\n",
+  const std::string ongoing =
+      S.router == serving::RouterKind::shared_queue ? " (max_ongoing " + std::to_string(S.max_ongoing) + ")" : "";
+  std::printf("# %s, %lld replicas x tp %lld, router %s%s, %s arrivals at %.4g req/s, seed %llu; %s\n",
               s.cluster.system.name.c_str(), static_cast<long long>(S.replicas), static_cast<long long>(S.tp),
-              to_string(S.router), to_string(S.arrivals.kind), r.offered_rate_per_s,
+              to_string(S.router), ongoing.c_str(), to_string(S.arrivals.kind), r.offered_rate_per_s,
               static_cast<unsigned long long>(S.seed), S.cuda_graphs ? "CUDA graphs for decode" : "eager");
   std::printf("# lengths: %s\n", p.value("lengths", "").c_str());
   std::printf("# measurement window: %s (%lld requests)\n", p.value("window", "").c_str(),
@@ -115,6 +119,21 @@ void print_summary(const serving::ServingScenario& s, const serving::ServingResu
         "(%lld transfers on the simulated fabric)\n",
         static_cast<long long>(S.prefill_replicas), static_cast<long long>(S.decode_replicas), 1e3 * r.kv_transfer.mean,
         1e3 * r.kv_transfer.p99, static_cast<long long>(r.kv_transfer.count));
+  if (r.swap.on)
+    std::printf(
+        "# swap preemption: %lld swap-outs (%lld requests), %lld swap-ins, %.2f GiB out and %.2f GiB in over the "
+        "host links, %.2f ms out and %.2f ms in copying; %lld preemptions recomputed with the host swap "
+        "space (%lld blocks) full\n",
+        static_cast<long long>(r.swap.swap_outs), static_cast<long long>(r.swap.requests_swapped),
+        static_cast<long long>(r.swap.swap_ins), r.swap.bytes_out / 1073741824.0, r.swap.bytes_in / 1073741824.0,
+        1e3 * r.swap.out_s, 1e3 * r.swap.in_s, static_cast<long long>(r.swap.fallbacks),
+        static_cast<long long>(r.swap.host_blocks_per_replica));
+  if (r.groups.on)
+    std::printf(
+        "# fan-out: %lld groups of %lld calls at one instant, a group ending with its last call; group E2EL p90 "
+        "%.2f ms, p99.9 %.2f ms\n",
+        static_cast<long long>(r.groups.count), static_cast<long long>(r.groups.fanout), 1e3 * r.groups.e2e.p90,
+        1e3 * r.groups.e2e.p999);
   if (r.prefix_cache.on)
     std::printf(
         "# prefix cache: hit rate %.1f %% (%lld of %lld prompt tokens cached, %lld requests hit), %lld prompt "

@@ -33,9 +33,9 @@ def _at(d, pointer):
 class _ServingResultMethods:
     def to_dict(self):
         """The keys and values of `knee simulate --json`, in its order (no "intervals" without them, no
-        "prefix_cache" without prefix caching, no "groups" without fan-out)."""
+        "prefix_cache" without prefix caching, no "groups" without fan-out, no "swap" without swap preemption)."""
         d = {k: getattr(self, k) for k in SERVING_KEYS
-             if k not in ("intervals", "prefix_cache", "groups") or getattr(self, k) is not None}
+             if k not in ("intervals", "prefix_cache", "groups", "swap") or getattr(self, k) is not None}
         d["scenario"] = self.scenario
         d["simulated_wall_s"] = self.simulated_wall_s
         return d

@@ -53,6 +53,50 @@ grep -q 'router prefix_aware, trace arrivals' "$tmp/out" || fail "no prefix_awar
 "$knee" simulate "$ex" > "$tmp/out" || fail "simulate $ex"
 ! grep -q '^# prefix cache' "$tmp/out" || fail "a prefix cache line without prefix_caching"
 
+# Fan-out behind the shared queue: the group latency block, the fan-out line and max_ongoing
+# (only when present: the plain example has none of them).
+! grep -qE 'Group E2EL|^# fan-out|max_ongoing' "$tmp/out" || fail "fan-out or max_ongoing lines without them"
+$py - "$ex" "$tmp/fan.json" <<'P'
+import json, sys
+j = json.load(open(sys.argv[1]))
+j["serving"]["arrivals"]["fanout"] = 4
+j["serving"]["router"] = "shared_queue"
+j["serving"]["max_ongoing"] = 32
+j["serving"]["requests"] = 400
+j["serving"]["goodput"] = {"runs": 0}
+json.dump(j, open(sys.argv[2], "w"))
+P
+"$knee" simulate "$tmp/fan.json" > "$tmp/out" || fail "fan-out exit $?"
+for l in "-------------Group End-to-end Latency-------------" "Mean Group E2EL (ms):" "Median Group E2EL (ms):" \
+         "P99 Group E2EL (ms):" "router shared_queue (max_ongoing 32), poisson arrivals"; do
+  grep -qF -- "$l" "$tmp/out" || fail "fan-out: no '$l' in: $(cat "$tmp/out")"
+done
+grep -q '^# fan-out: 100 groups of 4 calls at one instant, a group ending with its last call; group E2EL p90 [0-9.]* ms, p99.9 [0-9.]* ms$' "$tmp/out" ||
+  fail "no fan-out line: $(cat "$tmp/out")"
+"$knee" simulate "$tmp/fan.json" --json > "$tmp/fan-out.json" || fail "fan-out --json exit $?"
+$py - "$tmp/fan-out.json" "$tmp/out" <<'P' || fail "fan-out summary against JSON"
+import json, re, sys
+j = json.load(open(sys.argv[1]))
+out = open(sys.argv[2]).read()
+mean = float(re.search(r"Mean Group E2EL \(ms\):\s+([0-9.]+)", out).group(1))
+assert j["groups"]["count"] == 100 and abs(mean - 1e3 * j["groups"]["e2e_s"]["mean"]) <= 0.006, mean
+assert j["groups"]["e2e_s"]["mean"] >= j["e2e_s"]["mean"]
+P
+
+# Swap preemption on a small cache: the summary's swap line; none without swap.
+! grep -q '^# swap preemption' "$tmp/out" || fail "a swap line without serving.preemption swap"
+$py - "$ex" "$tmp/swap.json" <<'P'
+import json, sys
+j = json.load(open(sys.argv[1]))
+j["serving"].update({"replicas": 1, "preemption": "swap", "swap_space_GiB": 4, "requests": 200, "goodput": {"runs": 0}})
+j["serving"]["kv_cache"]["num_blocks"] = 1000
+j["serving"]["arrivals"]["rate_per_s"] = 10
+json.dump(j, open(sys.argv[2], "w"))
+P
+"$knee" simulate "$tmp/swap.json" > "$tmp/out" || fail "swap exit $?"
+grep -q '^# swap preemption: [1-9][0-9]* swap-outs ([0-9]* requests), [0-9]* swap-ins, [0-9.]* GiB out and [0-9.]* GiB in over the host links, [0-9.]* ms out and [0-9.]* ms in copying; 0 preemptions recomputed with the host swap space (2048 blocks) full$' "$tmp/out" ||
+  fail "no swap line: $(cat "$tmp/out")"
+
 # Bad input: one line naming file and field, exit 2.
 edit() {  # edit OUT PYTHON-STATEMENTS-ON-j
   $py - "$ex" "$1" "$2" <<'P'
@@ -71,6 +115,8 @@ edit "$tmp/pc.json" 'j["serving"]["prefix_caching"] = "yes"'
 expect2 "$tmp/pc.json: \$.serving.prefix_caching: expected" "$knee" simulate "$tmp/pc.json"
 edit "$tmp/router.json" 'j["serving"]["router"] = "cache_aware"'
 expect2 "$tmp/router.json: \$.serving.router: expected" "$knee" simulate "$tmp/router.json"
+edit "$tmp/swapp.json" 'j["serving"]["preemption"] = "swapp"'
+expect2 "$tmp/swapp.json: \$.serving.preemption: expected" "$knee" simulate "$tmp/swapp.json"
 edit "$tmp/pp.json" 'j["serving"]["pp"] = 2'
 expect2 "\$.serving.pp: expected 1 (pipeline-parallel serving is not simulated yet)" "$knee" simulate "$tmp/pp.json"
 edit "$tmp/key.json" 'j["serving"]["batching"]["max_num_seqs"] = 8'

@@ -125,7 +125,8 @@ ServingScenario with_layout(const ServingScenario& s, const CapacityCandidate& c
   S.prefill_replicas = c.prefill_replicas;
   S.decode_replicas = c.decode_replicas;
   S.replicas = c.disaggregated() ? c.prefill_replicas + c.decode_replicas : c.replicas;
-  if (c.disaggregated()) S.prefix_caching = false;  // simulated co-located only (serving_scenario.cpp)
+  if (c.disaggregated()) S.prefix_caching = false;                  // simulated co-located only (serving_scenario.cpp)
+  if (c.disaggregated()) S.preemption = PreemptionMode::recompute;  // likewise swap
   if (S.arrivals.kind != ArrivalKind::trace) S.arrivals.set_mean_rate(rate_per_s);  // a trace: simulate_at
   // Just enough whole servers (replicas are placed in rank order, TP groups inside a server).
   const std::int64_t gpn = s.cluster.system.gpus_per_node, nodes = (S.replicas * S.tp + gpn - 1) / gpn;
@@ -197,6 +198,8 @@ CapacityResult plan_capacity(const ServingScenario& s, const CapacityOptions& op
                         : "energy: not computed (profile " + s.profile.name() + " has no power model)");
   if (s.serving.prefix_caching && o.disaggregated)
     r.notes.push_back("prefix caching: in co-located layouts only (disaggregated layouts are simulated without it)");
+  if (s.serving.preemption == PreemptionMode::swap && o.disaggregated)
+    r.notes.push_back("swap preemption: in co-located layouts only (disaggregated layouts recompute)");
   if (r.best < 0) r.notes.push_back("no layout within " + str(o.max_gpus) + " GPUs meets the SLOs");
   if (o.max_rate) {
     r.max_rate = find_max_rate(s, o.max_rate_runs);

@@ -15,14 +15,16 @@ constexpr TimePs kMaxKvBins = 4096;  // bins of the KV-use series at most
 }  // namespace
 
 Replica::Replica(const ServingSpec& spec, std::int64_t blocks, IterationCost& cost, std::vector<ReqState>& reqs,
-                 RunCounters& counters, bool prefill_only)
+                 RunCounters& counters, bool prefill_only, const SwapCost& swap)
     : spec_(spec),
       blocks_(blocks),
       free_(blocks),
       cost_(cost),
       reqs_(reqs),
       counters_(counters),
-      prefill_only_(prefill_only) {}
+      prefill_only_(prefill_only),
+      swap_(swap),
+      host_free_(swap.on ? swap.host_blocks : 0) {}
 
 TimePs Replica::start(TimePs now) {
   busy_ = false;
@@ -46,6 +48,11 @@ TimePs Replica::start(TimePs now) {
 bool Replica::can_admit_front(std::int64_t budget, std::int64_t free_blocks) const {
   const ReqState& r = reqs_[waiting_.front()];
   if (r.kv_ready) return blocks_for(std::int64_t(r.prompt) + 1) <= free_blocks;
+  if (r.swapped > 0) {  // its blocks back from the host, and any new one its tokens need
+    const std::int64_t rem = r.decoding ? 1 : r.target - r.computed;
+    if (!spec_.chunked_prefill && rem > budget) return false;
+    return blocks_for(r.computed + std::min(rem, budget)) <= free_blocks;
+  }
   const std::int32_t hit = cache_hit(r);  // its blocks are taken, not allocated, and not evictable
   const std::int64_t computed = r.computed + hit, held = r.held + hit / spec_.block_tokens;
   const std::int64_t rem = r.target - computed;
@@ -110,6 +117,7 @@ TimePs Replica::start_general(TimePs now) {
   const bool power = cost_.has_power();
   IterationCost::Work work;  // of the prefill chunks' attention (the rest once the batch is known)
   sched_.clear();
+  step_copy_s_ = 0;
   auto take = [&](std::int32_t id, ReqState& r, std::int64_t need, std::int64_t nb) {
     reclaim(nb);
     free_ -= nb;
@@ -148,6 +156,18 @@ TimePs Replica::start_general(TimePs now) {
   while (!preempted && !waiting_.empty() && std::int64_t(running_.size()) < spec_.max_batch && budget > 0) {
     const std::int32_t id = waiting_.front();
     ReqState& r = reqs_[id];
+    if (r.swapped > 0) {  // swapped out: its blocks are copied back and it goes on where it stopped
+      const std::int64_t rem = r.decoding ? 1 : r.target - r.computed;
+      if (!spec_.chunked_prefill && rem > budget) break;
+      const std::int64_t need = std::min(rem, budget);
+      const std::int64_t nb = blocks_for(r.computed + need);
+      if (nb > avail()) break;
+      waiting_.pop_front();
+      running_.push_back(id);
+      swap_in(r);
+      take(id, r, need, nb);
+      continue;
+    }
     if (r.kv_ready) {  // its prompt's KV arrived: blocks for it and a decode token, no recomputation
       const std::int64_t nb = blocks_for(std::int64_t(r.prompt) + 1);
       if (nb > avail()) break;
@@ -175,7 +195,9 @@ TimePs Replica::start_general(TimePs now) {
   }
   if (sched_.empty()) throw std::logic_error("serving replica: nothing schedulable with requests waiting");
   double gpu = 0;
-  const double dt = cost_.iteration_s(tokens, cost_.decode_attention_s(ctx) + attn, sampled, chunks == 0, &gpu);
+  // The step's swap copies run before its forward, on the same stream (the GPU idle meanwhile).
+  const double dt =
+      step_copy_s_ + cost_.iteration_s(tokens, cost_.decode_attention_s(ctx) + attn, sampled, chunks == 0, &gpu);
   step_J_ = 0;
   if (power) {
     work += cost_.dense_work(tokens);
@@ -192,6 +214,27 @@ TimePs Replica::start_general(TimePs now) {
 
 void Replica::preempt(std::int32_t id) {
   ReqState& r = reqs_[id];
+  if (swap_.on && r.held > 0) {
+    if (r.held <= host_free_) {  // its blocks to host memory, before this step's forward
+      const std::int64_t n = r.held;
+      host_free_ -= n;
+      host_peak_blocks = std::max(host_peak_blocks, swap_.host_blocks - host_free_);
+      const double t = swap_.out_s(n);
+      step_copy_s_ += t;
+      counters_.swap_out_s += t;
+      ++counters_.swap_outs;
+      counters_.swap_blocks_out += n;
+      free_ += n;
+      r.held = 0;
+      r.swapped = std::int32_t(n);
+      ++r.swaps;
+      ++r.preemptions;
+      ++counters_.preemptions;
+      waiting_.push_front(id);
+      return;
+    }
+    ++counters_.swap_fallbacks;  // the host swap space is full: recomputed instead
+  }
   free_ += r.held;
   r.held = 0;
   r.computed = 0;
@@ -200,6 +243,18 @@ void Replica::preempt(std::int32_t id) {
   ++r.preemptions;
   ++counters_.preemptions;
   waiting_.push_front(id);
+}
+
+// A swapped request's blocks come back (take() allocates them on the GPU): the copy joins the step.
+void Replica::swap_in(ReqState& r) {
+  const std::int64_t n = r.swapped;
+  host_free_ += n;
+  const double t = swap_.in_s(n);
+  step_copy_s_ += t;
+  counters_.swap_in_s += t;
+  ++counters_.swap_ins;
+  counters_.swap_blocks_in += n;
+  r.swapped = 0;
 }
 
 void Replica::emit(ReqState& r, TimePs now) {

@@ -1,7 +1,8 @@
 // One serving replica's continuous-batching scheduler, as vLLM v1 runs it (docs/serving.md,
 // "Scheduler"): every iteration the running requests first (decodes, and prefills going on in
 // chunks), then waiting requests within the token budget; paged KV blocks per request; when
-// blocks run out, the newest running request is preempted and recomputed later.
+// blocks run out, the newest running request is preempted: recomputed later, or (preemption
+// "swap") its blocks copied to host memory and back when it is scheduled again.
 //
 // Runs of decode-only iterations in which nothing can change (no request finishes, none can be
 // admitted, no block runs out) are planned as one segment: the same iterations, timed one by one,
@@ -31,6 +32,9 @@ struct ReqState {
   // prompt tokens its first admission found cached (not prefilled).
   std::int32_t session = -1, prefix = 0, cached = 0;
   bool decoding = false;
+  // Swap preemption: KV blocks of the request held in the replica's host swap space (0: none; its
+  // `computed` tokens come back with them), and its swap-outs.
+  std::int32_t swapped = 0, swaps = 0;
   // Disaggregated: the KV cache of the prompt arrived from a prefill replica (admission takes
   // its blocks and decodes; nothing is recomputed); when it left and arrived.
   bool kv_ready = false;
@@ -44,10 +48,28 @@ struct RunCounters {
   // max_batch sequences running and requests waiting (none could be admitted: the batch limit).
   std::int64_t steps = 0, batch_full_steps = 0;
   std::int64_t cached_prompt_tokens = 0, evicted_blocks = 0;  // prefix caching
+  // Swap preemption: swap-outs and swap-ins, preemptions recomputed because the host swap space
+  // was full, the blocks copied each way (one GPU's share), and the seconds replicas spent on the
+  // copies (each copy once: a replica's TP ranks copy their shares at once, each on its own link).
+  std::int64_t swap_outs = 0, swap_ins = 0, swap_fallbacks = 0, swap_blocks_out = 0, swap_blocks_in = 0;
+  double swap_out_s = 0, swap_in_s = 0;
   LogHistogram itl;
   // KV blocks in use over time, all replicas: block-picoseconds per bin of kv_bin_ps (grows).
   TimePs kv_bin_ps = 1;
   std::vector<double> kv_block_ps;
+};
+
+// Swap preemption's costs (docs/serving.md, "Preemption"): a copy of n KV blocks between a GPU and
+// its host's pinned memory takes alpha + beta x n x block_bytes (the profile's host_pinned_d2h or
+// host_pinned_h2d link), and blocks the replica's iteration (vLLM V0 swaps in its scheduler step,
+// on the model's stream, before the forward).
+struct SwapCost {
+  bool on = false;
+  std::int64_t host_blocks = 0;  // swap space per replica, in blocks (each GPU its own share)
+  double block_bytes = 0;        // one block on one GPU: block_tokens x KV bytes per token / tp
+  double out_alpha_s = 0, out_beta_s_per_byte = 0, in_alpha_s = 0, in_beta_s_per_byte = 0;
+  double out_s(std::int64_t blocks) const { return out_alpha_s + out_beta_s_per_byte * double(blocks) * block_bytes; }
+  double in_s(std::int64_t blocks) const { return in_alpha_s + in_beta_s_per_byte * double(blocks) * block_bytes; }
 };
 
 class Replica {
@@ -55,7 +77,7 @@ class Replica {
   // prefill_only: a disaggregated prefill replica; a request leaves it with its first token
   // (handoffs()), for a decode replica.
   Replica(const ServingSpec& spec, std::int64_t blocks, IterationCost& cost, std::vector<ReqState>& reqs,
-          RunCounters& counters, bool prefill_only = false);
+          RunCounters& counters, bool prefill_only = false, const SwapCost& swap = SwapCost{});
 
   void enqueue(std::int32_t req) { waiting_.push_back(req); }
   bool busy() const { return busy_; }
@@ -84,6 +106,7 @@ class Replica {
   // utilization, launch gaps at idle; 0 without a power model) and the time they took.
   double iteration_J = 0;
   TimePs active_ps = 0;
+  std::int64_t host_peak_blocks = 0;  // swap: the most host swap blocks in use at once
 
  private:
   std::int32_t blocks_for(std::int64_t tokens) const {
@@ -94,6 +117,7 @@ class Replica {
   bool can_admit_front(std::int64_t budget, std::int64_t free_blocks) const;
   std::int64_t segment_blocks(std::int64_t j) const;  // new blocks the running decodes need for j more
   void preempt(std::int32_t req);
+  void swap_in(ReqState& r);
   void emit(ReqState& r, TimePs now);
   void complete(ReqState& r, TimePs now);
   void hand_off(ReqState& r, std::int32_t id);
@@ -124,6 +148,9 @@ class Replica {
   double step_J_ = 0;          // general step: its energy (one GPU)
   std::int64_t used_at_start_ = 0;
   const bool prefill_only_;
+  const SwapCost swap_;
+  std::int64_t host_free_ = 0;  // swap: free blocks of the host swap space
+  double step_copy_s_ = 0;      // general step: its swap copies (before its forward)
   std::vector<std::int32_t> handoffs_;
   // The prefix cache: a session's blocks and when last used; `lru_` orders them by that use.
   struct CacheEntry {

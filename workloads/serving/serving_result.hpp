@@ -43,6 +43,17 @@ struct PrefixCacheResult {
   std::vector<std::int64_t> free_blocks_end, cached_blocks_end, in_use_blocks_end;
 };
 
+// Swap preemption (serving.preemption "swap"; docs/serving.md, "Preemption").
+struct SwapResult {
+  bool on = false;
+  std::int64_t swap_outs = 0, swap_ins = 0;  // copies of a request's blocks to the host and back
+  std::int64_t requests_swapped = 0;         // requests swapped out at least once
+  std::int64_t fallbacks = 0;                // preemptions recomputed: the host swap space was full
+  double bytes_out = 0, bytes_in = 0;        // over the host links of all GPUs (each TP rank its share)
+  double out_s = 0, in_s = 0;                // replica-seconds of the copies, which block the replica
+  std::int64_t host_blocks_per_replica = 0, host_peak_blocks = 0;  // swap space; the most in use at once
+};
+
 // DistServe's goodput: the highest request rate at which at least `share` of the requests meet
 // every SLO, found by re-simulating at scaled rates (docs/serving.md, "Goodput").
 struct GoodputResult {
@@ -73,6 +84,7 @@ struct ServingResult {
   std::int64_t scheduling_steps = 0, batch_full_steps = 0;  // see RunCounters (replica.hpp)
   std::uint64_t events = 0;
   PrefixCacheResult prefix_cache;
+  SwapResult swap;
   GroupResult groups;
   double slo_attainment = std::numeric_limits<double>::quiet_NaN();  // share meeting every SLO
   GoodputResult goodput;

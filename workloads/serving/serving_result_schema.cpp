@@ -51,10 +51,29 @@ const std::vector<ServingField>& serving_result_fields() {
       {"kv_transfer_s", "s",
        "disaggregated: prefill end to the KV cache's arrival at a decode replica (count 0 co-located)",
        [](const R& r) { return latency_json(r.kv_transfer); }},
-      {"preemptions", "", "preemptions (by recomputation) of all requests",
+      {"preemptions", "", "preemptions of all requests (recomputed, or swapped with serving.preemption \"swap\")",
        [](const R& r) { return OJ(r.preemptions); }},
       {"requests_preempted", "", "requests preempted at least once",
        [](const R& r) { return OJ(r.requests_preempted); }},
+      {"swap", "",
+       "swap preemption (absent, None in Python, without serving.preemption \"swap\"): swap_outs and swap_ins "
+       "(copies of a request's KV blocks to host memory and back), requests_swapped, fallbacks (preemptions "
+       "recomputed: the host swap space was full), bytes_out and bytes_in (over all GPUs' host links), out_s and "
+       "in_s (seconds the replicas were blocked copying, summed), host_blocks_per_replica and host_peak_blocks",
+       [](const R& r) {
+         if (!r.swap.on) return OJ(nullptr);
+         const SwapResult& w = r.swap;
+         return OJ{{"swap_outs", w.swap_outs},
+                   {"swap_ins", w.swap_ins},
+                   {"requests_swapped", w.requests_swapped},
+                   {"fallbacks", w.fallbacks},
+                   {"bytes_out", w.bytes_out},
+                   {"bytes_in", w.bytes_in},
+                   {"out_s", w.out_s},
+                   {"in_s", w.in_s},
+                   {"host_blocks_per_replica", w.host_blocks_per_replica},
+                   {"host_peak_blocks", w.host_peak_blocks}};
+       }},
       {"prefix_cache", "",
        "prefix caching (absent, None in Python, without serving.prefix_caching): hit_rate (cached_prompt_tokens / "
        "total_input_tokens), prompt_tokens_computed (total_input_tokens - cached_prompt_tokens), hit_requests, "
@@ -179,10 +198,11 @@ OJ to_json(const ServingResult& r) {
   for (const auto& f : serving_result_fields()) {
     OJ v = f.value(r);
     // Without repetitions a result is as it was before intervals existed: no "intervals" key.
-    // Nor, without prefix caching, a "prefix_cache" key, or without fan-out a "groups" key: results
+    // Nor, without prefix caching, a "prefix_cache" key, without fan-out a "groups" key, or without
+    // swap preemption a "swap" key: results
     // are as they were before these existed.
     const std::string key = f.key;
-    if (v.is_null() && (key == "intervals" || key == "prefix_cache" || key == "groups")) continue;
+    if (v.is_null() && (key == "intervals" || key == "prefix_cache" || key == "groups" || key == "swap")) continue;
     j[f.key] = std::move(v);
   }
   return j;

@@ -232,6 +232,19 @@ ServingScenario parse_serving_scenario(const nlohmann::json& j, const std::strin
   // A disaggregated decode replica gets its KV cache over the fabric and prefills nothing.
   if (S.prefix_caching && S.disaggregated())
     sv.fail("prefix_caching", "false with disaggregated (prefix caching is simulated on co-located replicas)");
+  S.preemption = sv.one_of_or("preemption", {"recompute", "swap"}, "recompute") == "swap" ? PreemptionMode::swap
+                                                                                          : PreemptionMode::recompute;
+  if (S.preemption == PreemptionMode::swap) {
+    if (S.disaggregated())
+      sv.fail("preemption", "\"recompute\" with disaggregated (swap is simulated on co-located replicas)");
+    if (sv.has("swap_space_GiB")) {
+      S.swap_space_GiB = sv.number("swap_space_GiB");
+      if (!(S.swap_space_GiB >= 0 && S.swap_space_GiB <= 1 << 20))
+        sv.fail("swap_space_GiB", "GiB of host memory per GPU, >= 0 (vLLM's --swap-space; default 4)");
+    }
+  } else if (sv.has("swap_space_GiB")) {
+    sv.fail("swap_space_GiB", "no swap_space_GiB with preemption \"recompute\" (it is swap's host memory)");
+  }
   sv.finish();
   parse_cost(root, s.cost);
   root.ignore("comment");
@@ -242,6 +255,12 @@ ServingScenario parse_serving_scenario(const nlohmann::json& j, const std::strin
     throw_input_error(source, "$.cost.usd_per_kWh",
                       "a profile with a power model (profile '" + s.profile.name() + "' has none)",
                       "an electricity price");
+  // Swap copies KV blocks over the host link both ways (pinned host memory, as vLLM allocates its
+  // swap space): the profile must have measured both directions (an InputError naming its field).
+  if (S.preemption == PreemptionMode::swap) {
+    (void)s.profile.link("host_pinned_d2h");
+    (void)s.profile.link("host_pinned_h2d");
+  }
   // A trace is read now, so a bad row is bad input of the scenario, before anything runs.
   if (trace) (void)make_requests(s, 1);
   return s;
@@ -277,5 +296,6 @@ const char* to_string(RouterKind k) {
   }
   return "";
 }
+const char* to_string(PreemptionMode m) { return m == PreemptionMode::swap ? "swap" : "recompute"; }
 
 }  // namespace knee::serving

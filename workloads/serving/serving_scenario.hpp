@@ -18,6 +18,7 @@ namespace knee::serving {
 enum class ArrivalKind { poisson, gamma, on_off, trace };
 enum class LengthKind { fixed, uniform, lognormal, empirical, geometric };
 enum class RouterKind { round_robin, least_outstanding_tokens, prefix_aware, shared_queue };
+enum class PreemptionMode { recompute, swap };
 
 // Tokens of a prompt or an output: fixed (mean), uniform on [min, max], lognormal with `mean` and
 // coefficient of variation `cv`, empirical (one of `values`, uniformly), or geometric with `mean`
@@ -88,6 +89,11 @@ struct ServingSpec {
   // stay cached for its session (evictable, least recently used first); a later request of the
   // session reuses them instead of prefilling them (docs/serving.md, "Prefix caching").
   bool prefix_caching = false;
+  // vLLM's preemption_mode: a preempted request's KV blocks are freed and recomputed later (V1's
+  // only mode), or swapped to host memory over the GPU's host link and back (V0's swap;
+  // docs/serving.md, "Preemption"). swap_space_GiB: vLLM's --swap-space, host memory per GPU.
+  PreemptionMode preemption = PreemptionMode::recompute;
+  double swap_space_GiB = 4;
   bool has_slo() const { return slo_ttft_s > 0 || slo_tpot_s > 0; }
 };
 
@@ -114,5 +120,6 @@ ServingScenario load_serving_scenario(const std::string& path);
 
 const char* to_string(ArrivalKind);
 const char* to_string(RouterKind);
+const char* to_string(PreemptionMode);
 
 }  // namespace knee::serving

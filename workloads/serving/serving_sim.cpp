@@ -30,6 +30,23 @@ struct Fabric {
   std::unique_ptr<FlowNetwork> net;
 };
 
+// Swap preemption (docs/serving.md, "Preemption"): the host swap space of a replica in blocks
+// (vLLM: swap_space bytes per GPU // one block's bytes on that GPU), and the host link's alpha-beta
+// fit each way from the profile (pinned memory: vLLM pins its swap space).
+SwapCost swap_cost(const ServingScenario& s, const ReplicaMemory& mem) {
+  SwapCost c;
+  if (s.serving.preemption != PreemptionMode::swap) return c;
+  c.on = true;
+  c.block_bytes = double(s.serving.block_tokens) * mem.kv_bytes_per_token;
+  c.host_blocks = std::int64_t(std::floor(s.serving.swap_space_GiB * 1073741824.0 / c.block_bytes));
+  const Profile::AlphaBeta out = s.profile.link("host_pinned_d2h"), in = s.profile.link("host_pinned_h2d");
+  c.out_alpha_s = out.alpha_s;
+  c.out_beta_s_per_byte = out.beta_s_per_byte;
+  c.in_alpha_s = in.alpha_s;
+  c.in_beta_s_per_byte = in.beta_s_per_byte;
+  return c;
+}
+
 class Run : public EventSink {
  public:
   Run(const ServingScenario& s, const std::vector<Request>& requests, IterationCost& cost)
@@ -48,8 +65,10 @@ class Run : public EventSink {
     last_replica_.assign(sessions_, -1);
     const std::int64_t n = s.serving.replicas, np = s.serving.prefill_replicas;
     marked_.assign(std::size_t(n), 0);
+    swap_ = swap_cost(s, cost.memory());
     for (std::int64_t i = 0; i < n; ++i)
-      replicas_.push_back(std::make_unique<Replica>(s.serving, cost.memory().blocks, cost, reqs_, counters_, i < np));
+      replicas_.push_back(
+          std::make_unique<Replica>(s.serving, cost.memory().blocks, cost, reqs_, counters_, i < np, swap_));
     events_.assign(std::size_t(n), 0);
     sink_ = engine_.add_sink(this);
     // KV use over time: 100 bins over the arrivals, at least 1 ms each (later bins are added as
@@ -121,6 +140,7 @@ class Run : public EventSink {
   const ServingScenario& s_;
   const std::vector<Request>& in_;
   IterationCost& cost_;
+  SwapCost swap_;
   std::vector<ReqState> reqs_;
   RunCounters counters_;
   std::vector<std::unique_ptr<Replica>> replicas_;
@@ -362,6 +382,22 @@ ServingResult simulate_once(const ServingScenario& s, double rate_scale) {
     R.groups.e2e = summarize(std::move(g));
   }
   R.preemptions = run.counters_.preemptions;
+  if (run.swap_.on) {
+    SwapResult& w = R.swap;
+    const RunCounters& c = run.counters_;
+    w.on = true;
+    w.swap_outs = c.swap_outs;
+    w.swap_ins = c.swap_ins;
+    w.fallbacks = c.swap_fallbacks;
+    for (const ReqState& r : run.reqs_) w.requests_swapped += r.swaps > 0;
+    const double tp = double(s.serving.tp);  // every TP rank copies its share
+    w.bytes_out = double(c.swap_blocks_out) * run.swap_.block_bytes * tp;
+    w.bytes_in = double(c.swap_blocks_in) * run.swap_.block_bytes * tp;
+    w.out_s = c.swap_out_s;
+    w.in_s = c.swap_in_s;
+    w.host_blocks_per_replica = run.swap_.host_blocks;
+    for (const auto& rep : run.replicas_) w.host_peak_blocks = std::max(w.host_peak_blocks, rep->host_peak_blocks);
+  }
   R.iterations = run.counters_.iterations;
   R.decode_segments = run.counters_.segments;
   R.scheduling_steps = run.counters_.steps;
@@ -421,6 +457,15 @@ ServingResult simulate_once(const ServingScenario& s, double rate_scale) {
         "per replica, a finished request's full KV blocks (prompt + output - 1 tokens computed) stay cached for its "
         "session, evictable least recently used first; a later request of the session reuses min(cached, shared "
         "prefix, prompt - 1) tokens in whole blocks and prefills the rest after them";
+  if (run.swap_.on) {  // only with swap, so results without it are as before
+    const Profile::AlphaBeta out = p.link("host_pinned_d2h"), in = p.link("host_pinned_h2d");
+    R.provenance["preemption"] =
+        "swap: a preempted request's KV blocks copied to host memory (" + std::to_string(run.swap_.host_blocks) +
+        " blocks a replica, swap_space_GiB per GPU) at profile " + p.name() + "'s links.host_pinned_d2h (" +
+        out.provenance + ") and back at links.host_pinned_h2d (" + in.provenance +
+        "), alpha + bytes x beta, each TP rank on its own link; the copies block the step that makes them; with the "
+        "host swap space full, recomputed";
+  }
   R.provenance["window"] = "every request, from the first arrival to the last token";
   R.provenance["tp_comm"] = cost.tp_comm_note();
   R.provenance["power_model"] =
