@@ -36,8 +36,9 @@ TEST(ServingCost, DecodeAttentionReadsTheCacheAtBandwidth) {
     const double t = c.decode_attention_s(ctx);
     EXPECT_GT(t, prev);
     prev = t;
-    if (ctx >= 1e5)
+    if (ctx >= 1e5) {
       EXPECT_NEAR(t, ctx * model::kv_bytes_per_token(s.model) / s.profile.memory_bandwidth_Bps(), 0.1 * t);
+    }
   }
 }
 

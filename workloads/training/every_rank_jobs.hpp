@@ -15,8 +15,8 @@ namespace knee {
 
 struct JobOnCluster {
   const Scenario* scenario = nullptr;  // its system and fabric the cluster's; gpus = the job's GPUs
-  std::vector<std::uint32_t> gpus;     // the cluster GPU of each of the job's ranks (rank order)
-  std::string name;                    // for messages: "job \"a\" ($.jobs[0])"
+  std::vector<std::uint32_t> gpus{};   // the cluster GPU of each of the job's ranks (rank order)
+  std::string name{};                  // for messages: "job \"a\" ($.jobs[0])"
 };
 
 // A cluster's broken parts (a cluster file's "faults"), the same for every job on it.
@@ -27,14 +27,14 @@ struct ClusterFaults {
 
 // One directed link of the run that carried bytes.
 struct LinkUse {
-  std::string from, to;
+  std::string from{}, to{};
   double bytes = 0;
   double busy_s = 0;  // bytes / capacity: seconds of transfer at full rate
   double capacity_Bps = 0;
   bool between_switches = false;  // a fabric uplink or spine link (both ends switches)
   // Per job of the run, in the jobs' order: the bytes its collectives and sends put on this link
   // (CollectiveExecutor's accounts; they sum to `bytes`).
-  std::vector<double> job_bytes;
+  std::vector<double> job_bytes{};
 };
 
 struct JobsRun {
