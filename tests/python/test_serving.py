@@ -112,3 +112,30 @@ def test_prefix_caching_as_a_dict(src_dir, knee_bin):
     j["serving"]["prefix_caching"] = "yes"
     with pytest.raises(knee.InputError, match=r"<dict>: \$\.serving\.prefix_caching: expected"):
         knee.simulate(j)
+
+
+def test_fanout_shared_queue_and_swap_as_a_dict(example, knee_bin, tmp_path):
+    # Fan-out groups behind the shared queue, and swap preemption on a small cache: the groups'
+    # end-to-end mean is the per-request table's group maxima; swap's counters reach Python as the
+    # CLI writes them; without the keys neither block exists.
+    j = json.loads(example.read_text())
+    j["serving"].update({"replicas": 2, "router": "shared_queue", "max_ongoing": 8, "requests": 400,
+                         "goodput": {"runs": 0}, "kv_cache": {"block_tokens": 16, "num_blocks": 600},
+                         "preemption": "swap"})
+    j["serving"]["arrivals"] = {"kind": "poisson", "rate_per_s": 2, "fanout": 4}
+    r = knee.simulate(j)
+    df = r.requests
+    assert df["group"].dtype == "int64" and df["group"].nunique() == 100
+    assert (df.groupby("group").size() == 4).all()
+    ends = (df["arrival_s"] + df["e2e_s"]).groupby(df["group"]).max() - df.groupby("group")["arrival_s"].min()
+    assert r.groups["fanout"] == 4 and r.groups["count"] == 100
+    assert r.groups["e2e_s"]["mean"] == pytest.approx(ends.mean(), rel=1e-9)
+    assert r.preemptions > 0 and r.swap["swap_outs"] + r.swap["fallbacks"] == r.preemptions
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(j))
+    cli = json.loads(subprocess.run([knee_bin, "simulate", str(path), "--json"], check=True, capture_output=True,
+                                    text=True).stdout)
+    assert cli["swap"] == r.swap and cli["groups"]["count"] == 100
+    plain = knee.simulate(str(example))
+    assert plain.groups is None and plain.swap is None
+    assert "groups" not in plain.to_dict() and "swap" not in plain.to_dict()
