@@ -109,4 +109,15 @@ grep -q 'slow_f.json: \$.simulation.slow_gpus\[0\].factor: expected a kernel-tim
 grep -q 'slow_n.json: \$.simulation.slow_gpus\[0\].node: expected a server holding ranks, in \[0, 4)' "$tmp/err" ||
   fail "error: $(cat $tmp/err)"
 [ $(wc -l < "$tmp/err") -eq 1 ] || fail "slow GPU node error is not one line"
+# A timeline of an every-rank step: one process per traced GPU, each drawn from its own unit.
+"$knee" simulate "$tmp/s.json" --every-rank --trace "$tmp/trace.json" --trace-ranks 0,16 2> "$tmp/err" ||
+  fail "--every-rank --trace exit $?: $(cat $tmp/err)"
+python3 - "$tmp/trace.json" <<'P' || fail "every-rank trace"
+import json, sys
+t = json.load(open(sys.argv[1]))
+meta = t["otherData"]["knee"]
+assert meta["traced_ranks"] == 2 and meta["folding"].startswith("every rank"), meta
+pids = {e["pid"] for e in t["traceEvents"] if e["ph"] == "X"}
+assert pids == {0, 16}, pids
+P
 echo OK

@@ -6,14 +6,17 @@
 #include "common/error.hpp"
 #include "workloads/training/every_rank_sim.hpp"
 #include "workloads/training/step_breakdown.hpp"
+#include "workloads/training/step_timeline.hpp"
 
 namespace knee::workload {
 
 void check_every_rank(const Scenario& s, const SimOptions& opt) {
   // Stragglers (with or without slow GPUs) run every rank too: apply_stragglers_every_rank.
-  if (opt.trace)
-    throw_input_error(s.source, "$.simulation.every_rank", "no timeline with every-rank mode (not written there yet)",
-                      "a trace request");
+  if (opt.trace && s.stragglers.enabled())
+    throw_input_error(s.source, "$.stragglers",
+                      "no stragglers with a timeline in every-rank mode (the timeline would show one step, not "
+                      "their mean)",
+                      "a straggler model");
 }
 
 namespace {
@@ -45,7 +48,7 @@ nlohmann::ordered_json slow_gpu_json(const Scenario& s, const UnitPace& pace) {
 }  // namespace
 
 void every_rank_step(const Scenario& s, const StepPlan& plan, const CommTimer& timer, const Topology& topo,
-                     const NcclParams& P, SimResult& r) {
+                     const NcclParams& P, const SimOptions& opt, SimResult& r) {
   // The run with free pipeline sends (for the bubble split) is independent of the real one: on a
   // second thread, with its own copy of the topology (routing may fill caches) and a timer
   // over it; the plan and the scenario are only read.
@@ -99,6 +102,8 @@ void every_rank_step(const Scenario& s, const StepPlan& plan, const CommTimer& t
       {"in_op_costs", "tp, cp and ep collectives, timed as folded (one group per size)"},
       {"not_modelled", "sm_sharing"},
   };
+  if (opt.trace)
+    write_every_rank_timeline(s, plan, timer, UnitLogs{run.logs, free.logs, run.units_per_stage}, stage, opt, r);
 }
 
 }  // namespace knee::workload

@@ -114,8 +114,8 @@ SimResult simulate_step(const Scenario& s, const SimOptions& opt) {
   };
   r.provenance["simulation"] = every_rank ? "every_rank" : "folded";
   if (every_rank) {
-    const StepPlan plan = plan_step(s, prof, timer, false);
-    every_rank_step(s, plan, timer, topo, P, r);
+    const StepPlan plan = plan_step(s, prof, timer, opt.trace != nullptr);
+    every_rank_step(s, plan, timer, topo, P, opt, r);
     // Stragglers: the same draws as folded mode, one every-rank run per simulated step.
     if (s.stragglers.enabled()) apply_stragglers_every_rank(s, prof, timer, plan, topo, r);
     std::string broken;  // what breaks the symmetry, in the scenario's order of keys

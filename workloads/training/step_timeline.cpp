@@ -57,8 +57,6 @@ std::string num(double v) {
 struct TraceInput {
   const Scenario& s;
   const std::vector<std::vector<PipeOp>>& ops;
-  const std::vector<StageLog>& real;
-  const std::vector<StageLog>& free;  // free transfers: the bubble part of each input wait
   // Per stage, per chunk, forward (0) and backward (1): the op's compute-stream slices.
   const std::vector<std::vector<ChunkSlices>>& slices;
   const std::vector<std::int64_t>& first_layer;  // global index of each virtual stage's first layer
@@ -68,11 +66,12 @@ struct TraceInput {
   const std::vector<std::vector<double>>* op_scale;
 };
 
-void trace_stage(Timeline& trace, int pid, int st, const TraceInput& in) {
+// The GPU `pid` of stage `st` with its logs: L of the step, F with free transfers. Every-rank
+// logs (from_log) carry each op's real kernel span, which sets the stretch of its compute slices.
+void trace_stage(Timeline& trace, int pid, int st, const StageLog& L, const StageLog& F, const TraceInput& in,
+                 bool from_log) {
   TrackWriter w(trace, pid);
   const int pp = static_cast<int>(in.s.par.pp);
-  const StageLog& L = in.real[static_cast<std::size_t>(st)];
-  const StageLog& F = in.free[static_cast<std::size_t>(st)];
   const auto& ops = in.ops[static_cast<std::size_t>(st)];
   for (std::size_t i = 0; i < L.ops.size() && i < ops.size(); ++i) {
     const auto& o = L.ops[i];
@@ -91,12 +90,17 @@ void trace_stage(Timeline& trace, int pid, int st, const TraceInput& in) {
     const auto& sl = in.slices[static_cast<std::size_t>(st)][static_cast<std::size_t>(po.chunk)][po.fwd ? 0 : 1];
     // An op slowed by SM sharing stretches its compute slices (kernels and launch gaps) so that
     // they add (scale - 1) x its kernel time, as the schedule ran it; collectives keep theirs.
+    // Every rank: a slow GPU's or a straggler's op ran longer than its cost by (f - 1) x its kernel
+    // time, which its kernel span shows.
     double stretch = 1;
-    if (in.op_scale && !in.op_scale->empty()) {
-      const StagePlan& P = in.plans[static_cast<std::size_t>(st)];
-      const OpCost& c = (po.fwd ? P.fwd : P.bwd)[static_cast<std::size_t>(po.chunk)];
-      const double f = (*in.op_scale)[static_cast<std::size_t>(st)][i], d = c.compute_s + c.launch_gap_s;
-      if (d > 0) stretch = 1 + (f - 1) * c.compute_s / d;
+    const StagePlan& P = in.plans[static_cast<std::size_t>(st)];
+    const OpCost& c = (po.fwd ? P.fwd : P.bwd)[static_cast<std::size_t>(po.chunk)];
+    const double d = c.compute_s + c.launch_gap_s;
+    if (from_log && d > 0) {
+      stretch = std::max(1.0, 1 + (ps_to_s(o.run_end - o.run_start) - c.total_s) / d);
+    } else if (in.op_scale && !in.op_scale->empty() && d > 0) {
+      const double f = (*in.op_scale)[static_cast<std::size_t>(st)][i];
+      stretch = 1 + (f - 1) * c.compute_s / d;
     }
     double shift_s = 0;
     bool seen_layer = false;
@@ -151,32 +155,36 @@ void trace_stage(Timeline& trace, int pid, int st, const TraceInput& in) {
 
 }  // namespace
 
-void write_step_timeline(const Scenario& s, const StepPlan& plan, const CommTimer& timer,
-                         const std::vector<StageLog>& real, const std::vector<StageLog>& free, int critical_stage,
-                         const std::vector<std::vector<double>>* op_scale, const SimOptions& opt, SimResult& r) {
+namespace {
+
+// Writes the traced GPUs (opt.trace_ranks, default one pipeline: tp, cp and dp 0 of every stage);
+// logs(rank, stage) gives the real and free-transfer logs of the GPU a rank is drawn as, and
+// `shown_as` the rank whose events those are (itself or a folded peer).
+template <class LogsOf, class ShownAs>
+void write_timeline(const Scenario& s, const StepPlan& plan, const CommTimer& timer, int critical_stage,
+                    const std::vector<std::vector<double>>* op_scale, bool from_log, const char* folding, LogsOf logs,
+                    ShownAs shown_as, const SimOptions& opt, SimResult& r) {
   std::vector<std::int64_t> first_layer;
   std::int64_t acc = 0;
   for (auto nl : plan.layers) {
     first_layer.push_back(acc);
     acc += nl;
   }
-  const TraceInput in{s, plan.ops, real, free, plan.slices, first_layer, plan.act_bytes, plan.stages, op_scale};
+  const TraceInput in{s, plan.ops, plan.slices, first_layer, plan.act_bytes, plan.stages, op_scale};
   std::vector<std::uint32_t> ranks = opt.trace_ranks;
   if (ranks.empty())  // one pipeline: tp 0, cp 0, dp 0 of every stage
     for (int st = 0; st < plan.pp; ++st) ranks.push_back(timer.rank(0, 0, 0, st));
   auto& meta = r.trace_metadata;
   meta["traced_ranks"] = ranks.size();
   meta["critical_stage"] = critical_stage;
-  meta["folding"] =
-      "each traced GPU shows the events of the GPU of its pipeline stage with tp, cp and dp index 0 "
-      "(its TP, CP and DP peers run identical kernels in the model)";
+  meta["folding"] = folding;
   nlohmann::ordered_json folded = nlohmann::ordered_json::object();
   for (auto rk : ranks) {
     if (rk >= static_cast<std::uint64_t>(s.gpus))
       throw InputError("trace ranks: expected GPUs below " + std::to_string(s.gpus) + ", got " + std::to_string(rk));
     const auto c = timer.coords(rk);
     const int st = static_cast<int>(c[3]);
-    const std::uint32_t rep = timer.rank(0, 0, 0, st);
+    const std::uint32_t rep = shown_as(c);
     std::string name = "GPU " + std::to_string(rk) + " (stage " + std::to_string(st) + ", tp " + std::to_string(c[0]) +
                        ", cp " + std::to_string(c[1]) + ", dp " + std::to_string(c[2]) + ")";
     if (rep != rk) {
@@ -186,11 +194,48 @@ void write_step_timeline(const Scenario& s, const StepPlan& plan, const CommTime
     const int pid = static_cast<int>(rk);
     opt.trace->name_process(pid, name);
     for (int t = 0; t < 9; ++t) opt.trace->name_thread(pid, t, kTrackNames[t]);
-    trace_stage(*opt.trace, pid, st, in);
+    const auto [L, F] = logs(c);
+    trace_stage(*opt.trace, pid, st, *L, *F, in, from_log);
   }
   meta["folded_ranks"] = folded;
   meta["events"] = opt.trace->events();
   meta["dropped_events"] = opt.trace->dropped();
+}
+
+}  // namespace
+
+void write_step_timeline(const Scenario& s, const StepPlan& plan, const CommTimer& timer,
+                         const std::vector<StageLog>& real, const std::vector<StageLog>& free, int critical_stage,
+                         const std::vector<std::vector<double>>* op_scale, const SimOptions& opt, SimResult& r) {
+  write_timeline(
+      s, plan, timer, critical_stage, op_scale, false,
+      "each traced GPU shows the events of the GPU of its pipeline stage with tp, cp and dp index 0 "
+      "(its TP, CP and DP peers run identical kernels in the model)",
+      [&](const auto& c) {
+        const auto st = static_cast<std::size_t>(c[3]);
+        return std::pair{&real[st], &free[st]};
+      },
+      [&](const auto& c) { return timer.rank(0, 0, 0, static_cast<int>(c[3])); }, opt, r);
+}
+
+void write_every_rank_timeline(const Scenario& s, const StepPlan& plan, const CommTimer& timer, const UnitLogs& units,
+                               int critical_stage, const SimOptions& opt, SimResult& r) {
+  static const StageLog kNone;
+  const auto unit = [&](const auto& c) {
+    return static_cast<std::size_t>(c[3] * units.units_per_stage + c[2] * s.par.cp + c[1]);
+  };
+  write_timeline(
+      s, plan, timer, critical_stage, nullptr, true,
+      "every rank: each traced GPU shows its own unit's events (the tp GPUs of one (stage, dp, cp), in "
+      "lockstep: a GPU with tp index > 0 is drawn as its unit's tp 0)",
+      [&](const auto& c) {
+        const std::size_t u = unit(c);
+        return std::pair{&units.real[u], u < units.free.size() ? &units.free[u] : &kNone};
+      },
+      [&](const auto& c) {
+        return timer.rank(0, static_cast<int>(c[1]), static_cast<int>(c[2]), static_cast<int>(c[3]));
+      },
+      opt, r);
 }
 
 }  // namespace knee::workload

@@ -16,4 +16,15 @@ void write_step_timeline(const Scenario& s, const StepPlan& plan, const CommTime
                          const std::vector<StageLog>& real, const std::vector<StageLog>& free, int critical_stage,
                          const std::vector<std::vector<double>>* op_scale, const SimOptions& opt, SimResult& r);
 
+// Every-rank mode's logs, one per unit ((stage, dp, cp) in that order, units_per_stage = dp x cp):
+// `real` of the step, `free` of the run with free pipeline sends (empty without pipeline).
+struct UnitLogs {
+  const std::vector<StageLog>& real;
+  const std::vector<StageLog>& free;
+  int units_per_stage;
+};
+// The same timeline from every-rank logs: each traced GPU drawn with its own unit's events.
+void write_every_rank_timeline(const Scenario& s, const StepPlan& plan, const CommTimer& timer, const UnitLogs& units,
+                               int critical_stage, const SimOptions& opt, SimResult& r);
+
 }  // namespace knee::workload
