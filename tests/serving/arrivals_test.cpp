@@ -121,31 +121,25 @@ TEST(ServingArrivals, OnOffDeterministicAndCommonRandomNumbers) {
   EXPECT_DOUBLE_EQ(simulate_at(t, 30).offered_rate_per_s, 30);
 }
 
-std::string parse_error(const nlohmann::json& j) {
-  try {
-    test::parse(j);
-  } catch (const InputError& e) { return e.what(); }
-  return "";
-}
-
 TEST(ServingArrivals, OnOffBadInput) {
   for (const char* key : {"rate_per_s", "on_s", "off_s"}) {
     for (double bad : {0.0, -1.0, std::numeric_limits<double>::infinity()}) {
       auto j = on_off_json(10, 1, 1, 10);
       j["serving"]["arrivals"][key] = bad;
-      EXPECT_NE(
-          parse_error(j).find(std::string("<test>: $.serving.arrivals.") + key + ": expected a finite number > 0"),
-          std::string::npos)
-          << parse_error(j);
+      EXPECT_NE(test::parse_error(j).find(std::string("<test>: $.serving.arrivals.") + key +
+                                          ": expected a finite number > 0"),
+                std::string::npos)
+          << test::parse_error(j);
     }
     auto j = on_off_json(10, 1, 1, 10);
     j["serving"]["arrivals"].erase(key);
-    EXPECT_NE(parse_error(j).find(std::string("$.serving.arrivals.") + key), std::string::npos) << parse_error(j);
+    EXPECT_NE(test::parse_error(j).find(std::string("$.serving.arrivals.") + key), std::string::npos)
+        << test::parse_error(j);
   }
   auto j = on_off_json(10, 1, 1, 10);
   j["serving"]["arrivals"]["cv"] = 2;  // a gamma key
-  EXPECT_NE(parse_error(j).find("$.serving.arrivals.cv"), std::string::npos) << parse_error(j);
-  EXPECT_EQ(parse_error(j).find('\n'), std::string::npos);
+  EXPECT_NE(test::parse_error(j).find("$.serving.arrivals.cv"), std::string::npos) << test::parse_error(j);
+  EXPECT_EQ(test::parse_error(j).find('\n'), std::string::npos);
 }
 
 // A trace of n rows whose columns are lognormal (medians exp(mu), log sds sigma), drawn by the
@@ -233,24 +227,26 @@ TEST(ServingLengths, BadInputNamesFileAndField) {
   std::ofstream(empty) << "arrival_s,prompt_tokens,output_tokens\n";
   std::ofstream(zero) << "arrival_s,prompt_tokens,output_tokens\n0,10,10\n1,0,10\n";
   const std::string missing = dir + "/serving_len_missing.csv";
-  auto err = parse_error(fitted_json(missing, ok, "lognormal"));
+  auto err = test::parse_error(fitted_json(missing, ok, "lognormal"));
   EXPECT_EQ(err.rfind(missing + ": expected a readable trace file (<test>: $.serving.lengths.prompt_tokens.file)", 0),
             0u)
       << err;
-  err = parse_error(fitted_json(ok, empty, "empirical"));
+  err = test::parse_error(fitted_json(ok, empty, "empirical"));
   EXPECT_EQ(err.rfind(empty + ": $: expected at least one request (read for <test>: "
                               "$.serving.lengths.output_tokens.file), got none",
                       0),
             0u)
       << err;
-  err = parse_error(fitted_json(zero, ok, "empirical"));
+  err = test::parse_error(fitted_json(zero, ok, "empirical"));
   EXPECT_EQ(err.rfind(zero + ": line 3.prompt_tokens: expected at least 1 token", 0), 0u) << err;
   auto j = fitted_json(ok, ok, "normal");
-  EXPECT_NE(parse_error(j).find("<test>: $.serving.lengths.prompt_tokens.family"), std::string::npos) << parse_error(j);
+  EXPECT_NE(test::parse_error(j).find("<test>: $.serving.lengths.prompt_tokens.family"), std::string::npos)
+      << test::parse_error(j);
   j = fitted_json(ok, ok, "lognormal");
   j["serving"]["lengths"]["output_tokens"]["mean"] = 5;
-  EXPECT_NE(parse_error(j).find("<test>: $.serving.lengths.output_tokens.mean"), std::string::npos) << parse_error(j);
-  for (const auto& e : {parse_error(fitted_json(missing, ok, "lognormal")), parse_error(j)})
+  EXPECT_NE(test::parse_error(j).find("<test>: $.serving.lengths.output_tokens.mean"), std::string::npos)
+      << test::parse_error(j);
+  for (const auto& e : {test::parse_error(fitted_json(missing, ok, "lognormal")), test::parse_error(j)})
     EXPECT_EQ(e.find('\n'), std::string::npos);
 }
 

@@ -138,28 +138,15 @@ TEST(ServingFanout, Deterministic) {
   EXPECT_EQ(requests_json(a).dump(), requests_json(b).dump());
 }
 
-std::string error_of(const nlohmann::json& j) {
-  try {
-    (void)test::parse(j);
-  } catch (const InputError& e) { return e.what(); }
-  return "";
-}
-
-void expect_error(const nlohmann::json& j, const std::string& field) {
-  const std::string e = error_of(j);
-  EXPECT_NE(e.find(field), std::string::npos) << e;
-  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
-}
-
 TEST(ServingFanout, BadInputNamesTheField) {
   auto j = fanout_scenario(10);
   j["serving"]["arrivals"]["fanout"] = 0;
-  expect_error(j, "$.serving.arrivals.fanout");
+  test::expect_parse_error(j, "$.serving.arrivals.fanout");
   j["serving"]["arrivals"]["fanout"] = "100";
-  expect_error(j, "$.serving.arrivals.fanout");
+  test::expect_parse_error(j, "$.serving.arrivals.fanout");
   j = fanout_scenario(10);
   j["serving"]["requests"] = 150;  // not whole groups of 100
-  expect_error(j, "$.serving.requests");
+  test::expect_parse_error(j, "$.serving.requests");
   // A trace's rows are the requests: no fan-out with one.
   const std::string trace = ::testing::TempDir() + "/fanout_trace.csv";
   std::ofstream(trace) << "arrival_s,prompt_tokens,output_tokens\n0,10,10\n";
@@ -167,7 +154,7 @@ TEST(ServingFanout, BadInputNamesTheField) {
   j["serving"].erase("lengths");
   j["serving"].erase("requests");
   j["serving"]["arrivals"] = {{"kind", "trace"}, {"file", trace}, {"fanout", 4}};
-  expect_error(j, "$.serving.arrivals.fanout");
+  test::expect_parse_error(j, "$.serving.arrivals.fanout");
 }
 
 }  // namespace

@@ -208,20 +208,13 @@ TEST(PrefixCache, OffIsAsBefore) {
   EXPECT_EQ(requests_json(a).dump(), requests_json(b).dump());
 }
 
-std::string error_of(const nlohmann::json& j) {
-  try {
-    (void)test::parse(j);
-  } catch (const InputError& e) { return e.what(); }
-  return "";
-}
-
 TEST(PrefixCache, BadInputNamesTheField) {
   auto j = test::base_scenario();
   j["serving"]["prefix_caching"] = "yes";
-  EXPECT_NE(error_of(j).find("$.serving.prefix_caching"), std::string::npos) << error_of(j);
+  EXPECT_NE(test::parse_error(j).find("$.serving.prefix_caching"), std::string::npos) << test::parse_error(j);
   j = test::base_scenario();
   j["serving"]["router"] = "cache_aware";
-  const std::string e = error_of(j);
+  const std::string e = test::parse_error(j);
   EXPECT_NE(e.find("$.serving.router"), std::string::npos) << e;
   EXPECT_NE(e.find("prefix_aware"), std::string::npos) << e;
   EXPECT_EQ(e.find('\n'), std::string::npos) << e;
@@ -229,11 +222,11 @@ TEST(PrefixCache, BadInputNamesTheField) {
   j["serving"].erase("replicas");
   j["serving"]["disaggregated"] = {{"prefill_replicas", 1}, {"decode_replicas", 1}};
   j["serving"]["prefix_caching"] = true;
-  EXPECT_NE(error_of(j).find("$.serving.prefix_caching"), std::string::npos) << error_of(j);
+  EXPECT_NE(test::parse_error(j).find("$.serving.prefix_caching"), std::string::npos) << test::parse_error(j);
   // A JSON trace's session_id: a string or an integer.
   const std::string trace = ::testing::TempDir() + "/prefix_bad.json";
   std::ofstream(trace) << R"([{"arrival_s": 0, "prompt_tokens": 10, "output_tokens": 2, "session_id": 1.5}])";
-  const std::string t = error_of(trace_scenario(trace, true));
+  const std::string t = test::parse_error(trace_scenario(trace, true));
   EXPECT_NE(t.find("session_id"), std::string::npos) << t;
 }
 

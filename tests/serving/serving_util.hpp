@@ -1,8 +1,12 @@
 // A small serving scenario for the tests: a Llama-3-8B-like model on dgx-h200, changed per test.
 #pragma once
+#include <string>
+
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "tests/common/error_of.hpp"
 
 #include "workloads/serving/serving.hpp"
 
@@ -31,5 +35,16 @@ inline nlohmann::json base_scenario() {
 }
 
 inline ServingScenario parse(const nlohmann::json& j) { return parse_serving_scenario(j, "<test>"); }
+
+// The message of the InputError parsing `j` throws ("(no InputError)" when it parses).
+inline std::string parse_error(const nlohmann::json& j) {
+  return knee::test::error_of([&] { (void)parse(j); });
+}
+// Parsing `j` fails with one line that names `field`.
+inline void expect_parse_error(const nlohmann::json& j, const std::string& field) {
+  const std::string e = parse_error(j);
+  EXPECT_NE(e.find(field), std::string::npos) << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+}
 
 }  // namespace knee::serving::test

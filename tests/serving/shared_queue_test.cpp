@@ -207,41 +207,28 @@ TEST(ServingSharedQueue, PrefixCachingKeepsSessionsWhenFree) {
   EXPECT_EQ(sq.prefix_cache.cached_prompt_tokens, pa.prefix_cache.cached_prompt_tokens);
 }
 
-std::string error_of(const nlohmann::json& j) {
-  try {
-    (void)test::parse(j);
-  } catch (const InputError& e) { return e.what(); }
-  return "";
-}
-
-void expect_error(const nlohmann::json& j, const std::string& field) {
-  const std::string e = error_of(j);
-  EXPECT_NE(e.find(field), std::string::npos) << e;
-  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
-}
-
 TEST(ServingSharedQueue, BadInputNamesTheField) {
   auto j = mmc_scenario(10);
   j["serving"]["max_ongoing"] = 0;
-  expect_error(j, "$.serving.max_ongoing");
+  test::expect_parse_error(j, "$.serving.max_ongoing");
   j["serving"]["max_ongoing"] = 1.5;
-  expect_error(j, "$.serving.max_ongoing");
+  test::expect_parse_error(j, "$.serving.max_ongoing");
   j = mmc_scenario(10);
   j["serving"]["router"] = "round_robin";
-  expect_error(j, "$.serving.max_ongoing");
+  test::expect_parse_error(j, "$.serving.max_ongoing");
   j["serving"]["router"] = "least_outstanding_tokens";
-  expect_error(j, "$.serving.max_ongoing");
+  test::expect_parse_error(j, "$.serving.max_ongoing");
   j = mmc_scenario(10);
   j["serving"]["lengths"]["output_tokens"]["mean"] = 0.5;
-  expect_error(j, "$.serving.lengths.output_tokens.mean");
+  test::expect_parse_error(j, "$.serving.lengths.output_tokens.mean");
   j["serving"]["lengths"]["output_tokens"]["mean"] = 10;
   j["serving"]["lengths"]["output_tokens"]["min"] = 20;
-  expect_error(j, "$.serving.lengths.output_tokens.mean");
+  test::expect_parse_error(j, "$.serving.lengths.output_tokens.mean");
   j = test::base_scenario();
   j["serving"].erase("replicas");
   j["serving"]["disaggregated"] = {{"prefill_replicas", 1}, {"decode_replicas", 1}};
   j["serving"]["router"] = "shared_queue";
-  expect_error(j, "$.serving.router");
+  test::expect_parse_error(j, "$.serving.router");
 }
 
 // Geometric lengths of mean 1 are all 1; a mean within [min, max] is kept there.
