@@ -103,11 +103,7 @@ TEST(EveryRankSlowGpus, OneSlowGpuInTheTpGroupScalesEveryKernelByF) {
 // (F - 1) K for it) and runs as in the nominal step (A): step' = step + (F - 1)(K + O).
 TEST(EveryRankSlowGpus, FastReplicaWaitsForTheSlowOneInTheAllReduce) {
   const double F = 2;
-  auto j = nlohmann::json::parse(R"({
-    "system": "dgx-h100", "nodes": 2, "gpus": 16,
-    "model": {"layers": 2, "hidden": 2048, "heads": 16, "seq_len": 2048, "vocab": 0},
-    "parallelism": {"tp": 8, "pp": 1, "dp": 2, "micro_batch": 1, "global_batch": 4},
-    "training": {"overlap_grad_reduce": false, "ddp_bucket_params": 1000000000}})");
+  auto j = test::two_replicas_one_bucket_json();
   j["simulation"] = {{"every_rank", true}};
   const SimResult nominal = run(j);
   const EveryRankRun n = units(j);

@@ -92,11 +92,7 @@ TEST(EveryRankStragglers, WithoutVariationTheEveryRankStepBitForBit) {
 // step = every-rank nominal + (F - 1)(K + O), all of it straggler_s.
 TEST(EveryRankStragglers, NamedStragglerIsTheSlowGpuClosedForm) {
   const double F = 2;
-  auto j = nlohmann::json::parse(R"({
-    "system": "dgx-h100", "nodes": 2, "gpus": 16,
-    "model": {"layers": 2, "hidden": 2048, "heads": 16, "seq_len": 2048, "vocab": 0},
-    "parallelism": {"tp": 8, "pp": 1, "dp": 2, "micro_batch": 1, "global_batch": 4},
-    "training": {"overlap_grad_reduce": false, "ddp_bucket_params": 1000000000}})");
+  auto j = test::two_replicas_one_bucket_json();
   const SimResult nominal = run(j, true);
   j["stragglers"] = {{"slow_gpus", {named(13, F)}}};
   const SimResult r = run(j, true);

@@ -9,6 +9,7 @@
 #include "common/json_reader.hpp"
 #include "metrics/trace.hpp"
 #include "tests/training/scenario_util.hpp"
+#include "tests/training/trace_util.hpp"
 #include "workloads/training/training.hpp"
 
 namespace knee {
@@ -16,24 +17,12 @@ namespace {
 
 using test::pipe_json;
 
-struct Traced {
-  SimResult r;
-  nlohmann::json j;
-};
+using test::ps;
+using test::Traced;
+
 Traced run_traced(const nlohmann::json& sj, std::vector<std::uint32_t> ranks) {
-  ChromeTrace t(1'000'000);
-  SimOptions o;
-  o.trace = &t;
-  o.trace_ranks = std::move(ranks);
-  o.every_rank = true;
-  Traced out;
-  out.r = simulate(parse_scenario(sj, "<test>"), o);
-  const std::string path = std::string(KNEE_BINARY_DIR) + "/every_rank_trace_test.json";
-  t.write_file(path, out.r.trace_metadata);
-  out.j = parse_json_file(path);
-  return out;
+  return test::run_traced(sj, std::move(ranks), 1'000'000, true);
 }
-std::int64_t ps(const nlohmann::json& v) { return std::llround(v.get<double>() * 1e6); }
 
 // Per process: seconds on the compute track and in bubble slices; every track's slices nest.
 struct Sums {

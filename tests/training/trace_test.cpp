@@ -11,6 +11,7 @@
 #include "common/json_reader.hpp"
 #include "metrics/trace.hpp"
 #include "tests/training/scenario_util.hpp"
+#include "tests/training/trace_util.hpp"
 #include "workloads/training/layer_model.hpp"
 #include "workloads/training/memory_model.hpp"
 #include "workloads/training/training.hpp"
@@ -20,25 +21,9 @@ namespace {
 
 using test::pipe_json;
 
-struct Traced {
-  SimResult r;
-  nlohmann::json j;
-};
-Traced run_traced(const nlohmann::json& sj, std::vector<std::uint32_t> ranks = {}, std::size_t max_events = 1'000'000) {
-  ChromeTrace t(max_events);
-  SimOptions o;
-  o.trace = &t;
-  o.trace_ranks = std::move(ranks);
-  Traced out;
-  out.r = simulate(parse_scenario(sj, "<test>"), o);
-  const std::string path = std::string(KNEE_BINARY_DIR) + "/workload_trace_test.json";
-  t.write_file(path, out.r.trace_metadata);
-  out.j = parse_json_file(path);  // the file is valid JSON
-  return out;
-}
-
-// Integer picoseconds of a trace timestamp (written in microseconds with 6 decimals).
-std::int64_t ps(const nlohmann::json& v) { return std::llround(v.get<double>() * 1e6); }
+using test::ps;
+using test::run_traced;
+using test::Traced;
 
 TEST(WorkloadTrace, TracksNestAndSumToTheBreakdown) {
   const Traced t = run_traced(pipe_json());
