@@ -487,6 +487,13 @@ Topology with_failures(const Faults& f, const std::string& source, const std::st
   return out;
 }
 
+std::size_t critical_unit(const EveryRankRun& run) {
+  std::size_t crit = 0;
+  for (std::size_t u = 1; u < run.logs.size(); ++u)
+    if (run.logs[u].end > run.logs[crit].end) crit = u;
+  return crit;
+}
+
 Topology with_failures(const Scenario& s, const Topology& topo, const CommTimer& timer) {
   return with_failures(s.simulation, s.source, "$.simulation", topo, {{&s, &timer, ""}});
 }

@@ -91,6 +91,9 @@ Topology with_failures(const Faults& f, const std::string& source, const std::st
 // The scenario's (simulation.failed_links, failed_nics), its groups through `timer`.
 Topology with_failures(const Scenario& s, const Topology& topo, const CommTimer& timer);
 
+// The unit that ended the run: the first of those that finish last.
+std::size_t critical_unit(const EveryRankRun& run);
+
 // free_pp: pipeline sends arrive the instant they are sent (for the bubble split); `paces`:
 // stragglers' paces (null: the slow GPUs' unit_paces, if any).
 EveryRankRun run_every_rank(const Scenario& s, const StepPlan& plan, const CommTimer& timer, const Topology& topo,

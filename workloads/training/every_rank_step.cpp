@@ -65,10 +65,7 @@ void every_rank_step(const Scenario& s, const StepPlan& plan, const CommTimer& t
       return run_every_rank(s, plan, timer2, broken ? net2 : topo2, true);
     });
   const EveryRankRun run = run_every_rank(s, plan, timer, net_topo, false);
-  // The critical unit: the first of those that finish last.
-  std::size_t crit = 0;
-  for (std::size_t u = 1; u < run.stats.size(); ++u)
-    if (run.stats[u].end_s > run.stats[crit].end_s) crit = u;
+  const std::size_t crit = critical_unit(run);
   const StageStats& X = run.stats[crit];
   const StageLog& XL = run.logs[crit];
   const int stage = static_cast<int>(crit / static_cast<std::size_t>(run.units_per_stage));

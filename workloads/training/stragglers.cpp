@@ -253,13 +253,8 @@ void apply_stragglers_every_rank(const Scenario& s, const Profile& prof, const C
     const EveryRankRun run = run_every_rank(s, plan, timer, net_topo, false, &paces);
     r.events += run.events;
     r.flows += run.flows;
-    TimePs end = -1;
-    std::size_t crit = 0;  // the first of the units that finish last
-    for (std::size_t u = 0; u < run.logs.size(); ++u)
-      if (run.logs[u].end > end) {
-        end = run.logs[u].end;
-        crit = u;
-      }
+    const std::size_t crit = critical_unit(run);
+    const TimePs end = run.logs[crit].end;
     const std::size_t ups = static_cast<std::size_t>(run.units_per_stage);
     stage = static_cast<int>(crit / ups);
     replica = static_cast<int>(static_cast<std::int64_t>(crit % ups) / cp / s.par.ep);
