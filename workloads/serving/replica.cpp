@@ -49,9 +49,8 @@ bool Replica::can_admit_front(std::int64_t budget, std::int64_t free_blocks) con
   const ReqState& r = reqs_[waiting_.front()];
   if (r.kv_ready) return blocks_for(std::int64_t(r.prompt) + 1) <= free_blocks;
   if (r.swapped > 0) {  // its blocks back from the host, and any new one its tokens need
-    const std::int64_t rem = r.decoding ? 1 : r.target - r.computed;
-    if (!spec_.chunked_prefill && rem > budget) return false;
-    return blocks_for(r.computed + std::min(rem, budget)) <= free_blocks;
+    const Resume x = swapped_resume(r, budget);
+    return x.ok && x.blocks <= free_blocks;
   }
   const std::int32_t hit = cache_hit(r);  // its blocks are taken, not allocated, and not evictable
   const std::int64_t computed = r.computed + hit, held = r.held + hit / spec_.block_tokens;
@@ -157,15 +156,12 @@ TimePs Replica::start_general(TimePs now) {
     const std::int32_t id = waiting_.front();
     ReqState& r = reqs_[id];
     if (r.swapped > 0) {  // swapped out: its blocks are copied back and it goes on where it stopped
-      const std::int64_t rem = r.decoding ? 1 : r.target - r.computed;
-      if (!spec_.chunked_prefill && rem > budget) break;
-      const std::int64_t need = std::min(rem, budget);
-      const std::int64_t nb = blocks_for(r.computed + need);
-      if (nb > avail()) break;
+      const Resume x = swapped_resume(r, budget);
+      if (!x.ok || x.blocks > avail()) break;
       waiting_.pop_front();
       running_.push_back(id);
       swap_in(r);
-      take(id, r, need, nb);
+      take(id, r, x.need, x.blocks);
       continue;
     }
     if (r.kv_ready) {  // its prompt's KV arrived: blocks for it and a decode token, no recomputation

@@ -115,6 +115,19 @@ class Replica {
   TimePs start_segment(TimePs now);
   TimePs start_general(TimePs now);
   bool can_admit_front(std::int64_t budget, std::int64_t free_blocks) const;
+  // A swapped-out request resumed this step: whether it may (unchunked, its rest of the prompt must
+  // fit `budget`), the tokens it computes (that rest, or one decode token, within `budget`) and the
+  // blocks it then holds.
+  struct Resume {
+    bool ok;
+    std::int64_t need, blocks;
+  };
+  Resume swapped_resume(const ReqState& r, std::int64_t budget) const {
+    const std::int64_t rem = r.decoding ? 1 : r.target - r.computed;
+    if (!spec_.chunked_prefill && rem > budget) return {false, 0, 0};
+    const std::int64_t need = std::min(rem, budget);
+    return {true, need, blocks_for(r.computed + need)};
+  }
   std::int64_t segment_blocks(std::int64_t j) const;  // new blocks the running decodes need for j more
   void preempt(std::int32_t req);
   void swap_in(ReqState& r);
